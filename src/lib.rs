@@ -1,0 +1,35 @@
+//! truenas-mcp: an MCP server for TrueNAS SCALE whose every tool call passes an in-process
+//! policy layer before it reaches the NAS.
+//!
+//! # Layout
+//!
+//! A call flows through the modules in one direction:
+//!
+//! ```text
+//! MCP request -> mcp (resolve action, validate args) -> policy (Decision) -> nas (JSON-RPC call, job wait) -> result
+//!                                                        \-> audit record (always, allowed or not)
+//! ```
+//!
+//! - [`config`]: environment variables and flags, resolved into one `Config`.
+//! - [`ids`]: newtypes for actions, middleware methods, grants, rule ids and job ids.
+//! - [`schema`]: TrueNAS's own method tables per release (params schemas, job flags).
+//! - [`catalog`]: the tool set as data (`tools/*.toml`): actions, their arguments and how each
+//!   maps to a middleware call.
+//! - [`policy`]: the guardrail engine: the policy document, decisions, rate limits, audit. The
+//!   only maker of a [`policy::Permit`].
+//! - [`nas`]: the TrueNAS client: websocket JSON-RPC 2.0, authentication, jobs, reconnects. Its
+//!   only call path consumes a `Permit`.
+//! - [`gateway`]: the one path every call takes: validate, decide, call, audit.
+//! - [`mcp`]: the MCP surface (rmcp `ServerHandler`): the `truenas` tool, flat tools,
+//!   resources, progress; stdio and streamable HTTP wiring.
+//! - [`sim`]: a simulated TrueNAS on a real socket, for the demo and the tests.
+
+pub mod catalog;
+pub mod config;
+pub mod gateway;
+pub mod ids;
+pub mod mcp;
+pub mod nas;
+pub mod policy;
+pub mod schema;
+pub mod sim;

@@ -1,0 +1,2 @@
+//! The `truenas-mcp` binary (being written).
+fn main() {}

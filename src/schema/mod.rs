@@ -1,0 +1,279 @@
+//! TrueNAS's own method tables, one per supported release, embedded at build time.
+//!
+//! Each table comes from the middleware's API dump, slimmed by `scripts/slim-schemas.py` to
+//! structure only (types, required keys, enums, bounds, defaults, the job flag and roles; no
+//! prose). The client validates every params array it is about to send against the table of
+//! the release it is connected to, and the simulated NAS validates every params array it
+//! receives against the same table, as the real middleware does with its pydantic models.
+//!
+//! Validators are compiled lazily, on the first call of each method, and cached.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use serde::Deserialize;
+use serde_json::Value;
+
+/// A TrueNAS release whose API this crate knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Release {
+    /// TrueNAS SCALE 25.10 ("Goldeye"), API `v25.10.5`.
+    V25_10,
+    /// TrueNAS 26.0, API `v26.0.0`.
+    V26_0,
+}
+
+impl Release {
+    /// Every release with an embedded table, oldest first.
+    pub const ALL: [Release; 2] = [Release::V25_10, Release::V26_0];
+
+    /// The versioned API name, as used in `/api/<name>` and `GET /api/versions`.
+    pub fn api_version(self) -> &'static str {
+        match self {
+            Release::V25_10 => "v25.10.5",
+            Release::V26_0 => "v26.0.0",
+        }
+    }
+
+    /// The `system.version` string a NAS of this release reports.
+    pub fn system_version(self) -> &'static str {
+        match self {
+            Release::V25_10 => "TrueNAS-25.10.5",
+            Release::V26_0 => "TrueNAS-26.0.0",
+        }
+    }
+
+    /// Picks the embedded table closest to (and not newer than) a reported version string
+    /// such as `TrueNAS-SCALE-25.10.1`, `25.10.5` or `v26.0.0`.
+    ///
+    /// Returns `None` for a release older than 25.10 (no JSON-RPC table shipped for it).
+    pub fn from_version_string(version: &str) -> Option<Release> {
+        let (major, minor) = parse_major_minor(version)?;
+        Release::ALL
+            .iter()
+            .rev()
+            .copied()
+            .find(|r| {
+                let (rmaj, rmin) = parse_major_minor(r.api_version()).unwrap_or((0, 0));
+                (major, minor) >= (rmaj, rmin)
+            })
+    }
+
+    fn source(self) -> &'static str {
+        match self {
+            Release::V25_10 => include_str!("../../schemas/v25.10.5.json"),
+            Release::V26_0 => include_str!("../../schemas/v26.0.0.json"),
+        }
+    }
+}
+
+impl fmt::Display for Release {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.api_version())
+    }
+}
+
+/// Finds the first `MAJOR.MINOR` pair of numbers in a version string.
+fn parse_major_minor(version: &str) -> Option<(u32, u32)> {
+    let start = version.find(|c: char| c.is_ascii_digit())?;
+    let mut parts = version[start..].split(|c: char| !c.is_ascii_digit());
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some((major, minor))
+}
+
+/// What the middleware declares about one method.
+#[derive(Debug, Deserialize)]
+pub struct MethodSpec {
+    /// Dotted middleware name, e.g. `vm.start`.
+    pub name: String,
+    /// Whether a call returns a job id (legacy jobs) rather than the result.
+    pub job: bool,
+    /// Roles any one of which grants the method; empty for methods open to every session.
+    pub roles: Vec<String>,
+    /// The release in which the method goes away, when TrueNAS has announced one.
+    pub removed_in: Option<String>,
+    /// JSON Schema (draft 2020-12) of the positional params array.
+    pub params: Value,
+}
+
+#[derive(Deserialize)]
+struct TableFile {
+    methods: Vec<MethodSpec>,
+}
+
+/// The method table of one release.
+pub struct MethodTable {
+    release: Release,
+    methods: HashMap<String, MethodSpec>,
+    // INVARIANT: holds a compiled validator only for names present in `methods`.
+    validators: Mutex<HashMap<String, Arc<jsonschema::Validator>>>,
+}
+
+/// Why a params array is not acceptable to a method.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ParamsError {
+    /// The release has no such method.
+    #[error("method `{method}` does not exist on TrueNAS {release}")]
+    UnknownMethod {
+        /// The method asked for.
+        method: String,
+        /// The release consulted.
+        release: Release,
+    },
+    /// The params break the method's schema; one entry per problem.
+    #[error("invalid params for `{method}`: {}", .problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "))]
+    Invalid {
+        /// The method asked for.
+        method: String,
+        /// Each problem found.
+        problems: Vec<ParamProblem>,
+    },
+}
+
+/// One schema violation, located TrueNAS-style (`vm_create.memory`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamProblem {
+    /// Dotted location: the method's short name, then the path inside the params.
+    pub attribute: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ParamProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.attribute, self.message)
+    }
+}
+
+impl MethodTable {
+    /// The embedded table of `release`, parsed once per process.
+    pub fn get(release: Release) -> &'static MethodTable {
+        static TABLES: OnceLock<Vec<MethodTable>> = OnceLock::new();
+        let tables = TABLES.get_or_init(|| Release::ALL.iter().map(|r| MethodTable::load(*r)).collect());
+        // INVARIANT: `tables` holds one entry per `Release::ALL`, in that order.
+        let index = Release::ALL.iter().position(|r| *r == release).unwrap_or(0);
+        &tables[index]
+    }
+
+    fn load(release: Release) -> MethodTable {
+        // The embedded files are produced by our own script and checked by a unit test, so a
+        // parse failure is a build defect, not input: an empty table makes it loud at once.
+        let file: TableFile = serde_json::from_str(release.source()).unwrap_or(TableFile { methods: Vec::new() });
+        MethodTable {
+            release,
+            methods: file.methods.into_iter().map(|m| (m.name.clone(), m)).collect(),
+            validators: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The release this table describes.
+    pub fn release(&self) -> Release {
+        self.release
+    }
+
+    /// The method's declaration, if the release has it.
+    pub fn method(&self, name: &str) -> Option<&MethodSpec> {
+        self.methods.get(name)
+    }
+
+    /// Number of methods in the table.
+    pub fn len(&self) -> usize {
+        self.methods.len()
+    }
+
+    /// Whether the table is empty (only when the embedded data is broken).
+    pub fn is_empty(&self) -> bool {
+        self.methods.is_empty()
+    }
+
+    /// Checks a positional params array against the method's schema.
+    pub fn validate(&self, method: &str, params: &Value) -> Result<(), ParamsError> {
+        let validator = self.validator(method)?;
+        let short = method.rsplit('.').next().unwrap_or(method);
+        let problems: Vec<ParamProblem> = validator
+            .iter_errors(params)
+            .map(|e| ParamProblem { attribute: attribute(short, &e.instance_path().to_string()), message: e.to_string() })
+            .collect();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ParamsError::Invalid { method: method.to_string(), problems })
+        }
+    }
+
+    fn validator(&self, method: &str) -> Result<Arc<jsonschema::Validator>, ParamsError> {
+        let unknown = || ParamsError::UnknownMethod { method: method.to_string(), release: self.release };
+        let spec = self.methods.get(method).ok_or_else(unknown)?;
+        let mut cache = self.validators.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(v) = cache.get(method) {
+            return Ok(Arc::clone(v));
+        }
+        let compiled = jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .build(&spec.params)
+            .map_err(|e| ParamsError::Invalid {
+                method: method.to_string(),
+                problems: vec![ParamProblem { attribute: method.to_string(), message: format!("unusable schema: {e}") }],
+            })?;
+        let compiled = Arc::new(compiled);
+        cache.insert(method.to_string(), Arc::clone(&compiled));
+        Ok(compiled)
+    }
+}
+
+/// Turns a JSON Pointer into the params array (`/0/memory`) into TrueNAS's dotted attribute
+/// form (`vm_create.memory`); the leading positional index is dropped like the middleware does.
+fn attribute(short_method: &str, pointer: &str) -> String {
+    let mut segments = pointer.split('/').filter(|s| !s.is_empty());
+    let _position = segments.next();
+    let rest: Vec<&str> = segments.collect();
+    if rest.is_empty() { short_method.to_string() } else { format!("{short_method}.{}", rest.join(".")) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn every_embedded_table_loads_and_compiles() {
+        for release in Release::ALL {
+            let table = MethodTable::get(release);
+            assert!(table.len() > 700, "{release}: only {} methods", table.len());
+            for name in ["vm.query", "vm.start", "vm.stop", "core.get_jobs", "auth.login_ex"] {
+                assert!(table.validator(name).is_ok(), "{release}: {name}");
+            }
+        }
+    }
+
+    #[test]
+    fn job_flags_come_from_the_dump() {
+        let t = MethodTable::get(Release::V25_10);
+        assert!(t.method("vm.stop").map(|m| m.job).unwrap_or(false));
+        assert!(!t.method("vm.start").map(|m| m.job).unwrap_or(true));
+    }
+
+    #[test]
+    fn valid_params_pass_and_bad_ones_name_the_field() {
+        let t = MethodTable::get(Release::V25_10);
+        assert_eq!(t.validate("vm.start", &json!([3, {"overcommit": true}])), Ok(()));
+        assert_eq!(t.validate("vm.start", &json!([3])), Ok(()));
+        let err = t.validate("vm.start", &json!(["3", {"overcommit": 1}])).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("start.overcommit"), "{text}");
+        assert!(text.contains("start:"), "{text}");
+        assert!(t.validate("vm.start", &json!([1, {}, 3])).is_err(), "extra positional refused");
+        assert!(matches!(t.validate("vm.nope", &json!([])), Err(ParamsError::UnknownMethod { .. })));
+    }
+
+    #[test]
+    fn version_strings_pick_the_nearest_older_table() {
+        assert_eq!(Release::from_version_string("TrueNAS-SCALE-25.10.1"), Some(Release::V25_10));
+        assert_eq!(Release::from_version_string("TrueNAS-26.0.0-BETA.3"), Some(Release::V26_0));
+        assert_eq!(Release::from_version_string("v27.0.0"), Some(Release::V26_0));
+        assert_eq!(Release::from_version_string("TrueNAS-SCALE-25.04.2"), None);
+        assert_eq!(Release::from_version_string("garbage"), None);
+    }
+}
