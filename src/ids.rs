@@ -65,3 +65,27 @@ impl fmt::Display for JobId {
         write!(f, "{}", self.0)
     }
 }
+
+/// How much an action can change on the NAS. Drives tool annotations and policy defaults;
+/// an action without a declared class is treated as [`Risk::Destructive`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Risk {
+    /// Reads state, changes nothing.
+    Read,
+    /// Changes state in a way that can be undone (start a VM, create a share).
+    Write,
+    /// Can lose data or availability (delete, wipe, rollback, reboot).
+    Destructive,
+}
+
+impl Risk {
+    /// The lowercase name used in policies and audit records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Risk::Read => "read",
+            Risk::Write => "write",
+            Risk::Destructive => "destructive",
+        }
+    }
+}

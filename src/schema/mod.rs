@@ -50,14 +50,10 @@ impl Release {
     /// Returns `None` for a release older than 25.10 (no JSON-RPC table shipped for it).
     pub fn from_version_string(version: &str) -> Option<Release> {
         let (major, minor) = parse_major_minor(version)?;
-        Release::ALL
-            .iter()
-            .rev()
-            .copied()
-            .find(|r| {
-                let (rmaj, rmin) = parse_major_minor(r.api_version()).unwrap_or((0, 0));
-                (major, minor) >= (rmaj, rmin)
-            })
+        Release::ALL.iter().rev().copied().find(|r| {
+            let (rmaj, rmin) = parse_major_minor(r.api_version()).unwrap_or((0, 0));
+            (major, minor) >= (rmaj, rmin)
+        })
     }
 
     fn source(self) -> &'static str {
@@ -194,13 +190,12 @@ impl MethodTable {
         let short = method.rsplit('.').next().unwrap_or(method);
         let problems: Vec<ParamProblem> = validator
             .iter_errors(params)
-            .map(|e| ParamProblem { attribute: attribute(short, &e.instance_path().to_string()), message: e.to_string() })
+            .map(|e| ParamProblem {
+                attribute: attribute(short, &e.instance_path().to_string()),
+                message: e.to_string(),
+            })
             .collect();
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(ParamsError::Invalid { method: method.to_string(), problems })
-        }
+        if problems.is_empty() { Ok(()) } else { Err(ParamsError::Invalid { method: method.to_string(), problems }) }
     }
 
     fn validator(&self, method: &str) -> Result<Arc<jsonschema::Validator>, ParamsError> {
@@ -210,12 +205,15 @@ impl MethodTable {
         if let Some(v) = cache.get(method) {
             return Ok(Arc::clone(v));
         }
-        let compiled = jsonschema::options()
-            .with_draft(jsonschema::Draft::Draft202012)
-            .build(&spec.params)
-            .map_err(|e| ParamsError::Invalid {
-                method: method.to_string(),
-                problems: vec![ParamProblem { attribute: method.to_string(), message: format!("unusable schema: {e}") }],
+        let compiled =
+            jsonschema::options().with_draft(jsonschema::Draft::Draft202012).build(&spec.params).map_err(|e| {
+                ParamsError::Invalid {
+                    method: method.to_string(),
+                    problems: vec![ParamProblem {
+                        attribute: method.to_string(),
+                        message: format!("unusable schema: {e}"),
+                    }],
+                }
             })?;
         let compiled = Arc::new(compiled);
         cache.insert(method.to_string(), Arc::clone(&compiled));
