@@ -1,1 +1,327 @@
-//! (being written)
+//! Configuration in two stages: [`LowArgs`] holds the flags and environment variables as
+//! given (clap), and [`Config`] is the resolved, checked result the rest of the program uses.
+//! Resolution fails with one line naming the variable or flag at fault.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::nas::{ApiKey, Endpoint, NasError};
+
+/// Command line and environment, as given.
+#[derive(Debug, Parser)]
+#[command(name = "truenas-mcp", version, about = "A guarded MCP server for TrueNAS SCALE")]
+pub struct LowArgs {
+    /// What to run; without a subcommand, serve MCP (stdio, or HTTP with --http).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Options shared by every subcommand.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Options shared by every subcommand.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Policy file (PolicyLayer JSON); default: the built-in policy/default.json.
+    #[arg(long, env = "TRUENAS_MCP_POLICY", global = true, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Serve streamable HTTP at http://ADDR/mcp instead of stdio.
+    #[arg(long, env = "TRUENAS_MCP_HTTP", global = true, value_name = "ADDR")]
+    pub http: Option<SocketAddr>,
+    /// Bearer token accepted over HTTP; repeat for several clients (each is its own grant).
+    #[arg(long = "http-token", env = "TRUENAS_MCP_HTTP_TOKENS", value_delimiter = ',', global = true, hide_env_values = true, value_name = "TOKEN")]
+    pub http_tokens: Vec<String>,
+    /// Append one JSON line per call (allowed or denied) to FILE.
+    #[arg(long, env = "TRUENAS_MCP_AUDIT", global = true, value_name = "FILE")]
+    pub audit: Option<PathBuf>,
+    /// One `truenas` tool with categories (as the server we replace), or one MCP tool per action.
+    #[arg(long, env = "TRUENAS_MCP_TOOL_MODE", value_enum, default_value_t = ToolMode::Hierarchical, global = true)]
+    pub tool_mode: ToolMode,
+    /// Start a simulated TrueNAS in-process on a loopback port and use it; no other setup needed.
+    #[arg(long, env = "TRUENAS_MCP_DEMO", global = true)]
+    pub demo: bool,
+    /// TrueNAS address, e.g. https://truenas.local.
+    #[arg(long = "url", env = "TRUENAS_URL", global = true, hide = true)]
+    pub url: Option<String>,
+    /// Fallback for TRUENAS_URL (kept for compatibility).
+    #[arg(long = "host", env = "TRUENAS_HOST", global = true, hide = true)]
+    pub host: Option<String>,
+    /// API key (prefer TRUENAS_API_KEY_FILE).
+    #[arg(long = "api-key", env = "TRUENAS_API_KEY", global = true, hide = true, hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// File holding the API key.
+    #[arg(long = "api-key-file", env = "TRUENAS_API_KEY_FILE", global = true, hide = true)]
+    pub api_key_file: Option<PathBuf>,
+    /// The key owner's username, for `auth.login_ex`.
+    #[arg(long = "username", env = "TRUENAS_USERNAME", global = true, hide = true)]
+    pub username: Option<String>,
+    /// `false` skips TLS certificate checks for this NAS only.
+    #[arg(long = "verify-ssl", env = "TRUENAS_VERIFY_SSL", global = true, hide = true)]
+    pub verify_ssl: Option<String>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the simulated TrueNAS alone, for other clients.
+    Sim {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:6000")]
+        listen: SocketAddr,
+        /// API key the simulated NAS accepts (default: the demo key, printed at start).
+        #[arg(long, hide_env_values = true)]
+        api_key: Option<String>,
+    },
+    /// Make one call through the policy layer and print the result.
+    Call {
+        /// Action name, e.g. `vm_list`.
+        action: String,
+        /// Arguments as a JSON object.
+        #[arg(default_value = "{}")]
+        args: String,
+    },
+    /// List the actions.
+    Tools {
+        /// Only this category.
+        #[arg(long)]
+        category: Option<String>,
+    },
+    /// Work with policy files.
+    Policy {
+        /// What to do.
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+}
+
+/// `policy` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Validate a policy file and summarise it.
+    Check {
+        /// The policy file.
+        file: PathBuf,
+    },
+    /// Print the JSON Schema of policy documents.
+    Schema,
+}
+
+/// How actions are exposed as MCP tools.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ToolMode {
+    /// One `truenas` tool: list categories, list actions, execute.
+    Hierarchical,
+    /// One MCP tool per action, with its own schema and annotations.
+    Flat,
+}
+
+/// Which NAS to talk to.
+#[derive(Debug, Clone)]
+pub enum NasTarget {
+    /// The in-process simulated NAS.
+    Demo,
+    /// A real (or externally simulated) NAS.
+    Remote {
+        /// Its address.
+        endpoint: Endpoint,
+        /// The API key.
+        api_key: ApiKey,
+        /// The key owner, for `auth.login_ex`.
+        username: Option<String>,
+        /// Whether to verify its TLS certificate.
+        verify_tls: bool,
+    },
+}
+
+/// Where MCP is served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transport {
+    /// stdin/stdout.
+    Stdio,
+    /// Streamable HTTP.
+    Http {
+        /// Bind address.
+        addr: SocketAddr,
+        /// Accepted bearer tokens; empty means none required (loopback only).
+        tokens: Vec<String>,
+    },
+}
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// No NAS address given.
+    #[error("TRUENAS_URL is not set: set it to your NAS, e.g. https://truenas.local (or pass --demo)")]
+    MissingUrl,
+    /// No API key given.
+    #[error("TRUENAS_API_KEY is not set: create a key in the TrueNAS UI (or use TRUENAS_API_KEY_FILE)")]
+    MissingApiKey,
+    /// Both key sources given.
+    #[error("TRUENAS_API_KEY and TRUENAS_API_KEY_FILE are both set: keep one")]
+    TwoApiKeys,
+    /// The key file cannot be read.
+    #[error("TRUENAS_API_KEY_FILE `{path}` cannot be read: {reason}")]
+    KeyFile {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// The URL is unusable.
+    #[error("TRUENAS_URL: {0}")]
+    Url(NasError),
+    /// A boolean variable with another value.
+    #[error("TRUENAS_VERIFY_SSL must be `true` or `false`, got `{0}`")]
+    VerifySsl(String),
+    /// Serving a non-loopback address without authentication.
+    #[error("--http {0} is not a loopback address: give at least one --http-token (TRUENAS_MCP_HTTP_TOKENS)")]
+    OpenHttp(SocketAddr),
+    /// Tokens without HTTP.
+    #[error("--http-token (TRUENAS_MCP_HTTP_TOKENS) needs --http")]
+    TokensWithoutHttp,
+    /// An empty token.
+    #[error("--http-token (TRUENAS_MCP_HTTP_TOKENS) contains an empty token")]
+    EmptyToken,
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    nas: NasTarget,
+    policy: Option<PathBuf>,
+    transport: Transport,
+    audit: Option<PathBuf>,
+    tool_mode: ToolMode,
+}
+
+impl Config {
+    /// Resolves and checks the raw arguments.
+    pub fn from_low_args(low: &CommonArgs) -> Result<Config, ConfigError> {
+        let transport = match low.http {
+            Some(addr) => {
+                if low.http_tokens.iter().any(|t| t.trim().is_empty()) {
+                    return Err(ConfigError::EmptyToken);
+                }
+                if low.http_tokens.is_empty() && !addr.ip().is_loopback() {
+                    return Err(ConfigError::OpenHttp(addr));
+                }
+                Transport::Http { addr, tokens: low.http_tokens.clone() }
+            }
+            None if !low.http_tokens.is_empty() => return Err(ConfigError::TokensWithoutHttp),
+            None => Transport::Stdio,
+        };
+        Ok(Config {
+            nas: resolve_nas(low)?,
+            policy: low.policy.clone(),
+            transport,
+            audit: low.audit.clone(),
+            tool_mode: low.tool_mode,
+        })
+    }
+
+    /// Which NAS.
+    pub fn nas(&self) -> &NasTarget {
+        &self.nas
+    }
+
+    /// The policy file, or `None` for the built-in default.
+    pub fn policy(&self) -> Option<&PathBuf> {
+        self.policy.as_ref()
+    }
+
+    /// Where MCP is served.
+    pub fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
+    /// The audit file, if any.
+    pub fn audit(&self) -> Option<&PathBuf> {
+        self.audit.as_ref()
+    }
+
+    /// How actions are exposed.
+    pub fn tool_mode(&self) -> ToolMode {
+        self.tool_mode
+    }
+}
+
+fn resolve_nas(low: &CommonArgs) -> Result<NasTarget, ConfigError> {
+    if low.demo {
+        return Ok(NasTarget::Demo);
+    }
+    let non_empty = |v: &Option<String>| v.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let url = non_empty(&low.url).or_else(|| non_empty(&low.host)).ok_or(ConfigError::MissingUrl)?;
+    let endpoint = Endpoint::parse(&url).map_err(ConfigError::Url)?;
+    let api_key = match (non_empty(&low.api_key), &low.api_key_file) {
+        (Some(_), Some(_)) => return Err(ConfigError::TwoApiKeys),
+        (Some(key), None) => key,
+        (None, Some(path)) => std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::KeyFile { path: path.display().to_string(), reason: e.to_string() })?
+            .trim()
+            .to_string(),
+        (None, None) => return Err(ConfigError::MissingApiKey),
+    };
+    if api_key.is_empty() {
+        return Err(ConfigError::MissingApiKey);
+    }
+    let verify_tls = match low.verify_ssl.as_deref().map(str::trim) {
+        None | Some("") | Some("true") | Some("1") => true,
+        Some("false") | Some("0") => false,
+        Some(other) => return Err(ConfigError::VerifySsl(other.to_string())),
+    };
+    Ok(NasTarget::Remote {
+        endpoint,
+        api_key: ApiKey::new(api_key),
+        username: non_empty(&low.username),
+        verify_tls,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Config, ConfigError> {
+        let mut argv = vec!["truenas-mcp"];
+        argv.extend_from_slice(args);
+        let low = LowArgs::try_parse_from(argv).unwrap();
+        Config::from_low_args(&low.common)
+    }
+
+    #[test]
+    fn demo_needs_nothing_else() {
+        let c = parse(&["--demo"]).unwrap();
+        assert!(matches!(c.nas(), NasTarget::Demo));
+        assert_eq!(c.transport(), &Transport::Stdio);
+        assert_eq!(c.tool_mode(), ToolMode::Hierarchical);
+    }
+
+    #[test]
+    fn a_remote_nas_needs_url_and_key() {
+        assert!(matches!(parse(&["--api-key", "k"]), Err(ConfigError::MissingUrl)));
+        assert!(matches!(parse(&["--url", "https://nas"]), Err(ConfigError::MissingApiKey)));
+        let c = parse(&["--url", "https://nas", "--api-key", "1-abc", "--verify-ssl", "false"]).unwrap();
+        let NasTarget::Remote { verify_tls, api_key, .. } = c.nas() else { panic!("remote expected") };
+        assert!(!verify_tls);
+        assert!(!format!("{api_key:?}").contains("1-abc"), "the key never shows in Debug");
+    }
+
+    #[test]
+    fn errors_name_the_variable() {
+        let e = parse(&["--url", "https://nas", "--api-key", "k", "--verify-ssl", "nope"]).unwrap_err();
+        assert!(e.to_string().starts_with("TRUENAS_VERIFY_SSL"), "{e}");
+        let e = parse(&["--url", "http://10.0.0.5", "--api-key", "k"]).unwrap_err();
+        assert!(e.to_string().starts_with("TRUENAS_URL"), "{e}");
+    }
+
+    #[test]
+    fn http_off_loopback_needs_a_token() {
+        assert!(matches!(parse(&["--demo", "--http", "0.0.0.0:8080"]), Err(ConfigError::OpenHttp(_))));
+        let c = parse(&["--demo", "--http", "0.0.0.0:8080", "--http-token", "a", "--http-token", "b"]).unwrap();
+        assert!(matches!(c.transport(), Transport::Http { tokens, .. } if tokens.len() == 2));
+        assert!(parse(&["--demo", "--http", "127.0.0.1:0"]).is_ok());
+        assert!(matches!(parse(&["--demo", "--http-token", "a"]), Err(ConfigError::TokensWithoutHttp)));
+    }
+}

@@ -1,1 +1,197 @@
-//! (being written)
+//! The one path every call takes, whatever the transport (MCP tool, resource read, the `call`
+//! subcommand): resolve the action, validate its arguments, check the confirm gate, build the
+//! middleware params, ask the policy, call the NAS, and write one audit record.
+
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use serde_json::{Map, Value};
+use tokio_util::sync::CancellationToken;
+
+use crate::catalog::{ActionDef, ArgsError, Catalog, MappingError};
+use crate::ids::{ActionName, GrantId, JobId, MethodName};
+use crate::nas::{CallOptions, CallOutcome, NasClient, NasError, ProgressSink};
+use crate::policy::{AuditDecision, AuditLog, AuditRecord, Decision, Denial, Outcome, PolicyEngine, Request};
+
+/// Why a call produced no result. Each variant has one wire form, chosen in `mcp::reply`.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// No action of that name.
+    #[error("unknown action `{0}`")]
+    UnknownAction(String),
+    /// The arguments break the action's schema; nothing was sent.
+    #[error("invalid arguments for `{action}`: {error}")]
+    InvalidArgs {
+        /// The action called.
+        action: ActionName,
+        /// Every problem found.
+        error: ArgsError,
+    },
+    /// A gated action without `confirm: true`; nothing was sent.
+    #[error("{refusal}")]
+    NotConfirmed {
+        /// The action's refusal text.
+        refusal: String,
+    },
+    /// The policy said no; nothing was sent.
+    #[error("{0}")]
+    Denied(Denial),
+    /// The arguments could not be turned into middleware params; nothing was sent.
+    #[error("{0}")]
+    Mapping(MappingError),
+    /// The NAS call failed.
+    #[error("{0}")]
+    Nas(NasError),
+}
+
+/// One call as a transport hands it over.
+pub struct Invocation<'a> {
+    /// Who is calling.
+    pub grant: &'a GrantId,
+    /// The action name.
+    pub action: &'a str,
+    /// The arguments, as the agent sent them.
+    pub args: Map<String, Value>,
+    /// Receives job progress, if the caller wants it.
+    pub progress: Option<ProgressSink>,
+    /// Cancels the call (aborts a running job).
+    pub cancel: CancellationToken,
+}
+
+/// The guarded path to the NAS.
+pub struct Gateway {
+    catalog: Arc<Catalog>,
+    policy: Arc<PolicyEngine>,
+    nas: NasClient,
+    audit: AuditLog,
+}
+
+impl Gateway {
+    /// Puts the pieces together.
+    pub fn new(catalog: Arc<Catalog>, policy: Arc<PolicyEngine>, nas: NasClient, audit: AuditLog) -> Gateway {
+        Gateway { catalog, policy, nas, audit }
+    }
+
+    /// The tool set.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// The NAS client.
+    pub fn nas(&self) -> &NasClient {
+        &self.nas
+    }
+
+    /// Whether the policy lets agents see the action at all.
+    pub fn is_visible(&self, action: &ActionDef) -> bool {
+        !self.policy.is_hidden(&action.name, &action.method)
+    }
+
+    /// Runs one call through every check, then the NAS; always writes one audit record.
+    pub async fn execute(&self, call: Invocation<'_>) -> Result<CallOutcome, CallError> {
+        let started = Instant::now();
+        let at = SystemTime::now();
+        let Some(action) = self.catalog.action(call.action) else {
+            return Err(CallError::UnknownAction(call.action.to_string()));
+        };
+        let audit = AuditDraft { gateway: self, grant: call.grant, action, args: &call.args, at, started };
+
+        if let Err(error) = action.validate_args(&call.args) {
+            let err = CallError::InvalidArgs { action: action.name.clone(), error };
+            audit.refused(None, &err);
+            return Err(err);
+        }
+        if !action.confirmed(&call.args) {
+            let err = CallError::NotConfirmed { refusal: action.confirm.clone().unwrap_or_default() };
+            audit.refused(None, &err);
+            return Err(err);
+        }
+        let params = match action.build_params(&call.args) {
+            Ok(params) => params,
+            Err(e) => {
+                let err = CallError::Mapping(e);
+                audit.refused(None, &err);
+                return Err(err);
+            }
+        };
+        let request = Request {
+            grant: call.grant,
+            action: &action.name,
+            method: &action.method,
+            risk: action.risk,
+            args: &call.args,
+        };
+        let permit = match self.policy.authorize(&request, at) {
+            Decision::Allow(permit) => permit,
+            Decision::Deny(denial) => {
+                let rule = Some(denial.rule.clone());
+                let err = CallError::Denied(denial);
+                audit.refused(rule, &err);
+                return Err(err);
+            }
+        };
+        let rule = permit.rule().cloned();
+        let options = CallOptions {
+            read_only: action.risk == crate::ids::Risk::Read,
+            progress: call.progress,
+            cancel: call.cancel,
+        };
+        let result = self.nas.call(permit, params, options).await;
+        audit.finished(rule, &result);
+        result.map_err(CallError::Nas)
+    }
+}
+
+/// The facts of one call that every audit record repeats.
+struct AuditDraft<'a> {
+    gateway: &'a Gateway,
+    grant: &'a GrantId,
+    action: &'a ActionDef,
+    args: &'a Map<String, Value>,
+    at: SystemTime,
+    started: Instant,
+}
+
+impl AuditDraft<'_> {
+    fn refused(&self, rule: Option<crate::ids::RuleId>, error: &CallError) {
+        self.write(AuditDecision::Deny, rule, Some(error.to_string()), Outcome::Denied, None, None);
+    }
+
+    fn finished(&self, rule: Option<crate::ids::RuleId>, result: &Result<CallOutcome, NasError>) {
+        let (outcome, error, job) = match result {
+            Ok(done) => (Outcome::Ok, None, done.job),
+            Err(NasError::Cancelled { job }) => (Outcome::Cancelled, None, *job),
+            Err(e @ NasError::JobFailed { id, .. }) => (Outcome::Error, Some(e.to_string()), Some(*id)),
+            Err(e) => (Outcome::Error, Some(e.to_string()), None),
+        };
+        self.write(AuditDecision::Allow, rule, None, outcome, error, job);
+    }
+
+    fn write(
+        &self,
+        decision: AuditDecision,
+        rule: Option<crate::ids::RuleId>,
+        reason: Option<String>,
+        outcome: Outcome,
+        error: Option<String>,
+        job_id: Option<JobId>,
+    ) {
+        let (arg_keys, args_sha256) = AuditRecord::digest_args(self.args);
+        let method: MethodName = self.action.method.clone();
+        self.gateway.audit.record(&AuditRecord {
+            time: self.at,
+            grant: self.grant.clone(),
+            action: self.action.name.clone(),
+            method,
+            decision,
+            rule,
+            reason,
+            arg_keys,
+            args_sha256,
+            outcome,
+            error,
+            job_id,
+            duration_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        });
+    }
+}

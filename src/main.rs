@@ -1,2 +1,190 @@
-//! The `truenas-mcp` binary (being written).
-fn main() {}
+//! The `truenas-mcp` binary: parse the command line, build the pieces, run.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use tokio_util::sync::CancellationToken;
+
+use truenas_mcp::app;
+use truenas_mcp::catalog::Catalog;
+use truenas_mcp::config::{Command, Config, LowArgs, PolicyCommand, Transport};
+use truenas_mcp::gateway::Invocation;
+use truenas_mcp::ids::GrantId;
+use truenas_mcp::mcp::{self, TrueNasServer};
+use truenas_mcp::policy::PolicyEngine;
+use truenas_mcp::sim::{self, SimConfig};
+
+/// Exit code for bad configuration or usage (as clap uses).
+const USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    // One crypto provider for every TLS client, whatever features dependencies enable.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    // stdout carries MCP over stdio: logs go to stderr only.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let low = LowArgs::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(low)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(low: LowArgs) -> anyhow::Result<ExitCode> {
+    match low.command {
+        None => serve(&low).await,
+        Some(Command::Call { ref action, ref args }) => call(&low, action, args).await,
+        Some(Command::Tools { ref category }) => tools(category.as_deref()),
+        Some(Command::Policy { command: PolicyCommand::Check { ref file } }) => {
+            match app::load_policy(Some(file)) {
+                Ok(policy) => {
+                    println!("{}: valid", file.display());
+                    println!("{}", policy.summary());
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+        Some(Command::Policy { command: PolicyCommand::Schema }) => {
+            println!("{}", serde_json::to_string_pretty(&PolicyEngine::json_schema())?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Sim { listen, ref api_key }) => {
+            let mut config = SimConfig::default();
+            if let Some(key) = api_key {
+                config.api_key = key.clone();
+            }
+            let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot bind {listen}"))?;
+            let key = config.api_key.clone();
+            let user = config.username.clone();
+            let handle = sim::start(listener, config).await.context("cannot start the simulated NAS")?;
+            println!("simulated TrueNAS listening on {}", handle.url());
+            println!("  TRUENAS_URL={} TRUENAS_USERNAME={user} TRUENAS_API_KEY={key}", handle.url());
+            tokio::signal::ctrl_c().await?;
+            handle.shutdown().await;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Resolves the configuration, or exits with a one-line message and code 2.
+fn config(low: &LowArgs) -> Result<Config, ExitCode> {
+    Config::from_low_args(&low.common).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(USAGE)
+    })
+}
+
+async fn build(config: &Config) -> Result<app::App, ExitCode> {
+    app::build(config).await.map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(USAGE)
+    })
+}
+
+async fn serve(low: &LowArgs) -> anyhow::Result<ExitCode> {
+    let config = match config(low) {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
+    };
+    let app = match build(&config).await {
+        Ok(a) => a,
+        Err(code) => return Ok(code),
+    };
+    // Connect early so a wrong URL or key shows up in the log at once, without blocking MCP.
+    let nas = app.gateway.nas().clone();
+    tokio::spawn(async move {
+        if let Err(e) = nas.connect().await {
+            tracing::warn!("TrueNAS not reachable yet: {e}");
+        }
+    });
+    match config.transport() {
+        Transport::Stdio => {
+            let server = TrueNasServer::new(app.gateway.clone(), config.tool_mode(), GrantId::new("stdio"));
+            mcp::serve_stdio(server).await?;
+        }
+        Transport::Http { addr, tokens } => {
+            let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot bind {addr}"))?;
+            let local = listener.local_addr()?;
+            eprintln!("truenas-mcp: serving MCP at {}", mcp::http::endpoint_url(local));
+            let server = TrueNasServer::new(app.gateway.clone(), config.tool_mode(), GrantId::new("http"));
+            let shutdown = CancellationToken::new();
+            let on_signal = shutdown.clone();
+            tokio::spawn(async move {
+                let _ = tokio::signal::ctrl_c().await;
+                on_signal.cancel();
+            });
+            mcp::http::serve(listener, server, tokens, shutdown).await?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn call(low: &LowArgs, action: &str, args: &str) -> anyhow::Result<ExitCode> {
+    let args = match serde_json::from_str::<serde_json::Value>(args) {
+        Ok(serde_json::Value::Object(map)) => map,
+        _ => {
+            eprintln!("error: the arguments must be a JSON object, e.g. '{{\"id\": 1}}'");
+            return Ok(ExitCode::from(USAGE));
+        }
+    };
+    let config = match config(low) {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
+    };
+    let app = match build(&config).await {
+        Ok(a) => a,
+        Err(code) => return Ok(code),
+    };
+    let grant = GrantId::new("cli");
+    let invocation =
+        Invocation { grant: &grant, action, args, progress: None, cancel: CancellationToken::new() };
+    match app.gateway.execute(invocation).await {
+        Ok(done) => {
+            println!("{}", serde_json::to_string_pretty(&done.result)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+fn tools(category: Option<&str>) -> anyhow::Result<ExitCode> {
+    let catalog = Catalog::builtin().context("the embedded tool catalog is invalid")?;
+    let mut shown = 0;
+    for cat in catalog.categories().iter().filter(|c| category.is_none_or(|want| want == c.name)) {
+        println!("{} — {}", cat.name, cat.description);
+        for name in &cat.actions {
+            if let Some(a) = catalog.action(name.as_str()) {
+                println!("  {:<28} {:<11} {}", a.name, a.risk.as_str(), a.method);
+                shown += 1;
+            }
+        }
+    }
+    if shown == 0 {
+        eprintln!("error: no category `{}`", category.unwrap_or_default());
+        return Ok(ExitCode::from(USAGE));
+    }
+    Ok(ExitCode::SUCCESS)
+}

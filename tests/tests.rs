@@ -1,1 +1,12 @@
+//! End-to-end tests: the real `truenas-mcp` binary, real MCP clients over stdio and HTTP, and
+//! the simulated TrueNAS over real sockets. One test binary (one link on 2 cores).
 
+mod util;
+
+mod cli;
+mod http;
+mod mcp_surface;
+mod policy_rules;
+mod python_client;
+mod reliability;
+mod vm_actions;

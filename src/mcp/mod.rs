@@ -1,1 +1,20 @@
-//! (being written)
+//! The MCP surface: the rmcp `ServerHandler` (the `truenas` tool or one tool per action,
+//! resources, progress), and its wiring to stdio and streamable HTTP. Policy and NAS access
+//! stay in the gateway; this module only speaks MCP.
+
+mod handler;
+mod hierarchical;
+pub mod http;
+mod reply;
+mod resources;
+
+pub use handler::TrueNasServer;
+
+use rmcp::ServiceExt;
+
+/// Serves MCP on stdin/stdout until the client goes away.
+pub async fn serve_stdio(server: TrueNasServer) -> std::io::Result<()> {
+    let running = server.serve(rmcp::transport::stdio()).await.map_err(std::io::Error::other)?;
+    running.waiting().await.map_err(std::io::Error::other)?;
+    Ok(())
+}

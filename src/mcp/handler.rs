@@ -1,0 +1,231 @@
+//! The rmcp `ServerHandler`: tools (the `truenas` tool or one tool per action), resources,
+//! and the bridge from TrueNAS job progress to MCP progress notifications. Every call goes
+//! through the [`Gateway`]; this file only speaks MCP.
+
+use std::sync::Arc;
+
+use axum::http::request::Parts;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, Implementation, JsonObject, ListResourcesResult, ListToolsResult,
+    PaginatedRequestParams, ProgressNotificationParam, ReadResourceRequestParams, ReadResourceResponse,
+    ReadResourceResult, Resource, ResourceContents, ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::hierarchical::{self, Step};
+use super::reply;
+use super::resources::{self, ResourceDef};
+use crate::catalog::ActionDef;
+use crate::config::ToolMode;
+use crate::gateway::{Gateway, Invocation};
+use crate::ids::GrantId;
+use crate::nas::{JobProgress, ProgressSink};
+
+/// The MCP server. Cheap to clone: one per HTTP session shares the same gateway.
+#[derive(Clone)]
+pub struct TrueNasServer {
+    gateway: Arc<Gateway>,
+    mode: ToolMode,
+    resources: Arc<Vec<ResourceDef>>,
+    // The grant of calls that carry none (stdio, or HTTP without tokens).
+    default_grant: GrantId,
+}
+
+impl TrueNasServer {
+    /// A server over `gateway` exposing tools in `mode`; calls without an HTTP grant are
+    /// attributed to `default_grant`.
+    pub fn new(gateway: Arc<Gateway>, mode: ToolMode, default_grant: GrantId) -> TrueNasServer {
+        let resources = resources::builtin().unwrap_or_else(|e| {
+            tracing::error!(error = %e, "tools/resources.toml is broken; no resources offered");
+            Vec::new()
+        });
+        TrueNasServer { gateway, mode, resources: Arc::new(resources), default_grant }
+    }
+
+    fn visible(&self) -> impl Fn(&ActionDef) -> bool + '_ {
+        |action| self.gateway.is_visible(action)
+    }
+
+    fn grant(&self, ctx: &RequestContext<RoleServer>) -> GrantId {
+        ctx.extensions
+            .get::<Parts>()
+            .and_then(|parts| parts.extensions.get::<GrantId>())
+            .cloned()
+            .unwrap_or_else(|| self.default_grant.clone())
+    }
+
+    fn tools(&self) -> Vec<Tool> {
+        let catalog = self.gateway.catalog();
+        let visible = self.visible();
+        match self.mode {
+            ToolMode::Hierarchical => vec![hierarchical::tool(catalog, &visible)],
+            ToolMode::Flat => catalog.actions().filter(|a| visible(a)).map(flat_tool).collect(),
+        }
+    }
+
+    async fn run(
+        &self,
+        action: &ActionDef,
+        params: JsonObject,
+        ctx: &RequestContext<RoleServer>,
+    ) -> rmcp::model::CallToolResult {
+        let grant = self.grant(ctx);
+        let (progress, forwarder) = progress_bridge(ctx);
+        let call = Invocation {
+            grant: &grant,
+            action: action.name.as_str(),
+            args: params,
+            progress,
+            cancel: ctx.ct.clone(),
+        };
+        let outcome = self.gateway.execute(call).await;
+        // The sink was dropped with the call: let the last notifications out before the result.
+        if let Some(forwarder) = forwarder {
+            let _ = forwarder.await;
+        }
+        match outcome {
+            Ok(done) => reply::success(&done),
+            Err(e) => reply::failure(&e),
+        }
+    }
+}
+
+/// One MCP tool for one action (flat mode).
+fn flat_tool(action: &ActionDef) -> Tool {
+    let a = action.annotations();
+    let annotations = ToolAnnotations::new()
+        .read_only(a.read_only)
+        .destructive(a.destructive)
+        .idempotent(a.idempotent)
+        .open_world(a.open_world);
+    Tool::new(action.name.to_string(), action.description.clone(), Arc::clone(action.input_schema()))
+        .with_annotations(annotations)
+}
+
+/// Turns job progress into MCP progress notifications, in order, when the client asked for
+/// them (sent a progress token).
+fn progress_bridge(ctx: &RequestContext<RoleServer>) -> (Option<ProgressSink>, Option<tokio::task::JoinHandle<()>>) {
+    let Some(token) = ctx.meta.get_progress_token() else { return (None, None) };
+    let (tx, mut rx) = mpsc::unbounded_channel::<JobProgress>();
+    let peer = ctx.peer.clone();
+    let forwarder = tokio::spawn(async move {
+        while let Some(p) = rx.recv().await {
+            let message = if p.description.is_empty() {
+                format!("TrueNAS job {}", p.job)
+            } else {
+                format!("TrueNAS job {}: {}", p.job, p.description)
+            };
+            let note = ProgressNotificationParam::new(token.clone(), p.percent).with_total(100.0).with_message(message);
+            if peer.notify_progress(note).await.is_err() {
+                break;
+            }
+        }
+    });
+    let sink: ProgressSink = Arc::new(move |p| {
+        let _ = tx.send(p);
+    });
+    (Some(sink), Some(forwarder))
+}
+
+impl ServerHandler for TrueNasServer {
+    fn get_info(&self) -> ServerConfig {
+        let capabilities = ServerCapabilities::builder().enable_tools().enable_resources().build();
+        ServerConfig::new(capabilities)
+            .with_server_info(Implementation::new("truenas-mcp", env!("CARGO_PKG_VERSION")))
+            .with_instructions(
+                "Manages a TrueNAS SCALE system. Every call passes this server's policy: a call it refuses \
+                 answers `[POLICY DENIED] <reason> (rule: <rule>)` and nothing reaches the NAS.",
+            )
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _ctx: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        Ok(ListToolsResult::with_all_items(self.tools()))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.tools().into_iter().find(|t| t.name == name)
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        let catalog = self.gateway.catalog();
+        let visible = self.visible();
+        let result = match self.mode {
+            ToolMode::Hierarchical if request.name == hierarchical::TOOL_NAME => {
+                match hierarchical::resolve(catalog, &visible, request.arguments.as_ref()) {
+                    Step::Reply(r) => r,
+                    Step::Execute { action, params } => self.run(action, params, &ctx).await,
+                }
+            }
+            ToolMode::Flat => match catalog.action(&request.name) {
+                Some(action) if visible(action) => {
+                    self.run(action, request.arguments.clone().unwrap_or_default(), &ctx).await
+                }
+                _ => return Err(McpError::invalid_params(format!("tool `{}` not found", request.name), None)),
+            },
+            ToolMode::Hierarchical => {
+                return Err(McpError::invalid_params(format!("tool `{}` not found", request.name), None));
+            }
+        };
+        Ok(result.into())
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _ctx: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, McpError> {
+        let catalog = self.gateway.catalog();
+        let listed = self
+            .resources
+            .iter()
+            .filter(|r| catalog.action(&r.action).is_some_and(|a| self.gateway.is_visible(a)))
+            .map(|r| {
+                Resource::new(r.uri.clone(), r.name.clone())
+                    .with_description(r.description.clone())
+                    .with_mime_type("application/json")
+            })
+            .collect();
+        Ok(ListResourcesResult::with_all_items(listed))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, McpError> {
+        let Some(def) = self.resources.iter().find(|r| r.uri == request.uri) else {
+            return Err(McpError::resource_not_found(format!("no resource `{}`", request.uri), None));
+        };
+        let grant = self.grant(&ctx);
+        let call = Invocation {
+            grant: &grant,
+            action: &def.action,
+            args: JsonObject::new(),
+            progress: None,
+            cancel: CancellationToken::new(),
+        };
+        match self.gateway.execute(call).await {
+            Ok(done) => {
+                let contents = ResourceContents::TextResourceContents {
+                    uri: def.uri.clone(),
+                    mime_type: Some("application/json".into()),
+                    text: reply::pretty(&done.result),
+                    meta: None,
+                };
+                Ok(ReadResourceResult::new(vec![contents]).into())
+            }
+            Err(e) => Err(McpError::internal_error(e.to_string(), None)),
+        }
+    }
+}

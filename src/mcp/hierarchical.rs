@@ -1,0 +1,114 @@
+//! The single `truenas` tool of the server we replace: same input schema and three modes
+//! (no category: list categories; category only: list its actions; category and action:
+//! execute), with the same listing formats and lookup texts.
+
+use std::sync::Arc;
+
+use rmcp::model::{CallToolResult, JsonObject, Tool, ToolAnnotations};
+use serde_json::{Map, Value, json};
+
+use super::reply;
+use crate::catalog::{ActionDef, Catalog, listing};
+
+/// The tool's name.
+pub(crate) const TOOL_NAME: &str = "truenas";
+
+/// What a `truenas` call asks for.
+pub(crate) enum Step<'a> {
+    /// Answer without touching the NAS (a listing, a lookup failure).
+    Reply(CallToolResult),
+    /// Run this action with these params.
+    Execute { action: &'a ActionDef, params: Map<String, Value> },
+}
+
+/// The tool definition, with counts and categories of what this client may see.
+pub(crate) fn tool(catalog: &Catalog, visible: &dyn Fn(&ActionDef) -> bool) -> Tool {
+    let categories: Vec<&str> = catalog
+        .categories()
+        .iter()
+        .filter(|c| c.actions.iter().any(|a| catalog.action(a.as_str()).is_some_and(visible)))
+        .map(|c| c.name.as_str())
+        .collect();
+    let count = catalog.actions().filter(|a| visible(a)).count();
+    let names = categories.join(", ");
+    let description = format!(
+        "Manage a TrueNAS SCALE system through {count} actions grouped in categories. \
+         Every call is checked by this server's policy before it reaches the NAS.\n\n\
+         How to call:\n  \
+         - no arguments, or category=\"help\": the categories\n  \
+         - category alone: that category's actions and their parameters\n  \
+         - category + action (+ params): run the action\n\n\
+         Categories: {names}"
+    );
+    let schema = json!({
+        "type": "object",
+        "properties": {
+            "category": {"type": "string", "description": format!("One of: {names}")},
+            "action": {
+                "type": "string",
+                "description": "The action to run, e.g. 'vm_list'. Leave out to see the actions of the category."
+            },
+            "params": {
+                "type": "object",
+                "propertyNames": {"type": "string"},
+                "additionalProperties": {},
+                "description": "The action's parameters by name. List the category to see which it takes."
+            }
+        },
+        "$schema": "http://json-schema.org/draft-07/schema#"
+    });
+    let schema: JsonObject = match schema {
+        Value::Object(map) => map,
+        _ => JsonObject::new(),
+    };
+    // Whether it writes depends on the action chosen, so the tool as a whole claims nothing safe.
+    let annotations = ToolAnnotations::new().read_only(false).destructive(true).idempotent(false).open_world(false);
+    Tool::new(TOOL_NAME, description, Arc::new(schema)).with_annotations(annotations)
+}
+
+/// Works out which mode a call is in.
+pub(crate) fn resolve<'a>(
+    catalog: &'a Catalog,
+    visible: &dyn Fn(&ActionDef) -> bool,
+    args: Option<&JsonObject>,
+) -> Step<'a> {
+    let empty = JsonObject::new();
+    let args = args.unwrap_or(&empty);
+    let category = match string_arg(args, "category") {
+        Ok(c) => c,
+        Err(r) => return Step::Reply(r),
+    };
+    let category = match category {
+        None | Some("") | Some("help") => return Step::Reply(reply::text(listing::categories_text(catalog, visible))),
+        Some(c) => c,
+    };
+    let action = match string_arg(args, "action") {
+        Ok(None) | Ok(Some("")) => {
+            let text = listing::actions_text(catalog, category, visible)
+                .unwrap_or_else(|| listing::unknown_category_text(catalog, category));
+            return Step::Reply(reply::text(text));
+        }
+        Ok(Some(a)) => a,
+        Err(r) => return Step::Reply(r),
+    };
+    let params = match args.get("params") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(p)) => p.clone(),
+        Some(_) => return Step::Reply(reply::input_error("`params` must be an object")),
+    };
+    match catalog.action(action) {
+        None => Step::Reply(reply::text(listing::unknown_action_text(catalog, category, action))),
+        Some(def) if def.category != category => {
+            Step::Reply(reply::text(listing::wrong_category_text(action, category, &def.category)))
+        }
+        Some(def) => Step::Execute { action: def, params },
+    }
+}
+
+fn string_arg<'a>(args: &'a JsonObject, key: &str) -> Result<Option<&'a str>, CallToolResult> {
+    match args.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.as_str())),
+        Some(_) => Err(reply::input_error(format!("`{key}` must be a string"))),
+    }
+}

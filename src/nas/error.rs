@@ -1,0 +1,211 @@
+//! Everything that can go wrong between us and the NAS, with TrueNAS's own detail kept
+//! (errname, reason, and one entry per field for validation errors). No variant ever carries
+//! the API key.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::ids::JobId;
+use crate::schema::{ParamsError, Release};
+
+/// A TrueNAS error reply, decoded from the JSON-RPC `error` object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RpcError {
+    /// JSON-RPC code (-32001 call error, -32602 invalid params, ...).
+    pub code: i64,
+    /// JSON-RPC message ("Method call error").
+    pub message: String,
+    /// errno from `data.error`, when sent.
+    pub errno: Option<i64>,
+    /// Symbolic errno from `data.errname` (`ENOENT`), when sent.
+    pub errname: Option<String>,
+    /// Human reason from `data.reason`.
+    pub reason: Option<String>,
+    /// Field errors of a validation failure: (attribute, message).
+    pub fields: Vec<(String, String)>,
+}
+
+impl RpcError {
+    /// Decodes a JSON-RPC `error` member.
+    pub(crate) fn from_json(error: &Value) -> RpcError {
+        let data = error.get("data");
+        let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
+        let fields = data
+            .and_then(|d| d.get("extra"))
+            .and_then(Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|item| {
+                        let item = item.as_array()?;
+                        Some((item.first()?.as_str()?.to_string(), item.get(1)?.as_str()?.to_string()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        RpcError {
+            code: error.get("code").and_then(Value::as_i64).unwrap_or(0),
+            message: text(error.get("message")).unwrap_or_else(|| "error".to_string()),
+            errno: data.and_then(|d| d.get("error")).and_then(Value::as_i64),
+            errname: text(data.and_then(|d| d.get("errname"))),
+            reason: text(data.and_then(|d| d.get("reason"))),
+            fields,
+        }
+    }
+}
+
+impl fmt::Display for RpcError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.fields.is_empty() {
+            f.write_str("TrueNAS rejected the arguments: ")?;
+            let fields: Vec<String> = self.fields.iter().map(|(a, m)| format!("{a}: {m}")).collect();
+            return f.write_str(&fields.join("; "));
+        }
+        let name = self.errname.as_deref().unwrap_or("error");
+        let reason = self.reason.as_deref().unwrap_or(&self.message);
+        write!(f, "TrueNAS {name}: {}", reason.trim())
+    }
+}
+
+/// Why a call to the NAS did not produce a result.
+#[derive(Debug, thiserror::Error)]
+pub enum NasError {
+    /// The configured address cannot be used.
+    #[error("invalid TrueNAS URL: {0}")]
+    InvalidUrl(String),
+    /// Clear text to a remote host would get the API key revoked.
+    #[error(
+        "refusing to send the API key in clear text to `{host}`: TrueNAS revokes a key used over http/ws; use https://"
+    )]
+    InsecureRemote {
+        /// The remote host.
+        host: String,
+    },
+    /// The NAS could not be reached (TCP, TLS or websocket handshake).
+    #[error("cannot connect to TrueNAS at `{url}`: {reason}")]
+    Connect {
+        /// Where we tried.
+        url: String,
+        /// What failed.
+        reason: String,
+    },
+    /// The NAS refused the API key.
+    #[error("TrueNAS refused the API key{}", .user.as_ref().map(|u| format!(" for user `{u}`")).unwrap_or_default())]
+    AuthFailed {
+        /// The username sent with the key, if any.
+        user: Option<String>,
+    },
+    /// The key is expired or revoked (TrueNAS revokes keys used over clear text).
+    #[error("TrueNAS reports the API key as expired or revoked; create or reset the key in the TrueNAS UI")]
+    AuthExpired,
+    /// The NAS runs a release without the JSON-RPC API we speak.
+    #[error("unsupported TrueNAS release `{0}`: this server needs TrueNAS 25.10 or later")]
+    UnsupportedRelease(String),
+    /// The connection broke while the call was outstanding.
+    #[error("lost the connection to TrueNAS during `{method}`{}", if *.sent { "; the NAS may have carried it out" } else { "; nothing was sent" })]
+    ConnectionLost {
+        /// The method called.
+        method: String,
+        /// Whether the request had been written to the socket.
+        sent: bool,
+    },
+    /// No reply in time.
+    #[error("TrueNAS did not answer `{method}` within {}s", .after.as_secs())]
+    Timeout {
+        /// The method called.
+        method: String,
+        /// How long we waited.
+        after: Duration,
+    },
+    /// The method does not exist on the connected release.
+    #[error("`{method}` does not exist on the connected TrueNAS ({release})")]
+    MethodUnavailable {
+        /// The method asked for.
+        method: String,
+        /// The connected release.
+        release: Release,
+    },
+    /// The params we built break TrueNAS's schema for the method; nothing was sent.
+    #[error("{0}")]
+    InvalidParams(ParamsError),
+    /// TrueNAS answered with an error.
+    #[error("{0}")]
+    Rpc(RpcError),
+    /// A job ended in FAILED or ABORTED.
+    #[error("TrueNAS job {id} ({method}) {state}: {reason}")]
+    JobFailed {
+        /// The job.
+        id: JobId,
+        /// Its method.
+        method: String,
+        /// FAILED or ABORTED.
+        state: String,
+        /// TrueNAS's error text.
+        reason: String,
+    },
+    /// The caller cancelled; a running job was asked to abort.
+    #[error("cancelled{}", .job.map(|j| format!("; abort requested for TrueNAS job {j}")).unwrap_or_default())]
+    Cancelled {
+        /// The job asked to abort, if the call was a job.
+        job: Option<JobId>,
+    },
+    /// The NAS sent something we cannot understand.
+    #[error("unexpected reply from TrueNAS: {0}")]
+    Protocol(String),
+}
+
+impl NasError {
+    /// Whether nothing reached the NAS, so a policy reservation may be refunded.
+    pub fn nothing_sent(&self) -> bool {
+        match self {
+            NasError::InvalidUrl(_)
+            | NasError::InsecureRemote { .. }
+            | NasError::Connect { .. }
+            | NasError::AuthFailed { .. }
+            | NasError::AuthExpired
+            | NasError::UnsupportedRelease(_)
+            | NasError::MethodUnavailable { .. }
+            | NasError::InvalidParams(_) => true,
+            NasError::ConnectionLost { sent, .. } => !sent,
+            NasError::Timeout { .. }
+            | NasError::Rpc(_)
+            | NasError::JobFailed { .. }
+            | NasError::Cancelled { .. }
+            | NasError::Protocol(_) => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn validation_errors_keep_every_field() {
+        let e = RpcError::from_json(&json!({"code": -32602, "message": "Invalid params", "data": {
+            "error": 22, "errname": "EINVAL", "reason": "x",
+            "extra": [["vm_create.memory", "Field required", 22], ["vm_create.name", "Too short", 22]]}}));
+        assert_eq!(e.fields.len(), 2);
+        assert_eq!(
+            e.to_string(),
+            "TrueNAS rejected the arguments: vm_create.memory: Field required; vm_create.name: Too short"
+        );
+    }
+
+    #[test]
+    fn call_errors_show_errname_and_reason() {
+        let e = RpcError::from_json(&json!({"code": -32001, "message": "Method call error",
+            "data": {"error": 2, "errname": "ENOENT", "reason": "VM 9 does not exist", "extra": null}}));
+        assert_eq!(e.errno, Some(2));
+        assert_eq!(e.to_string(), "TrueNAS ENOENT: VM 9 does not exist");
+    }
+
+    #[test]
+    fn method_not_found_has_no_data() {
+        let e = RpcError::from_json(&json!({"code": -32601, "message": "Method does not exist"}));
+        assert_eq!(e.to_string(), "TrueNAS error: Method does not exist");
+    }
+}

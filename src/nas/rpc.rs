@@ -1,0 +1,177 @@
+//! One websocket carrying JSON-RPC 2.0: request ids, matching replies to callers, the cap on
+//! calls in flight, and server notifications handed to a channel. Knows nothing of TrueNAS
+//! methods; the typed calls live above it in `session`.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_util::sync::CancellationToken;
+
+use super::error::{NasError, RpcError};
+
+/// A server-to-client notification (`{"method": .., "params": ..}` without an id).
+#[derive(Debug, Clone)]
+pub(crate) struct Notification {
+    pub(crate) method: String,
+    pub(crate) params: Value,
+}
+
+type Reply = Result<Value, RpcError>;
+type Pending = Arc<Mutex<HashMap<u64, oneshot::Sender<Reply>>>>;
+
+/// A live JSON-RPC connection. Cloning shares it.
+#[derive(Clone)]
+pub(crate) struct Connection {
+    outgoing: mpsc::UnboundedSender<Message>,
+    pending: Pending,
+    next_id: Arc<AtomicU64>,
+    // Bounds calls in flight below TrueNAS's per-connection hard limit of 20.
+    slots: Arc<Semaphore>,
+    closed: CancellationToken,
+    // Set once the socket is gone, so a write after close is reported as "not sent".
+    dead: Arc<AtomicBool>,
+}
+
+impl Connection {
+    /// Opens the websocket and starts the reader and writer tasks.
+    pub(crate) async fn open(
+        url: &str,
+        tls: Option<Arc<rustls::ClientConfig>>,
+        max_in_flight: usize,
+    ) -> Result<(Connection, mpsc::UnboundedReceiver<Notification>), NasError> {
+        let connector = tls.map(tokio_tungstenite::Connector::Rustls);
+        let (socket, _response) = tokio_tungstenite::connect_async_tls_with_config(url, None, true, connector)
+            .await
+            .map_err(|e| NasError::Connect { url: url.to_string(), reason: e.to_string() })?;
+        let (mut sink, mut stream) = socket.split();
+        let (outgoing, mut outgoing_rx) = mpsc::unbounded_channel::<Message>();
+        let (events_tx, events_rx) = mpsc::unbounded_channel();
+        let pending: Pending = Arc::new(Mutex::new(HashMap::new()));
+        let closed = CancellationToken::new();
+        let dead = Arc::new(AtomicBool::new(false));
+
+        let writer_closed = closed.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = writer_closed.cancelled() => break,
+                    msg = outgoing_rx.recv() => match msg {
+                        Some(msg) => if sink.send(msg).await.is_err() { break },
+                        None => break,
+                    },
+                }
+            }
+            let _ = sink.close().await;
+            writer_closed.cancel();
+        });
+
+        let reader_pending = Arc::clone(&pending);
+        let reader_closed = closed.clone();
+        let reader_dead = Arc::clone(&dead);
+        tokio::spawn(async move {
+            loop {
+                let frame = tokio::select! {
+                    _ = reader_closed.cancelled() => break,
+                    frame = stream.next() => frame,
+                };
+                match frame {
+                    Some(Ok(Message::Text(text))) => dispatch(&text, &reader_pending, &events_tx),
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                    Some(Ok(_)) => {}
+                }
+            }
+            reader_dead.store(true, Ordering::SeqCst);
+            reader_closed.cancel();
+            // Dropping the senders wakes every waiting caller with "connection lost".
+            reader_pending.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        });
+
+        let connection = Connection {
+            outgoing,
+            pending,
+            next_id: Arc::new(AtomicU64::new(1)),
+            slots: Arc::new(Semaphore::new(max_in_flight.max(1))),
+            closed,
+            dead,
+        };
+        Ok((connection, events_rx))
+    }
+
+    /// Whether the socket is gone.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.is_cancelled()
+    }
+
+    /// Resolves once the socket is gone.
+    pub(crate) async fn closed(&self) {
+        self.closed.cancelled().await
+    }
+
+    /// Closes the socket; outstanding calls fail with "connection lost".
+    pub(crate) fn close(&self) {
+        self.closed.cancel();
+    }
+
+    /// Calls `method` and waits for its reply, at most `timeout` once the request is sent.
+    pub(crate) async fn call(&self, method: &str, params: Value, timeout: Duration) -> Result<Value, NasError> {
+        let lost = |sent: bool| NasError::ConnectionLost { method: method.to_string(), sent };
+        let _slot = tokio::select! {
+            slot = self.slots.acquire() => slot.map_err(|_| lost(false))?,
+            _ = self.closed.cancelled() => return Err(lost(false)),
+        };
+        if self.is_closed() || self.dead.load(Ordering::SeqCst) {
+            return Err(lost(false));
+        }
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        self.pending.lock().unwrap_or_else(|p| p.into_inner()).insert(id, tx);
+        let request = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        if self.outgoing.send(Message::text(request.to_string())).is_err() {
+            self.forget(id);
+            return Err(lost(false));
+        }
+        let reply = tokio::time::timeout(timeout, rx).await;
+        self.forget(id);
+        match reply {
+            Ok(Ok(Ok(value))) => Ok(value),
+            Ok(Ok(Err(rpc))) => Err(NasError::Rpc(rpc)),
+            Ok(Err(_closed)) => Err(lost(true)),
+            Err(_elapsed) => Err(NasError::Timeout { method: method.to_string(), after: timeout }),
+        }
+    }
+
+    fn forget(&self, id: u64) {
+        self.pending.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+    }
+}
+
+/// Routes one incoming text frame: a reply to its caller, a notification to the channel.
+fn dispatch(text: &str, pending: &Pending, events: &mpsc::UnboundedSender<Notification>) {
+    let Ok(message) = serde_json::from_str::<Value>(text) else {
+        tracing::warn!("ignoring a frame from TrueNAS that is not JSON");
+        return;
+    };
+    match message.get("id").and_then(Value::as_u64) {
+        Some(id) => {
+            let waiter = pending.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+            let Some(waiter) = waiter else { return };
+            let reply = match message.get("error") {
+                Some(error) if !error.is_null() => Err(RpcError::from_json(error)),
+                _ => Ok(message.get("result").cloned().unwrap_or(Value::Null)),
+            };
+            let _ = waiter.send(reply);
+        }
+        None => {
+            if let Some(method) = message.get("method").and_then(Value::as_str) {
+                let params = message.get("params").cloned().unwrap_or(Value::Null);
+                let _ = events.send(Notification { method: method.to_string(), params });
+            }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! What an agent sees: the `truenas` tool and its three modes, flat tools, resources.
+
+use serde_json::{Value, json};
+
+use crate::util::*;
+
+#[tokio::test]
+async fn hierarchical_mode_offers_one_truenas_tool_listing_categories_and_actions() {
+    let nas = start_sim().await;
+    let (session, _) = connect_stdio(&nas, &[]).await;
+
+    let tools = session.list_all_tools().await.unwrap();
+    assert_eq!(tools.iter().map(|t| t.name.as_ref()).collect::<Vec<_>>(), ["truenas"]);
+    let schema = Value::Object((*tools[0].input_schema).clone());
+    for key in ["category", "action", "params"] {
+        assert!(schema["properties"][key].is_object(), "{key} in {schema}");
+    }
+
+    let categories = text(&truenas(&session, "", "", Value::Null).await);
+    assert!(categories.starts_with("TrueNAS MCP — "), "{categories}");
+    assert!(categories.contains("\n  vm (16 actions) — "), "{categories}");
+    assert_eq!(categories, text(&truenas(&session, "help", "", Value::Null).await));
+
+    let vm = text(&truenas(&session, "vm", "", Value::Null).await);
+    assert!(vm.starts_with("Category: vm — "), "{vm}");
+    assert!(vm.contains("\n\n16 available actions:\n\n  vm_list — "), "{vm}");
+    assert!(vm.contains("  vm_start — "), "{vm}");
+    assert!(vm.contains("    Required: id ("), "{vm}");
+
+    let unknown = truenas(&session, "nope", "", Value::Null).await;
+    assert!(!is_error(&unknown));
+    assert!(text(&unknown).starts_with("Unknown category \"nope\". Available categories: "), "{}", text(&unknown));
+
+    let wrong = text(&truenas(&session, "system", "vm_list", json!({})).await);
+    assert!(wrong.contains(r#"Action \"vm_list\" belongs to category \"vm\", not \"system\""#), "{wrong}");
+    let missing = text(&truenas(&session, "vm", "vm_explode", json!({})).await);
+    assert!(missing.contains(r#"Unknown action \"vm_explode\" in category \"vm\". Available: vm_list"#), "{missing}");
+
+    assert!(nas_methods(&nas).is_empty(), "listings never reach the NAS: {:?}", nas_methods(&nas));
+    session.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn flat_mode_exposes_each_action_with_its_schema_and_annotations() {
+    let nas = start_sim().await;
+    let (session, _) = connect_stdio(&nas, &["--tool-mode", "flat"]).await;
+    let tools = session.list_all_tools().await.unwrap();
+    let get = |name: &str| tools.iter().find(|t| t.name == name).unwrap_or_else(|| panic!("no tool {name}"));
+
+    let vm_list = get("vm_list");
+    let ann = vm_list.annotations.as_ref().unwrap();
+    assert_eq!((ann.read_only_hint, ann.destructive_hint), (Some(true), Some(false)));
+    let vm_delete = get("vm_delete");
+    assert_eq!(vm_delete.annotations.as_ref().unwrap().destructive_hint, Some(true));
+    let schema = Value::Object((*get("vm_start").input_schema).clone());
+    assert_eq!(schema["properties"]["id"]["type"], "integer", "{schema}");
+    assert_eq!(schema["required"], json!(["id"]), "{schema}");
+    assert_eq!(schema["additionalProperties"], json!(false), "{schema}");
+
+    let listed = json_of(&flat(&session, "vm_list", json!({})).await);
+    assert!(listed.as_array().is_some_and(|vms| vms.len() >= 3), "{listed}");
+    session.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn resources_read_vms_and_system_info_through_the_policy() {
+    let nas = start_sim().await;
+    let (session, _) = connect_stdio(&nas, &[]).await;
+    let listed = session.list_resources(None).await.unwrap();
+    let uris: Vec<&str> = listed.resources.iter().map(|r| r.uri.as_str()).collect();
+    assert!(uris.contains(&"truenas://vms") && uris.contains(&"truenas://system/info"), "{uris:?}");
+
+    let read = session
+        .read_resource(rmcp::model::ReadResourceRequestParams::new("truenas://system/info"))
+        .await
+        .unwrap();
+    let rmcp::model::ResourceContents::TextResourceContents { text, .. } = &read.contents[0] else {
+        panic!("text expected")
+    };
+    let info: Value = serde_json::from_str(text).unwrap();
+    assert!(info["version"].as_str().is_some_and(|v| v.contains("25.10")), "{info}");
+    assert_eq!(nas_methods(&nas), ["system.info"]);
+    session.cancel().await.unwrap();
+}

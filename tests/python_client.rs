@@ -1,0 +1,53 @@
+//! An independent MCP client: the Python `mcp` SDK, in a virtualenv the test makes once
+//! under `target/` (pip fetches the `mcp` package on the first run).
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use crate::util::*;
+
+fn python_client() -> PathBuf {
+    let venv = repo("target/py-mcp-venv");
+    let python = venv.join("bin/python");
+    let ready = venv.join(".mcp-installed");
+    if !ready.exists() {
+        let made = std::process::Command::new("python3").args(["-m", "venv"]).arg(&venv).status().unwrap();
+        assert!(made.success(), "python3 -m venv failed");
+        let pip = std::process::Command::new(venv.join("bin/pip")).args(["install", "-q", "mcp>=2.3,<3"]).status().unwrap();
+        assert!(pip.success(), "pip install mcp failed");
+        std::fs::write(&ready, "").unwrap();
+    }
+    python
+}
+
+#[tokio::test]
+async fn the_python_mcp_sdk_lists_calls_sees_progress_and_denials() {
+    let python = python_client();
+    let nas = start_sim().await;
+    let output = tokio::process::Command::new(&python)
+        .arg(repo("tests/python/client.py"))
+        .arg(bin())
+        .env("TRUENAS_URL", nas.url())
+        .env("TRUENAS_API_KEY", truenas_mcp::sim::DEMO_API_KEY)
+        .env("TRUENAS_USERNAME", truenas_mcp::sim::DEMO_USERNAME)
+        .env("RUST_LOG", "warn")
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "python client failed: {stderr}");
+    let seen: Value = serde_json::from_slice(&output.stdout).unwrap();
+
+    assert_eq!(seen["server"], "truenas-mcp");
+    assert_eq!(seen["tools"], serde_json::json!(["truenas"]));
+    assert!(seen["categories"]["text"].as_str().unwrap().contains("vm (16 actions)"));
+    assert_eq!(seen["vm_list"]["error"], false, "{seen}");
+    assert_eq!(seen["vm_stop"]["error"], false, "{seen}");
+    assert!(seen["progress"].as_array().is_some_and(|p| p.len() >= 3), "{seen}");
+    assert_eq!(seen["vm_delete"]["error"], true);
+    assert!(seen["vm_delete"]["text"].as_str().unwrap().starts_with("[POLICY DENIED]"), "{seen}");
+    assert_eq!(seen["bad_args"]["error"], true);
+    assert_eq!(nas_calls_of(&nas, "vm.stop").len(), 1);
+    assert!(nas_calls_of(&nas, "vm.delete").is_empty() && nas_calls_of(&nas, "vm.get_instance").is_empty());
+}

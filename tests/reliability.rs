@@ -1,0 +1,86 @@
+//! Jobs, TrueNAS errors and a NAS that misbehaves: progress reaches the client, errors keep
+//! TrueNAS's detail, a dropped connection fails the call cleanly and the next call works.
+
+use serde_json::json;
+
+use crate::util::*;
+
+#[tokio::test]
+async fn a_job_reports_progress_and_returns_its_real_outcome() {
+    let nas = start_sim().await;
+    let (session, client) = connect_stdio(&nas, &[]).await;
+    let running = json_of(&truenas(&session, "vm", "vm_status", json!({"id": 1})).await);
+    assert_eq!(running["state"], "RUNNING", "seed VM 1 runs: {running}");
+
+    let stopped = truenas(&session, "vm", "vm_stop", json!({"id": 1})).await;
+    assert!(!is_error(&stopped), "{}", text(&stopped));
+    let progress = client.progress.lock().unwrap().clone();
+    assert!(progress.len() >= 3, "progress notifications: {progress:?}");
+    assert!(progress.windows(2).all(|w| w[0].progress <= w[1].progress), "{progress:?}");
+    assert_eq!(progress.last().map(|p| p.progress), Some(100.0));
+    assert!(progress.iter().all(|p| p.total == Some(100.0)));
+
+    let after = json_of(&truenas(&session, "vm", "vm_status", json!({"id": 1})).await);
+    assert_eq!(after["state"], "STOPPED", "the job finished before the call returned: {after}");
+    session.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn truenas_errors_keep_their_errname_and_reason() {
+    let nas = start_sim().await;
+    let (session, _) = connect_stdio(&nas, &[]).await;
+    let r = truenas(&session, "vm", "vm_get", json!({"id": 424242})).await;
+    assert!(is_error(&r));
+    assert!(text(&r).starts_with("Error: TrueNAS ENOENT: "), "{}", text(&r));
+    assert!(text(&r).contains("424242"), "{}", text(&r));
+
+    nas.faults().fail_next("vm.query", "EFAULT", "simulated middleware failure");
+    let r = truenas(&session, "vm", "vm_list", json!({})).await;
+    assert_eq!(text(&r), "Error: TrueNAS EFAULT: simulated middleware failure");
+    session.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_dropped_connection_fails_the_call_cleanly_and_the_next_call_reconnects() {
+    let nas = start_sim().await;
+    let (session, _) = connect_stdio(&nas, &[]).await;
+    assert!(!is_error(&truenas(&session, "vm", "vm_list", json!({})).await));
+
+    nas.faults().drop_connection_on("vm.stop");
+    let r = truenas(&session, "vm", "vm_stop", json!({"id": 1})).await;
+    assert!(is_error(&r), "{}", text(&r));
+    assert!(text(&r).contains("lost the connection to TrueNAS during `vm.stop`"), "{}", text(&r));
+    assert_eq!(nas_calls_of(&nas, "vm.stop").len(), 1, "a write is never retried on its own");
+
+    let logins_before = nas.recorder().calls().iter().filter(|c| c.method.starts_with("auth.")).count();
+    let again = truenas(&session, "vm", "vm_list", json!({})).await;
+    assert!(!is_error(&again), "{}", text(&again));
+    let logins_after = nas.recorder().calls().iter().filter(|c| c.method.starts_with("auth.")).count();
+    assert_eq!(logins_after, logins_before + 1, "a new connection logged in again");
+    session.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_read_interrupted_by_a_dropped_connection_is_retried_once() {
+    let nas = start_sim().await;
+    let (session, _) = connect_stdio(&nas, &[]).await;
+    assert!(!is_error(&truenas(&session, "vm", "vm_list", json!({})).await));
+    nas.faults().drop_connection_on("vm.query");
+    let r = truenas(&session, "vm", "vm_list", json!({})).await;
+    assert!(!is_error(&r), "{}", text(&r));
+    assert_eq!(nas_calls_of(&nas, "vm.query").len(), 3);
+    session.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_wrong_api_key_is_a_clear_error_that_never_shows_the_key() {
+    let nas = start_sim().await;
+    let mut cmd = command(&nas);
+    let key = "7-thisisnotthekeythisisnotthekeythisisnotthekeythisisnotthekey1234";
+    cmd.env("TRUENAS_API_KEY", key).args(["call", "vm_list"]);
+    let out = cmd.output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("TrueNAS refused the API key for user `truenas_admin`"), "{stderr}");
+    assert!(!stderr.contains(key) && !String::from_utf8_lossy(&out.stdout).contains(key));
+}
