@@ -286,3 +286,17 @@ fn input_schema_declares_types_enums_bounds_and_refuses_unknown_keys() {
     assert!(validator.is_valid(&json!({"name": "a", "memory": 64})));
     assert!(!validator.is_valid(&json!({"name": "a", "memory": 64, "zz": 1})));
 }
+
+#[test]
+fn every_file_in_tools_is_embedded() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tools");
+    let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".toml"))
+        .collect();
+    on_disk.sort();
+    let mut embedded: Vec<String> = builtin_sources().iter().map(|(n, _)| n.to_string()).collect();
+    embedded.sort();
+    assert_eq!(on_disk, embedded, "list every tools/*.toml in `BUILTIN` (src/catalog/mod.rs)");
+}

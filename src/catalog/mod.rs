@@ -4,10 +4,10 @@
 //! `tools/categories.toml` declares the categories (listing order, descriptions, and the name
 //! prefixes that place an action in a category, as the reference server's `categorize` does);
 //! every other file declares the actions of one category. Each action names its middleware
-//! method, its arguments (types, enums, bounds, defaults, examples) and a template that turns
-//! the arguments into the method's positional params (see [`template`](self) rules in
-//! `template.rs`). Adding an action is a data change: the loader checks it and the tests build
-//! its params from its examples and validate them against TrueNAS's own schema.
+//! method, its arguments (types, enums, bounds, defaults, examples) and a `params` template
+//! that turns the arguments into the method's positional params (rules in `template.rs`).
+//! Adding an action is a data change: the loader checks it, and the tests build its params from
+//! its examples and validate them against TrueNAS's own schema.
 //!
 //! # Layout
 //!
