@@ -1,1 +1,142 @@
-//! (being written)
+//! The tool set as data: `tools/*.toml`, embedded at build time, loaded into typed action
+//! definitions.
+//!
+//! `tools/categories.toml` declares the categories (listing order, descriptions, and the name
+//! prefixes that place an action in a category, as the reference server's `categorize` does);
+//! every other file declares the actions of one category. Each action names its middleware
+//! method, its arguments (types, enums, bounds, defaults, examples) and a `params` template
+//! that turns the arguments into the method's positional params (rules in `template.rs`).
+//! Adding an action is a data change: the loader checks it, and the tests build its params from
+//! its examples and validate them against TrueNAS's own schema.
+//!
+//! # Layout
+//!
+//! - `model`: the definitions ([`ActionDef`], [`ArgDef`], [`Category`]) and annotations.
+//! - `args`: checking an agent's arguments ([`ActionDef::validate_args`]).
+//! - `template`: building positional params ([`ActionDef::build_params`]).
+//! - `parse`, `load`, `diagnostics`: reading sources, checking them, reporting every problem.
+//! - [`listing`]: the texts of the `truenas` tool's listing modes, in the reference's format.
+
+mod args;
+mod diagnostics;
+pub mod listing;
+mod load;
+mod model;
+mod parse;
+mod template;
+
+use std::collections::HashMap;
+
+pub use args::{ArgProblem, ArgsError};
+pub use diagnostics::{CatalogError, Diagnostic, Severity};
+pub use model::{ActionDef, Annotations, ArgDef, ArgType, Category};
+pub use template::MappingError;
+
+/// The catalog sources compiled into the binary, as (file name, contents).
+const BUILTIN: &[(&str, &str)] = &[
+    ("categories.toml", include_str!("../../tools/categories.toml")),
+    ("system.toml", include_str!("../../tools/system.toml")),
+    ("vm.toml", include_str!("../../tools/vm.toml")),
+];
+
+/// Every action of the tool set, grouped in categories.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    // INVARIANT: `categories` lists exactly the categories of `actions`, in the same order, and
+    // `index` maps every action name to its position in `actions`.
+    categories: Vec<Category>,
+    actions: Vec<ActionDef>,
+    index: HashMap<String, usize>,
+}
+
+impl Catalog {
+    /// The catalog embedded at build time (`tools/*.toml`). Warnings are logged.
+    pub fn builtin() -> Result<Catalog, CatalogError> {
+        let (catalog, warnings) = Catalog::from_sources(BUILTIN)?;
+        for w in warnings {
+            tracing::warn!("tool catalog: {w}");
+        }
+        Ok(catalog)
+    }
+
+    /// Loads a catalog from (file name, TOML) pairs; one must be `categories.toml`. Returns the
+    /// catalog with its warnings, or every error found (with the warnings).
+    pub fn from_sources(sources: &[(&str, &str)]) -> Result<(Catalog, Vec<Diagnostic>), CatalogError> {
+        let mut findings = diagnostics::Findings::default();
+        let loaded = load::load(sources, &mut findings);
+        let order = |file: &str| sources.iter().position(|(f, _)| *f == file).unwrap_or(usize::MAX);
+        findings.all.sort_by_key(|d| (order(&d.file), d.line));
+        let (errors, warnings) = findings.split();
+        match loaded {
+            Some(l) if errors.is_empty() => {
+                let index = l.actions.iter().enumerate().map(|(i, a)| (a.name.as_str().to_string(), i)).collect();
+                Ok((Catalog { categories: l.categories, actions: l.actions, index }, warnings))
+            }
+            _ => Err(CatalogError { errors, warnings }),
+        }
+    }
+
+    /// The categories that have actions, in reference order.
+    pub fn categories(&self) -> &[Category] {
+        &self.categories
+    }
+
+    /// The category named `name`, if it has actions.
+    pub fn category(&self, name: &str) -> Option<&Category> {
+        self.categories.iter().find(|c| c.name == name)
+    }
+
+    /// The action named `name`, in any category.
+    pub fn action(&self, name: &str) -> Option<&ActionDef> {
+        self.index.get(name).and_then(|i| self.actions.get(*i))
+    }
+
+    /// Every action, in category order, then file order.
+    pub fn actions(&self) -> impl Iterator<Item = &ActionDef> {
+        self.actions.iter()
+    }
+
+    /// Number of actions.
+    pub fn len(&self) -> usize {
+        self.actions.len()
+    }
+
+    /// Whether the catalog has no action.
+    pub fn is_empty(&self) -> bool {
+        self.actions.is_empty()
+    }
+}
+
+#[cfg(test)]
+pub(crate) fn builtin_sources() -> &'static [(&'static str, &'static str)] {
+    BUILTIN
+}
+
+/// Two categories, for fixtures.
+#[cfg(test)]
+pub(crate) const FIXTURE_CATEGORIES: &str = r#"
+fallback = "system"
+[[category]]
+name = "system"
+description = "The system"
+prefixes = ["system_"]
+[[category]]
+name = "vm"
+description = "VMs"
+prefixes = ["vm_"]
+"#;
+
+/// Loads `FIXTURE_CATEGORIES` with one `vm.toml` (which need not repeat `category = "vm"`).
+#[cfg(test)]
+pub(crate) fn fixture(vm_toml: &str) -> Result<(Catalog, Vec<Diagnostic>), CatalogError> {
+    let text = format!("category = \"vm\"\n{vm_toml}");
+    Catalog::from_sources(&[("categories.toml", FIXTURE_CATEGORIES), ("vm.toml", &text)])
+}
+
+#[cfg(test)]
+#[path = "actions_tests.rs"]
+mod actions_tests;
+
+#[cfg(test)]
+#[path = "load_tests.rs"]
+mod load_tests;

@@ -1,0 +1,334 @@
+//! Reading one TOML source into raw definitions: syntax, unknown keys and field types, every
+//! problem reported with its file and line. Checks across fields and files live in `load`.
+
+use serde_json::{Number, Value};
+use toml::de::{DeTable, DeValue};
+
+use super::args::check_value;
+use super::diagnostics::{Findings, Loc, line_of};
+use super::model::{ArgDef, ArgType};
+use super::template::literal;
+use crate::ids::Risk;
+
+/// `categories.toml`: the categories, in listing order.
+#[derive(Debug, Default)]
+pub(crate) struct RawCategories {
+    pub(crate) loc: Loc,
+    /// Category of names that match no prefix, as the reference's `categorize` does.
+    pub(crate) fallback: Option<String>,
+    pub(crate) categories: Vec<RawCategory>,
+}
+
+#[derive(Debug)]
+pub(crate) struct RawCategory {
+    pub(crate) loc: Loc,
+    pub(crate) name: String,
+    pub(crate) description: String,
+    /// An action belongs here when its name starts with one of these...
+    pub(crate) prefixes: Vec<String>,
+    /// ...or equals one of these.
+    pub(crate) names: Vec<String>,
+}
+
+/// A tools file: actions of one category.
+#[derive(Debug)]
+pub(crate) struct RawTools {
+    pub(crate) loc: Loc,
+    pub(crate) category: String,
+    pub(crate) actions: Vec<RawAction>,
+}
+
+#[derive(Debug)]
+pub(crate) struct RawAction {
+    pub(crate) loc: Loc,
+    pub(crate) name: String,
+    pub(crate) description: String,
+    pub(crate) risk: Option<Risk>,
+    pub(crate) idempotent: Option<bool>,
+    pub(crate) method: String,
+    pub(crate) confirm: Option<String>,
+    pub(crate) compat: Option<String>,
+    pub(crate) params: Option<toml::Value>,
+    pub(crate) args: Vec<ArgDef>,
+    /// Set when a field could not be read; the action is then not built.
+    pub(crate) broken: bool,
+}
+
+/// What one source holds.
+pub(crate) enum Source {
+    Categories(RawCategories),
+    Tools(RawTools),
+}
+
+/// The file holding the categories; every other source holds actions.
+pub(crate) const CATEGORIES_FILE: &str = "categories.toml";
+
+/// Parses one source; `None` when its syntax is broken (each syntax error is reported).
+pub(crate) fn parse_source(file: &str, text: &str, findings: &mut Findings) -> Option<Source> {
+    let loc = Loc::file(file);
+    let (spans, errors) = DeTable::parse_recoverable(text);
+    for e in &errors {
+        let line = e.span().map(|s| line_of(text, s.start));
+        findings.error(&loc.at(line), format!("invalid TOML: {}", e.message().trim_end()));
+    }
+    if !errors.is_empty() {
+        return None;
+    }
+    let table: toml::Table = match toml::from_str(text) {
+        Ok(t) => t,
+        Err(e) => {
+            let line = e.span().map(|s| line_of(text, s.start));
+            findings.error(&loc.at(line), format!("invalid TOML: {}", e.message().trim_end()));
+            return None;
+        }
+    };
+    let lines = Lines { text, root: spans.get_ref() };
+    Some(if file == CATEGORIES_FILE {
+        Source::Categories(parse_categories(&table, &lines, loc, findings))
+    } else {
+        Source::Tools(parse_tools(&table, &lines, loc, findings))
+    })
+}
+
+/// Finds source lines of array elements, from the spanned parse.
+struct Lines<'a> {
+    text: &'a str,
+    root: &'a DeTable<'a>,
+}
+
+impl Lines<'_> {
+    fn element<'t>(table: &'t DeTable<'_>, key: &str, index: usize) -> Option<&'t toml::Spanned<DeValue<'t>>> {
+        let (_, value) = table.iter().find(|(k, _)| k.get_ref() == key)?;
+        match value.get_ref() {
+            DeValue::Array(items) => items.get(index),
+            _ => None,
+        }
+    }
+
+    /// Line of `root[key][index]`.
+    fn top(&self, key: &str, index: usize) -> Option<usize> {
+        Self::element(self.root, key, index).map(|v| line_of(self.text, v.span().start))
+    }
+
+    /// Line of `root.action[action].args[arg]`.
+    fn arg(&self, action: usize, arg: usize) -> Option<usize> {
+        let DeValue::Table(t) = Self::element(self.root, "action", action)?.get_ref() else { return None };
+        Self::element(t, "args", arg).map(|v| line_of(self.text, v.span().start))
+    }
+}
+
+fn parse_categories(table: &toml::Table, lines: &Lines<'_>, loc: Loc, findings: &mut Findings) -> RawCategories {
+    let mut r = Reader::new(table, loc.clone(), findings, &["fallback", "category"]);
+    let fallback = r.string("fallback");
+    let tables = r.tables("category");
+    let mut categories = Vec::new();
+    for (i, t) in tables.into_iter().enumerate() {
+        let loc = loc.at(lines.top("category", i));
+        let mut r = Reader::new(t, loc.clone(), findings, &["name", "description", "prefixes", "names"]);
+        let (name, description) = (r.required_string("name"), r.required_string("description"));
+        let (prefixes, names) = (r.strings("prefixes"), r.strings("names"));
+        if let (Some(name), Some(description)) = (name, description) {
+            categories.push(RawCategory { loc, name, description, prefixes, names });
+        }
+    }
+    RawCategories { loc, fallback, categories }
+}
+
+fn parse_tools(table: &toml::Table, lines: &Lines<'_>, loc: Loc, findings: &mut Findings) -> RawTools {
+    let mut r = Reader::new(table, loc.clone(), findings, &["category", "action"]);
+    let category = r.required_string("category").unwrap_or_default();
+    let tables = r.tables("action");
+    let mut actions = Vec::new();
+    for (i, t) in tables.into_iter().enumerate() {
+        let mut loc = loc.at(lines.top("action", i));
+        if let Some(name) = t.get("name").and_then(toml::Value::as_str).filter(|n| !n.is_empty()) {
+            loc = loc.action(name);
+        }
+        const KEYS: [&str; 9] =
+            ["name", "description", "risk", "idempotent", "method", "confirm", "compat", "params", "args"];
+        let mut r = Reader::new(t, loc.clone(), findings, &KEYS);
+        let name = r.required_string("name");
+        let description = r.required_string("description");
+        let risk = r.required_string("risk").and_then(|s| match s.as_str() {
+            "read" => Some(Risk::Read),
+            "write" => Some(Risk::Write),
+            "destructive" => Some(Risk::Destructive),
+            other => r.bad("risk", format!("must be `read`, `write` or `destructive`, not `{other}`")),
+        });
+        let idempotent = r.boolean("idempotent");
+        let method = r.required_string("method");
+        let (confirm, compat) = (r.string("confirm"), r.string("compat"));
+        let params = r.value("params").cloned();
+        if params.is_none() {
+            r.bad::<()>("params", "is required (use `params = []` for a method without arguments)".into());
+        }
+        let mut broken = r.broken;
+        let mut args = Vec::new();
+        for (j, at) in r.tables("args").into_iter().enumerate() {
+            match parse_arg(at, &loc.at(lines.arg(i, j)), findings) {
+                Some(a) => args.push(a),
+                None => broken = true,
+            }
+        }
+        if let (Some(name), Some(description), Some(method)) = (name, description, method) {
+            actions.push(RawAction {
+                loc,
+                name,
+                description,
+                risk,
+                idempotent,
+                method,
+                confirm,
+                compat,
+                params,
+                args,
+                broken,
+            });
+        }
+    }
+    RawTools { loc, category, actions }
+}
+
+fn parse_arg(table: &toml::Table, loc: &Loc, findings: &mut Findings) -> Option<ArgDef> {
+    const KEYS: [&str; 10] =
+        ["name", "type", "required", "description", "enum", "default", "minimum", "maximum", "example", "compat"];
+    let prefix = format!("argument `{}`", table.get("name").and_then(toml::Value::as_str).unwrap_or("?"));
+    let mut r = Reader::with_context(table, loc.clone(), findings, &KEYS, &prefix);
+    let name = r.required_string("name");
+    let kind = r.required_string("type").and_then(|t| {
+        ArgType::parse(&t)
+            .or_else(|| r.bad("type", format!("must be integer, number, string, boolean, object or array, not `{t}`")))
+    });
+    let required = r.boolean("required").unwrap_or(false);
+    let description = r.required_string("description");
+    let enum_values = r.json("enum").and_then(|v| match v {
+        Value::Array(items) if !items.is_empty() => Some(items),
+        _ => r.bad("enum", "must be a non-empty array".into()),
+    });
+    let (minimum, maximum) = (r.number("minimum"), r.number("maximum"));
+    let (default, example, compat) = (r.json("default"), r.json("example"), r.string("compat"));
+    if r.broken {
+        return None;
+    }
+    let (name, kind, description) = (name?, kind?, description?);
+    let def = ArgDef { name, kind, required, description, enum_values, default, minimum, maximum, example, compat };
+    let mut ok = true;
+    if (def.minimum.is_some() || def.maximum.is_some()) && !matches!(kind, ArgType::Integer | ArgType::Number) {
+        findings.error(loc, format!("{prefix}: `minimum` and `maximum` apply to numbers only"));
+        ok = false;
+    }
+    // Enum values are checked for type only; defaults and examples against everything declared.
+    let type_only = ArgDef { enum_values: None, minimum: None, maximum: None, ..def.clone() };
+    let enum_values = def.enum_values.iter().flatten().map(|v| ("enum", &type_only, v));
+    let others = [("default", &def.default), ("example", &def.example)];
+    let others = others.into_iter().filter_map(|(key, v)| Some((key, &def, v.as_ref()?)));
+    for (key, against, v) in enum_values.chain(others) {
+        let mut problems = Vec::new();
+        check_value(against, v, &mut problems);
+        for p in problems {
+            findings.error(loc, format!("{prefix}: `{key}` value {v} is invalid: {p}"));
+            ok = false;
+        }
+    }
+    ok.then_some(def)
+}
+
+/// Reads typed fields out of one TOML table, reporting unknown keys and wrong types.
+struct Reader<'a, 'f> {
+    table: &'a toml::Table,
+    loc: Loc,
+    findings: &'f mut Findings,
+    /// Prefix of messages, e.g. "argument `id`".
+    context: String,
+    /// A field was present but unusable.
+    broken: bool,
+}
+
+impl<'a, 'f> Reader<'a, 'f> {
+    fn new(table: &'a toml::Table, loc: Loc, findings: &'f mut Findings, allowed: &[&str]) -> Self {
+        Self::with_context(table, loc, findings, allowed, "")
+    }
+
+    fn with_context(
+        table: &'a toml::Table,
+        loc: Loc,
+        findings: &'f mut Findings,
+        allowed: &[&str],
+        context: &str,
+    ) -> Self {
+        let at = if context.is_empty() { String::new() } else { format!("{context}: ") };
+        for key in table.keys().filter(|k| !allowed.contains(&k.as_str())) {
+            let known: Vec<String> = allowed.iter().map(|k| format!("`{k}`")).collect();
+            findings.error(&loc, format!("{at}unknown key `{key}` (known keys: {})", known.join(", ")));
+        }
+        Reader { table, loc, findings, context: context.to_string(), broken: false }
+    }
+
+    fn bad<T>(&mut self, key: &str, message: String) -> Option<T> {
+        let at = if self.context.is_empty() { String::new() } else { format!("{}: ", self.context) };
+        self.findings.error(&self.loc, format!("{at}`{key}` {message}"));
+        self.broken = true;
+        None
+    }
+
+    fn value(&self, key: &str) -> Option<&'a toml::Value> {
+        self.table.get(key)
+    }
+
+    fn string(&mut self, key: &str) -> Option<String> {
+        match self.value(key)? {
+            toml::Value::String(s) => Some(s.clone()),
+            _ => self.bad(key, "must be a string".into()),
+        }
+    }
+
+    fn required_string(&mut self, key: &str) -> Option<String> {
+        match self.string(key) {
+            Some(s) if s.trim().is_empty() => self.bad(key, "must not be empty".into()),
+            Some(s) => Some(s),
+            None if self.value(key).is_none() => self.bad(key, "is required".into()),
+            None => None,
+        }
+    }
+
+    fn boolean(&mut self, key: &str) -> Option<bool> {
+        match self.value(key)? {
+            toml::Value::Boolean(b) => Some(*b),
+            _ => self.bad(key, "must be `true` or `false`".into()),
+        }
+    }
+
+    fn strings(&mut self, key: &str) -> Vec<String> {
+        match self.value(key) {
+            None => Vec::new(),
+            Some(toml::Value::Array(items)) if items.iter().all(toml::Value::is_str) => {
+                items.iter().filter_map(|v| v.as_str().map(String::from)).collect()
+            }
+            Some(_) => self.bad(key, "must be an array of strings".into()).unwrap_or_default(),
+        }
+    }
+
+    fn number(&mut self, key: &str) -> Option<Number> {
+        match self.json(key)? {
+            Value::Number(n) => Some(n),
+            _ => self.bad(key, "must be a number".into()),
+        }
+    }
+
+    fn json(&mut self, key: &str) -> Option<Value> {
+        match literal(self.value(key)?) {
+            Ok(v) => Some(v),
+            Err(e) => self.bad(key, e),
+        }
+    }
+
+    fn tables(&mut self, key: &str) -> Vec<&'a toml::Table> {
+        match self.value(key) {
+            None => Vec::new(),
+            Some(toml::Value::Array(items)) if items.iter().all(toml::Value::is_table) => {
+                items.iter().filter_map(toml::Value::as_table).collect()
+            }
+            Some(_) => self.bad(key, "must be an array of tables".into()).unwrap_or_default(),
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! Positional params templates: how an action's arguments become the params array of its
+//! middleware call.
+//!
+//! A template is a JSON-like TOML value:
+//! - `"$arg"` is the argument's value, or its declared default; with neither it is *omitted*;
+//! - in an object, a key whose value is omitted is dropped;
+//! - in an array, an element that is omitted, or is an array that lost an element that way, is
+//!   dropped (`[["vm", "=", "$vm_id"]]` becomes `[]` without `vm_id`);
+//! - at the top level, trailing omitted positions are dropped (a hole before a present position
+//!   is refused when the catalog loads);
+//! - `"$rest"` is an object of every argument not referenced elsewhere (never `confirm`);
+//! - `{ "$merge" = [a, b, ...] }` merges objects, later keys winning; an empty result is omitted;
+//! - `"$$x"` is the literal string `$x`; every other value is a literal.
+
+use serde_json::{Map, Value};
+
+use super::args::ArgsError;
+use super::model::{ActionDef, ArgDef, ArgType, CONFIRM, as_integer};
+use crate::ids::ActionName;
+
+/// A parsed template node.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Template {
+    Literal(Value),
+    /// Index into the action's arguments.
+    Arg(usize),
+    Rest,
+    Merge(Vec<Template>),
+    Object(Vec<(String, Template)>),
+    Array(Vec<Template>),
+}
+
+/// Why params could not be built from (already validated) arguments.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum MappingError {
+    /// The arguments themselves are invalid.
+    #[error(transparent)]
+    Args(#[from] ArgsError),
+    /// A value to merge into an object is not an object.
+    #[error("`{action}`: argument `{arg}` must be an object to be merged")]
+    NotAnObject {
+        /// The action called.
+        action: ActionName,
+        /// The argument at fault.
+        arg: String,
+    },
+    /// A positional param has no value while a later one has.
+    #[error("`{action}`: position {position} of the params has no value while a later one has")]
+    Hole {
+        /// The action called.
+        action: ActionName,
+        /// Zero-based index into the params array.
+        position: usize,
+    },
+}
+
+/// The result of evaluating a node.
+enum Eval {
+    Absent,
+    Present(Value),
+    /// An array that dropped an element because a reference in it was absent.
+    Partial(Value),
+}
+
+impl Eval {
+    fn value(self) -> Option<Value> {
+        match self {
+            Eval::Absent => None,
+            Eval::Present(v) | Eval::Partial(v) => Some(v),
+        }
+    }
+}
+
+/// Parses a template. Problems (undeclared or forbidden references, bad `$merge`) are pushed
+/// to `problems`; `used[i]` is set for every argument referenced.
+pub(crate) fn parse(value: &toml::Value, args: &[ArgDef], used: &mut [bool], problems: &mut Vec<String>) -> Template {
+    match value {
+        toml::Value::String(s) => parse_string(s, args, used, problems),
+        toml::Value::Array(items) => Template::Array(items.iter().map(|v| parse(v, args, used, problems)).collect()),
+        toml::Value::Table(table) => {
+            if let Some(operands) = table.get("$merge") {
+                if table.len() != 1 {
+                    problems.push("a `$merge` table must have no other key".into());
+                }
+                let toml::Value::Array(items) = operands else {
+                    problems.push("`$merge` takes an array of objects".into());
+                    return Template::Literal(Value::Null);
+                };
+                let ops: Vec<Template> = items.iter().map(|v| parse(v, args, used, problems)).collect();
+                for op in &ops {
+                    check_mergeable(op, args, problems);
+                }
+                return Template::Merge(ops);
+            }
+            Template::Object(table.iter().map(|(k, v)| (k.clone(), parse(v, args, used, problems))).collect())
+        }
+        other => match literal(other) {
+            Ok(v) => Template::Literal(v),
+            Err(e) => {
+                problems.push(e);
+                Template::Literal(Value::Null)
+            }
+        },
+    }
+}
+
+fn parse_string(s: &str, args: &[ArgDef], used: &mut [bool], problems: &mut Vec<String>) -> Template {
+    if let Some(escaped) = s.strip_prefix("$$") {
+        return Template::Literal(Value::String(format!("${escaped}")));
+    }
+    let Some(name) = s.strip_prefix('$') else { return Template::Literal(Value::String(s.into())) };
+    if name == "rest" {
+        return Template::Rest;
+    }
+    if name == CONFIRM {
+        problems.push("`confirm` is checked by the server and must not be forwarded".into());
+    }
+    match args.iter().position(|a| a.name == name) {
+        Some(i) => {
+            used[i] = true;
+            Template::Arg(i)
+        }
+        None => {
+            problems.push(format!("the params template references undeclared argument `{name}`"));
+            Template::Literal(Value::Null)
+        }
+    }
+}
+
+fn check_mergeable(op: &Template, args: &[ArgDef], problems: &mut Vec<String>) {
+    let ok = match op {
+        Template::Literal(v) => v.is_object(),
+        Template::Arg(i) => args.get(*i).is_some_and(|a| a.kind == ArgType::Object),
+        Template::Rest | Template::Merge(_) | Template::Object(_) => true,
+        Template::Array(_) => false,
+    };
+    if !ok {
+        problems.push("every `$merge` operand must be an object, an object argument or `$rest`".into());
+    }
+}
+
+/// A TOML value without references as JSON.
+pub(crate) fn literal(value: &toml::Value) -> Result<Value, String> {
+    Ok(match value {
+        toml::Value::String(s) => Value::String(s.clone()),
+        toml::Value::Integer(i) => Value::from(*i),
+        toml::Value::Float(f) => {
+            serde_json::Number::from_f64(*f).map(Value::Number).ok_or_else(|| format!("`{f}` is not a JSON number"))?
+        }
+        toml::Value::Boolean(b) => Value::Bool(*b),
+        toml::Value::Datetime(d) => return Err(format!("dates such as `{d}` have no JSON form; use a string")),
+        toml::Value::Array(items) => Value::Array(items.iter().map(literal).collect::<Result<_, _>>()?),
+        toml::Value::Table(t) => {
+            Value::Object(t.iter().map(|(k, v)| Ok((k.clone(), literal(v)?))).collect::<Result<_, String>>()?)
+        }
+    })
+}
+
+impl Template {
+    /// Whether this top-level position can end up without a value.
+    pub(crate) fn may_be_absent(&self, args: &[ArgDef]) -> bool {
+        match self {
+            Template::Arg(i) => args.get(*i).is_some_and(|a| !a.required && a.default.is_none()),
+            Template::Merge(ops) => !ops.iter().any(|op| match op {
+                Template::Literal(Value::Object(m)) => !m.is_empty(),
+                Template::Object(fields) => fields.iter().any(|(_, t)| !t.may_be_absent(args)),
+                _ => false,
+            }),
+            Template::Literal(_) | Template::Rest | Template::Object(_) | Template::Array(_) => false,
+        }
+    }
+}
+
+/// What a template is evaluated against.
+pub(crate) struct Context<'a> {
+    pub(crate) action: &'a ActionName,
+    pub(crate) defs: &'a [ArgDef],
+    pub(crate) args: &'a Map<String, Value>,
+    /// `rest[i]` is true for the arguments `$rest` gathers.
+    pub(crate) rest: &'a [bool],
+}
+
+impl Context<'_> {
+    /// The value of argument `i`: given, else its default; integral floats of integer
+    /// arguments become integers.
+    fn arg(&self, i: usize) -> Option<Value> {
+        let def = self.defs.get(i)?;
+        let value = self.args.get(&def.name).or(def.default.as_ref())?;
+        if def.kind == ArgType::Integer
+            && let Some(n) = as_integer(value)
+        {
+            return Some(Value::Number(n));
+        }
+        Some(value.clone())
+    }
+}
+
+impl ActionDef {
+    /// Validates the arguments, then builds the positional params array of the middleware call.
+    /// `confirm` is never part of it.
+    pub fn build_params(&self, args: &Map<String, Value>) -> Result<Value, MappingError> {
+        self.validate_args(args)?;
+        build(&self.params, &Context { action: &self.name, defs: &self.args, args, rest: &self.rest })
+    }
+}
+
+/// Builds the positional params array from a top-level template.
+pub(crate) fn build(positions: &[Template], ctx: &Context<'_>) -> Result<Value, MappingError> {
+    let mut out: Vec<Option<Value>> =
+        positions.iter().map(|t| eval(t, ctx).map(Eval::value)).collect::<Result<_, _>>()?;
+    while matches!(out.last(), Some(None)) {
+        out.pop();
+    }
+    let mut params = Vec::with_capacity(out.len());
+    for (position, v) in out.into_iter().enumerate() {
+        params.push(v.ok_or_else(|| MappingError::Hole { action: ctx.action.clone(), position })?);
+    }
+    Ok(Value::Array(params))
+}
+
+fn eval(t: &Template, ctx: &Context<'_>) -> Result<Eval, MappingError> {
+    Ok(match t {
+        Template::Literal(v) => Eval::Present(v.clone()),
+        Template::Arg(i) => ctx.arg(*i).map_or(Eval::Absent, Eval::Present),
+        Template::Rest => {
+            let fields = ctx.defs.iter().enumerate().filter(|(i, _)| ctx.rest.get(*i).copied().unwrap_or(false));
+            Eval::Present(Value::Object(fields.filter_map(|(i, d)| Some((d.name.clone(), ctx.arg(i)?))).collect()))
+        }
+        Template::Object(fields) => {
+            let mut out = Map::new();
+            for (key, field) in fields {
+                if let Some(v) = eval(field, ctx)?.value() {
+                    out.insert(key.clone(), v);
+                }
+            }
+            Eval::Present(Value::Object(out))
+        }
+        Template::Array(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            let mut lost = false;
+            for item in items {
+                match eval(item, ctx)? {
+                    Eval::Present(v) => out.push(v),
+                    Eval::Absent | Eval::Partial(_) => lost = true,
+                }
+            }
+            if lost { Eval::Partial(Value::Array(out)) } else { Eval::Present(Value::Array(out)) }
+        }
+        Template::Merge(ops) => {
+            let mut out = Map::new();
+            for op in ops {
+                match eval(op, ctx)?.value() {
+                    None => {}
+                    Some(Value::Object(m)) => out.extend(m),
+                    Some(_) => {
+                        let arg = match op {
+                            Template::Arg(i) => ctx.defs.get(*i).map(|d| d.name.clone()).unwrap_or_default(),
+                            _ => String::new(),
+                        };
+                        return Err(MappingError::NotAnObject { action: ctx.action.clone(), arg });
+                    }
+                }
+            }
+            if out.is_empty() { Eval::Absent } else { Eval::Present(Value::Object(out)) }
+        }
+    })
+}
+
+#[cfg(test)]
+#[path = "template_tests.rs"]
+mod tests;
