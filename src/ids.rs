@@ -73,9 +73,9 @@ impl fmt::Display for JobId {
 pub enum Risk {
     /// Reads state, changes nothing.
     Read,
-    /// Changes state in a way that can be undone (start a VM, create a share).
+    /// Changes state in a way that can be undone (start or stop a VM, create a share).
     Write,
-    /// Can lose data or availability (delete, wipe, rollback, reboot).
+    /// Can lose data, or take the NAS itself down (delete, wipe, rollback, reboot).
     Destructive,
 }
 

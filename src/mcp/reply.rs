@@ -1,7 +1,7 @@
 //! The wire form of every call outcome, in one place: a result becomes pretty JSON text, and
 //! each kind of failure becomes an `isError` tool result whose text an agent can act on.
 
-use rmcp::model::{CallToolResult, Content};
+use rmcp::model::{CallToolResult, ContentBlock as Content};
 use serde_json::Value;
 
 use crate::gateway::CallError;

@@ -221,6 +221,15 @@ impl MethodTable {
     }
 }
 
+/// The middleware writes "no parameters" as `prefixItems: []`, which draft 2020-12 does not
+/// allow (the array must be non-empty); the equivalent `maxItems: 0` says the same.
+fn compilable(params: &Value) -> Value {
+    match params.get("prefixItems") {
+        Some(Value::Array(items)) if items.is_empty() => serde_json::json!({"type": "array", "maxItems": 0}),
+        _ => params.clone(),
+    }
+}
+
 /// Turns a JSON Pointer into the params array (`/0/memory`) into TrueNAS's dotted attribute
 /// form (`vm_create.memory`); the leading positional index is dropped like the middleware does.
 fn attribute(short_method: &str, pointer: &str) -> String {
@@ -240,7 +249,7 @@ mod tests {
         for release in Release::ALL {
             let table = MethodTable::get(release);
             assert!(table.len() > 700, "{release}: only {} methods", table.len());
-            for name in ["vm.query", "vm.start", "vm.stop", "core.get_jobs", "auth.login_ex"] {
+            for name in ["vm.query", "vm.start", "vm.stop", "core.get_jobs", "auth.login_ex", "system.info"] {
                 assert!(table.validator(name).is_ok(), "{release}: {name}");
             }
         }
@@ -264,6 +273,8 @@ mod tests {
         assert!(text.contains("start:"), "{text}");
         assert!(t.validate("vm.start", &json!([1, {}, 3])).is_err(), "extra positional refused");
         assert!(matches!(t.validate("vm.nope", &json!([])), Err(ParamsError::UnknownMethod { .. })));
+        assert_eq!(t.validate("system.info", &json!([])), Ok(()), "a method without params takes []");
+        assert!(t.validate("system.info", &json!([1])).is_err());
     }
 
     #[test]
