@@ -1,25 +1,162 @@
-//! TEMPORARY stand-in for the policy engine being written on the `policy` branch.
-#![allow(missing_docs)]
-use crate::ids::{ActionName, MethodName, RuleId};
+//! The guardrail engine: a policy document compiled at load, decisions made per call, rate
+//! limits, and the audit log.
+//!
+//! A bad policy stops startup with every problem listed by JSON Pointer ([`PolicyError`]).
+//! Deciding is [`PolicyEngine::authorize`]: pure apart from limit counters, and the only way
+//! to obtain a [`Permit`], which the NAS client requires for every call.
+//!
+//! Files: `document` (the format's types and schema), `load` (parsing and checking, every
+//! problem with its path), `compile` (typed document to rules), `predicate` (argument tests),
+//! `limits` (counters and reservations), `decision` (precedence, [`Decision`], [`Denial`]),
+//! `summary` (the human summary), `audit` (one JSON line per call).
 
+use std::fmt;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use serde_json::{Map, Value};
+
+use crate::ids::{ActionName, GrantId, MethodName, Risk, RuleId};
+
+mod audit;
+mod compile;
+mod decision;
+mod document;
+mod limits;
+mod load;
+mod predicate;
+mod summary;
+
+pub use audit::{AuditDecision, AuditError, AuditLog, AuditRecord, Outcome};
+pub use decision::{Decision, Denial};
+pub use load::{PolicyError, Problem};
+
+use decision::Policy;
+use limits::{Limiter, Reservation};
+
+/// The shipped policies, by name.
+const BUILTIN: [(&str, &str); 3] = [
+    ("default", include_str!("../../policy/default.json")),
+    ("readonly", include_str!("../../policy/readonly.json")),
+    ("seed-vm-start", include_str!("../../policy/seed-vm-start.json")),
+];
+
+/// A compiled policy and its limit counters. Share it as `Arc<PolicyEngine>`: counters live
+/// here, so two engines from one document count separately.
+pub struct PolicyEngine {
+    policy: Policy,
+    limiter: Arc<Limiter>,
+    summary: String,
+}
+
+/// One call to decide.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    /// Who calls; grant-scoped limits count per grant.
+    pub grant: &'a GrantId,
+    /// The action called (`vm_start`).
+    pub action: &'a ActionName,
+    /// The middleware method it resolves to (`vm.start`).
+    pub method: &'a MethodName,
+    /// The action's risk class, for `x-risk-defaults`.
+    pub risk: Risk,
+    /// The call's arguments, already validated against the action's schema.
+    pub args: &'a Map<String, Value>,
+}
+
+impl PolicyEngine {
+    /// Loads a policy document, or lists every problem in it.
+    pub fn from_json(text: &str) -> Result<PolicyEngine, PolicyError> {
+        let (doc, policy, limits) = load::load(text)?;
+        let summary = summary::summarize(&doc);
+        Ok(PolicyEngine { policy, limiter: Arc::new(Limiter::new(limits)), summary })
+    }
+
+    /// A shipped policy: `default`, `readonly` or `seed-vm-start`.
+    pub fn builtin(name: &str) -> Option<PolicyEngine> {
+        let (_, text) = BUILTIN.iter().find(|(n, _)| *n == name)?;
+        match PolicyEngine::from_json(text) {
+            Ok(engine) => Some(engine),
+            Err(e) => {
+                // INVARIANT: unreachable while the unit test loading every shipped policy passes.
+                tracing::error!(policy = name, error = %e, "shipped policy does not load");
+                None
+            }
+        }
+    }
+
+    /// Whether the tool is hidden (left out of `tools/list` and denied when called).
+    pub fn is_hidden(&self, action: &ActionName, method: &MethodName) -> bool {
+        self.policy.is_hidden(action.as_str(), method.as_str())
+    }
+
+    /// Decides one call at time `now`. An allowed call has taken its limit slots; give them
+    /// back with [`Permit::rollback`] if nothing was sent to the NAS.
+    pub fn authorize(&self, req: &Request<'_>, now: SystemTime) -> Decision {
+        self.policy.decide(&self.limiter, req, now)
+    }
+
+    /// A human summary of the policy, for `truenas-mcp policy check FILE`.
+    pub fn summary(&self) -> String {
+        self.summary.clone()
+    }
+
+    /// The JSON Schema of the policy document (draft 2020-12).
+    pub fn json_schema() -> Value {
+        schemars::schema_for!(document::PolicyDocument).to_value()
+    }
+}
+
+impl fmt::Debug for PolicyEngine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PolicyEngine")
+            .field("policy", &self.policy)
+            .field("limiter", &self.limiter)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Proof that the policy allowed one call. Only the engine makes one; the NAS client consumes
+/// it. Dropping it commits the limit slots it reserved; [`Permit::rollback`] refunds them.
+#[derive(Debug)]
 pub struct Permit {
     action: ActionName,
     method: MethodName,
+    /// The tools entry (or risk default) that allowed the call; `None` for `default: allow`.
+    rule: Option<RuleId>,
+    reservation: Option<Reservation>,
 }
 
 impl Permit {
+    /// The action the permit is for.
     pub fn action(&self) -> &ActionName {
         &self.action
     }
+
+    /// The middleware method the permit is for.
     pub fn method(&self) -> &MethodName {
         &self.method
     }
+
+    /// The rule that allowed the call, if one did.
     pub fn rule(&self) -> Option<&RuleId> {
-        None
+        self.rule.as_ref()
     }
-    pub fn rollback(self) {}
+
+    /// Refunds the reserved limit slots. Call it only when nothing was sent to the NAS.
+    pub fn rollback(self) {
+        if let Some(reservation) = self.reservation {
+            reservation.rollback();
+        }
+    }
+
+    /// A permit with no rule and no reservation, for other modules' unit tests.
     #[cfg(test)]
     pub(crate) fn for_tests(action: ActionName, method: MethodName) -> Permit {
-        Permit { action, method }
+        Permit { action, method, rule: None, reservation: None }
     }
 }
+
+#[cfg(test)]
+#[path = "engine_tests.rs"]
+mod tests;

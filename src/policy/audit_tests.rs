@@ -1,0 +1,117 @@
+use std::path::PathBuf;
+use std::time::{Duration, UNIX_EPOCH};
+
+use serde_json::json;
+
+use super::*;
+
+fn temp_path() -> PathBuf {
+    std::env::temp_dir().join(format!("truenas-mcp-audit-{}.jsonl", uuid::Uuid::new_v4()))
+}
+
+fn record(args: &Map<String, Value>) -> AuditRecord {
+    let (arg_keys, args_sha256) = AuditRecord::digest_args(args);
+    AuditRecord {
+        time: UNIX_EPOCH + Duration::from_millis(1_704_067_200_250),
+        grant: GrantId::new("stdio"),
+        action: ActionName::new("dataset_delete"),
+        method: MethodName::new("pool.dataset.delete"),
+        decision: AuditDecision::Deny,
+        rule: Some(RuleId::new("/tools/dataset_delete/require/args.name-regex")),
+        reason: Some("`args.name` must match `^tank/`".to_owned()),
+        arg_keys,
+        args_sha256,
+        outcome: Outcome::Denied,
+        error: None,
+        job_id: None,
+        duration_ms: 0,
+    }
+}
+
+#[test]
+fn records_are_json_lines_without_argument_values() {
+    let path = temp_path();
+    let log = AuditLog::open(&path).unwrap();
+    let args = json!({"recursive": true, "name": "secret-dataset-name"}).as_object().unwrap().clone();
+    log.record(&record(&args));
+    let mut ok = record(&Map::new());
+    (ok.decision, ok.outcome, ok.rule, ok.reason, ok.job_id, ok.duration_ms) =
+        (AuditDecision::Allow, Outcome::Ok, None, None, Some(JobId(42)), 1234);
+    log.clone().record(&ok);
+
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert!(!text.contains("secret-dataset-name"), "an argument value leaked: {text}");
+    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(
+        lines[0],
+        json!({
+            "time": "2024-01-01T00:00:00.25Z",
+            "grant": "stdio",
+            "action": "dataset_delete",
+            "method": "pool.dataset.delete",
+            "decision": "deny",
+            "rule": "/tools/dataset_delete/require/args.name-regex",
+            "reason": "`args.name` must match `^tank/`",
+            "arg_keys": ["name", "recursive"],
+            "args_sha256": AuditRecord::digest_args(&args).1,
+            "outcome": "denied",
+            "error": null,
+            "job_id": null,
+            "duration_ms": 0
+        })
+    );
+    assert_eq!(
+        (&lines[1]["decision"], &lines[1]["outcome"], &lines[1]["job_id"]),
+        (&json!("allow"), &json!("ok"), &json!(42))
+    );
+}
+
+#[test]
+fn records_append_to_an_existing_log() {
+    let path = temp_path();
+    AuditLog::open(&path).unwrap().record(&record(&Map::new()));
+    AuditLog::open(&path).unwrap().record(&record(&Map::new()));
+    let lines = std::fs::read_to_string(&path).unwrap().lines().count();
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(lines, 2);
+}
+
+#[test]
+fn the_args_digest_ignores_key_order_at_every_level() {
+    let a = json!({"b": 1, "a": {"y": [1, {"q": 2, "p": 3}], "x": "s"}});
+    let b = json!({"a": {"x": "s", "y": [1, {"p": 3, "q": 2}]}, "b": 1});
+    let (keys, digest) = AuditRecord::digest_args(a.as_object().unwrap());
+    assert_eq!(keys, ["a", "b"]);
+    assert_eq!(digest, AuditRecord::digest_args(b.as_object().unwrap()).1);
+    assert_eq!(digest.len(), 64);
+    let changed = json!({"b": 2, "a": {"y": [1, {"q": 2, "p": 3}], "x": "s"}});
+    assert_ne!(digest, AuditRecord::digest_args(changed.as_object().unwrap()).1);
+}
+
+#[test]
+fn the_digest_of_no_arguments_is_the_sha256_of_an_empty_object() {
+    let (keys, digest) = AuditRecord::digest_args(&Map::new());
+    assert!(keys.is_empty());
+    // sha256("{}")
+    assert_eq!(digest, "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a");
+}
+
+#[test]
+fn a_disabled_log_accepts_records() {
+    AuditLog::disabled().record(&record(&Map::new()));
+}
+
+#[test]
+fn opening_an_impossible_path_is_an_error_naming_it() {
+    let err = AuditLog::open("/nonexistent-dir/audit.jsonl").unwrap_err();
+    assert!(err.to_string().starts_with("cannot open audit log `/nonexistent-dir/audit.jsonl`: "), "{err}");
+}
+
+#[test]
+fn a_failed_write_is_logged_not_raised() {
+    if let Ok(log) = AuditLog::open("/dev/full") {
+        log.record(&record(&Map::new()));
+    }
+}

@@ -1,0 +1,99 @@
+//! Compiling a checked policy document into the rules the engine evaluates: predicates with
+//! their rule ids, tool entries split into actions and methods, and the limiter's limits.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use super::decision::{Policy, ToolEntry, risk_index};
+use super::document::{self, Effect, Limit, Op, PolicyDocument, ToolRules};
+use super::limits::LimitSpec;
+use super::load::{Problem, child, escape};
+use super::predicate::Predicate;
+use crate::ids::{Risk, RuleId};
+
+/// Turns a checked document into the engine's rules and the limits for its limiter.
+pub(crate) fn compile(doc: &PolicyDocument) -> Result<(Policy, Vec<LimitSpec>), Vec<Problem>> {
+    let mut problems = Vec::new();
+    let mut limits = Vec::new();
+    let mut add_limits = |base: &str, list: &[Limit], fallback: Option<&String>| -> Vec<usize> {
+        list.iter()
+            .map(|l| {
+                limits.push(LimitSpec {
+                    rule: RuleId::new(child(base, &l.counter)),
+                    counter: l.counter.clone(),
+                    window: l.window,
+                    max: l.max,
+                    scope: l.scope,
+                    on_deny: l.on_deny.clone().or_else(|| fallback.cloned()),
+                });
+                limits.len() - 1
+            })
+            .collect()
+    };
+    let all_tools_limits = add_limits("/all_tools/limits", &doc.all_tools.limits, None);
+
+    let mut actions = HashMap::new();
+    let mut methods = HashMap::new();
+    for (name, rules) in &doc.tools {
+        let base = child("/tools", name);
+        let entry = ToolEntry {
+            rule: RuleId::new(base.clone()),
+            require: compile_predicates(&base, "require", rules, &rules.require, &mut problems),
+            deny_if: compile_predicates(&base, "deny_if", rules, &rules.deny_if, &mut problems),
+            limits: add_limits(&child(&base, "limits"), &rules.limits, rules.on_deny.as_ref()),
+        };
+        // INVARIANT: a name with a dot is a middleware method; action names never contain one.
+        let table = if name.contains('.') { &mut methods } else { &mut actions };
+        table.insert(name.clone(), entry);
+    }
+
+    let mut risk_defaults: [Option<(Effect, RuleId)>; 3] = Default::default();
+    for (risk, effect) in [
+        (Risk::Read, doc.risk_defaults.read),
+        (Risk::Write, doc.risk_defaults.write),
+        (Risk::Destructive, doc.risk_defaults.destructive),
+    ] {
+        risk_defaults[risk_index(risk)] =
+            effect.map(|e| (e, RuleId::new(format!("/x-risk-defaults/{}", risk.as_str()))));
+    }
+
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let policy = Policy {
+        default: doc.default,
+        risk_defaults,
+        hide_all: doc.hide.iter().any(|n| n.0 == "*"),
+        hidden: doc.hide.iter().map(|n| n.0.clone()).collect(),
+        actions,
+        methods,
+        all_tools_limits,
+    };
+    Ok((policy, limits))
+}
+
+fn compile_predicates(
+    base: &str,
+    list: &str,
+    rules: &ToolRules,
+    predicates: &[document::Predicate],
+    problems: &mut Vec<Problem>,
+) -> Vec<Predicate> {
+    let mut out = Vec::with_capacity(predicates.len());
+    for (i, p) in predicates.iter().enumerate() {
+        let id = format!("{}-{}", p.path, p.op.as_str());
+        let rule = RuleId::new(format!("{base}/{list}/{}", escape(&id)));
+        // An absent `value` reads as null; for `exists` that means the default, `true`.
+        let value = match (p.op, &p.value) {
+            (Op::Exists, Value::Null) => None,
+            (_, v) => Some(v),
+        };
+        let on_deny = p.on_deny.clone().or_else(|| rules.on_deny.clone());
+        match Predicate::new(rule, &p.path, p.op, value, on_deny) {
+            Ok(compiled) => out.push(compiled),
+            Err(message) => problems.push(Problem { pointer: format!("{base}/{list}/{i}"), message }),
+        }
+    }
+    out
+}

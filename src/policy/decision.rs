@@ -1,0 +1,176 @@
+//! Deciding one call: the compiled policy, the precedence of its parts, and the
+//! [`Decision`] that comes out (a [`Permit`] or a [`Denial`] naming its rule and reason).
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use super::document::Effect;
+use super::limits::Limiter;
+use super::predicate::{Eval, Predicate};
+use super::{Permit, Request};
+use crate::ids::{Risk, RuleId};
+
+/// Rule id of a denial because the tool is hidden.
+pub(crate) const HIDDEN: &str = "(hidden)";
+/// Rule id of a denial by the document's `default: deny`.
+pub(crate) const DEFAULT_DENY: &str = "(default deny)";
+
+/// The outcome of [`PolicyEngine::authorize`](super::PolicyEngine::authorize).
+#[derive(Debug)]
+pub enum Decision {
+    /// The call may go to the NAS; the permit is what the NAS client takes.
+    Allow(Permit),
+    /// The call is refused; nothing may be sent.
+    Deny(Denial),
+}
+
+/// Why a call was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Denial {
+    /// The rule that denied: a JSON Pointer into the policy, `(hidden)` or `(default deny)`.
+    pub rule: RuleId,
+    /// What the agent reads: the rule's `on_deny`, or a message from the engine.
+    pub reason: String,
+    /// For a limit: the time until its window resets.
+    pub retry_after: Option<Duration>,
+}
+
+impl fmt::Display for Denial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[POLICY DENIED] {} (rule: {})", self.reason, self.rule)
+    }
+}
+
+/// A policy compiled for deciding.
+#[derive(Debug)]
+pub(crate) struct Policy {
+    pub(crate) default: Effect,
+    /// Indexed by [`risk_index`]: the effect and its rule id `/x-risk-defaults/<risk>`.
+    pub(crate) risk_defaults: [Option<(Effect, RuleId)>; 3],
+    /// `hide` contains `"*"`.
+    pub(crate) hide_all: bool,
+    pub(crate) hidden: HashSet<String>,
+    /// Entries under `tools` named by action.
+    pub(crate) actions: HashMap<String, ToolEntry>,
+    /// Entries under `tools` named by middleware method (names with a dot).
+    pub(crate) methods: HashMap<String, ToolEntry>,
+    /// Indexes into the limiter of `all_tools.limits`.
+    pub(crate) all_tools_limits: Vec<usize>,
+}
+
+/// One entry under `tools`.
+#[derive(Debug)]
+pub(crate) struct ToolEntry {
+    /// `/tools/<name>`: the rule an allowed call's permit carries.
+    pub(crate) rule: RuleId,
+    pub(crate) require: Vec<Predicate>,
+    pub(crate) deny_if: Vec<Predicate>,
+    /// Indexes into the limiter.
+    pub(crate) limits: Vec<usize>,
+}
+
+impl ToolEntry {
+    /// Every `require` must hold and no `deny_if` may; a type mismatch denies either way.
+    fn check(&self, args: &serde_json::Map<String, serde_json::Value>) -> Result<(), Denial> {
+        for p in &self.require {
+            match p.eval(args) {
+                Eval::Holds => {}
+                outcome @ (Eval::Fails | Eval::Missing | Eval::Mismatch(_)) => return Err(deny_by(p, outcome, true)),
+            }
+        }
+        for p in &self.deny_if {
+            match p.eval(args) {
+                Eval::Fails | Eval::Missing => {}
+                outcome @ (Eval::Holds | Eval::Mismatch(_)) => return Err(deny_by(p, outcome, false)),
+            }
+        }
+        Ok(())
+    }
+}
+
+fn deny_by(p: &Predicate, outcome: Eval, required: bool) -> Denial {
+    Denial { rule: p.rule.clone(), reason: p.reason(outcome, required), retry_after: None }
+}
+
+pub(crate) fn risk_index(risk: Risk) -> usize {
+    match risk {
+        Risk::Read => 0,
+        Risk::Write => 1,
+        Risk::Destructive => 2,
+    }
+}
+
+impl Policy {
+    pub(crate) fn is_hidden(&self, action: &str, method: &str) -> bool {
+        self.hide_all || self.hidden.contains(action) || self.hidden.contains(method)
+    }
+
+    fn hidden_denial(&self, req: &Request<'_>) -> Denial {
+        let reason = if self.hide_all {
+            "every tool is hidden by this policy".to_owned()
+        } else if self.hidden.contains(req.action.as_str()) {
+            format!("action `{}` is hidden by this policy", req.action)
+        } else {
+            format!("method `{}` is hidden by this policy", req.method)
+        };
+        Denial { rule: RuleId::new(HIDDEN), reason, retry_after: None }
+    }
+
+    /// Decides one call. Pure apart from the limit counters, which only an allowed call moves.
+    pub(crate) fn decide(&self, limiter: &Arc<Limiter>, req: &Request<'_>, now: SystemTime) -> Decision {
+        let hidden = self.is_hidden(req.action.as_str(), req.method.as_str());
+        let by_action = self.actions.get(req.action.as_str());
+        let by_method = self.methods.get(req.method.as_str());
+        let risk_default = self.risk_defaults[risk_index(req.risk)].as_ref();
+        let not_allowed = || format!("action `{}` is not allowed by this policy", req.action);
+
+        // Precedence, first match wins. `Ok(rule)` means allowed so far (limits still apply),
+        // carrying the rule that allowed the call, if any.
+        let verdict: Result<Option<&RuleId>, Denial> = match (hidden, by_action, by_method, risk_default, self.default)
+        {
+            // 1. Hidden, by action, by method or by "*": the tool does not exist for the caller.
+            (true, ..) => Err(self.hidden_denial(req)),
+            // 2. Listed under `tools` by action and by method: both entries must pass, so the
+            //    raw API escape hatch cannot launder a method its action may not use.
+            (false, Some(action), Some(method), ..) => {
+                action.check(req.args).and_then(|()| method.check(req.args)).map(|()| Some(&action.rule))
+            }
+            // 3. Listed by action only, or by method only: that entry decides.
+            (false, Some(entry), None, ..) | (false, None, Some(entry), ..) => {
+                entry.check(req.args).map(|()| Some(&entry.rule))
+            }
+            // 4. Not listed: the `x-risk-defaults` entry for the call's risk, when present.
+            (false, None, None, Some((Effect::Allow, rule)), _) => Ok(Some(rule)),
+            (false, None, None, Some((Effect::Deny, rule)), _) => Err(Denial {
+                rule: rule.clone(),
+                reason: format!("{} (`{}` actions are denied by default)", not_allowed(), req.risk.as_str()),
+                retry_after: None,
+            }),
+            // 5. Otherwise the document's `default`.
+            (false, None, None, None, Effect::Allow) => Ok(None),
+            (false, None, None, None, Effect::Deny) => {
+                Err(Denial { rule: RuleId::new(DEFAULT_DENY), reason: not_allowed(), retry_after: None })
+            }
+        };
+        let rule = match verdict {
+            Ok(rule) => rule.cloned(),
+            Err(denial) => return Decision::Deny(denial),
+        };
+
+        // 6. Limits last, so only a call that every rule allows spends quota: the entries'
+        //    own limits, then `all_tools`, reserved together or not at all.
+        let groups = [
+            by_action.map_or(&[][..], |e| &e.limits),
+            by_method.map_or(&[][..], |e| &e.limits),
+            &self.all_tools_limits,
+        ];
+        match limiter.reserve(&groups, req.grant, now) {
+            Ok(reservation) => {
+                Decision::Allow(Permit { action: req.action.clone(), method: req.method.clone(), rule, reservation })
+            }
+            Err(denial) => Decision::Deny(denial),
+        }
+    }
+}

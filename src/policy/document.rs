@@ -1,0 +1,280 @@
+//! The policy document as typed data: what `serde` reads once the loader has checked the raw
+//! JSON, and what `policy/policy.schema.json` is generated from.
+//!
+//! The doc comments here become the schema's descriptions, so they speak to policy authors.
+//! Every object refuses unknown keys except `x-` extensions; serde itself ignores unknown keys
+//! because the loader has already refused them with their JSON paths.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::Value;
+
+/// A truenas-mcp policy: PolicyLayer's JSON format (version 1) plus extensions under `x-` keys.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(
+    title = "truenas-mcp policy",
+    extend("additionalProperties" = false, "patternProperties" = {"^x-": true})
+)]
+pub(crate) struct PolicyDocument {
+    /// Format version. Only `"1"` exists.
+    pub(crate) version: Version,
+    /// Free text for humans; ignored by the engine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
+    pub(crate) description: Option<String>,
+    /// What happens to a call whose action and method are not listed under `tools`.
+    pub(crate) default: Effect,
+    /// Tools removed from `tools/list` and denied at call time: action names (`vm_delete`),
+    /// middleware methods (`vm.delete`), or `"*"` for every tool.
+    #[serde(default)]
+    pub(crate) hide: Vec<ToolName>,
+    /// Rules that apply to every call that is otherwise allowed.
+    #[serde(default)]
+    pub(crate) all_tools: AllTools,
+    /// Rules per action (`vm_start`) or per middleware method (a name containing a dot,
+    /// `vm.start`). A call must pass the entry for its action and the entry for its method.
+    /// An empty entry `{}` allows the tool under `default: deny`.
+    #[serde(default)]
+    #[schemars(extend("patternProperties" = {"^x-": true}))]
+    pub(crate) tools: BTreeMap<String, ToolRules>,
+    /// Extension: the default decision per risk class, for actions not listed under `tools`.
+    /// A class left out falls back to `default`.
+    #[serde(default, rename = "x-risk-defaults")]
+    pub(crate) risk_defaults: RiskDefaults,
+}
+
+/// The format version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+pub(crate) enum Version {
+    /// Version 1, the only one.
+    #[serde(rename = "1")]
+    V1,
+}
+
+/// Allow or deny.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Effect {
+    /// The call may proceed (limits still apply).
+    Allow,
+    /// The call is refused.
+    Deny,
+}
+
+impl Effect {
+    /// Every effect, in the order error messages list them.
+    pub(crate) const ALL: [Effect; 2] = [Effect::Allow, Effect::Deny];
+
+    /// The name used in documents.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Effect::Allow => "allow",
+            Effect::Deny => "deny",
+        }
+    }
+}
+
+/// A tool name: an action, a middleware method, or `"*"` (only in `hide`).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub(crate) struct ToolName(#[schemars(length(min = 1))] pub(crate) String);
+
+/// Rules for every tool call.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[schemars(extend("additionalProperties" = false, "patternProperties" = {"^x-": true}))]
+pub(crate) struct AllTools {
+    /// Limits counted on every call that the rest of the policy allows.
+    #[serde(default)]
+    pub(crate) limits: Vec<Limit>,
+}
+
+/// The rules for one action or method.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[schemars(extend("additionalProperties" = false, "patternProperties" = {"^x-": true}))]
+pub(crate) struct ToolRules {
+    /// Preconditions: every one must hold, or the call is denied. A missing argument makes a
+    /// predicate false.
+    #[serde(default)]
+    pub(crate) require: Vec<Predicate>,
+    /// Denials: the call is denied if any one holds. A missing argument makes a predicate false.
+    #[serde(default)]
+    pub(crate) deny_if: Vec<Predicate>,
+    /// Limits counted on each allowed call of this tool.
+    #[serde(default)]
+    pub(crate) limits: Vec<Limit>,
+    /// The message an agent sees when this entry denies a call, unless the predicate or limit
+    /// that denied it has its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String", length(min = 1))]
+    pub(crate) on_deny: Option<String>,
+}
+
+/// A test on one call argument. Its rule id is `<path>-<op>`, so a path and op pair appears
+/// at most once per array.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(extend("additionalProperties" = false, "patternProperties" = {"^x-": true}))]
+pub(crate) struct Predicate {
+    /// A dot path into the call arguments, starting with `args.` (`args.name`, `args.options.force`).
+    /// A numeric segment indexes an array.
+    #[schemars(pattern(r"^args(\.[^.]+)+$"))]
+    pub(crate) path: String,
+    /// The comparison.
+    pub(crate) op: Op,
+    /// What to compare with. `in`/`not_in` take an array, `lt`/`lte`/`gt`/`gte` a number,
+    /// `regex` a pattern string, `exists` an optional boolean (default `true`).
+    #[serde(default, skip_serializing_if = "Value::is_null")]
+    pub(crate) value: Value,
+    /// The message an agent sees when this predicate denies a call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String", length(min = 1))]
+    pub(crate) on_deny: Option<String>,
+}
+
+/// A comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Op {
+    /// Equal (numbers compare by value).
+    Eq,
+    /// Not equal.
+    Neq,
+    /// Equal to one element of the array `value`.
+    In,
+    /// Equal to no element of the array `value`.
+    NotIn,
+    /// A number less than `value`.
+    Lt,
+    /// A number less than or equal to `value`.
+    Lte,
+    /// A number greater than `value`.
+    Gt,
+    /// A number greater than or equal to `value`.
+    Gte,
+    /// A string matching the regular expression `value` (unanchored; use `^` and `$`).
+    Regex,
+    /// A string containing the string `value`, or an array with an element equal to `value`.
+    Contains,
+    /// The argument is present (`value: true`, the default) or absent (`value: false`).
+    Exists,
+}
+
+impl Op {
+    /// Every op, in the order error messages list them.
+    pub(crate) const ALL: [Op; 11] =
+        [Op::Eq, Op::Neq, Op::In, Op::NotIn, Op::Lt, Op::Lte, Op::Gt, Op::Gte, Op::Regex, Op::Contains, Op::Exists];
+
+    /// The name used in documents and rule ids.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Op::Eq => "eq",
+            Op::Neq => "neq",
+            Op::In => "in",
+            Op::NotIn => "not_in",
+            Op::Lt => "lt",
+            Op::Lte => "lte",
+            Op::Gt => "gt",
+            Op::Gte => "gte",
+            Op::Regex => "regex",
+            Op::Contains => "contains",
+            Op::Exists => "exists",
+        }
+    }
+}
+
+/// A quota: at most `max` allowed calls per calendar-aligned UTC window.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(extend("additionalProperties" = false, "patternProperties" = {"^x-": true}))]
+pub(crate) struct Limit {
+    /// The counter's name, unique within its tool entry (or within `all_tools`). Its rule id is
+    /// `/tools/<tool>/limits/<counter>` or `/all_tools/limits/<counter>`.
+    #[schemars(length(min = 1))]
+    pub(crate) counter: String,
+    /// The window; windows start on the minute, hour or day (UTC).
+    pub(crate) window: Window,
+    /// Calls allowed per window; `0` blocks the tool.
+    pub(crate) max: u64,
+    /// Whose calls share the counter.
+    pub(crate) scope: Scope,
+    /// The message an agent sees when this limit denies a call (a retry-after is appended).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String", length(min = 1))]
+    pub(crate) on_deny: Option<String>,
+}
+
+/// A fixed window, aligned to the Unix epoch in UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Window {
+    /// From second 0 of each minute.
+    Minute,
+    /// From minute 0 of each hour.
+    Hour,
+    /// From midnight UTC.
+    Day,
+}
+
+impl Window {
+    /// Every window, in the order error messages list them.
+    pub(crate) const ALL: [Window; 3] = [Window::Minute, Window::Hour, Window::Day];
+
+    /// The name used in documents.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Window::Minute => "minute",
+            Window::Hour => "hour",
+            Window::Day => "day",
+        }
+    }
+
+    /// The window's length in seconds.
+    pub(crate) fn seconds(self) -> u64 {
+        match self {
+            Window::Minute => 60,
+            Window::Hour => 3_600,
+            Window::Day => 86_400,
+        }
+    }
+}
+
+/// Whose calls a limit counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Scope {
+    /// One counter per grant (a stdio session, or a bearer token over HTTP).
+    Grant,
+    /// One counter for the whole server, across grants.
+    Server,
+}
+
+impl Scope {
+    /// Every scope, in the order error messages list them.
+    pub(crate) const ALL: [Scope; 2] = [Scope::Grant, Scope::Server];
+
+    /// The name used in documents.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Scope::Grant => "grant",
+            Scope::Server => "server",
+        }
+    }
+}
+
+/// Extension `x-risk-defaults`: the default decision per risk class.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[schemars(extend("additionalProperties" = false, "patternProperties" = {"^x-": true}))]
+pub(crate) struct RiskDefaults {
+    /// For actions that only read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Effect")]
+    pub(crate) read: Option<Effect>,
+    /// For actions that change state in a way that can be undone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Effect")]
+    pub(crate) write: Option<Effect>,
+    /// For actions that can lose data or availability.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Effect")]
+    pub(crate) destructive: Option<Effect>,
+}

@@ -1,0 +1,371 @@
+use std::time::{Duration, UNIX_EPOCH};
+
+use serde_json::json;
+
+use super::*;
+
+/// 2024-01-01T00:00:00Z.
+const T0: u64 = 1_704_067_200;
+
+fn at(secs: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(secs)
+}
+
+fn engine(doc: Value) -> PolicyEngine {
+    PolicyEngine::from_json(&doc.to_string()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A call to decide; `call` fills in the borrowed parts.
+struct Call {
+    grant: GrantId,
+    action: ActionName,
+    method: MethodName,
+    risk: Risk,
+    args: Map<String, Value>,
+}
+
+fn call(action: &str, method: &str) -> Call {
+    Call {
+        grant: GrantId::new("g1"),
+        action: ActionName::new(action),
+        method: MethodName::new(method),
+        risk: Risk::Write,
+        args: Map::new(),
+    }
+}
+
+impl Call {
+    fn args(mut self, args: Value) -> Call {
+        self.args = args.as_object().unwrap().clone();
+        self
+    }
+
+    fn risk(mut self, risk: Risk) -> Call {
+        self.risk = risk;
+        self
+    }
+
+    fn grant(mut self, grant: &str) -> Call {
+        self.grant = GrantId::new(grant);
+        self
+    }
+
+    fn decide(&self, engine: &PolicyEngine, now: SystemTime) -> Decision {
+        let req = Request {
+            grant: &self.grant,
+            action: &self.action,
+            method: &self.method,
+            risk: self.risk,
+            args: &self.args,
+        };
+        engine.authorize(&req, now)
+    }
+}
+
+fn permit(d: Decision) -> Permit {
+    match d {
+        Decision::Allow(p) => p,
+        Decision::Deny(d) => panic!("expected allow, got {d}"),
+    }
+}
+
+fn denial(d: Decision) -> Denial {
+    match d {
+        Decision::Deny(d) => d,
+        Decision::Allow(p) => panic!("expected deny, got a permit for {}", p.action()),
+    }
+}
+
+const SEED: &str = include_str!("../../policy/seed-vm-start.json");
+
+#[test]
+fn seed_document_allows_ten_vm_starts_a_minute_per_grant() {
+    let engine = PolicyEngine::from_json(SEED).unwrap();
+    let start = call("vm_start", "vm.start").args(json!({"id": 1}));
+    for i in 0..10 {
+        let p = permit(start.decide(&engine, at(T0 + i)));
+        assert_eq!(p.rule().map(RuleId::as_str), Some("/tools/vm_start"));
+    }
+    let d = denial(start.decide(&engine, at(T0 + 45)));
+    assert_eq!(d.rule.as_str(), "/tools/vm_start/limits/vm_start_rate");
+    assert_eq!(d.retry_after, Some(Duration::from_secs(15)));
+    assert_eq!(
+        d.to_string(),
+        "[POLICY DENIED] limit `vm_start_rate` reached: 10 per minute; retry after 15 s \
+         (rule: /tools/vm_start/limits/vm_start_rate)"
+    );
+    permit(start.grant("g2").decide(&engine, at(T0 + 45)));
+    permit(call("vm_start", "vm.start").decide(&engine, at(T0 + 60)));
+}
+
+#[test]
+fn seed_document_denies_every_other_action() {
+    let engine = PolicyEngine::from_json(SEED).unwrap();
+    for (action, method, risk) in [
+        ("vm_list", "vm.query", Risk::Read),
+        ("vm_stop", "vm.stop", Risk::Write),
+        ("vm_delete", "vm.delete", Risk::Destructive),
+    ] {
+        let d = denial(call(action, method).risk(risk).decide(&engine, at(T0)));
+        assert_eq!(d.rule.as_str(), "(default deny)");
+        assert_eq!(
+            d.to_string(),
+            format!("[POLICY DENIED] action `{action}` is not allowed by this policy (rule: (default deny))")
+        );
+        assert_eq!(d.retry_after, None);
+    }
+}
+
+#[test]
+fn require_must_hold_and_a_missing_argument_fails_it() {
+    let engine = engine(json!({"version": "1", "default": "deny", "tools": {"dataset_delete": {
+        "require": [{"path": "args.name", "op": "regex", "value": "^tank/agents/"}]}}}));
+    let delete = |args| call("dataset_delete", "pool.dataset.delete").args(args);
+    permit(delete(json!({"name": "tank/agents/x"})).decide(&engine, at(T0)));
+    let d = denial(delete(json!({"name": "tank/home"})).decide(&engine, at(T0)));
+    assert_eq!(d.rule.as_str(), "/tools/dataset_delete/require/args.name-regex");
+    assert_eq!(d.reason, "`args.name` must match `^tank/agents/`");
+    let d = denial(delete(json!({})).decide(&engine, at(T0)));
+    assert_eq!(d.reason, "`args.name` must match `^tank/agents/`, but it is missing");
+}
+
+#[test]
+fn deny_if_denies_when_any_holds_and_ignores_missing_arguments() {
+    let engine = engine(json!({"version": "1", "default": "deny", "tools": {"dataset_delete": {
+    "on_deny": "keep deletes small",
+    "deny_if": [
+        {"path": "args.recursive", "op": "eq", "value": true},
+        {"path": "args.size", "op": "gt", "value": 100, "on_deny": "too big"}
+    ]}}}));
+    let delete = |args| call("dataset_delete", "pool.dataset.delete").args(args);
+    permit(delete(json!({})).decide(&engine, at(T0)));
+    permit(delete(json!({"recursive": false, "size": 100})).decide(&engine, at(T0)));
+    let d = denial(delete(json!({"recursive": true})).decide(&engine, at(T0)));
+    assert_eq!(
+        (d.rule.as_str(), d.reason.as_str()),
+        ("/tools/dataset_delete/deny_if/args.recursive-eq", "keep deletes small")
+    );
+    let d = denial(delete(json!({"size": 101})).decide(&engine, at(T0)));
+    assert_eq!((d.rule.as_str(), d.reason.as_str()), ("/tools/dataset_delete/deny_if/args.size-gt", "too big"));
+}
+
+#[test]
+fn a_type_mismatch_denies_in_require_and_in_deny_if() {
+    let engine = engine(json!({"version": "1", "default": "allow", "tools": {
+        "a": {"deny_if": [{"path": "args.size", "op": "gt", "value": 100}]},
+        "b": {"require": [{"path": "args.name", "op": "regex", "value": "^x"}]}}}));
+    let d = denial(call("a", "m.a").args(json!({"size": "lots"})).decide(&engine, at(T0)));
+    assert_eq!(d.reason, "`args.size` is a string, but `gt` needs a number");
+    let d = denial(call("b", "m.b").args(json!({"name": 7})).decide(&engine, at(T0)));
+    assert_eq!(d.rule.as_str(), "/tools/b/require/args.name-regex");
+}
+
+#[test]
+fn hide_denies_by_action_by_method_and_everything_with_a_star() {
+    let engine = engine(json!({"version": "1", "default": "allow", "hide": ["system_reboot", "vm.delete"],
+        "tools": {"vm_delete": {}}}));
+    let (reboot, delete) = (call("system_reboot", "system.reboot"), call("vm_delete", "vm.delete"));
+    assert!(engine.is_hidden(&reboot.action, &reboot.method));
+    assert!(engine.is_hidden(&delete.action, &delete.method), "a listed action is hidden through its method");
+    let d = denial(delete.decide(&engine, at(T0)));
+    assert_eq!((d.rule.as_str(), d.reason.as_str()), ("(hidden)", "method `vm.delete` is hidden by this policy"));
+    assert_eq!(denial(reboot.decide(&engine, at(T0))).reason, "action `system_reboot` is hidden by this policy");
+    permit(call("vm_list", "vm.query").decide(&engine, at(T0)));
+
+    let all = engine_star();
+    let list = call("vm_list", "vm.query");
+    assert!(all.is_hidden(&list.action, &list.method));
+    assert_eq!(denial(list.decide(&all, at(T0))).rule.as_str(), "(hidden)");
+}
+
+fn engine_star() -> PolicyEngine {
+    engine(json!({"version": "1", "default": "allow", "hide": ["*"], "tools": {"vm_list": {}}}))
+}
+
+#[test]
+fn default_allow_permits_unlisted_actions_without_a_rule() {
+    let engine = engine(json!({"version": "1", "default": "allow"}));
+    let p = permit(call("vm_delete", "vm.delete").decide(&engine, at(T0)));
+    assert_eq!((p.action().as_str(), p.method().as_str(), p.rule()), ("vm_delete", "vm.delete", None));
+}
+
+#[test]
+fn risk_defaults_override_default_for_unlisted_actions_only() {
+    let engine = engine(json!({"version": "1", "default": "deny",
+        "x-risk-defaults": {"read": "allow", "destructive": "deny"},
+        "tools": {"vm_delete": {}}}));
+    let p = permit(call("vm_list", "vm.query").risk(Risk::Read).decide(&engine, at(T0)));
+    assert_eq!(p.rule().map(RuleId::as_str), Some("/x-risk-defaults/read"));
+    let d = denial(call("pool_export", "pool.export").risk(Risk::Destructive).decide(&engine, at(T0)));
+    assert_eq!(d.rule.as_str(), "/x-risk-defaults/destructive");
+    assert_eq!(
+        d.reason,
+        "action `pool_export` is not allowed by this policy (`destructive` actions are denied by default)"
+    );
+    assert_eq!(
+        denial(call("vm_start", "vm.start").risk(Risk::Write).decide(&engine, at(T0))).rule.as_str(),
+        "(default deny)"
+    );
+    permit(call("vm_delete", "vm.delete").risk(Risk::Destructive).decide(&engine, at(T0)));
+}
+
+#[test]
+fn a_method_entry_applies_whichever_action_reaches_the_method() {
+    let engine = engine(json!({"version": "1", "default": "deny", "tools": {
+        "vm_delete": {},
+        "truenas_api_call": {},
+        "vm.delete": {"deny_if": [{"path": "args.force", "op": "eq", "value": true}]}}}));
+    permit(call("vm_delete", "vm.delete").args(json!({"force": false})).decide(&engine, at(T0)));
+    let d = denial(call("truenas_api_call", "vm.delete").args(json!({"force": true})).decide(&engine, at(T0)));
+    assert_eq!(d.rule.as_str(), "/tools/vm.delete/deny_if/args.force-eq");
+    let p = permit(call("other_tool", "vm.delete").decide(&engine, at(T0)));
+    assert_eq!(p.rule().map(RuleId::as_str), Some("/tools/vm.delete"), "a method entry alone allows");
+}
+
+#[test]
+fn action_and_method_entries_must_both_pass_and_both_count_limits() {
+    let engine = engine(json!({"version": "1", "default": "deny", "tools": {
+        "vm_delete": {"require": [{"path": "args.id", "op": "gt", "value": 0}]},
+        "vm.delete": {"limits": [{"counter": "deletes", "window": "hour", "max": 1, "scope": "server"}]}}}));
+    let delete = call("vm_delete", "vm.delete");
+    assert_eq!(denial(delete.decide(&engine, at(T0))).rule.as_str(), "/tools/vm_delete/require/args.id-gt");
+    let ok = delete.args(json!({"id": 3}));
+    assert_eq!(permit(ok.decide(&engine, at(T0))).rule().map(RuleId::as_str), Some("/tools/vm_delete"));
+    assert_eq!(denial(ok.grant("g2").decide(&engine, at(T0 + 60))).rule.as_str(), "/tools/vm.delete/limits/deletes");
+}
+
+#[test]
+fn all_tools_limits_count_only_allowed_calls() {
+    let engine = engine(json!({"version": "1", "default": "allow", "hide": ["secret"],
+        "all_tools": {"limits": [{"counter": "calls", "window": "minute", "max": 2, "scope": "grant"}]},
+        "tools": {"guarded": {"require": [{"path": "args.ok", "op": "eq", "value": true}]}}}));
+    for _ in 0..5 {
+        denial(call("secret", "x.secret").decide(&engine, at(T0)));
+        denial(call("guarded", "x.guarded").decide(&engine, at(T0)));
+    }
+    permit(call("a", "x.a").decide(&engine, at(T0)));
+    permit(call("guarded", "x.guarded").args(json!({"ok": true})).decide(&engine, at(T0)));
+    let d = denial(call("b", "x.b").decide(&engine, at(T0)));
+    assert_eq!(d.rule.as_str(), "/all_tools/limits/calls");
+}
+
+#[test]
+fn permit_rollback_refunds_the_slot_through_the_engine() {
+    let engine = PolicyEngine::from_json(SEED).unwrap();
+    let start = call("vm_start", "vm.start");
+    for _ in 0..10 {
+        permit(start.decide(&engine, at(T0))).rollback();
+    }
+    for _ in 0..10 {
+        drop(permit(start.decide(&engine, at(T0))));
+    }
+    denial(start.decide(&engine, at(T0)));
+}
+
+#[test]
+fn permits_for_tests_carry_no_rule() {
+    let p = Permit::for_tests(ActionName::new("vm_list"), MethodName::new("vm.query"));
+    assert_eq!((p.action().as_str(), p.method().as_str(), p.rule()), ("vm_list", "vm.query", None));
+    p.rollback();
+}
+
+#[test]
+fn the_engine_is_send_and_sync() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<PolicyEngine>();
+    shareable::<Permit>();
+    shareable::<AuditLog>();
+}
+
+#[test]
+fn every_shipped_policy_loads() {
+    for name in ["default", "readonly", "seed-vm-start"] {
+        assert!(PolicyEngine::builtin(name).is_some(), "{name}");
+    }
+    assert!(PolicyEngine::builtin("nope").is_none());
+    let example = include_str!("../../policy/examples/vm-operator.json");
+    let summary = PolicyEngine::from_json(example).unwrap().summary();
+    assert!(summary.contains("vm_create (action)"), "{summary}");
+    assert!(summary.contains("vm.delete (method)"), "{summary}");
+}
+
+#[test]
+fn shipped_default_policy_allows_reads_and_writes_and_denies_destructive() {
+    let engine = PolicyEngine::builtin("default").unwrap();
+    permit(call("vm_list", "vm.query").risk(Risk::Read).decide(&engine, at(T0)));
+    permit(call("vm_start", "vm.start").risk(Risk::Write).decide(&engine, at(T0)));
+    let d = denial(call("vm_delete", "vm.delete").risk(Risk::Destructive).decide(&engine, at(T0)));
+    assert_eq!(d.rule.as_str(), "/x-risk-defaults/destructive");
+    for _ in 2..120 {
+        permit(call("vm_list", "vm.query").risk(Risk::Read).decide(&engine, at(T0)));
+    }
+    let d = denial(call("vm_list", "vm.query").risk(Risk::Read).decide(&engine, at(T0)));
+    assert_eq!(d.rule.as_str(), "/all_tools/limits/calls-per-minute");
+
+    let readonly = PolicyEngine::builtin("readonly").unwrap();
+    permit(call("vm_list", "vm.query").risk(Risk::Read).decide(&readonly, at(T0)));
+    denial(call("vm_start", "vm.start").risk(Risk::Write).decide(&readonly, at(T0)));
+}
+
+#[test]
+fn the_summary_names_defaults_hidden_tools_and_rules() {
+    let engine = engine(json!({"version": "1", "description": "demo", "default": "deny",
+        "hide": ["system_reboot"], "x-risk-defaults": {"read": "allow"},
+        "all_tools": {"limits": [{"counter": "calls", "window": "minute", "max": 120, "scope": "grant"}]},
+        "tools": {"vm_list": {}, "dataset_delete": {
+            "require": [{"path": "args.name", "op": "regex", "value": "^tank/"}],
+            "deny_if": [{"path": "args.recursive", "op": "eq", "value": true}]}}}));
+    assert_eq!(
+        engine.summary(),
+        "policy version 1\n\
+         description: demo\n\
+         default: deny for tools not listed\n\
+         risk defaults (x-risk-defaults): read allow\n\
+         hidden: system_reboot\n\
+         every tool:\n  limit `calls`: 120 per minute per grant\n\
+         tools (2):\n\
+         \x20 dataset_delete (action)\n\
+         \x20   require `args.name` regex `\"^tank/\"`\n\
+         \x20   deny if `args.recursive` eq `true`\n\
+         \x20 vm_list (action)\n\
+         \x20   allowed, no conditions\n"
+    );
+}
+
+const SCHEMA_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/policy/policy.schema.json");
+
+#[test]
+fn committed_schema_matches_the_document_types() {
+    let generated = format!("{}\n", serde_json::to_string_pretty(&PolicyEngine::json_schema()).unwrap());
+    if std::env::var_os("UPDATE_SCHEMA").is_some_and(|v| v == "1") {
+        std::fs::write(SCHEMA_PATH, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(SCHEMA_PATH).unwrap_or_default();
+    assert!(committed == generated, "policy/policy.schema.json is stale; rerun with UPDATE_SCHEMA=1");
+}
+
+#[test]
+fn the_schema_accepts_shipped_policies_and_x_keys_and_refuses_unknown_keys() {
+    let validator = jsonschema::validator_for(&PolicyEngine::json_schema()).unwrap();
+    for text in
+        BUILTIN.map(|(_, text)| text).into_iter().chain([include_str!("../../policy/examples/vm-operator.json")])
+    {
+        let doc: Value = serde_json::from_str(text).unwrap();
+        assert!(validator.is_valid(&doc), "{text}");
+    }
+    let with_x = json!({"version": "1", "default": "deny", "x-owner": "ops",
+        "tools": {"x-note": "n", "a": {"x-c": 1, "require": [{"path": "args.a", "op": "eq", "value": null, "x-d": 1}]}}});
+    assert!(validator.is_valid(&with_x));
+    for bad in [
+        json!({"version": "1", "default": "deny", "owner": "ops"}),
+        json!({"version": "2", "default": "deny"}),
+        json!({"version": "1"}),
+        json!({"version": "1", "default": "deny", "tools": {"a": {"requires": []}}}),
+        json!({"version": "1", "default": "deny", "tools": {"a": {"require": [{"path": "name", "op": "eq", "value": 1}]}}}),
+        json!({"version": "1", "default": "deny", "all_tools": {"limits": [{"counter": "c", "window": "week", "max": 1, "scope": "grant"}]}}),
+        json!({"version": "1", "default": "deny", "x-risk-defaults": {"admin": "allow"}}),
+    ] {
+        assert!(!validator.is_valid(&bad), "{bad}");
+        assert!(PolicyEngine::from_json(&bad.to_string()).is_err(), "{bad}");
+    }
+}

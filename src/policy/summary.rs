@@ -1,0 +1,80 @@
+//! A human summary of a loaded policy, printed by `truenas-mcp policy check FILE`.
+
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+use super::document::{Limit, PolicyDocument, Predicate, Version};
+
+/// Several lines: defaults, hidden tools, limits and the rules of each listed tool.
+pub(crate) fn summarize(doc: &PolicyDocument) -> String {
+    let mut out = String::new();
+    // Writing to a String cannot fail.
+    let _ = write_summary(&mut out, doc);
+    out
+}
+
+fn write_summary(out: &mut String, doc: &PolicyDocument) -> std::fmt::Result {
+    let version = match doc.version {
+        Version::V1 => "1",
+    };
+    writeln!(out, "policy version {version}")?;
+    if let Some(description) = &doc.description {
+        writeln!(out, "description: {description}")?;
+    }
+    writeln!(out, "default: {} for tools not listed", doc.default.as_str())?;
+    let risk = &doc.risk_defaults;
+    let risk_parts: Vec<String> = [("read", risk.read), ("write", risk.write), ("destructive", risk.destructive)]
+        .into_iter()
+        .filter_map(|(name, effect)| effect.map(|e| format!("{name} {}", e.as_str())))
+        .collect();
+    if !risk_parts.is_empty() {
+        writeln!(out, "risk defaults (x-risk-defaults): {}", risk_parts.join(", "))?;
+    }
+    if doc.hide.iter().any(|n| n.0 == "*") {
+        writeln!(out, "hidden: every tool (*)")?;
+    } else if !doc.hide.is_empty() {
+        let names: Vec<&str> = doc.hide.iter().map(|n| n.0.as_str()).collect();
+        writeln!(out, "hidden: {}", names.join(", "))?;
+    }
+    if !doc.all_tools.limits.is_empty() {
+        writeln!(out, "every tool:")?;
+        for limit in &doc.all_tools.limits {
+            writeln!(out, "  {}", limit_line(limit))?;
+        }
+    }
+    let tools: Vec<_> = doc.tools.iter().filter(|(name, _)| !name.starts_with("x-")).collect();
+    if tools.is_empty() {
+        writeln!(out, "tools: none listed")?;
+    } else {
+        writeln!(out, "tools ({}):", tools.len())?;
+    }
+    for (name, rules) in tools {
+        let kind = if name.contains('.') { "method" } else { "action" };
+        writeln!(out, "  {name} ({kind})")?;
+        if rules.require.is_empty() && rules.deny_if.is_empty() && rules.limits.is_empty() {
+            writeln!(out, "    allowed, no conditions")?;
+        }
+        for p in &rules.require {
+            writeln!(out, "    require {}", predicate_line(p))?;
+        }
+        for p in &rules.deny_if {
+            writeln!(out, "    deny if {}", predicate_line(p))?;
+        }
+        for limit in &rules.limits {
+            writeln!(out, "    {}", limit_line(limit))?;
+        }
+    }
+    Ok(())
+}
+
+fn predicate_line(p: &Predicate) -> String {
+    match &p.value {
+        Value::Null if p.op.as_str() == "exists" => format!("`{}` exists", p.path),
+        value => format!("`{}` {} `{value}`", p.path, p.op.as_str()),
+    }
+}
+
+fn limit_line(limit: &Limit) -> String {
+    format!("limit `{}`: {} per {} per {}", limit.counter, limit.max, limit.window.as_str(), limit.scope.as_str())
+}
