@@ -206,7 +206,7 @@ impl MethodTable {
             return Ok(Arc::clone(v));
         }
         let compiled =
-            jsonschema::options().with_draft(jsonschema::Draft::Draft202012).build(&spec.params).map_err(|e| {
+            jsonschema::options().with_draft(jsonschema::Draft::Draft202012).build(&compilable(&spec.params)).map_err(|e| {
                 ParamsError::Invalid {
                     method: method.to_string(),
                     problems: vec![ParamProblem {
