@@ -26,8 +26,7 @@ pub(crate) fn fill(schema: &Value, value: &mut Value) {
         },
         None => schema,
     };
-    let (Some(properties), Value::Object(object)) = (schema.get("properties").and_then(Value::as_object), value)
-    else {
+    let (Some(properties), Value::Object(object)) = (schema.get("properties").and_then(Value::as_object), value) else {
         return;
     };
     fill_object(properties, object);
@@ -40,10 +39,10 @@ fn fill_object(properties: &Map<String, Value>, object: &mut Map<String, Value>)
         {
             object.insert(key.clone(), default.clone());
         }
-        if let Some(member) = object.get_mut(key) {
-            if member.is_object() {
-                fill(prop, member);
-            }
+        if let Some(member) = object.get_mut(key)
+            && member.is_object()
+        {
+            fill(prop, member);
         }
     }
 }

@@ -76,7 +76,7 @@ pub(crate) enum Failure {
         /// Set when the errname is not one the simulator knows (injected faults).
         errname: Option<String>,
         message: String,
-        extra: Option<Value>,
+        extra: Option<Box<Value>>,
     },
     /// `ValidationErrors`, or a single `ValidationError` such as `InstanceNotFound`.
     Validation(Vec<Invalid>),
@@ -143,7 +143,7 @@ impl Failure {
 
     fn extra(&self) -> Value {
         match self {
-            Failure::Call { extra, .. } => extra.clone().unwrap_or(Value::Null),
+            Failure::Call { extra, .. } => extra.as_deref().cloned().unwrap_or(Value::Null),
             Failure::Exception { .. } => Value::Null,
             Failure::Validation(items) => {
                 Value::Array(items.iter().map(|i| json!([i.attribute, i.message, i.errno])).collect())

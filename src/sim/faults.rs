@@ -157,9 +157,10 @@ mod tests {
     #[test]
     fn http_requests_set_the_same_switches() {
         let f = Faults::default();
-        let req: FaultRequest =
-            serde_json::from_str(r#"{"latency_ms": 5, "job_step_ms": 7, "fail_next": {"method": "a", "errname": "EIO", "reason": "r"}}"#)
-                .unwrap();
+        let req: FaultRequest = serde_json::from_str(
+            r#"{"latency_ms": 5, "job_step_ms": 7, "fail_next": {"method": "a", "errname": "EIO", "reason": "r"}}"#,
+        )
+        .unwrap();
         f.apply(req);
         assert_eq!(f.latency(), Duration::from_millis(5));
         assert_eq!(f.job_step(), Duration::from_millis(7));

@@ -205,7 +205,8 @@ impl JobEngine {
     /// that is not abortable ignores the request, as a synchronous middleware job does.
     pub(crate) fn abort(&self, id: u64) -> Result<(), Failure> {
         let table = self.lock();
-        let record = table.jobs.get(&id).ok_or_else(|| Failure::call(errno::ENOENT, format!("Job {id} does not exist")))?;
+        let record =
+            table.jobs.get(&id).ok_or_else(|| Failure::call(errno::ENOENT, format!("Job {id} does not exist")))?;
         if !record.state.finished() {
             record.abort.cancel();
         }

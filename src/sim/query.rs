@@ -15,7 +15,12 @@ use super::failure::Failure;
 /// One parsed filter.
 #[derive(Debug, Clone)]
 enum Filter {
-    Cond { path: Vec<String>, op: Op, fold_case: bool, value: Value },
+    Cond {
+        path: Vec<String>,
+        op: Op,
+        fold_case: bool,
+        value: Value,
+    },
     /// Any alternative matches; each alternative is a conjunction.
     Or(Vec<Vec<Filter>>),
 }
@@ -265,7 +270,14 @@ fn parse_options(options: &Value) -> Result<Options, Failure> {
         Some(Value::Array(items)) => items.clone(),
         _ => Vec::new(),
     };
-    Ok(Options { get: flag("get"), count: flag("count"), offset: number("offset"), limit: number("limit"), order_by, select })
+    Ok(Options {
+        get: flag("get"),
+        count: flag("count"),
+        offset: number("offset"),
+        limit: number("limit"),
+        order_by,
+        select,
+    })
 }
 
 /// Sorts by each key in turn (`-key` descending, `nulls_first:`/`nulls_last:` prefixes).
@@ -287,8 +299,20 @@ fn order(rows: &mut [Value], keys: &[String]) {
             let y = lookup(b, &path).unwrap_or(&Value::Null);
             match (x.is_null(), y.is_null()) {
                 (true, true) => Ordering::Equal,
-                (true, false) => if nulls_first { Ordering::Less } else { Ordering::Greater },
-                (false, true) => if nulls_first { Ordering::Greater } else { Ordering::Less },
+                (true, false) => {
+                    if nulls_first {
+                        Ordering::Less
+                    } else {
+                        Ordering::Greater
+                    }
+                }
+                (false, true) => {
+                    if nulls_first {
+                        Ordering::Greater
+                    } else {
+                        Ordering::Less
+                    }
+                }
                 (false, false) => {
                     let ord = sort_key(x, y);
                     if descending { ord.reverse() } else { ord }

@@ -132,7 +132,7 @@ fn nulls_sort_where_asked() {
 
 #[test]
 fn select_keeps_nested_keys_and_aliases() {
-    let out = run(rows(), &json!([["id", "=", 1]]), &json!({"select": ["name", "status.state", ["memory", "ram"]]}))
-        .unwrap();
+    let out =
+        run(rows(), &json!([["id", "=", 1]]), &json!({"select": ["name", "status.state", ["memory", "ram"]]})).unwrap();
     assert_eq!(out, json!([{"name": "ubuntu", "status": {"state": "RUNNING"}, "ram": 4096}]));
 }

@@ -91,17 +91,12 @@ fn run_query(ctx: &Ctx<'_>, rows: Vec<Value>) -> Result<Value, Failure> {
 }
 
 /// A `get_instance` method over `rows`: params are `(id, options)`.
-fn run_get_instance(
-    ctx: &Ctx<'_>,
-    rows: Vec<Value>,
-    not_found: fn(i64) -> Failure,
-) -> Result<Value, Failure> {
+fn run_get_instance(ctx: &Ctx<'_>, rows: Vec<Value>, not_found: fn(i64) -> Failure) -> Result<Value, Failure> {
     let id = ctx.params.int(0)?;
     let mut options = ctx.params.object(1);
     options.insert("get".into(), json!(true));
-    query::run(rows, &json!([["id", "=", id]]), &Value::Object(options)).map_err(|e| {
-        if e == query::match_not_found() { not_found(id) } else { e }
-    })
+    query::run(rows, &json!([["id", "=", id]]), &Value::Object(options))
+        .map_err(|e| if e == query::match_not_found() { not_found(id) } else { e })
 }
 
 fn object(value: Value) -> Map<String, Value> {

@@ -13,8 +13,18 @@ use crate::sim::machine::Machine;
 use crate::sim::state::State;
 use crate::sim::state::vm::{MAXIMUM_SUPPORTED_VCPUS, random_mac, vm_not_found};
 
-const RESOLUTIONS: [&str; 10] =
-    ["1920x1200", "1920x1080", "1600x1200", "1600x900", "1400x1050", "1280x1024", "1280x720", "1024x768", "800x600", "640x480"];
+const RESOLUTIONS: [&str; 10] = [
+    "1920x1200",
+    "1920x1080",
+    "1600x1200",
+    "1600x900",
+    "1400x1050",
+    "1280x1024",
+    "1280x720",
+    "1024x768",
+    "800x600",
+    "640x480",
+];
 
 pub(super) fn register(h: &mut Handlers) {
     h.call("vm.query", |ctx| run_query(ctx, ctx.machine.state().vm.entries()));
@@ -40,7 +50,14 @@ pub(super) fn register(h: &mut Handlers) {
     });
     h.call("vm.get_display_devices", |ctx| {
         let state = ctx.machine.state();
-        Ok(Value::Array(state.vm.display_devices(ctx.params.int(0)?)?.iter().map(|d| d.entry()).collect()))
+        let devices = state.vm.display_devices(ctx.params.int(0)?)?;
+        let entries = devices.iter().map(|d| {
+            let mut entry = d.entry();
+            let configured = d.attributes.get("password").and_then(Value::as_str).is_some_and(|p| !p.is_empty());
+            entry["attributes"]["password_configured"] = json!(configured);
+            entry
+        });
+        Ok(Value::Array(entries.collect()))
     });
     h.call("vm.get_display_web_uri", display_web_uri);
     h.call("vm.port_wizard", |ctx| {
@@ -51,7 +68,9 @@ pub(super) fn register(h: &mut Handlers) {
     h.call("vm.bootloader_options", |_| Ok(json!({"UEFI": "UEFI", "UEFI_CSM": "Legacy BIOS"})));
     h.call("vm.maximum_supported_vcpus", |_| Ok(json!(MAXIMUM_SUPPORTED_VCPUS)));
     h.call("vm.supports_virtualization", |_| Ok(json!(true)));
-    h.call("vm.resolution_choices", |_| Ok(Value::Object(RESOLUTIONS.iter().map(|r| (r.to_string(), json!(r))).collect())));
+    h.call("vm.resolution_choices", |_| {
+        Ok(Value::Object(RESOLUTIONS.iter().map(|r| (r.to_string(), json!(r))).collect()))
+    });
 }
 
 /// Publishes the VM's current entry on `vm.query` (or its removal).

@@ -22,7 +22,9 @@ pub(super) fn register(h: &mut Handlers) {
     h.call("vm.device.bind_choices", |_| {
         Ok(json!({"0.0.0.0": "0.0.0.0", "::": "::", "127.0.0.1": "127.0.0.1", "192.168.1.50": "192.168.1.50"}))
     });
-    h.call("vm.device.iotype_choices", |_| Ok(json!({"NATIVE": "NATIVE", "THREADS": "THREADS", "IO_URING": "IO_URING"})));
+    h.call("vm.device.iotype_choices", |_| {
+        Ok(json!({"NATIVE": "NATIVE", "THREADS": "THREADS", "IO_URING": "IO_URING"}))
+    });
 }
 
 /// The owning VM changed too: its `devices` list is part of its entry.

@@ -60,7 +60,8 @@ impl Host {
 
     /// The `system.info` result.
     pub(crate) fn system_info(&self, release: Release) -> Value {
-        let date = |t: SystemTime| json!({"$date": t.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)});
+        let date =
+            |t: SystemTime| json!({"$date": t.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)});
         let uptime = self.uptime();
         let secs = uptime.as_secs();
         let (days, hours, minutes, seconds) = (secs / 86_400, secs % 86_400 / 3_600, secs % 3_600 / 60, secs % 60);
@@ -108,9 +109,25 @@ mod tests {
     fn system_info_has_every_schema_field() {
         let info = Host::demo().system_info(Release::V25_10);
         for key in [
-            "version", "buildtime", "hostname", "physmem", "model", "cores", "physical_cores", "loadavg", "uptime",
-            "uptime_seconds", "system_serial", "system_product", "system_product_version", "license", "boottime",
-            "datetime", "timezone", "system_manufacturer", "ecc_memory",
+            "version",
+            "buildtime",
+            "hostname",
+            "physmem",
+            "model",
+            "cores",
+            "physical_cores",
+            "loadavg",
+            "uptime",
+            "uptime_seconds",
+            "system_serial",
+            "system_product",
+            "system_product_version",
+            "license",
+            "boottime",
+            "datetime",
+            "timezone",
+            "system_manufacturer",
+            "ecc_memory",
         ] {
             assert!(info.get(key).is_some(), "{key}");
         }

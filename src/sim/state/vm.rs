@@ -194,7 +194,11 @@ impl VmStore {
             );
         }
         if text("cpu_mode").is_some_and(|m| m != "CUSTOM") && text("cpu_model").is_some() {
-            add("cpu_model", "This attribute should not be specified when \"cpu_mode\" is not \"CUSTOM\".".into(), errno::EINVAL);
+            add(
+                "cpu_model",
+                "This attribute should not be specified when \"cpu_mode\" is not \"CUSTOM\".".into(),
+                errno::EINVAL,
+            );
         }
         if config.get("pin_vcpus").and_then(Value::as_bool).unwrap_or(false) && text("cpuset").is_none() {
             add("cpuset", format!("Must be specified when \"{schema}.pin_vcpus\" is set."), errno::EINVAL);

@@ -140,10 +140,8 @@ impl VmStore {
                     problems.push(invalid(&format!("{schema}.attributes.path"), "Disk path is required".into()));
                 }
             }
-            "NIC" => {
-                if missing(attributes, "mac") {
-                    attributes.insert("mac".into(), json!(random_mac()));
-                }
+            "NIC" if missing(attributes, "mac") => {
+                attributes.insert("mac".into(), json!(random_mac()));
             }
             "DISPLAY" => {
                 let used = self.used_ports(id);

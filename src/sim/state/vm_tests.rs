@@ -28,12 +28,11 @@ fn reason(f: Failure) -> String {
 #[test]
 fn the_seed_has_two_running_guests_and_a_stopped_windows_vm() {
     let s = demo();
-    let states: Vec<(String, String)> = s
-        .vm
-        .entries()
-        .iter()
-        .map(|e| (e["name"].as_str().unwrap().to_string(), e["status"]["state"].as_str().unwrap().to_string()))
-        .collect();
+    let states: Vec<(String, String)> =
+        s.vm.entries()
+            .iter()
+            .map(|e| (e["name"].as_str().unwrap().to_string(), e["status"]["state"].as_str().unwrap().to_string()))
+            .collect();
     assert_eq!(
         states,
         [("ubuntu_server", "RUNNING"), ("windows11", "STOPPED"), ("homeassistant", "RUNNING")]
@@ -41,7 +40,8 @@ fn the_seed_has_two_running_guests_and_a_stopped_windows_vm() {
     );
     let windows = s.vm.entry(2).unwrap();
     assert_eq!(windows["memory"], 16384);
-    let dtypes: Vec<&str> = windows["devices"].as_array().unwrap().iter().map(|d| d["attributes"]["dtype"].as_str().unwrap()).collect();
+    let dtypes: Vec<&str> =
+        windows["devices"].as_array().unwrap().iter().map(|d| d["attributes"]["dtype"].as_str().unwrap()).collect();
     assert_eq!(dtypes, ["CDROM", "DISK", "NIC", "DISPLAY"]);
     assert_eq!(windows["display_available"], true);
     assert_eq!(windows["status"], json!({"state": "STOPPED", "pid": null, "domain_state": "SHUTOFF"}));
@@ -52,7 +52,17 @@ fn entries_carry_exactly_the_schema_fields() {
     let entry = demo().vm.entry(1).unwrap();
     let keys: Vec<&str> = entry.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(keys.len(), 32, "{keys:?}");
-    for key in ["memory", "min_memory", "bootloader_ovmf", "uuid", "devices", "display_available", "id", "status", "enable_secure_boot"] {
+    for key in [
+        "memory",
+        "min_memory",
+        "bootloader_ovmf",
+        "uuid",
+        "devices",
+        "display_available",
+        "id",
+        "status",
+        "enable_secure_boot",
+    ] {
         assert!(keys.contains(&key), "{key}");
     }
     let dev = &entry["devices"][0];
@@ -149,7 +159,10 @@ fn clones_get_the_next_free_name_and_fresh_devices() {
     };
     assert_ne!(find(&copy, "NIC")["attributes"]["mac"], find(&orig, "NIC")["attributes"]["mac"]);
     assert_ne!(find(&copy, "DISPLAY")["attributes"]["port"], find(&orig, "DISPLAY")["attributes"]["port"]);
-    assert_eq!(find(&copy, "DISK")["attributes"]["path"], "/dev/zvol/tank/vms/ubuntu_server-disk0_ubuntu_server_clone0");
+    assert_eq!(
+        find(&copy, "DISK")["attributes"]["path"],
+        "/dev/zvol/tank/vms/ubuntu_server-disk0_ubuntu_server_clone0"
+    );
     assert_eq!(find(&copy, "DISK")["vm"], a);
     assert!(s.vm.clone_vm(1, Some("windows11")).is_err(), "clone names are validated");
     assert!(s.vm.clone_vm(42, None).is_err());
@@ -177,7 +190,9 @@ fn devices_get_macs_ports_and_orders() {
     let display = s.vm.device(display).unwrap().entry();
     assert_eq!(display["attributes"]["port"], 5906, "5900-5905 are taken by the seed");
     assert_eq!(display["attributes"]["web_port"], 5907);
-    let cd = s.vm.create_device(device(json!({"attributes": {"dtype": "CDROM", "path": "/mnt/tank/x.iso"}, "vm": 3}))).unwrap();
+    let cd =
+        s.vm.create_device(device(json!({"attributes": {"dtype": "CDROM", "path": "/mnt/tank/x.iso"}, "vm": 3})))
+            .unwrap();
     assert_eq!(s.vm.device(cd).unwrap().order, 1000);
 }
 
@@ -188,10 +203,8 @@ fn device_problems_are_validation_errors() {
     let extra = err.to_rpc_error()["data"]["extra"].clone();
     assert_eq!(extra[0][0], "vm_device_create.vm");
     assert_eq!(extra[1][0], "vm_device_create.attributes.path");
-    let err = s
-        .vm
-        .create_device(device(json!({"attributes": {"dtype": "DISPLAY", "port": 5900}, "vm": 2})))
-        .unwrap_err();
+    let err =
+        s.vm.create_device(device(json!({"attributes": {"dtype": "DISPLAY", "port": 5900}, "vm": 2}))).unwrap_err();
     assert_eq!(err.to_rpc_error()["data"]["extra"][0][1], "Specified display port is already in use");
     let zvol = s
         .vm
