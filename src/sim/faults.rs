@@ -1,6 +1,13 @@
 //! Fault switches for reliability tests: reply latency, dropped connections, injected errors and
-//! the pace of simulated jobs. Shared by every connection; settable from Rust or over HTTP
-//! (`POST /_sim/faults`).
+//! the pace of simulated jobs. Shared by every connection; settable from Rust or over HTTP:
+//!
+//! ```text
+//! POST /_sim/faults
+//! {"clear": true, "latency_ms": 250, "job_step_ms": 10, "drop_connection_on": "vm.start",
+//!  "fail_next": {"method": "vm.start", "errname": "EBUSY", "reason": "Rate Limit Exceeded"}}
+//! ```
+//!
+//! Every member is optional; `clear` applies first. Unknown members are refused (400/422).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -1,7 +1,7 @@
 //! The simulated machine: everything connections share (configuration, state, jobs, events,
 //! recorder, faults, the handler table) and the shutdown signal that ends it all.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use tokio_util::sync::CancellationToken;
@@ -26,6 +26,8 @@ pub(crate) struct Machine {
     pub(crate) shutdown: CancellationToken,
     /// Stable for the life of the simulated boot (`system.boot_id`).
     pub(crate) boot_id: String,
+    /// Set once the API key was sent over an insecure transport.
+    pub(crate) key_revoked: AtomicBool,
     state: Mutex<State>,
     next_connection: AtomicU64,
 }
@@ -46,6 +48,7 @@ impl Machine {
             jobs,
             shutdown,
             boot_id: uuid::Uuid::new_v4().to_string(),
+            key_revoked: AtomicBool::new(false),
             next_connection: AtomicU64::new(1),
         }
     }

@@ -103,6 +103,7 @@ pub async fn start(listener: TcpListener, config: SimConfig) -> Result<SimHandle
     let app = server::router(Arc::clone(&machine));
     let shutdown = machine.shutdown.clone();
     let task = tokio::spawn(async move {
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(listener, app).with_graceful_shutdown(shutdown.cancelled_owned()).await;
         if let Err(e) = served {
             tracing::error!(error = %e, "simulated NAS: server stopped");

@@ -2,12 +2,13 @@
 //! `/api/current` and `/api/<version>`, and the test hooks `GET /_sim/calls` and
 //! `POST /_sim/faults` for clients outside the process.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -42,20 +43,25 @@ async fn versions(State(machine): State<Arc<Machine>>) -> Json<Vec<String>> {
     Json(api_versions(machine.config.release))
 }
 
-async fn websocket(State(machine): State<Arc<Machine>>, upgrade: WebSocketUpgrade) -> Response {
-    upgrade.on_upgrade(move |socket| connection::serve(socket, machine))
+async fn websocket(
+    State(machine): State<Arc<Machine>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    upgrade.on_upgrade(move |socket| connection::serve(socket, machine, peer))
 }
 
 /// Every listed version speaks the current protocol; the simulator keeps one set of models.
 async fn versioned_websocket(
     State(machine): State<Arc<Machine>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(version): Path<String>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
     if !api_versions(machine.config.release).contains(&version) {
         return StatusCode::NOT_FOUND.into_response();
     }
-    upgrade.on_upgrade(move |socket| connection::serve(socket, machine))
+    upgrade.on_upgrade(move |socket| connection::serve(socket, machine, peer))
 }
 
 async fn calls(State(machine): State<Arc<Machine>>) -> Json<Vec<RecordedCall>> {

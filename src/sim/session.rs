@@ -34,12 +34,15 @@ struct Inner {
 #[derive(Debug)]
 pub(crate) struct Session {
     pub(crate) id: u64,
+    /// Whether the transport protects secrets (TLS or loopback); API keys sent otherwise are
+    /// revoked by TrueNAS.
+    pub(crate) secure_transport: bool,
     inner: Mutex<Inner>,
 }
 
 impl Session {
-    pub(crate) fn new(id: u64) -> Session {
-        Session { id, inner: Mutex::new(Inner::default()) }
+    pub(crate) fn new(id: u64, secure_transport: bool) -> Session {
+        Session { id, secure_transport, inner: Mutex::new(Inner::default()) }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {

@@ -110,6 +110,7 @@ impl Client {
     }
 
     /// Every `core.get_jobs` job dict of job `id`, in order, until it finishes.
+    /// Other notifications stay stashed for later.
     async fn job_events(&mut self, id: &Value) -> Vec<(String, Value)> {
         let mut seen = Vec::new();
         let mut pending: Vec<Value> = std::mem::take(&mut self.notifications);
@@ -121,11 +122,14 @@ impl Client {
             };
             let params = &message["params"];
             if params["collection"] != "core.get_jobs" || &params["id"] != id {
+                self.notifications.push(message);
                 continue;
             }
             let fields = params["fields"].clone();
             seen.push((params["msg"].as_str().unwrap().to_string(), fields.clone()));
             if ["SUCCESS", "FAILED", "ABORTED"].contains(&fields["state"].as_str().unwrap()) {
+                pending.reverse();
+                self.notifications.extend(pending);
                 return seen;
             }
         }
