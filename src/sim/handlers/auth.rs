@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use serde_json::{Value, json};
 
 use super::{Ctx, Handlers};
+use crate::schema::Release;
 use crate::sim::failure::Failure;
 
 pub(super) fn register(h: &mut Handlers) {
@@ -92,7 +93,12 @@ fn login_ex(ctx: &Ctx<'_>) -> Result<Value, Failure> {
             let want_info =
                 data.get("login_options").and_then(|o| o.get("user_info")).and_then(Value::as_bool).unwrap_or(true);
             let info = if want_info { user_info(&ctx.machine.config.username) } else { Value::Null };
-            Ok(json!({"response_type": "SUCCESS", "user_info": info, "authenticator": "LEVEL_1"}))
+            let mut success = json!({"response_type": "SUCCESS", "user_info": info, "authenticator": "LEVEL_1"});
+            if ctx.machine.config.release >= Release::V26_0 {
+                // 26.0 added reconnect tokens; null unless the login asked for one.
+                success["reconnect_token"] = Value::Null;
+            }
+            Ok(success)
         }
     }
 }

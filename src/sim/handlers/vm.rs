@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::{Ctx, Handlers, JobPlan, object, run_get_instance, run_query};
+use crate::schema::Release;
 use crate::sim::defaults;
 use crate::sim::events::{Change, Event};
 use crate::sim::failure::Failure;
@@ -109,7 +110,8 @@ fn delete(ctx: &Ctx<'_>) -> Result<Value, Failure> {
     let id = ctx.params.int(0)?;
     ctx.machine.state().vm.delete(id)?;
     publish(ctx.machine, Change::Removed, id);
-    Ok(json!(true))
+    // 25.10 answers `true`; 26.0 answers `null`.
+    Ok(if ctx.machine.config.release >= Release::V26_0 { Value::Null } else { json!(true) })
 }
 
 fn clone_vm(ctx: &Ctx<'_>) -> Result<Value, Failure> {

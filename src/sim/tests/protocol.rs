@@ -278,3 +278,17 @@ async fn shutdown_waits_for_the_listener() {
     sim.shutdown().await;
     assert!(tokio::net::TcpStream::connect(addr).await.is_err());
 }
+
+#[tokio::test]
+async fn a_26_0_nas_presents_its_release() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let config = crate::sim::SimConfig { release: crate::schema::Release::V26_0, ..Default::default() };
+    let sim = crate::sim::start(listener, config).await.unwrap();
+    let versions: Vec<String> =
+        reqwest::get(format!("{}/api/versions", sim.url())).await.unwrap().json().await.unwrap();
+    assert_eq!(versions.last().map(String::as_str), Some("v26.0.0"));
+    let mut c = Client::connect_path(&sim, "/api/v26.0.0").await;
+    assert_eq!(c.call("auth.login_with_api_key", json!([DEMO_API_KEY])).await, true);
+    assert_eq!(c.call("system.version", json!([])).await, "TrueNAS-26.0.0");
+    assert_eq!(c.call("vm.query", json!([[], {"count": true}])).await, 3);
+}

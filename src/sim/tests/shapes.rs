@@ -1,19 +1,22 @@
 //! Results checked against the `returns` schemas of TrueNAS's own API dump.
 //!
-//! The dump is reference material, not shipped with the crate: the test reads it from
-//! `TRUENAS_API_DUMP` or the shared reference folder and says so when it is absent.
+//! The dumps are reference material, not shipped with the crate: the test reads
+//! `<dir>/<api version>.json` from the folder in `TRUENAS_API_DUMP` (default: the shared
+//! reference folder) and says so when one is absent.
 
 use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use super::{Client, sim};
-use crate::sim::DEMO_API_KEY;
+use super::Client;
+use crate::schema::Release;
+use crate::sim::{DEMO_API_KEY, SimConfig, start};
 
-const DEFAULT_DUMP: &str = "/work/shared/reference/truenas-api/v25.10.5.json";
+const DEFAULT_DUMPS: &str = "/work/shared/reference/truenas-api";
 
-fn returns_schemas() -> Option<HashMap<String, Value>> {
-    let path = std::env::var("TRUENAS_API_DUMP").unwrap_or_else(|_| DEFAULT_DUMP.to_string());
+fn returns_schemas(release: Release) -> Option<HashMap<String, Value>> {
+    let dir = std::env::var("TRUENAS_API_DUMP").unwrap_or_else(|_| DEFAULT_DUMPS.to_string());
+    let path = format!("{dir}/{}.json", release.api_version());
     let Ok(text) = std::fs::read_to_string(&path) else {
         eprintln!("skipping: no TrueNAS API dump at {path} (set TRUENAS_API_DUMP)");
         return None;
@@ -40,9 +43,17 @@ fn undate(value: &Value) -> Value {
 }
 
 #[tokio::test]
-async fn results_match_the_returns_schemas_of_the_dump() {
-    let Some(schemas) = returns_schemas() else { return };
-    let sim = sim().await;
+async fn results_match_the_returns_schemas_of_the_dumps() {
+    for release in Release::ALL {
+        check_release(release).await;
+    }
+}
+
+async fn check_release(release: Release) {
+    let Some(schemas) = returns_schemas(release) else { return };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sim = start(listener, SimConfig { release, ..SimConfig::default() }).await.unwrap();
+    sim.faults().set_job_step(std::time::Duration::from_millis(10));
     let mut c = Client::connect(&sim).await;
     let login = json!([{"mechanism": "API_KEY_PLAIN", "username": "truenas_admin", "api_key": DEMO_API_KEY}]);
     c.call("core.subscribe", json!(["core.get_jobs"])).await;
@@ -85,7 +96,7 @@ async fn results_match_the_returns_schemas_of_the_dump() {
         let schema = &schemas[method];
         let validator = jsonschema::options().with_draft(jsonschema::Draft::Draft202012).build(schema).unwrap();
         for error in validator.iter_errors(&undate(&result)) {
-            problems.push(format!("{method}: {} at {}", error, error.instance_path()));
+            problems.push(format!("{release} {method}: {} at {}", error, error.instance_path()));
         }
     }
     assert!(problems.is_empty(), "{problems:#?}");
