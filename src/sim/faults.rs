@@ -1,0 +1,179 @@
+//! Fault switches for reliability tests: reply latency, dropped connections, injected errors and
+//! the pace of simulated jobs. Shared by every connection; settable from Rust or over HTTP:
+//!
+//! ```text
+//! POST /_sim/faults
+//! {"clear": true, "latency_ms": 250, "job_step_ms": 10, "drop_connection_on": "vm.start",
+//!  "fail_next": {"method": "vm.start", "errname": "EBUSY", "reason": "Rate Limit Exceeded"}}
+//! ```
+//!
+//! Every member is optional; `clear` applies first. Unknown members are refused (400/422).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// Default time per progress step of a simulated job.
+const DEFAULT_JOB_STEP: Duration = Duration::from_millis(200);
+
+/// A shared handle on the fault switches; clones see the same switches.
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    inner: Arc<Mutex<FaultState>>,
+}
+
+#[derive(Debug, Default)]
+struct FaultState {
+    latency: Duration,
+    job_step: Option<Duration>,
+    // One-shot: armed methods, consumed by their next call.
+    drop_on: HashMap<String, usize>,
+    fail_next: HashMap<String, Vec<(String, String)>>,
+}
+
+/// A fault injected for one call.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct InjectedError {
+    pub(crate) errname: String,
+    pub(crate) reason: String,
+}
+
+/// The JSON body of `POST /_sim/faults`; every field is optional and `clear` runs first.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FaultRequest {
+    #[serde(default)]
+    clear: bool,
+    latency_ms: Option<u64>,
+    job_step_ms: Option<u64>,
+    drop_connection_on: Option<String>,
+    fail_next: Option<FailNextRequest>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FailNextRequest {
+    method: String,
+    errname: String,
+    reason: String,
+}
+
+impl Faults {
+    /// Delays every reply by `d`.
+    pub fn set_latency(&self, d: Duration) {
+        self.lock().latency = d;
+    }
+
+    /// The next call of `method` closes its connection without a reply (one-shot).
+    pub fn drop_connection_on(&self, method: &str) {
+        *self.lock().drop_on.entry(method.to_string()).or_default() += 1;
+    }
+
+    /// The next call of `method` fails with a `-32001` error carrying `errname` and `reason`
+    /// (one-shot). The reason is rendered as TrueNAS does: `[ERRNAME] reason`.
+    pub fn fail_next(&self, method: &str, errname: &str, reason: &str) {
+        self.lock().fail_next.entry(method.to_string()).or_default().push((errname.to_string(), reason.to_string()));
+    }
+
+    /// Time per progress step of simulated jobs (default 200 ms; jobs take about 5 steps).
+    pub fn set_job_step(&self, d: Duration) {
+        self.lock().job_step = Some(d);
+    }
+
+    /// Turns every fault off and restores the default job step.
+    pub fn clear(&self) {
+        *self.lock() = FaultState::default();
+    }
+
+    pub(crate) fn latency(&self) -> Duration {
+        self.lock().latency
+    }
+
+    pub(crate) fn job_step(&self) -> Duration {
+        self.lock().job_step.unwrap_or(DEFAULT_JOB_STEP)
+    }
+
+    /// Consumes an armed drop for `method`.
+    pub(crate) fn take_drop(&self, method: &str) -> bool {
+        let mut state = self.lock();
+        match state.drop_on.get_mut(method) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                if *n == 0 {
+                    state.drop_on.remove(method);
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Consumes an armed error for `method`.
+    pub(crate) fn take_failure(&self, method: &str) -> Option<InjectedError> {
+        let mut state = self.lock();
+        let queue = state.fail_next.get_mut(method)?;
+        let (errname, reason) = if queue.is_empty() { None } else { Some(queue.remove(0)) }?;
+        if queue.is_empty() {
+            state.fail_next.remove(method);
+        }
+        Some(InjectedError { errname, reason })
+    }
+
+    pub(crate) fn apply(&self, request: FaultRequest) {
+        if request.clear {
+            self.clear();
+        }
+        if let Some(ms) = request.latency_ms {
+            self.set_latency(Duration::from_millis(ms));
+        }
+        if let Some(ms) = request.job_step_ms {
+            self.set_job_step(Duration::from_millis(ms));
+        }
+        if let Some(method) = request.drop_connection_on {
+            self.drop_connection_on(&method);
+        }
+        if let Some(f) = request.fail_next {
+            self.fail_next(&f.method, &f.errname, &f.reason);
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, FaultState> {
+        // Every update is a single assignment or push, so a poisoned lock still holds valid state.
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_shot_faults_fire_once() {
+        let f = Faults::default();
+        f.drop_connection_on("vm.start");
+        f.fail_next("vm.stop", "EBUSY", "busy");
+        assert!(!f.take_drop("vm.stop"));
+        assert!(f.take_drop("vm.start"));
+        assert!(!f.take_drop("vm.start"));
+        assert_eq!(f.take_failure("vm.stop").map(|e| e.errname), Some("EBUSY".to_string()));
+        assert_eq!(f.take_failure("vm.stop"), None);
+    }
+
+    #[test]
+    fn http_requests_set_the_same_switches() {
+        let f = Faults::default();
+        let req: FaultRequest = serde_json::from_str(
+            r#"{"latency_ms": 5, "job_step_ms": 7, "fail_next": {"method": "a", "errname": "EIO", "reason": "r"}}"#,
+        )
+        .unwrap();
+        f.apply(req);
+        assert_eq!(f.latency(), Duration::from_millis(5));
+        assert_eq!(f.job_step(), Duration::from_millis(7));
+        assert!(f.take_failure("a").is_some());
+        f.apply(serde_json::from_str(r#"{"clear": true}"#).unwrap());
+        assert_eq!(f.job_step(), DEFAULT_JOB_STEP);
+        assert!(serde_json::from_str::<FaultRequest>(r#"{"latency": 5}"#).is_err());
+    }
+}

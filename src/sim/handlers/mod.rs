@@ -1,0 +1,125 @@
+//! The simulated methods: a table from middleware method name to handler, filled per domain
+//! (`auth`, `core`, `system`, `vm`, `vm_device`). A handler is a plain call or a job; the
+//! dispatcher does authentication, schema validation and job bookkeeping around it.
+
+mod auth;
+mod core;
+mod system;
+mod vm;
+mod vm_device;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::{Map, Value, json};
+
+use super::failure::Failure;
+use super::jobs::{JobCtx, JobFuture};
+use super::machine::Machine;
+use super::params::Params;
+use super::query;
+use super::session::Session;
+use crate::schema::{MethodTable, Release};
+
+/// What a handler sees of its call.
+pub(crate) struct Ctx<'a> {
+    pub(crate) machine: &'a Arc<Machine>,
+    pub(crate) session: &'a Arc<Session>,
+    pub(crate) params: Params<'a>,
+}
+
+/// A method that answers at once.
+pub(crate) type CallFn = fn(&Ctx<'_>) -> Result<Value, Failure>;
+/// A `@job` method: describes the job; the dispatcher creates and runs it.
+pub(crate) type JobFn = fn(&Ctx<'_>) -> JobPlan;
+
+/// How to run one job.
+pub(crate) struct JobPlan {
+    pub(crate) description: Option<String>,
+    pub(crate) abortable: bool,
+    pub(crate) lock: Option<String>,
+    pub(crate) body: Box<dyn FnOnce(JobCtx) -> JobFuture + Send>,
+}
+
+/// A simulated method.
+#[derive(Clone, Copy)]
+pub(crate) enum Handler {
+    Call(CallFn),
+    Job(JobFn),
+}
+
+/// Every simulated method of one release.
+pub(crate) struct Handlers {
+    release: Release,
+    map: HashMap<&'static str, Handler>,
+}
+
+impl Handlers {
+    pub(crate) fn for_release(release: Release) -> Handlers {
+        let mut handlers = Handlers { release, map: HashMap::new() };
+        auth::register(&mut handlers);
+        core::register(&mut handlers);
+        system::register(&mut handlers);
+        vm::register(&mut handlers);
+        vm_device::register(&mut handlers);
+        handlers
+    }
+
+    pub(crate) fn get(&self, method: &str) -> Option<Handler> {
+        self.map.get(method).copied()
+    }
+
+    /// Registers `handler` for `method` if the release has that method.
+    fn add(&mut self, method: &'static str, handler: Handler) {
+        if MethodTable::get(self.release).method(method).is_some() {
+            self.map.insert(method, handler);
+        }
+    }
+
+    fn call(&mut self, method: &'static str, f: CallFn) {
+        self.add(method, Handler::Call(f));
+    }
+
+    fn job(&mut self, method: &'static str, f: JobFn) {
+        self.add(method, Handler::Job(f));
+    }
+}
+
+/// A query method over `rows`: params are `(filters, options)`.
+fn run_query(ctx: &Ctx<'_>, rows: Vec<Value>) -> Result<Value, Failure> {
+    query::run(rows, &ctx.params.value(0), &ctx.params.value(1))
+}
+
+/// A `get_instance` method over `rows`: params are `(id, options)`.
+fn run_get_instance(ctx: &Ctx<'_>, rows: Vec<Value>, not_found: fn(i64) -> Failure) -> Result<Value, Failure> {
+    let id = ctx.params.int(0)?;
+    let mut options = ctx.params.object(1);
+    options.insert("get".into(), json!(true));
+    query::run(rows, &json!([["id", "=", id]]), &Value::Object(options))
+        .map_err(|e| if e == query::match_not_found() { not_found(id) } else { e })
+}
+
+fn object(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_handler_matches_the_release_table() {
+        for release in Release::ALL {
+            let handlers = Handlers::for_release(release);
+            let table = MethodTable::get(release);
+            assert!(handlers.map.len() > 30, "{release}: {}", handlers.map.len());
+            for (name, handler) in &handlers.map {
+                let spec = table.method(name).unwrap();
+                assert_eq!(spec.job, matches!(handler, Handler::Job(_)), "{release}: job flag of {name}");
+            }
+        }
+    }
+}

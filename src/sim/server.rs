@@ -1,0 +1,88 @@
+//! The HTTP side of the simulated NAS: `GET /api/versions`, the JSON-RPC websocket at
+//! `/api/current` and `/api/<version>`, and the test hooks `GET /_sim/calls` and
+//! `POST /_sim/faults` for clients outside the process.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use super::connection;
+use super::faults::FaultRequest;
+use super::machine::Machine;
+use super::recorder::RecordedCall;
+use crate::schema::Release;
+
+pub(crate) fn router(machine: Arc<Machine>) -> Router {
+    Router::new()
+        .route("/api/versions", get(versions))
+        .route("/api/current", get(websocket))
+        .route("/api/{version}", get(versioned_websocket))
+        .route("/_sim/calls", get(calls))
+        .route("/_sim/faults", post(faults))
+        .with_state(machine)
+}
+
+/// The API versions a NAS of `release` serves, as `GET /api/versions` lists them: every
+/// point release of the API directories it ships (25.10 also keeps the 25.04 ones).
+pub(crate) fn api_versions(release: Release) -> Vec<String> {
+    let series: &[(&str, u32)] = match release {
+        Release::V25_10 => &[("v25.04", 2), ("v25.10", 5)],
+        Release::V26_0 => &[("v25.04", 2), ("v25.10", 5), ("v26.0", 0)],
+    };
+    series.iter().flat_map(|(prefix, last)| (0..=*last).map(move |n| format!("{prefix}.{n}"))).collect()
+}
+
+async fn versions(State(machine): State<Arc<Machine>>) -> Json<Vec<String>> {
+    Json(api_versions(machine.config.release))
+}
+
+async fn websocket(
+    State(machine): State<Arc<Machine>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    upgrade.on_upgrade(move |socket| connection::serve(socket, machine, peer))
+}
+
+/// Every listed version speaks the current protocol; the simulator keeps one set of models.
+async fn versioned_websocket(
+    State(machine): State<Arc<Machine>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(version): Path<String>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    if !api_versions(machine.config.release).contains(&version) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    upgrade.on_upgrade(move |socket| connection::serve(socket, machine, peer))
+}
+
+async fn calls(State(machine): State<Arc<Machine>>) -> Json<Vec<RecordedCall>> {
+    Json(machine.recorder.calls())
+}
+
+async fn faults(State(machine): State<Arc<Machine>>, Json(request): Json<FaultRequest>) -> StatusCode {
+    machine.faults.apply(request);
+    StatusCode::NO_CONTENT
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_end_with_the_release_api() {
+        for release in Release::ALL {
+            let list = api_versions(release);
+            assert_eq!(list.last().map(String::as_str), Some(release.api_version()));
+        }
+        assert_eq!(api_versions(Release::V25_10).len(), 9);
+    }
+}

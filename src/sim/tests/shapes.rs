@@ -1,0 +1,103 @@
+//! Results checked against the `returns` schemas of TrueNAS's own API dump.
+//!
+//! The dumps are reference material, not shipped with the crate: the test reads
+//! `<dir>/<api version>.json` from the folder in `TRUENAS_API_DUMP` (default: the shared
+//! reference folder) and says so when one is absent.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+
+use super::Client;
+use crate::schema::Release;
+use crate::sim::{DEMO_API_KEY, SimConfig, start};
+
+const DEFAULT_DUMPS: &str = "/work/shared/reference/truenas-api";
+
+fn returns_schemas(release: Release) -> Option<HashMap<String, Value>> {
+    let dir = std::env::var("TRUENAS_API_DUMP").unwrap_or_else(|_| DEFAULT_DUMPS.to_string());
+    let path = format!("{dir}/{}.json", release.api_version());
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        eprintln!("skipping: no TrueNAS API dump at {path} (set TRUENAS_API_DUMP)");
+        return None;
+    };
+    let dump: Value = serde_json::from_str(&text).unwrap();
+    Some(
+        dump["methods"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| (m["name"].as_str().unwrap().to_string(), m["returns"].clone()))
+            .collect(),
+    )
+}
+
+/// The wire encodes datetimes as `{"$date": ms}`; the models declare them as date-time strings.
+fn undate(value: &Value) -> Value {
+    match value {
+        Value::Object(map) if map.len() == 1 && map.contains_key("$date") => json!("2025-01-01T00:00:00Z"),
+        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), undate(v))).collect()),
+        Value::Array(items) => Value::Array(items.iter().map(undate).collect()),
+        other => other.clone(),
+    }
+}
+
+#[tokio::test]
+async fn results_match_the_returns_schemas_of_the_dumps() {
+    for release in Release::ALL {
+        check_release(release).await;
+    }
+}
+
+async fn check_release(release: Release) {
+    let Some(schemas) = returns_schemas(release) else { return };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sim = start(listener, SimConfig { release, ..SimConfig::default() }).await.unwrap();
+    sim.faults().set_job_step(std::time::Duration::from_millis(10));
+    let mut c = Client::connect(&sim).await;
+    let login = json!([{"mechanism": "API_KEY_PLAIN", "username": "truenas_admin", "api_key": DEMO_API_KEY}]);
+    c.call("core.subscribe", json!(["core.get_jobs"])).await;
+    let calls: Vec<(&str, Value)> = vec![
+        ("auth.login_ex", login),
+        ("auth.me", json!([])),
+        ("core.set_options", json!([{}])),
+        ("system.info", json!([])),
+        ("system.version", json!([])),
+        ("vm.query", json!([])),
+        ("vm.get_instance", json!([2])),
+        ("vm.status", json!([1])),
+        ("vm.create", json!([{"name": "shape", "memory": 512}])),
+        ("vm.update", json!([4, {"description": "x"}])),
+        ("vm.clone", json!([4])),
+        ("vm.device.query", json!([])),
+        ("vm.device.get_instance", json!([4])),
+        ("vm.device.create", json!([{"attributes": {"dtype": "NIC"}, "vm": 4}])),
+        ("vm.device.update", json!([12, {"order": 1010}])),
+        ("vm.get_available_memory", json!([true])),
+        ("vm.get_display_web_uri", json!([1, "nas"])),
+        ("vm.get_display_devices", json!([1])),
+        ("vm.port_wizard", json!([])),
+        ("vm.bootloader_options", json!([])),
+        ("vm.resolution_choices", json!([])),
+        ("vm.start", json!([4])),
+        ("vm.poweroff", json!([4])),
+        ("vm.stop", json!([1])),
+        ("vm.delete", json!([5])),
+        ("core.get_jobs", json!([])),
+        ("core.ping", json!([])),
+    ];
+    let mut problems = Vec::new();
+    for (method, params) in calls {
+        let result = c.call(method, params).await;
+        if method == "vm.stop" {
+            c.job_end(&result).await;
+            continue;
+        }
+        let schema = &schemas[method];
+        let validator = jsonschema::options().with_draft(jsonschema::Draft::Draft202012).build(schema).unwrap();
+        for error in validator.iter_errors(&undate(&result)) {
+            problems.push(format!("{release} {method}: {} at {}", error, error.instance_path()));
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
