@@ -23,8 +23,20 @@ pub struct RpcError {
     pub errname: Option<String>,
     /// Human reason from `data.reason`.
     pub reason: Option<String>,
-    /// Field errors of a validation failure: (attribute, message).
-    pub fields: Vec<(String, String)>,
+    /// Field errors of a validation failure, from `data.extra`.
+    pub fields: Vec<FieldError>,
+}
+
+/// One entry of a validation failure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldError {
+    /// Dotted attribute (`vm_create.memory`); `None` for an error about the call as a whole,
+    /// such as an unknown id.
+    pub attribute: Option<String>,
+    /// What is wrong.
+    pub message: String,
+    /// errno of this entry (2 ENOENT for "does not exist").
+    pub errno: Option<i64>,
 }
 
 impl RpcError {
@@ -40,7 +52,11 @@ impl RpcError {
                     .iter()
                     .filter_map(|item| {
                         let item = item.as_array()?;
-                        Some((item.first()?.as_str()?.to_string(), item.get(1)?.as_str()?.to_string()))
+                        Some(FieldError {
+                            attribute: item.first().and_then(Value::as_str).map(str::to_string),
+                            message: item.get(1)?.as_str()?.to_string(),
+                            errno: item.get(2).and_then(Value::as_i64),
+                        })
                     })
                     .collect()
             })
@@ -58,14 +74,30 @@ impl RpcError {
 
 impl fmt::Display for RpcError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // TrueNAS reports an unknown id as a validation error without attribute, errno ENOENT.
+        if !self.fields.is_empty() && self.fields.iter().all(|e| e.attribute.is_none() && e.errno == Some(2)) {
+            let messages: Vec<&str> = self.fields.iter().map(|e| e.message.as_str()).collect();
+            return write!(f, "TrueNAS ENOENT: {}", messages.join("; "));
+        }
         if !self.fields.is_empty() {
             f.write_str("TrueNAS rejected the arguments: ")?;
-            let fields: Vec<String> = self.fields.iter().map(|(a, m)| format!("{a}: {m}")).collect();
+            let fields: Vec<String> = self
+                .fields
+                .iter()
+                .map(|e| match &e.attribute {
+                    Some(a) => format!("{a}: {}", e.message),
+                    None => e.message.clone(),
+                })
+                .collect();
             return f.write_str(&fields.join("; "));
         }
-        let name = self.errname.as_deref().unwrap_or("error");
-        let reason = self.reason.as_deref().unwrap_or(&self.message);
-        write!(f, "TrueNAS {name}: {}", reason.trim())
+        let reason = self.reason.as_deref().unwrap_or(&self.message).trim();
+        // Call errors read "[EFAULT] vm1 is already running": the bracket names the error best.
+        let (name, reason) = match reason.strip_prefix('[').and_then(|r| r.split_once("] ")) {
+            Some((name, rest)) => (name, rest),
+            None => (self.errname.as_deref().unwrap_or("error"), reason),
+        };
+        write!(f, "TrueNAS {name}: {reason}")
     }
 }
 
@@ -201,6 +233,21 @@ mod tests {
             "data": {"error": 2, "errname": "ENOENT", "reason": "VM 9 does not exist", "extra": null}}));
         assert_eq!(e.errno, Some(2));
         assert_eq!(e.to_string(), "TrueNAS ENOENT: VM 9 does not exist");
+    }
+
+    #[test]
+    fn an_unknown_id_reads_as_enoent() {
+        let e = RpcError::from_json(&json!({"code": -32602, "message": "Invalid params", "data": {
+            "error": 22, "errname": "EINVAL", "reason": "[ENOENT] None: VM 99 does not exist\n",
+            "extra": [[null, "VM 99 does not exist", 2]]}}));
+        assert_eq!(e.to_string(), "TrueNAS ENOENT: VM 99 does not exist");
+    }
+
+    #[test]
+    fn a_bracketed_reason_names_the_error() {
+        let e = RpcError::from_json(&json!({"code": -32001, "message": "Method call error",
+            "data": {"error": 14, "errname": "EFAULT", "reason": "[EFAULT] vm1 is already running", "extra": null}}));
+        assert_eq!(e.to_string(), "TrueNAS EFAULT: vm1 is already running");
     }
 
     #[test]

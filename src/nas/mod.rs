@@ -20,7 +20,7 @@ use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
 pub use endpoint::Endpoint;
-pub use error::{NasError, RpcError};
+pub use error::{FieldError, NasError, RpcError};
 pub use jobs::{JobProgress, ProgressSink};
 
 use crate::ids::JobId;

@@ -131,7 +131,7 @@ pub enum ParamsError {
 /// One schema violation, located TrueNAS-style (`vm_create.memory`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParamProblem {
-    /// Dotted location: the method's short name, then the path inside the params.
+    /// Dotted location: the method name with `_` for `.`, then the path inside the params.
     pub attribute: String,
     /// What is wrong.
     pub message: String,
@@ -187,11 +187,12 @@ impl MethodTable {
     /// Checks a positional params array against the method's schema.
     pub fn validate(&self, method: &str, params: &Value) -> Result<(), ParamsError> {
         let validator = self.validator(method)?;
-        let short = method.rsplit('.').next().unwrap_or(method);
+        // TrueNAS names the attribute after the method with dots as underscores: `vm_create.memory`.
+        let prefix = method.replace('.', "_");
         let problems: Vec<ParamProblem> = validator
             .iter_errors(params)
             .map(|e| ParamProblem {
-                attribute: attribute(short, &e.instance_path().to_string()),
+                attribute: attribute(&prefix, &e.instance_path().to_string()),
                 message: e.to_string(),
             })
             .collect();
@@ -232,11 +233,11 @@ fn compilable(params: &Value) -> Value {
 
 /// Turns a JSON Pointer into the params array (`/0/memory`) into TrueNAS's dotted attribute
 /// form (`vm_create.memory`); the leading positional index is dropped like the middleware does.
-fn attribute(short_method: &str, pointer: &str) -> String {
+fn attribute(prefix: &str, pointer: &str) -> String {
     let mut segments = pointer.split('/').filter(|s| !s.is_empty());
     let _position = segments.next();
     let rest: Vec<&str> = segments.collect();
-    if rest.is_empty() { short_method.to_string() } else { format!("{short_method}.{}", rest.join(".")) }
+    if rest.is_empty() { prefix.to_string() } else { format!("{prefix}.{}", rest.join(".")) }
 }
 
 #[cfg(test)]
@@ -269,8 +270,8 @@ mod tests {
         assert_eq!(t.validate("vm.start", &json!([3])), Ok(()));
         let err = t.validate("vm.start", &json!(["3", {"overcommit": 1}])).unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("start.overcommit"), "{text}");
-        assert!(text.contains("start:"), "{text}");
+        assert!(text.contains("vm_start.overcommit"), "{text}");
+        assert!(text.contains("vm_start:"), "{text}");
         assert!(t.validate("vm.start", &json!([1, {}, 3])).is_err(), "extra positional refused");
         assert!(matches!(t.validate("vm.nope", &json!([])), Err(ParamsError::UnknownMethod { .. })));
         assert_eq!(t.validate("system.info", &json!([])), Ok(()), "a method without params takes []");

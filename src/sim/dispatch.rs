@@ -71,30 +71,9 @@ pub(crate) async fn call(
     }
 }
 
-/// Checks params against the release schema.
-///
-/// Methods without params declare `"prefixItems": []`, which the draft 2020-12 meta-schema
-/// refuses to compile, so they are checked here: the array must be empty.
+/// Checks params against the release schema, as the middleware's models do.
 fn validate(release: Release, method: &str, params: &Value) -> Result<(), Failure> {
-    let table = MethodTable::get(release);
-    let takes_nothing = table
-        .method(method)
-        .and_then(|spec| spec.params.get("prefixItems"))
-        .and_then(Value::as_array)
-        .is_some_and(Vec::is_empty);
-    if takes_nothing {
-        let given = params.as_array().map(Vec::len).unwrap_or(0);
-        if given == 0 {
-            return Ok(());
-        }
-        let short = method.rsplit('.').next().unwrap_or(method);
-        return Err(Failure::Validation(vec![Invalid {
-            attribute: Some(short.to_string()),
-            message: format!("Too many arguments (expected 0, found {given})"),
-            errno: errno::EINVAL,
-        }]));
-    }
-    table.validate(method, params).map_err(invalid_params)
+    MethodTable::get(release).validate(method, params).map_err(invalid_params)
 }
 
 fn invalid_params(error: ParamsError) -> Failure {

@@ -84,8 +84,8 @@ async fn params_are_validated_against_the_release_schema() {
     assert_eq!(err["data"]["trace"], Value::Null);
     let extra = err["data"]["extra"].as_array().unwrap();
     assert_eq!(extra.len(), 2, "{extra:?}");
-    assert!(extra.iter().all(|e| e[2] == 22 && e[0].as_str().unwrap().starts_with("start")));
-    assert!(extra.iter().any(|e| e[0] == "start.overcommit"));
+    assert!(extra.iter().all(|e| e[2] == 22 && e[0].as_str().unwrap().starts_with("vm_start")));
+    assert!(extra.iter().any(|e| e[0] == "vm_start.overcommit"));
     let err = c.error("vm.create", json!([{"name": "nomemory"}])).await;
     assert_eq!(err["code"], -32602);
     assert!(c.error("vm.status", json!([1, 2])).await["code"] == -32602, "extra positional params are refused");
