@@ -10,6 +10,7 @@
 //!                                                        \-> audit record (always, allowed or not)
 //! ```
 //!
+//! - [`app`]: assembles the pieces from a `Config` (and starts the simulated NAS for `--demo`).
 //! - [`config`]: environment variables and flags, resolved into one `Config`.
 //! - [`ids`]: newtypes for actions, middleware methods, grants, rule ids and job ids.
 //! - [`schema`]: TrueNAS's own method tables per release (params schemas, job flags).
@@ -24,6 +25,7 @@
 //!   resources, progress; stdio and streamable HTTP wiring.
 //! - [`sim`]: a simulated TrueNAS on a real socket, for the demo and the tests.
 
+pub mod app;
 pub mod catalog;
 pub mod config;
 pub mod gateway;

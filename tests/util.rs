@@ -15,17 +15,17 @@ use tokio::process::Command;
 use truenas_mcp::sim::{self, SimConfig, SimHandle};
 
 /// The binary under test.
-pub fn bin() -> &'static str {
+pub(crate) fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_truenas-mcp")
 }
 
 /// A path in the repository (policy files, ...).
-pub fn repo(path: &str) -> PathBuf {
+pub(crate) fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
 /// A simulated NAS on 127.0.0.1, with fast jobs.
-pub async fn start_sim() -> SimHandle {
+pub(crate) async fn start_sim() -> SimHandle {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let handle = sim::start(listener, SimConfig::default()).await.unwrap();
     handle.faults().set_job_step(std::time::Duration::from_millis(20));
@@ -33,7 +33,7 @@ pub async fn start_sim() -> SimHandle {
 }
 
 /// A command running the binary against `nas`, with no inherited TrueNAS settings.
-pub fn command(nas: &SimHandle) -> Command {
+pub(crate) fn command(nas: &SimHandle) -> Command {
     let mut cmd = Command::new(bin());
     for var in [
         "TRUENAS_URL",
@@ -61,8 +61,8 @@ pub fn command(nas: &SimHandle) -> Command {
 
 /// Records progress notifications the server sends.
 #[derive(Clone, Default)]
-pub struct Client {
-    pub progress: Arc<Mutex<Vec<ProgressNotificationParam>>>,
+pub(crate) struct Client {
+    pub(crate) progress: Arc<Mutex<Vec<ProgressNotificationParam>>>,
 }
 
 impl ClientHandler for Client {
@@ -75,10 +75,10 @@ impl ClientHandler for Client {
     }
 }
 
-pub type Session = RunningService<RoleClient, Client>;
+pub(crate) type Session = RunningService<RoleClient, Client>;
 
 /// Spawns the binary over stdio with extra arguments and connects an rmcp client.
-pub async fn connect_stdio(nas: &SimHandle, args: &[&str]) -> (Session, Client) {
+pub(crate) async fn connect_stdio(nas: &SimHandle, args: &[&str]) -> (Session, Client) {
     let mut cmd = command(nas);
     cmd.args(args);
     let (transport, _stderr) = TokioChildProcess::builder(cmd).stderr(Stdio::inherit()).spawn().unwrap();
@@ -88,7 +88,7 @@ pub async fn connect_stdio(nas: &SimHandle, args: &[&str]) -> (Session, Client) 
 }
 
 /// Calls the hierarchical `truenas` tool.
-pub async fn truenas(session: &Session, category: &str, action: &str, params: Value) -> CallToolResult {
+pub(crate) async fn truenas(session: &Session, category: &str, action: &str, params: Value) -> CallToolResult {
     let mut args = Map::new();
     args.insert("category".into(), json!(category));
     if !action.is_empty() {
@@ -101,34 +101,34 @@ pub async fn truenas(session: &Session, category: &str, action: &str, params: Va
 }
 
 /// Calls a flat tool by action name.
-pub async fn flat(session: &Session, action: &str, params: Value) -> CallToolResult {
+pub(crate) async fn flat(session: &Session, action: &str, params: Value) -> CallToolResult {
     let args = params.as_object().cloned().unwrap_or_default();
     session.call_tool(CallToolRequestParams::new(action.to_string()).with_arguments(args)).await.unwrap()
 }
 
 /// The text of a tool result.
-pub fn text(result: &CallToolResult) -> String {
+pub(crate) fn text(result: &CallToolResult) -> String {
     result.content.iter().filter_map(|c| c.as_text().map(|t| t.text.clone())).collect::<Vec<_>>().join("\n")
 }
 
 /// Whether the result is an error.
-pub fn is_error(result: &CallToolResult) -> bool {
+pub(crate) fn is_error(result: &CallToolResult) -> bool {
     result.is_error.unwrap_or(false)
 }
 
 /// The JSON in a successful result's text.
-pub fn json_of(result: &CallToolResult) -> Value {
+pub(crate) fn json_of(result: &CallToolResult) -> Value {
     assert!(!is_error(result), "expected success, got: {}", text(result));
     serde_json::from_str(&text(result)).unwrap()
 }
 
 /// Methods the NAS received, leaving out the client's own session set-up.
-pub fn nas_methods(nas: &SimHandle) -> Vec<String> {
+pub(crate) fn nas_methods(nas: &SimHandle) -> Vec<String> {
     nas.recorder().calls().into_iter().map(|c| c.method).filter(|m| !is_session_method(m)).collect()
 }
 
 /// Calls of one method the NAS received, with their params.
-pub fn nas_calls_of(nas: &SimHandle, method: &str) -> Vec<Value> {
+pub(crate) fn nas_calls_of(nas: &SimHandle, method: &str) -> Vec<Value> {
     nas.recorder().calls().into_iter().filter(|c| c.method == method).map(|c| c.params).collect()
 }
 
@@ -138,26 +138,26 @@ fn is_session_method(method: &str) -> bool {
 }
 
 /// Writes a policy document to a temporary file and returns its path.
-pub fn policy_file(dir: &tempdir::Dir, name: &str, doc: &Value) -> PathBuf {
+pub(crate) fn policy_file(dir: &tempdir::Dir, name: &str, doc: &Value) -> PathBuf {
     let path = dir.path().join(name);
     std::fs::write(&path, serde_json::to_string_pretty(doc).unwrap()).unwrap();
     path
 }
 
 /// A minimal temporary directory, removed on drop.
-pub mod tempdir {
+pub(crate) mod tempdir {
     use std::path::{Path, PathBuf};
 
-    pub struct Dir(PathBuf);
+    pub(crate) struct Dir(PathBuf);
 
     impl Dir {
-        pub fn new(tag: &str) -> Dir {
+        pub(crate) fn new(tag: &str) -> Dir {
             let path = std::env::temp_dir().join(format!("truenas-mcp-{tag}-{}", uuid::Uuid::new_v4()));
             std::fs::create_dir_all(&path).unwrap();
             Dir(path)
         }
 
-        pub fn path(&self) -> &Path {
+        pub(crate) fn path(&self) -> &Path {
             &self.0
         }
     }
