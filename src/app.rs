@@ -79,7 +79,8 @@ pub async fn build(config: &Config) -> Result<App, StartError> {
     let (nas_config, sim) = match config.nas() {
         NasTarget::Demo => {
             let listener = TcpListener::bind("127.0.0.1:0").await.map_err(|e| StartError::Sim(e.to_string()))?;
-            let handle = sim::start(listener, SimConfig::default()).await.map_err(|e| StartError::Sim(e.to_string()))?;
+            let handle =
+                sim::start(listener, SimConfig::default()).await.map_err(|e| StartError::Sim(e.to_string()))?;
             let endpoint = Endpoint::parse(&handle.url()).map_err(StartError::Nas)?;
             tracing::info!(url = %handle.url(), "demo mode: using the in-process simulated TrueNAS");
             let key = ApiKey::new(sim::DEMO_API_KEY);

@@ -31,7 +31,14 @@ pub struct CommonArgs {
     #[arg(long, env = "TRUENAS_MCP_HTTP", global = true, value_name = "ADDR")]
     pub http: Option<SocketAddr>,
     /// Bearer token accepted over HTTP; repeat for several clients (each is its own grant).
-    #[arg(long = "http-token", env = "TRUENAS_MCP_HTTP_TOKENS", value_delimiter = ',', global = true, hide_env_values = true, value_name = "TOKEN")]
+    #[arg(
+        long = "http-token",
+        env = "TRUENAS_MCP_HTTP_TOKENS",
+        value_delimiter = ',',
+        global = true,
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
     pub http_tokens: Vec<String>,
     /// Append one JSON line per call (allowed or denied) to FILE.
     #[arg(long, env = "TRUENAS_MCP_AUDIT", global = true, value_name = "FILE")]
@@ -271,12 +278,7 @@ fn resolve_nas(low: &CommonArgs) -> Result<NasTarget, ConfigError> {
         Some("false") | Some("0") => false,
         Some(other) => return Err(ConfigError::VerifySsl(other.to_string())),
     };
-    Ok(NasTarget::Remote {
-        endpoint,
-        api_key: ApiKey::new(api_key),
-        username: non_empty(&low.username),
-        verify_tls,
-    })
+    Ok(NasTarget::Remote { endpoint, api_key: ApiKey::new(api_key), username: non_empty(&low.username), verify_tls })
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ pub enum CallError {
     #[error("unknown action `{0}`")]
     UnknownAction(String),
     /// The arguments break the action's schema; nothing was sent.
-    #[error("invalid arguments for `{action}`: {error}")]
+    #[error("{error}")]
     InvalidArgs {
         /// The action called.
         action: ActionName,

@@ -24,9 +24,10 @@ fn main() -> ExitCode {
     // stdout carries MCP over stdio: logs go to stderr only.
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rmcp=warn")),
         )
         .init();
     let low = LowArgs::parse();
@@ -51,19 +52,17 @@ async fn run(low: LowArgs) -> anyhow::Result<ExitCode> {
         None => serve(&low).await,
         Some(Command::Call { ref action, ref args }) => call(&low, action, args).await,
         Some(Command::Tools { ref category }) => tools(category.as_deref()),
-        Some(Command::Policy { command: PolicyCommand::Check { ref file } }) => {
-            match app::load_policy(Some(file)) {
-                Ok(policy) => {
-                    println!("{}: valid", file.display());
-                    println!("{}", policy.summary());
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    Ok(ExitCode::from(1))
-                }
+        Some(Command::Policy { command: PolicyCommand::Check { ref file } }) => match app::load_policy(Some(file)) {
+            Ok(policy) => {
+                println!("{}: valid", file.display());
+                println!("{}", policy.summary());
+                Ok(ExitCode::SUCCESS)
             }
-        }
+            Err(e) => {
+                eprintln!("error: {e}");
+                Ok(ExitCode::from(1))
+            }
+        },
         Some(Command::Policy { command: PolicyCommand::Schema }) => {
             println!("{}", serde_json::to_string_pretty(&PolicyEngine::json_schema())?);
             Ok(ExitCode::SUCCESS)
@@ -73,7 +72,8 @@ async fn run(low: LowArgs) -> anyhow::Result<ExitCode> {
             if let Some(key) = api_key {
                 config.api_key = key.clone();
             }
-            let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot bind {listen}"))?;
+            let listener =
+                tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot bind {listen}"))?;
             let key = config.api_key.clone();
             let user = config.username.clone();
             let handle = sim::start(listener, config).await.context("cannot start the simulated NAS")?;
@@ -156,8 +156,7 @@ async fn call(low: &LowArgs, action: &str, args: &str) -> anyhow::Result<ExitCod
         Err(code) => return Ok(code),
     };
     let grant = GrantId::new("cli");
-    let invocation =
-        Invocation { grant: &grant, action, args, progress: None, cancel: CancellationToken::new() };
+    let invocation = Invocation { grant: &grant, action, args, progress: None, cancel: CancellationToken::new() };
     match app.gateway.execute(invocation).await {
         Ok(done) => {
             println!("{}", serde_json::to_string_pretty(&done.result)?);

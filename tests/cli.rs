@@ -62,7 +62,8 @@ async fn call_runs_one_action_through_the_policy_against_the_demo_nas() {
     assert!(vms.as_array().is_some_and(|v| v.len() >= 3), "{stdout}");
     assert!(nas.recorder().calls().is_empty(), "--demo used its own in-process NAS");
 
-    let (code, _, stderr) = run(command(&nas).args(["--demo", "call", "vm_delete", r#"{"id": 1, "confirm": true}"#])).await;
+    let (code, _, stderr) =
+        run(command(&nas).args(["--demo", "call", "vm_delete", r#"{"id": 1, "confirm": true}"#])).await;
     assert_eq!(code, Some(1));
     assert!(stderr.starts_with("[POLICY DENIED]"), "{stderr}");
 
@@ -72,6 +73,7 @@ async fn call_runs_one_action_through_the_policy_against_the_demo_nas() {
 
     let (code, stdout, _) = run(command(&nas).args(["policy", "schema"])).await;
     assert_eq!(code, Some(0));
-    let committed: Value = serde_json::from_str(&std::fs::read_to_string(repo("policy/policy.schema.json")).unwrap()).unwrap();
+    let committed: Value =
+        serde_json::from_str(&std::fs::read_to_string(repo("policy/policy.schema.json")).unwrap()).unwrap();
     assert_eq!(serde_json::from_str::<Value>(&stdout).unwrap(), committed);
 }

@@ -41,7 +41,11 @@ async fn each_bearer_token_is_its_own_grant_and_strangers_get_401() {
         "p.json",
         &json!({"version":"1","default":"deny","tools":{"vm_status":{"limits":[{"counter":"status","window":"day","max":2,"scope":"grant"}]}}}),
     );
-    let (_child, url) = serve_http(&nas, &["--policy", policy.to_str().unwrap(), "--http-token", "alpha-token", "--http-token", "beta-token"]).await;
+    let (_child, url) = serve_http(
+        &nas,
+        &["--policy", policy.to_str().unwrap(), "--http-token", "alpha-token", "--http-token", "beta-token"],
+    )
+    .await;
 
     let http = reqwest::Client::new();
     let body = json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}});

@@ -70,10 +70,8 @@ async fn resources_read_vms_and_system_info_through_the_policy() {
     let uris: Vec<&str> = listed.resources.iter().map(|r| r.uri.as_str()).collect();
     assert!(uris.contains(&"truenas://vms") && uris.contains(&"truenas://system/info"), "{uris:?}");
 
-    let read = session
-        .read_resource(rmcp::model::ReadResourceRequestParams::new("truenas://system/info"))
-        .await
-        .unwrap();
+    let read =
+        session.read_resource(rmcp::model::ReadResourceRequestParams::new("truenas://system/info")).await.unwrap();
     let rmcp::model::ResourceContents::TextResourceContents { text, .. } = &read.contents[0] else {
         panic!("text expected")
     };

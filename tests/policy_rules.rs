@@ -45,7 +45,11 @@ async fn seed_policy_allows_ten_vm_starts_a_minute_and_denies_the_eleventh_witho
     // Every other action is denied by default, and nothing is sent for it.
     let list = truenas(&session, "vm", "vm_list", json!({})).await;
     assert!(is_error(&list));
-    assert!(text(&list).starts_with("[POLICY DENIED]") && text(&list).ends_with("(rule: (default deny))"), "{}", text(&list));
+    assert!(
+        text(&list).starts_with("[POLICY DENIED]") && text(&list).ends_with("(rule: (default deny))"),
+        "{}",
+        text(&list)
+    );
     assert!(nas_calls_of(&nas, "vm.query").is_empty());
     session.cancel().await.unwrap();
 }

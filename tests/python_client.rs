@@ -14,7 +14,8 @@ fn python_client() -> PathBuf {
     if !ready.exists() {
         let made = std::process::Command::new("python3").args(["-m", "venv"]).arg(&venv).status().unwrap();
         assert!(made.success(), "python3 -m venv failed");
-        let pip = std::process::Command::new(venv.join("bin/pip")).args(["install", "-q", "mcp>=2.3,<3"]).status().unwrap();
+        let pip =
+            std::process::Command::new(venv.join("bin/pip")).args(["install", "-q", "mcp>=2.3,<3"]).status().unwrap();
         assert!(pip.success(), "pip install mcp failed");
         std::fs::write(&ready, "").unwrap();
     }

@@ -1,6 +1,9 @@
 //! End-to-end tests: the real `truenas-mcp` binary, real MCP clients over stdio and HTTP, and
 //! the simulated TrueNAS over real sockets. One test binary (one link on 2 cores).
 
+// Test code: a failed expectation is a panic with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod util;
 
 mod cli;

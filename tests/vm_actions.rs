@@ -19,16 +19,28 @@ async fn all_sixteen_vm_actions_reach_the_nas_with_schema_valid_params() {
     let vms = ok(truenas(&session, "vm", "vm_list", json!({})).await, "vm_list");
     let first = vms[0]["id"].as_i64().unwrap();
     ok(truenas(&session, "vm", "vm_get", json!({"id": first})).await, "vm_get");
-    let created = ok(truenas(&session, "vm", "vm_create", json!({"name": "e2evm", "memory": 512, "vcpus": 1})).await, "vm_create");
+    let created = ok(
+        truenas(&session, "vm", "vm_create", json!({"name": "e2evm", "memory": 512, "vcpus": 1})).await,
+        "vm_create",
+    );
     let id = created["id"].as_i64().unwrap();
-    ok(truenas(&session, "vm", "vm_update", json!({"id": id, "description": "made by a test", "cores": 2})).await, "vm_update");
+    ok(
+        truenas(&session, "vm", "vm_update", json!({"id": id, "description": "made by a test", "cores": 2})).await,
+        "vm_update",
+    );
     ok(truenas(&session, "vm", "vm_status", json!({"id": id})).await, "vm_status");
     ok(truenas(&session, "vm", "vm_start", json!({"id": id})).await, "vm_start");
     ok(truenas(&session, "vm", "vm_restart", json!({"id": id})).await, "vm_restart");
     ok(truenas(&session, "vm", "vm_stop", json!({"id": id, "force": true})).await, "vm_stop");
     ok(truenas(&session, "vm", "vm_clone", json!({"id": id, "name": "e2evmclone"})).await, "vm_clone");
     let device = ok(
-        truenas(&session, "vm", "vm_device_create", json!({"vm": id, "dtype": "CDROM", "attributes": {"path": "/mnt/tank/iso/debian.iso"}})).await,
+        truenas(
+            &session,
+            "vm",
+            "vm_device_create",
+            json!({"vm": id, "dtype": "CDROM", "attributes": {"path": "/mnt/tank/iso/debian.iso"}}),
+        )
+        .await,
         "vm_device_create",
     );
     let dev = device["id"].as_i64().unwrap();
@@ -46,9 +58,22 @@ async fn all_sixteen_vm_actions_reach_the_nas_with_schema_valid_params() {
     assert_eq!(
         methods,
         [
-            "vm.query", "vm.get_instance", "vm.create", "vm.update", "vm.status", "vm.start", "vm.restart", "vm.stop",
-            "vm.clone", "vm.device.create", "vm.device.query", "vm.device.update", "vm.device.delete",
-            "vm.get_available_memory", "vm.get_display_web_uri", "vm.delete",
+            "vm.query",
+            "vm.get_instance",
+            "vm.create",
+            "vm.update",
+            "vm.status",
+            "vm.start",
+            "vm.restart",
+            "vm.stop",
+            "vm.clone",
+            "vm.device.create",
+            "vm.device.query",
+            "vm.device.update",
+            "vm.device.delete",
+            "vm.get_available_memory",
+            "vm.get_display_web_uri",
+            "vm.delete",
         ]
     );
     // The reference server wrapped the clone name in an object; TrueNAS takes it positionally.

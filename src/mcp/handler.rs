@@ -74,13 +74,8 @@ impl TrueNasServer {
     ) -> rmcp::model::CallToolResult {
         let grant = self.grant(ctx);
         let (progress, forwarder) = progress_bridge(ctx);
-        let call = Invocation {
-            grant: &grant,
-            action: action.name.as_str(),
-            args: params,
-            progress,
-            cancel: ctx.ct.clone(),
-        };
+        let call =
+            Invocation { grant: &grant, action: action.name.as_str(), args: params, progress, cancel: ctx.ct.clone() };
         let outcome = self.gateway.execute(call).await;
         // The sink was dropped with the call: let the last notifications out before the result.
         if let Some(forwarder) = forwarder {

@@ -76,7 +76,7 @@ pub(crate) fn resolve<'a>(
     let args = args.unwrap_or(&empty);
     let category = match string_arg(args, "category") {
         Ok(c) => c,
-        Err(r) => return Step::Reply(r),
+        Err(r) => return Step::Reply(*r),
     };
     let category = match category {
         None | Some("") | Some("help") => return Step::Reply(reply::text(listing::categories_text(catalog, visible))),
@@ -89,7 +89,7 @@ pub(crate) fn resolve<'a>(
             return Step::Reply(reply::text(text));
         }
         Ok(Some(a)) => a,
-        Err(r) => return Step::Reply(r),
+        Err(r) => return Step::Reply(*r),
     };
     let params = match args.get("params") {
         None | Some(Value::Null) => Map::new(),
@@ -105,10 +105,10 @@ pub(crate) fn resolve<'a>(
     }
 }
 
-fn string_arg<'a>(args: &'a JsonObject, key: &str) -> Result<Option<&'a str>, CallToolResult> {
+fn string_arg<'a>(args: &'a JsonObject, key: &str) -> Result<Option<&'a str>, Box<CallToolResult>> {
     match args.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.as_str())),
-        Some(_) => Err(reply::input_error(format!("`{key}` must be a string"))),
+        Some(_) => Err(Box::new(reply::input_error(format!("`{key}` must be a string")))),
     }
 }

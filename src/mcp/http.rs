@@ -67,9 +67,7 @@ pub async fn serve(
     }
     let service = StreamableHttpService::new(move || Ok(server.clone()), LocalSessionManager::default().into(), config);
     let tokens = Tokens::new(tokens);
-    let app = Router::new()
-        .nest_service("/mcp", service)
-        .layer(middleware::from_fn_with_state(tokens, authenticate));
+    let app = Router::new().nest_service("/mcp", service).layer(middleware::from_fn_with_state(tokens, authenticate));
     tracing::info!("serving MCP at http://{addr}/mcp");
     axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.cancelled().await }).await
 }
@@ -82,7 +80,11 @@ async fn authenticate(State(tokens): State<Tokens>, mut request: Request, next: 
         match bearer(request.headers()).and_then(|t| tokens.grant(t)) {
             Some(grant) => grant,
             None => {
-                return (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], "missing or unknown bearer token\n")
+                return (
+                    StatusCode::UNAUTHORIZED,
+                    [(header::WWW_AUTHENTICATE, "Bearer")],
+                    "missing or unknown bearer token\n",
+                )
                     .into_response();
             }
         }

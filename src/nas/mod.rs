@@ -72,7 +72,15 @@ impl NasConfig {
             .tls_backend_preconfigured((*tls).clone())
             .build()
             .unwrap_or_else(|_| reqwest::Client::new());
-        NasConfig { endpoint, api_key, username, call_timeout: Duration::from_secs(30), max_in_flight: 16, verify_tls, http }
+        NasConfig {
+            endpoint,
+            api_key,
+            username,
+            call_timeout: Duration::from_secs(30),
+            max_in_flight: 16,
+            verify_tls,
+            http,
+        }
     }
 
     /// Changes the per-call timeout.

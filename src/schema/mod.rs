@@ -206,15 +206,15 @@ impl MethodTable {
         if let Some(v) = cache.get(method) {
             return Ok(Arc::clone(v));
         }
-        let compiled =
-            jsonschema::options().with_draft(jsonschema::Draft::Draft202012).build(&compilable(&spec.params)).map_err(|e| {
-                ParamsError::Invalid {
-                    method: method.to_string(),
-                    problems: vec![ParamProblem {
-                        attribute: method.to_string(),
-                        message: format!("unusable schema: {e}"),
-                    }],
-                }
+        let compiled = jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .build(&compilable(&spec.params))
+            .map_err(|e| ParamsError::Invalid {
+                method: method.to_string(),
+                problems: vec![ParamProblem {
+                    attribute: method.to_string(),
+                    message: format!("unusable schema: {e}"),
+                }],
             })?;
         let compiled = Arc::new(compiled);
         cache.insert(method.to_string(), Arc::clone(&compiled));
