@@ -7,6 +7,7 @@
 mod util;
 
 mod cli;
+mod every_action;
 mod http;
 mod mcp_surface;
 mod policy_rules;

@@ -1,0 +1,50 @@
+//! Generated from the catalog: every action, called through the real binary with its example
+//! arguments, reaches the simulated NAS as its method with params that release's schema
+//! accepts, and the simulated NAS implements it. An action cannot be added without this test
+//! covering it.
+
+use serde_json::{Map, Value, json};
+use truenas_mcp::catalog::Catalog;
+use truenas_mcp::schema::{MethodTable, Release};
+
+use crate::util::*;
+
+#[tokio::test]
+async fn every_catalog_action_reaches_the_nas_with_params_its_schema_accepts() {
+    let catalog = Catalog::builtin().unwrap();
+    let nas = start_sim().await;
+    let dir = tempdir::Dir::new("every");
+    let open = policy_file(&dir, "open.json", &json!({"version": "1", "default": "allow"}));
+    let (session, _) = connect_stdio(&nas, &["--tool-mode", "flat", "--policy", open.to_str().unwrap()]).await;
+    let table = MethodTable::get(Release::V25_10);
+
+    let mut failures = Vec::new();
+    for action in catalog.actions() {
+        let mut args = Map::new();
+        for arg in &action.args {
+            if let Some(value) = arg.example_value() {
+                args.insert(arg.name.clone(), value);
+            }
+        }
+        if action.confirm.is_some() {
+            args.insert("confirm".into(), Value::Bool(true));
+        }
+        nas.recorder().clear();
+        let result = flat(&session, action.name.as_str(), Value::Object(args)).await;
+        let reply = text(&result);
+        let calls = nas_calls_of(&nas, action.method.as_str());
+        let Some(params) = calls.first() else {
+            failures.push(format!("{}: `{}` never reached the NAS: {reply}", action.name, action.method));
+            continue;
+        };
+        if let Err(e) = table.validate(action.method.as_str(), params) {
+            failures.push(format!("{}: {e}", action.name));
+        }
+        // Domain errors (an id an earlier action deleted) are fine; an unsimulated method is not.
+        if reply.contains("ENOTSUP") || reply.contains("Method does not exist") {
+            failures.push(format!("{}: the simulated NAS does not implement it: {reply}", action.name));
+        }
+    }
+    session.cancel().await.unwrap();
+    assert!(failures.is_empty(), "{} of {} actions failed:\n{}", failures.len(), catalog.len(), failures.join("\n"));
+}
