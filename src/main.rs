@@ -21,15 +21,7 @@ const USAGE: u8 = 2;
 fn main() -> ExitCode {
     // One crypto provider for every TLS client, whatever features dependencies enable.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    // stdout carries MCP over stdio: logs go to stderr only.
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rmcp=warn")),
-        )
-        .init();
+    init_logging();
     let low = LowArgs::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -45,6 +37,27 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Logs go to stderr only (stdout carries MCP over stdio), filtered by `RUST_LOG`. Whatever
+/// `RUST_LOG` says, the websocket library never logs below INFO: at DEBUG and TRACE it prints
+/// frame payloads, and the login frame carries the API key.
+fn init_logging() {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::{EnvFilter, Layer, filter};
+
+    let env = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,rmcp=warn"));
+    let no_frames = filter::filter_fn(|meta| {
+        !(meta.target().starts_with("tungstenite") || meta.target().starts_with("tokio_tungstenite"))
+            || *meta.level() <= tracing::Level::INFO
+    });
+    let stderr = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_filter(env)
+        .with_filter(no_frames);
+    tracing_subscriber::registry().with(stderr).init();
 }
 
 async fn run(low: LowArgs) -> anyhow::Result<ExitCode> {

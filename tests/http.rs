@@ -70,7 +70,7 @@ async fn each_bearer_token_is_its_own_grant_and_strangers_get_401() {
 }
 
 #[tokio::test]
-async fn a_browser_origin_from_another_site_is_refused() {
+async fn foreign_origins_and_host_names_are_refused_on_loopback() {
     let nas = start_sim().await;
     let (_child, url) = serve_http(&nas, &[]).await;
     let body = json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}});
@@ -78,6 +78,16 @@ async fn a_browser_origin_from_another_site_is_refused() {
         .post(&url)
         .header("accept", "application/json, text/event-stream")
         .header("origin", "https://evil.example")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // DNS rebinding: a loopback server answers only to loopback host names.
+    let r = reqwest::Client::new()
+        .post(&url)
+        .header("accept", "application/json, text/event-stream")
+        .header("host", "rebound.example")
         .json(&body)
         .send()
         .await

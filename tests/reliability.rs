@@ -84,3 +84,47 @@ async fn a_wrong_api_key_is_a_clear_error_that_never_shows_the_key() {
     assert!(stderr.contains("TrueNAS refused the API key for user `truenas_admin`"), "{stderr}");
     assert!(!stderr.contains(key) && !String::from_utf8_lossy(&out.stdout).contains(key));
 }
+
+#[tokio::test]
+async fn the_api_key_never_reaches_the_logs_even_at_trace_level() {
+    let nas = start_sim().await;
+    let out =
+        command(&nas).env("RUST_LOG", "trace").args(["call", "vm_status", r#"{"id": 1}"#]).output().await.unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("auth.login_ex") || stderr.lines().count() > 10, "trace logging was on: {stderr}");
+    let key = truenas_mcp::sim::DEMO_API_KEY;
+    assert!(!stderr.contains(key) && !String::from_utf8_lossy(&out.stdout).contains(key), "the key leaked: {stderr}");
+    assert!(!stderr.contains(&key[2..20]), "not even part of it");
+}
+
+#[tokio::test]
+async fn a_failed_job_is_a_tool_error_with_truenas_reason() {
+    let nas = start_sim().await;
+    let (session, _) = connect_stdio(&nas, &[]).await;
+    let vms = json_of(&truenas(&session, "vm", "vm_list", json!({})).await);
+    let stopped =
+        vms.as_array().unwrap().iter().find(|v| v["status"]["state"] == "STOPPED").expect("a stopped seed VM");
+    let r = truenas(&session, "vm", "vm_stop", json!({"id": stopped["id"]})).await;
+    assert!(is_error(&r));
+    let t = text(&r);
+    assert!(t.starts_with("Error: TrueNAS job ") && t.contains("(vm.stop) FAILED: "), "{t}");
+    assert!(t.contains("not active"), "TrueNAS's own reason: {t}");
+    session.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn many_concurrent_calls_stay_under_truenas_in_flight_cap_and_all_succeed() {
+    let nas = start_sim().await;
+    let (session, _) = connect_stdio(&nas, &[]).await;
+    assert!(!is_error(&truenas(&session, "vm", "vm_list", json!({})).await));
+    // Each reply takes a while, so calls pile up; TrueNAS refuses the 21st in flight.
+    nas.faults().set_latency(std::time::Duration::from_millis(150));
+    let calls = (0..40).map(|_| truenas(&session, "vm", "vm_status", json!({"id": 1})));
+    let results = futures_util::future::join_all(calls).await;
+    for r in &results {
+        assert!(!is_error(r), "{}", text(r));
+    }
+    assert_eq!(nas_calls_of(&nas, "vm.status").len(), 40);
+    session.cancel().await.unwrap();
+}
