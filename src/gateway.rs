@@ -1,6 +1,7 @@
 //! The one path every call takes, whatever the transport (MCP tool, resource read, the `call`
 //! subcommand): resolve the action, validate its arguments, check the confirm gate, build the
-//! middleware params, ask the policy, call the NAS, and write one audit record.
+//! middleware params, ask the policy, call the NAS, write one audit record, and mask secrets in
+//! the result.
 
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
@@ -138,7 +139,9 @@ impl Gateway {
         };
         let result = self.nas.call(permit, params, options).await;
         audit.finished(rule, &result);
-        result.map_err(CallError::Nas)
+        let mut done = result.map_err(CallError::Nas)?;
+        crate::redact::redact(&mut done.result);
+        Ok(done)
     }
 }
 

@@ -21,6 +21,7 @@
 //! - [`nas`]: the TrueNAS client: websocket JSON-RPC 2.0, authentication, jobs, reconnects. Its
 //!   only call path consumes a `Permit`.
 //! - [`gateway`]: the one path every call takes: validate, decide, call, audit.
+//! - [`redact`]: the one filter that masks secret values in every result.
 //! - [`mcp`]: the MCP surface (rmcp `ServerHandler`): the `truenas` tool, flat tools,
 //!   resources, progress; stdio and streamable HTTP wiring.
 //! - [`sim`]: a simulated TrueNAS on a real socket, for the demo and the tests.
@@ -33,5 +34,6 @@ pub mod ids;
 pub mod mcp;
 pub mod nas;
 pub mod policy;
+pub mod redact;
 pub mod schema;
 pub mod sim;

@@ -80,3 +80,29 @@ async fn resources_read_vms_and_system_info_through_the_policy() {
     assert_eq!(nas_methods(&nas), ["system.info"]);
     session.cancel().await.unwrap();
 }
+
+#[tokio::test]
+async fn secrets_in_results_are_masked_before_the_agent_sees_them() {
+    let nas = start_sim().await;
+    let dir = tempdir::Dir::new("mask");
+    let open = policy_file(&dir, "open.json", &json!({"version": "1", "default": "allow"}));
+    let (session, _) = connect_stdio(&nas, &["--policy", open.to_str().unwrap()]).await;
+    let secret = "vnc-hunter2-secret";
+    let attributes = json!({"type": "VNC", "password": secret, "resolution": "1024x768"});
+    let created =
+        truenas(&session, "vm", "vm_device_create", json!({"vm": 1, "dtype": "DISPLAY", "attributes": attributes}))
+            .await;
+    assert!(!is_error(&created), "{}", text(&created));
+    assert_eq!(
+        nas_calls_of(&nas, "vm.device.create")[0][0]["attributes"]["password"],
+        secret,
+        "the NAS got the password"
+    );
+    assert!(!text(&created).contains(secret), "{}", text(&created));
+
+    let listed = json_of(&truenas(&session, "vm", "vm_device_list", json!({"vm_id": 1})).await);
+    let display = listed.as_array().unwrap().iter().find(|d| d["attributes"]["type"] == "VNC").unwrap();
+    assert_eq!(display["attributes"]["password"], "<redacted>");
+    assert_eq!(display["attributes"]["resolution"], "1024x768");
+    session.cancel().await.unwrap();
+}

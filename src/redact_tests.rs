@@ -1,0 +1,104 @@
+use serde_json::json;
+
+use super::*;
+
+#[test]
+fn user_records_lose_their_hashes_but_keep_flags_and_public_keys() {
+    let mut user = json!([{
+        "id": 70, "uid": 3000, "username": "media", "unixhash": "$6$rounds=656000$abc$def", "smbhash": "8846F7EAEE8FB117AD06BDD830B7586C",
+        "password_disabled": false, "password_change_required": false, "last_password_change": null,
+        "sshpubkey": "ssh-ed25519 AAAAC3Nza media@laptop", "sudo_commands_nopasswd": ["/usr/bin/ls"], "locked": false,
+    }]);
+    redact(&mut user);
+    let u = &user[0];
+    assert_eq!(u["unixhash"], MASK);
+    assert_eq!(u["smbhash"], MASK);
+    assert_eq!(u["password_disabled"], false);
+    assert_eq!(u["sshpubkey"], "ssh-ed25519 AAAAC3Nza media@laptop");
+    assert_eq!(u["sudo_commands_nopasswd"], json!(["/usr/bin/ls"]));
+    assert_eq!(u["username"], "media");
+}
+
+#[test]
+fn a_new_api_key_is_masked() {
+    let mut created = json!({"id": 4, "name": "agent", "username": "mcp", "key": "4-Xk2p9QwErTy", "expires_at": null, "revoked": false});
+    redact(&mut created);
+    assert_eq!(created["key"], MASK);
+    assert_eq!(created["name"], "agent");
+}
+
+#[test]
+fn certificates_keep_the_certificate_and_lose_the_private_key() {
+    let mut cert = json!({"id": 1, "name": "truenas_default", "certificate": "-----BEGIN CERTIFICATE-----\nMIID",
+        "privatekey": "-----BEGIN PRIVATE KEY-----\nMIIE", "privatekey_path": "/etc/certificates/truenas_default.key",
+        "key_length": 2048, "key_type": "RSA"});
+    redact(&mut cert);
+    assert_eq!(cert["privatekey"], MASK);
+    assert!(cert["certificate"].as_str().unwrap().starts_with("-----BEGIN CERTIFICATE"));
+    assert_eq!(cert["privatekey_path"], "/etc/certificates/truenas_default.key");
+    assert_eq!(cert["key_type"], "RSA");
+}
+
+#[test]
+fn nested_credentials_and_device_passwords_are_masked() {
+    let mut creds = json!([{"id": 2, "name": "b2", "provider": {"type": "S3", "access_key_id": "AKIAEXAMPLE",
+        "secret_access_key": "wJalrXUtnFEMI/K7MDENG", "endpoint": ""}}]);
+    redact(&mut creds);
+    assert_eq!(creds[0]["provider"]["secret_access_key"], MASK);
+    assert_eq!(creds[0]["provider"]["access_key_id"], "AKIAEXAMPLE");
+    assert_eq!(creds[0]["provider"]["endpoint"], "", "empty strings stay empty");
+
+    let mut display = json!({"id": 9, "vm": 1, "attributes": {"dtype": "DISPLAY", "type": "SPICE", "password": "hunter2", "port": 5900}});
+    redact(&mut display);
+    assert_eq!(display["attributes"]["password"], MASK);
+    assert_eq!(display["attributes"]["port"], 5900);
+
+    let mut ssh = json!({"attributes": {"private_key": "-----BEGIN OPENSSH", "public_key": "ssh-rsa AAAA"},
+        "host_rsa_key": "-----BEGIN RSA", "host_rsa_key_pub": "ssh-rsa AAAA", "bindpw": "x", "v3_privpassphrase": "y"});
+    redact(&mut ssh);
+    assert_eq!(ssh["attributes"]["private_key"], MASK);
+    assert_eq!(ssh["attributes"]["public_key"], "ssh-rsa AAAA");
+    assert_eq!(ssh["host_rsa_key"], MASK);
+    assert_eq!(ssh["host_rsa_key_pub"], "ssh-rsa AAAA");
+    assert_eq!(ssh["bindpw"], MASK);
+    assert_eq!(ssh["v3_privpassphrase"], MASK);
+}
+
+#[test]
+fn look_alikes_are_not_secret() {
+    for name in [
+        "public_key",
+        "key_format",
+        "keylocation",
+        "kpasswd_server",
+        "xmit_hash_policy",
+        "passiveportsmin",
+        "credential_type",
+        "access_key_id",
+        "receive_resume_token",
+        "host_ed25519_key_pub",
+        "key_length",
+    ] {
+        assert!(!is_secret_field(name), "{name}");
+    }
+    // Secret-sounding flags and numbers stay: only strings are masked.
+    let mut policy = json!({"min_password_length": 8, "password_disabled": true, "secret_configured": false});
+    let before = policy.clone();
+    redact(&mut policy);
+    assert_eq!(policy, before);
+    for name in [
+        "password",
+        "Password",
+        "vnc_password",
+        "api_key",
+        "refresh_token",
+        "client_secret",
+        "dhchap_key",
+        "service_account_credentials",
+        "monpwd",
+        "v3_authkey",
+        "private_key",
+    ] {
+        assert!(is_secret_field(name), "{name}");
+    }
+}
