@@ -45,6 +45,14 @@ pub enum StartError {
     /// The simulated NAS did not start.
     #[error("cannot start the simulated NAS: {0}")]
     Sim(String),
+    /// `--categories` names a category the tool set does not have.
+    #[error("--categories (TRUENAS_MCP_CATEGORIES): no category `{name}`; there are: {known}")]
+    UnknownCategory {
+        /// The name given.
+        name: String,
+        /// The categories there are.
+        known: String,
+    },
     /// The NAS address is unusable.
     #[error("{0}")]
     Nas(NasError),
@@ -71,6 +79,10 @@ pub fn load_policy(path: Option<&Path>) -> Result<PolicyEngine, StartError> {
 /// Builds every piece from the configuration.
 pub async fn build(config: &Config) -> Result<App, StartError> {
     let catalog = Catalog::builtin().map_err(StartError::Catalog)?;
+    if let Some(name) = config.categories().iter().find(|c| catalog.category(c).is_none()) {
+        let known: Vec<&str> = catalog.categories().iter().map(|c| c.name.as_str()).collect();
+        return Err(StartError::UnknownCategory { name: name.clone(), known: known.join(", ") });
+    }
     let policy = load_policy(config.policy().map(|p| p.as_path()))?;
     let audit = match config.audit() {
         Some(path) => AuditLog::open(path).map_err(StartError::Audit)?,

@@ -46,6 +46,9 @@ pub struct CommonArgs {
     /// One `truenas` tool with categories (as the server we replace), or one MCP tool per action.
     #[arg(long, env = "TRUENAS_MCP_TOOL_MODE", value_enum, default_value_t = ToolMode::Hierarchical, global = true)]
     pub tool_mode: ToolMode,
+    /// Expose only these categories (comma-separated), e.g. `vm,storage`.
+    #[arg(long, env = "TRUENAS_MCP_CATEGORIES", value_delimiter = ',', global = true, value_name = "LIST")]
+    pub categories: Vec<String>,
     /// Start a simulated TrueNAS in-process on a loopback port and use it; no other setup needed.
     #[arg(long, env = "TRUENAS_MCP_DEMO", global = true)]
     pub demo: bool,
@@ -201,6 +204,7 @@ pub struct Config {
     transport: Transport,
     audit: Option<PathBuf>,
     tool_mode: ToolMode,
+    categories: Vec<String>,
 }
 
 impl Config {
@@ -225,6 +229,7 @@ impl Config {
             transport,
             audit: low.audit.clone(),
             tool_mode: low.tool_mode,
+            categories: low.categories.iter().map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect(),
         })
     }
 
@@ -251,6 +256,11 @@ impl Config {
     /// How actions are exposed.
     pub fn tool_mode(&self) -> ToolMode {
         self.tool_mode
+    }
+
+    /// The categories to expose; empty means all.
+    pub fn categories(&self) -> &[String] {
+        &self.categories
     }
 }
 

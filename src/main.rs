@@ -132,14 +132,16 @@ async fn serve(low: &LowArgs) -> anyhow::Result<ExitCode> {
     });
     match config.transport() {
         Transport::Stdio => {
-            let server = TrueNasServer::new(app.gateway.clone(), config.tool_mode(), GrantId::new("stdio"));
+            let server = TrueNasServer::new(app.gateway.clone(), config.tool_mode(), GrantId::new("stdio"))
+                .with_categories(config.categories());
             mcp::serve_stdio(server).await?;
         }
         Transport::Http { addr, tokens } => {
             let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot bind {addr}"))?;
             let local = listener.local_addr()?;
             eprintln!("truenas-mcp: serving MCP at {}", mcp::http::endpoint_url(local));
-            let server = TrueNasServer::new(app.gateway.clone(), config.tool_mode(), GrantId::new("http"));
+            let server = TrueNasServer::new(app.gateway.clone(), config.tool_mode(), GrantId::new("http"))
+                .with_categories(config.categories());
             let shutdown = CancellationToken::new();
             let on_signal = shutdown.clone();
             tokio::spawn(async move {

@@ -106,3 +106,30 @@ async fn secrets_in_results_are_masked_before_the_agent_sees_them() {
     assert_eq!(display["attributes"]["resolution"], "1024x768");
     session.cancel().await.unwrap();
 }
+
+#[tokio::test]
+async fn categories_narrow_what_a_client_sees() {
+    let nas = start_sim().await;
+    let (session, _) = connect_stdio(&nas, &["--tool-mode", "flat", "--categories", "system"]).await;
+    let names: Vec<String> = session.list_all_tools().await.unwrap().iter().map(|t| t.name.to_string()).collect();
+    assert!(!names.is_empty() && names.iter().all(|n| n.starts_with("system_")), "{names:?}");
+    let err = session
+        .call_tool(rmcp::model::CallToolRequestParams::new("vm_list").with_arguments(serde_json::Map::new()))
+        .await;
+    assert!(err.is_err(), "vm_list is not a tool of this session");
+    let resources = session.list_resources(None).await.unwrap();
+    assert!(resources.resources.iter().all(|r| r.uri != "truenas://vms"));
+    session.cancel().await.unwrap();
+
+    let (session, _) = connect_stdio(&nas, &["--categories", "system"]).await;
+    let listing = text(&truenas(&session, "", "", Value::Null).await);
+    assert!(listing.contains("  system (") && !listing.contains("  vm ("), "{listing}");
+    let refused = truenas(&session, "vm", "vm_list", json!({})).await;
+    assert!(is_error(&refused) && text(&refused).contains("not offered in this session"), "{}", text(&refused));
+    session.cancel().await.unwrap();
+    assert!(nas_calls_of(&nas, "vm.query").is_empty());
+
+    let out = command(&nas).args(["--categories", "vm,nope"]).output().await.unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no category `nope`"));
+}

@@ -32,6 +32,8 @@ pub struct TrueNasServer {
     resources: Arc<Vec<ResourceDef>>,
     // The grant of calls that carry none (stdio, or HTTP without tokens).
     default_grant: GrantId,
+    // Categories this client sees; empty means all.
+    categories: Arc<Vec<String>>,
 }
 
 impl TrueNasServer {
@@ -42,11 +44,21 @@ impl TrueNasServer {
             tracing::error!(error = %e, "tools/resources.toml is broken; no resources offered");
             Vec::new()
         });
-        TrueNasServer { gateway, mode, resources: Arc::new(resources), default_grant }
+        TrueNasServer { gateway, mode, resources: Arc::new(resources), default_grant, categories: Arc::default() }
+    }
+
+    /// Narrows what this client sees to some categories (all when `categories` is empty).
+    pub fn with_categories(mut self, categories: &[String]) -> TrueNasServer {
+        self.categories = Arc::new(categories.to_vec());
+        self
+    }
+
+    fn in_scope(&self, action: &ActionDef) -> bool {
+        self.categories.is_empty() || self.categories.contains(&action.category)
     }
 
     fn visible(&self) -> impl Fn(&ActionDef) -> bool + '_ {
-        |action| self.gateway.is_visible(action)
+        |action| self.in_scope(action) && self.gateway.is_visible(action)
     }
 
     fn grant(&self, ctx: &RequestContext<RoleServer>) -> GrantId {
@@ -159,6 +171,11 @@ impl ServerHandler for TrueNasServer {
             ToolMode::Hierarchical if request.name == hierarchical::TOOL_NAME => {
                 match hierarchical::resolve(catalog, &visible, request.arguments.as_ref()) {
                     Step::Reply(r) => r,
+                    Step::Execute { action, .. } if !self.in_scope(action) => reply::input_error(format!(
+                        "action `{}` is not offered in this session (categories: {})",
+                        action.name,
+                        self.categories.join(", ")
+                    )),
                     Step::Execute { action, params } => self.run(action, params, &ctx).await,
                 }
             }
@@ -184,7 +201,7 @@ impl ServerHandler for TrueNasServer {
         let listed = self
             .resources
             .iter()
-            .filter(|r| catalog.action(&r.action).is_some_and(|a| self.gateway.is_visible(a)))
+            .filter(|r| catalog.action(&r.action).is_some_and(|a| self.visible()(a)))
             .map(|r| {
                 Resource::new(r.uri.clone(), r.name.clone())
                     .with_description(r.description.clone())
@@ -199,7 +216,9 @@ impl ServerHandler for TrueNasServer {
         request: ReadResourceRequestParams,
         ctx: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, McpError> {
-        let Some(def) = self.resources.iter().find(|r| r.uri == request.uri) else {
+        let catalog = self.gateway.catalog();
+        let offered = |r: &&ResourceDef| catalog.action(&r.action).is_some_and(|a| self.in_scope(a));
+        let Some(def) = self.resources.iter().filter(offered).find(|r| r.uri == request.uri) else {
             return Err(McpError::resource_not_found(format!("no resource `{}`", request.uri), None));
         };
         let grant = self.grant(&ctx);
