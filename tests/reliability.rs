@@ -128,3 +128,42 @@ async fn many_concurrent_calls_stay_under_truenas_in_flight_cap_and_all_succeed(
     assert_eq!(nas_calls_of(&nas, "vm.status").len(), 40);
     session.cancel().await.unwrap();
 }
+
+#[tokio::test]
+async fn cancelling_a_call_aborts_its_truenas_job() {
+    use rmcp::model::{CallToolRequestParams, ClientRequest, Request};
+    use rmcp::service::PeerRequestOptions;
+
+    let nas = start_sim().await;
+    let (session, _) = connect_stdio(&nas, &[]).await;
+    // Slow jobs: the first stop holds the VM's lock, the second waits behind it.
+    nas.faults().set_job_step(std::time::Duration::from_millis(300));
+    let stop = |id: i64| {
+        let args = json!({"category": "vm", "action": "vm_stop", "params": {"id": id}});
+        ClientRequest::CallToolRequest(Request::new(
+            CallToolRequestParams::new("truenas").with_arguments(args.as_object().cloned().unwrap()),
+        ))
+    };
+    let first = session.send_cancellable_request(stop(1), PeerRequestOptions::no_options()).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    let second = session.send_cancellable_request(stop(1), PeerRequestOptions::no_options()).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    second.cancel(Some("changed my mind".into())).await.unwrap();
+
+    let rmcp::model::ServerResult::CallToolResult(done) = first.await_response().await.unwrap() else {
+        panic!("a tool result expected")
+    };
+    assert!(!is_error(&done), "the first stop ran to the end: {}", text(&done));
+    let mut aborts = Vec::new();
+    for _ in 0..50 {
+        aborts = nas_calls_of(&nas, "core.job_abort");
+        if !aborts.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(aborts.len(), 1, "one abort for the cancelled call");
+    assert!(aborts[0][0].as_u64().is_some(), "core.job_abort(job id): {:?}", aborts[0]);
+    assert_eq!(nas_calls_of(&nas, "vm.stop").len(), 2);
+    session.cancel().await.unwrap();
+}
