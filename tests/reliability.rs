@@ -167,3 +167,34 @@ async fn cancelling_a_call_aborts_its_truenas_job() {
     assert_eq!(nas_calls_of(&nas, "vm.stop").len(), 2);
     session.cancel().await.unwrap();
 }
+
+#[tokio::test]
+async fn without_job_events_the_client_polls_and_still_returns_the_outcome() {
+    let nas = start_sim().await;
+    let (session, _) = connect_stdio(&nas, &[]).await;
+    assert!(!is_error(&truenas(&session, "vm", "vm_list", json!({})).await));
+    nas.faults().mute_events(true);
+    let stopped = truenas(&session, "vm", "vm_stop", json!({"id": 1})).await;
+    assert!(!is_error(&stopped), "{}", text(&stopped));
+    let polls = nas_calls_of(&nas, "core.get_jobs");
+    assert!(!polls.is_empty(), "the job was followed by polling core.get_jobs");
+    assert!(polls.iter().all(|p| p[0][0][0] == "id"), "polls ask for the one job: {polls:?}");
+    let after = json_of(&truenas(&session, "vm", "vm_status", json!({"id": 1})).await);
+    assert_eq!(after["state"], "STOPPED");
+    session.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn without_a_username_the_key_logs_in_with_login_with_api_key() {
+    let nas = start_sim().await;
+    let out = command(&nas)
+        .env_remove("TRUENAS_USERNAME")
+        .args(["call", "vm_status", r#"{"id": 1}"#])
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let logins: Vec<String> =
+        nas.recorder().calls().into_iter().map(|c| c.method).filter(|m| m.starts_with("auth.")).collect();
+    assert_eq!(logins, ["auth.login_with_api_key"]);
+}

@@ -77,7 +77,8 @@ pub(crate) async fn serve(socket: WebSocket, machine: Arc<Machine>, peer: Socket
     let closing = machine.shutdown.child_token();
     let mut writer = tokio::spawn(write_loop(sink, out_rx, closing.clone()));
     let events = machine.events.subscribe();
-    let forwarder = tokio::spawn(forward_events(events, Arc::clone(&session), out.clone(), closing.clone()));
+    let faults = machine.faults.clone();
+    let forwarder = tokio::spawn(forward_events(events, faults, Arc::clone(&session), out.clone(), closing.clone()));
     let id = session.id;
     let connection =
         Connection { machine, session, out, in_flight: Arc::default(), running: Arc::new(Semaphore::new(MAX_RUNNING)) };
@@ -119,6 +120,7 @@ async fn write_loop(
 
 async fn forward_events(
     mut events: broadcast::Receiver<Event>,
+    faults: super::faults::Faults,
     session: Arc<Session>,
     out: mpsc::UnboundedSender<Outgoing>,
     closing: CancellationToken,
@@ -129,7 +131,7 @@ async fn forward_events(
             () = closing.cancelled() => break,
         };
         match event {
-            Ok(event) if session.wants(&event.collection) => {
+            Ok(event) if session.wants(&event.collection) && !faults.events_muted() => {
                 if out.send(Outgoing::Text(event.to_notification().to_string())).is_err() {
                     break;
                 }

@@ -31,6 +31,8 @@ struct FaultState {
     // One-shot: armed methods, consumed by their next call.
     drop_on: HashMap<String, usize>,
     fail_next: HashMap<String, Vec<(String, String)>>,
+    // Subscribed clients get no collection updates (tests their polling fallback).
+    mute_events: bool,
 }
 
 /// A fault injected for one call.
@@ -50,6 +52,7 @@ pub(crate) struct FaultRequest {
     job_step_ms: Option<u64>,
     drop_connection_on: Option<String>,
     fail_next: Option<FailNextRequest>,
+    mute_events: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -85,6 +88,16 @@ impl Faults {
     /// Turns every fault off and restores the default job step.
     pub fn clear(&self) {
         *self.lock() = FaultState::default();
+    }
+
+    /// Stops (or resumes) sending collection updates to subscribers, as a NAS whose event
+    /// stream is lost would: clients must fall back to polling.
+    pub fn mute_events(&self, muted: bool) {
+        self.lock().mute_events = muted;
+    }
+
+    pub(crate) fn events_muted(&self) -> bool {
+        self.lock().mute_events
     }
 
     pub(crate) fn latency(&self) -> Duration {
@@ -136,6 +149,9 @@ impl Faults {
         }
         if let Some(f) = request.fail_next {
             self.fail_next(&f.method, &f.errname, &f.reason);
+        }
+        if let Some(muted) = request.mute_events {
+            self.mute_events(muted);
         }
     }
 
