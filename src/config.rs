@@ -83,6 +83,9 @@ pub enum Command {
         /// API key the simulated NAS accepts (default: the demo key, printed at start).
         #[arg(long, hide_env_values = true)]
         api_key: Option<String>,
+        /// Which TrueNAS release to behave as.
+        #[arg(long, value_enum, default_value_t = SimRelease::V25_10)]
+        release: SimRelease,
     },
     /// Make one call through the policy layer and print the result.
     Call {
@@ -104,6 +107,27 @@ pub enum Command {
         #[command(subcommand)]
         command: PolicyCommand,
     },
+}
+
+/// Releases the simulated NAS can behave as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SimRelease {
+    /// TrueNAS 25.10 (API v25.10.5).
+    #[value(name = "25.10")]
+    V25_10,
+    /// TrueNAS 26.0 (API v26.0.0).
+    #[value(name = "26.0")]
+    V26_0,
+}
+
+impl SimRelease {
+    /// The method table release.
+    pub fn release(self) -> crate::schema::Release {
+        match self {
+            SimRelease::V25_10 => crate::schema::Release::V25_10,
+            SimRelease::V26_0 => crate::schema::Release::V26_0,
+        }
+    }
 }
 
 /// `policy` subcommands.

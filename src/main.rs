@@ -80,8 +80,8 @@ async fn run(low: LowArgs) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&PolicyEngine::json_schema())?);
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Sim { listen, ref api_key }) => {
-            let mut config = SimConfig::default();
+        Some(Command::Sim { listen, ref api_key, release }) => {
+            let mut config = SimConfig { release: release.release(), ..SimConfig::default() };
             if let Some(key) = api_key {
                 config.api_key = key.clone();
             }

@@ -10,13 +10,22 @@ use truenas_mcp::schema::{MethodTable, Release};
 use crate::util::*;
 
 #[tokio::test]
-async fn every_catalog_action_reaches_the_nas_with_params_its_schema_accepts() {
+async fn every_catalog_action_reaches_a_25_10_nas_with_params_its_schema_accepts() {
+    every_action_on(Release::V25_10).await;
+}
+
+#[tokio::test]
+async fn every_catalog_action_reaches_a_26_0_nas_or_says_it_does_not_exist_there() {
+    every_action_on(Release::V26_0).await;
+}
+
+async fn every_action_on(release: Release) {
     let catalog = Catalog::builtin().unwrap();
-    let nas = start_sim().await;
+    let nas = start_sim_release(release).await;
     let dir = tempdir::Dir::new("every");
     let open = policy_file(&dir, "open.json", &json!({"version": "1", "default": "allow"}));
     let (session, _) = connect_stdio(&nas, &["--tool-mode", "flat", "--policy", open.to_str().unwrap()]).await;
-    let table = MethodTable::get(Release::V25_10);
+    let table = MethodTable::get(release);
 
     let mut failures = Vec::new();
     for action in catalog.actions() {
@@ -33,6 +42,13 @@ async fn every_catalog_action_reaches_the_nas_with_params_its_schema_accepts() {
         let result = flat(&session, action.name.as_str(), Value::Object(args)).await;
         let reply = text(&result);
         let calls = nas_calls_of(&nas, action.method.as_str());
+        if table.method(action.method.as_str()).is_none() {
+            // The release lacks the method: the action must say so, naming the release, and send nothing.
+            if !calls.is_empty() || !reply.contains(&format!("does not exist on the connected TrueNAS ({release})")) {
+                failures.push(format!("{}: `{}` is not on {release}, yet: {reply}", action.name, action.method));
+            }
+            continue;
+        }
         let Some(params) = calls.first() else {
             failures.push(format!("{}: `{}` never reached the NAS: {reply}", action.name, action.method));
             continue;
@@ -45,6 +61,14 @@ async fn every_catalog_action_reaches_the_nas_with_params_its_schema_accepts() {
             failures.push(format!("{}: the simulated NAS does not implement it: {reply}", action.name));
         }
     }
+    let version = text(&flat(&session, "system_version", json!({})).await);
+    assert!(version.contains(release.system_version()), "talking to the {release} NAS: {version}");
     session.cancel().await.unwrap();
-    assert!(failures.is_empty(), "{} of {} actions failed:\n{}", failures.len(), catalog.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{release}: {} of {} actions failed:\n{}",
+        failures.len(),
+        catalog.len(),
+        failures.join("\n")
+    );
 }

@@ -24,10 +24,15 @@ pub(crate) fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
-/// A simulated NAS on 127.0.0.1, with fast jobs.
+/// A simulated TrueNAS 25.10 on 127.0.0.1, with fast jobs.
 pub(crate) async fn start_sim() -> SimHandle {
+    start_sim_release(truenas_mcp::schema::Release::V25_10).await
+}
+
+/// A simulated NAS of the given release on 127.0.0.1, with fast jobs.
+pub(crate) async fn start_sim_release(release: truenas_mcp::schema::Release) -> SimHandle {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let handle = sim::start(listener, SimConfig::default()).await.unwrap();
+    let handle = sim::start(listener, SimConfig { release, ..SimConfig::default() }).await.unwrap();
     handle.faults().set_job_step(std::time::Duration::from_millis(20));
     handle
 }
