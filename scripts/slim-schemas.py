@@ -2,7 +2,8 @@
 """Slim TrueNAS API dumps to the structure truenas-mcp embeds.
 
 Keeps, per method: name, job, roles, removed_in and the positional params schema with
-every prose keyword (description, title, examples) removed. TrueNAS's documentation text
+every prose keyword (description, title, examples) removed, except the `title` of each
+positional param, which is the param's name. TrueNAS's documentation text
 is not embedded; types, required keys, enums, bounds and defaults are.
 
 usage: scripts/slim-schemas.py ../shared/reference/truenas-api schemas
@@ -21,7 +22,10 @@ def strip(node):
         for key, value in node.items():
             if key in PROSE:
                 continue
-            if key == "properties" and isinstance(value, dict):
+            if key == "prefixItems" and isinstance(value, list):
+                # positional params keep their name (`title`): it is the param's name, not prose
+                out[key] = [dict(strip(item), **({"title": item["title"]} if "title" in item else {})) for item in value]
+            elif key == "properties" and isinstance(value, dict):
                 # property names are data, never prose: keep them all
                 out[key] = {name: strip(sub) for name, sub in value.items()}
             else:

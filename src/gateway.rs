@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use crate::catalog::{ActionDef, ArgsError, Catalog, MappingError};
 use crate::ids::{ActionName, GrantId, JobId, MethodName};
 use crate::nas::{CallOptions, CallOutcome, NasClient, NasError, ProgressSink};
-use crate::policy::{AuditDecision, AuditLog, AuditRecord, Decision, Denial, Outcome, PolicyEngine, Request};
+use crate::policy::{AuditDecision, AuditLog, AuditRecord, Decision, Denial, Outcome, Permit, PolicyEngine, Request};
 
 /// Why a call produced no result. Each variant has one wire form, chosen in `mcp::reply`.
 #[derive(Debug, thiserror::Error)]
@@ -95,7 +95,15 @@ impl Gateway {
         let Some(action) = self.catalog.action(call.action) else {
             return Err(CallError::UnknownAction(call.action.to_string()));
         };
-        let audit = AuditDraft { gateway: self, grant: call.grant, action, args: &call.args, at, started };
+        let mut audit = AuditDraft {
+            gateway: self,
+            grant: call.grant,
+            action,
+            method: action.method.clone(),
+            args: &call.args,
+            at,
+            started,
+        };
 
         if let Err(error) = action.validate_args(&call.args) {
             let err = CallError::InvalidArgs { action: action.name.clone(), error };
@@ -107,24 +115,20 @@ impl Gateway {
             audit.refused(None, &err);
             return Err(err);
         }
-        let params = match action.build_params(&call.args) {
-            Ok(params) => params,
+        let (method, params) = match action.resolve(&call.args) {
+            Ok(resolved) => resolved,
             Err(e) => {
                 let err = CallError::Mapping(e);
                 audit.refused(None, &err);
                 return Err(err);
             }
         };
-        let request = Request {
-            grant: call.grant,
-            action: &action.name,
-            method: &action.method,
-            risk: action.risk,
-            args: &call.args,
-        };
-        let permit = match self.policy.authorize(&request, at) {
-            Decision::Allow(permit) => permit,
-            Decision::Deny(denial) => {
+        audit.method = method.clone();
+        let request =
+            Request { grant: call.grant, action: &action.name, method: &method, risk: action.risk, args: &call.args };
+        let (permit, laundering_checks) = match self.authorize(&request, action, at) {
+            Ok(permits) => permits,
+            Err(denial) => {
                 let rule = Some(denial.rule.clone());
                 let err = CallError::Denied(denial);
                 audit.refused(rule, &err);
@@ -138,10 +142,47 @@ impl Gateway {
             cancel: call.cancel,
         };
         let result = self.nas.call(permit, params, options).await;
+        match &result {
+            Err(e) if e.nothing_sent() => laundering_checks.into_iter().for_each(Permit::rollback),
+            _ => drop(laundering_checks),
+        }
         audit.finished(rule, &result);
         let mut done = result.map_err(CallError::Nas)?;
         crate::redact::redact(&mut done.result);
         Ok(done)
+    }
+}
+
+impl Gateway {
+    /// Asks the policy about the call. A raw call (its method named by its arguments) must
+    /// also pass the rules of every action that calls the same method, as if that action had
+    /// been called, so the escape hatch cannot launder an operation the policy denies.
+    fn authorize(
+        &self,
+        request: &Request<'_>,
+        action: &ActionDef,
+        at: SystemTime,
+    ) -> Result<(Permit, Vec<Permit>), Denial> {
+        let permit = match self.policy.authorize(request, at) {
+            Decision::Allow(permit) => permit,
+            Decision::Deny(denial) => return Err(denial),
+        };
+        if !action.is_rest_call() {
+            return Ok((permit, Vec::new()));
+        }
+        let mut checks = Vec::new();
+        for twin in self.catalog.actions().filter(|a| &a.method == request.method && !a.is_rest_call()) {
+            let as_twin = Request { action: &twin.name, risk: twin.risk, ..*request };
+            match self.policy.authorize(&as_twin, at) {
+                Decision::Allow(p) => checks.push(p),
+                Decision::Deny(denial) => {
+                    permit.rollback();
+                    checks.into_iter().for_each(Permit::rollback);
+                    return Err(denial);
+                }
+            }
+        }
+        Ok((permit, checks))
     }
 }
 
@@ -150,6 +191,8 @@ struct AuditDraft<'a> {
     gateway: &'a Gateway,
     grant: &'a GrantId,
     action: &'a ActionDef,
+    // The middleware method: the action's, or the one a raw call named.
+    method: MethodName,
     args: &'a Map<String, Value>,
     at: SystemTime,
     started: Instant,
@@ -180,7 +223,7 @@ impl AuditDraft<'_> {
         job_id: Option<JobId>,
     ) {
         let (arg_keys, args_sha256) = AuditRecord::digest_args(self.args);
-        let method: MethodName = self.action.method.clone();
+        let method = self.method.clone();
         self.gateway.audit.record(&AuditRecord {
             time: self.at,
             grant: self.grant.clone(),

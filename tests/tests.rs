@@ -12,5 +12,6 @@ mod http;
 mod mcp_surface;
 mod policy_rules;
 mod python_client;
+mod raw_api;
 mod reliability;
 mod vm_actions;

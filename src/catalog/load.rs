@@ -146,7 +146,19 @@ fn build_action(
     if raw.description.chars().count() > MAX_DESCRIPTION {
         findings.warning(loc, format!("description is longer than {MAX_DESCRIPTION} characters"));
     }
-    if table.method(&raw.method).is_none() {
+    let rest_call = match raw.resolve.as_deref() {
+        None => false,
+        Some("rest") if raw.params.is_none() => true,
+        Some("rest") => {
+            findings.error(loc, "an action with `resolve` takes no `params`: the arguments name the method");
+            true
+        }
+        Some(other) => {
+            findings.error(loc, format!("`resolve` must be `rest`, not `{other}`"));
+            true
+        }
+    };
+    if !rest_call && table.method(&raw.method).is_none() {
         findings.error(loc, format!("method `{}` does not exist on TrueNAS {}", raw.method, table.release()));
     }
     let risk = raw.risk.unwrap_or(Risk::Destructive);
@@ -158,7 +170,7 @@ fn build_action(
         _ => {}
     }
     check_args(raw, risk, findings);
-    let (params, rest) = check_template(raw, findings);
+    let (params, rest) = if rest_call { (Vec::new(), Vec::new()) } else { check_template(raw, findings) };
     if raw.broken || error_count(findings) > errors_before {
         return None;
     }
@@ -175,6 +187,7 @@ fn build_action(
         args: raw.args.clone(),
         params,
         rest,
+        rest_call,
     })
 }
 

@@ -23,6 +23,7 @@ pub mod listing;
 mod load;
 mod model;
 mod parse;
+pub mod rest_call;
 mod template;
 
 use std::collections::HashMap;
@@ -34,6 +35,7 @@ pub use template::MappingError;
 
 /// The catalog sources compiled into the binary, as (file name, contents).
 const BUILTIN: &[(&str, &str)] = &[
+    ("api.toml", include_str!("../../tools/api.toml")),
     ("categories.toml", include_str!("../../tools/categories.toml")),
     ("system.toml", include_str!("../../tools/system.toml")),
     ("vm.toml", include_str!("../../tools/vm.toml")),

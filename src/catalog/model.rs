@@ -210,6 +210,8 @@ pub struct ActionDef {
     pub(crate) rest: Vec<bool>,
     /// Built once at load from `args`.
     pub(crate) schema: Arc<Map<String, Value>>,
+    /// The raw escape hatch: the method comes from the `method`/`path`/`body` arguments.
+    pub(crate) rest_call: bool,
 }
 
 impl ActionDef {

@@ -46,6 +46,8 @@ pub(crate) struct RawAction {
     pub(crate) risk: Option<Risk>,
     pub(crate) idempotent: Option<bool>,
     pub(crate) method: String,
+    /// `rest` for the raw escape hatch: the method is resolved from the arguments at call time.
+    pub(crate) resolve: Option<String>,
     pub(crate) confirm: Option<String>,
     pub(crate) compat: Option<String>,
     pub(crate) params: Option<toml::Value>,
@@ -144,8 +146,8 @@ fn parse_tools(table: &toml::Table, lines: &Lines<'_>, loc: Loc, findings: &mut 
         if let Some(name) = t.get("name").and_then(toml::Value::as_str).filter(|n| !n.is_empty()) {
             loc = loc.action(name);
         }
-        const KEYS: [&str; 9] =
-            ["name", "description", "risk", "idempotent", "method", "confirm", "compat", "params", "args"];
+        const KEYS: [&str; 10] =
+            ["name", "description", "risk", "idempotent", "method", "resolve", "confirm", "compat", "params", "args"];
         let mut r = Reader::new(t, loc.clone(), findings, &KEYS);
         let name = r.required_string("name");
         let description = r.required_string("description");
@@ -156,10 +158,15 @@ fn parse_tools(table: &toml::Table, lines: &Lines<'_>, loc: Loc, findings: &mut 
             other => r.bad("risk", format!("must be `read`, `write` or `destructive`, not `{other}`")),
         });
         let idempotent = r.boolean("idempotent");
-        let method = r.required_string("method");
+        let resolve = r.string("resolve");
+        let method = match resolve {
+            // Resolved per call; `*` stands for "whichever method the arguments name".
+            Some(_) => Some("*".to_string()),
+            None => r.required_string("method"),
+        };
         let (confirm, compat) = (r.string("confirm"), r.string("compat"));
         let params = r.value("params").cloned();
-        if params.is_none() {
+        if params.is_none() && resolve.is_none() {
             r.bad::<()>("params", "is required (use `params = []` for a method without arguments)".into());
         }
         let mut broken = r.broken;
@@ -178,6 +185,7 @@ fn parse_tools(table: &toml::Table, lines: &Lines<'_>, loc: Loc, findings: &mut 
                 risk,
                 idempotent,
                 method,
+                resolve,
                 confirm,
                 compat,
                 params,

@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 
 use super::args::ArgsError;
 use super::model::{ActionDef, ArgDef, ArgType, CONFIRM, as_integer};
-use crate::ids::ActionName;
+use crate::ids::{ActionName, MethodName};
 
 /// A parsed template node.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,6 +44,12 @@ pub enum MappingError {
         /// The argument at fault.
         arg: String,
     },
+    /// The raw body is not JSON.
+    #[error("Failed to parse body as JSON: {0}")]
+    Body(String),
+    /// The raw request names no method, or one it may not.
+    #[error("{0}")]
+    Rest(#[from] super::rest_call::RestError),
     /// A positional param has no value while a later one has.
     #[error("`{action}`: position {position} of the params has no value while a later one has")]
     Hole {
@@ -196,6 +202,34 @@ impl Context<'_> {
 }
 
 impl ActionDef {
+    /// The middleware method and positional params a call with `args` makes. For most actions
+    /// the method is fixed; the raw escape hatch names it in its arguments (REST style).
+    pub fn resolve(&self, args: &Map<String, Value>) -> Result<(MethodName, Value), MappingError> {
+        if !self.rest_call {
+            return Ok((self.method.clone(), self.build_params(args)?));
+        }
+        self.validate_args(args)?;
+        let text = |k: &str| args.get(k).and_then(Value::as_str).unwrap_or_default();
+        let body = match args.get("body") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if s.trim().is_empty() => None,
+            Some(Value::String(s)) => {
+                Some(serde_json::from_str::<Value>(s).map_err(|e| MappingError::Body(e.to_string()))?)
+            }
+            Some(other) => Some(other.clone()),
+        };
+        let request = super::rest_call::RestRequest { verb: text("method"), path: text("path"), body: body.as_ref() };
+        // Which names are services is the same on every release we speak; the connected
+        // release's own table still checks the method and params before anything is sent.
+        let table = crate::schema::MethodTable::get(crate::schema::Release::V25_10);
+        Ok(super::rest_call::resolve(request, table)?)
+    }
+
+    /// Whether the method is named by the arguments (the raw escape hatch).
+    pub fn is_rest_call(&self) -> bool {
+        self.rest_call
+    }
+
     /// Validates the arguments, then builds the positional params array of the middleware call.
     /// `confirm` is never part of it.
     pub fn build_params(&self, args: &Map<String, Value>) -> Result<Value, MappingError> {

@@ -94,6 +94,16 @@ pub struct MethodSpec {
     pub params: Value,
 }
 
+impl MethodSpec {
+    /// The names of the positional params, in order (TrueNAS's REST layer keyed bodies by them).
+    pub fn param_names(&self) -> Vec<&str> {
+        let items = self.params.get("prefixItems").and_then(Value::as_array);
+        items
+            .map(|items| items.iter().map(|p| p.get("title").and_then(Value::as_str).unwrap_or("")).collect())
+            .unwrap_or_default()
+    }
+}
+
 #[derive(Deserialize)]
 struct TableFile {
     methods: Vec<MethodSpec>,
