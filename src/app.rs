@@ -103,6 +103,9 @@ pub async fn build(config: &Config) -> Result<App, StartError> {
         }
     };
     let nas = NasClient::new(nas_config);
-    let gateway = Gateway::new(Arc::new(catalog), Arc::new(policy), nas, audit);
+    let mut gateway = Gateway::new(Arc::new(catalog), Arc::new(policy), nas, audit);
+    if let Some(budget) = config.job_wait() {
+        gateway = gateway.with_job_budget(budget);
+    }
     Ok(App { gateway: Arc::new(gateway), _sim: sim })
 }

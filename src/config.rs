@@ -46,6 +46,10 @@ pub struct CommonArgs {
     /// One `truenas` tool with categories (as the server we replace), or one MCP tool per action.
     #[arg(long, env = "TRUENAS_MCP_TOOL_MODE", value_enum, default_value_t = ToolMode::Hierarchical, global = true)]
     pub tool_mode: ToolMode,
+    /// Seconds a call waits for its TrueNAS job before answering with a handle
+    /// (`truenas://jobs/{id}`) instead.
+    #[arg(long = "job-wait", env = "TRUENAS_MCP_JOB_WAIT", global = true, value_name = "SECS")]
+    pub job_wait: Option<u64>,
     /// Expose only these categories (comma-separated), e.g. `vm,storage`.
     #[arg(long, env = "TRUENAS_MCP_CATEGORIES", value_delimiter = ',', global = true, value_name = "LIST")]
     pub categories: Vec<String>,
@@ -229,6 +233,7 @@ pub struct Config {
     audit: Option<PathBuf>,
     tool_mode: ToolMode,
     categories: Vec<String>,
+    job_wait: Option<std::time::Duration>,
 }
 
 impl Config {
@@ -254,6 +259,7 @@ impl Config {
             audit: low.audit.clone(),
             tool_mode: low.tool_mode,
             categories: low.categories.iter().map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect(),
+            job_wait: low.job_wait.map(std::time::Duration::from_secs),
         })
     }
 
@@ -280,6 +286,11 @@ impl Config {
     /// How actions are exposed.
     pub fn tool_mode(&self) -> ToolMode {
         self.tool_mode
+    }
+
+    /// How long a call waits for its job, if not the default.
+    pub fn job_wait(&self) -> Option<std::time::Duration> {
+        self.job_wait
     }
 
     /// The categories to expose; empty means all.

@@ -4,7 +4,7 @@
 //! the result.
 
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
@@ -65,12 +65,28 @@ pub struct Gateway {
     policy: Arc<PolicyEngine>,
     nas: NasClient,
     audit: AuditLog,
+    // How long a call waits for its job before answering with a handle to it.
+    job_budget: Duration,
 }
+
+/// The policy's name for reading a job's state (`truenas://jobs/{id}`): not an action of the
+/// tool set, but decided, limited and audited like one (method `core.get_jobs`, risk read).
+pub const JOB_STATUS: &str = "job_status";
+
+/// How long a call waits for its job by default: under the 60 s request timeout many MCP
+/// clients apply.
+pub const DEFAULT_JOB_BUDGET: Duration = Duration::from_secs(50);
 
 impl Gateway {
     /// Puts the pieces together.
     pub fn new(catalog: Arc<Catalog>, policy: Arc<PolicyEngine>, nas: NasClient, audit: AuditLog) -> Gateway {
-        Gateway { catalog, policy, nas, audit }
+        Gateway { catalog, policy, nas, audit, job_budget: DEFAULT_JOB_BUDGET }
+    }
+
+    /// Changes how long a call waits for its job before answering with a handle.
+    pub fn with_job_budget(mut self, budget: Duration) -> Gateway {
+        self.job_budget = budget;
+        self
     }
 
     /// The tool set.
@@ -98,7 +114,7 @@ impl Gateway {
         let mut audit = AuditDraft {
             gateway: self,
             grant: call.grant,
-            action,
+            action: &action.name,
             method: action.method.clone(),
             args: &call.args,
             at,
@@ -140,13 +156,14 @@ impl Gateway {
             read_only: action.risk == crate::ids::Risk::Read,
             progress: call.progress,
             cancel: call.cancel,
+            job_budget: Some(self.job_budget),
         };
         let result = self.nas.call(permit, params, options).await;
         match &result {
             Err(e) if e.nothing_sent() => laundering_checks.into_iter().for_each(Permit::rollback),
             _ => drop(laundering_checks),
         }
-        audit.finished(rule, &result);
+        audit.finished(rule, result.as_ref().map(|done| done.job));
         let mut done = result.map_err(CallError::Nas)?;
         crate::redact::redact(&mut done.result);
         Ok(done)
@@ -154,6 +171,33 @@ impl Gateway {
 }
 
 impl Gateway {
+    /// Reads a job's current state, through the policy as the pseudo-action [`JOB_STATUS`].
+    pub async fn read_job(&self, grant: &GrantId, id: JobId) -> Result<Value, CallError> {
+        let (started, at) = (Instant::now(), SystemTime::now());
+        let action = ActionName::new(JOB_STATUS);
+        let method = MethodName::new("core.get_jobs");
+        let mut args = Map::new();
+        args.insert("id".into(), Value::from(id.0));
+        let audit =
+            AuditDraft { gateway: self, grant, action: &action, method: method.clone(), args: &args, at, started };
+        let request = Request { grant, action: &action, method: &method, risk: crate::ids::Risk::Read, args: &args };
+        let permit = match self.policy.authorize(&request, at) {
+            Decision::Allow(permit) => permit,
+            Decision::Deny(denial) => {
+                let rule = Some(denial.rule.clone());
+                let err = CallError::Denied(denial);
+                audit.refused(rule, &err);
+                return Err(err);
+            }
+        };
+        let rule = permit.rule().cloned();
+        let result = self.nas.job(permit, id).await;
+        audit.finished(rule, result.as_ref().map(|_| Some(id)));
+        let mut job = result.map_err(CallError::Nas)?;
+        crate::redact::redact(&mut job);
+        Ok(job)
+    }
+
     /// Asks the policy about the call. A raw call (its method named by its arguments) must
     /// also pass the rules of every action that calls the same method, as if that action had
     /// been called, so the escape hatch cannot launder an operation the policy denies.
@@ -190,7 +234,7 @@ impl Gateway {
 struct AuditDraft<'a> {
     gateway: &'a Gateway,
     grant: &'a GrantId,
-    action: &'a ActionDef,
+    action: &'a ActionName,
     // The middleware method: the action's, or the one a raw call named.
     method: MethodName,
     args: &'a Map<String, Value>,
@@ -203,9 +247,10 @@ impl AuditDraft<'_> {
         self.write(AuditDecision::Deny, rule, Some(error.to_string()), Outcome::Denied, None, None);
     }
 
-    fn finished(&self, rule: Option<crate::ids::RuleId>, result: &Result<CallOutcome, NasError>) {
+    /// Records an allowed call's end: `Ok` carries the job id, if the call was a job.
+    fn finished(&self, rule: Option<crate::ids::RuleId>, result: Result<Option<JobId>, &NasError>) {
         let (outcome, error, job) = match result {
-            Ok(done) => (Outcome::Ok, None, done.job),
+            Ok(job) => (Outcome::Ok, None, job),
             Err(NasError::Cancelled { job }) => (Outcome::Cancelled, None, *job),
             Err(e @ NasError::JobFailed { id, .. }) => (Outcome::Error, Some(e.to_string()), Some(*id)),
             Err(e) => (Outcome::Error, Some(e.to_string()), None),
@@ -227,7 +272,7 @@ impl AuditDraft<'_> {
         self.gateway.audit.record(&AuditRecord {
             time: self.at,
             grant: self.grant.clone(),
-            action: self.action.name.clone(),
+            action: self.action.clone(),
             method,
             decision,
             rule,

@@ -15,6 +15,15 @@ use truenas_mcp::mcp::{self, TrueNasServer};
 use truenas_mcp::policy::PolicyEngine;
 use truenas_mcp::sim::{self, SimConfig};
 
+/// Prints a line to stdout; a closed pipe (`truenas-mcp tools | head`) ends the output quietly
+/// instead of panicking as `println!` does.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 /// Exit code for bad configuration or usage (as clap uses).
 const USAGE: u8 = 2;
 
@@ -67,8 +76,8 @@ async fn run(low: LowArgs) -> anyhow::Result<ExitCode> {
         Some(Command::Tools { ref category }) => tools(category.as_deref()),
         Some(Command::Policy { command: PolicyCommand::Check { ref file } }) => match app::load_policy(Some(file)) {
             Ok(policy) => {
-                println!("{}: valid", file.display());
-                println!("{}", policy.summary());
+                out!("{}: valid", file.display());
+                out!("{}", policy.summary());
                 Ok(ExitCode::SUCCESS)
             }
             Err(e) => {
@@ -77,7 +86,7 @@ async fn run(low: LowArgs) -> anyhow::Result<ExitCode> {
             }
         },
         Some(Command::Policy { command: PolicyCommand::Schema }) => {
-            println!("{}", serde_json::to_string_pretty(&PolicyEngine::json_schema())?);
+            out!("{}", serde_json::to_string_pretty(&PolicyEngine::json_schema())?);
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Sim { listen, ref api_key, release }) => {
@@ -90,8 +99,8 @@ async fn run(low: LowArgs) -> anyhow::Result<ExitCode> {
             let key = config.api_key.clone();
             let user = config.username.clone();
             let handle = sim::start(listener, config).await.context("cannot start the simulated NAS")?;
-            println!("simulated TrueNAS listening on {}", handle.url());
-            println!("  TRUENAS_URL={} TRUENAS_USERNAME={user} TRUENAS_API_KEY={key}", handle.url());
+            out!("simulated TrueNAS listening on {}", handle.url());
+            out!("  TRUENAS_URL={} TRUENAS_USERNAME={user} TRUENAS_API_KEY={key}", handle.url());
             tokio::signal::ctrl_c().await?;
             handle.shutdown().await;
             Ok(ExitCode::SUCCESS)
@@ -174,7 +183,7 @@ async fn call(low: &LowArgs, action: &str, args: &str) -> anyhow::Result<ExitCod
     let invocation = Invocation { grant: &grant, action, args, progress: None, cancel: CancellationToken::new() };
     match app.gateway.execute(invocation).await {
         Ok(done) => {
-            println!("{}", serde_json::to_string_pretty(&done.result)?);
+            out!("{}", serde_json::to_string_pretty(&done.result)?);
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
@@ -188,10 +197,10 @@ fn tools(category: Option<&str>) -> anyhow::Result<ExitCode> {
     let catalog = Catalog::builtin().context("the embedded tool catalog is invalid")?;
     let mut shown = 0;
     for cat in catalog.categories().iter().filter(|c| category.is_none_or(|want| want == c.name)) {
-        println!("{} — {}", cat.name, cat.description);
+        out!("{} — {}", cat.name, cat.description);
         for name in &cat.actions {
             if let Some(a) = catalog.action(name.as_str()) {
-                println!("  {:<28} {:<11} {}", a.name, a.risk.as_str(), a.method);
+                out!("  {:<28} {:<11} {}", a.name, a.risk.as_str(), a.method);
                 shown += 1;
             }
         }

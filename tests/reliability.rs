@@ -198,3 +198,37 @@ async fn without_a_username_the_key_logs_in_with_login_with_api_key() {
         nas.recorder().calls().into_iter().map(|c| c.method).filter(|m| m.starts_with("auth.")).collect();
     assert_eq!(logins, ["auth.login_with_api_key"]);
 }
+
+#[tokio::test]
+async fn a_job_outliving_the_wait_answers_with_a_handle_readable_as_a_resource() {
+    use rmcp::model::{ReadResourceRequestParams, ResourceContents};
+
+    let nas = start_sim().await;
+    let (session, _) = connect_stdio(&nas, &["--job-wait", "1"]).await;
+    let templates = session.list_resource_templates(None).await.unwrap();
+    assert!(templates.resource_templates.iter().any(|t| t.uri_template == "truenas://jobs/{id}"));
+
+    nas.faults().set_job_step(std::time::Duration::from_millis(600));
+    let handle = json_of(&truenas(&session, "vm", "vm_stop", json!({"id": 1})).await);
+    assert_eq!(handle["state"], "RUNNING", "{handle}");
+    let id = handle["job_id"].as_u64().unwrap();
+    assert_eq!(handle["resource"], format!("truenas://jobs/{id}"));
+
+    async fn read(session: &Session, id: u64) -> serde_json::Value {
+        let r = session.read_resource(ReadResourceRequestParams::new(format!("truenas://jobs/{id}"))).await.unwrap();
+        let ResourceContents::TextResourceContents { text, .. } = &r.contents[0] else { panic!("text expected") };
+        serde_json::from_str(text).unwrap()
+    }
+    let mut job = read(&session, id).await;
+    for _ in 0..40 {
+        if job["state"] == "SUCCESS" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        job = read(&session, id).await;
+    }
+    assert_eq!(job["state"], "SUCCESS", "{job}");
+    assert_eq!(job["method"], "vm.stop");
+    assert!(nas_calls_of(&nas, "core.get_jobs").iter().all(|p| p == &json!([[["id", "=", id]]])));
+    session.cancel().await.unwrap();
+}

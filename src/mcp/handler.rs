@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use axum::http::request::Parts;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, Implementation, JsonObject, ListResourcesResult, ListToolsResult,
-    PaginatedRequestParams, ProgressNotificationParam, ReadResourceRequestParams, ReadResourceResponse,
-    ReadResourceResult, Resource, ResourceContents, ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
+    CallToolRequestParams, CallToolResponse, Implementation, JsonObject, ListResourceTemplatesResult,
+    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ProgressNotificationParam, ReadResourceRequestParams,
+    ReadResourceResponse, ReadResourceResult, Resource, ResourceContents, ResourceTemplate, ServerCapabilities,
+    ServerConfig, Tool, ToolAnnotations,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
@@ -21,7 +22,7 @@ use super::resources::{self, ResourceDef};
 use crate::catalog::ActionDef;
 use crate::config::ToolMode;
 use crate::gateway::{Gateway, Invocation};
-use crate::ids::GrantId;
+use crate::ids::{GrantId, JobId};
 use crate::nas::{JobProgress, ProgressSink};
 
 /// The MCP server. Cheap to clone: one per HTTP session shares the same gateway.
@@ -97,6 +98,19 @@ impl TrueNasServer {
             Ok(done) => reply::success(&done),
             Err(e) => reply::failure(&e),
         }
+    }
+}
+
+/// The resource template of TrueNAS jobs.
+const JOBS_TEMPLATE: &str = "truenas://jobs/{id}";
+const JOBS_PREFIX: &str = "truenas://jobs/";
+
+fn json_contents(uri: &str, value: &serde_json::Value) -> ResourceContents {
+    ResourceContents::TextResourceContents {
+        uri: uri.to_string(),
+        mime_type: Some("application/json".into()),
+        text: reply::pretty(value),
+        meta: None,
     }
 }
 
@@ -211,11 +225,33 @@ impl ServerHandler for TrueNasServer {
         Ok(ListResourcesResult::with_all_items(listed))
     }
 
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _ctx: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, McpError> {
+        let jobs = ResourceTemplate::new(JOBS_TEMPLATE, "job")
+            .with_description("A TrueNAS job: state, progress, result or error. Calls whose job outlives the wait answer with its id.")
+            .with_mime_type("application/json");
+        Ok(ListResourceTemplatesResult::with_all_items(vec![jobs]))
+    }
+
     async fn read_resource(
         &self,
         request: ReadResourceRequestParams,
         ctx: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, McpError> {
+        if let Some(id) = request.uri.strip_prefix(JOBS_PREFIX) {
+            let id = id
+                .parse::<u64>()
+                .map_err(|_| McpError::resource_not_found(format!("no resource `{}`", request.uri), None))?;
+            let job = self
+                .gateway
+                .read_job(&self.grant(&ctx), JobId(id))
+                .await
+                .map_err(|e| McpError::internal_error(e.to_string(), None))?;
+            return Ok(ReadResourceResult::new(vec![json_contents(&request.uri, &job)]).into());
+        }
         let catalog = self.gateway.catalog();
         let offered = |r: &&ResourceDef| catalog.action(&r.action).is_some_and(|a| self.in_scope(a));
         let Some(def) = self.resources.iter().filter(offered).find(|r| r.uri == request.uri) else {
@@ -230,15 +266,7 @@ impl ServerHandler for TrueNasServer {
             cancel: CancellationToken::new(),
         };
         match self.gateway.execute(call).await {
-            Ok(done) => {
-                let contents = ResourceContents::TextResourceContents {
-                    uri: def.uri.clone(),
-                    mime_type: Some("application/json".into()),
-                    text: reply::pretty(&done.result),
-                    meta: None,
-                };
-                Ok(ReadResourceResult::new(vec![contents]).into())
-            }
+            Ok(done) => Ok(ReadResourceResult::new(vec![json_contents(&def.uri, &done.result)]).into()),
             Err(e) => Err(McpError::internal_error(e.to_string(), None)),
         }
     }

@@ -28,6 +28,15 @@ pub struct JobProgress {
 /// Receives progress while a job runs.
 pub type ProgressSink = Arc<dyn Fn(JobProgress) + Send + Sync>;
 
+/// How a wait ended without error.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Waited {
+    /// The job succeeded with this result.
+    Finished(Value),
+    /// The wait budget ran out; the job goes on (last state seen, if any).
+    StillRunning(Option<JobSnapshot>),
+}
+
 /// A job's state as last seen.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct JobSnapshot {
@@ -105,12 +114,15 @@ impl JobTracker {
         id: JobId,
         method: &str,
         call_timeout: Duration,
+        budget: Duration,
         progress: Option<ProgressSink>,
         cancel: &CancellationToken,
-    ) -> Result<Value, NasError> {
+    ) -> Result<Waited, NasError> {
         let mut updates = entry(&self.jobs, id).subscribe();
         let mut poll = tokio::time::interval(POLL_EVERY);
         poll.tick().await;
+        let deadline = tokio::time::sleep(budget);
+        tokio::pin!(deadline);
         let mut last_percent = None;
         let outcome = loop {
             let seen = updates.borrow_and_update().clone();
@@ -122,16 +134,19 @@ impl JobTracker {
                     sink(JobProgress { job: id, percent, description: snapshot.description.clone() });
                 }
                 if snapshot.is_final() {
-                    break finish(id, method, snapshot);
+                    break finish(id, method, snapshot).map(Waited::Finished);
                 }
             }
             tokio::select! {
                 changed = updates.changed() => if changed.is_err() { break Err(lost(method)) },
                 _ = conn.closed() => break Err(lost(method)),
+                _ = &mut deadline => break Ok(Waited::StillRunning(updates.borrow().clone())),
                 _ = poll.tick() => {
                     if conn.is_closed() { break Err(lost(method)) }
-                    if let Some(snapshot) = poll_job(conn, id, call_timeout).await? {
-                        entry(&self.jobs, id).send_replace(Some(snapshot));
+                    match poll_job(conn, id, call_timeout).await {
+                        Ok(Some(snapshot)) => { entry(&self.jobs, id).send_replace(Some(snapshot)); }
+                        Ok(None) => {}
+                        Err(e) => break Err(e),
                     }
                 }
                 _ = cancel.cancelled() => {

@@ -26,7 +26,28 @@ pub use jobs::{JobProgress, ProgressSink};
 use crate::ids::JobId;
 use crate::policy::Permit;
 use crate::schema::{MethodTable, Release};
+use jobs::Waited;
 use session::Session;
+
+/// What a call answers when its job outlives the wait budget: the job, its last known state,
+/// and the resource to follow it with.
+fn handle(id: JobId, method: &str, budget: Duration, seen: Option<jobs::JobSnapshot>) -> Value {
+    let (state, percent, description) = match seen {
+        Some(s) => (s.state, s.percent, s.description),
+        None => ("RUNNING".to_string(), None, String::new()),
+    };
+    serde_json::json!({
+        "job_id": id.0,
+        "method": method,
+        "state": state,
+        "progress": {"percent": percent, "description": description},
+        "resource": format!("truenas://jobs/{id}"),
+        "message": format!(
+            "TrueNAS job {id} is still running after {}s; read truenas://jobs/{id} to follow it",
+            budget.as_secs()
+        ),
+    })
+}
 
 /// A TrueNAS API key. Its text is only ever written to the login request: `Debug` hides it
 /// and it has no `Display`.
@@ -104,6 +125,9 @@ pub struct CallOptions {
     pub progress: Option<ProgressSink>,
     /// Cancels the wait; a running job is asked to abort.
     pub cancel: CancellationToken,
+    /// How long to wait for a job before answering with a handle to it instead; `None` waits
+    /// for as long as the job runs.
+    pub job_budget: Option<Duration>,
 }
 
 /// What a successful call produced.
@@ -113,6 +137,9 @@ pub struct CallOutcome {
     pub result: Value,
     /// The job id, for job methods.
     pub job: Option<JobId>,
+    /// The job was still running when the wait budget ran out; `result` describes the job
+    /// and where to follow it.
+    pub still_running: bool,
 }
 
 /// The TrueNAS client. Cheap to clone; connects lazily and reconnects with backoff.
@@ -195,17 +222,41 @@ impl NasClient {
             other => other?,
         };
         if !spec.job {
-            return Ok(CallOutcome { result: reply, job: None });
+            return Ok(CallOutcome { result: reply, job: None, still_running: false });
         }
         let id = reply.as_u64().map(JobId).ok_or_else(|| {
             NasError::Protocol(format!("`{method}` is a job but TrueNAS returned `{reply}` instead of a job id"))
         })?;
-        let result =
-            session.jobs.wait(&session.conn, id, method, timeout, options.progress.clone(), &options.cancel).await;
-        if let Err(NasError::ConnectionLost { .. }) = result {
+        let budget = options.job_budget.unwrap_or(Duration::MAX);
+        let waited = session
+            .jobs
+            .wait(&session.conn, id, method, timeout, budget, options.progress.clone(), &options.cancel)
+            .await;
+        if let Err(NasError::ConnectionLost { .. }) = waited {
             self.mark_down(&session).await;
         }
-        Ok(CallOutcome { result: result?, job: Some(id) })
+        Ok(match waited? {
+            Waited::Finished(result) => CallOutcome { result, job: Some(id), still_running: false },
+            Waited::StillRunning(seen) => {
+                CallOutcome { result: handle(id, method, budget, seen), job: Some(id), still_running: true }
+            }
+        })
+    }
+
+    /// Reads one job's current state (`core.get_jobs` filtered by id) under a permit for it.
+    pub async fn job(&self, permit: Permit, id: JobId) -> Result<Value, NasError> {
+        let params = serde_json::json!([[["id", "=", id.0]]]);
+        let outcome = self.call(permit, params, CallOptions { read_only: true, ..CallOptions::default() }).await?;
+        outcome.result.as_array().and_then(|jobs| jobs.first()).cloned().ok_or_else(|| {
+            NasError::Rpc(RpcError {
+                code: -32001,
+                message: "Method call error".into(),
+                errno: Some(2),
+                errname: Some("ENOENT".into()),
+                reason: Some(format!("job {id} does not exist")),
+                fields: Vec::new(),
+            })
+        })
     }
 
     /// The live session, connecting (after any backoff) when there is none.
