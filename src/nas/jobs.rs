@@ -28,6 +28,18 @@ pub struct JobProgress {
 /// Receives progress while a job runs.
 pub type ProgressSink = Arc<dyn Fn(JobProgress) + Send + Sync>;
 
+/// One job to wait for, and how.
+pub(crate) struct WaitFor<'a> {
+    pub(crate) id: JobId,
+    pub(crate) method: &'a str,
+    /// Timeout of each call made while waiting (polls, abort).
+    pub(crate) call_timeout: Duration,
+    /// How long to wait before answering "still running".
+    pub(crate) budget: Duration,
+    pub(crate) progress: Option<ProgressSink>,
+    pub(crate) cancel: &'a CancellationToken,
+}
+
 /// How a wait ended without error.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Waited {
@@ -108,16 +120,8 @@ impl JobTracker {
     }
 
     /// Waits for the job to finish and returns its result.
-    pub(crate) async fn wait(
-        &self,
-        conn: &Connection,
-        id: JobId,
-        method: &str,
-        call_timeout: Duration,
-        budget: Duration,
-        progress: Option<ProgressSink>,
-        cancel: &CancellationToken,
-    ) -> Result<Waited, NasError> {
+    pub(crate) async fn wait(&self, conn: &Connection, job: WaitFor<'_>) -> Result<Waited, NasError> {
+        let WaitFor { id, method, call_timeout, budget, progress, cancel } = job;
         let mut updates = entry(&self.jobs, id).subscribe();
         let mut poll = tokio::time::interval(POLL_EVERY);
         poll.tick().await;

@@ -228,10 +228,15 @@ impl NasClient {
             NasError::Protocol(format!("`{method}` is a job but TrueNAS returned `{reply}` instead of a job id"))
         })?;
         let budget = options.job_budget.unwrap_or(Duration::MAX);
-        let waited = session
-            .jobs
-            .wait(&session.conn, id, method, timeout, budget, options.progress.clone(), &options.cancel)
-            .await;
+        let job = jobs::WaitFor {
+            id,
+            method,
+            call_timeout: timeout,
+            budget,
+            progress: options.progress.clone(),
+            cancel: &options.cancel,
+        };
+        let waited = session.jobs.wait(&session.conn, job).await;
         if let Err(NasError::ConnectionLost { .. }) = waited {
             self.mark_down(&session).await;
         }
