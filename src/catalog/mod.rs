@@ -36,6 +36,7 @@ pub use template::MappingError;
 const BUILTIN: &[(&str, &str)] = &[
     ("categories.toml", include_str!("../../tools/categories.toml")),
     ("system.toml", include_str!("../../tools/system.toml")),
+    ("sharing.toml", include_str!("../../tools/sharing.toml")),
     ("vm.toml", include_str!("../../tools/vm.toml")),
 ];
 
@@ -140,3 +141,7 @@ mod actions_tests;
 #[cfg(test)]
 #[path = "load_tests.rs"]
 mod load_tests;
+
+#[cfg(test)]
+#[path = "sharing_tests.rs"]
+mod sharing_tests;
