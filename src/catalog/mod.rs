@@ -38,6 +38,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("api.toml", include_str!("../../tools/api.toml")),
     ("categories.toml", include_str!("../../tools/categories.toml")),
     ("system.toml", include_str!("../../tools/system.toml")),
+    ("sharing.toml", include_str!("../../tools/sharing.toml")),
     ("vm.toml", include_str!("../../tools/vm.toml")),
 ];
 
@@ -142,3 +143,7 @@ mod actions_tests;
 #[cfg(test)]
 #[path = "load_tests.rs"]
 mod load_tests;
+
+#[cfg(test)]
+#[path = "sharing_tests.rs"]
+mod sharing_tests;

@@ -1,9 +1,11 @@
 //! The simulated methods: a table from middleware method name to handler, filled per domain
-//! (`auth`, `core`, `system`, `vm`, `vm_device`). A handler is a plain call or a job; the
+//! (`auth`, `core`, `iscsi`, `sharing`, `system`, `vm`, `vm_device`). A handler is a plain call or a job; the
 //! dispatcher does authentication, schema validation and job bookkeeping around it.
 
 mod auth;
 mod core;
+mod iscsi;
+mod sharing;
 mod system;
 mod vm;
 mod vm_device;
@@ -59,6 +61,8 @@ impl Handlers {
         let mut handlers = Handlers { release, map: HashMap::new() };
         auth::register(&mut handlers);
         core::register(&mut handlers);
+        iscsi::register(&mut handlers);
+        sharing::register(&mut handlers);
         system::register(&mut handlers);
         vm::register(&mut handlers);
         vm_device::register(&mut handlers);

@@ -2,10 +2,18 @@
 //! users, apps) add a file and a field here.
 
 pub(crate) mod host;
+pub(crate) mod iscsi;
+mod iscsi_target;
+pub(crate) mod nfs;
+mod sharing_env;
+mod sharing_seed;
+pub(crate) mod smb;
 pub(crate) mod vm;
 mod vm_device;
 mod vm_seed;
 
+pub(crate) use iscsi_target::{extent_not_found, target_not_found, targetextent_not_found};
+pub(crate) use sharing_env::ADDRESSES as NAS_ADDRESSES;
 pub(crate) use vm_device::device_not_found as vm_device_not_found;
 
 use crate::schema::Release;
@@ -15,6 +23,9 @@ use crate::schema::Release;
 pub(crate) struct State {
     pub(crate) host: host::Host,
     pub(crate) vm: vm::VmStore,
+    pub(crate) smb: smb::SmbStore,
+    pub(crate) nfs: nfs::NfsStore,
+    pub(crate) iscsi: iscsi::IscsiStore,
 }
 
 impl State {
@@ -22,6 +33,12 @@ impl State {
     pub(crate) fn demo(release: Release) -> State {
         let mut vm = vm::VmStore::default();
         vm_seed::seed(&mut vm, release);
-        State { host: host::Host::demo(), vm }
+        State {
+            host: host::Host::demo(),
+            vm,
+            smb: sharing_seed::smb(release),
+            nfs: sharing_seed::nfs(release),
+            iscsi: sharing_seed::iscsi(release),
+        }
     }
 }

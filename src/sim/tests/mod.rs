@@ -4,6 +4,7 @@
 mod jobs;
 mod protocol;
 mod shapes;
+mod sharing;
 mod vm;
 
 use std::time::Duration;
