@@ -1,7 +1,19 @@
 //! The simulated NAS's state, one module per domain. Later domains (pools, datasets, shares,
 //! users, apps) add a file and a field here.
 
+pub(crate) mod account;
+mod account_checks;
+pub(crate) mod account_groups;
+pub(crate) mod account_privileges;
+mod account_seed;
+mod account_users;
+pub(crate) mod api_keys;
 pub(crate) mod host;
+pub(crate) mod mail;
+pub(crate) mod ntp;
+pub(crate) mod services;
+pub(crate) mod settings;
+pub(crate) mod system_config;
 pub(crate) mod vm;
 mod vm_device;
 mod vm_seed;
@@ -15,6 +27,8 @@ use crate::schema::Release;
 pub(crate) struct State {
     pub(crate) host: host::Host,
     pub(crate) vm: vm::VmStore,
+    pub(crate) account: account::AccountStore,
+    pub(crate) settings: settings::Settings,
 }
 
 impl State {
@@ -22,6 +36,11 @@ impl State {
     pub(crate) fn demo(release: Release) -> State {
         let mut vm = vm::VmStore::default();
         vm_seed::seed(&mut vm, release);
-        State { host: host::Host::demo(), vm }
+        State {
+            host: host::Host::demo(),
+            vm,
+            account: account_seed::seeded(release),
+            settings: settings::Settings::demo(release),
+        }
     }
 }
