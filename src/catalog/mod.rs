@@ -35,6 +35,7 @@ pub use template::MappingError;
 /// The catalog sources compiled into the binary, as (file name, contents).
 const BUILTIN: &[(&str, &str)] = &[
     ("categories.toml", include_str!("../../tools/categories.toml")),
+    ("account.toml", include_str!("../../tools/account.toml")),
     ("system.toml", include_str!("../../tools/system.toml")),
     ("vm.toml", include_str!("../../tools/vm.toml")),
 ];
@@ -140,3 +141,7 @@ mod actions_tests;
 #[cfg(test)]
 #[path = "load_tests.rs"]
 mod load_tests;
+
+#[cfg(test)]
+#[path = "system_account_tests.rs"]
+mod system_account_tests;
