@@ -37,6 +37,7 @@ pub use template::MappingError;
 const BUILTIN: &[(&str, &str)] = &[
     ("api.toml", include_str!("../../tools/api.toml")),
     ("categories.toml", include_str!("../../tools/categories.toml")),
+    ("account.toml", include_str!("../../tools/account.toml")),
     ("system.toml", include_str!("../../tools/system.toml")),
     ("sharing.toml", include_str!("../../tools/sharing.toml")),
     ("vm.toml", include_str!("../../tools/vm.toml")),
@@ -147,3 +148,7 @@ mod load_tests;
 #[cfg(test)]
 #[path = "sharing_tests.rs"]
 mod sharing_tests;
+
+#[cfg(test)]
+#[path = "system_account_tests.rs"]
+mod system_account_tests;

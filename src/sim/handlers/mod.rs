@@ -1,14 +1,26 @@
 //! The simulated methods: a table from middleware method name to handler, filled per domain
-//! (`auth`, `core`, `iscsi`, `sharing`, `system`, `vm`, `vm_device`). A handler is a plain call or a job; the
+//! (`auth`, `core`, `iscsi`, `sharing`, `system`, `vm`, `vm_device`, `system_settings`, `service`, `mail`,
+//! `config`, `api_key`, `user`, `group`, `privilege`). A handler is a plain call or a job; the
 //! dispatcher does authentication, schema validation and job bookkeeping around it.
 
+mod api_key;
 mod auth;
+mod config;
 mod core;
+mod group;
 mod iscsi;
+mod mail;
+mod privilege;
+mod service;
 mod sharing;
 mod system;
+mod system_settings;
+mod user;
 mod vm;
 mod vm_device;
+
+#[cfg(test)]
+mod testing;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -66,6 +78,14 @@ impl Handlers {
         system::register(&mut handlers);
         vm::register(&mut handlers);
         vm_device::register(&mut handlers);
+        system_settings::register(&mut handlers);
+        service::register(&mut handlers);
+        mail::register(&mut handlers);
+        config::register(&mut handlers);
+        api_key::register(&mut handlers);
+        user::register(&mut handlers);
+        group::register(&mut handlers);
+        privilege::register(&mut handlers);
         handlers
     }
 

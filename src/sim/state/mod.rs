@@ -1,13 +1,25 @@
 //! The simulated NAS's state, one module per domain. Later domains (pools, datasets, shares,
 //! users, apps) add a file and a field here.
 
+pub(crate) mod account;
+mod account_checks;
+pub(crate) mod account_groups;
+pub(crate) mod account_privileges;
+mod account_seed;
+mod account_users;
+pub(crate) mod api_keys;
 pub(crate) mod host;
 pub(crate) mod iscsi;
 mod iscsi_target;
+pub(crate) mod mail;
 pub(crate) mod nfs;
+pub(crate) mod ntp;
+pub(crate) mod services;
+pub(crate) mod settings;
 mod sharing_env;
 mod sharing_seed;
 pub(crate) mod smb;
+pub(crate) mod system_config;
 pub(crate) mod vm;
 mod vm_device;
 mod vm_seed;
@@ -26,6 +38,8 @@ pub(crate) struct State {
     pub(crate) smb: smb::SmbStore,
     pub(crate) nfs: nfs::NfsStore,
     pub(crate) iscsi: iscsi::IscsiStore,
+    pub(crate) account: account::AccountStore,
+    pub(crate) settings: settings::Settings,
 }
 
 impl State {
@@ -39,6 +53,8 @@ impl State {
             smb: sharing_seed::smb(release),
             nfs: sharing_seed::nfs(release),
             iscsi: sharing_seed::iscsi(release),
+            account: account_seed::seeded(release),
+            settings: settings::Settings::demo(release),
         }
     }
 }

@@ -1,0 +1,238 @@
+//! The `system` and `account` actions build exactly the middleware calls they should, are gated
+//! with the reference's refusal texts, and carry the risk classes chosen for them.
+
+use serde_json::{Map, Value, json};
+
+use super::*;
+use crate::ids::Risk;
+use crate::schema::{MethodTable, Release};
+
+fn builtin() -> Catalog {
+    match Catalog::from_sources(builtin_sources()) {
+        Ok((catalog, _)) => catalog,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+fn object(v: Value) -> Map<String, Value> {
+    v.as_object().cloned().unwrap_or_else(|| panic!("not an object: {v}"))
+}
+
+/// (action, method, arguments, expected positional params).
+fn cases() -> Vec<(&'static str, &'static str, Value, Value)> {
+    let reason = "Requested through truenas-mcp";
+    vec![
+        ("system_info", "system.info", json!({}), json!([])),
+        ("system_version", "system.version", json!({}), json!([])),
+        ("system_reboot", "system.reboot", json!({"confirm": true}), json!([reason, {"delay": 0}])),
+        (
+            "system_reboot",
+            "system.reboot",
+            json!({"confirm": true, "delay": 30, "reason": "kernel update"}),
+            json!(["kernel update", {"delay": 30}]),
+        ),
+        ("system_shutdown", "system.shutdown", json!({"confirm": true, "delay": 5}), json!([reason, {"delay": 5}])),
+        ("system_general_config", "system.general.config", json!({}), json!([])),
+        (
+            "system_general_update",
+            "system.general.update",
+            json!({"ui_port": 8080, "timezone": "Europe/Paris"}),
+            json!([{"ui_port": 8080, "timezone": "Europe/Paris"}]),
+        ),
+        ("system_advanced_config", "system.advanced.config", json!({}), json!([])),
+        ("system_ntp_servers", "system.ntpserver.query", json!({}), json!([])),
+        (
+            "system_ntp_server_create",
+            "system.ntpserver.create",
+            json!({"address": "time.nist.gov", "prefer": true}),
+            json!([{"address": "time.nist.gov", "burst": false, "iburst": true, "prefer": true, "minpoll": 6,
+                    "maxpoll": 10, "force": false}]),
+        ),
+        ("system_ntp_server_delete", "system.ntpserver.delete", json!({"id": 2}), json!([2])),
+        ("service_list", "service.query", json!({}), json!([])),
+        ("service_get", "service.get_instance", json!({"id": 6}), json!([6])),
+        ("service_update", "service.update", json!({"id": 6, "enable": false}), json!([6, {"enable": false}])),
+        ("service_start", "service.control", json!({"service": "ssh"}), json!(["START", "ssh", {"silent": false}])),
+        ("service_stop", "service.control", json!({"service": "nfs"}), json!(["STOP", "nfs", {"silent": false}])),
+        (
+            "service_restart",
+            "service.control",
+            json!({"service": "cifs"}),
+            json!(["RESTART", "cifs", {"silent": false}]),
+        ),
+        (
+            "system_config_download",
+            "core.download",
+            json!({"secretseed": true}),
+            json!(["config.save", [{"secretseed": true, "pool_keys": false, "root_authorized_keys": false}], "truenas-config"]),
+        ),
+        ("system_config_upload", "config.upload", json!({}), json!([])),
+        ("mail_config", "mail.config", json!({}), json!([])),
+        (
+            "mail_update",
+            "mail.update",
+            json!({"outgoingserver": "smtp.example.org", "port": 465, "security": "SSL"}),
+            json!([{"outgoingserver": "smtp.example.org", "port": 465, "security": "SSL"}]),
+        ),
+        (
+            "mail_send",
+            "mail.send",
+            json!({"subject": "s", "text": "t", "to": ["a@example.org"]}),
+            json!([{"subject": "s", "text": "t", "to": ["a@example.org"]}]),
+        ),
+        ("api_key_list", "api_key.query", json!({}), json!([])),
+        (
+            "api_key_create",
+            "api_key.create",
+            json!({"name": "ci", "username": "truenas_admin"}),
+            json!([{"name": "ci", "username": "truenas_admin"}]),
+        ),
+        ("api_key_delete", "api_key.delete", json!({"id": 2}), json!([2])),
+        ("user_list", "user.query", json!({}), json!([])),
+        ("user_get", "user.get_instance", json!({"id": 6}), json!([6])),
+        (
+            "user_create",
+            "user.create",
+            json!({"username": "carol", "full_name": "Carol", "group_create": true, "password": "pw"}),
+            json!([{"username": "carol", "group_create": true, "full_name": "Carol", "password": "pw"}]),
+        ),
+        ("user_update", "user.update", json!({"id": 6, "locked": true}), json!([6, {"locked": true}])),
+        ("user_delete", "user.delete", json!({"id": 7, "confirm": true}), json!([7, {"delete_group": false}])),
+        ("user_shell_choices", "user.shell_choices", json!({}), json!([])),
+        ("user_set_password", "user.update", json!({"id": 6, "password": "pw2"}), json!([6, {"password": "pw2"}])),
+        ("group_list", "group.query", json!({}), json!([])),
+        ("group_get", "group.get_instance", json!({"id": 13}), json!([13])),
+        ("group_create", "group.create", json!({"name": "g", "users": [6]}), json!([{"name": "g", "users": [6]}])),
+        ("group_update", "group.update", json!({"id": 13, "smb": false}), json!([13, {"smb": false}])),
+        (
+            "group_delete",
+            "group.delete",
+            json!({"id": 13, "confirm": true, "delete_users": true}),
+            json!([13, {"delete_users": true}]),
+        ),
+        ("privilege_list", "privilege.query", json!({}), json!([])),
+        (
+            "privilege_create",
+            "privilege.create",
+            json!({"name": "p", "roles": ["READONLY_ADMIN"]}),
+            json!([{"name": "p", "local_groups": [], "ds_groups": [], "web_shell": false, "roles": ["READONLY_ADMIN"]}]),
+        ),
+        ("privilege_update", "privilege.update", json!({"id": 4, "web_shell": true}), json!([4, {"web_shell": true}])),
+        ("privilege_delete", "privilege.delete", json!({"id": 4}), json!([4])),
+    ]
+}
+
+#[test]
+fn system_and_account_actions_build_the_expected_middleware_calls() {
+    let catalog = builtin();
+    let cases = cases();
+    for (name, method, args, expected) in &cases {
+        let action = catalog.action(name).unwrap_or_else(|| panic!("no action {name}"));
+        assert_eq!(action.method.as_str(), *method, "{name}");
+        let params = action.build_params(&object(args.clone())).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(&params, expected, "{name} {args}");
+        for release in Release::ALL {
+            let table = MethodTable::get(release);
+            assert!(table.method(method).is_some(), "{name}: {method} is missing on {release}");
+            assert_eq!(table.validate(method, &params), Ok(()), "{name} on {release}: {params}");
+        }
+    }
+    for action in catalog.actions().filter(|a| a.category == "system" || a.category == "account") {
+        assert!(cases.iter().any(|(n, ..)| *n == action.name.as_str()), "no case for {}", action.name);
+    }
+}
+
+#[test]
+fn gated_actions_refuse_with_the_reference_texts() {
+    let catalog = builtin();
+    let gated: Vec<(&str, &str)> = catalog
+        .actions()
+        .filter(|a| a.category == "system" || a.category == "account")
+        .filter_map(|a| Some((a.name.as_str(), a.confirm.as_deref()?)))
+        .collect();
+    assert_eq!(
+        gated,
+        [
+            ("system_reboot", "Reboot aborted: 'confirm' must be set to true."),
+            ("system_shutdown", "Shutdown aborted: 'confirm' must be set to true."),
+            ("user_delete", "Delete aborted: 'confirm' must be set to true."),
+            ("group_delete", "Delete aborted: 'confirm' must be set to true."),
+        ]
+    );
+    let reboot = catalog.action("system_reboot").unwrap();
+    assert!(!reboot.confirmed(&object(json!({"confirm": "true"}))), "only the boolean true confirms");
+    assert!(reboot.confirmed(&object(json!({"confirm": true}))));
+}
+
+#[test]
+fn jobs_are_the_power_service_and_mail_actions() {
+    let catalog = builtin();
+    let table = MethodTable::get(Release::V25_10);
+    let jobs: Vec<&str> = catalog
+        .actions()
+        .filter(|a| {
+            (a.category == "system" || a.category == "account")
+                && table.method(a.method.as_str()).is_some_and(|m| m.job)
+        })
+        .map(|a| a.name.as_str())
+        .collect();
+    assert_eq!(
+        jobs,
+        [
+            "system_reboot",
+            "system_shutdown",
+            "service_start",
+            "service_stop",
+            "service_restart",
+            "system_config_upload",
+            "mail_send"
+        ]
+    );
+}
+
+#[test]
+fn whatever_can_take_the_nas_down_or_lose_access_is_destructive() {
+    let catalog = builtin();
+    let destructive: Vec<&str> = catalog
+        .actions()
+        .filter(|a| (a.category == "system" || a.category == "account") && a.risk == Risk::Destructive)
+        .map(|a| a.name.as_str())
+        .collect();
+    assert_eq!(
+        destructive,
+        [
+            "system_reboot",
+            "system_shutdown",
+            "system_config_upload",
+            "api_key_delete",
+            "user_delete",
+            "group_delete",
+            "privilege_delete"
+        ]
+    );
+    assert_eq!(catalog.action("system_config_download").unwrap().risk, Risk::Write, "it exports secrets");
+}
+
+#[test]
+fn arguments_truenas_dropped_are_refused_not_forwarded() {
+    let catalog = builtin();
+    for (action, gone) in [
+        ("system_general_update", "language"),
+        ("system_general_update", "crash_reporting"),
+        ("api_key_create", "allowlist"),
+        ("user_create", "microsoft_account"),
+        ("user_update", "uid"),
+        ("user_set_password", "old_password"),
+        ("group_update", "gid"),
+        ("privilege_create", "allowlist"),
+    ] {
+        let def = catalog.action(action).unwrap();
+        assert!(def.arg(gone).is_none(), "{action} still declares {gone}");
+        let mut args = Map::new();
+        for arg in def.args.iter().filter(|a| a.required) {
+            args.insert(arg.name.clone(), arg.example_value().unwrap_or(Value::Bool(true)));
+        }
+        args.insert(gone.to_string(), json!("x"));
+        assert!(def.validate_args(&args).is_err(), "{action} accepted {gone}");
+    }
+}

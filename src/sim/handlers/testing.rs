@@ -1,0 +1,108 @@
+//! A harness for handler tests: a simulated machine with fast jobs, a logged-in session whose job
+//! calls wait for the outcome, and every successful result checked against the method's
+//! `returns` schema from TrueNAS's API dump (read from `TRUENAS_API_DUMP`, default the shared
+//! reference folder; skipped with a note when absent).
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::schema::Release;
+use crate::sim::SimConfig;
+use crate::sim::dispatch;
+use crate::sim::failure::Failure;
+use crate::sim::machine::Machine;
+use crate::sim::session::{Session, SessionOptions};
+
+const DEFAULT_DUMPS: &str = "/work/shared/reference/truenas-api";
+
+/// One simulated NAS and one administrator session on it.
+pub(crate) struct Harness {
+    pub(crate) machine: Arc<Machine>,
+    session: Arc<Session>,
+}
+
+fn returns_schemas(release: Release) -> Option<&'static HashMap<String, Value>> {
+    static DUMPS: OnceLock<Vec<Option<HashMap<String, Value>>>> = OnceLock::new();
+    let dumps = DUMPS.get_or_init(|| {
+        Release::ALL
+            .iter()
+            .map(|r| {
+                let dir = std::env::var("TRUENAS_API_DUMP").unwrap_or_else(|_| DEFAULT_DUMPS.to_string());
+                let text = std::fs::read_to_string(format!("{dir}/{}.json", r.api_version())).ok()?;
+                let dump: Value = serde_json::from_str(&text).ok()?;
+                let methods = dump["methods"].as_array()?;
+                Some(
+                    methods
+                        .iter()
+                        .map(|m| (m["name"].as_str().unwrap_or_default().to_string(), m["returns"].clone()))
+                        .collect(),
+                )
+            })
+            .collect()
+    });
+    let index = Release::ALL.iter().position(|r| *r == release)?;
+    dumps.get(index)?.as_ref()
+}
+
+/// The wire encodes datetimes as `{"$date": ms}`; the models declare date-time strings.
+fn undate(value: &Value) -> Value {
+    match value {
+        Value::Object(map) if map.len() == 1 && map.contains_key("$date") => json!("2025-01-01T00:00:00Z"),
+        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), undate(v))).collect()),
+        Value::Array(items) => Value::Array(items.iter().map(undate).collect()),
+        other => other.clone(),
+    }
+}
+
+impl Harness {
+    pub(crate) fn new(release: Release) -> Harness {
+        let machine = Arc::new(Machine::new(SimConfig { release, ..SimConfig::default() }));
+        machine.faults.set_job_step(Duration::from_millis(1));
+        let session = Arc::new(Session::new(1, true));
+        session.login(&machine.config.username);
+        session.set_options(SessionOptions { legacy_jobs: false, ..SessionOptions::default() });
+        Harness { machine, session }
+    }
+
+    pub(crate) fn release(&self) -> Release {
+        self.machine.config.release
+    }
+
+    /// Calls `method`; job methods run to their end.
+    pub(crate) async fn call(&self, method: &str, params: Value) -> Result<Value, Failure> {
+        dispatch::call(&self.machine, &self.session, None, method, &params).await
+    }
+
+    /// The result of a call that must succeed, checked against the method's `returns` schema.
+    pub(crate) async fn ok(&self, method: &str, params: Value) -> Value {
+        let result = match self.call(method, params.clone()).await {
+            Ok(result) => result,
+            Err(e) => panic!("{method} {params} failed: {}", e.reason()),
+        };
+        match returns_schemas(self.release()).and_then(|s| s.get(method)) {
+            Some(schema) => {
+                let validator = jsonschema::options().with_draft(jsonschema::Draft::Draft202012).build(schema).unwrap();
+                let problems: Vec<String> =
+                    validator.iter_errors(&undate(&result)).map(|e| format!("{e} at {}", e.instance_path())).collect();
+                assert!(
+                    problems.is_empty(),
+                    "{} {method}: result breaks the returns schema: {problems:#?}\n{result:#}",
+                    self.release()
+                );
+            }
+            None => eprintln!("skipping the returns check of {method}: no API dump for {}", self.release()),
+        }
+        result
+    }
+
+    /// The failure of a call that must fail.
+    pub(crate) async fn err(&self, method: &str, params: Value) -> Failure {
+        match self.call(method, params).await {
+            Ok(result) => panic!("{method} succeeded: {result}"),
+            Err(failure) => failure,
+        }
+    }
+}
