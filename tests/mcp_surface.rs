@@ -78,6 +78,17 @@ async fn resources_read_vms_and_system_info_through_the_policy() {
     let info: Value = serde_json::from_str(text).unwrap();
     assert!(info["version"].as_str().is_some_and(|v| v.contains("25.10")), "{info}");
     assert_eq!(nas_methods(&nas), ["system.info"]);
+
+    // A gathered resource reads each part through the policy and keys the results.
+    let read = session.read_resource(rmcp::model::ReadResourceRequestParams::new("truenas://sharing")).await.unwrap();
+    let rmcp::model::ResourceContents::TextResourceContents { text, .. } = &read.contents[0] else {
+        panic!("text expected")
+    };
+    let shares: Value = serde_json::from_str(text).unwrap();
+    let keys: Vec<&String> = shares.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["smb", "nfs", "iscsi_targets"]);
+    assert!(shares["smb"].as_array().is_some_and(|s| !s.is_empty()), "{shares}");
+    assert_eq!(nas_methods(&nas)[1..], ["sharing.smb.query", "sharing.nfs.query", "iscsi.target.query"]);
     session.cancel().await.unwrap();
 }
 

@@ -14,7 +14,6 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
 use super::hierarchical::{self, Step};
 use super::reply;
@@ -215,7 +214,7 @@ impl ServerHandler for TrueNasServer {
         let listed = self
             .resources
             .iter()
-            .filter(|r| catalog.action(&r.action).is_some_and(|a| self.visible()(a)))
+            .filter(|r| r.reads().iter().all(|(_, name)| catalog.action(name).is_some_and(|a| self.visible()(a))))
             .map(|r| {
                 Resource::new(r.uri.clone(), r.name.clone())
                     .with_description(r.description.clone())
@@ -253,21 +252,26 @@ impl ServerHandler for TrueNasServer {
             return Ok(ReadResourceResult::new(vec![json_contents(&request.uri, &job)]).into());
         }
         let catalog = self.gateway.catalog();
-        let offered = |r: &&ResourceDef| catalog.action(&r.action).is_some_and(|a| self.in_scope(a));
+        let offered =
+            |r: &&ResourceDef| r.reads().iter().all(|(_, name)| catalog.action(name).is_some_and(|a| self.in_scope(a)));
         let Some(def) = self.resources.iter().filter(offered).find(|r| r.uri == request.uri) else {
             return Err(McpError::resource_not_found(format!("no resource `{}`", request.uri), None));
         };
         let grant = self.grant(&ctx);
-        let call = Invocation {
-            grant: &grant,
-            action: &def.action,
-            args: JsonObject::new(),
-            progress: None,
-            cancel: CancellationToken::new(),
-        };
-        match self.gateway.execute(call).await {
-            Ok(done) => Ok(ReadResourceResult::new(vec![json_contents(&def.uri, &done.result)]).into()),
-            Err(e) => Err(McpError::internal_error(e.to_string(), None)),
+        let mut gathered = serde_json::Map::new();
+        let mut single = None;
+        for (key, action) in def.reads() {
+            let call =
+                Invocation { grant: &grant, action, args: JsonObject::new(), progress: None, cancel: ctx.ct.clone() };
+            let done = self.gateway.execute(call).await.map_err(|e| McpError::internal_error(e.to_string(), None))?;
+            match key {
+                Some(key) => {
+                    gathered.insert(key.to_string(), done.result);
+                }
+                None => single = Some(done.result),
+            }
         }
+        let value = single.unwrap_or(serde_json::Value::Object(gathered));
+        Ok(ReadResourceResult::new(vec![json_contents(&def.uri, &value)]).into())
     }
 }

@@ -7,9 +7,46 @@ use serde_json::Value;
 use crate::gateway::CallError;
 use crate::nas::CallOutcome;
 
+/// Past this many characters a result is cut: the agent's context is the scarce resource, and a
+/// query can always be narrowed with filters, `limit` and `offset`.
+pub(crate) const MAX_RESULT_CHARS: usize = 60_000;
+
 /// A successful call: the result as pretty JSON (2-space indent), as the server we replace.
+/// A result too large is cut, and a second text says so.
 pub(crate) fn success(outcome: &CallOutcome) -> CallToolResult {
-    CallToolResult::success(vec![Content::text(pretty(&outcome.result))])
+    let (text, note) = bounded(&outcome.result, MAX_RESULT_CHARS);
+    let mut content = vec![Content::text(text)];
+    content.extend(note.map(Content::text));
+    CallToolResult::success(content)
+}
+
+/// The result's text within `max` characters: a list keeps its first items (still valid
+/// JSON), anything else its first characters; with a note saying what was left out.
+fn bounded(value: &Value, max: usize) -> (String, Option<String>) {
+    let full = pretty(value);
+    if full.len() <= max {
+        return (full, None);
+    }
+    if let Value::Array(items) = value {
+        // Each item costs its own pretty text plus the list's indentation and separators.
+        let mut size = 2;
+        let kept = items
+            .iter()
+            .take_while(|item| {
+                let text = pretty(item);
+                size += text.len() + 4 + 2 * text.lines().count();
+                size <= max
+            })
+            .count();
+        let note = format!(
+            "[truncated: {kept} of {} items shown; narrow the query with filters, limit and offset]",
+            items.len()
+        );
+        return (pretty(&Value::Array(items[..kept].to_vec())), Some(note));
+    }
+    let cut = (0..=max).rev().find(|i| full.is_char_boundary(*i)).unwrap_or(0);
+    let note = format!("[truncated: the first {cut} of {} characters shown]", full.len());
+    (full[..cut].to_string(), Some(note))
 }
 
 /// Plain text that is not an error (listings, reference-compatible lookups).
@@ -37,4 +74,38 @@ pub(crate) fn input_error(message: impl std::fmt::Display) -> CallToolResult {
 /// Pretty JSON text of a value.
 pub(crate) fn pretty(value: &Value) -> String {
     serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn small_results_are_whole() {
+        let (text, note) = bounded(&json!([{"id": 1}]), 1000);
+        assert_eq!(note, None);
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), json!([{"id": 1}]));
+    }
+
+    #[test]
+    fn long_lists_keep_their_first_items_as_valid_json_and_say_so() {
+        let items: Vec<Value> = (0..500).map(|i| json!({"id": i, "name": format!("dataset-{i}")})).collect();
+        let (text, note) = bounded(&Value::Array(items), 4_000);
+        assert!(text.len() <= 4_000, "{}", text.len());
+        let kept: Vec<Value> = serde_json::from_str(&text).unwrap();
+        assert!(kept.len() > 10 && kept.len() < 500);
+        assert_eq!(kept[0]["id"], 0);
+        assert_eq!(
+            note.unwrap(),
+            format!("[truncated: {} of 500 items shown; narrow the query with filters, limit and offset]", kept.len())
+        );
+    }
+
+    #[test]
+    fn other_large_values_are_cut_on_a_character_boundary() {
+        let (text, note) = bounded(&json!({"log": "é".repeat(5_000)}), 1_001);
+        assert!(text.len() <= 1_001);
+        assert!(note.unwrap().starts_with("[truncated: the first "));
+    }
 }
