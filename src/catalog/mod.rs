@@ -36,6 +36,7 @@ pub use template::MappingError;
 const BUILTIN: &[(&str, &str)] = &[
     ("categories.toml", include_str!("../../tools/categories.toml")),
     ("system.toml", include_str!("../../tools/system.toml")),
+    ("storage.toml", include_str!("../../tools/storage.toml")),
     ("vm.toml", include_str!("../../tools/vm.toml")),
 ];
 
@@ -140,3 +141,7 @@ mod actions_tests;
 #[cfg(test)]
 #[path = "load_tests.rs"]
 mod load_tests;
+
+#[cfg(test)]
+#[path = "storage_tests.rs"]
+mod storage_tests;

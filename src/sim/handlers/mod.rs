@@ -1,9 +1,13 @@
 //! The simulated methods: a table from middleware method name to handler, filled per domain
-//! (`auth`, `core`, `system`, `vm`, `vm_device`). A handler is a plain call or a job; the
-//! dispatcher does authentication, schema validation and job bookkeeping around it.
+//! (`auth`, `core`, `system`, `vm`, `vm_device`, `pool`, `dataset`, `snapshot`). A handler is a
+//! plain call or a job; the dispatcher does authentication, schema validation and job bookkeeping
+//! around it.
 
 mod auth;
 mod core;
+mod dataset;
+mod pool;
+mod snapshot;
 mod system;
 mod vm;
 mod vm_device;
@@ -62,6 +66,9 @@ impl Handlers {
         system::register(&mut handlers);
         vm::register(&mut handlers);
         vm_device::register(&mut handlers);
+        pool::register(&mut handlers);
+        dataset::register(&mut handlers);
+        snapshot::register(&mut handlers);
         handlers
     }
 

@@ -1,7 +1,19 @@
 //! The simulated NAS's state, one module per domain. Later domains (pools, datasets, shares,
 //! users, apps) add a file and a field here.
 
+mod dataset;
+mod dataset_crypto;
+mod dataset_entry;
+mod dataset_perm;
+mod dataset_props;
 pub(crate) mod host;
+mod pool;
+mod pool_entry;
+mod pool_topology;
+mod snapshot;
+mod snapshot_task;
+pub(crate) mod storage;
+mod storage_seed;
 pub(crate) mod vm;
 mod vm_device;
 mod vm_seed;
@@ -15,6 +27,7 @@ use crate::schema::Release;
 pub(crate) struct State {
     pub(crate) host: host::Host,
     pub(crate) vm: vm::VmStore,
+    pub(crate) storage: storage::Storage,
 }
 
 impl State {
@@ -22,6 +35,8 @@ impl State {
     pub(crate) fn demo(release: Release) -> State {
         let mut vm = vm::VmStore::default();
         vm_seed::seed(&mut vm, release);
-        State { host: host::Host::demo(), vm }
+        let mut storage = storage::Storage::default();
+        storage_seed::seed(&mut storage);
+        State { host: host::Host::demo(), vm, storage }
     }
 }

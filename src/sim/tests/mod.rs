@@ -4,6 +4,7 @@
 mod jobs;
 mod protocol;
 mod shapes;
+mod storage;
 mod vm;
 
 use std::time::Duration;
