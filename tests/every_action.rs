@@ -9,6 +9,11 @@ use truenas_mcp::schema::{MethodTable, Release};
 
 use crate::util::*;
 
+/// Arguments left out because they cannot go with the others in one call (as in the catalog's
+/// own every-argument test): `volsize` makes a zvol, which dataset_create's filesystem
+/// properties do not apply to.
+const NOT_WITH_EVERY_ARG: &[(&str, &str)] = &[("dataset_create", "volsize")];
+
 #[tokio::test]
 async fn every_catalog_action_reaches_a_25_10_nas_with_params_its_schema_accepts() {
     every_action_on(Release::V25_10).await;
@@ -31,6 +36,9 @@ async fn every_action_on(release: Release) {
     for action in catalog.actions() {
         let mut args = Map::new();
         for arg in &action.args {
+            if NOT_WITH_EVERY_ARG.contains(&(action.name.as_str(), arg.name.as_str())) {
+                continue;
+            }
             if let Some(value) = arg.example_value() {
                 args.insert(arg.name.clone(), value);
             }

@@ -40,6 +40,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("account.toml", include_str!("../../tools/account.toml")),
     ("system.toml", include_str!("../../tools/system.toml")),
     ("sharing.toml", include_str!("../../tools/sharing.toml")),
+    ("storage.toml", include_str!("../../tools/storage.toml")),
     ("vm.toml", include_str!("../../tools/vm.toml")),
 ];
 
@@ -152,3 +153,7 @@ mod sharing_tests;
 #[cfg(test)]
 #[path = "system_account_tests.rs"]
 mod system_account_tests;
+
+#[cfg(test)]
+#[path = "storage_tests.rs"]
+mod storage_tests;

@@ -1,18 +1,22 @@
 //! The simulated methods: a table from middleware method name to handler, filled per domain
-//! (`auth`, `core`, `iscsi`, `sharing`, `system`, `vm`, `vm_device`, `system_settings`, `service`, `mail`,
-//! `config`, `api_key`, `user`, `group`, `privilege`). A handler is a plain call or a job; the
-//! dispatcher does authentication, schema validation and job bookkeeping around it.
+//! (`auth`, `core`, `system`, `vm`, `vm_device`, `pool`, `dataset`, `snapshot`, `iscsi`, `sharing`,
+//! `system_settings`, `service`, `mail`, `config`, `api_key`, `user`, `group`, `privilege`). A handler
+//! is a plain call or a job; the dispatcher does authentication, schema validation and job
+//! bookkeeping around it.
 
 mod api_key;
 mod auth;
 mod config;
 mod core;
+mod dataset;
 mod group;
 mod iscsi;
 mod mail;
+mod pool;
 mod privilege;
 mod service;
 mod sharing;
+mod snapshot;
 mod system;
 mod system_settings;
 mod user;
@@ -86,6 +90,9 @@ impl Handlers {
         user::register(&mut handlers);
         group::register(&mut handlers);
         privilege::register(&mut handlers);
+        pool::register(&mut handlers);
+        dataset::register(&mut handlers);
+        snapshot::register(&mut handlers);
         handlers
     }
 

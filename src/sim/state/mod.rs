@@ -8,17 +8,29 @@ pub(crate) mod account_privileges;
 mod account_seed;
 mod account_users;
 pub(crate) mod api_keys;
+mod dataset;
+mod dataset_crypto;
+mod dataset_entry;
+mod dataset_perm;
+mod dataset_props;
 pub(crate) mod host;
 pub(crate) mod iscsi;
 mod iscsi_target;
 pub(crate) mod mail;
 pub(crate) mod nfs;
 pub(crate) mod ntp;
+mod pool;
+mod pool_entry;
+mod pool_topology;
 pub(crate) mod services;
 pub(crate) mod settings;
 mod sharing_env;
 mod sharing_seed;
 pub(crate) mod smb;
+mod snapshot;
+mod snapshot_task;
+pub(crate) mod storage;
+mod storage_seed;
 pub(crate) mod system_config;
 pub(crate) mod vm;
 mod vm_device;
@@ -40,6 +52,7 @@ pub(crate) struct State {
     pub(crate) iscsi: iscsi::IscsiStore,
     pub(crate) account: account::AccountStore,
     pub(crate) settings: settings::Settings,
+    pub(crate) storage: storage::Storage,
 }
 
 impl State {
@@ -47,6 +60,8 @@ impl State {
     pub(crate) fn demo(release: Release) -> State {
         let mut vm = vm::VmStore::default();
         vm_seed::seed(&mut vm, release);
+        let mut storage = storage::Storage::default();
+        storage_seed::seed(&mut storage);
         State {
             host: host::Host::demo(),
             vm,
@@ -55,6 +70,7 @@ impl State {
             iscsi: sharing_seed::iscsi(release),
             account: account_seed::seeded(release),
             settings: settings::Settings::demo(release),
+            storage,
         }
     }
 }

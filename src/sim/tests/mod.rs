@@ -5,6 +5,7 @@ mod jobs;
 mod protocol;
 mod shapes;
 mod sharing;
+mod storage;
 mod vm;
 
 use std::time::Duration;

@@ -66,10 +66,10 @@ async fn unknown_and_unimplemented_methods() {
     let mut c = Client::logged_in(&sim).await;
     let err = c.error("vm.teleport", json!([])).await;
     assert_eq!(err, json!({"code": -32601, "message": "Method does not exist"}));
-    let err = c.error("pool.query", json!([])).await;
+    let err = c.error("kmip.config", json!([])).await;
     assert_eq!(err["code"], -32001);
     assert_eq!(err["data"]["errname"], "ENOTSUP");
-    assert!(err["data"]["reason"].as_str().unwrap().contains("pool.query"));
+    assert!(err["data"]["reason"].as_str().unwrap().contains("kmip.config"));
 }
 
 #[tokio::test]

@@ -1,0 +1,175 @@
+//! `pool.dataset.*`: datasets and zvols on top of `state::storage` (CRUD, quotas, promotion,
+//! and the encryption jobs `lock`, `unlock`, `encryption_summary`), plus `filesystem.setperm`
+//! on dataset mountpoints, which is how TrueNAS 24.10 and later set a dataset's permissions.
+//! Changes are published on `pool.dataset.query`.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use super::pool::publish;
+use super::{Ctx, Handlers, JobPlan};
+use crate::sim::events::Change;
+use crate::sim::failure::Failure;
+use crate::sim::machine::Machine;
+use crate::sim::query;
+use crate::sim::state::storage::dataset_not_found;
+
+const COLLECTION: &str = "pool.dataset.query";
+
+pub(super) fn register(h: &mut Handlers) {
+    h.call("pool.dataset.query", query_datasets);
+    h.call("pool.dataset.get_instance", get_instance);
+    h.call("pool.dataset.create", create);
+    h.call("pool.dataset.update", update);
+    h.call("pool.dataset.delete", delete);
+    h.call("pool.dataset.promote", promote);
+    h.call("pool.dataset.get_quota", |ctx| {
+        let rows = ctx.machine.state().storage.get_quota(ctx.params.str(0)?, ctx.params.str(1)?)?;
+        query::run(rows, &ctx.params.value(2), &ctx.params.value(3))
+    });
+    h.call("pool.dataset.set_quota", |ctx| {
+        let quotas = ctx.params.get(1).and_then(Value::as_array).cloned().unwrap_or_default();
+        ctx.machine.state().storage.set_quota(ctx.params.str(0)?, &quotas)?;
+        Ok(Value::Null)
+    });
+    h.job("pool.dataset.encryption_summary", encryption_summary);
+    h.job("pool.dataset.lock", lock);
+    h.job("pool.dataset.unlock", unlock);
+    h.job("filesystem.setperm", setperm);
+}
+
+/// Publishes the current entry of dataset `name`.
+fn publish_dataset(machine: &Machine, change: Change, name: &str) {
+    let fields = match change {
+        Change::Removed => None,
+        _ => Some(machine.state().storage.dataset_entry(name)),
+    };
+    publish(machine, COLLECTION, change, json!(name), fields);
+}
+
+/// `extra.flat` (default `true`): every dataset, or only each pool's root with its tree.
+fn query_datasets(ctx: &Ctx<'_>) -> Result<Value, Failure> {
+    let options = ctx.params.value(1);
+    let flat = options.pointer("/extra/flat").and_then(Value::as_bool).unwrap_or(true);
+    let rows = ctx.machine.state().storage.dataset_entries(flat);
+    query::run(rows, &ctx.params.value(0), &options)
+}
+
+fn get_instance(ctx: &Ctx<'_>) -> Result<Value, Failure> {
+    let name = ctx.params.str(0)?;
+    let entry = {
+        let state = ctx.machine.state();
+        state.storage.dataset(name)?;
+        state.storage.dataset_entry(name)
+    };
+    let mut options = ctx.params.object(1);
+    options.insert("get".into(), json!(true));
+    query::run(vec![entry], &json!([]), &Value::Object(options)).map_err(|_| dataset_not_found(name))
+}
+
+fn create(ctx: &Ctx<'_>) -> Result<Value, Failure> {
+    let name = ctx.machine.state().storage.create_dataset(ctx.params.object(0))?;
+    publish_dataset(ctx.machine, Change::Added, &name);
+    Ok(ctx.machine.state().storage.dataset_entry(&name))
+}
+
+fn update(ctx: &Ctx<'_>) -> Result<Value, Failure> {
+    let name = ctx.params.str(0)?;
+    ctx.machine.state().storage.update_dataset(name, ctx.params.object(1))?;
+    publish_dataset(ctx.machine, Change::Changed, name);
+    Ok(ctx.machine.state().storage.dataset_entry(name))
+}
+
+fn delete(ctx: &Ctx<'_>) -> Result<Value, Failure> {
+    let name = ctx.params.str(0)?;
+    ctx.machine.state().storage.delete_dataset(name, ctx.params.flag(1, "recursive"))?;
+    publish_dataset(ctx.machine, Change::Removed, name);
+    Ok(json!(true))
+}
+
+fn promote(ctx: &Ctx<'_>) -> Result<Value, Failure> {
+    let name = ctx.params.str(0)?;
+    ctx.machine.state().storage.promote_dataset(name)?;
+    publish_dataset(ctx.machine, Change::Changed, name);
+    Ok(Value::Null)
+}
+
+/// A job that runs `work` on the storage after one progress step.
+fn storage_job(
+    ctx: &Ctx<'_>,
+    lock: Option<String>,
+    what: &'static str,
+    work: impl FnOnce(&Machine) -> Result<Value, Failure> + Send + 'static,
+) -> JobPlan {
+    let machine = Arc::clone(ctx.machine);
+    JobPlan {
+        description: None,
+        abortable: false,
+        lock,
+        body: Box::new(move |job| {
+            Box::pin(async move {
+                job.progress(10, what);
+                job.step().await;
+                let result = work(&machine)?;
+                job.progress(100, "Done");
+                Ok(result)
+            })
+        }),
+    }
+}
+
+fn encryption_summary(ctx: &Ctx<'_>) -> JobPlan {
+    let name = ctx.params.str(0).unwrap_or_default().to_string();
+    let options = ctx.params.object(1);
+    storage_job(ctx, None, "Retrieving encryption summary", move |machine| {
+        machine.state().storage.encryption_summary(&name, &options)
+    })
+}
+
+fn lock(ctx: &Ctx<'_>) -> JobPlan {
+    let name = ctx.params.str(0).unwrap_or_default().to_string();
+    let lock = Some(format!("dataset_lock_{name}"));
+    storage_job(ctx, lock, "Unmounting datasets", move |machine| {
+        machine.state().storage.lock_dataset(&name)?;
+        publish_dataset(machine, Change::Changed, &name);
+        Ok(json!(true))
+    })
+}
+
+fn unlock(ctx: &Ctx<'_>) -> JobPlan {
+    let name = ctx.params.str(0).unwrap_or_default().to_string();
+    let options = ctx.params.object(1);
+    let lock = Some(format!("dataset_unlock_{name}"));
+    storage_job(ctx, lock, "Unlocking datasets", move |machine| {
+        let result = machine.state().storage.unlock_dataset(&name, &options)?;
+        publish_dataset(machine, Change::Changed, &name);
+        Ok(result)
+    })
+}
+
+/// `filesystem.setperm`: checked first, then applied with the middleware's progress texts.
+fn setperm(ctx: &Ctx<'_>) -> JobPlan {
+    let data = ctx.params.object(0);
+    let machine = Arc::clone(ctx.machine);
+    JobPlan {
+        description: None,
+        abortable: false,
+        lock: Some("perm_change".into()),
+        body: Box::new(move |job| {
+            Box::pin(async move {
+                job.progress(0, "Preparing to set permissions.");
+                job.step().await;
+                machine.state().storage.setperm(&data)?;
+                let recursive = data.get("options").and_then(|o| o.get("recursive")).and_then(Value::as_bool);
+                if recursive == Some(true) {
+                    let path = data.get("path").and_then(Value::as_str).unwrap_or_default();
+                    job.progress(10, &format!("Recursively setting permissions on {path}."));
+                    job.step().await;
+                }
+                job.progress(100, "Finished setting permissions.");
+                Ok(Value::Null)
+            })
+        }),
+    }
+}

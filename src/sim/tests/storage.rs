@@ -1,0 +1,205 @@
+//! Storage over the wire: results match the `returns` schemas of both releases, unknown ids get
+//! the middleware's not-found shapes, pool jobs report progress, and changes are published.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::{Client, sim};
+use crate::schema::Release;
+use crate::sim::{SimConfig, start};
+
+const DEFAULT_DUMPS: &str = "/work/shared/reference/truenas-api";
+
+fn returns_schemas(release: Release) -> Option<HashMap<String, Value>> {
+    let dir = std::env::var("TRUENAS_API_DUMP").unwrap_or_else(|_| DEFAULT_DUMPS.to_string());
+    let path = format!("{dir}/{}.json", release.api_version());
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        eprintln!("skipping: no TrueNAS API dump at {path} (set TRUENAS_API_DUMP)");
+        return None;
+    };
+    let dump: Value = serde_json::from_str(&text).unwrap();
+    let methods = dump["methods"].as_array().unwrap();
+    Some(methods.iter().map(|m| (m["name"].as_str().unwrap().to_string(), m["returns"].clone())).collect())
+}
+
+/// The wire encodes datetimes as `{"$date": ms}`; the models declare them as date-time strings.
+fn undate(value: &Value) -> Value {
+    match value {
+        Value::Object(map) if map.len() == 1 && map.contains_key("$date") => json!("2025-01-01T00:00:00Z"),
+        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), undate(v))).collect()),
+        Value::Array(items) => Value::Array(items.iter().map(undate).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Every storage method, in an order where each call succeeds against the seed.
+fn calls() -> Vec<(&'static str, Value)> {
+    let vault = json!({"name": "vault", "topology": {"data": [{"type": "MIRROR", "disks": ["sde", "sdf"]}]}});
+    vec![
+        ("pool.query", json!([])),
+        ("pool.get_instance", json!([1])),
+        ("pool.attachments", json!([1])),
+        ("pool.get_disks", json!([])),
+        ("pool.create", json!([vault])),
+        ("pool.update", json!([1, {"autotrim": "ON", "topology": {"spares": ["sdg"]}}])),
+        ("pool.scrub", json!([1, "START"])),
+        ("pool.replace", json!([1, {"label": "sdd", "disk": "sdh"}])),
+        ("pool.dataset.query", json!([])),
+        ("pool.dataset.get_instance", json!(["tank/vms/windows11-disk0"])),
+        ("pool.dataset.create", json!([{"name": "tank/shape", "comments": "made by a test"}])),
+        ("pool.dataset.update", json!(["tank/shape", {"atime": "ON"}])),
+        ("pool.dataset.get_quota", json!(["tank/documents", "USER"])),
+        ("pool.dataset.get_quota", json!(["tank/documents", "DATASET"])),
+        ("pool.dataset.set_quota", json!(["tank/documents", [{"quota_type": "GROUP", "id": "568", "quota_value": 1}]])),
+        ("pool.dataset.promote", json!(["tank/vms/ubuntu_server-disk0-clone"])),
+        ("pool.dataset.encryption_summary", json!(["tank/secure"])),
+        ("pool.dataset.lock", json!(["tank/secure"])),
+        (
+            "pool.dataset.unlock",
+            json!(["tank/secure", {"datasets": [{"name": "tank/secure", "passphrase": "correct horse battery staple"}]}]),
+        ),
+        ("filesystem.setperm", json!([{"path": "/mnt/tank/shape", "mode": "750"}])),
+        ("pool.dataset.delete", json!(["tank/shape"])),
+        ("pool.snapshot.query", json!([])),
+        ("pool.snapshot.get_instance", json!(["tank/documents@auto-2025-06-14_00-00"])),
+        ("pool.snapshot.create", json!([{"dataset": "tank/media", "name": "shape", "recursive": true}])),
+        ("pool.snapshot.clone", json!([{"snapshot": "tank/media@shape", "dataset_dst": "tank/media-shape"}])),
+        ("pool.snapshot.rollback", json!(["tank/isos@none-yet"])),
+        ("pool.snapshot.delete", json!(["tank/documents@auto-2025-06-10_00-00"])),
+        ("pool.snapshottask.query", json!([])),
+        ("pool.snapshottask.create", json!([{"dataset": "tank/media"}])),
+        ("pool.snapshottask.run", json!([1])),
+        ("pool.snapshottask.delete", json!([3])),
+        ("pool.export", json!([2, {"cascade": true}])),
+    ]
+}
+
+#[tokio::test]
+async fn storage_results_match_the_returns_schemas_of_the_dumps() {
+    for release in Release::ALL {
+        let Some(schemas) = returns_schemas(release) else { return };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let sim = start(listener, SimConfig { release, ..SimConfig::default() }).await.unwrap();
+        sim.faults().set_job_step(Duration::from_millis(5));
+        let mut c = Client::logged_in(&sim).await;
+        c.call("core.subscribe", json!(["core.get_jobs"])).await;
+        let mut problems = Vec::new();
+        for (method, params) in calls() {
+            if method == "pool.snapshot.rollback" {
+                // Nothing to roll back to yet: take the snapshot first.
+                c.call("pool.snapshot.create", json!([{"dataset": "tank/isos", "name": "none-yet"}])).await;
+            }
+            let mut result = c.call(method, params.clone()).await;
+            if crate::schema::MethodTable::get(release).method(method).is_some_and(|m| m.job) {
+                let end = c.job_end(&result).await;
+                assert_eq!(end["state"], "SUCCESS", "{release} {method}: {end}");
+                result = end["result"].clone();
+            }
+            let validator =
+                jsonschema::options().with_draft(jsonschema::Draft::Draft202012).build(&schemas[method]).unwrap();
+            for error in validator.iter_errors(&undate(&result)) {
+                problems.push(format!("{release} {method}: {error} at {}", error.instance_path()));
+            }
+        }
+        assert!(problems.is_empty(), "{problems:#?}");
+    }
+}
+
+#[tokio::test]
+async fn unknown_storage_ids_get_the_not_found_shapes() {
+    let sim = sim().await;
+    let mut c = Client::logged_in(&sim).await;
+    for (method, params, what) in [
+        ("pool.get_instance", json!([9]), "Pool 9 does not exist"),
+        ("pool.dataset.get_instance", json!(["tank/nope"]), "PoolDataset tank/nope does not exist"),
+        ("pool.dataset.delete", json!(["tank/nope"]), "PoolDataset tank/nope does not exist"),
+        ("pool.snapshot.get_instance", json!(["tank/media@nope"]), "PoolSnapshot tank/media@nope does not exist"),
+        ("pool.snapshottask.get_instance", json!([9]), "PeriodicSnapshotTask 9 does not exist"),
+        ("pool.snapshottask.run", json!([9]), "PeriodicSnapshotTask 9 does not exist"),
+    ] {
+        let err = c.error(method, params).await;
+        assert_eq!(err["code"], -32602, "{method}");
+        assert_eq!(err["data"]["reason"], format!("[ENOENT] None: {what}\n"), "{method}");
+    }
+    let err = c.error("pool.dataset.delete", json!(["tank/media"])).await;
+    assert_eq!(err["code"], -32001);
+    assert_eq!(err["data"]["errname"], "ENOTEMPTY");
+}
+
+#[tokio::test]
+async fn a_pool_is_created_by_a_job_with_progress_and_published() {
+    let sim = sim().await;
+    let mut c = Client::logged_in(&sim).await;
+    c.call("core.subscribe", json!(["core.get_jobs"])).await;
+    c.call("core.subscribe", json!(["pool.query"])).await;
+    let topology = json!({"data": [{"type": "MIRROR", "disks": ["sde", "sdf"]}]});
+    let id = c.call("pool.create", json!([{"name": "vault", "topology": topology}])).await;
+    let events = c.job_events(&id).await;
+    let steps: Vec<&str> = events.iter().filter_map(|(_, j)| j["progress"]["description"].as_str()).collect();
+    assert!(steps.contains(&"Formatting disks") && steps.contains(&"Creating ZFS Pool"), "{steps:?}");
+    let end = &events.last().unwrap().1;
+    assert_eq!(end["state"], "SUCCESS");
+    assert_eq!(end["result"]["name"], "vault");
+    c.call("core.ping", json!([])).await;
+    assert!(c.notifications.iter().any(|n| n["params"]["collection"] == "pool.query" && n["params"]["msg"] == "added"));
+    assert_eq!(c.call("pool.get_disks", json!([end["result"]["id"].clone()])).await, json!(["sde", "sdf"]));
+    let id = c.call("pool.create", json!([{"name": "vault", "topology": topology}])).await;
+    let failed = c.job_end(&id).await;
+    assert_eq!(failed["state"], "FAILED");
+    assert!(failed["error"].as_str().unwrap().contains("A pool with this name already exists."), "{failed}");
+    assert_eq!(failed["exc_info"]["type"], "VALIDATION");
+}
+
+#[tokio::test]
+async fn a_scrub_job_follows_the_scrub_and_a_stop_cancels_it() {
+    let sim = sim().await;
+    let mut c = Client::logged_in(&sim).await;
+    c.call("core.subscribe", json!(["core.get_jobs"])).await;
+    let id = c.call("pool.scrub", json!([1, "START"])).await;
+    let events = c.job_events(&id).await;
+    let last = &events.last().unwrap().1;
+    assert_eq!(last["description"], "Scrub of pool 'tank'");
+    assert_eq!(last["progress"]["description"], "Scrub finished");
+    assert!(events.iter().any(|(_, j)| j["progress"]["description"] == "Scrubbing"));
+    let scan = c.call("pool.get_instance", json!([1, {"select": ["scan"]}])).await;
+    assert_eq!(scan["scan"]["state"], "FINISHED");
+
+    sim.faults().set_job_step(Duration::from_millis(80));
+    let running = c.call("pool.scrub", json!([1, "START"])).await;
+    tokio::time::sleep(Duration::from_millis(120)).await;
+    let stop = c.call("pool.scrub", json!([1, "STOP"])).await;
+    assert_eq!(c.job_end(&stop).await["state"], "SUCCESS");
+    let ended = c.job_end(&running).await;
+    assert_eq!(ended["state"], "SUCCESS");
+    assert_ne!(ended["progress"]["description"], "Scrub finished");
+    let scan = c.call("pool.get_instance", json!([1])).await["scan"].clone();
+    assert_eq!(scan["state"], "CANCELED");
+    let stop = c.call("pool.scrub", json!([1, "STOP"])).await;
+    let failed = c.job_end(&stop).await;
+    assert_eq!(failed["error"], "[EFAULT] cannot cancel scrubbing tank: there is no active scrub");
+}
+
+#[tokio::test]
+async fn datasets_filter_on_the_nas_and_changes_are_published() {
+    let sim = sim().await;
+    let mut c = Client::logged_in(&sim).await;
+    c.call("core.subscribe", json!(["pool.dataset.query"])).await;
+    let offsite = c.call("pool.dataset.query", json!([[["pool", "=", "offsite"]]])).await;
+    let names: Vec<&str> = offsite.as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["offsite", "offsite/documents"]);
+    let trees = c.call("pool.dataset.query", json!([[], {"extra": {"flat": false}}])).await;
+    assert_eq!(trees.as_array().unwrap().len(), 2);
+    let selected = c.call("pool.dataset.get_instance", json!(["tank/media", {"select": ["name", "used"]}])).await;
+    assert_eq!(selected.as_object().unwrap().len(), 2);
+    c.call("pool.dataset.create", json!([{"name": "tank/new"}])).await;
+    c.call("pool.dataset.delete", json!(["tank/new"])).await;
+    c.call("core.ping", json!([])).await;
+    let seen: Vec<(String, String)> = c
+        .notifications
+        .iter()
+        .map(|n| (n["params"]["msg"].as_str().unwrap().into(), n["params"]["id"].as_str().unwrap().into()))
+        .collect();
+    assert_eq!(seen, [("added".to_string(), "tank/new".to_string()), ("removed".into(), "tank/new".into())]);
+}
