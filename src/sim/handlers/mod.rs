@@ -2,8 +2,15 @@
 //! (`auth`, `core`, `system`, `vm`, `vm_device`). A handler is a plain call or a job; the
 //! dispatcher does authentication, schema validation and job bookkeeping around it.
 
+mod alert;
 mod auth;
+mod certificate;
 mod core;
+mod disk;
+mod interface;
+mod network;
+#[cfg(test)]
+mod sim_call;
 mod system;
 mod vm;
 mod vm_device;
@@ -62,6 +69,11 @@ impl Handlers {
         system::register(&mut handlers);
         vm::register(&mut handlers);
         vm_device::register(&mut handlers);
+        interface::register(&mut handlers);
+        network::register(&mut handlers);
+        disk::register(&mut handlers);
+        certificate::register(&mut handlers);
+        alert::register(&mut handlers);
         handlers
     }
 
