@@ -12,9 +12,9 @@ use serde_json::Value;
 /// What a masked value reads as.
 pub const MASK: &str = "<redacted>";
 
-/// Field names (lowercase) that are always secret.
+/// Field names (lowercase) that are always secret. (`key` is handled apart: alerts use it
+/// for a harmless de-duplication key, API keys for the secret itself.)
 const SECRET_NAMES: &[&str] = &[
-    "key",
     "token",
     "secret",
     "pass",
@@ -71,6 +71,19 @@ pub fn is_secret_field(name: &str) -> bool {
         || SECRET_PARTS.iter().any(|part| name.contains(part))
 }
 
+/// A TrueNAS API key reads `<id>-<64 letters and digits>`.
+fn looks_like_api_key(text: &str) -> bool {
+    match text.split_once('-') {
+        Some((id, secret)) => {
+            !id.is_empty()
+                && id.bytes().all(|b| b.is_ascii_digit())
+                && secret.len() >= 16
+                && secret.bytes().all(|b| b.is_ascii_alphanumeric())
+        }
+        None => false,
+    }
+}
+
 /// Masks every secret value in `value`, in place.
 pub fn redact(value: &mut Value) {
     match value {
@@ -79,6 +92,9 @@ pub fn redact(value: &mut Value) {
                 let secret = is_secret_field(name);
                 match field {
                     Value::String(s) if secret && !s.is_empty() => *s = MASK.to_string(),
+                    Value::String(s) if name.eq_ignore_ascii_case("key") && looks_like_api_key(s) => {
+                        *s = MASK.to_string()
+                    }
                     // A list of secret strings (e.g. several keys) is masked item by item.
                     Value::Array(items) if secret => {
                         for item in items.iter_mut() {

@@ -21,9 +21,15 @@ fn user_records_lose_their_hashes_but_keep_flags_and_public_keys() {
 
 #[test]
 fn a_new_api_key_is_masked() {
-    let mut created = json!({"id": 4, "name": "agent", "username": "mcp", "key": "4-Xk2p9QwErTy", "expires_at": null, "revoked": false});
+    let mut created = json!({"id": 4, "name": "agent", "username": "mcp", "key": "4-Xk2p9QwErTyXk2p9QwErTyXk2p9QwErTy", "client_key": "abc", "revoked": false});
     redact(&mut created);
     assert_eq!(created["key"], MASK);
+    assert_eq!(created["client_key"], MASK);
+
+    // An alert's `key` only de-duplicates alerts: it stays.
+    let mut alert = json!([{"uuid": "a1", "klass": "ScrubFinished", "key": "[\"tank\"]", "formatted": "Scrub of pool tank finished."}]);
+    redact(&mut alert);
+    assert_eq!(alert[0]["key"], "[\"tank\"]");
     assert_eq!(created["name"], "agent");
 }
 

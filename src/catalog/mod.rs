@@ -41,7 +41,11 @@ const BUILTIN: &[(&str, &str)] = &[
     ("system.toml", include_str!("../../tools/system.toml")),
     ("sharing.toml", include_str!("../../tools/sharing.toml")),
     ("storage.toml", include_str!("../../tools/storage.toml")),
+    ("network.toml", include_str!("../../tools/network.toml")),
+    ("disk.toml", include_str!("../../tools/disk.toml")),
     ("vm.toml", include_str!("../../tools/vm.toml")),
+    ("certificate.toml", include_str!("../../tools/certificate.toml")),
+    ("alert.toml", include_str!("../../tools/alert.toml")),
 ];
 
 /// Every action of the tool set, grouped in categories.
@@ -141,6 +145,10 @@ pub(crate) fn fixture(vm_toml: &str) -> Result<(Catalog, Vec<Diagnostic>), Catal
 #[cfg(test)]
 #[path = "actions_tests.rs"]
 mod actions_tests;
+
+#[cfg(test)]
+#[path = "infra_actions_tests.rs"]
+mod infra_actions_tests;
 
 #[cfg(test)]
 #[path = "load_tests.rs"]

@@ -59,7 +59,7 @@ mod tests {
         assert!(!resources.is_empty());
         for r in &resources {
             assert!(r.uri.starts_with("truenas://"), "{}", r.uri);
-            assert!(r.action.is_some() != !r.parts.is_empty(), "{}: one action or several parts", r.uri);
+            assert!(r.action.is_some() == r.parts.is_empty(), "{}: one action or several parts", r.uri);
             for (_, name) in r.reads() {
                 let action = catalog.action(name).unwrap_or_else(|| panic!("{}: no action {name}", r.uri));
                 assert_eq!(action.risk, crate::ids::Risk::Read, "{} must read, not change", r.uri);

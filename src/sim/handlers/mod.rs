@@ -4,18 +4,25 @@
 //! is a plain call or a job; the dispatcher does authentication, schema validation and job
 //! bookkeeping around it.
 
+mod alert;
 mod api_key;
 mod auth;
+mod certificate;
 mod config;
 mod core;
 mod dataset;
+mod disk;
 mod group;
+mod interface;
 mod iscsi;
 mod mail;
+mod network;
 mod pool;
 mod privilege;
 mod service;
 mod sharing;
+#[cfg(test)]
+mod sim_call;
 mod snapshot;
 mod system;
 mod system_settings;
@@ -93,6 +100,11 @@ impl Handlers {
         pool::register(&mut handlers);
         dataset::register(&mut handlers);
         snapshot::register(&mut handlers);
+        interface::register(&mut handlers);
+        network::register(&mut handlers);
+        disk::register(&mut handlers);
+        certificate::register(&mut handlers);
+        alert::register(&mut handlers);
         handlers
     }
 

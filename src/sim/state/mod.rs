@@ -7,16 +7,26 @@ pub(crate) mod account_groups;
 pub(crate) mod account_privileges;
 mod account_seed;
 mod account_users;
+pub(crate) mod acme;
+pub(crate) mod alert;
 pub(crate) mod api_keys;
+pub(crate) mod certificate;
+mod certificate_entry;
 mod dataset;
 mod dataset_crypto;
 mod dataset_entry;
 mod dataset_perm;
 mod dataset_props;
+pub(crate) mod disk;
 pub(crate) mod host;
+pub(crate) mod interface;
+mod interface_checks;
+mod interface_entry;
+mod ipnet;
 pub(crate) mod iscsi;
 mod iscsi_target;
 pub(crate) mod mail;
+pub(crate) mod network_config;
 pub(crate) mod nfs;
 pub(crate) mod ntp;
 mod pool;
@@ -53,6 +63,12 @@ pub(crate) struct State {
     pub(crate) account: account::AccountStore,
     pub(crate) settings: settings::Settings,
     pub(crate) storage: storage::Storage,
+    pub(crate) interfaces: interface::Interfaces,
+    pub(crate) network: network_config::Network,
+    pub(crate) disks: disk::Disks,
+    pub(crate) certificates: certificate::Certificates,
+    pub(crate) acme: acme::Authenticators,
+    pub(crate) alerts: alert::Alerts,
 }
 
 impl State {
@@ -62,8 +78,10 @@ impl State {
         vm_seed::seed(&mut vm, release);
         let mut storage = storage::Storage::default();
         storage_seed::seed(&mut storage);
+        let host = host::Host::demo();
         State {
-            host: host::Host::demo(),
+            network: network_config::demo(&host.hostname),
+            host,
             vm,
             smb: sharing_seed::smb(release),
             nfs: sharing_seed::nfs(release),
@@ -71,6 +89,11 @@ impl State {
             account: account_seed::seeded(release),
             settings: settings::Settings::demo(release),
             storage,
+            interfaces: interface::demo(),
+            disks: disk::demo(),
+            certificates: certificate::demo(),
+            acme: acme::demo(),
+            alerts: alert::demo(),
         }
     }
 }
