@@ -37,6 +37,11 @@ const BUILTIN: &[(&str, &str)] = &[
     ("categories.toml", include_str!("../../tools/categories.toml")),
     ("system.toml", include_str!("../../tools/system.toml")),
     ("vm.toml", include_str!("../../tools/vm.toml")),
+    ("app.toml", include_str!("../../tools/app.toml")),
+    ("update.toml", include_str!("../../tools/update.toml")),
+    ("filesystem.toml", include_str!("../../tools/filesystem.toml")),
+    ("reporting.toml", include_str!("../../tools/reporting.toml")),
+    ("audit.toml", include_str!("../../tools/audit.toml")),
 ];
 
 /// Every action of the tool set, grouped in categories.
@@ -140,3 +145,7 @@ mod actions_tests;
 #[cfg(test)]
 #[path = "load_tests.rs"]
 mod load_tests;
+
+#[cfg(test)]
+#[path = "apps_tests.rs"]
+mod apps_tests;
