@@ -291,11 +291,18 @@ fn gated_actions_keep_the_reference_refusal_texts() {
             ("filesystem_set_acl", "ACL change aborted: 'confirm' must be set to true."),
         ]
     );
-    for (name, _) in gated {
+    for (name, _) in &gated {
         let action = catalog.action(name).unwrap();
         assert_eq!(action.risk, Risk::Destructive, "{name}");
         assert!(!action.confirmed(&object(json!({"confirm": false}))), "{name}");
     }
+    // Destructive without a reference gate: tree-wide permission and owner rewrites.
+    let ungated: Vec<&str> = catalog
+        .actions()
+        .filter(|a| CATEGORIES.contains(&a.category.as_str()) && a.risk == Risk::Destructive && a.confirm.is_none())
+        .map(|a| a.name.as_str())
+        .collect();
+    assert_eq!(ungated, ["filesystem_set_permissions", "filesystem_chown"]);
 }
 
 #[test]

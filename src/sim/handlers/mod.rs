@@ -1,10 +1,19 @@
 //! The simulated methods: a table from middleware method name to handler, filled per domain
-//! (`auth`, `core`, `system`, `vm`, `vm_device`). A handler is a plain call or a job; the
+//! (`auth`, `core`, `system`, `vm`, `vm_device`, `app`, `app_catalog`, `docker`, `update`,
+//! `boot`, `filesystem`, `reporting`, `audit`). A handler is a plain call or a job; the
 //! dispatcher does authentication, schema validation and job bookkeeping around it.
 
+mod app;
+mod app_catalog;
+mod audit;
 mod auth;
+mod boot;
 mod core;
+mod docker;
+mod filesystem;
+mod reporting;
 mod system;
+mod update;
 mod vm;
 mod vm_device;
 
@@ -62,6 +71,14 @@ impl Handlers {
         system::register(&mut handlers);
         vm::register(&mut handlers);
         vm_device::register(&mut handlers);
+        app::register(&mut handlers);
+        app_catalog::register(&mut handlers);
+        docker::register(&mut handlers);
+        update::register(&mut handlers);
+        boot::register(&mut handlers);
+        filesystem::register(&mut handlers);
+        reporting::register(&mut handlers);
+        audit::register(&mut handlers);
         handlers
     }
 

@@ -125,7 +125,7 @@ fn start(ctx: &Ctx<'_>) -> Result<Value, Failure> {
     let id = ctx.params.int(0)?;
     {
         let mut state = ctx.machine.state();
-        let State { host, vm } = &mut *state;
+        let State { host, vm, .. } = &mut *state;
         vm.start(id, ctx.params.flag(1, "overcommit"), host)?;
     }
     publish(ctx.machine, Change::Changed, id);

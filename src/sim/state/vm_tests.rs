@@ -72,7 +72,7 @@ fn entries_carry_exactly_the_schema_fields() {
 #[test]
 fn starting_a_running_guest_is_refused() {
     let mut s = demo();
-    let State { host, vm } = &mut s;
+    let State { host, vm, .. } = &mut s;
     let err = vm.start(1, false, host).unwrap_err();
     assert_eq!(reason(err), "[EFAULT] ubuntu_server is already running");
 }
@@ -80,7 +80,7 @@ fn starting_a_running_guest_is_refused() {
 #[test]
 fn a_guest_larger_than_free_memory_needs_overcommit() {
     let mut s = demo();
-    let State { host, vm } = &mut s;
+    let State { host, vm, .. } = &mut s;
     let err = vm.start(2, false, host).unwrap_err();
     assert_eq!(err.to_rpc_error()["data"]["error"], 12);
     assert_eq!(reason(err), "[ENOMEM] Cannot guarantee memory for guest windows11");
@@ -94,7 +94,7 @@ fn a_guest_larger_than_free_memory_needs_overcommit() {
 fn a_small_guest_starts_without_overcommit() {
     let mut s = demo();
     let id = s.vm.create(config(json!({"name": "tiny", "memory": 512}))).unwrap();
-    let State { host, vm } = &mut s;
+    let State { host, vm, .. } = &mut s;
     vm.start(id, false, host).unwrap();
     assert_eq!(vm.vm(id).unwrap().status()["state"], "RUNNING");
 }
