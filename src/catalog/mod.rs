@@ -46,6 +46,11 @@ const BUILTIN: &[(&str, &str)] = &[
     ("vm.toml", include_str!("../../tools/vm.toml")),
     ("certificate.toml", include_str!("../../tools/certificate.toml")),
     ("alert.toml", include_str!("../../tools/alert.toml")),
+    ("app.toml", include_str!("../../tools/app.toml")),
+    ("update.toml", include_str!("../../tools/update.toml")),
+    ("filesystem.toml", include_str!("../../tools/filesystem.toml")),
+    ("reporting.toml", include_str!("../../tools/reporting.toml")),
+    ("audit.toml", include_str!("../../tools/audit.toml")),
 ];
 
 /// Every action of the tool set, grouped in categories.
@@ -165,3 +170,7 @@ mod system_account_tests;
 #[cfg(test)]
 #[path = "storage_tests.rs"]
 mod storage_tests;
+
+#[cfg(test)]
+#[path = "apps_tests.rs"]
+mod apps_tests;

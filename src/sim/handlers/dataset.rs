@@ -1,6 +1,7 @@
 //! `pool.dataset.*`: datasets and zvols on top of `state::storage` (CRUD, quotas, promotion,
-//! and the encryption jobs `lock`, `unlock`, `encryption_summary`), plus `filesystem.setperm`
-//! on dataset mountpoints, which is how TrueNAS 24.10 and later set a dataset's permissions.
+//! and the encryption jobs `lock`, `unlock`, `encryption_summary`). `filesystem.setperm`, which is
+//! how TrueNAS 24.10 and later set a dataset's permissions, lives with the file tree and keeps the
+//! dataset's recorded permissions in step.
 //! Changes are published on `pool.dataset.query`.
 
 use std::sync::Arc;
@@ -36,7 +37,6 @@ pub(super) fn register(h: &mut Handlers) {
     h.job("pool.dataset.encryption_summary", encryption_summary);
     h.job("pool.dataset.lock", lock);
     h.job("pool.dataset.unlock", unlock);
-    h.job("filesystem.setperm", setperm);
 }
 
 /// Publishes the current entry of dataset `name`.
@@ -146,30 +146,4 @@ fn unlock(ctx: &Ctx<'_>) -> JobPlan {
         publish_dataset(machine, Change::Changed, &name);
         Ok(result)
     })
-}
-
-/// `filesystem.setperm`: checked first, then applied with the middleware's progress texts.
-fn setperm(ctx: &Ctx<'_>) -> JobPlan {
-    let data = ctx.params.object(0);
-    let machine = Arc::clone(ctx.machine);
-    JobPlan {
-        description: None,
-        abortable: false,
-        lock: Some("perm_change".into()),
-        body: Box::new(move |job| {
-            Box::pin(async move {
-                job.progress(0, "Preparing to set permissions.");
-                job.step().await;
-                machine.state().storage.setperm(&data)?;
-                let recursive = data.get("options").and_then(|o| o.get("recursive")).and_then(Value::as_bool);
-                if recursive == Some(true) {
-                    let path = data.get("path").and_then(Value::as_str).unwrap_or_default();
-                    job.progress(10, &format!("Recursively setting permissions on {path}."));
-                    job.step().await;
-                }
-                job.progress(100, "Finished setting permissions.");
-                Ok(Value::Null)
-            })
-        }),
-    }
 }

@@ -1,17 +1,24 @@
 //! The simulated methods: a table from middleware method name to handler, filled per domain
 //! (`auth`, `core`, `system`, `vm`, `vm_device`, `pool`, `dataset`, `snapshot`, `iscsi`, `sharing`,
-//! `system_settings`, `service`, `mail`, `config`, `api_key`, `user`, `group`, `privilege`). A handler
-//! is a plain call or a job; the dispatcher does authentication, schema validation and job
-//! bookkeeping around it.
+//! `system_settings`, `service`, `mail`, `config`, `api_key`, `user`, `group`, `privilege`, `interface`,
+//! `network`, `disk`, `certificate`, `alert`, `app`, `app_catalog`, `docker`, `update`, `boot`,
+//! `filesystem`, `reporting`, `audit`). A handler is a plain call or a job; the dispatcher does
+//! authentication, schema validation and job bookkeeping around it.
 
 mod alert;
 mod api_key;
+mod app;
+mod app_catalog;
+mod audit;
 mod auth;
+mod boot;
 mod certificate;
 mod config;
 mod core;
 mod dataset;
 mod disk;
+mod docker;
+mod filesystem;
 mod group;
 mod interface;
 mod iscsi;
@@ -19,6 +26,7 @@ mod mail;
 mod network;
 mod pool;
 mod privilege;
+mod reporting;
 mod service;
 mod sharing;
 #[cfg(test)]
@@ -26,6 +34,7 @@ mod sim_call;
 mod snapshot;
 mod system;
 mod system_settings;
+mod update;
 mod user;
 mod vm;
 mod vm_device;
@@ -105,6 +114,14 @@ impl Handlers {
         disk::register(&mut handlers);
         certificate::register(&mut handlers);
         alert::register(&mut handlers);
+        app::register(&mut handlers);
+        app_catalog::register(&mut handlers);
+        docker::register(&mut handlers);
+        update::register(&mut handlers);
+        boot::register(&mut handlers);
+        filesystem::register(&mut handlers);
+        reporting::register(&mut handlers);
+        audit::register(&mut handlers);
         handlers
     }
 

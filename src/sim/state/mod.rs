@@ -1,5 +1,5 @@
 //! The simulated NAS's state, one module per domain. Later domains (pools, datasets, shares,
-//! users, apps) add a file and a field here.
+//! users) add a file and a field here.
 
 pub(crate) mod account;
 mod account_checks;
@@ -10,14 +10,24 @@ mod account_users;
 pub(crate) mod acme;
 pub(crate) mod alert;
 pub(crate) mod api_keys;
+pub(crate) mod app_catalog;
+pub(crate) mod apps;
+pub(crate) mod audit;
+pub(crate) mod boot_env;
+pub(crate) mod boot_pool;
 pub(crate) mod certificate;
 mod certificate_entry;
+pub(crate) mod clock;
 mod dataset;
 mod dataset_crypto;
 mod dataset_entry;
 mod dataset_perm;
 mod dataset_props;
 pub(crate) mod disk;
+pub(crate) mod docker;
+pub(crate) mod fs;
+mod fs_acl;
+mod fs_seed;
 pub(crate) mod host;
 pub(crate) mod interface;
 mod interface_checks;
@@ -32,6 +42,7 @@ pub(crate) mod ntp;
 mod pool;
 mod pool_entry;
 mod pool_topology;
+pub(crate) mod reporting;
 pub(crate) mod services;
 pub(crate) mod settings;
 mod sharing_env;
@@ -42,6 +53,7 @@ mod snapshot_task;
 pub(crate) mod storage;
 mod storage_seed;
 pub(crate) mod system_config;
+pub(crate) mod update;
 pub(crate) mod vm;
 mod vm_device;
 mod vm_seed;
@@ -69,6 +81,15 @@ pub(crate) struct State {
     pub(crate) certificates: certificate::Certificates,
     pub(crate) acme: acme::Authenticators,
     pub(crate) alerts: alert::Alerts,
+    pub(crate) catalog: app_catalog::Catalog,
+    pub(crate) apps: apps::AppStore,
+    pub(crate) docker: docker::Docker,
+    pub(crate) update: update::Updates,
+    pub(crate) boot_envs: boot_env::BootEnvs,
+    pub(crate) boot_pool: boot_pool::BootPool,
+    pub(crate) fs: fs::FileSystem,
+    pub(crate) reporting: reporting::Reporting,
+    pub(crate) audit: audit::Audit,
 }
 
 impl State {
@@ -79,6 +100,8 @@ impl State {
         let mut storage = storage::Storage::default();
         storage_seed::seed(&mut storage);
         let host = host::Host::demo();
+        let catalog = app_catalog::Catalog::default();
+        let apps = apps::AppStore::demo(&catalog);
         State {
             network: network_config::demo(&host.hostname),
             host,
@@ -94,6 +117,15 @@ impl State {
             certificates: certificate::demo(),
             acme: acme::demo(),
             alerts: alert::demo(),
+            catalog,
+            apps,
+            docker: docker::Docker::default(),
+            update: update::Updates::demo(release),
+            boot_envs: boot_env::BootEnvs::demo(release),
+            boot_pool: boot_pool::BootPool::default(),
+            fs: fs::FileSystem::demo(),
+            reporting: reporting::Reporting::default(),
+            audit: audit::Audit::default(),
         }
     }
 }

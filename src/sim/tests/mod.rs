@@ -1,6 +1,9 @@
 //! Tests that start the simulated NAS on `127.0.0.1:0` and talk raw JSON-RPC to it over a real
 //! websocket, as any TrueNAS client would.
 
+mod admin;
+mod admin_shapes;
+mod apps;
 mod jobs;
 mod protocol;
 mod shapes;

@@ -1,0 +1,42 @@
+//! `docker.*`: the app runtime's settings and status over `state::docker`. `docker.update` is a
+//! job that restarts Docker when the pool or the networks change.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::audit::record;
+use super::{Ctx, Handlers, JobPlan};
+
+pub(super) fn register(h: &mut Handlers) {
+    h.call("docker.config", |ctx| Ok(ctx.machine.state().docker.entry(ctx.machine.config.release)));
+    h.call("docker.status", |ctx| Ok(ctx.machine.state().docker.status()));
+    h.call("docker.nvidia_present", |_| Ok(Value::Bool(false)));
+    h.job("docker.update", update);
+}
+
+fn update(ctx: &Ctx<'_>) -> JobPlan {
+    let changes = ctx.params.object(0);
+    record(ctx, "docker.update", "Docker: Updating Configurations");
+    let machine = Arc::clone(ctx.machine);
+    JobPlan {
+        description: None,
+        abortable: false,
+        lock: Some("docker_update".into()),
+        body: Box::new(move |job| {
+            Box::pin(async move {
+                job.progress(10, "Validating docker configuration");
+                let pool_changed = machine.state().docker.update(&changes)?;
+                job.step().await;
+                job.progress(20, "Updating docker configuration");
+                job.step().await;
+                if pool_changed || changes.contains_key("address_pools") || changes.contains_key("cidr_v6") {
+                    job.progress(60, "Restarting docker service");
+                    job.step().await;
+                }
+                job.progress(100, "Requested configuration applied");
+                Ok(machine.state().docker.entry(machine.config.release))
+            })
+        }),
+    }
+}

@@ -1,0 +1,130 @@
+//! Results of the app, Docker, update, boot, filesystem, reporting and audit methods checked
+//! against the `returns` schemas of TrueNAS's own API dumps, for both releases (job results
+//! included). Skipped, saying so, when the dumps are absent (`TRUENAS_API_DUMP`).
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+
+use super::Client;
+use crate::schema::Release;
+use crate::sim::{SimConfig, start};
+
+fn returns_schemas(release: Release) -> Option<HashMap<String, Value>> {
+    let dir = std::env::var("TRUENAS_API_DUMP").unwrap_or_else(|_| "/work/shared/reference/truenas-api".to_string());
+    let path = format!("{dir}/{}.json", release.api_version());
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        eprintln!("skipping: no TrueNAS API dump at {path} (set TRUENAS_API_DUMP)");
+        return None;
+    };
+    let dump: Value = serde_json::from_str(&text).unwrap();
+    let methods = dump["methods"].as_array().unwrap();
+    Some(methods.iter().map(|m| (m["name"].as_str().unwrap().to_string(), m["returns"].clone())).collect())
+}
+
+/// `{"$date": ms}` as the date-time string the models declare.
+fn undate(value: &Value) -> Value {
+    match value {
+        Value::Object(map) if map.len() == 1 && map.contains_key("$date") => json!("2025-01-01T00:00:00Z"),
+        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), undate(v))).collect()),
+        Value::Array(items) => Value::Array(items.iter().map(undate).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Calls in an order where each succeeds on a fresh NAS.
+fn calls() -> Vec<(&'static str, Value)> {
+    vec![
+        ("app.query", json!([])),
+        ("app.get_instance", json!(["plex"])),
+        ("app.config", json!(["plex"])),
+        ("app.available", json!([])),
+        ("app.categories", json!([])),
+        ("app.outdated_docker_images", json!(["syncthing"])),
+        ("app.rollback_versions", json!(["plex"])),
+        ("app.upgrade_summary", json!(["plex"])),
+        ("catalog.trains", json!([])),
+        ("catalog.config", json!([])),
+        ("app.create", json!([{"app_name": "jf", "catalog_app": "jellyfin"}])),
+        ("app.update", json!(["jf", {"values": {"a": 1}}])),
+        ("app.stop", json!(["jf"])),
+        ("app.start", json!(["jf"])),
+        ("app.redeploy", json!(["jf"])),
+        ("app.pull_images", json!(["syncthing"])),
+        ("app.upgrade", json!(["plex"])),
+        ("app.rollback", json!(["plex", {"app_version": "1.2.1"}])),
+        ("app.delete", json!(["jf"])),
+        ("docker.config", json!([])),
+        ("docker.status", json!([])),
+        ("docker.update", json!([{"enable_image_updates": false}])),
+        ("update.status", json!([])),
+        ("update.config", json!([])),
+        ("update.update", json!([{"autocheck": false}])),
+        ("update.available_versions", json!([])),
+        ("update.profile_choices", json!([])),
+        ("update.download", json!([])),
+        ("boot.environment.query", json!([])),
+        ("boot.environment.clone", json!([{"id": "25.04.2.6", "target": "copy"}])),
+        ("boot.environment.activate", json!([{"id": "copy"}])),
+        ("boot.environment.keep", json!([{"id": "copy", "value": true}])),
+        ("boot.environment.destroy", json!([{"id": "25.04.2.6"}])),
+        ("boot.get_state", json!([])),
+        ("boot.get_disks", json!([])),
+        ("boot.attach", json!(["sde"])),
+        ("boot.get_state", json!([])),
+        ("boot.scrub", json!([])),
+        ("boot.detach", json!(["sde"])),
+        ("boot.replace", json!(["nvme0n1p3", "sdf"])),
+        ("filesystem.stat", json!(["/mnt/tank/media"])),
+        ("filesystem.listdir", json!(["/mnt/tank/media"])),
+        ("filesystem.mkdir", json!([{"path": "/mnt/tank/media/new"}])),
+        ("filesystem.getacl", json!(["/mnt/tank/media", false])),
+        ("filesystem.getacl", json!(["/mnt/tank/media", true])),
+        ("filesystem.getacl", json!(["/mnt/tank/scratch"])),
+        ("filesystem.setperm", json!([{"path": "/mnt/tank/scratch", "mode": "770"}])),
+        ("filesystem.chown", json!([{"path": "/mnt/tank/scratch", "uid": 568}])),
+        (
+            "filesystem.setacl",
+            json!([{"path": "/mnt/tank/documents", "dacl": [{"tag": "owner@", "type": "ALLOW", "perms": {"BASIC": "READ"}, "flags": {"BASIC": "NOINHERIT"}}]}]),
+        ),
+        ("reporting.config", json!([])),
+        ("reporting.update", json!([{"tier0_days": 14}])),
+        ("reporting.graphs", json!([])),
+        ("reporting.netdata_graphs", json!([])),
+        ("reporting.get_data", json!([[{"name": "cpu"}, {"name": "disk", "identifier": "sda"}], {}])),
+        ("reporting.get_data", json!([[{"name": "memory"}], {"aggregate": false}])),
+        ("audit.query", json!([{}])),
+        ("audit.query", json!([{"query-options": {"count": true}}])),
+        ("audit.config", json!([])),
+        ("audit.update", json!([{"retention": 10}])),
+        ("update.run", json!([{}])),
+    ]
+}
+
+#[tokio::test]
+async fn results_match_the_returns_schemas_of_both_releases() {
+    for release in Release::ALL {
+        let Some(schemas) = returns_schemas(release) else { return };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let sim = start(listener, SimConfig { release, ..SimConfig::default() }).await.unwrap();
+        sim.faults().set_job_step(std::time::Duration::from_millis(1));
+        let mut c = Client::logged_in(&sim).await;
+        c.call("core.subscribe", json!(["core.get_jobs"])).await;
+        let mut problems = Vec::new();
+        for (method, params) in calls() {
+            let is_job = crate::schema::MethodTable::get(release).method(method).unwrap().job;
+            let mut result = c.call(method, params).await;
+            if is_job {
+                let end = c.job_end(&result).await;
+                assert_eq!(end["state"], "SUCCESS", "{release} {method}: {end}");
+                result = end["result"].clone();
+            }
+            let validator =
+                jsonschema::options().with_draft(jsonschema::Draft::Draft202012).build(&schemas[method]).unwrap();
+            for error in validator.iter_errors(&undate(&result)) {
+                problems.push(format!("{release} {method}: {error} at {}", error.instance_path()));
+            }
+        }
+        assert!(problems.is_empty(), "{problems:#?}");
+    }
+}
