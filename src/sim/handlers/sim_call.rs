@@ -7,8 +7,7 @@
 //! folder in `TRUENAS_API_DUMP` (default: the shared reference folder), and the returns check
 //! is skipped, saying so, when a dump is absent.
 
-use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -18,9 +17,8 @@ use crate::sim::SimConfig;
 use crate::sim::dispatch;
 use crate::sim::failure::Failure;
 use crate::sim::machine::Machine;
+use crate::sim::reference_dumps::{returns_schemas, undate};
 use crate::sim::session::{Session, SessionOptions};
-
-const DEFAULT_DUMPS: &str = "/work/shared/reference/truenas-api";
 
 /// A logged-in session on a fresh simulated NAS whose jobs take 1 ms a step.
 pub(super) struct Nas {
@@ -64,36 +62,6 @@ impl Nas {
             Ok(value) => panic!("{method} {params} succeeded: {value}"),
             Err(failure) => failure,
         }
-    }
-}
-
-/// The `returns` schema of every method of a release, or `None` without a dump.
-fn returns_schemas(release: Release) -> Option<&'static HashMap<String, Value>> {
-    static CACHE: OnceLock<[Option<HashMap<String, Value>>; 2]> = OnceLock::new();
-    let cache = CACHE.get_or_init(|| Release::ALL.map(load));
-    let index = Release::ALL.iter().position(|r| *r == release)?;
-    cache.get(index)?.as_ref()
-}
-
-fn load(release: Release) -> Option<HashMap<String, Value>> {
-    let dir = std::env::var("TRUENAS_API_DUMP").unwrap_or_else(|_| DEFAULT_DUMPS.to_string());
-    let path = format!("{dir}/{}.json", release.api_version());
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        eprintln!("skipping returns checks: no TrueNAS API dump at {path} (set TRUENAS_API_DUMP)");
-        return None;
-    };
-    let dump: Value = serde_json::from_str(&text).ok()?;
-    let methods = dump["methods"].as_array()?;
-    Some(methods.iter().filter_map(|m| Some((m["name"].as_str()?.to_string(), m["returns"].clone()))).collect())
-}
-
-/// The wire encodes datetimes as `{"$date": ms}`; the models declare date-time strings.
-fn undate(value: &Value) -> Value {
-    match value {
-        Value::Object(map) if map.len() == 1 && map.contains_key("$date") => json!("2025-01-01T00:00:00Z"),
-        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), undate(v))).collect()),
-        Value::Array(items) => Value::Array(items.iter().map(undate).collect()),
-        other => other.clone(),
     }
 }
 
