@@ -1,5 +1,10 @@
-//! Listing texts against the reference server's own output: the catalog is built from fixtures
-//! that carry the reference's descriptions, so the texts must match byte for byte.
+//! Listing texts against the reference server's own output: the catalog is built from an
+//! oracle of the reference's categories and actions (with its descriptions), so the texts must
+//! match byte for byte.
+
+use std::sync::LazyLock;
+
+use serde_json::Value;
 
 use super::*;
 use crate::catalog::Catalog;
@@ -7,63 +12,96 @@ use crate::catalog::Catalog;
 /// The reference's categories, with its descriptions (a test oracle, not shipped prose).
 const REFERENCE_CATEGORIES: &str = include_str!("testdata/reference_categories.toml");
 
-/// The reference's `vm` actions with the reference's descriptions (a test oracle).
-const REFERENCE_VM: &str = include_str!("testdata/reference_vm.toml");
+/// Every category of the reference with its actions, the action listing it prints for each,
+/// and its category listing (extracted by `scripts/reference-listings.py`, which checks its
+/// rendering against the texts observed from the running reference server).
+const REFERENCE_LISTINGS: &str = include_str!("testdata/reference_listings.json");
 
-/// The reference server's `vm` listing, as observed.
-const REFERENCE_VM_LISTING: &str = include_str!("testdata/reference_vm_listing.txt");
+static ORACLE: LazyLock<Value> = LazyLock::new(|| serde_json::from_str(REFERENCE_LISTINGS).unwrap());
 
-/// The reference's line for `vm` in the category listing.
-const REFERENCE_VM_LINE: &str = "  vm (16 actions) — Virtual machines and VM devices (disk, NIC, display, PCI, etc.)";
+fn oracle_categories() -> &'static [Value] {
+    ORACLE["categories"].as_array().unwrap()
+}
 
-/// One read action in every other reference category, so lookups see all 18 categories.
-const ONE_PER_CATEGORY: [(&str, &str, &str); 17] = [
-    ("system", "system_info", "system.info"),
-    ("storage", "pool_list", "pool.query"),
-    ("sharing", "smb_share_list", "sharing.smb.query"),
-    ("network", "network_config", "network.configuration.config"),
-    ("account", "user_list", "user.query"),
-    ("disk", "disk_list", "disk.query"),
-    ("app", "app_list", "app.query"),
-    ("update", "update_status", "update.status"),
-    ("certificate", "certificate_list", "certificate.query"),
-    ("alert", "alert_list", "alert.list"),
-    ("data_protection", "replication_list", "replication.query"),
-    ("filesystem", "filesystem_stat", "filesystem.stat"),
-    ("reporting", "reporting_config", "reporting.config"),
-    ("directory", "directory_services_status", "directoryservices.status"),
-    ("service_config", "ssh_config_get", "ssh.config"),
-    ("audit", "audit_config", "audit.config"),
-    ("api", "truenas_api_call", "core.ping"),
-];
-
-fn catalog(extra: &[(String, String)]) -> Catalog {
-    let mut sources: Vec<(&str, &str)> = vec![("categories.toml", REFERENCE_CATEGORIES), ("vm.toml", REFERENCE_VM)];
-    sources.extend(extra.iter().map(|(f, t)| (f.as_str(), t.as_str())));
+/// A catalog of the reference's actions in the categories `keep` accepts.
+fn reference_catalog(keep: &dyn Fn(&str) -> bool) -> Catalog {
+    let sources: Vec<(String, String)> = std::iter::once(("categories.toml".to_string(), REFERENCE_CATEGORIES.into()))
+        .chain(
+            oracle_categories()
+                .iter()
+                .filter(|c| keep(c["name"].as_str().unwrap()))
+                .map(|c| (format!("{}.toml", c["name"].as_str().unwrap()), oracle_source(c))),
+        )
+        .collect();
+    let sources: Vec<(&str, &str)> = sources.iter().map(|(f, t)| (f.as_str(), t.as_str())).collect();
     match Catalog::from_sources(&sources) {
         Ok((c, _warnings)) => c,
         Err(e) => panic!("{e}"),
     }
 }
 
-/// The vm fixture alone: one non-empty category.
+/// The reference's `vm` actions alone: one non-empty category.
 fn vm_only() -> Catalog {
-    catalog(&[])
+    reference_catalog(&|c| c == "vm")
 }
 
-/// The vm fixture plus one action in each of the other 17 categories.
+/// All 278 reference actions in their 18 categories.
 fn all_categories() -> Catalog {
-    let extra: Vec<(String, String)> = ONE_PER_CATEGORY
-        .iter()
-        .map(|(cat, name, method)| {
-            let toml = format!(
-                "category = \"{cat}\"\n[[action]]\nname = \"{name}\"\ndescription = \"Fixture action.\"\n\
-                 risk = \"read\"\nmethod = \"{method}\"\nparams = []\n"
+    reference_catalog(&|_| true)
+}
+
+/// The oracle's actions of one category as a catalog source. Only what listings show is kept
+/// (names, descriptions, arguments); the method is a placeholder the loader accepts.
+fn oracle_source(category: &Value) -> String {
+    let quote = |v: &Value| serde_json::to_string(v).unwrap();
+    let mut toml = format!("category = {}\n", quote(&category["name"]));
+    for action in category["actions"].as_array().unwrap() {
+        let args = action["args"].as_array().unwrap();
+        let gated = args.iter().any(|a| a["name"] == "confirm");
+        toml += &format!(
+            "[[action]]\nname = {}\ndescription = {}\nmethod = \"system.info\"\nparams = {}\n",
+            quote(&action["name"]),
+            quote(&action["description"]),
+            if args.is_empty() { "[]" } else { "[\"$rest\"]" },
+        );
+        toml +=
+            if gated { "risk = \"destructive\"\nidempotent = false\nconfirm = \"no\"\n" } else { "risk = \"read\"\n" };
+        toml += "args = [\n";
+        for arg in args {
+            let (kind, example) = if arg["name"] == "confirm" { ("boolean", "true") } else { ("string", "\"x\"") };
+            toml += &format!(
+                "  {{ name = {}, type = \"{kind}\", required = {}, description = {}, example = {example} }},\n",
+                quote(&arg["name"]),
+                arg["required"],
+                quote(&arg["description"]),
             );
-            (format!("{cat}.toml"), toml)
-        })
-        .collect();
-    catalog(&extra)
+        }
+        toml += "]\n";
+    }
+    toml
+}
+
+#[test]
+fn every_category_listing_equals_the_reference_byte_for_byte() {
+    let catalog = all_categories();
+    assert_eq!((catalog.categories().len(), catalog.len()), (18, 278));
+    for category in oracle_categories() {
+        let name = category["name"].as_str().unwrap();
+        let text = actions_text(&catalog, name, &all).unwrap_or_default();
+        assert_eq!(text, category["text"].as_str().unwrap(), "listing of `{name}`");
+    }
+}
+
+#[test]
+fn category_listing_equals_the_reference_byte_for_byte() {
+    assert_eq!(categories_text(&all_categories(), &all), ORACLE["categories_text"].as_str().unwrap());
+    let vm = categories_text(&vm_only(), &all);
+    assert!(vm.starts_with("TrueNAS MCP — 16 tools across 1 categories\n"), "{vm}");
+    assert!(
+        vm.ends_with(
+            "Categories:\n  vm (16 actions) — Virtual machines and VM devices (disk, NIC, display, PCI, etc.)"
+        )
+    );
 }
 
 fn all(_: &ActionDef) -> bool {
@@ -71,26 +109,15 @@ fn all(_: &ActionDef) -> bool {
 }
 
 #[test]
-fn vm_listing_equals_the_reference_byte_for_byte() {
-    assert_eq!(actions_text(&vm_only(), "vm", &all).as_deref(), Some(REFERENCE_VM_LISTING));
-}
-
-#[test]
-fn category_listing_has_the_reference_header_and_line_format() {
-    let text = categories_text(&vm_only(), &all);
-    let expected = format!(
-        "TrueNAS MCP — 16 tools across 1 categories\n\n\
-         Call with a category to see available actions, or with category + action + params to execute.\n\n\
-         Categories:\n{REFERENCE_VM_LINE}"
-    );
-    assert_eq!(text, expected);
-}
-
-#[test]
 fn counts_cover_visible_actions_only() {
     let catalog = all_categories();
-    let text = categories_text(&catalog, &|a| a.name.as_str() != "vm_delete" && a.category != "api");
-    assert!(text.starts_with("TrueNAS MCP — 31 tools across 17 categories\n"), "{text}");
+    let visible = |a: &ActionDef| {
+        a.name.as_str() != "vm_delete"
+            && a.category != "api"
+            && (a.category != "storage" || a.name.as_str() == "pool_list")
+    };
+    let text = categories_text(&catalog, &visible);
+    assert!(text.starts_with("TrueNAS MCP — 245 tools across 17 categories\n"), "{text}");
     assert!(text.contains("\n  vm (15 actions) — "), "{text}");
     assert!(text.contains("\n  storage (1 actions) — Storage pools"), "singular kept as the reference: {text}");
     assert!(!text.contains("  api "), "a category with no visible action is not listed: {text}");
@@ -98,8 +125,8 @@ fn counts_cover_visible_actions_only() {
     let vm = actions_text(&catalog, "vm", &|a| a.name.as_str() != "vm_delete").unwrap_or_default();
     assert!(vm.contains("\n\n15 available actions:\n\n"), "{vm}");
     assert!(!vm.contains("vm_delete"), "{vm}");
-    let one = actions_text(&catalog, "storage", &all).unwrap_or_default();
-    assert!(one.contains("\n\n1 available actions:\n\n  pool_list — Fixture action."), "{one}");
+    let one = actions_text(&catalog, "storage", &visible).unwrap_or_default();
+    assert!(one.contains("\n\n1 available actions:\n\n  pool_list — "), "{one}");
 }
 
 #[test]
