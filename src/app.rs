@@ -10,7 +10,7 @@ use tokio::net::TcpListener;
 use crate::catalog::{Catalog, CatalogError};
 use crate::config::{Config, NasTarget};
 use crate::gateway::Gateway;
-use crate::nas::{ApiKey, Endpoint, NasClient, NasConfig, NasError};
+use crate::nas::{ApiKey, Endpoint, NasClient, NasConfig, NasError, TlsTrust};
 use crate::policy::{AuditError, AuditLog, PolicyEngine, PolicyError};
 use crate::sim::{self, SimConfig, SimHandle};
 
@@ -96,10 +96,10 @@ pub async fn build(config: &Config) -> Result<App, StartError> {
             let endpoint = Endpoint::parse(&handle.url()).map_err(StartError::Nas)?;
             tracing::info!(url = %handle.url(), "demo mode: using the in-process simulated TrueNAS");
             let key = ApiKey::new(sim::DEMO_API_KEY);
-            (NasConfig::new(endpoint, key, Some(sim::DEMO_USERNAME.to_string()), true), Some(handle))
+            (NasConfig::new(endpoint, key, Some(sim::DEMO_USERNAME.to_string()), &TlsTrust::PublicRoots), Some(handle))
         }
-        NasTarget::Remote { endpoint, api_key, username, verify_tls } => {
-            (NasConfig::new(endpoint.clone(), api_key.clone(), username.clone(), *verify_tls), None)
+        NasTarget::Remote { endpoint, api_key, username, trust } => {
+            (NasConfig::new(endpoint.clone(), api_key.clone(), username.clone(), trust), None)
         }
     };
     let nas = NasClient::new(nas_config);

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::nas::{ApiKey, Endpoint, NasError};
+use crate::nas::{ApiKey, Endpoint, NasError, TlsTrust};
 
 /// Command line and environment, as given.
 #[derive(Debug, Parser)]
@@ -74,6 +74,9 @@ pub struct CommonArgs {
     /// `false` skips TLS certificate checks for this NAS only.
     #[arg(long = "verify-ssl", env = "TRUENAS_VERIFY_SSL", global = true, hide = true)]
     pub verify_ssl: Option<String>,
+    /// PEM file of certificates to trust for this NAS (its CA or self-signed certificate).
+    #[arg(long = "ca-file", env = "TRUENAS_CA_FILE", global = true, hide = true)]
+    pub ca_file: Option<PathBuf>,
 }
 
 /// Subcommands.
@@ -90,6 +93,12 @@ pub enum Command {
         /// Which TrueNAS release to behave as.
         #[arg(long, value_enum, default_value_t = SimRelease::V25_10)]
         release: SimRelease,
+        /// Serve HTTPS/WSS with this PEM certificate chain (needs --tls-key).
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The PEM private key of --tls-cert.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Make one call through the policy layer and print the result.
     Call {
@@ -168,8 +177,8 @@ pub enum NasTarget {
         api_key: ApiKey,
         /// The key owner, for `auth.login_ex`.
         username: Option<String>,
-        /// Whether to verify its TLS certificate.
-        verify_tls: bool,
+        /// How its TLS certificate is checked.
+        trust: TlsTrust,
     },
 }
 
@@ -213,6 +222,17 @@ pub enum ConfigError {
     /// A boolean variable with another value.
     #[error("TRUENAS_VERIFY_SSL must be `true` or `false`, got `{0}`")]
     VerifySsl(String),
+    /// A CA file given with verification turned off.
+    #[error("TRUENAS_CA_FILE is given but TRUENAS_VERIFY_SSL=false turns certificate checks off: choose one")]
+    CaFileWithoutVerify,
+    /// An unusable CA file.
+    #[error("TRUENAS_CA_FILE `{path}`: {reason}")]
+    CaFile {
+        /// The file.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// Serving a non-loopback address without authentication.
     #[error("--http {0} is not a loopback address: give at least one --http-token (TRUENAS_MCP_HTTP_TOKENS)")]
     OpenHttp(SocketAddr),
@@ -318,12 +338,22 @@ fn resolve_nas(low: &CommonArgs) -> Result<NasTarget, ConfigError> {
     if api_key.is_empty() {
         return Err(ConfigError::MissingApiKey);
     }
-    let verify_tls = match low.verify_ssl.as_deref().map(str::trim) {
+    let verify = match low.verify_ssl.as_deref().map(str::trim) {
         None | Some("") | Some("true") | Some("1") => true,
         Some("false") | Some("0") => false,
         Some(other) => return Err(ConfigError::VerifySsl(other.to_string())),
     };
-    Ok(NasTarget::Remote { endpoint, api_key: ApiKey::new(api_key), username: non_empty(&low.username), verify_tls })
+    let trust = match (&low.ca_file, verify) {
+        (Some(_), false) => return Err(ConfigError::CaFileWithoutVerify),
+        (None, true) => TlsTrust::PublicRoots,
+        (None, false) => TlsTrust::Off,
+        (Some(path), true) => {
+            let problem = |reason: String| ConfigError::CaFile { path: path.display().to_string(), reason };
+            let pem = std::fs::read(path).map_err(|e| problem(e.to_string()))?;
+            TlsTrust::from_pem(&pem).map_err(problem)?
+        }
+    };
+    Ok(NasTarget::Remote { endpoint, api_key: ApiKey::new(api_key), username: non_empty(&low.username), trust })
 }
 
 #[cfg(test)]
@@ -350,8 +380,8 @@ mod tests {
         assert!(matches!(parse(&["--api-key", "k"]), Err(ConfigError::MissingUrl)));
         assert!(matches!(parse(&["--url", "https://nas"]), Err(ConfigError::MissingApiKey)));
         let c = parse(&["--url", "https://nas", "--api-key", "1-abc", "--verify-ssl", "false"]).unwrap();
-        let NasTarget::Remote { verify_tls, api_key, .. } = c.nas() else { panic!("remote expected") };
-        assert!(!verify_tls);
+        let NasTarget::Remote { trust, api_key, .. } = c.nas() else { panic!("remote expected") };
+        assert!(matches!(trust, TlsTrust::Off));
         assert!(!format!("{api_key:?}").contains("1-abc"), "the key never shows in Debug");
     }
 

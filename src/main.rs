@@ -89,7 +89,7 @@ async fn run(low: LowArgs) -> anyhow::Result<ExitCode> {
             out!("{}", serde_json::to_string_pretty(&PolicyEngine::json_schema())?);
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Sim { listen, ref api_key, release }) => {
+        Some(Command::Sim { listen, ref api_key, release, ref tls_cert, ref tls_key }) => {
             let mut config = SimConfig { release: release.release(), ..SimConfig::default() };
             if let Some(key) = api_key {
                 config.api_key = key.clone();
@@ -98,7 +98,20 @@ async fn run(low: LowArgs) -> anyhow::Result<ExitCode> {
                 tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot bind {listen}"))?;
             let key = config.api_key.clone();
             let user = config.username.clone();
-            let handle = sim::start(listener, config).await.context("cannot start the simulated NAS")?;
+            let handle = match (tls_cert, tls_key) {
+                (Some(cert), Some(key)) => {
+                    let identity = match sim::TlsIdentity::from_files(cert, key) {
+                        Ok(identity) => identity,
+                        Err(e) => {
+                            eprintln!("error: {e}");
+                            return Ok(ExitCode::from(USAGE));
+                        }
+                    };
+                    sim::start_tls(listener, config, &identity).await
+                }
+                _ => sim::start(listener, config).await,
+            }
+            .context("cannot start the simulated NAS")?;
             out!("simulated TrueNAS listening on {}", handle.url());
             out!("  TRUENAS_URL={} TRUENAS_USERNAME={user} TRUENAS_API_KEY={key}", handle.url());
             tokio::signal::ctrl_c().await?;

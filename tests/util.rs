@@ -47,6 +47,7 @@ pub(crate) fn command(nas: &SimHandle) -> Command {
         "TRUENAS_API_KEY_FILE",
         "TRUENAS_USERNAME",
         "TRUENAS_VERIFY_SSL",
+        "TRUENAS_CA_FILE",
         "TRUENAS_MCP_POLICY",
         "TRUENAS_MCP_HTTP",
         "TRUENAS_MCP_HTTP_TOKENS",

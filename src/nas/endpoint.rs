@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use rustls::DigitallySignedStruct;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 
 use super::NasError;
@@ -90,22 +91,55 @@ fn host_of(authority: &str) -> String {
     authority.split(':').next().unwrap_or_default().to_string()
 }
 
-/// The rustls configuration for one connection. With `verify` off the certificate chain and
-/// name are not checked (for the self-signed certificate a fresh TrueNAS ships), but handshake
-/// signatures still are; the setting never leaves this connection.
-pub(crate) fn tls_config(verify: bool) -> Arc<rustls::ClientConfig> {
+/// How the NAS's certificate is checked. Whatever the choice, it applies to this NAS's
+/// connections only, never to the process.
+#[derive(Debug, Clone, Default)]
+pub enum TlsTrust {
+    /// Against the public web roots.
+    #[default]
+    PublicRoots,
+    /// Against the public web roots and these certificates (the NAS's own CA, or its
+    /// self-signed certificate), with the host name checked as usual.
+    AlsoTrust(Arc<[CertificateDer<'static>]>),
+    /// Not checked: neither the chain nor the name (`TRUENAS_VERIFY_SSL=false`, for the
+    /// self-signed certificate a fresh TrueNAS ships). Handshake signatures still are.
+    Off,
+}
+
+impl TlsTrust {
+    /// Trusts the certificates of a PEM text, in addition to the public roots.
+    pub fn from_pem(pem: &[u8]) -> Result<TlsTrust, String> {
+        let certs: Vec<CertificateDer<'static>> =
+            CertificateDer::pem_slice_iter(pem).collect::<Result<_, _>>().map_err(|e| format!("bad PEM: {e}"))?;
+        if certs.is_empty() {
+            return Err("no certificate in it".into());
+        }
+        let mut store = rustls::RootCertStore::empty();
+        for cert in &certs {
+            store.add(cert.clone()).map_err(|e| format!("unusable certificate: {e}"))?;
+        }
+        Ok(TlsTrust::AlsoTrust(certs.into()))
+    }
+}
+
+/// The rustls configuration for one NAS's connections.
+pub(crate) fn tls_config(trust: &TlsTrust) -> Arc<rustls::ClientConfig> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
         .unwrap_or_else(|_| rustls::ClientConfig::builder());
-    let config = if verify {
-        let roots = rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        builder.with_root_certificates(roots).with_no_client_auth()
-    } else {
-        builder
+    let mut roots = rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    let config = match trust {
+        TlsTrust::PublicRoots => builder.with_root_certificates(roots).with_no_client_auth(),
+        TlsTrust::AlsoTrust(extra) => {
+            // Checked when the trust was made.
+            let (_added, _ignored) = roots.add_parsable_certificates(extra.iter().cloned());
+            builder.with_root_certificates(roots).with_no_client_auth()
+        }
+        TlsTrust::Off => builder
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate { provider }))
-            .with_no_client_auth()
+            .with_no_client_auth(),
     };
     Arc::new(config)
 }
@@ -194,7 +228,14 @@ mod tests {
     #[test]
     fn both_tls_modes_build() {
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-        let _ = tls_config(true);
-        let _ = tls_config(false);
+        let _ = tls_config(&TlsTrust::PublicRoots);
+        let _ = tls_config(&TlsTrust::Off);
+        let _ = tls_config(&TlsTrust::from_pem(include_bytes!("../../tests/data/tls/ca.pem")).unwrap());
+    }
+
+    #[test]
+    fn trusted_certificates_must_be_pem_certificates() {
+        assert_eq!(TlsTrust::from_pem(b"").err().as_deref(), Some("no certificate in it"));
+        assert!(TlsTrust::from_pem(include_bytes!("../../tests/data/tls/server.key")).is_err());
     }
 }

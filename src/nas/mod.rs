@@ -19,7 +19,7 @@ use serde_json::Value;
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
-pub use endpoint::Endpoint;
+pub use endpoint::{Endpoint, TlsTrust};
 pub use error::{FieldError, NasError, RpcError};
 pub use jobs::{JobProgress, ProgressSink};
 
@@ -79,7 +79,8 @@ pub struct NasConfig {
     username: Option<String>,
     call_timeout: Duration,
     max_in_flight: usize,
-    verify_tls: bool,
+    // This NAS's own TLS settings, shared by the websocket and `http`.
+    tls: Arc<rustls::ClientConfig>,
     // Used for `GET /api/versions`; carries the same TLS settings as the websocket.
     http: reqwest::Client,
 }
@@ -87,21 +88,13 @@ pub struct NasConfig {
 impl NasConfig {
     /// A configuration with the defaults: 30 s per call, 16 calls in flight (TrueNAS refuses
     /// past 20 per connection).
-    pub fn new(endpoint: Endpoint, api_key: ApiKey, username: Option<String>, verify_tls: bool) -> NasConfig {
-        let tls = endpoint::tls_config(verify_tls);
+    pub fn new(endpoint: Endpoint, api_key: ApiKey, username: Option<String>, trust: &TlsTrust) -> NasConfig {
+        let tls = endpoint::tls_config(trust);
         let http = reqwest::Client::builder()
             .tls_backend_preconfigured((*tls).clone())
             .build()
             .unwrap_or_else(|_| reqwest::Client::new());
-        NasConfig {
-            endpoint,
-            api_key,
-            username,
-            call_timeout: Duration::from_secs(30),
-            max_in_flight: 16,
-            verify_tls,
-            http,
-        }
+        NasConfig { endpoint, api_key, username, call_timeout: Duration::from_secs(30), max_in_flight: 16, tls, http }
     }
 
     /// Changes the per-call timeout.
@@ -166,7 +159,7 @@ const BACKOFF_MAX: Duration = Duration::from_secs(30);
 impl NasClient {
     /// A client for `config`; nothing is connected until the first call (or [`NasClient::connect`]).
     pub fn new(config: NasConfig) -> NasClient {
-        let tls = config.endpoint.is_secure().then(|| endpoint::tls_config(config.verify_tls));
+        let tls = config.endpoint.is_secure().then(|| Arc::clone(&config.tls));
         let state = Mutex::new(Link::Down { failures: 0, retry_at: Instant::now() });
         NasClient { inner: Arc::new(Inner { config, tls, state }) }
     }

@@ -48,7 +48,7 @@ impl Connection {
         let connector = tls.map(tokio_tungstenite::Connector::Rustls);
         let (socket, _response) = tokio_tungstenite::connect_async_tls_with_config(url, None, true, connector)
             .await
-            .map_err(|e| NasError::Connect { url: url.to_string(), reason: e.to_string() })?;
+            .map_err(|e| NasError::Connect { url: url.to_string(), reason: connect_reason(&e) })?;
         let (mut sink, mut stream) = socket.split();
         let (outgoing, mut outgoing_rx) = mpsc::unbounded_channel::<Message>();
         let (events_tx, events_rx) = mpsc::unbounded_channel();
@@ -173,5 +173,18 @@ fn dispatch(text: &str, pending: &Pending, events: &mpsc::UnboundedSender<Notifi
                 let _ = events.send(Notification { method: method.to_string(), params });
             }
         }
+    }
+}
+
+/// Why a connection failed, with the remedy when it is the certificate.
+fn connect_reason(e: &tokio_tungstenite::tungstenite::Error) -> String {
+    let reason = e.to_string();
+    if reason.contains("invalid peer certificate") {
+        format!(
+            "{reason} (trust the NAS's CA or self-signed certificate with TRUENAS_CA_FILE, \
+             or turn checks off for this NAS with TRUENAS_VERIFY_SSL=false)"
+        )
+    } else {
+        reason
     }
 }

@@ -2,7 +2,6 @@
 //! run concurrently (10 at a time, 20 in flight at most), every call recorded before anything
 //! else, faults applied, replies and subscribed events sent through one writer.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -20,6 +19,7 @@ use super::failure::{Failure, code};
 use super::faults::InjectedError;
 use super::machine::Machine;
 use super::session::Session;
+use super::tls::Peer;
 use super::wire;
 use crate::schema::MethodTable;
 
@@ -67,11 +67,9 @@ impl Drop for InFlight {
 }
 
 /// Serves one upgraded websocket until it closes or the simulated NAS shuts down.
-pub(crate) async fn serve(socket: WebSocket, machine: Arc<Machine>, peer: SocketAddr) {
-    // Like the middleware, only loopback counts as a secure transport for plain HTTP.
-    let secure = peer.ip().to_canonical().is_loopback();
-    let session = Arc::new(Session::new(machine.next_connection_id(), secure));
-    tracing::debug!(connection = session.id, %peer, "simulated NAS: websocket connected");
+pub(crate) async fn serve(socket: WebSocket, machine: Arc<Machine>, peer: Peer) {
+    let session = Arc::new(Session::new(machine.next_connection_id(), peer.secure()));
+    tracing::debug!(connection = session.id, peer = %peer.addr, "simulated NAS: websocket connected");
     let (sink, stream) = socket.split();
     let (out, out_rx) = mpsc::unbounded_channel();
     let closing = machine.shutdown.child_token();

@@ -31,6 +31,7 @@ pub(crate) mod reference_dumps;
 mod server;
 mod session;
 mod state;
+mod tls;
 mod wire;
 
 #[cfg(test)]
@@ -45,6 +46,7 @@ use tokio::task::JoinHandle;
 
 pub use faults::Faults;
 pub use recorder::{RecordedCall, Recorder};
+pub use tls::{TlsError, TlsIdentity};
 
 use crate::schema::Release;
 use machine::Machine;
@@ -93,6 +95,7 @@ pub enum SimError {
 /// A running simulated NAS. Dropping it shuts the server down.
 pub struct SimHandle {
     addr: SocketAddr,
+    scheme: &'static str,
     machine: Arc<Machine>,
     task: Option<JoinHandle<()>>,
 }
@@ -100,19 +103,38 @@ pub struct SimHandle {
 /// Starts a simulated NAS on `listener` (bind `127.0.0.1:0` in tests).
 pub async fn start(listener: TcpListener, config: SimConfig) -> Result<SimHandle, SimError> {
     let addr = listener.local_addr().map_err(SimError::Address)?;
+    Ok(serve(listener, addr, "http", config))
+}
+
+/// Starts a simulated NAS that speaks TLS (`https://`, `wss://`) with `identity`.
+pub async fn start_tls(
+    listener: TcpListener,
+    config: SimConfig,
+    identity: &TlsIdentity,
+) -> Result<SimHandle, SimError> {
+    let addr = listener.local_addr().map_err(SimError::Address)?;
+    let listener = tls::TlsListener::new(listener, identity).map_err(SimError::Address)?;
+    Ok(serve(listener, addr, "https", config))
+}
+
+fn serve<L>(listener: L, addr: SocketAddr, scheme: &'static str, config: SimConfig) -> SimHandle
+where
+    L: axum::serve::Listener<Addr = SocketAddr>,
+    tls::Peer: for<'a> axum::extract::connect_info::Connected<axum::serve::IncomingStream<'a, L>>,
+{
     let release = config.release;
     let machine = Arc::new(Machine::new(config));
     let app = server::router(Arc::clone(&machine));
     let shutdown = machine.shutdown.clone();
     let task = tokio::spawn(async move {
-        let app = app.into_make_service_with_connect_info::<SocketAddr>();
+        let app = app.into_make_service_with_connect_info::<tls::Peer>();
         let served = axum::serve(listener, app).with_graceful_shutdown(shutdown.cancelled_owned()).await;
         if let Err(e) = served {
             tracing::error!(error = %e, "simulated NAS: server stopped");
         }
     });
-    tracing::info!(%addr, %release, "simulated TrueNAS listening");
-    Ok(SimHandle { addr, machine, task: Some(task) })
+    tracing::info!(%addr, %release, scheme, "simulated TrueNAS listening");
+    SimHandle { addr, scheme, machine, task: Some(task) }
 }
 
 impl SimHandle {
@@ -121,9 +143,10 @@ impl SimHandle {
         self.addr
     }
 
-    /// The base URL a client would be given as `TRUENAS_URL`, e.g. `http://127.0.0.1:40123`.
+    /// The base URL a client would be given as `TRUENAS_URL`, e.g. `http://127.0.0.1:40123`
+    /// (`https://` when serving TLS).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     /// The call log, shared with the server.

@@ -2,7 +2,6 @@
 //! `/api/current` and `/api/<version>`, and the test hooks `GET /_sim/calls` and
 //! `POST /_sim/faults` for clients outside the process.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Json;
@@ -17,6 +16,7 @@ use super::connection;
 use super::faults::FaultRequest;
 use super::machine::Machine;
 use super::recorder::RecordedCall;
+use super::tls::Peer;
 use crate::schema::Release;
 
 pub(crate) fn router(machine: Arc<Machine>) -> Router {
@@ -45,7 +45,7 @@ async fn versions(State(machine): State<Arc<Machine>>) -> Json<Vec<String>> {
 
 async fn websocket(
     State(machine): State<Arc<Machine>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
     upgrade.on_upgrade(move |socket| connection::serve(socket, machine, peer))
@@ -54,7 +54,7 @@ async fn websocket(
 /// Every listed version speaks the current protocol; the simulator keeps one set of models.
 async fn versioned_websocket(
     State(machine): State<Arc<Machine>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
     Path(version): Path<String>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
