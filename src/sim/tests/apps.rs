@@ -1,28 +1,14 @@
 //! Apps and Docker over the wire: the lifecycle jobs with their progress, `app.query` events,
 //! not-found shapes, and apps disappearing with Docker's pool.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::{Client, sim};
-
-/// A client subscribed to job events.
-async fn client(sim: &crate::sim::SimHandle) -> Client {
-    let mut c = Client::logged_in(sim).await;
-    c.call("core.subscribe", json!(["core.get_jobs"])).await;
-    c
-}
-
-/// Runs a job method to its end and returns the final job dict.
-async fn run(c: &mut Client, method: &str, params: Value) -> Value {
-    let id = c.call(method, params).await;
-    assert!(id.is_u64(), "{method} is a job: {id}");
-    c.job_end(&id).await
-}
 
 #[tokio::test]
 async fn an_app_goes_through_its_whole_life() {
     let sim = sim().await;
-    let mut c = client(&sim).await;
+    let mut c = Client::following_jobs(&sim).await;
     c.call("core.subscribe", json!(["app.query"])).await;
 
     let id =
@@ -39,18 +25,18 @@ async fn an_app_goes_through_its_whole_life() {
     let jf = c.call("app.get_instance", json!(["jf"])).await;
     assert_eq!(jf["metadata"]["name"], "jellyfin");
     assert_eq!(c.call("app.config", json!(["jf"])).await, json!({"TZ": "UTC"}));
-    let again = run(&mut c, "app.create", json!([{"app_name": "jf", "catalog_app": "jellyfin"}])).await;
+    let again = c.run_job("app.create", json!([{"app_name": "jf", "catalog_app": "jellyfin"}])).await;
     assert_eq!(again["state"], "FAILED");
     assert_eq!(again["error"], "[EEXIST] Application with name jf already exists");
 
-    let stopped = run(&mut c, "app.stop", json!(["jf"])).await;
+    let stopped = c.run_job("app.stop", json!(["jf"])).await;
     assert_eq!(stopped["state"], "SUCCESS");
     assert_eq!(c.call("app.get_instance", json!(["jf"])).await["state"], "STOPPED");
-    let updated = run(&mut c, "app.update", json!(["jf", {"values": {"TZ": "Europe/Paris"}}])).await;
+    let updated = c.run_job("app.update", json!(["jf", {"values": {"TZ": "Europe/Paris"}}])).await;
     assert_eq!(updated["result"]["state"], "STOPPED", "a stopped app stays stopped");
-    run(&mut c, "app.start", json!(["jf"])).await;
+    c.run_job("app.start", json!(["jf"])).await;
     assert_eq!(c.call("app.get_instance", json!(["jf"])).await["state"], "RUNNING");
-    assert_eq!(run(&mut c, "app.delete", json!(["jf"])).await["result"], true);
+    assert_eq!(c.run_job("app.delete", json!(["jf"])).await["result"], true);
     assert!(c.call("app.query", json!([[["name", "=", "jf"]]])).await.as_array().unwrap().is_empty());
 
     let changes: Vec<(String, String)> = c
@@ -66,20 +52,20 @@ async fn an_app_goes_through_its_whole_life() {
 #[tokio::test]
 async fn upgrade_then_roll_back_plex() {
     let sim = sim().await;
-    let mut c = client(&sim).await;
+    let mut c = Client::following_jobs(&sim).await;
     assert_eq!(c.call("app.rollback_versions", json!(["plex"])).await, json!(["1.2.0"]));
     let summary = c.call("app.upgrade_summary", json!(["plex"])).await;
     assert_eq!(summary["upgrade_version"], "1.3.0");
-    let up = run(&mut c, "app.upgrade", json!(["plex", {"app_version": "1.3.0", "snapshot_hostpaths": true}])).await;
+    let up = c.run_job("app.upgrade", json!(["plex", {"app_version": "1.3.0", "snapshot_hostpaths": true}])).await;
     assert_eq!(
         (up["result"]["version"].as_str(), up["result"]["upgrade_available"].as_bool()),
         (Some("1.3.0"), Some(false))
     );
-    let none = run(&mut c, "app.upgrade", json!(["plex"])).await;
+    let none = c.run_job("app.upgrade", json!(["plex"])).await;
     assert_eq!(none["error"], "[EFAULT] No upgrade available for \"plex\"");
-    let bad = run(&mut c, "app.rollback", json!(["plex", {"app_version": "0.9.0"}])).await;
+    let bad = c.run_job("app.rollback", json!(["plex", {"app_version": "0.9.0"}])).await;
     assert_eq!(bad["exc_info"]["type"], "VALIDATION");
-    let back = run(&mut c, "app.rollback", json!(["plex", {"app_version": "1.2.0"}])).await;
+    let back = c.run_job("app.rollback", json!(["plex", {"app_version": "1.2.0"}])).await;
     assert_eq!(back["result"]["version"], "1.2.0");
     assert_eq!(c.call("app.rollback_versions", json!(["plex"])).await, json!([]));
 }
@@ -87,9 +73,9 @@ async fn upgrade_then_roll_back_plex() {
 #[tokio::test]
 async fn images_catalog_and_not_found_shapes() {
     let sim = sim().await;
-    let mut c = client(&sim).await;
+    let mut c = Client::following_jobs(&sim).await;
     assert_eq!(c.call("app.outdated_docker_images", json!(["syncthing"])).await, json!(["syncthing/syncthing:1.30.0"]));
-    run(&mut c, "app.pull_images", json!(["syncthing"])).await;
+    c.run_job("app.pull_images", json!(["syncthing"])).await;
     assert_eq!(c.call("app.outdated_docker_images", json!(["syncthing"])).await, json!([]));
     let available = c.call("app.available", json!([[["installed", "=", true]]])).await;
     let names: Vec<&str> = available.as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
@@ -101,24 +87,24 @@ async fn images_catalog_and_not_found_shapes() {
         (err["code"].as_i64(), err["data"]["reason"].as_str()),
         (Some(-32602), Some("[ENOENT] None: App ghost does not exist\n"))
     );
-    let failed = run(&mut c, "app.start", json!(["ghost"])).await;
+    let failed = c.run_job("app.start", json!(["ghost"])).await;
     assert_eq!(failed["error"], "[ENOENT] None: App ghost does not exist\n");
 }
 
 #[tokio::test]
 async fn apps_live_on_the_docker_pool() {
     let sim = sim().await;
-    let mut c = client(&sim).await;
+    let mut c = Client::following_jobs(&sim).await;
     assert_eq!(c.call("docker.status", json!([])).await["status"], "RUNNING");
-    let bad = run(&mut c, "docker.update", json!([{"pool": "boot-pool"}])).await;
+    let bad = c.run_job("docker.update", json!([{"pool": "boot-pool"}])).await;
     assert_eq!(bad["error"], "[ENOENT] docker_update.pool: Pool not found.\n");
-    let unset = run(&mut c, "docker.update", json!([{"pool": null}])).await;
+    let unset = c.run_job("docker.update", json!([{"pool": null}])).await;
     assert_eq!((unset["result"]["pool"].as_str(), unset["result"]["dataset"].as_str()), (None, None));
     assert_eq!(c.call("docker.status", json!([])).await["status"], "UNCONFIGURED");
     assert_eq!(c.call("app.query", json!([])).await, json!([]));
-    let failed = run(&mut c, "app.stop", json!(["plex"])).await;
+    let failed = c.run_job("app.stop", json!(["plex"])).await;
     assert_eq!(failed["error"], "[EFAULT] Docker service is not running");
-    let back = run(&mut c, "docker.update", json!([{"pool": "tank", "enable_image_updates": false}])).await;
+    let back = c.run_job("docker.update", json!([{"pool": "tank", "enable_image_updates": false}])).await;
     assert_eq!(back["result"]["dataset"], "tank/ix-apps");
     assert_eq!(c.call("app.query", json!([[], {"count": true}])).await, 4);
 }

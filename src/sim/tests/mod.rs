@@ -56,6 +56,20 @@ impl Client {
         client
     }
 
+    /// A logged-in client subscribed to job events.
+    async fn following_jobs(sim: &SimHandle) -> Client {
+        let mut client = Client::logged_in(sim).await;
+        client.call("core.subscribe", json!(["core.get_jobs"])).await;
+        client
+    }
+
+    /// Runs a job method to its end and returns the final job dict.
+    async fn run_job(&mut self, method: &str, params: Value) -> Value {
+        let id = self.call(method, params).await;
+        assert!(id.is_u64(), "{method} is a job: {id}");
+        self.job_end(&id).await
+    }
+
     async fn send_text(&mut self, text: &str) {
         self.ws.send(Message::text(text)).await.unwrap();
     }
