@@ -28,12 +28,14 @@ mod pool;
 mod privilege;
 mod reporting;
 mod service;
+mod service_config;
 mod sharing;
 #[cfg(test)]
 mod sim_call;
 mod snapshot;
 mod system;
 mod system_settings;
+mod tasks;
 mod update;
 mod user;
 mod vm;
@@ -122,6 +124,8 @@ impl Handlers {
         filesystem::register(&mut handlers);
         reporting::register(&mut handlers);
         audit::register(&mut handlers);
+        tasks::register(&mut handlers);
+        service_config::register(&mut handlers);
         handlers
     }
 
