@@ -30,8 +30,6 @@ mod reporting;
 mod service;
 mod service_config;
 mod sharing;
-#[cfg(test)]
-mod sim_call;
 mod snapshot;
 mod system;
 mod system_settings;
