@@ -22,6 +22,7 @@ mod filesystem;
 mod group;
 mod interface;
 mod iscsi;
+mod keychain;
 mod mail;
 mod network;
 mod pool;
@@ -123,6 +124,7 @@ impl Handlers {
         reporting::register(&mut handlers);
         audit::register(&mut handlers);
         tasks::register(&mut handlers);
+        keychain::register(&mut handlers);
         service_config::register(&mut handlers);
         handlers
     }

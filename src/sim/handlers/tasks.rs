@@ -1,6 +1,7 @@
-//! `cronjob.*`, `rsynctask.*`, `initshutdownscript.*`, `keychaincredential.*` and `tunable.*`
-//! over `state::tasks`. `cronjob.run`, `rsynctask.run` and the `tunable` changes are jobs with
-//! progress; the commands themselves are not executed (the simulated NAS runs nothing).
+//! `cronjob.*`, `rsynctask.*`, `initshutdownscript.*` and `tunable.*` over `state::tasks`
+//! (`keychaincredential.*` is in `keychain.rs`). `cronjob.run`, `rsynctask.run` and the
+//! `tunable` changes are jobs with progress; the commands themselves are not executed (the
+//! simulated NAS runs nothing), but a run is recorded where TrueNAS shows it.
 
 use std::sync::Arc;
 
@@ -12,10 +13,13 @@ use crate::sim::failure::Failure;
 use crate::sim::machine::Machine;
 use crate::sim::query;
 use crate::sim::state::State;
+use crate::sim::state::clock;
 use crate::sim::state::records::{Records, invalid};
-use crate::sim::state::tasks::SAMPLE_PUBLIC_KEY;
 
-type Pick = fn(&mut State) -> &mut Records;
+/// What TrueNAS says of a task path outside every pool.
+const OUTSIDE_POOLS: &str = "The path must reside within a pool mount point";
+
+pub(super) type Pick = fn(&mut State) -> &mut Records;
 
 fn cron(s: &mut State) -> &mut Records {
     &mut s.tasks.cronjobs
@@ -26,9 +30,6 @@ fn rsync(s: &mut State) -> &mut Records {
 fn initshutdown(s: &mut State) -> &mut Records {
     &mut s.tasks.initshutdown
 }
-fn keychain(s: &mut State) -> &mut Records {
-    &mut s.tasks.keychain
-}
 fn tunable(s: &mut State) -> &mut Records {
     &mut s.tasks.tunables
 }
@@ -36,31 +37,35 @@ fn tunable(s: &mut State) -> &mut Records {
 pub(super) fn register(h: &mut Handlers) {
     h.call("cronjob.query", |ctx| query_rows(ctx, cron));
     h.call("cronjob.get_instance", |ctx| get_instance(ctx, cron));
-    h.call("cronjob.create", |ctx| create(ctx, "cronjob.create", cron, check_cronjob));
-    h.call("cronjob.update", |ctx| update(ctx, "cronjob.update", cron, check_cronjob));
+    h.call("cronjob.create", |ctx| create(ctx, "cronjob.create", "cron_job_create", cron, check_cronjob));
+    h.call("cronjob.update", |ctx| update(ctx, "cronjob.update", "cron_job_update", cron, check_cronjob));
     h.call("cronjob.delete", |ctx| delete(ctx, cron));
     h.job("cronjob.run", run_cronjob);
-    h.call("rsynctask.query", |ctx| query_rows(ctx, rsync));
-    h.call("rsynctask.get_instance", |ctx| get_instance(ctx, rsync));
-    h.call("rsynctask.create", |ctx| create(ctx, "rsynctask.create", rsync, check_rsync));
-    h.call("rsynctask.update", |ctx| update(ctx, "rsynctask.update", rsync, check_rsync));
+    h.call("rsynctask.query", |ctx| run_query(ctx, rsync_entries(ctx)));
+    h.call("rsynctask.get_instance", |ctx| {
+        let id = ctx.params.int(0)?;
+        let not_found = ctx.machine.state().tasks.rsync.not_found(id);
+        instance(ctx, rsync_entries(ctx), not_found)
+    });
+    h.call("rsynctask.create", |ctx| {
+        let row = create(ctx, "rsynctask.create", "rsync_task_create", rsync, check_rsync)?;
+        rsync_entry(ctx, &row)
+    });
+    h.call("rsynctask.update", |ctx| {
+        let row = update(ctx, "rsynctask.update", "rsync_task_update", rsync, check_rsync)?;
+        rsync_entry(ctx, &row)
+    });
     h.call("rsynctask.delete", |ctx| delete(ctx, rsync));
     h.job("rsynctask.run", run_rsync);
     h.call("initshutdownscript.query", |ctx| query_rows(ctx, initshutdown));
     h.call("initshutdownscript.get_instance", |ctx| get_instance(ctx, initshutdown));
-    h.call("initshutdownscript.create", |ctx| create(ctx, "initshutdownscript.create", initshutdown, check_script));
-    h.call("initshutdownscript.update", |ctx| update(ctx, "initshutdownscript.update", initshutdown, check_script));
-    h.call("initshutdownscript.delete", |ctx| delete(ctx, initshutdown));
-    h.call("keychaincredential.query", |ctx| query_rows(ctx, keychain));
-    h.call("keychaincredential.get_instance", |ctx| get_instance(ctx, keychain));
-    h.call("keychaincredential.create", |ctx| create(ctx, "keychaincredential.create", keychain, check_keychain));
-    h.call("keychaincredential.update", |ctx| update(ctx, "keychaincredential.update", keychain, check_keychain));
-    h.call("keychaincredential.delete", |ctx| delete(ctx, keychain));
-    h.call("keychaincredential.generate_ssh_key_pair", |_| Ok(generate_key_pair()));
-    h.call("keychaincredential.remote_ssh_host_key_scan", |ctx| {
-        let host = ctx.params.object(0).get("host").and_then(Value::as_str).unwrap_or_default().to_string();
-        Ok(json!(format!("{host} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAISimulatedHostKeyOf{}", host.len())))
+    h.call("initshutdownscript.create", |ctx| {
+        create(ctx, "initshutdownscript.create", "init_shutdown_script_create", initshutdown, check_script)
     });
+    h.call("initshutdownscript.update", |ctx| {
+        update(ctx, "initshutdownscript.update", "init_shutdown_script_update", initshutdown, check_script)
+    });
+    h.call("initshutdownscript.delete", |ctx| delete(ctx, initshutdown));
     h.call("tunable.query", |ctx| query_rows(ctx, tunable));
     h.call("tunable.get_instance", |ctx| get_instance(ctx, tunable));
     h.job("tunable.create", tunable_create);
@@ -69,93 +74,144 @@ pub(super) fn register(h: &mut Handlers) {
     h.call("tunable.tunable_type_choices", |_| Ok(json!({"SYSCTL": "SYSCTL", "UDEV": "UDEV", "ZFS": "ZFS"})));
 }
 
-fn query_rows(ctx: &Ctx<'_>, pick: Pick) -> Result<Value, Failure> {
+pub(super) fn query_rows(ctx: &Ctx<'_>, pick: Pick) -> Result<Value, Failure> {
     let rows = pick(&mut ctx.machine.state()).entries();
     run_query(ctx, rows)
 }
 
-fn get_instance(ctx: &Ctx<'_>, pick: Pick) -> Result<Value, Failure> {
+pub(super) fn get_instance(ctx: &Ctx<'_>, pick: Pick) -> Result<Value, Failure> {
     let id = ctx.params.int(0)?;
     let (rows, not_found) = {
         let mut state = ctx.machine.state();
         let records = pick(&mut state);
         (records.entries(), records.not_found(id))
     };
+    instance(ctx, rows, not_found)
+}
+
+/// `get_instance` over `rows`: the entry whose id is param 0, or `not_found`.
+fn instance(ctx: &Ctx<'_>, rows: Vec<Value>, not_found: Failure) -> Result<Value, Failure> {
+    let id = ctx.params.int(0)?;
     let mut options = ctx.params.object(1);
     options.insert("get".into(), json!(true));
     query::run(rows, &json!([["id", "=", id]]), &Value::Object(options))
         .map_err(|e| if e == query::match_not_found() { not_found } else { e })
 }
 
-/// Checks a complete row before it is stored; `schema` prefixes attributes (`cronjob_create`).
-type Check = fn(&State, &mut Map<String, Value>, &str, Option<i64>) -> Result<(), Failure>;
+/// Checks a complete row before it is stored; `schema` prefixes attributes (`cron_job_create`).
+pub(super) type Check = fn(&State, &mut Map<String, Value>, &str, Option<i64>) -> Result<(), Failure>;
 
-fn create(ctx: &Ctx<'_>, method: &str, pick: Pick, check: Check) -> Result<Value, Failure> {
+/// `x.create`: TrueNAS's defaults filled in, the row checked, stored and returned.
+pub(super) fn create(ctx: &Ctx<'_>, method: &str, schema: &str, pick: Pick, check: Check) -> Result<Value, Failure> {
     let mut data = ctx.params.value(0);
     defaults::apply(ctx.machine.config.release, method, 0, &mut data);
     let mut row = object(data);
-    let schema = schema_name(method);
     let mut state = ctx.machine.state();
-    check(&state, &mut row, &schema, None)?;
+    check(&state, &mut row, schema, None)?;
     Ok(pick(&mut state).insert(row))
 }
 
-fn update(ctx: &Ctx<'_>, method: &str, pick: Pick, check: Check) -> Result<Value, Failure> {
+/// `x.update`: the changes (a nested `schedule` completed with its defaults) merged into the
+/// stored row, the result checked as a whole, stored and returned.
+pub(super) fn update(ctx: &Ctx<'_>, method: &str, schema: &str, pick: Pick, check: Check) -> Result<Value, Failure> {
     let id = ctx.params.int(0)?;
+    let mut changes = ctx.params.value(1);
+    defaults::apply(ctx.machine.config.release, method, 1, &mut changes);
     let mut state = ctx.machine.state();
     let mut merged = pick(&mut state).clone();
-    let mut row = object(merged.update(id, ctx.params.object(1))?);
-    check(&state, &mut row, &schema_name(method), Some(id))?;
-    let records = pick(&mut state);
-    records.update(id, row)
+    let mut row = object(merged.update(id, object(changes))?);
+    check(&state, &mut row, schema, Some(id))?;
+    pick(&mut state).replace(id, row)
 }
 
-/// The prefix of validation attributes: `cronjob.create` -> `cronjob_create`.
-fn schema_name(method: &str) -> String {
-    method.replace('.', "_")
-}
-
+/// `x.delete`: TrueNAS answers `true`.
 fn delete(ctx: &Ctx<'_>, pick: Pick) -> Result<Value, Failure> {
     let id = ctx.params.int(0)?;
     pick(&mut ctx.machine.state()).delete(id)?;
     Ok(json!(true))
 }
 
-fn user_exists(state: &State, name: &str) -> bool {
-    state.account.user_entries().iter().any(|u| u["username"] == name)
+fn rsync_entries(ctx: &Ctx<'_>) -> Vec<Value> {
+    let state = ctx.machine.state();
+    state.tasks.rsync_entries(&state.fs, ctx.machine.config.release)
+}
+
+/// The entry of the stored rsync row `row`.
+fn rsync_entry(ctx: &Ctx<'_>, row: &Value) -> Result<Value, Failure> {
+    let id = row["id"].as_i64().unwrap_or_default();
+    rsync_entries(ctx).into_iter().find(|e| e["id"] == id).ok_or_else(|| ctx.machine.state().tasks.rsync.not_found(id))
+}
+
+fn text<'a>(row: &'a Map<String, Value>, key: &str) -> &'a str {
+    row.get(key).and_then(Value::as_str).unwrap_or_default()
 }
 
 fn check_cronjob(state: &State, row: &mut Map<String, Value>, schema: &str, _: Option<i64>) -> Result<(), Failure> {
-    let user = row.get("user").and_then(Value::as_str).unwrap_or_default();
-    if !user_exists(state, user) {
+    let user = text(row, "user");
+    if user.contains(' ') {
+        return Err(invalid(&format!("{schema}.user"), "Usernames cannot have spaces"));
+    }
+    if state.account.user_named(user).is_none() {
         return Err(invalid(&format!("{schema}.user"), "Specified user does not exist"));
+    }
+    if text(row, "command").is_empty() {
+        return Err(invalid(&format!("{schema}.command"), "Please specify a command for cronjob task."));
     }
     Ok(())
 }
 
 fn check_rsync(state: &State, row: &mut Map<String, Value>, schema: &str, _: Option<i64>) -> Result<(), Failure> {
-    let user = row.get("user").and_then(Value::as_str).unwrap_or_default();
-    if !user_exists(state, user) {
-        return Err(invalid(&format!("{schema}.user"), format!("User {user} does not exist")));
+    let user = text(row, "user").to_string();
+    if user.contains(' ') {
+        return Err(invalid(&format!("{schema}.user"), "User names cannot have spaces"));
     }
-    let path = row.get("path").and_then(Value::as_str).unwrap_or_default();
-    if !path.starts_with("/mnt/") {
-        return Err(invalid(&format!("{schema}.path"), "A path under /mnt is required"));
+    if state.account.user_named(&user).is_none() {
+        return Err(invalid(&format!("{schema}.user"), format!("Provided user \"{user}\" does not exist")));
     }
-    let mode = row.get("mode").and_then(Value::as_str).unwrap_or("MODULE");
-    let missing = |key: &str| row.get(key).and_then(Value::as_str).is_none_or(str::is_empty);
-    if mode == "MODULE" && missing("remotemodule") {
-        return Err(invalid(&format!("{schema}.remotemodule"), "This field is required"));
+    if crate::sim::state::tasks::dataset_split(&state.fs, text(row, "path")).0.is_null() {
+        return Err(invalid(&format!("{schema}.path"), OUTSIDE_POOLS));
     }
-    if missing("remotehost") {
-        return Err(invalid(&format!("{schema}.remotehost"), "This field is required"));
-    }
-    // The entry names the keychain credential; a create or update gives its id.
-    if let Some(id) = row.get("ssh_credentials").and_then(Value::as_i64) {
-        let credential = state.tasks.keychain.get(id).map_err(|_| {
-            invalid(&format!("{schema}.ssh_credentials"), format!("Keychain Credential {id} does not exist"))
-        })?;
-        row.insert("ssh_credentials".into(), json!({"id": id, "name": credential["name"]}));
+    let missing = |key: &str| text(row, key).is_empty();
+    let credential = row.get("ssh_credentials").and_then(Value::as_i64);
+    if text(row, "mode") == "SSH" {
+        match credential {
+            Some(id) => {
+                let found = state.tasks.keychain.get(id).ok();
+                let problem = match found.as_ref().map(|c| c["type"].clone()) {
+                    None => Some("Credential does not exist".to_string()),
+                    Some(kind) if kind != "SSH_CREDENTIALS" => {
+                        Some("Credential is not of type SSH_CREDENTIALS".to_string())
+                    }
+                    Some(_) => None,
+                };
+                if let Some(problem) = problem {
+                    return Err(invalid(&format!("{schema}.ssh_credentials"), problem));
+                }
+            }
+            None => {
+                // Without a keychain credential TrueNAS connects with the user's own keys.
+                for key in ["remotehost", "remoteport"] {
+                    if row.get(key).is_none_or(|v| v.is_null() || v == "") {
+                        return Err(invalid(&format!("{schema}.{key}"), "This field is required"));
+                    }
+                }
+            }
+        }
+        if missing("remotepath") {
+            return Err(invalid(&format!("{schema}.remotepath"), "This field is required"));
+        }
+    } else {
+        for key in ["remotehost", "remotemodule"] {
+            if missing(key) {
+                return Err(invalid(&format!("{schema}.{key}"), "This field is required"));
+            }
+        }
+        if credential.is_some() {
+            return Err(invalid(
+                &format!("{schema}.ssh_credentials"),
+                "SSH credentials can't be used when mode is MODULE",
+            ));
+        }
     }
     row.entry("locked").or_insert(json!(false));
     row.entry("job").or_insert(Value::Null);
@@ -165,37 +221,23 @@ fn check_rsync(state: &State, row: &mut Map<String, Value>, schema: &str, _: Opt
     Ok(())
 }
 
-fn check_script(_: &State, row: &mut Map<String, Value>, schema: &str, _: Option<i64>) -> Result<(), Failure> {
-    let kind = row.get("type").and_then(Value::as_str).unwrap_or_default();
-    let field = if kind == "SCRIPT" { "script" } else { "command" };
-    if row.get(field).and_then(Value::as_str).is_none_or(str::is_empty) {
+fn check_script(state: &State, row: &mut Map<String, Value>, schema: &str, _: Option<i64>) -> Result<(), Failure> {
+    let field = if text(row, "type") == "SCRIPT" { "script" } else { "command" };
+    let value = text(row, field);
+    if value.is_empty() {
         return Err(invalid(&format!("{schema}.{field}"), "This field is required"));
     }
-    Ok(())
-}
-
-fn check_keychain(state: &State, row: &mut Map<String, Value>, schema: &str, id: Option<i64>) -> Result<(), Failure> {
-    let name = row.get("name").cloned().unwrap_or(Value::Null);
-    if state.tasks.keychain.taken("name", &name, id) {
-        return Err(invalid(&format!("{schema}.name"), "Name must be unique"));
-    }
-    if row.get("type").and_then(Value::as_str) == Some("SSH_KEY_PAIR") {
-        let attributes = row.get("attributes").cloned().unwrap_or(Value::Null);
-        let private = attributes.get("private_key").and_then(Value::as_str);
-        let public = attributes.get("public_key").and_then(Value::as_str);
-        if private.is_none() && public.is_none() {
-            return Err(invalid(&format!("{schema}.attributes"), "You must specify at least public key"));
+    if field == "script" {
+        let stat = state.fs.stat(value).map_err(|e| invalid(&format!("{schema}.script"), e.reason()))?;
+        if stat["type"] != "FILE" {
+            let kind = stat["type"].as_str().unwrap_or_default();
+            return Err(invalid(&format!("{schema}.script"), format!("Script must be a regular file not '{kind}'")));
+        }
+        if stat["mode"].as_u64().unwrap_or_default() & 0o100 == 0 {
+            return Err(invalid(&format!("{schema}.script"), "Script must have execute bit set for the user"));
         }
     }
     Ok(())
-}
-
-fn generate_key_pair() -> Value {
-    let tag = uuid::Uuid::new_v4().simple().to_string();
-    json!({
-        "private_key": format!("-----BEGIN OPENSSH PRIVATE KEY-----\nsimulated{tag}\n-----END OPENSSH PRIVATE KEY-----\n"),
-        "public_key": SAMPLE_PUBLIC_KEY.replace("0001", &tag[..8]),
-    })
 }
 
 /// A job that reports `steps` and then applies `finish`.
@@ -224,11 +266,14 @@ fn steps_job(
 fn run_cronjob(ctx: &Ctx<'_>) -> JobPlan {
     let id = ctx.params.int(0).unwrap_or_default();
     let skip_disabled = ctx.params.bool(1);
-    const STEPS: &[(i64, &str)] = &[(10, "Executing Cron Task"), (90, "Command finished")];
-    steps_job(Arc::clone(ctx.machine), Some(format!("cronjob_run_{id}")), STEPS, move |m| {
+    const STEPS: &[(i64, &str)] = &[(10, "Executing Cron Task"), (85, "Executed Cron Task"), (100, "Execution of Cron Task complete.")];
+    let steps = match ctx.machine.state().tasks.cronjobs.get(id) {
         // A disabled job is skipped with `skip_disabled`; either way nothing is executed here.
-        let row = m.state().tasks.cronjobs.get(id)?;
-        let _skipped = skip_disabled && row["enabled"] == false;
+        Ok(row) if skip_disabled && row["enabled"] == false => &[],
+        _ => STEPS,
+    };
+    steps_job(Arc::clone(ctx.machine), Some(format!("cronjob_run_{id}")), steps, move |m| {
+        m.state().tasks.cronjobs.get(id)?;
         Ok(Value::Null)
     })
 }
@@ -237,10 +282,16 @@ fn run_rsync(ctx: &Ctx<'_>) -> JobPlan {
     let id = ctx.params.int(0).unwrap_or_default();
     const STEPS: &[(i64, &str)] = &[(10, "Starting rsync copy job..."), (60, "Copying"), (100, "Rsync copy job finished")];
     if let Err(e) = ctx.machine.state().tasks.rsync.get(id) {
-        let plan = steps_job(Arc::clone(ctx.machine), None, &[], move |_| Err(e));
-        return plan;
+        return steps_job(Arc::clone(ctx.machine), None, &[], move |_| Err(e));
     }
-    steps_job(Arc::clone(ctx.machine), Some(format!("rsync_task_{id}")), STEPS, |_| Ok(Value::Null))
+    steps_job(Arc::clone(ctx.machine), Some(format!("rsync_task_{id}")), STEPS, move |m| {
+        // The task shows its last run, as TrueNAS's task state does.
+        let mut changes = Map::new();
+        let finished = json!({"state": "SUCCESS", "time_finished": clock::date(clock::now_ms())});
+        changes.insert("job".into(), finished);
+        m.state().tasks.rsync.update(id, changes)?;
+        Ok(Value::Null)
+    })
 }
 
 const TUNABLE_STEPS: &[(i64, &str)] = &[(10, "Updating database"), (60, "Applying tunables")];
@@ -277,3 +328,7 @@ fn tunable_delete(ctx: &Ctx<'_>) -> JobPlan {
         Ok(Value::Null)
     })
 }
+
+#[cfg(test)]
+#[path = "tasks_tests.rs"]
+mod tests;

@@ -35,6 +35,7 @@ mod interface_entry;
 mod ipnet;
 pub(crate) mod iscsi;
 mod iscsi_target;
+pub(crate) mod keychain;
 pub(crate) mod mail;
 pub(crate) mod network_config;
 pub(crate) mod nfs;

@@ -68,6 +68,18 @@ impl Records {
         Ok(Value::Object(row.clone()))
     }
 
+    /// Replaces row `id` with `row` as given (no merging; its `id` is kept).
+    pub(crate) fn replace(&mut self, id: i64, row: Map<String, Value>) -> Result<Value, Failure> {
+        if !self.rows.contains_key(&id) {
+            return Err(self.not_found(id));
+        }
+        let mut ordered = Map::new();
+        ordered.insert("id".into(), json!(id));
+        ordered.extend(row.into_iter().filter(|(k, _)| k != "id"));
+        self.rows.insert(id, ordered.clone());
+        Ok(Value::Object(ordered))
+    }
+
     pub(crate) fn delete(&mut self, id: i64) -> Result<Value, Failure> {
         match self.rows.remove(&id) {
             Some(row) => Ok(Value::Object(row)),
@@ -117,5 +129,15 @@ mod tests {
         assert_eq!(row["desc"], "b");
         assert!(r.taken("desc", &json!("b"), None));
         assert!(!r.taken("desc", &json!("b"), Some(1)));
+    }
+
+    #[test]
+    fn replacing_a_row_drops_fields_the_new_one_lacks_and_keeps_the_id() {
+        let mut r = Records::new("Keychain Credential");
+        r.insert(json!({"attributes": {"host": "a", "port": 22}}).as_object().cloned().unwrap());
+        let row = r.replace(1, json!({"id": 9, "attributes": {"host": "b"}}).as_object().cloned().unwrap()).unwrap();
+        assert_eq!(row, json!({"id": 1, "attributes": {"host": "b"}}));
+        assert_eq!(r.get(1).unwrap(), row);
+        assert!(r.replace(2, Map::new()).unwrap_err().reason().contains("Keychain Credential 2 does not exist"));
     }
 }
