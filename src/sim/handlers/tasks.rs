@@ -266,7 +266,8 @@ fn steps_job(
 fn run_cronjob(ctx: &Ctx<'_>) -> JobPlan {
     let id = ctx.params.int(0).unwrap_or_default();
     let skip_disabled = ctx.params.bool(1);
-    const STEPS: &[(i64, &str)] = &[(10, "Executing Cron Task"), (85, "Executed Cron Task"), (100, "Execution of Cron Task complete.")];
+    const STEPS: &[(i64, &str)] =
+        &[(10, "Executing Cron Task"), (85, "Executed Cron Task"), (100, "Execution of Cron Task complete.")];
     let steps = match ctx.machine.state().tasks.cronjobs.get(id) {
         // A disabled job is skipped with `skip_disabled`; either way nothing is executed here.
         Ok(row) if skip_disabled && row["enabled"] == false => &[],
@@ -280,7 +281,8 @@ fn run_cronjob(ctx: &Ctx<'_>) -> JobPlan {
 
 fn run_rsync(ctx: &Ctx<'_>) -> JobPlan {
     let id = ctx.params.int(0).unwrap_or_default();
-    const STEPS: &[(i64, &str)] = &[(10, "Starting rsync copy job..."), (60, "Copying"), (100, "Rsync copy job finished")];
+    const STEPS: &[(i64, &str)] =
+        &[(10, "Starting rsync copy job..."), (60, "Copying"), (100, "Rsync copy job finished")];
     if let Err(e) = ctx.machine.state().tasks.rsync.get(id) {
         return steps_job(Arc::clone(ctx.machine), None, &[], move |_| Err(e));
     }

@@ -49,7 +49,10 @@ async fn rsync_tasks_embed_their_ssh_credential_and_check_their_mode() {
         assert_eq!(task.get("dataset").cloned(), (release >= Release::V26_0).then(|| json!("tank/documents")));
         let id = task["id"].clone();
         let changed = h.ok("rsynctask.update", json!([id, {"desc": "Documents to the backup box"}])).await;
-        assert_eq!((&changed["desc"], &changed["ssh_credentials"]["id"]), (&json!("Documents to the backup box"), &json!(2)));
+        assert_eq!(
+            (&changed["desc"], &changed["ssh_credentials"]["id"]),
+            (&json!("Documents to the backup box"), &json!(2))
+        );
         assert_eq!(h.ok("rsynctask.run", json!([id])).await, Value::Null);
         let ran = h.ok("rsynctask.get_instance", json!([id])).await;
         assert_eq!(ran["job"]["state"], "SUCCESS");
@@ -72,8 +75,9 @@ async fn rsync_tasks_embed_their_ssh_credential_and_check_their_mode() {
 async fn init_scripts_need_their_command_or_an_executable_file() {
     for release in Release::ALL {
         let h = Harness::new(release);
-        let script =
-            h.ok("initshutdownscript.create", json!([{"type": "COMMAND", "command": "echo hi", "when": "PREINIT"}])).await;
+        let script = h
+            .ok("initshutdownscript.create", json!([{"type": "COMMAND", "command": "echo hi", "when": "PREINIT"}]))
+            .await;
         assert_eq!((&script["timeout"], &script["enabled"]), (&json!(10), &json!(true)));
         let id = script["id"].clone();
         let changed = h.ok("initshutdownscript.update", json!([id, {"when": "SHUTDOWN", "timeout": 30}])).await;
@@ -113,7 +117,10 @@ async fn keychain_credentials_are_created_scanned_and_deleted_with_cascade() {
                 "attributes": {"host": "nas2.lan", "private_key": created["id"], "remote_host_key": host_key}}]),
             )
             .await;
-        assert_eq!((&connection["attributes"]["port"], &connection["attributes"]["username"]), (&json!(22), &json!("root")));
+        assert_eq!(
+            (&connection["attributes"]["port"], &connection["attributes"]["username"]),
+            (&json!(22), &json!("root"))
+        );
         let renamed = h.ok("keychaincredential.update", json!([connection["id"], {"name": "nas2.lan"}])).await;
         assert_eq!((&renamed["name"], &renamed["attributes"]["host"]), (&json!("nas2.lan"), &json!("nas2.lan")));
         let used = h.ok("keychaincredential.used_by", json!([created["id"]])).await;
@@ -124,8 +131,42 @@ async fn keychain_credentials_are_created_scanned_and_deleted_with_cascade() {
         let left = h.ok("keychaincredential.query", json!([[["name", "^", "nas2"]]])).await;
         assert_eq!(left, json!([]), "the SSH connection went with its key pair");
         assert_eq!(h.ok("keychaincredential.delete", json!([3])).await, Value::Null);
-        let dup = h.err("keychaincredential.create", json!([{"name": "backup-box", "type": "SSH_KEY_PAIR",
-            "attributes": {"public_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIx"}}])).await;
+        let dup = h
+            .err(
+                "keychaincredential.create",
+                json!([{"name": "backup-box", "type": "SSH_KEY_PAIR",
+            "attributes": {"public_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIx"}}]),
+            )
+            .await;
         assert!(dup.reason().contains("Object with this name already exists"), "{}", dup.reason());
     }
+}
+
+#[tokio::test]
+async fn private_keys_in_keychain_results_are_masked_by_the_result_filter() {
+    use crate::redact::{MASK, redact};
+    let h = Harness::new(Release::V26_0);
+    // keychaincredential.query: a key pair's private key is masked; its public half, and the SSH
+    // connection's key pair id and host key, stay readable.
+    let mut keychain = h.ok("keychaincredential.query", json!([])).await;
+    assert!(keychain.to_string().contains("PRIVATE KEY"), "the NAS does send it");
+    redact(&mut keychain);
+    assert_eq!(keychain[0]["attributes"]["private_key"], MASK);
+    assert!(keychain[0]["attributes"]["public_key"].as_str().unwrap().starts_with("ssh-rsa "));
+    assert_eq!(keychain[1]["attributes"]["private_key"], 1);
+    assert!(keychain[1]["attributes"]["remote_host_key"].as_str().unwrap().starts_with("ssh-ed25519 "));
+    assert_eq!(keychain[2]["attributes"]["private_key"], Value::Null, "a public-only pair has nothing to mask");
+    let mut one = h.ok("keychaincredential.get_instance", json!([1])).await;
+    redact(&mut one);
+    assert_eq!(one["attributes"]["private_key"], MASK);
+    let mut pair = h.ok("keychaincredential.generate_ssh_key_pair", json!([])).await;
+    redact(&mut pair);
+    assert_eq!(pair["private_key"], MASK);
+    assert!(pair["public_key"].as_str().unwrap().starts_with("ssh-rsa "));
+    // rsynctask.query embeds the SSH connection: still readable after the filter.
+    let mut rsync = h.ok("rsynctask.query", json!([])).await;
+    redact(&mut rsync);
+    assert_eq!(rsync[0]["ssh_credentials"]["name"], "backup-box");
+    assert_eq!(rsync[0]["ssh_credentials"]["attributes"]["host"], "192.168.1.60");
+    assert!(!format!("{keychain}{one}{pair}{rsync}").contains("PRIVATE KEY"));
 }
