@@ -181,7 +181,8 @@ impl Tasks {
         } else {
             (Vec::new(), self.rsync_using(id))
         };
-        if !cascade && !(credentials.is_empty() && tasks.is_empty()) {
+        let used = !(credentials.is_empty() && tasks.is_empty());
+        if used && !cascade {
             return Err(Failure::Validation(vec![Invalid {
                 attribute: Some("options.cascade".into()),
                 message: "This credential is used and no cascade option is specified".into(),
