@@ -44,6 +44,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("network.toml", include_str!("../../tools/network.toml")),
     ("disk.toml", include_str!("../../tools/disk.toml")),
     ("vm.toml", include_str!("../../tools/vm.toml")),
+    ("data_protection_tasks.toml", include_str!("../../tools/data_protection_tasks.toml")),
     ("certificate.toml", include_str!("../../tools/certificate.toml")),
     ("alert.toml", include_str!("../../tools/alert.toml")),
     ("app.toml", include_str!("../../tools/app.toml")),
@@ -174,3 +175,7 @@ mod storage_tests;
 #[cfg(test)]
 #[path = "apps_tests.rs"]
 mod apps_tests;
+
+#[cfg(test)]
+#[path = "data_protection_tasks_tests.rs"]
+mod data_protection_tasks_tests;

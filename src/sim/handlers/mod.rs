@@ -22,16 +22,19 @@ mod filesystem;
 mod group;
 mod interface;
 mod iscsi;
+mod keychain;
 mod mail;
 mod network;
 mod pool;
 mod privilege;
 mod reporting;
 mod service;
+mod service_config;
 mod sharing;
 mod snapshot;
 mod system;
 mod system_settings;
+mod tasks;
 mod update;
 mod user;
 mod vm;
@@ -120,6 +123,9 @@ impl Handlers {
         filesystem::register(&mut handlers);
         reporting::register(&mut handlers);
         audit::register(&mut handlers);
+        tasks::register(&mut handlers);
+        keychain::register(&mut handlers);
+        service_config::register(&mut handlers);
         handlers
     }
 

@@ -35,6 +35,7 @@ mod interface_entry;
 mod ipnet;
 pub(crate) mod iscsi;
 mod iscsi_target;
+pub(crate) mod keychain;
 pub(crate) mod mail;
 pub(crate) mod network_config;
 pub(crate) mod nfs;
@@ -42,7 +43,9 @@ pub(crate) mod ntp;
 mod pool;
 mod pool_entry;
 mod pool_topology;
+pub(crate) mod records;
 pub(crate) mod reporting;
+pub(crate) mod service_config;
 pub(crate) mod services;
 pub(crate) mod settings;
 mod sharing_env;
@@ -53,6 +56,7 @@ mod snapshot_task;
 pub(crate) mod storage;
 mod storage_seed;
 pub(crate) mod system_config;
+pub(crate) mod tasks;
 pub(crate) mod update;
 pub(crate) mod vm;
 mod vm_device;
@@ -90,6 +94,8 @@ pub(crate) struct State {
     pub(crate) fs: fs::FileSystem,
     pub(crate) reporting: reporting::Reporting,
     pub(crate) audit: audit::Audit,
+    pub(crate) tasks: tasks::Tasks,
+    pub(crate) service_configs: service_config::ServiceConfigs,
 }
 
 impl State {
@@ -126,6 +132,8 @@ impl State {
             fs: fs::FileSystem::demo(),
             reporting: reporting::Reporting::default(),
             audit: audit::Audit::default(),
+            tasks: tasks::Tasks::demo(),
+            service_configs: service_config::ServiceConfigs::demo(),
         }
     }
 }
