@@ -16,6 +16,7 @@ mod certificate;
 mod config;
 mod core;
 mod dataset;
+mod directory;
 mod disk;
 mod docker;
 mod filesystem;
@@ -124,6 +125,7 @@ impl Handlers {
         audit::register(&mut handlers);
         tasks::register(&mut handlers);
         service_config::register(&mut handlers);
+        directory::register(&mut handlers);
         handlers
     }
 

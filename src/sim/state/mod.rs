@@ -23,6 +23,7 @@ mod dataset_crypto;
 mod dataset_entry;
 mod dataset_perm;
 mod dataset_props;
+pub(crate) mod directory;
 pub(crate) mod disk;
 pub(crate) mod docker;
 pub(crate) mod fs;
@@ -95,6 +96,7 @@ pub(crate) struct State {
     pub(crate) audit: audit::Audit,
     pub(crate) tasks: tasks::Tasks,
     pub(crate) service_configs: service_config::ServiceConfigs,
+    pub(crate) directory: directory::Directory,
 }
 
 impl State {
@@ -133,6 +135,7 @@ impl State {
             audit: audit::Audit::default(),
             tasks: tasks::Tasks::demo(),
             service_configs: service_config::ServiceConfigs::demo(),
+            directory: directory::Directory::demo(),
         }
     }
 }
