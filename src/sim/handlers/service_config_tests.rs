@@ -137,3 +137,36 @@ async fn no_secret_of_these_results_reaches_the_agent() {
     assert_eq!(all[3]["credential"]["binddn"], "cn=nas,dc=lab");
     assert_eq!(all[4][0]["name"], "AD_MACHINE_ACCOUNT");
 }
+
+/// The catalog's examples of both categories succeed against the seeded NAS, in catalog order
+/// (leaving the domain after changing its settings, deleting the tunable after changing it).
+#[tokio::test]
+async fn the_directory_and_service_config_examples_succeed_in_catalog_order() {
+    let catalog = crate::catalog::Catalog::builtin().unwrap();
+    for release in Release::ALL {
+        let h = Harness::new(release);
+        let mut failures = Vec::new();
+        let mut called = 0;
+        for action in catalog.actions().filter(|a| a.category == "directory" || a.category == "service_config") {
+            let mut args = serde_json::Map::new();
+            for arg in &action.args {
+                if let Some(value) = arg.example_value() {
+                    args.insert(arg.name.clone(), value);
+                }
+            }
+            if action.confirm.is_some() {
+                args.insert("confirm".into(), json!(true));
+            }
+            let params = action.build_params(&args).unwrap();
+            called += 1;
+            if let Err(e) = h.call(action.method.as_str(), params.clone()).await {
+                failures.push(format!("{} {params}: {}", action.name, e.reason()));
+            }
+        }
+        assert_eq!(called, 20);
+        assert!(failures.is_empty(), "{release}: {failures:#?}");
+        assert_eq!(h.ok("directoryservices.status", json!([])).await["status"], Value::Null, "the domain was left");
+        let tunables = h.ok("tunable.query", json!([[], {"select": ["var"]}])).await;
+        assert_eq!(tunables, json!([{"var": "net.core.rmem_max"}]), "the seeded tunable was changed, then deleted");
+    }
+}
