@@ -13,7 +13,9 @@ use serde_json::Value;
 pub const MASK: &str = "<redacted>";
 
 /// Field names (lowercase) that are always secret. (`key` is handled apart: alerts use it
-/// for a harmless de-duplication key, API keys for the secret itself.)
+/// for a harmless de-duplication key, API keys for the secret itself.) `community` is the SNMP
+/// v1/v2c shared secret; `file` is a Kerberos keytab, the keys of the NAS's domain account (no
+/// other TrueNAS result has a `file` field).
 const SECRET_NAMES: &[&str] = &[
     "token",
     "secret",
@@ -27,6 +29,8 @@ const SECRET_NAMES: &[&str] = &[
     "nthash",
     "keyhash",
     "peersecret",
+    "community",
+    "file",
 ];
 
 /// Parts of a name that make it secret (`vnc_password`, `aws_secret_access_key`, `refresh_token`,

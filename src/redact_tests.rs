@@ -108,3 +108,47 @@ fn look_alikes_are_not_secret() {
         assert!(is_secret_field(name), "{name}");
     }
 }
+
+#[test]
+fn service_and_directory_settings_lose_their_secrets() {
+    let mut snmp = json!({"community": "homelab", "v3_username": "mon", "v3_authtype": "SHA", "v3_password": "auth-pass",
+        "v3_privproto": "AES", "v3_privpassphrase": "priv-pass", "loglevel": 3});
+    redact(&mut snmp);
+    assert_eq!(
+        (&snmp["community"], &snmp["v3_password"], &snmp["v3_privpassphrase"]),
+        (&json!(MASK), &json!(MASK), &json!(MASK))
+    );
+    assert_eq!((&snmp["v3_username"], &snmp["v3_privproto"]), (&json!("mon"), &json!("AES")));
+
+    let mut ups = json!({"monuser": "upsmon", "monpwd": "fixmepass", "complete_identifier": "ups@localhost:3493"});
+    redact(&mut ups);
+    assert_eq!((&ups["monpwd"], &ups["monuser"]), (&json!(MASK), &json!("upsmon")));
+
+    let mut directory = json!({"service_type": "LDAP", "kerberos_realm": null,
+        "credential": {"credential_type": "LDAP_PLAIN", "binddn": "cn=nas,dc=lab", "bindpw": "bind-pass"},
+        "configuration": {"service_type": "LDAP", "idmap": {"idmap_domain": {"idmap_backend": "LDAP",
+            "ldap_user_dn": "cn=idmap", "ldap_user_dn_password": "idmap-pass"}}}});
+    redact(&mut directory);
+    assert_eq!(directory["credential"]["bindpw"], MASK);
+    assert_eq!(directory["credential"]["binddn"], "cn=nas,dc=lab");
+    assert_eq!(directory["configuration"]["idmap"]["idmap_domain"]["ldap_user_dn_password"], MASK);
+    let mut kerberos_user =
+        json!({"credential": {"credential_type": "KERBEROS_USER", "username": "Administrator", "password": "p"}});
+    redact(&mut kerberos_user);
+    assert_eq!(kerberos_user["credential"]["password"], MASK);
+
+    let mut keytabs = json!([{"id": 1, "name": "AD_MACHINE_ACCOUNT", "file": "BQIAAABHAAIADkFE"}, {"id": 2, "name": "x", "file": null}]);
+    redact(&mut keytabs);
+    assert_eq!((&keytabs[0]["file"], &keytabs[0]["name"]), (&json!(MASK), &json!("AD_MACHINE_ACCOUNT")));
+    assert_eq!(keytabs[1]["file"], Value::Null);
+
+    let mut ssh = json!({"privatekey": "LS0t", "host_key": "LS0t", "host_ecdsa_key": "LS0t", "host_ed25519_key": null,
+        "host_ecdsa_key_pub": "ecdsa-sha2-nistp256 AAAA", "host_rsa_key_cert_pub": "ssh-rsa-cert AAAA", "tcpport": 22});
+    redact(&mut ssh);
+    for field in ["privatekey", "host_key", "host_ecdsa_key"] {
+        assert_eq!(ssh[field], MASK, "{field}");
+    }
+    assert_eq!(ssh["host_ed25519_key"], Value::Null);
+    assert_eq!(ssh["host_ecdsa_key_pub"], "ecdsa-sha2-nistp256 AAAA");
+    assert_eq!(ssh["host_rsa_key_cert_pub"], "ssh-rsa-cert AAAA");
+}

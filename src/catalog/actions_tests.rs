@@ -128,6 +128,8 @@ fn shipped_catalog_has_the_system_account_and_vm_categories() {
     assert_eq!(catalog.category("system").unwrap().actions.len(), 24);
     assert_eq!(catalog.category("account").unwrap().actions.len(), 16);
     assert_eq!(catalog.category("storage").unwrap().actions.len(), 32);
+    assert_eq!(catalog.category("directory").unwrap().actions.len(), 8);
+    assert_eq!(catalog.category("service_config").unwrap().actions.len(), 12);
     assert!(Catalog::builtin().is_ok());
 }
 

@@ -52,6 +52,8 @@ const BUILTIN: &[(&str, &str)] = &[
     ("filesystem.toml", include_str!("../../tools/filesystem.toml")),
     ("reporting.toml", include_str!("../../tools/reporting.toml")),
     ("audit.toml", include_str!("../../tools/audit.toml")),
+    ("directory.toml", include_str!("../../tools/directory.toml")),
+    ("service_config.toml", include_str!("../../tools/service_config.toml")),
 ];
 
 /// Every action of the tool set, grouped in categories.

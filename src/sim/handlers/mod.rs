@@ -16,6 +16,7 @@ mod certificate;
 mod config;
 mod core;
 mod dataset;
+mod directory;
 mod disk;
 mod docker;
 mod filesystem;
@@ -126,6 +127,7 @@ impl Handlers {
         tasks::register(&mut handlers);
         keychain::register(&mut handlers);
         service_config::register(&mut handlers);
+        directory::register(&mut handlers);
         handlers
     }
 

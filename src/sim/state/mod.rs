@@ -23,6 +23,7 @@ mod dataset_crypto;
 mod dataset_entry;
 mod dataset_perm;
 mod dataset_props;
+pub(crate) mod directory;
 pub(crate) mod disk;
 pub(crate) mod docker;
 pub(crate) mod fs;
@@ -96,6 +97,7 @@ pub(crate) struct State {
     pub(crate) audit: audit::Audit,
     pub(crate) tasks: tasks::Tasks,
     pub(crate) service_configs: service_config::ServiceConfigs,
+    pub(crate) directory: directory::Directory,
 }
 
 impl State {
@@ -134,6 +136,7 @@ impl State {
             audit: audit::Audit::default(),
             tasks: tasks::Tasks::demo(),
             service_configs: service_config::ServiceConfigs::demo(),
+            directory: directory::Directory::demo(),
         }
     }
 }

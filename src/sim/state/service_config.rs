@@ -1,17 +1,17 @@
-//! Settings of the SSH, FTP, SNMP and UPS services (`ssh.*`, `ftp.*`, `snmp.*`, `ups.*`), of
-//! Kerberos (`kerberos.config`, realms, keytabs) and of directory services
-//! (`directoryservices.*`): each a single settings object, updated by merging the given fields.
+//! Settings of the SSH, FTP, SNMP and UPS services (`ssh.*`, `ftp.*`, `snmp.*`, `ups.*`): each a
+//! single settings object, updated by merging the given fields and checked as TrueNAS checks it.
+//! Also [`ConfigObject`], the settings object other single-row services use.
 
 use serde_json::{Map, Value, json};
 
-use super::records::Records;
+use crate::sim::failure::{Failure, Invalid, errno};
 
 /// One settings object (`<service>.config`).
 #[derive(Debug, Clone)]
 pub(crate) struct ConfigObject(Map<String, Value>);
 
 impl ConfigObject {
-    fn new(value: Value) -> ConfigObject {
+    pub(crate) fn new(value: Value) -> ConfigObject {
         ConfigObject(match value {
             Value::Object(map) => map,
             _ => Map::new(),
@@ -32,37 +32,47 @@ impl ConfigObject {
         self.get()
     }
 
+    /// Sets one field, whether the object had it or not (derived fields).
+    pub(crate) fn set(&mut self, key: &str, value: Value) {
+        self.0.insert(key.to_string(), value);
+    }
+
     pub(crate) fn field(&self, key: &str) -> &Value {
         self.0.get(key).unwrap_or(&Value::Null)
     }
+
+    fn text(&self, key: &str) -> &str {
+        self.field(key).as_str().unwrap_or_default()
+    }
 }
 
-/// Service and directory settings of the simulated NAS.
+/// Fake host key material: base64 text shaped like TrueNAS's stored host keys.
+const HOST_KEY: &str = "LS0tLS1CRUdJTiBPUEVOU1NIIFBSSVZBVEUgS0VZLS0tLS0Kc2ltdWxhdGVkIGhvc3Qga2V5IG9mIHRoZSBUcnVlTkFTIHNpbXVsYXRvcgotLS0tLUVORCBPUEVOU1NIIFBSSVZBVEUgS0VZLS0tLS0K";
+
+/// Service settings of the simulated NAS.
 #[derive(Debug)]
 pub(crate) struct ServiceConfigs {
     pub(crate) ssh: ConfigObject,
     pub(crate) ftp: ConfigObject,
     pub(crate) snmp: ConfigObject,
     pub(crate) ups: ConfigObject,
-    pub(crate) kerberos: ConfigObject,
-    pub(crate) directory: ConfigObject,
-    pub(crate) realms: Records,
-    pub(crate) keytabs: Records,
 }
 
 impl ServiceConfigs {
-    /// TrueNAS's defaults, with SSH on port 22 bound to every interface and no directory joined.
+    /// TrueNAS's defaults, with SSH keys-only on port 22 and a USB UPS attached.
     pub(crate) fn demo() -> ServiceConfigs {
+        let pub_key =
+            |kind: &str, tag: &str| format!("{kind} AAAA{tag}SimulatedHostKeyOfTheTrueNASSimulator root@truenas");
         let ssh = json!({
             "id": 1, "bindiface": [], "tcpport": 22, "password_login_groups": [], "passwordauth": false,
             "kerberosauth": false, "tcpfwd": false, "compression": false, "sftp_log_level": "",
             "sftp_log_facility": "", "weak_ciphers": ["AES128-CBC", "NONE"], "options": "",
-            "privatekey": "", "host_dsa_key": null, "host_dsa_key_pub": null, "host_dsa_key_cert_pub": null,
-            "host_ecdsa_key": null, "host_ecdsa_key_pub": null, "host_ecdsa_key_cert_pub": null,
-            "host_ed25519_key": null,
-            "host_ed25519_key_pub": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAISimulatedHostKeyOfTheTrueNASSimulator root@truenas",
-            "host_ed25519_key_cert_pub": null, "host_key": null, "host_key_pub": null, "host_rsa_key": null,
-            "host_rsa_key_pub": null, "host_rsa_key_cert_pub": null,
+            "privatekey": HOST_KEY, "host_dsa_key": null, "host_dsa_key_pub": null, "host_dsa_key_cert_pub": null,
+            "host_ecdsa_key": HOST_KEY, "host_ecdsa_key_pub": pub_key("ecdsa-sha2-nistp256", "E2VjZHNh"),
+            "host_ecdsa_key_cert_pub": null, "host_ed25519_key": HOST_KEY,
+            "host_ed25519_key_pub": pub_key("ssh-ed25519", "C3NzaC1lZDI1NTE5"), "host_ed25519_key_cert_pub": null,
+            "host_key": null, "host_key_pub": null, "host_rsa_key": HOST_KEY,
+            "host_rsa_key_pub": pub_key("ssh-rsa", "B3NzaC1yc2E"), "host_rsa_key_cert_pub": null,
         });
         let ftp = json!({
             "id": 1, "port": 21, "clients": 5, "ipconnections": 2, "loginattempt": 1, "timeout": 600,
@@ -83,96 +93,187 @@ impl ServiceConfigs {
             "v3_username": "", "v3_authtype": "", "v3_password": "", "v3_privproto": null,
             "v3_privpassphrase": null, "loglevel": 3, "options": "", "zilstat": false, "id": 1,
         });
-        let ups = json!({
+        let mut ups = ConfigObject::new(json!({
             "powerdown": true, "rmonitor": false, "id": 1, "nocommwarntime": null, "remoteport": 3493,
-            "shutdowntimer": 30, "hostsync": 15, "description": "", "driver": "", "extrausers": "",
-            "identifier": "ups", "mode": "MASTER", "monpwd": "", "monuser": "upsmon", "options": "",
-            "optionsupsd": "", "port": "", "remotehost": "", "shutdown": "BATT", "shutdowncmd": null,
-            "complete_identifier": "ups@localhost:3493",
-        });
-        let kerberos = json!({"id": 1, "appdefaults_aux": "", "libdefaults_aux": ""});
-        let directory = json!({
-            "id": 1, "service_type": null, "credential": null, "enable": false, "enable_account_cache": true,
-            "enable_dns_updates": true, "timeout": 60, "kerberos_realm": null, "configuration": null,
-        });
-        ServiceConfigs {
-            ssh: ConfigObject::new(ssh),
-            ftp: ConfigObject::new(ftp),
-            snmp: ConfigObject::new(snmp),
-            ups: ConfigObject::new(ups),
-            kerberos: ConfigObject::new(kerberos),
-            directory: ConfigObject::new(directory),
-            realms: Records::new("Kerberos Realm"),
-            keytabs: Records::new("Kerberos Keytab"),
-        }
+            "shutdowntimer": 30, "hostsync": 15, "description": "APC Back-UPS in the rack",
+            "driver": "usbhid-ups$Back-UPS ES 700G", "extrausers": "", "identifier": "ups", "mode": "MASTER",
+            "monpwd": "Sim-Ups-Monitor1", "monuser": "upsmon", "options": "", "optionsupsd": "", "port": "auto",
+            "remotehost": "", "shutdown": "BATT", "shutdowncmd": null, "complete_identifier": "",
+        }));
+        refresh_ups_identifier(&mut ups);
+        ServiceConfigs { ssh: ConfigObject::new(ssh), ftp: ConfigObject::new(ftp), snmp: ConfigObject::new(snmp), ups }
     }
 
-    /// `ups.config`'s derived `complete_identifier`: `identifier@host:port`.
-    pub(crate) fn refresh_ups_identifier(&mut self) {
-        let ups = &self.ups;
-        let host = match (ups.field("mode").as_str(), ups.field("remotehost").as_str()) {
-            (Some("SLAVE"), Some(h)) if !h.is_empty() => h.to_string(),
-            _ => "localhost".to_string(),
-        };
-        let complete = format!(
-            "{}@{host}:{}",
-            ups.field("identifier").as_str().unwrap_or("ups"),
-            ups.field("remoteport").as_i64().unwrap_or(3493)
-        );
-        self.ups.0.insert("complete_identifier".into(), json!(complete));
+    /// `ssh.update`: merges `changes`; listening interfaces must be among `interfaces`.
+    pub(crate) fn update_ssh(&mut self, changes: &Map<String, Value>, interfaces: &[String]) -> Result<Value, Failure> {
+        let mut errors = Vec::new();
+        for name in changes.get("bindiface").and_then(Value::as_array).into_iter().flatten() {
+            let name = name.as_str().unwrap_or_default();
+            if !interfaces.iter().any(|i| i == name) {
+                errors.push(problem("ssh_update.bindiface", format!("{name} is not a valid interface")));
+            }
+        }
+        fail_on(errors)?;
+        Ok(self.ssh.update(changes))
     }
 
-    /// `directoryservices.status`: type and health of the joined directory, if any.
-    pub(crate) fn directory_status(&self) -> Value {
-        let d = &self.directory;
-        if d.field("enable") == &json!(true) {
-            json!({"type": d.field("service_type"), "status": "HEALTHY", "status_msg": null})
-        } else {
-            json!({"type": null, "status": null, "status_msg": null})
+    /// `ftp.update`: passive ports are 0 or 1024-65535 with min below max; anonymous-only access
+    /// needs a path.
+    pub(crate) fn update_ftp(&mut self, changes: &Map<String, Value>) -> Result<Value, Failure> {
+        let mut new = self.ftp.clone();
+        new.update(changes);
+        let mut errors = Vec::new();
+        let (low, high) = (port(&new, "passiveportsmin"), port(&new, "passiveportsmax"));
+        for (key, value) in [("passiveportsmin", low), ("passiveportsmax", high)] {
+            if value != 0 && !(1024..=65535).contains(&value) {
+                errors.push(problem(&format!("ftp_update.{key}"), "This value must be 0 or between 1024 and 65535"));
+            }
         }
+        if (low != 0 || high != 0) && low >= high {
+            errors.push(problem("ftp_update.passiveportsmax", "This value must be higher than passiveportsmin"));
+        }
+        if new.field("onlyanonymous") == &json!(true) && new.text("anonpath").is_empty() {
+            errors.push(problem("ftp_update.anonpath", "This field is required for anonymous login"));
+        }
+        fail_on(errors)?;
+        self.ftp = new;
+        Ok(self.ftp.get())
     }
 
-    /// Leaves the joined directory: service disabled, credential dropped.
-    pub(crate) fn leave_directory(&mut self) {
-        let changes = json!({"enable": false, "service_type": null, "credential": null, "configuration": null,
-            "kerberos_realm": null});
-        if let Value::Object(c) = changes {
-            self.directory.update(&c);
+    /// `snmp.update`: SNMPv3 needs a user, an authentication type and a password of 8 or more
+    /// characters; a privacy protocol needs its passphrase.
+    pub(crate) fn update_snmp(&mut self, changes: &Map<String, Value>) -> Result<Value, Failure> {
+        let mut new = self.snmp.clone();
+        new.update(changes);
+        let mut errors = Vec::new();
+        if new.field("v3") == &json!(true) {
+            for key in ["v3_username", "v3_authtype", "v3_password"] {
+                if new.text(key).is_empty() {
+                    errors
+                        .push(problem(&format!("snmp_update.{key}"), "This field is required when SNMPv3 is enabled"));
+                }
+            }
+            let password = new.text("v3_password");
+            if !password.is_empty() && password.chars().count() < 8 {
+                errors.push(problem("snmp_update.v3_password", "Password must contain at least 8 characters"));
+            }
+            if !new.field("v3_privproto").is_null() && new.text("v3_privpassphrase").is_empty() {
+                errors.push(problem(
+                    "snmp_update.v3_privpassphrase",
+                    "This field is required when SNMPv3 private protocol is specified",
+                ));
+            }
         }
+        fail_on(errors)?;
+        self.snmp = new;
+        Ok(self.snmp.get())
     }
+
+    /// `ups.update`: MASTER mode needs a driver and a port, SLAVE mode a remote host; the
+    /// identifier is re-derived.
+    pub(crate) fn update_ups(&mut self, changes: &Map<String, Value>) -> Result<Value, Failure> {
+        let mut new = self.ups.clone();
+        new.update(changes);
+        let required: &[&str] = if new.text("mode") == "SLAVE" { &["remotehost"] } else { &["driver", "port"] };
+        let mut errors: Vec<Invalid> = required
+            .iter()
+            .filter(|key| new.text(key).is_empty())
+            .map(|key| problem(&format!("ups_update.{key}"), "This field is required"))
+            .collect();
+        let identifier = new.text("identifier");
+        if !identifier.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+            errors.push(problem("ups_update.identifier", "Use alphanumeric characters, \".\", \"-\" and \"_\""));
+        }
+        fail_on(errors)?;
+        refresh_ups_identifier(&mut new);
+        self.ups = new;
+        Ok(self.ups.get())
+    }
+}
+
+/// `ups.config`'s derived `complete_identifier`: `identifier@host:port`.
+fn refresh_ups_identifier(ups: &mut ConfigObject) {
+    let host = match ups.text("mode") {
+        "SLAVE" if !ups.text("remotehost").is_empty() => ups.text("remotehost").to_string(),
+        _ => "localhost".to_string(),
+    };
+    let port = ups.field("remoteport").as_i64().unwrap_or(3493);
+    let complete = format!("{}@{host}:{port}", ups.text("identifier"));
+    ups.set("complete_identifier", json!(complete));
+}
+
+fn port(config: &ConfigObject, key: &str) -> i64 {
+    config.field(key).as_i64().unwrap_or_default()
+}
+
+fn problem(attribute: &str, message: impl Into<String>) -> Invalid {
+    Invalid { attribute: Some(attribute.to_string()), message: message.into(), errno: errno::EINVAL }
+}
+
+/// `ValidationErrors` when there are problems.
+fn fail_on(errors: Vec<Invalid>) -> Result<(), Failure> {
+    if errors.is_empty() { Ok(()) } else { Err(Failure::Validation(errors)) }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn changes(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap()
+    }
+
     #[test]
     fn updates_ignore_unknown_keys_and_the_id() {
         let mut s = ServiceConfigs::demo();
-        let changes = json!({"tcpport": 2222, "id": 9, "rootlogin": true});
-        let out = s.ssh.update(changes.as_object().unwrap());
+        let out = s.update_ssh(&changes(json!({"tcpport": 2222, "id": 9, "rootlogin": true})), &[]).unwrap();
         assert_eq!(out["tcpport"], 2222);
         assert_eq!(out["id"], 1);
         assert!(out.get("rootlogin").is_none());
     }
 
     #[test]
-    fn ups_identifier_follows_mode_host_and_port() {
+    fn ssh_listens_only_on_known_interfaces() {
         let mut s = ServiceConfigs::demo();
-        let changes = json!({"mode": "SLAVE", "remotehost": "10.0.0.5", "remoteport": 3500, "identifier": "apc"});
-        s.ups.update(changes.as_object().unwrap());
-        s.refresh_ups_identifier();
-        assert_eq!(s.ups.field("complete_identifier"), "apc@10.0.0.5:3500");
+        let nics = ["enp3s0".to_string()];
+        assert!(s.update_ssh(&changes(json!({"bindiface": ["enp3s0"]})), &nics).is_ok());
+        let e = s.update_ssh(&changes(json!({"bindiface": ["eth9"]})), &nics).unwrap_err();
+        assert!(e.reason().contains("eth9 is not a valid interface"), "{}", e.reason());
+        assert_eq!(s.ssh.field("bindiface"), &json!(["enp3s0"]));
     }
 
     #[test]
-    fn a_joined_directory_is_healthy_until_left() {
+    fn ftp_passive_ports_need_a_valid_range_and_nothing_changes_on_error() {
         let mut s = ServiceConfigs::demo();
-        assert_eq!(s.directory_status()["type"], Value::Null);
-        let join = json!({"enable": true, "service_type": "ACTIVEDIRECTORY"});
-        s.directory.update(join.as_object().unwrap());
-        assert_eq!(s.directory_status()["status"], "HEALTHY");
-        s.leave_directory();
-        assert_eq!(s.directory_status()["status"], Value::Null);
+        assert!(s.update_ftp(&changes(json!({"passiveportsmin": 50000, "passiveportsmax": 50100}))).is_ok());
+        let e = s.update_ftp(&changes(json!({"passiveportsmin": 50200, "port": 2121}))).unwrap_err();
+        assert!(e.reason().contains("higher than passiveportsmin"), "{}", e.reason());
+        assert!(s.update_ftp(&changes(json!({"passiveportsmin": 80}))).is_err());
+        assert_eq!(s.ftp.field("port"), 21, "a refused update changes nothing");
+        assert!(s.update_ftp(&changes(json!({"onlyanonymous": true}))).is_err());
+    }
+
+    #[test]
+    fn snmp_v3_needs_its_user_type_and_a_long_password() {
+        let mut s = ServiceConfigs::demo();
+        let e = s.update_snmp(&changes(json!({"v3": true}))).unwrap_err();
+        assert!(e.reason().contains("v3_username"), "{}", e.reason());
+        let short = json!({"v3": true, "v3_username": "mon", "v3_authtype": "SHA", "v3_password": "short"});
+        assert!(s.update_snmp(&changes(short)).unwrap_err().reason().contains("at least 8"));
+        let ok = json!({"v3": true, "v3_username": "mon", "v3_authtype": "SHA", "v3_password": "longenough"});
+        assert_eq!(s.update_snmp(&changes(ok)).unwrap()["v3"], true);
+        assert!(s.update_snmp(&changes(json!({"v3_privproto": "AES"}))).is_err());
+    }
+
+    #[test]
+    fn ups_identifier_follows_mode_host_and_port() {
+        let mut s = ServiceConfigs::demo();
+        assert_eq!(s.ups.field("complete_identifier"), "ups@localhost:3493");
+        let slave = json!({"mode": "SLAVE", "remotehost": "10.0.0.5", "remoteport": 3500, "identifier": "apc"});
+        let out = s.update_ups(&changes(slave)).unwrap();
+        assert_eq!(out["complete_identifier"], "apc@10.0.0.5:3500");
+        let e = s.update_ups(&changes(json!({"remotehost": ""}))).unwrap_err();
+        assert!(e.reason().contains("remotehost"), "{}", e.reason());
+        assert!(s.update_ups(&changes(json!({"mode": "MASTER", "driver": ""}))).is_err());
     }
 }
