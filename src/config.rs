@@ -90,6 +90,9 @@ pub enum Command {
         /// Which TrueNAS release to behave as.
         #[arg(long, value_enum, default_value_t = SimRelease::V25_10)]
         release: SimRelease,
+        /// Behave as a release without JSON-RPC: serve only REST `/api/v2.0`.
+        #[arg(long)]
+        rest_only: bool,
     },
     /// Make one call through the policy layer and print the result.
     Call {

@@ -14,4 +14,5 @@ mod policy_rules;
 mod python_client;
 mod raw_api;
 mod reliability;
+mod rest;
 mod vm_actions;
