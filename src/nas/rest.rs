@@ -44,6 +44,10 @@ impl RestClient {
                 url: client.endpoint.http_url("/api/v2.0/system/version"),
                 reason: "the connection failed".into(),
             },
+            NasError::RestUnsupported(_) => NasError::Connect {
+                url: client.endpoint.http_url("/api"),
+                reason: "the NAS serves neither JSON-RPC (`GET /api/versions` is 404) nor REST `/api/v2.0`".into(),
+            },
             other => other,
         })?;
         let version = version.as_str().unwrap_or_default().to_string();

@@ -32,8 +32,8 @@ pub(crate) async fn serve(
 ) -> Response {
     // Like the middleware, only loopback counts as a secure transport for plain HTTP.
     let secure = peer.ip().to_canonical().is_loopback();
-    if let Err(refusal) = authenticate(&machine, &headers, secure) {
-        return refusal;
+    if let Err(text) = authenticate(&machine, &headers, secure) {
+        return (StatusCode::UNAUTHORIZED, text).into_response();
     }
     let body = if body.iter().all(u8::is_ascii_whitespace) {
         None
@@ -85,10 +85,10 @@ pub(crate) async fn serve(
     }
 }
 
-/// Checks `Authorization: Bearer <key>`. A right key over an insecure transport is revoked, as
-/// TrueNAS does.
-fn authenticate(machine: &Machine, headers: &HeaderMap, secure: bool) -> Result<(), Response> {
-    let unauthorized = |text: &'static str| (StatusCode::UNAUTHORIZED, text).into_response();
+/// Checks `Authorization: Bearer <key>`; a refusal is the text of TrueNAS's 401. A right key
+/// over an insecure transport is revoked, as TrueNAS does.
+fn authenticate(machine: &Machine, headers: &HeaderMap, secure: bool) -> Result<(), &'static str> {
+    let unauthorized = |text: &'static str| text;
     let Some(auth) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
         return Err(unauthorized("401: Unauthorized"));
     };
