@@ -99,6 +99,9 @@ pub enum Command {
         /// The PEM private key of --tls-cert.
         #[arg(long, requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        /// Behave as a release without JSON-RPC: serve only REST `/api/v2.0`.
+        #[arg(long)]
+        rest_only: bool,
     },
     /// Make one call through the policy layer and print the result.
     Call {

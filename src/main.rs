@@ -89,8 +89,8 @@ async fn run(low: LowArgs) -> anyhow::Result<ExitCode> {
             out!("{}", serde_json::to_string_pretty(&PolicyEngine::json_schema())?);
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Sim { listen, ref api_key, release, ref tls_cert, ref tls_key }) => {
-            let mut config = SimConfig { release: release.release(), ..SimConfig::default() };
+        Some(Command::Sim { listen, ref api_key, release, rest_only, ref tls_cert, ref tls_key }) => {
+            let mut config = SimConfig { release: release.release(), rest_only, ..SimConfig::default() };
             if let Some(key) = api_key {
                 config.api_key = key.clone();
             }

@@ -1,11 +1,12 @@
 //! Generated from the catalog: every action, called through the real binary with its example
 //! arguments, reaches the simulated NAS as its method with params that release's schema
 //! accepts, and the simulated NAS implements it. An action cannot be added without this test
-//! covering it.
+//! covering it. The same run over REST (`rest.rs`) must make the very same calls.
 
 use serde_json::{Map, Value, json};
 use truenas_mcp::catalog::Catalog;
 use truenas_mcp::schema::{MethodTable, Release};
+use truenas_mcp::sim::SimHandle;
 
 use crate::util::*;
 
@@ -25,14 +26,34 @@ async fn every_catalog_action_reaches_a_26_0_nas_or_says_it_does_not_exist_there
 }
 
 async fn every_action_on(release: Release) {
-    let catalog = Catalog::builtin().unwrap();
     let nas = start_sim_release(release).await;
+    let run = run_every_action(&nas, release, &|m, p| (m.to_string(), p.clone())).await;
+    assert!(run.failures.is_empty(), "{release}: {} actions failed:\n{}", run.failures.len(), run.failures.join("\n"));
+}
+
+/// What one run of every action did.
+pub(crate) struct EveryAction {
+    /// Per action, in catalog order: its name and the calls the NAS received for it.
+    pub(crate) calls: Vec<(String, Vec<(String, Value)>)>,
+    /// What went wrong, one line per action.
+    pub(crate) failures: Vec<String>,
+}
+
+/// Calls every catalog action with its example arguments through the binary (flat tools, an
+/// allow-all policy) against `nas`. `arrives_as` says which call the NAS should see for a
+/// method and params (the transport may change its form).
+pub(crate) async fn run_every_action(
+    nas: &SimHandle,
+    release: Release,
+    arrives_as: &dyn Fn(&str, &Value) -> (String, Value),
+) -> EveryAction {
+    let catalog = Catalog::builtin().unwrap();
     let dir = tempdir::Dir::new("every");
     let open = policy_file(&dir, "open.json", &json!({"version": "1", "default": "allow"}));
-    let (session, _) = connect_stdio(&nas, &["--tool-mode", "flat", "--policy", open.to_str().unwrap()]).await;
+    let (session, _) = connect_stdio(nas, &["--tool-mode", "flat", "--policy", open.to_str().unwrap()]).await;
     let table = MethodTable::get(release);
 
-    let mut failures = Vec::new();
+    let mut run = EveryAction { calls: Vec::new(), failures: Vec::new() };
     for action in catalog.actions() {
         let mut args = Map::new();
         for arg in &action.args {
@@ -47,38 +68,44 @@ async fn every_action_on(release: Release) {
             args.insert("confirm".into(), Value::Bool(true));
         }
         // The method the action calls (the raw escape hatch names it in its arguments).
-        let method = action.resolve(&args).map(|(m, _)| m).unwrap_or_else(|_| action.method.clone());
+        let (method, params) = action
+            .resolve(&args)
+            .map(|(m, p)| (m.to_string(), p))
+            .unwrap_or_else(|_| (action.method.to_string(), json!([])));
+        let (method, _) = arrives_as(&method, &params);
         nas.recorder().clear();
         let result = flat(&session, action.name.as_str(), Value::Object(args)).await;
         let reply = text(&result);
-        let calls = nas_calls_of(&nas, method.as_str());
-        if table.method(method.as_str()).is_none() {
+        let received: Vec<(String, Value)> = nas
+            .recorder()
+            .calls()
+            .into_iter()
+            .filter(|c| !is_session_method(&c.method))
+            .map(|c| (c.method, c.params))
+            .collect();
+        run.calls.push((action.name.to_string(), received));
+        let calls = nas_calls_of(nas, &method);
+        if table.method(&method).is_none() {
             // The release lacks the method: the action must say so, naming the release, and send nothing.
             if !calls.is_empty() || !reply.contains(&format!("does not exist on the connected TrueNAS ({release})")) {
-                failures.push(format!("{}: `{method}` is not on {release}, yet: {reply}", action.name));
+                run.failures.push(format!("{}: `{method}` is not on {release}, yet: {reply}", action.name));
             }
             continue;
         }
         let Some(params) = calls.first() else {
-            failures.push(format!("{}: `{method}` never reached the NAS: {reply}", action.name));
+            run.failures.push(format!("{}: `{method}` never reached the NAS: {reply}", action.name));
             continue;
         };
-        if let Err(e) = table.validate(method.as_str(), params) {
-            failures.push(format!("{}: {e}", action.name));
+        if let Err(e) = table.validate(&method, params) {
+            run.failures.push(format!("{}: {e}", action.name));
         }
         // Domain errors (an id an earlier action deleted) are fine; an unsimulated method is not.
         if reply.contains("ENOTSUP") || reply.contains("Method does not exist") {
-            failures.push(format!("{}: the simulated NAS does not implement it: {reply}", action.name));
+            run.failures.push(format!("{}: the simulated NAS does not implement it: {reply}", action.name));
         }
     }
     let version = text(&flat(&session, "system_version", json!({})).await);
     assert!(version.contains(release.system_version()), "talking to the {release} NAS: {version}");
     session.cancel().await.unwrap();
-    assert!(
-        failures.is_empty(),
-        "{release}: {} of {} actions failed:\n{}",
-        failures.len(),
-        catalog.len(),
-        failures.join("\n")
-    );
+    run
 }

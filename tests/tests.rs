@@ -14,5 +14,6 @@ mod policy_rules;
 mod python_client;
 mod raw_api;
 mod reliability;
+mod rest;
 mod tls;
 mod vm_actions;

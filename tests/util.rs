@@ -37,6 +37,15 @@ pub(crate) async fn start_sim_release(release: truenas_mcp::schema::Release) -> 
     handle
 }
 
+/// A simulated TrueNAS 25.10 without JSON-RPC (REST `/api/v2.0` only), with fast jobs.
+pub(crate) async fn start_rest_only_sim() -> SimHandle {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let config = SimConfig { rest_only: true, ..SimConfig::default() };
+    let handle = sim::start(listener, config).await.unwrap();
+    handle.faults().set_job_step(std::time::Duration::from_millis(20));
+    handle
+}
+
 /// A command running the binary against `nas`, with no inherited TrueNAS settings.
 pub(crate) fn command(nas: &SimHandle) -> Command {
     let mut cmd = Command::new(bin());
@@ -138,7 +147,8 @@ pub(crate) fn nas_calls_of(nas: &SimHandle, method: &str) -> Vec<Value> {
     nas.recorder().calls().into_iter().filter(|c| c.method == method).map(|c| c.params).collect()
 }
 
-fn is_session_method(method: &str) -> bool {
+/// Whether a method belongs to the client's own session set-up and job following.
+pub(crate) fn is_session_method(method: &str) -> bool {
     method.starts_with("auth.")
         || matches!(method, "system.version" | "core.subscribe" | "core.set_options" | "core.ping" | "core.get_jobs")
 }

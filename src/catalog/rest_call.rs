@@ -104,10 +104,10 @@ pub fn resolve(request: RestRequest<'_>, table: &MethodTable) -> Result<(MethodN
 }
 
 /// A path cut into checked segments, and its query string as (key, value) pairs.
-type SplitPath = (Vec<String>, Vec<(String, String)>);
+pub(crate) type SplitPath = (Vec<String>, Vec<(String, String)>);
 
 /// Splits a path into checked segments and its query string pairs.
-fn split(path: &str) -> Result<SplitPath, RestError> {
+pub(crate) fn split(path: &str) -> Result<SplitPath, RestError> {
     let bad = |why| RestError::BadPath { path: path.to_string(), why };
     let (path_part, query) = match path.split_once('?') {
         Some((p, q)) => (p, q),

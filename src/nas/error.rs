@@ -132,8 +132,8 @@ pub enum NasError {
     /// The key is expired or revoked (TrueNAS revokes keys used over clear text).
     #[error("TrueNAS reports the API key as expired or revoked; create or reset the key in the TrueNAS UI")]
     AuthExpired,
-    /// The NAS runs a release without the JSON-RPC API we speak.
-    #[error("unsupported TrueNAS release `{0}`: this server needs TrueNAS 25.10 or later")]
+    /// The NAS runs a release we have no method table for.
+    #[error("unsupported TrueNAS release `{0}`: this server has no method table for it")]
     UnsupportedRelease(String),
     /// The connection broke while the call was outstanding.
     #[error("lost the connection to TrueNAS during `{method}`{}", if *.sent { "; the NAS may have carried it out" } else { "; nothing was sent" })]
@@ -165,6 +165,9 @@ pub enum NasError {
     /// TrueNAS answered with an error.
     #[error("{0}")]
     Rpc(RpcError),
+    /// The call has no form in TrueNAS's REST API (releases without JSON-RPC); nothing was run.
+    #[error("{0}")]
+    RestUnsupported(String),
     /// A job ended in FAILED or ABORTED.
     #[error("TrueNAS job {id} ({method}) {state}: {reason}")]
     JobFailed {
@@ -199,7 +202,8 @@ impl NasError {
             | NasError::AuthExpired
             | NasError::UnsupportedRelease(_)
             | NasError::MethodUnavailable { .. }
-            | NasError::InvalidParams(_) => true,
+            | NasError::InvalidParams(_)
+            | NasError::RestUnsupported(_) => true,
             NasError::ConnectionLost { sent, .. } => !sent,
             NasError::Timeout { .. }
             | NasError::Rpc(_)

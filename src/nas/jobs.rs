@@ -77,7 +77,7 @@ impl JobSnapshot {
         })
     }
 
-    fn is_final(&self) -> bool {
+    pub(crate) fn is_final(&self) -> bool {
         matches!(self.state.as_str(), "SUCCESS" | "FAILED" | "ABORTED")
     }
 }
@@ -91,9 +91,9 @@ pub(crate) struct JobTracker {
 }
 
 /// How often to ask TrueNAS directly when no event arrives (subscription lost or silent).
-const POLL_EVERY: Duration = Duration::from_secs(2);
+pub(crate) const POLL_EVERY: Duration = Duration::from_secs(2);
 /// How long to wait for the ABORTED state after asking a job to abort.
-const ABORT_GRACE: Duration = Duration::from_secs(5);
+pub(crate) const ABORT_GRACE: Duration = Duration::from_secs(5);
 
 impl JobTracker {
     /// Consumes notifications from a connection until it closes.
@@ -212,7 +212,7 @@ async fn poll_job(conn: &Connection, id: JobId, timeout: Duration) -> Result<Opt
     Ok(reply.as_array().and_then(|jobs| jobs.first()).and_then(JobSnapshot::from_fields))
 }
 
-fn finish(id: JobId, method: &str, snapshot: JobSnapshot) -> Result<Value, NasError> {
+pub(crate) fn finish(id: JobId, method: &str, snapshot: JobSnapshot) -> Result<Value, NasError> {
     match snapshot.state.as_str() {
         "SUCCESS" => Ok(snapshot.result),
         state => Err(NasError::JobFailed {

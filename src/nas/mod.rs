@@ -1,13 +1,20 @@
-//! The TrueNAS client: JSON-RPC 2.0 over a websocket, API-key login, job waits, reconnects.
+//! The TrueNAS client: JSON-RPC 2.0 over a websocket (REST `/api/v2.0` on releases without
+//! it), API-key login, job waits, reconnects.
 //!
 //! The one public way to call a middleware method is [`NasClient::call`], which consumes a
 //! [`Permit`]: only the policy engine makes those, so nothing reaches the NAS without a
-//! decision. Framing and request ids live in `rpc`; connecting and logging in in `session`;
-//! job waits in `jobs`; addresses and TLS in `endpoint`.
+//! decision. Framing and request ids live in `rpc`; connecting, logging in and choosing the
+//! transport in `session`; job waits in `jobs` (`rest_jobs` over REST); the REST transport in
+//! `rest`, its method-to-HTTP rules in `rest_map` and `rest_query`; addresses and TLS in
+//! `endpoint`.
 
 mod endpoint;
 mod error;
 mod jobs;
+mod rest;
+mod rest_jobs;
+pub(crate) mod rest_map;
+mod rest_query;
 mod rpc;
 mod session;
 
@@ -22,6 +29,7 @@ use tokio_util::sync::CancellationToken;
 pub use endpoint::{Endpoint, TlsTrust};
 pub use error::{FieldError, NasError, RpcError};
 pub use jobs::{JobProgress, ProgressSink};
+pub use rest_map::same_over_rest;
 
 use crate::ids::JobId;
 use crate::policy::Permit;
@@ -172,7 +180,7 @@ impl NasClient {
     /// The release of the connected NAS, if connected.
     pub async fn release(&self) -> Option<Release> {
         match &*self.inner.state.lock().await {
-            Link::Up(session) if !session.conn.is_closed() => Some(session.release),
+            Link::Up(session) if !session.is_closed() => Some(session.release),
             _ => None,
         }
     }
@@ -206,7 +214,7 @@ impl NasClient {
             .ok_or_else(|| NasError::MethodUnavailable { method: method.to_string(), release: session.release })?;
         table.validate(method, params).map_err(NasError::InvalidParams)?;
         let timeout = self.inner.config.call_timeout;
-        let reply = session.conn.call(method, params.clone(), timeout).await;
+        let reply = session.call(method, params, timeout).await;
         let reply = match reply {
             Err(e @ NasError::ConnectionLost { .. }) => {
                 self.mark_down(&session).await;
@@ -229,7 +237,7 @@ impl NasClient {
             progress: options.progress.clone(),
             cancel: &options.cancel,
         };
-        let waited = session.jobs.wait(&session.conn, job).await;
+        let waited = session.wait(job).await;
         if let Err(NasError::ConnectionLost { .. }) = waited {
             self.mark_down(&session).await;
         }
@@ -261,7 +269,7 @@ impl NasClient {
     async fn session(&self) -> Result<Arc<Session>, NasError> {
         let mut state = self.inner.state.lock().await;
         let failures = match &*state {
-            Link::Up(session) if !session.conn.is_closed() => return Ok(Arc::clone(session)),
+            Link::Up(session) if !session.is_closed() => return Ok(Arc::clone(session)),
             Link::Up(_) => 0,
             Link::Down { failures, retry_at } => {
                 let wait = retry_at.saturating_duration_since(Instant::now());
@@ -290,7 +298,7 @@ impl NasClient {
     }
 
     async fn mark_down(&self, session: &Arc<Session>) {
-        session.conn.close();
+        session.close();
         let mut state = self.inner.state.lock().await;
         if let Link::Up(current) = &*state
             && Arc::ptr_eq(current, session)

@@ -1,28 +1,53 @@
-//! Bringing a connection up: pick the API version, open the websocket, log in with the API
-//! key, subscribe to job events. A `Session` is one authenticated connection and what we
-//! learned about the NAS on it.
+//! Bringing a connection up: ask `GET /api/versions` which API the NAS speaks, then either open
+//! the JSON-RPC websocket (log in with the API key, subscribe to job events) or, on a release
+//! without JSON-RPC (the endpoint answers 404), use REST `/api/v2.0` with the key as bearer. A
+//! `Session` is one authenticated transport and what we learned about the NAS on it.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use super::error::NasError;
-use super::jobs::JobTracker;
+use super::jobs::{JobTracker, WaitFor, Waited};
+use super::rest::RestClient;
 use super::rpc::Connection;
 use super::{ApiKey, NasConfig};
-use crate::schema::Release;
+use crate::schema::{MethodTable, Release};
+
+/// How calls travel.
+pub(crate) enum Transport {
+    /// JSON-RPC 2.0 over the websocket, jobs followed through events.
+    JsonRpc { conn: Connection, jobs: JobTracker },
+    /// REST `/api/v2.0` (releases without JSON-RPC), jobs followed by polling.
+    Rest(RestClient),
+}
 
 /// One authenticated connection.
 pub(crate) struct Session {
-    pub(crate) conn: Connection,
-    pub(crate) jobs: JobTracker,
+    pub(crate) transport: Transport,
     pub(crate) release: Release,
     pub(crate) version: String,
 }
 
+/// What `GET /api/versions` told us.
+enum Probe {
+    /// JSON-RPC, at this API version (`None`: `current`).
+    JsonRpc(Option<String>),
+    /// No JSON-RPC on this NAS: REST.
+    Rest,
+}
+
 impl Session {
     pub(crate) async fn open(config: &NasConfig, tls: &Option<Arc<rustls::ClientConfig>>) -> Result<Session, NasError> {
-        let api = pick_api(config).await;
+        let api = match probe(config).await {
+            Probe::JsonRpc(api) => api,
+            Probe::Rest => {
+                let (client, release, version) = RestClient::open(config).await?;
+                tracing::info!(%version, api = %release, "connected to TrueNAS over REST (no JSON-RPC on this release)");
+                return Ok(Session { transport: Transport::Rest(client), release, version });
+            }
+        };
         let url = config.endpoint.websocket_url(api.as_deref().unwrap_or("current"));
         tracing::debug!(%url, "connecting to TrueNAS");
         let (conn, events) = Connection::open(&url, tls.clone(), config.max_in_flight).await?;
@@ -45,18 +70,58 @@ impl Session {
             tracing::warn!(error = %e, "cannot subscribe to job events; job progress will be polled");
         }
         tracing::info!(%version, api = %release, "connected to TrueNAS");
-        Ok(Session { conn, jobs, release, version })
+        Ok(Session { transport: Transport::JsonRpc { conn, jobs }, release, version })
+    }
+
+    /// Whether the transport is gone (a REST session never is: each call is its own request).
+    pub(crate) fn is_closed(&self) -> bool {
+        match &self.transport {
+            Transport::JsonRpc { conn, .. } => conn.is_closed(),
+            Transport::Rest(_) => false,
+        }
+    }
+
+    pub(crate) fn close(&self) {
+        if let Transport::JsonRpc { conn, .. } = &self.transport {
+            conn.close();
+        }
+    }
+
+    /// Calls `method` and returns its reply (a job id for job methods).
+    pub(crate) async fn call(&self, method: &str, params: &Value, timeout: Duration) -> Result<Value, NasError> {
+        match &self.transport {
+            Transport::JsonRpc { conn, .. } => conn.call(method, params.clone(), timeout).await,
+            Transport::Rest(client) => client.call(MethodTable::get(self.release), method, params).await,
+        }
+    }
+
+    /// Waits for a job started on this session.
+    pub(crate) async fn wait(&self, job: WaitFor<'_>) -> Result<Waited, NasError> {
+        match &self.transport {
+            Transport::JsonRpc { conn, jobs } => jobs.wait(conn, job).await,
+            Transport::Rest(client) => client.wait(job).await,
+        }
     }
 }
 
-/// Asks `GET /api/versions` which API versions the NAS serves and picks the newest one we
-/// have a method table for, so TrueNAS adapts its newer models to the schema we validate
-/// against. `None` (endpoint missing or unreachable) means "use `current`".
-async fn pick_api(config: &NasConfig) -> Option<String> {
+/// Asks `GET /api/versions` which API versions the NAS serves. A 404 means a release without
+/// JSON-RPC (REST only). Otherwise picks the newest version we have a method table for, so
+/// TrueNAS adapts its newer models to the schema we validate against; `None` (no match, or the
+/// endpoint unreachable) means "use `current`".
+async fn probe(config: &NasConfig) -> Probe {
     let url = config.endpoint.http_url("/api/versions");
-    let response = config.http.get(&url).timeout(config.call_timeout).send().await.ok()?;
-    let offered: Vec<String> = response.error_for_status().ok()?.json().await.ok()?;
-    Release::ALL.iter().rev().map(|r| r.api_version()).find(|v| offered.iter().any(|o| o == v)).map(str::to_string)
+    let Ok(response) = config.http.get(&url).timeout(config.call_timeout).send().await else {
+        return Probe::JsonRpc(None);
+    };
+    if response.status() == reqwest::StatusCode::NOT_FOUND {
+        return Probe::Rest;
+    }
+    let offered: Vec<String> = match response.error_for_status() {
+        Ok(ok) => ok.json().await.unwrap_or_default(),
+        Err(_) => Vec::new(),
+    };
+    let api = Release::ALL.iter().rev().map(|r| r.api_version()).find(|v| offered.iter().any(|o| o == v));
+    Probe::JsonRpc(api.map(str::to_string))
 }
 
 async fn login(

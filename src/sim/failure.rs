@@ -171,6 +171,39 @@ impl Failure {
         })
     }
 
+    /// The REST form (`/api/v2.0`): status and body, as `restful.py` answers. A `CallError` is 422
+    /// `{"message", "errno"}`, validation errors are 422 `{attribute: [{"message", "errno"}]}`
+    /// (`null` for none), `MatchNotFound` is 404 and any other exception 500 with a traceback.
+    pub(crate) fn to_rest(&self) -> (u16, Value) {
+        match self {
+            Failure::Call { errno, message, .. } => (422, json!({"message": message, "errno": errno})),
+            Failure::Validation(items) => {
+                let mut by_attribute = serde_json::Map::new();
+                for item in items {
+                    let key = item.attribute.clone().unwrap_or_else(|| "null".to_string());
+                    let entry = by_attribute.entry(key).or_insert_with(|| Value::Array(Vec::new()));
+                    if let Value::Array(list) = entry {
+                        list.push(json!({"message": item.message, "errno": item.errno}));
+                    }
+                }
+                (422, Value::Object(by_attribute))
+            }
+            Failure::Exception { class: "MatchNotFound", reason } => (404, json!({"message": reason})),
+            Failure::Exception { reason, .. } => (500, json!({"message": reason, "traceback": self.exception_text()})),
+        }
+    }
+
+    /// The message of an `InstanceNotFound` (one entry without attribute, ENOENT).
+    pub(crate) fn not_found_message(&self) -> Option<&str> {
+        match self {
+            Failure::Validation(items) => match items.as_slice() {
+                [only] if only.attribute.is_none() && only.errno == errno::ENOENT => Some(&only.message),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     /// The `exc_info` of a failed job.
     pub(crate) fn exc_info(&self) -> Value {
         match self {

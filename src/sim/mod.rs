@@ -5,8 +5,9 @@
 //!
 //! # Layout
 //!
-//! - `server`: HTTP routes (`/api/versions`, the websocket, `/_sim/*` test hooks).
+//! - `server`: HTTP routes (`/api/versions`, the websocket, REST, `/_sim/*` test hooks).
 //! - `connection`: one websocket: framing, concurrency cap, faults, replies and events.
+//! - `rest`: one REST request (`/api/v2.0`): bearer auth, mapped to a call by `nas::rest_map`.
 //! - `dispatch`: one call: authentication gate, schema validation, handler, job.
 //! - `handlers/`: the method table, one file per domain.
 //! - `state/`: what persists, one file per domain; `vm_seed` is the demo data.
@@ -28,6 +29,7 @@ mod query;
 mod recorder;
 #[cfg(test)]
 pub(crate) mod reference_dumps;
+mod rest;
 mod server;
 mod session;
 mod state;
@@ -66,11 +68,19 @@ pub struct SimConfig {
     pub username: String,
     /// The release whose method table, versions and schemas the NAS presents.
     pub release: Release,
+    /// Play a NAS without JSON-RPC (TrueNAS 24.04/24.10): `/api/versions` and the websocket
+    /// answer 404, only REST `/api/v2.0` is served.
+    pub rest_only: bool,
 }
 
 impl Default for SimConfig {
     fn default() -> Self {
-        SimConfig { api_key: DEMO_API_KEY.to_string(), username: DEMO_USERNAME.to_string(), release: Release::V25_10 }
+        SimConfig {
+            api_key: DEMO_API_KEY.to_string(),
+            username: DEMO_USERNAME.to_string(),
+            release: Release::V25_10,
+            rest_only: false,
+        }
     }
 }
 
@@ -80,6 +90,7 @@ impl fmt::Debug for SimConfig {
             .field("api_key", &"<redacted>")
             .field("username", &self.username)
             .field("release", &self.release)
+            .field("rest_only", &self.rest_only)
             .finish()
     }
 }

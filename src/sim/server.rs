@@ -1,5 +1,6 @@
 //! The HTTP side of the simulated NAS: `GET /api/versions`, the JSON-RPC websocket at
-//! `/api/current` and `/api/<version>`, and the test hooks `GET /_sim/calls` and
+//! `/api/current` and `/api/<version>` (absent when playing a NAS without JSON-RPC), REST at
+//! `/api/v2.0/...` (releases before 26.0), and the test hooks `GET /_sim/calls` and
 //! `POST /_sim/faults` for clients outside the process.
 
 use std::sync::Arc;
@@ -10,23 +11,28 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 
-use super::connection;
 use super::faults::FaultRequest;
 use super::machine::Machine;
 use super::recorder::RecordedCall;
 use super::tls::Peer;
+use super::{connection, rest};
 use crate::schema::Release;
 
 pub(crate) fn router(machine: Arc<Machine>) -> Router {
-    Router::new()
-        .route("/api/versions", get(versions))
-        .route("/api/current", get(websocket))
-        .route("/api/{version}", get(versioned_websocket))
-        .route("/_sim/calls", get(calls))
-        .route("/_sim/faults", post(faults))
-        .with_state(machine)
+    let mut router = Router::new().route("/_sim/calls", get(calls)).route("/_sim/faults", post(faults));
+    if !machine.config.rest_only {
+        router = router
+            .route("/api/versions", get(versions))
+            .route("/api/current", get(websocket))
+            .route("/api/{version}", get(versioned_websocket));
+    }
+    // TrueNAS 26.0 removed the REST API.
+    if machine.config.release < Release::V26_0 {
+        router = router.route("/api/v2.0/{*path}", any(rest::serve));
+    }
+    router.with_state(machine)
 }
 
 /// The API versions a NAS of `release` serves, as `GET /api/versions` lists them: every

@@ -6,6 +6,7 @@ mod admin_shapes;
 mod apps;
 mod jobs;
 mod protocol;
+mod rest;
 mod shapes;
 mod sharing;
 mod storage;
