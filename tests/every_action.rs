@@ -46,8 +46,9 @@ async fn every_action_on(release: Release) {
         if action.confirm.is_some() {
             args.insert("confirm".into(), Value::Bool(true));
         }
-        // The method the action calls (the raw escape hatch names it in its arguments).
-        let method = action.resolve(&args).map(|(m, _)| m).unwrap_or_else(|_| action.method.clone());
+        // The method the action calls on this release (its route's, if any; the raw escape
+        // hatch names it in its arguments).
+        let method = action.resolve_for(release, &args).map(|(m, _)| m).unwrap_or_else(|_| action.method.clone());
         nas.recorder().clear();
         let result = flat(&session, action.name.as_str(), Value::Object(args)).await;
         let reply = text(&result);
