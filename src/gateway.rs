@@ -13,6 +13,7 @@ use crate::catalog::{ActionDef, ArgsError, Catalog, MappingError};
 use crate::ids::{ActionName, GrantId, JobId, MethodName};
 use crate::nas::{CallOptions, CallOutcome, NasClient, NasError, ProgressSink};
 use crate::policy::{AuditDecision, AuditLog, AuditRecord, Decision, Denial, Outcome, Permit, PolicyEngine, Request};
+use crate::schema::Release;
 
 /// Why a call produced no result. Each variant has one wire form, chosen in `mcp::reply`.
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +74,9 @@ pub struct Gateway {
 /// tool set, but decided, limited and audited like one (method `core.get_jobs`, risk read).
 pub const JOB_STATUS: &str = "job_status";
 
+/// The release whose methods an action names in its `method` (routes cover the others).
+const DEFAULT_RELEASE: Release = Release::V25_10;
+
 /// How long a call waits for its job by default: under the 60 s request timeout many MCP
 /// clients apply.
 pub const DEFAULT_JOB_BUDGET: Duration = Duration::from_secs(50);
@@ -99,9 +103,26 @@ impl Gateway {
         &self.nas
     }
 
-    /// Whether the policy lets agents see the action at all.
+    /// Whether the policy lets agents see the action at all: hiding any method it may call
+    /// (on any release) hides it.
     pub fn is_visible(&self, action: &ActionDef) -> bool {
-        !self.policy.is_hidden(&action.name, &action.method)
+        !action.methods().any(|method| self.policy.is_hidden(&action.name, method))
+    }
+
+    /// The release calls are routed for: the connected NAS's, connecting first if need be.
+    /// When the NAS cannot be reached the current releases' methods are used; the call then
+    /// fails at the NAS as before (or is denied first, without ever reaching it).
+    async fn release(&self) -> Release {
+        if let Some(release) = self.nas.release().await {
+            return release;
+        }
+        match self.nas.connect().await {
+            Ok(_) => self.nas.release().await.unwrap_or(DEFAULT_RELEASE),
+            Err(e) => {
+                tracing::debug!(error = %e, "routing for the current releases: TrueNAS is not reachable");
+                DEFAULT_RELEASE
+            }
+        }
     }
 
     /// Runs one call through every check, then the NAS; always writes one audit record.
@@ -131,7 +152,8 @@ impl Gateway {
             audit.refused(None, &err);
             return Err(err);
         }
-        let (method, params) = match action.resolve(&call.args) {
+        let release = self.release().await;
+        let (method, params) = match action.resolve_for(release, &call.args) {
             Ok(resolved) => resolved,
             Err(e) => {
                 let err = CallError::Mapping(e);
@@ -215,7 +237,8 @@ impl Gateway {
             return Ok((permit, Vec::new()));
         }
         let mut checks = Vec::new();
-        for twin in self.catalog.actions().filter(|a| &a.method == request.method && !a.is_rest_call()) {
+        let calls_it = |a: &&ActionDef| !a.is_rest_call() && a.methods().any(|m| m == request.method);
+        for twin in self.catalog.actions().filter(calls_it) {
             let as_twin = Request { action: &twin.name, risk: twin.risk, ..*request };
             match self.policy.authorize(&as_twin, at) {
                 Decision::Allow(p) => checks.push(p),

@@ -67,9 +67,10 @@ pub(crate) async fn run_every_action(
         if action.confirm.is_some() {
             args.insert("confirm".into(), Value::Bool(true));
         }
-        // The method the action calls (the raw escape hatch names it in its arguments).
+        // The method the action calls on this release (its route's, if any; the raw escape
+        // hatch names it in its arguments), as the transport carries it.
         let (method, params) = action
-            .resolve(&args)
+            .resolve_for(release, &args)
             .map(|(m, p)| (m.to_string(), p))
             .unwrap_or_else(|_| (action.method.to_string(), json!([])));
         let (method, _) = arrives_as(&method, &params);

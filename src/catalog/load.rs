@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::diagnostics::{Findings, Loc, Severity};
 use super::model::{ActionDef, ArgType, CONFIRM, Category, input_schema};
 use super::parse::{CATEGORIES_FILE, RawAction, RawCategories, RawCategory, RawTools, Source, parse_source};
+use super::route;
 use super::template::{self, Template};
 use crate::ids::{ActionName, MethodName, Risk};
 use crate::schema::{MethodTable, Release};
@@ -171,6 +172,10 @@ fn build_action(
     }
     check_args(raw, risk, findings);
     let (params, rest) = if rest_call { (Vec::new(), Vec::new()) } else { check_template(raw, findings) };
+    if rest_call && !raw.routes.is_empty() {
+        findings.error(loc, "an action with `resolve` takes no routes: the arguments name the method");
+    }
+    let routes = route::check(raw, findings);
     if raw.broken || error_count(findings) > errors_before {
         return None;
     }
@@ -187,6 +192,7 @@ fn build_action(
         args: raw.args.clone(),
         params,
         rest,
+        routes: routes.unwrap_or_default(),
         rest_call,
     })
 }
@@ -249,7 +255,7 @@ fn check_template(raw: &RawAction, findings: &mut Findings) -> (Vec<Template>, V
     for p in problems {
         findings.error(loc, p);
     }
-    let has_rest = positions.iter().any(contains_rest);
+    let has_rest = positions.iter().any(template::contains_rest);
     let rest: Vec<bool> = raw.args.iter().zip(&used).map(|(a, u)| has_rest && !u && a.name != CONFIRM).collect();
     for (arg, u) in raw.args.iter().zip(&used) {
         if !u && !has_rest && arg.name != CONFIRM {
@@ -267,13 +273,4 @@ fn check_template(raw: &RawAction, findings: &mut Findings) -> (Vec<Template>, V
         }
     }
     (positions, rest)
-}
-
-fn contains_rest(t: &Template) -> bool {
-    match t {
-        Template::Rest => true,
-        Template::Merge(items) | Template::Array(items) => items.iter().any(contains_rest),
-        Template::Object(fields) => fields.iter().any(|(_, t)| contains_rest(t)),
-        Template::Literal(_) | Template::Arg(_) => false,
-    }
 }

@@ -14,6 +14,7 @@
 //! - `model`: the definitions ([`ActionDef`], [`ArgDef`], [`Category`]) and annotations.
 //! - `args`: checking an agent's arguments ([`ActionDef::validate_args`]).
 //! - `template`: building positional params ([`ActionDef::build_params`]).
+//! - `route`: per-release methods (`[[action.route]]`, [`ActionDef::resolve_for`]).
 //! - `parse`, `load`, `diagnostics`: reading sources, checking them, reporting every problem.
 //! - [`listing`]: the texts of the `truenas` tool's listing modes, in the reference's format.
 
@@ -24,6 +25,7 @@ mod load;
 mod model;
 mod parse;
 pub mod rest_call;
+mod route;
 mod template;
 
 use std::collections::HashMap;
@@ -181,3 +183,7 @@ mod apps_tests;
 #[cfg(test)]
 #[path = "data_protection_tasks_tests.rs"]
 mod data_protection_tasks_tests;
+
+#[cfg(test)]
+#[path = "route_tests.rs"]
+mod route_tests;

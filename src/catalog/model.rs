@@ -208,6 +208,8 @@ pub struct ActionDef {
     pub(crate) params: Vec<Template>,
     /// `rest[i]` is true for the arguments a `$rest` in `params` gathers.
     pub(crate) rest: Vec<bool>,
+    /// Other methods for some releases (`[[action.route]]`).
+    pub(crate) routes: Vec<super::route::Route>,
     /// Built once at load from `args`.
     pub(crate) schema: Arc<Map<String, Value>>,
     /// The raw escape hatch: the method comes from the `method`/`path`/`body` arguments.

@@ -52,8 +52,22 @@ pub(crate) struct RawAction {
     pub(crate) compat: Option<String>,
     pub(crate) params: Option<toml::Value>,
     pub(crate) args: Vec<ArgDef>,
+    /// `[[action.route]]`: other methods for some releases.
+    pub(crate) routes: Vec<RawRoute>,
     /// Set when a field could not be read; the action is then not built.
     pub(crate) broken: bool,
+}
+
+/// One `[[action.route]]` table, as read (checked in `route`).
+#[derive(Debug)]
+pub(crate) struct RawRoute {
+    pub(crate) loc: Loc,
+    /// Release names, e.g. `24.10`.
+    pub(crate) releases: Vec<String>,
+    pub(crate) method: Option<String>,
+    pub(crate) params: Option<toml::Value>,
+    /// Why the action cannot run on these releases (instead of a method).
+    pub(crate) unavailable: Option<String>,
 }
 
 /// What one source holds.
@@ -114,8 +128,13 @@ impl Lines<'_> {
 
     /// Line of `root.action[action].args[arg]`.
     fn arg(&self, action: usize, arg: usize) -> Option<usize> {
+        self.nested(action, "args", arg)
+    }
+
+    /// Line of `root.action[action].<key>[index]`.
+    fn nested(&self, action: usize, key: &str, index: usize) -> Option<usize> {
         let DeValue::Table(t) = Self::element(self.root, "action", action)?.get_ref() else { return None };
-        Self::element(t, "args", arg).map(|v| line_of(self.text, v.span().start))
+        Self::element(t, key, index).map(|v| line_of(self.text, v.span().start))
     }
 }
 
@@ -146,8 +165,19 @@ fn parse_tools(table: &toml::Table, lines: &Lines<'_>, loc: Loc, findings: &mut 
         if let Some(name) = t.get("name").and_then(toml::Value::as_str).filter(|n| !n.is_empty()) {
             loc = loc.action(name);
         }
-        const KEYS: [&str; 10] =
-            ["name", "description", "risk", "idempotent", "method", "resolve", "confirm", "compat", "params", "args"];
+        const KEYS: [&str; 11] = [
+            "name",
+            "description",
+            "risk",
+            "idempotent",
+            "method",
+            "resolve",
+            "confirm",
+            "compat",
+            "params",
+            "args",
+            "route",
+        ];
         let mut r = Reader::new(t, loc.clone(), findings, &KEYS);
         let name = r.required_string("name");
         let description = r.required_string("description");
@@ -169,11 +199,20 @@ fn parse_tools(table: &toml::Table, lines: &Lines<'_>, loc: Loc, findings: &mut 
         if params.is_none() && resolve.is_none() {
             r.bad::<()>("params", "is required (use `params = []` for a method without arguments)".into());
         }
+        let route_tables = r.tables("route");
+        let arg_tables = r.tables("args");
         let mut broken = r.broken;
         let mut args = Vec::new();
-        for (j, at) in r.tables("args").into_iter().enumerate() {
+        for (j, at) in arg_tables.into_iter().enumerate() {
             match parse_arg(at, &loc.at(lines.arg(i, j)), findings) {
                 Some(a) => args.push(a),
+                None => broken = true,
+            }
+        }
+        let mut routes = Vec::new();
+        for (j, rt) in route_tables.into_iter().enumerate() {
+            match parse_route(rt, &loc.at(lines.nested(i, "route", j)), findings) {
+                Some(route) => routes.push(route),
                 None => broken = true,
             }
         }
@@ -190,11 +229,28 @@ fn parse_tools(table: &toml::Table, lines: &Lines<'_>, loc: Loc, findings: &mut 
                 compat,
                 params,
                 args,
+                routes,
                 broken,
             });
         }
     }
     RawTools { loc, category, actions }
+}
+
+fn parse_route(table: &toml::Table, loc: &Loc, findings: &mut Findings) -> Option<RawRoute> {
+    const KEYS: [&str; 4] = ["releases", "method", "params", "unavailable"];
+    let mut r = Reader::with_context(table, loc.clone(), findings, &KEYS, "route");
+    let releases = r.strings("releases");
+    if releases.is_empty() && !r.broken {
+        r.bad::<()>("releases", "is required: the releases (e.g. `24.10`) this route is for".into());
+    }
+    let method = r.string("method");
+    let unavailable = r.string("unavailable");
+    let params = r.value("params").cloned();
+    if r.broken {
+        return None;
+    }
+    Some(RawRoute { loc: loc.clone(), releases, method, params, unavailable })
 }
 
 fn parse_arg(table: &toml::Table, loc: &Loc, findings: &mut Findings) -> Option<ArgDef> {

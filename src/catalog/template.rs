@@ -50,6 +50,21 @@ pub enum MappingError {
     /// The raw request names no method, or one it may not.
     #[error("{0}")]
     Rest(#[from] super::rest_call::RestError),
+    /// The connected release has no method for the action; nothing was sent.
+    #[error(
+        "`{method}` does not exist on the connected TrueNAS ({release}){}",
+        .note.as_deref().map(|n| format!(": {n}")).unwrap_or_default()
+    )]
+    Unavailable {
+        /// The action called.
+        action: ActionName,
+        /// The method it would call there.
+        method: MethodName,
+        /// The connected release.
+        release: crate::schema::Release,
+        /// What to use instead, or since when it exists, where the catalog says.
+        note: Option<String>,
+    },
     /// A positional param has no value while a later one has.
     #[error("`{action}`: position {position} of the params has no value while a later one has")]
     Hole {
@@ -202,8 +217,10 @@ impl Context<'_> {
 }
 
 impl ActionDef {
-    /// The middleware method and positional params a call with `args` makes. For most actions
-    /// the method is fixed; the raw escape hatch names it in its arguments (REST style).
+    /// The middleware method and positional params a call with `args` makes on the current
+    /// releases (25.10 and later), ignoring routes: see [`ActionDef::resolve_for`] for the
+    /// connected release. For most actions the method is fixed; the raw escape hatch names it
+    /// in its arguments (REST style).
     pub fn resolve(&self, args: &Map<String, Value>) -> Result<(MethodName, Value), MappingError> {
         if !self.rest_call {
             return Ok((self.method.clone(), self.build_params(args)?));
@@ -235,6 +252,16 @@ impl ActionDef {
     pub fn build_params(&self, args: &Map<String, Value>) -> Result<Value, MappingError> {
         self.validate_args(args)?;
         build(&self.params, &Context { action: &self.name, defs: &self.args, args, rest: &self.rest })
+    }
+}
+
+/// Whether a template gathers the unreferenced arguments somewhere.
+pub(crate) fn contains_rest(t: &Template) -> bool {
+    match t {
+        Template::Rest => true,
+        Template::Merge(items) | Template::Array(items) => items.iter().any(contains_rest),
+        Template::Object(fields) => fields.iter().any(|(_, t)| contains_rest(t)),
+        Template::Literal(_) | Template::Arg(_) => false,
     }
 }
 

@@ -6,6 +6,16 @@
 //! the release it is connected to, and the simulated NAS validates every params array it
 //! receives against the same table, as the real middleware does with its pydantic models.
 //!
+//! TrueNAS 24.10 is approximated: it has no API dump (its methods predate the pydantic models)
+//! and no JSON-RPC API (only REST and the legacy websocket). Its table is the 25.04.2 dump,
+//! which kept almost every 24.10 name, filled with the 25.10.5 methods the partial 25.04 dump
+//! lacks, minus the names added in 25.04 or 25.10 (`boot.environment.*`, `pool.snapshot.*`,
+//! `service.control`, the new `update.*`, `directoryservices.*`, ...), plus hand-written
+//! 24.10 signatures of the methods the catalog routes to (`bootenv.*`, `zfs.snapshot.*`,
+//! `service.start/stop/...`, the old `update.*`, `system.reboot/shutdown({delay})`); the
+//! overlay is `schemas/v24.10-overlay.json`. Schemas of methods outside the catalog's routes
+//! may be those of 25.04 or 25.10.
+//!
 //! Validators are compiled lazily, on the first call of each method, and cached.
 
 use std::collections::HashMap;
@@ -15,9 +25,12 @@ use std::sync::{Arc, Mutex, OnceLock};
 use serde::Deserialize;
 use serde_json::Value;
 
-/// A TrueNAS release whose API this crate knows.
+/// A TrueNAS release whose API this crate knows. Ordered oldest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Release {
+    /// TrueNAS SCALE 24.10 ("Electric Eel"): REST `/api/v2.0` only, no JSON-RPC; its method
+    /// table is approximated (see the module documentation).
+    V24_10,
     /// TrueNAS SCALE 25.10 ("Goldeye"), API `v25.10.5`.
     V25_10,
     /// TrueNAS 26.0, API `v26.0.0`.
@@ -25,12 +38,38 @@ pub enum Release {
 }
 
 impl Release {
-    /// Every release with an embedded table, oldest first.
+    /// Every release served over JSON-RPC (`/api/<version>`), oldest first. 24.10 is not
+    /// among them: it is in [`Release::KNOWN`] only.
     pub const ALL: [Release; 2] = [Release::V25_10, Release::V26_0];
 
-    /// The versioned API name, as used in `/api/<name>` and `GET /api/versions`.
+    /// Every release with an embedded method table, oldest first, REST-only 24.10 included.
+    pub const KNOWN: [Release; 3] = [Release::V24_10, Release::V25_10, Release::V26_0];
+
+    /// The release as people name it and as `tools/*.toml` routes name it: `24.10`, `25.10`, `26.0`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Release::V24_10 => "24.10",
+            Release::V25_10 => "25.10",
+            Release::V26_0 => "26.0",
+        }
+    }
+
+    /// The release named `name` (as [`Release::name`] spells it).
+    pub fn from_name(name: &str) -> Option<Release> {
+        Release::KNOWN.into_iter().find(|r| r.name() == name)
+    }
+
+    /// Whether the release serves JSON-RPC 2.0 at `/api/current` (25.04 and later).
+    pub fn has_json_rpc(self) -> bool {
+        self != Release::V24_10
+    }
+
+    /// The versioned API name, as used in `/api/<name>` and `GET /api/versions`. For 24.10,
+    /// which has no versioned JSON-RPC API, it is `v2.0`, the version of its REST API
+    /// (`/api/v2.0`).
     pub fn api_version(self) -> &'static str {
         match self {
+            Release::V24_10 => "v2.0",
             Release::V25_10 => "v25.10.5",
             Release::V26_0 => "v26.0.0",
         }
@@ -39,17 +78,25 @@ impl Release {
     /// The `system.version` string a NAS of this release reports.
     pub fn system_version(self) -> &'static str {
         match self {
+            Release::V24_10 => "TrueNAS-SCALE-24.10.2.2",
             Release::V25_10 => "TrueNAS-25.10.5",
             Release::V26_0 => "TrueNAS-26.0.0",
         }
     }
 
-    /// Picks the embedded table closest to (and not newer than) a reported version string
-    /// such as `TrueNAS-SCALE-25.10.1`, `25.10.5` or `v26.0.0`.
+    /// Picks the embedded table for a reported version string such as
+    /// `TrueNAS-SCALE-24.10.2.2`, `TrueNAS-SCALE-25.10.1`, `25.10.5` or `v26.0.0`: 24.10.x is
+    /// 24.10; 25.10 and later take the closest table not newer than them.
     ///
-    /// Returns `None` for a release older than 25.10 (no JSON-RPC table shipped for it).
+    /// Returns `None` for 24.04 and older (apps were Kubernetes `chart.release.*`, and the
+    /// release is out of support) and for 25.04 (JSON-RPC, but with `boot.environment.*` and
+    /// the reboot reason of 25.10 beside the snapshot, service and update names of 24.10: no
+    /// table fits it).
     pub fn from_version_string(version: &str) -> Option<Release> {
         let (major, minor) = parse_major_minor(version)?;
+        if (major, minor) == (24, 10) {
+            return Some(Release::V24_10);
+        }
         Release::ALL.iter().rev().copied().find(|r| {
             let (rmaj, rmin) = parse_major_minor(r.api_version()).unwrap_or((0, 0));
             (major, minor) >= (rmaj, rmin)
@@ -58,6 +105,7 @@ impl Release {
 
     fn source(self) -> &'static str {
         match self {
+            Release::V24_10 => include_str!("../../schemas/v24.10.json"),
             Release::V25_10 => include_str!("../../schemas/v25.10.5.json"),
             Release::V26_0 => include_str!("../../schemas/v26.0.0.json"),
         }
@@ -65,8 +113,9 @@ impl Release {
 }
 
 impl fmt::Display for Release {
+    /// The API version for JSON-RPC releases (`v25.10.5`), the release name for 24.10.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.api_version())
+        if self.has_json_rpc() { f.write_str(self.api_version()) } else { f.write_str(self.name()) }
     }
 }
 
@@ -157,9 +206,9 @@ impl MethodTable {
     /// The embedded table of `release`, parsed once per process.
     pub fn get(release: Release) -> &'static MethodTable {
         static TABLES: OnceLock<Vec<MethodTable>> = OnceLock::new();
-        let tables = TABLES.get_or_init(|| Release::ALL.iter().map(|r| MethodTable::load(*r)).collect());
-        // INVARIANT: `tables` holds one entry per `Release::ALL`, in that order.
-        let index = Release::ALL.iter().position(|r| *r == release).unwrap_or(0);
+        let tables = TABLES.get_or_init(|| Release::KNOWN.iter().map(|r| MethodTable::load(*r)).collect());
+        // INVARIANT: `tables` holds one entry per `Release::KNOWN`, in that order.
+        let index = Release::KNOWN.iter().position(|r| *r == release).unwrap_or(0);
         &tables[index]
     }
 
@@ -257,10 +306,10 @@ mod tests {
 
     #[test]
     fn every_embedded_table_loads_and_compiles() {
-        for release in Release::ALL {
+        for release in Release::KNOWN {
             let table = MethodTable::get(release);
             assert!(table.len() > 700, "{release}: only {} methods", table.len());
-            for name in ["vm.query", "vm.start", "vm.stop", "core.get_jobs", "auth.login_ex", "system.info"] {
+            for name in ["vm.query", "vm.start", "vm.stop", "core.get_jobs", "auth.login_with_api_key", "system.info"] {
                 assert!(table.validator(name).is_ok(), "{release}: {name}");
             }
         }
@@ -295,5 +344,49 @@ mod tests {
         assert_eq!(Release::from_version_string("v27.0.0"), Some(Release::V26_0));
         assert_eq!(Release::from_version_string("TrueNAS-SCALE-25.04.2"), None);
         assert_eq!(Release::from_version_string("garbage"), None);
+    }
+
+    #[test]
+    fn version_strings_of_24_10_pick_its_table_and_older_ones_none() {
+        assert_eq!(Release::from_version_string("TrueNAS-SCALE-24.10.2.2"), Some(Release::V24_10));
+        assert_eq!(Release::from_version_string(Release::V24_10.system_version()), Some(Release::V24_10));
+        assert_eq!(Release::from_version_string("TrueNAS-SCALE-24.04.2.5"), None);
+        assert_eq!(Release::from_version_string("TrueNAS-SCALE-23.10.2"), None);
+        assert_eq!(Release::from_version_string(Release::V24_10.api_version()), None, "`v2.0` names no release");
+    }
+
+    #[test]
+    fn release_names_round_trip_and_only_24_10_lacks_json_rpc() {
+        for release in Release::KNOWN {
+            assert_eq!(Release::from_name(release.name()), Some(release));
+            assert_eq!(release.has_json_rpc(), Release::ALL.contains(&release), "{release}");
+        }
+        assert_eq!(Release::from_name("25.04"), None);
+        assert_eq!(Release::V24_10.to_string(), "24.10");
+        assert_eq!(Release::V26_0.to_string(), "v26.0.0");
+    }
+
+    #[test]
+    fn the_24_10_table_has_the_old_names_and_not_the_new_ones() {
+        let t = MethodTable::get(Release::V24_10);
+        assert_eq!(t.release(), Release::V24_10);
+        for old in
+            ["bootenv.query", "zfs.snapshot.create", "service.start", "update.check_available", "update.set_train"]
+        {
+            assert!(t.method(old).is_some(), "{old}");
+        }
+        for new in ["boot.environment.query", "pool.snapshot.create", "service.control", "update.status", "update.run"]
+        {
+            assert!(t.method(new).is_none(), "{new}");
+        }
+        assert!(t.method("pool.snapshottask.query").is_some(), "removing `pool.snapshot.*` keeps snapshot tasks");
+        assert!(t.method("pool.query").is_some() && t.method("system.info").is_some(), "filled from 25.10");
+        // The old signatures: no reboot reason; `update.update` applies an update (a job).
+        assert_eq!(t.validate("system.reboot", &json!([{"delay": 5}])), Ok(()));
+        assert!(t.validate("system.reboot", &json!(["reason", {}])).is_err());
+        assert!(t.method("update.update").map(|m| m.job).unwrap_or(false));
+        assert!(t.method("bootenv.delete").map(|m| m.job).unwrap_or(false));
+        assert!(!t.method("service.start").map(|m| m.job).unwrap_or(true));
+        assert!(t.method("pool.create").map(|m| m.job).unwrap_or(false), "job flags of 25.04 names come from 25.10");
     }
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::Router;
 use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -22,7 +23,9 @@ use crate::schema::Release;
 
 pub(crate) fn router(machine: Arc<Machine>) -> Router {
     let mut router = Router::new().route("/_sim/calls", get(calls)).route("/_sim/faults", post(faults));
-    if !machine.config.rest_only {
+    // A release without JSON-RPC (24.10), or one told to play it, has none of these: clients
+    // take the 404 of `/api/versions` for "REST only".
+    if !machine.config.rest_only && machine.config.release.has_json_rpc() {
         router = router
             .route("/api/versions", get(versions))
             .route("/api/current", get(websocket))
@@ -36,9 +39,11 @@ pub(crate) fn router(machine: Arc<Machine>) -> Router {
 }
 
 /// The API versions a NAS of `release` serves, as `GET /api/versions` lists them: every
-/// point release of the API directories it ships (25.10 also keeps the 25.04 ones).
+/// point release of the API directories it ships (25.10 also keeps the 25.04 ones). None for
+/// 24.10, which has no JSON-RPC API.
 pub(crate) fn api_versions(release: Release) -> Vec<String> {
     let series: &[(&str, u32)] = match release {
+        Release::V24_10 => &[],
         Release::V25_10 => &[("v25.04", 2), ("v25.10", 5)],
         Release::V26_0 => &[("v25.04", 2), ("v25.10", 5), ("v26.0", 0)],
     };
@@ -62,11 +67,15 @@ async fn versioned_websocket(
     State(machine): State<Arc<Machine>>,
     ConnectInfo(peer): ConnectInfo<Peer>,
     Path(version): Path<String>,
-    upgrade: WebSocketUpgrade,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     if !api_versions(machine.config.release).contains(&version) {
         return StatusCode::NOT_FOUND.into_response();
     }
+    let upgrade = match upgrade {
+        Ok(upgrade) => upgrade,
+        Err(rejection) => return rejection.into_response(),
+    };
     upgrade.on_upgrade(move |socket| connection::serve(socket, machine, peer))
 }
 
@@ -90,5 +99,18 @@ mod tests {
             assert_eq!(list.last().map(String::as_str), Some(release.api_version()));
         }
         assert_eq!(api_versions(Release::V25_10).len(), 9);
+        assert!(api_versions(Release::V24_10).is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_24_10_nas_answers_404_where_json_rpc_would_be() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let config = crate::sim::SimConfig { release: Release::V24_10, ..crate::sim::SimConfig::default() };
+        let sim = crate::sim::start(listener, config).await.unwrap();
+        let addr = sim.local_addr();
+        for path in ["/api/versions", "/api/current", "/api/v25.10.5"] {
+            let status = reqwest::get(format!("http://{addr}{path}")).await.unwrap().status();
+            assert_eq!(status, reqwest::StatusCode::NOT_FOUND, "{path}");
+        }
     }
 }

@@ -1,5 +1,7 @@
 //! `boot.*` and `boot.environment.*`: the boot pool and its boot environments over
-//! `state::boot_pool` and `state::boot_env`. Attaching, replacing and scrubbing are jobs.
+//! `state::boot_pool` and `state::boot_env`. Attaching, replacing and scrubbing are jobs. On
+//! 24.10 the same environments answer as `bootenv.*` (ids are names, results are booleans,
+//! deleting is a job); entries keep the 25.10 shape.
 
 use std::sync::Arc;
 
@@ -42,6 +44,47 @@ pub(super) fn register(h: &mut Handlers) {
         let value = ctx.params.flag(0, "value");
         ctx.machine.state().boot_envs.keep(&id(ctx), value)
     });
+
+    // 24.10's names; registered only where the release's table has them.
+    h.call("bootenv.query", |ctx| run_query(ctx, ctx.machine.state().boot_envs.entries()));
+    h.call("bootenv.activate", |ctx| {
+        ctx.machine.state().boot_envs.activate(ctx.params.str(0)?)?;
+        Ok(json!(true))
+    });
+    h.call("bootenv.set_attribute", |ctx| {
+        let keep = ctx.params.flag(1, "keep");
+        ctx.machine.state().boot_envs.keep(ctx.params.str(0)?, keep)?;
+        Ok(json!(true))
+    });
+    h.call("bootenv.create", |ctx| {
+        let data = ctx.params.object(0);
+        let text = |k: &str| data.get(k).and_then(Value::as_str).map(str::to_string);
+        let name = text("name").unwrap_or_default();
+        let mut state = ctx.machine.state();
+        // Without a source, 24.10 copies the running environment.
+        let source = text("source").unwrap_or_else(|| state.boot_envs.active().to_string());
+        state.boot_envs.clone_env(&source, &name)?;
+        Ok(json!(name))
+    });
+    h.job("bootenv.delete", bootenv_delete);
+}
+
+/// `bootenv.delete(id)`: a job on 24.10.
+fn bootenv_delete(ctx: &Ctx<'_>) -> JobPlan {
+    let id = ctx.params.opt_str(0).unwrap_or_default().to_string();
+    let machine = Arc::clone(ctx.machine);
+    JobPlan {
+        description: None,
+        abortable: false,
+        lock: Some(format!("bootenv_delete_{id}")),
+        body: Box::new(move |job| {
+            Box::pin(async move {
+                job.progress(50, &format!("Deleting {id}"));
+                machine.state().boot_envs.destroy(&id)?;
+                Ok(json!(true))
+            })
+        }),
+    }
 }
 
 /// The `id` member of the single object param.

@@ -1,6 +1,7 @@
-//! `pool.snapshot.*` (the public snapshot API since 25.04; `zfs.snapshot.*` is private) and
-//! `pool.snapshottask.*`, on top of `state::storage`. Snapshot changes are published on
-//! `pool.snapshot.query`.
+//! `pool.snapshot.*` (the public snapshot API since 25.10; `zfs.snapshot.*` is private there) and
+//! `pool.snapshottask.*`, on top of `state::storage`. On 24.10, where `zfs.snapshot.*` is the
+//! public API with the same params, the same handlers answer under those names. Snapshot
+//! changes are published on `pool.snapshot.query`.
 
 use serde_json::{Value, json};
 
@@ -21,6 +22,13 @@ pub(super) fn register(h: &mut Handlers) {
     h.call("pool.snapshot.delete", delete);
     h.call("pool.snapshot.clone", clone_snapshot);
     h.call("pool.snapshot.rollback", rollback);
+    // 24.10's names; registered only where the release's table has them.
+    h.call("zfs.snapshot.query", |ctx| run_query(ctx, ctx.machine.state().storage.snapshot_entries()));
+    h.call("zfs.snapshot.get_instance", get_instance);
+    h.call("zfs.snapshot.create", create);
+    h.call("zfs.snapshot.delete", delete);
+    h.call("zfs.snapshot.clone", clone_snapshot);
+    h.call("zfs.snapshot.rollback", rollback);
     h.call("pool.snapshottask.query", |ctx| run_query(ctx, ctx.machine.state().storage.task_entries()));
     h.call("pool.snapshottask.get_instance", |ctx| {
         run_get_instance(ctx, ctx.machine.state().storage.task_entries(), task_not_found)

@@ -48,11 +48,13 @@ fn ntp_create(ctx: &Ctx<'_>) -> Result<Value, Failure> {
     state.settings.ntp.get(id)
 }
 
-/// `system.reboot(reason, {delay})` and `system.shutdown(reason, {delay})`. The delay is
-/// recorded, not waited for.
+/// `system.reboot(reason, {delay})` and `system.shutdown(reason, {delay})`; on 24.10, which
+/// takes no reason, `system.reboot({delay})`. The delay is recorded, not waited for.
 fn power(ctx: &Ctx<'_>, action: &'static str) -> JobPlan {
-    let reason = ctx.params.opt_str(0).unwrap_or_default().to_string();
-    let delay = ctx.params.get(1).and_then(|o| o.get("delay")).and_then(Value::as_i64);
+    let with_reason = ctx.machine.config.release > crate::schema::Release::V24_10;
+    let reason = if with_reason { ctx.params.opt_str(0).unwrap_or_default().to_string() } else { String::new() };
+    let options = ctx.params.get(usize::from(with_reason));
+    let delay = options.and_then(|o| o.get("delay")).and_then(Value::as_i64);
     let machine = Arc::clone(ctx.machine);
     JobPlan {
         description: None,

@@ -1,5 +1,7 @@
 //! `update.*`: the 25.10 update flow over `state::update`. `update.download`, `update.run` and
 //! `update.manual` are jobs; installing creates a boot environment activated for the next boot.
+//! On 24.10 the train-based methods answer instead (`update.check_available`, `get_trains`,
+//! `set_train`), and `update.update` is the job that installs (25.10's `update.run`).
 
 use std::sync::Arc;
 
@@ -7,6 +9,7 @@ use serde_json::{Value, json};
 
 use super::audit::record;
 use super::{Ctx, Handlers, JobPlan};
+use crate::schema::Release;
 use crate::sim::failure::{Failure, errno};
 use crate::sim::jobs::JobCtx;
 use crate::sim::machine::Machine;
@@ -14,16 +17,61 @@ use crate::sim::machine::Machine;
 pub(super) fn register(h: &mut Handlers) {
     h.call("update.status", |ctx| Ok(ctx.machine.state().update.status()));
     h.call("update.config", |ctx| Ok(ctx.machine.state().update.config()));
-    h.call("update.update", |ctx| {
-        let mut state = ctx.machine.state();
-        state.update.update(&ctx.params.object(0))?;
-        Ok(state.update.config())
-    });
+    if h.release == Release::V24_10 {
+        legacy(h);
+    } else {
+        h.call("update.update", |ctx| {
+            let mut state = ctx.machine.state();
+            state.update.update(&ctx.params.object(0))?;
+            Ok(state.update.config())
+        });
+    }
     h.call("update.available_versions", |ctx| Ok(ctx.machine.state().update.available_versions()));
     h.call("update.profile_choices", |ctx| Ok(ctx.machine.state().update.profile_choices()));
     h.job("update.download", download);
     h.job("update.run", run);
     h.job("update.manual", manual);
+}
+
+/// The 24.10 methods.
+fn legacy(h: &mut Handlers) {
+    h.job("update.update", run);
+    h.call("update.check_available", |ctx| {
+        let state = ctx.machine.state();
+        if state.update.applied {
+            return Ok(json!({"status": "REBOOT_REQUIRED"}));
+        }
+        Ok(match state.update.offered_version() {
+            None => json!({"status": "UNAVAILABLE"}),
+            Some(version) => json!({
+                "status": "AVAILABLE",
+                "version": version,
+                "changes": [{"operation": "upgrade", "old": {"version": state.update.current_version()}, "new": {"version": version}}],
+                "notice": null,
+                "notes": null,
+                "changelog": "",
+            }),
+        })
+    });
+    h.call("update.get_trains", |ctx| {
+        let state = ctx.machine.state();
+        let trains: serde_json::Map<String, Value> = state
+            .update
+            .trains()
+            .iter()
+            .map(|(name, description)| (name.to_string(), json!({"description": description})))
+            .collect();
+        Ok(json!({"trains": trains, "current": state.update.train(), "selected": state.update.selected_train}))
+    });
+    h.call("update.set_train", |ctx| {
+        ctx.machine.state().update.set_train(ctx.params.str(0)?)?;
+        Ok(json!(true))
+    });
+    h.call("update.get_auto_download", |ctx| Ok(json!(ctx.machine.state().update.autocheck)));
+    h.call("update.set_auto_download", |ctx| {
+        ctx.machine.state().update.autocheck = ctx.params.bool(0);
+        Ok(json!(true))
+    });
 }
 
 fn plan(ctx: &Ctx<'_>, lock: &str) -> (Arc<Machine>, Option<String>) {
@@ -84,7 +132,8 @@ fn run(ctx: &Ctx<'_>) -> JobPlan {
     let attrs = ctx.params.object(0);
     let requested = attrs.get("version").and_then(Value::as_str).map(str::to_string);
     let reboot = attrs.get("reboot").and_then(Value::as_bool).unwrap_or(false);
-    record(ctx, "update.run", "Update software");
+    let method = if ctx.machine.config.release == Release::V24_10 { "update.update" } else { "update.run" };
+    record(ctx, method, "Update software");
     let (machine, lock) = plan(ctx, "update");
     JobPlan {
         description: None,

@@ -53,10 +53,16 @@ impl BootEnvs {
     /// The environments a NAS that went through a few updates has: older releases kept behind
     /// the running one.
     pub(crate) fn demo(release: Release) -> BootEnvs {
-        let history: &[(&str, i64, i64)] = if release >= Release::V26_0 {
-            &[("25.04.2.6", 24 * 240, 2 * GIB), ("25.10.5", 24 * 60, 3 * GIB), ("26.0.0", 24 * 6, 4 * GIB)]
-        } else {
-            &[("25.04.2.6", 24 * 200, 2 * GIB), ("25.10.1", 24 * 90, 3 * GIB), ("25.10.5", 24 * 6, 4 * GIB)]
+        let history: &[(&str, i64, i64)] = match release {
+            Release::V26_0 => {
+                &[("25.04.2.6", 24 * 240, 2 * GIB), ("25.10.5", 24 * 60, 3 * GIB), ("26.0.0", 24 * 6, 4 * GIB)]
+            }
+            Release::V25_10 => {
+                &[("25.04.2.6", 24 * 200, 2 * GIB), ("25.10.1", 24 * 90, 3 * GIB), ("25.10.5", 24 * 6, 4 * GIB)]
+            }
+            Release::V24_10 => {
+                &[("24.04.2.5", 24 * 200, 2 * GIB), ("24.10.1", 24 * 90, 3 * GIB), ("24.10.2.2", 24 * 6, 4 * GIB)]
+            }
         };
         let envs: Vec<BootEnv> = history
             .iter()
@@ -161,6 +167,11 @@ impl BootEnvs {
         const METHOD: &str = "boot.environment.keep";
         self.find_mut(METHOD, id)?.keep = value;
         self.get(METHOD, id)
+    }
+
+    /// The environment the NAS runs.
+    pub(crate) fn active(&self) -> &str {
+        &self.active
     }
 
     /// An installed update: a new environment, activated for the next boot.

@@ -38,20 +38,61 @@ pub(crate) struct Updates {
     downloaded: Option<String>,
     /// Set once an update has been installed; cleared by nothing short of a reboot.
     pub(crate) applied: bool,
+    /// The train 24.10 follows (`update.set_train`); later releases choose a profile instead.
+    pub(crate) selected_train: String,
 }
 
 impl Updates {
     pub(crate) fn demo(release: Release) -> Updates {
-        Updates { release, autocheck: true, profile: "GENERAL".into(), downloaded: None, applied: false }
+        let mut updates = Updates {
+            release,
+            autocheck: true,
+            profile: "GENERAL".into(),
+            downloaded: None,
+            applied: false,
+            selected_train: String::new(),
+        };
+        updates.selected_train = updates.train().to_string();
+        updates
     }
 
     /// The running version, e.g. `25.10.5`.
     pub(crate) fn current_version(&self) -> &'static str {
-        self.release.system_version().trim_start_matches("TrueNAS-")
+        self.release.system_version().trim_start_matches("TrueNAS-").trim_start_matches("SCALE-")
     }
 
-    fn train(&self) -> &'static str {
-        if self.release >= Release::V26_0 { "TrueNAS-SCALE-Halfmoon" } else { "TrueNAS-SCALE-Goldeye" }
+    /// The release train the running version belongs to.
+    pub(crate) fn train(&self) -> &'static str {
+        match self.release {
+            Release::V24_10 => "TrueNAS-SCALE-ElectricEel",
+            Release::V25_10 => "TrueNAS-SCALE-Goldeye",
+            Release::V26_0 => "TrueNAS-SCALE-Halfmoon",
+        }
+    }
+
+    /// The trains a 24.10 NAS may follow, `(name, description)`: its own and the next release's.
+    pub(crate) fn trains(&self) -> [(&'static str, &'static str); 2] {
+        [
+            ("TrueNAS-SCALE-ElectricEel", "TrueNAS SCALE 24.10 [release]"),
+            ("TrueNAS-SCALE-Fangtooth", "TrueNAS SCALE 25.04 [release]"),
+        ]
+    }
+
+    /// `update.set_train` (24.10): follow another train.
+    pub(crate) fn set_train(&mut self, train: &str) -> Result<(), Failure> {
+        if !self.trains().iter().any(|(name, _)| *name == train) {
+            let attribute = Some("update.set_train.train".to_string());
+            let message = format!("Invalid train name: {train}");
+            return Err(Failure::Validation(vec![Invalid { attribute, message, errno: errno::EINVAL }]));
+        }
+        self.selected_train = train.to_string();
+        Ok(())
+    }
+
+    /// The newest version the settings allow, if newer than the running one (`None` once an
+    /// update is applied).
+    pub(crate) fn offered_version(&self) -> Option<String> {
+        if self.applied { None } else { self.offered() }
     }
 
     /// The next maintenance release, which the GENERAL profile (and the earlier ones) accept.
