@@ -44,6 +44,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("network.toml", include_str!("../../tools/network.toml")),
     ("disk.toml", include_str!("../../tools/disk.toml")),
     ("vm.toml", include_str!("../../tools/vm.toml")),
+    ("data_protection.toml", include_str!("../../tools/data_protection.toml")),
     ("certificate.toml", include_str!("../../tools/certificate.toml")),
     ("alert.toml", include_str!("../../tools/alert.toml")),
     ("app.toml", include_str!("../../tools/app.toml")),
