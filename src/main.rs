@@ -200,7 +200,7 @@ fn tools(category: Option<&str>) -> anyhow::Result<ExitCode> {
         out!("{} — {}", cat.name, cat.description);
         for name in &cat.actions {
             if let Some(a) = catalog.action(name.as_str()) {
-                out!("  {:<28} {:<11} {}", a.name, a.risk.as_str(), a.method);
+                out!("  {:<32} {:<11} {}", a.name.as_str(), a.risk.as_str(), a.method);
                 shown += 1;
             }
         }

@@ -146,3 +146,39 @@ async fn categories_narrow_what_a_client_sees() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no category `nope`"));
 }
+
+#[tokio::test]
+async fn all_twelve_resources_of_the_reference_are_listed_and_read() {
+    let nas = start_sim().await;
+    let (session, _) = connect_stdio(&nas, &[]).await;
+    let listed = session.list_resources(None).await.unwrap();
+    let uris: Vec<&str> = listed.resources.iter().map(|r| r.uri.as_str()).collect();
+    assert_eq!(
+        uris,
+        [
+            "truenas://system/info",
+            "truenas://storage/pools",
+            "truenas://storage/datasets",
+            "truenas://services",
+            "truenas://alerts",
+            "truenas://network/summary",
+            "truenas://sharing",
+            "truenas://vms",
+            "truenas://apps",
+            "truenas://disks",
+            "truenas://boot/environments",
+            "truenas://system/update",
+        ]
+    );
+    for uri in uris {
+        let read = session.read_resource(rmcp::model::ReadResourceRequestParams::new(uri)).await;
+        let read = read.unwrap_or_else(|e| panic!("{uri}: {e}"));
+        let rmcp::model::ResourceContents::TextResourceContents { text, mime_type, .. } = &read.contents[0] else {
+            panic!("{uri}: text expected")
+        };
+        assert_eq!(mime_type.as_deref(), Some("application/json"));
+        let value: Value = serde_json::from_str(text).unwrap();
+        assert!(!value.is_null(), "{uri}: {text}");
+    }
+    session.cancel().await.unwrap();
+}

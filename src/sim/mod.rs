@@ -26,6 +26,8 @@ mod machine;
 mod params;
 mod query;
 mod recorder;
+#[cfg(test)]
+pub(crate) mod reference_dumps;
 mod server;
 mod session;
 mod state;

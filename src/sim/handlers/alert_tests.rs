@@ -2,14 +2,14 @@
 
 use serde_json::{Value, json};
 
-use super::super::sim_call::Nas;
+use super::super::testing::Harness as Nas;
 use crate::schema::Release;
 use crate::sim::events::Change;
 
 #[tokio::test]
 async fn reads_match_the_returns_schemas_of_both_releases() {
     for release in Release::ALL {
-        let nas = Nas::release(release);
+        let nas = Nas::new(release);
         assert_eq!(nas.ok("alert.list", json!([])).await.as_array().unwrap().len(), 3, "{release}");
         nas.ok("alert.list_categories", json!([])).await;
         assert_eq!(nas.ok("alert.list_policies", json!([])).await, json!(["IMMEDIATELY", "HOURLY", "DAILY", "NEVER"]));
@@ -20,7 +20,7 @@ async fn reads_match_the_returns_schemas_of_both_releases() {
 
 #[tokio::test]
 async fn dismiss_and_restore_change_the_list_and_publish_it() {
-    let nas = Nas::new();
+    let nas = Nas::new(Release::V25_10);
     let mut events = nas.machine.events.subscribe();
     let uuid = "6d1c4b7e-2f3a-4c5d-8e9f-0a1b2c3d4e02";
     assert_eq!(nas.ok("alert.dismiss", json!([uuid])).await, Value::Null);
@@ -35,7 +35,7 @@ async fn dismiss_and_restore_change_the_list_and_publish_it() {
 
 #[tokio::test]
 async fn services_need_a_whole_definition_and_test_without_saving() {
-    let nas = Nas::new();
+    let nas = Nas::new(Release::V25_10);
     let created = nas
         .ok(
             "alertservice.create",
@@ -45,10 +45,10 @@ async fn services_need_a_whole_definition_and_test_without_saving() {
         .await;
     assert_eq!((created["id"].as_i64(), created["enabled"].as_bool()), (Some(3), Some(true)));
     assert_eq!(created["type__title"], "PagerDuty");
-    let err = nas.fail("alertservice.update", json!([3, {"level": "ERROR"}])).await;
+    let err = nas.err("alertservice.update", json!([3, {"level": "ERROR"}])).await;
     assert!(err.reason().contains("name"), "25.10 replaces the whole definition: {}", err.reason());
     let err = nas
-        .fail("alertservice.update", json!([9, {"name": "x", "attributes": {"type": "Mail"}, "level": "INFO"}]))
+        .err("alertservice.update", json!([9, {"name": "x", "attributes": {"type": "Mail"}, "level": "INFO"}]))
         .await;
     assert_eq!(err.reason(), "[ENOENT] None: Alert 9 does not exist\n");
     let def = json!({"name": "t", "attributes": {"type": "Slack", "url": "https://hooks.slack.com/services/x"}, "level": "INFO"});

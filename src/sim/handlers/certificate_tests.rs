@@ -2,13 +2,13 @@
 
 use serde_json::json;
 
-use super::super::sim_call::Nas;
+use super::super::testing::Harness as Nas;
 use crate::schema::Release;
 
 #[tokio::test]
 async fn reads_match_the_returns_schemas_of_both_releases() {
     for release in Release::ALL {
-        let nas = Nas::release(release);
+        let nas = Nas::new(release);
         assert_eq!(nas.ok("certificate.query", json!([])).await.as_array().unwrap().len(), 3, "{release}");
         nas.ok("certificate.get_instance", json!([2])).await;
         nas.ok("certificate.acme_server_choices", json!([])).await;
@@ -21,7 +21,7 @@ async fn reads_match_the_returns_schemas_of_both_releases() {
 
 #[tokio::test]
 async fn a_csr_is_created_by_a_job_then_signed_through_acme() {
-    let nas = Nas::new();
+    let nas = Nas::new(Release::V25_10);
     let csr = nas
         .ok(
             "certificate.create",
@@ -44,24 +44,24 @@ async fn a_csr_is_created_by_a_job_then_signed_through_acme() {
     let job = nas.machine.jobs.dicts().pop().unwrap();
     assert_eq!(job["progress"]["percent"], 100);
     let err = nas
-        .fail("certificate.create", json!([{"name": "x", "create_type": "CERTIFICATE_CREATE_ACME", "csr_id": 4,
+        .err("certificate.create", json!([{"name": "x", "create_type": "CERTIFICATE_CREATE_ACME", "csr_id": 4,
             "acme_directory_uri": "https://acme-v02.api.letsencrypt.org/directory", "dns_mapping": {"lab.example.com": 1}}]))
         .await;
     assert_eq!(err.reason(), "[EINVAL] certificate_create.tos: Please accept the terms of service\n");
     let err =
-        nas.fail("certificate.create", json!([{"name": "old", "create_type": "CERTIFICATE_CREATE_INTERNAL"}])).await;
+        nas.err("certificate.create", json!([{"name": "old", "create_type": "CERTIFICATE_CREATE_INTERNAL"}])).await;
     assert!(err.reason().contains("create_type"), "25.10 has no internal certificates: {}", err.reason());
 }
 
 #[tokio::test]
 async fn deletes_are_jobs_and_spare_the_ui_certificate_and_used_authenticators() {
-    let nas = Nas::new();
+    let nas = Nas::new(Release::V25_10);
     assert_eq!(nas.ok("certificate.delete", json!([3, false])).await, true);
-    let err = nas.fail("certificate.delete", json!([3])).await;
+    let err = nas.err("certificate.delete", json!([3])).await;
     assert_eq!(err.reason(), "[ENOENT] None: Certificate 3 does not exist\n");
-    let err = nas.fail("certificate.delete", json!([1, true])).await;
+    let err = nas.err("certificate.delete", json!([1, true])).await;
     assert_eq!(err.reason(), "[EFAULT] Certificate is being used by following service(s): Web UI");
-    let err = nas.fail("acme.dns.authenticator.delete", json!([1])).await;
+    let err = nas.err("acme.dns.authenticator.delete", json!([1])).await;
     assert!(err.reason().contains("letsencrypt_nas"), "{}", err.reason());
     assert_eq!(nas.ok("acme.dns.authenticator.delete", json!([2])).await, true);
     let renamed = nas.ok("certificate.update", json!([2, {"renew_days": 15}])).await;
@@ -70,7 +70,7 @@ async fn deletes_are_jobs_and_spare_the_ui_certificate_and_used_authenticators()
 
 #[tokio::test]
 async fn authenticators_carry_their_provider_in_attributes() {
-    let nas = Nas::new();
+    let nas = Nas::new(Release::V25_10);
     let created = nas
         .ok(
             "acme.dns.authenticator.create",
@@ -82,7 +82,7 @@ async fn authenticators_carry_their_provider_in_attributes() {
         json!({"authenticator": "cloudflare", "api_token": "********", "api_key": null, "cloudflare_email": null})
     );
     let err = nas
-        .fail("acme.dns.authenticator.create", json!([{"name": "r", "attributes": {"authenticator": "route53"}}]))
+        .err("acme.dns.authenticator.create", json!([{"name": "r", "attributes": {"authenticator": "route53"}}]))
         .await;
     assert!(err.reason().contains("attributes"), "route53 needs its keys: {}", err.reason());
     let updated = nas.ok("acme.dns.authenticator.update", json!([created["id"], {"name": "cf2"}])).await;

@@ -2,14 +2,14 @@
 
 use serde_json::{Value, json};
 
-use super::super::sim_call::Nas;
+use super::super::testing::Harness as Nas;
 use crate::schema::Release;
 use crate::sim::jobs::Outcome;
 
 #[tokio::test]
 async fn reads_match_the_returns_schemas_of_both_releases() {
     for release in Release::ALL {
-        let nas = Nas::release(release);
+        let nas = Nas::new(release);
         let disks = nas.ok("disk.query", json!([[], {"extra": {"pools": true}}])).await;
         assert_eq!(disks.as_array().unwrap().len(), 6, "{release}");
         assert_eq!(disks[1]["pool"], "tank");
@@ -22,38 +22,38 @@ async fn reads_match_the_returns_schemas_of_both_releases() {
 
 #[tokio::test]
 async fn a_disk_is_found_by_name_or_identifier_and_updated_by_identifier() {
-    let nas = Nas::new();
+    let nas = Nas::new(Release::V25_10);
     let by = |id: &str| json!([[["OR", [[["identifier", "=", id]], [["name", "=", id]]]]], {"get": true, "extra": {"pools": true}}]);
     let sda = nas.ok("disk.query", by("sda")).await;
     assert_eq!(sda["serial"], "5QGJ8K2B");
     assert_eq!(nas.ok("disk.query", by("{serial_lunid}5QGJ8K2B_50014ee2c0a1b2c3")).await, sda);
-    assert_eq!(nas.fail("disk.query", by("sdz")).await.reason(), "MatchNotFound()");
+    assert_eq!(nas.err("disk.query", by("sdz")).await.reason(), "MatchNotFound()");
     let id = sda["identifier"].as_str().unwrap();
     let updated = nas.ok("disk.update", json!([id, {"hddstandby": "60", "description": "bay 1"}])).await;
     assert_eq!((updated["hddstandby"].as_str(), updated["description"].as_str()), (Some("60"), Some("bay 1")));
-    let err = nas.fail("disk.update", json!(["sda", {"description": "x"}])).await;
+    let err = nas.err("disk.update", json!(["sda", {"description": "x"}])).await;
     assert_eq!(err.reason(), "[ENOENT] None: Disk sda does not exist\n");
-    let err = nas.fail("disk.update", json!([id, {"togglesmart": true}])).await;
+    let err = nas.err("disk.update", json!([id, {"togglesmart": true}])).await;
     assert!(err.reason().contains("togglesmart"), "25.10 has no SMART settings: {}", err.reason());
-    let err = nas.fail("disk.get_instance", json!(["sda"])).await;
+    let err = nas.err("disk.get_instance", json!(["sda"])).await;
     assert_eq!(err.reason(), "[ENOENT] None: Disk sda does not exist\n");
 }
 
 #[tokio::test]
 async fn wiping_runs_as_a_job_and_refuses_pool_members() {
-    let nas = Nas::new();
+    let nas = Nas::new(Release::V25_10);
     assert_eq!(nas.ok("disk.wipe", json!(["sde", "QUICK"])).await, Value::Null);
     let job = nas.machine.jobs.dicts().pop().unwrap();
     assert_eq!(job["description"], "Quick wipe of disk sde");
     assert_eq!(job["abortable"], true);
-    let err = nas.fail("disk.wipe", json!(["sda", "FULL_RANDOM", false])).await;
+    let err = nas.err("disk.wipe", json!(["sda", "FULL_RANDOM", false])).await;
     assert_eq!(err.reason(), "[Errno 16] Device or resource busy: '/dev/sda'");
     let job = nas.machine.jobs.dicts().pop().unwrap();
     assert_eq!(
         (job["state"].as_str(), job["description"].as_str()),
         (Some("FAILED"), Some("Full Random wipe of disk sda"))
     );
-    let err = nas.fail("disk.wipe", json!(["sde", "ERASE"])).await;
+    let err = nas.err("disk.wipe", json!(["sde", "ERASE"])).await;
     assert!(err.reason().contains("ERASE"), "{}", err.reason());
     // Abortable: a full wipe can be stopped.
     nas.machine.faults.set_job_step(std::time::Duration::from_millis(50));

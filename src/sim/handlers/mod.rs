@@ -29,8 +29,6 @@ mod privilege;
 mod reporting;
 mod service;
 mod sharing;
-#[cfg(test)]
-mod sim_call;
 mod snapshot;
 mod system;
 mod system_settings;

@@ -3,58 +3,23 @@
 //! `returns` schema from TrueNAS's API dump (read from `TRUENAS_API_DUMP`, default the shared
 //! reference folder; skipped with a note when absent).
 
-use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::schema::Release;
 use crate::sim::SimConfig;
 use crate::sim::dispatch;
 use crate::sim::failure::Failure;
 use crate::sim::machine::Machine;
+use crate::sim::reference_dumps::{returns_schemas, undate};
 use crate::sim::session::{Session, SessionOptions};
-
-const DEFAULT_DUMPS: &str = "/work/shared/reference/truenas-api";
 
 /// One simulated NAS and one administrator session on it.
 pub(crate) struct Harness {
     pub(crate) machine: Arc<Machine>,
     session: Arc<Session>,
-}
-
-fn returns_schemas(release: Release) -> Option<&'static HashMap<String, Value>> {
-    static DUMPS: OnceLock<Vec<Option<HashMap<String, Value>>>> = OnceLock::new();
-    let dumps = DUMPS.get_or_init(|| {
-        Release::ALL
-            .iter()
-            .map(|r| {
-                let dir = std::env::var("TRUENAS_API_DUMP").unwrap_or_else(|_| DEFAULT_DUMPS.to_string());
-                let text = std::fs::read_to_string(format!("{dir}/{}.json", r.api_version())).ok()?;
-                let dump: Value = serde_json::from_str(&text).ok()?;
-                let methods = dump["methods"].as_array()?;
-                Some(
-                    methods
-                        .iter()
-                        .map(|m| (m["name"].as_str().unwrap_or_default().to_string(), m["returns"].clone()))
-                        .collect(),
-                )
-            })
-            .collect()
-    });
-    let index = Release::ALL.iter().position(|r| *r == release)?;
-    dumps.get(index)?.as_ref()
-}
-
-/// The wire encodes datetimes as `{"$date": ms}`; the models declare date-time strings.
-fn undate(value: &Value) -> Value {
-    match value {
-        Value::Object(map) if map.len() == 1 && map.contains_key("$date") => json!("2025-01-01T00:00:00Z"),
-        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), undate(v))).collect()),
-        Value::Array(items) => Value::Array(items.iter().map(undate).collect()),
-        other => other.clone(),
-    }
 }
 
 impl Harness {

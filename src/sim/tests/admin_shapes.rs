@@ -2,35 +2,12 @@
 //! against the `returns` schemas of TrueNAS's own API dumps, for both releases (job results
 //! included). Skipped, saying so, when the dumps are absent (`TRUENAS_API_DUMP`).
 
-use std::collections::HashMap;
-
 use serde_json::{Value, json};
 
 use super::Client;
 use crate::schema::Release;
+use crate::sim::reference_dumps::{returns_schemas, undate};
 use crate::sim::{SimConfig, start};
-
-fn returns_schemas(release: Release) -> Option<HashMap<String, Value>> {
-    let dir = std::env::var("TRUENAS_API_DUMP").unwrap_or_else(|_| "/work/shared/reference/truenas-api".to_string());
-    let path = format!("{dir}/{}.json", release.api_version());
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        eprintln!("skipping: no TrueNAS API dump at {path} (set TRUENAS_API_DUMP)");
-        return None;
-    };
-    let dump: Value = serde_json::from_str(&text).unwrap();
-    let methods = dump["methods"].as_array().unwrap();
-    Some(methods.iter().map(|m| (m["name"].as_str().unwrap().to_string(), m["returns"].clone())).collect())
-}
-
-/// `{"$date": ms}` as the date-time string the models declare.
-fn undate(value: &Value) -> Value {
-    match value {
-        Value::Object(map) if map.len() == 1 && map.contains_key("$date") => json!("2025-01-01T00:00:00Z"),
-        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), undate(v))).collect()),
-        Value::Array(items) => Value::Array(items.iter().map(undate).collect()),
-        other => other.clone(),
-    }
-}
 
 /// Calls in an order where each succeeds on a fresh NAS.
 fn calls() -> Vec<(&'static str, Value)> {

@@ -4,43 +4,12 @@
 //! `<dir>/<api version>.json` from the folder in `TRUENAS_API_DUMP` (default: the shared
 //! reference folder) and says so when one is absent.
 
-use std::collections::HashMap;
-
 use serde_json::{Value, json};
 
 use super::Client;
 use crate::schema::Release;
+use crate::sim::reference_dumps::{returns_schemas, undate};
 use crate::sim::{DEMO_API_KEY, SimConfig, start};
-
-const DEFAULT_DUMPS: &str = "/work/shared/reference/truenas-api";
-
-fn returns_schemas(release: Release) -> Option<HashMap<String, Value>> {
-    let dir = std::env::var("TRUENAS_API_DUMP").unwrap_or_else(|_| DEFAULT_DUMPS.to_string());
-    let path = format!("{dir}/{}.json", release.api_version());
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        eprintln!("skipping: no TrueNAS API dump at {path} (set TRUENAS_API_DUMP)");
-        return None;
-    };
-    let dump: Value = serde_json::from_str(&text).unwrap();
-    Some(
-        dump["methods"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| (m["name"].as_str().unwrap().to_string(), m["returns"].clone()))
-            .collect(),
-    )
-}
-
-/// The wire encodes datetimes as `{"$date": ms}`; the models declare them as date-time strings.
-fn undate(value: &Value) -> Value {
-    match value {
-        Value::Object(map) if map.len() == 1 && map.contains_key("$date") => json!("2025-01-01T00:00:00Z"),
-        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), undate(v))).collect()),
-        Value::Array(items) => Value::Array(items.iter().map(undate).collect()),
-        other => other.clone(),
-    }
-}
 
 #[tokio::test]
 async fn results_match_the_returns_schemas_of_the_dumps() {

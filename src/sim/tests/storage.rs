@@ -1,38 +1,14 @@
 //! Storage over the wire: results match the `returns` schemas of both releases, unknown ids get
 //! the middleware's not-found shapes, pool jobs report progress, and changes are published.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use super::{Client, sim};
 use crate::schema::Release;
+use crate::sim::reference_dumps::{returns_schemas, undate};
 use crate::sim::{SimConfig, start};
-
-const DEFAULT_DUMPS: &str = "/work/shared/reference/truenas-api";
-
-fn returns_schemas(release: Release) -> Option<HashMap<String, Value>> {
-    let dir = std::env::var("TRUENAS_API_DUMP").unwrap_or_else(|_| DEFAULT_DUMPS.to_string());
-    let path = format!("{dir}/{}.json", release.api_version());
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        eprintln!("skipping: no TrueNAS API dump at {path} (set TRUENAS_API_DUMP)");
-        return None;
-    };
-    let dump: Value = serde_json::from_str(&text).unwrap();
-    let methods = dump["methods"].as_array().unwrap();
-    Some(methods.iter().map(|m| (m["name"].as_str().unwrap().to_string(), m["returns"].clone())).collect())
-}
-
-/// The wire encodes datetimes as `{"$date": ms}`; the models declare them as date-time strings.
-fn undate(value: &Value) -> Value {
-    match value {
-        Value::Object(map) if map.len() == 1 && map.contains_key("$date") => json!("2025-01-01T00:00:00Z"),
-        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), undate(v))).collect()),
-        Value::Array(items) => Value::Array(items.iter().map(undate).collect()),
-        other => other.clone(),
-    }
-}
 
 /// Every storage method, in an order where each call succeeds against the seed.
 fn calls() -> Vec<(&'static str, Value)> {

@@ -1,0 +1,47 @@
+//! Test support: TrueNAS's own return schemas, from the reference API dumps, to check simulated
+//! results against. The dumps are looked for in `TRUENAS_API_DUMP`, then in the `shared/`
+//! folder beside the repository; tests that need them say so and skip when they are absent.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use serde_json::{Value, json};
+
+use crate::schema::Release;
+
+fn dump_dirs() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::env::var_os("TRUENAS_API_DUMP").map(PathBuf::from).into_iter().collect();
+    dirs.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/truenas-api"));
+    dirs.push(PathBuf::from("/work/shared/reference/truenas-api"));
+    dirs
+}
+
+fn load(release: Release) -> Option<HashMap<String, Value>> {
+    let file = format!("{}.json", release.api_version());
+    let Some(text) = dump_dirs().iter().find_map(|dir| std::fs::read_to_string(dir.join(&file)).ok()) else {
+        eprintln!("skipping returns checks: no TrueNAS API dump {file} (set TRUENAS_API_DUMP)");
+        return None;
+    };
+    let dump: Value = serde_json::from_str(&text).ok()?;
+    let methods = dump["methods"].as_array()?;
+    Some(methods.iter().map(|m| (m["name"].as_str().unwrap_or_default().to_string(), m["returns"].clone())).collect())
+}
+
+/// The `returns` schema of every method of `release`, read once; `None` without the dumps.
+pub(crate) fn returns_schemas(release: Release) -> Option<&'static HashMap<String, Value>> {
+    static CACHE: OnceLock<Vec<Option<HashMap<String, Value>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| Release::ALL.iter().map(|r| load(*r)).collect());
+    let index = Release::ALL.iter().position(|r| *r == release)?;
+    cache.get(index)?.as_ref()
+}
+
+/// The wire encodes datetimes as `{"$date": ms}`; the models declare them as date-time strings.
+pub(crate) fn undate(value: &Value) -> Value {
+    match value {
+        Value::Object(map) if map.len() == 1 && map.contains_key("$date") => json!("2025-01-01T00:00:00Z"),
+        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), undate(v))).collect()),
+        Value::Array(items) => Value::Array(items.iter().map(undate).collect()),
+        other => other.clone(),
+    }
+}
