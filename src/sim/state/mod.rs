@@ -18,6 +18,9 @@ pub(crate) mod boot_pool;
 pub(crate) mod certificate;
 mod certificate_entry;
 pub(crate) mod clock;
+pub(crate) mod cloud_credentials;
+pub(crate) mod cloud_task;
+pub(crate) mod data_protection;
 mod dataset;
 mod dataset_crypto;
 mod dataset_entry;
@@ -42,6 +45,7 @@ pub(crate) mod ntp;
 mod pool;
 mod pool_entry;
 mod pool_topology;
+pub(crate) mod replication;
 pub(crate) mod reporting;
 pub(crate) mod services;
 pub(crate) mod settings;
@@ -90,6 +94,7 @@ pub(crate) struct State {
     pub(crate) fs: fs::FileSystem,
     pub(crate) reporting: reporting::Reporting,
     pub(crate) audit: audit::Audit,
+    pub(crate) data_protection: data_protection::DataProtection,
 }
 
 impl State {
@@ -102,6 +107,7 @@ impl State {
         let host = host::Host::demo();
         let catalog = app_catalog::Catalog::default();
         let apps = apps::AppStore::demo(&catalog);
+        let data_protection = data_protection::DataProtection::demo(release, &storage);
         State {
             network: network_config::demo(&host.hostname),
             host,
@@ -126,6 +132,7 @@ impl State {
             fs: fs::FileSystem::demo(),
             reporting: reporting::Reporting::default(),
             audit: audit::Audit::default(),
+            data_protection,
         }
     }
 }
