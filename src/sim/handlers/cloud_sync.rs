@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use super::cloud_providers::providers;
 use super::{Ctx, Handlers, JobPlan, object, run_get_instance, run_query};
+use crate::schema::Release;
 use crate::sim::defaults;
 use crate::sim::failure::Failure;
 use crate::sim::machine::Machine;
@@ -59,14 +60,19 @@ fn store(state: &State, kind: CloudKind) -> &crate::sim::state::cloud_task::Clou
 pub(super) fn entries(machine: &Machine, kind: CloudKind) -> Vec<Value> {
     let jobs = machine.jobs.dicts();
     let state = machine.state();
-    store(&state, kind).entries(&state.data_protection.credentials, &jobs)
+    store(&state, kind).entries(&state.data_protection.credentials, &jobs, datasets(machine, &state))
+}
+
+/// TrueNAS 26.0 resolves a task's path to its dataset in every entry.
+fn datasets<'a>(machine: &Machine, state: &'a State) -> Option<&'a crate::sim::state::storage::Storage> {
+    (machine.config.release >= Release::V26_0).then_some(&state.storage)
 }
 
 fn entry(machine: &Machine, kind: CloudKind, id: i64) -> Result<Value, Failure> {
     let jobs = machine.jobs.dicts();
     let state = machine.state();
     let tasks = store(&state, kind);
-    Ok(tasks.entry(tasks.get(id)?, &state.data_protection.credentials, &jobs))
+    Ok(tasks.entry(tasks.get(id)?, &state.data_protection.credentials, &jobs, datasets(machine, &state)))
 }
 
 pub(super) fn create_task(machine: &Machine, kind: CloudKind, mut data: Value) -> Result<Value, Failure> {
@@ -247,3 +253,7 @@ fn list_directory(ctx: &Ctx<'_>) -> Result<Value, Failure> {
     };
     Ok(Value::Array(items))
 }
+
+#[cfg(test)]
+#[path = "cloud_sync_tests.rs"]
+mod tests;

@@ -130,3 +130,7 @@ where
     }
     Ok(last)
 }
+
+#[cfg(test)]
+#[path = "replication_tests.rs"]
+mod tests;

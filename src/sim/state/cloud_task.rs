@@ -111,10 +111,22 @@ impl CloudTasks {
     }
 
     /// The task as `query` shows it: the credential expanded, `job` its last run, never locked.
-    pub(crate) fn entry(&self, task: &CloudTask, credentials: &CloudCredentials, jobs: &[Value]) -> Value {
+    /// With `datasets` (TrueNAS 26.0), also the dataset holding the path and the path within it.
+    pub(crate) fn entry(
+        &self,
+        task: &CloudTask,
+        credentials: &CloudCredentials,
+        jobs: &[Value],
+        datasets: Option<&Storage>,
+    ) -> Value {
         let mut entry = Map::new();
         entry.insert("id".into(), json!(task.id));
         entry.extend(task.fields.clone());
+        if let Some(storage) = datasets {
+            let (dataset, relative) = storage.dataset_of_path(task.text("path")).unzip();
+            entry.insert("dataset".into(), json!(dataset));
+            entry.insert("relative_path".into(), json!(relative));
+        }
         let credential = credentials.get(task.credentials_id()).map(|c| c.entry()).unwrap_or(Value::Null);
         entry.insert("credentials".into(), credential);
         let job = last_job(jobs, self.kind.sync_method(), task.id).cloned().or_else(|| task.past_job.clone());
@@ -123,8 +135,13 @@ impl CloudTasks {
         Value::Object(entry)
     }
 
-    pub(crate) fn entries(&self, credentials: &CloudCredentials, jobs: &[Value]) -> Vec<Value> {
-        self.tasks.values().map(|t| self.entry(t, credentials, jobs)).collect()
+    pub(crate) fn entries(
+        &self,
+        credentials: &CloudCredentials,
+        jobs: &[Value],
+        datasets: Option<&Storage>,
+    ) -> Vec<Value> {
+        self.tasks.values().map(|t| self.entry(t, credentials, jobs, datasets)).collect()
     }
 
     fn validate(
@@ -228,6 +245,18 @@ impl CloudTasks {
         let excess = task.snapshots.len().saturating_sub(keep);
         task.snapshots.drain(..excess);
         Ok(())
+    }
+}
+
+impl Storage {
+    /// The deepest dataset mounted above `path` (`/mnt/tank/media/x` -> `tank/media`, `x`).
+    pub(crate) fn dataset_of_path(&self, path: &str) -> Option<(String, String)> {
+        let inside = path.strip_prefix("/mnt/")?.trim_end_matches('/');
+        self.datasets
+            .keys()
+            .filter(|name| inside == name.as_str() || inside.starts_with(&format!("{name}/")))
+            .max_by_key(|name| name.len())
+            .map(|name| (name.clone(), inside[name.len()..].trim_start_matches('/').to_string()))
     }
 }
 

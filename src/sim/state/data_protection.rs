@@ -162,8 +162,8 @@ mod tests {
             let dp = DataProtection::demo(release, &storage);
             assert_eq!(dp.credentials.entries().len(), 3, "{release}");
             assert_eq!(dp.replications.entries(&storage, &[]).len(), 2, "{release}");
-            assert_eq!(dp.cloud_sync.entries(&dp.credentials, &[]).len(), 2, "{release}");
-            assert_eq!(dp.cloud_backup.entries(&dp.credentials, &[]).len(), 2, "{release}");
+            assert_eq!(dp.cloud_sync.entries(&dp.credentials, &[], Some(&storage)).len(), 2, "{release}");
+            assert_eq!(dp.cloud_backup.entries(&dp.credentials, &[], None).len(), 2, "{release}");
             assert_eq!(dp.replications.get(1).map(|r| r.state["state"].clone()).ok(), Some(json!("FINISHED")));
         }
     }
