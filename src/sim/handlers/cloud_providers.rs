@@ -7,7 +7,9 @@ use serde_json::{Value, json};
 const OAUTH: &str = "https://truenas.com/oauth/";
 
 /// `(name, title, oauth, bucket title, extra task attributes)`.
-const PROVIDERS: [(&str, &str, bool, Option<&str>, &[&str]); 19] = [
+type Provider = (&'static str, &'static str, bool, Option<&'static str>, &'static [&'static str]);
+
+const PROVIDERS: [Provider; 19] = [
     ("AZUREBLOB", "Microsoft Azure Blob Storage", false, Some("Container"), &[]),
     ("B2", "Backblaze B2", false, Some("Bucket"), &["chunk_size", "fast_list"]),
     ("BOX", "Box", true, None, &["chunk_size"]),

@@ -84,7 +84,7 @@ fn run(ctx: &Ctx<'_>) -> JobPlan {
                 let task = machine.state().data_protection.replications.start_run(id, now())?;
                 let outcome =
                     replicate(&machine, &task, |percent, what| job.progress(percent, what), || job.step()).await;
-                let recorded = outcome.as_ref().map(Clone::clone).map_err(Failure::reason);
+                let recorded = outcome.clone().map_err(|f| f.reason());
                 machine.state().data_protection.replications.finish_run(id, recorded, now());
                 outcome.map(|_| Value::Null)
             })
