@@ -175,3 +175,7 @@ mod storage_tests;
 #[cfg(test)]
 #[path = "apps_tests.rs"]
 mod apps_tests;
+
+#[cfg(test)]
+#[path = "data_protection_tests.rs"]
+mod data_protection_tests;
