@@ -13,9 +13,9 @@ use serde_json::Value;
 pub const MASK: &str = "<redacted>";
 
 /// Field names (lowercase) that are always secret. (`key` is handled apart: alerts use it
-/// for a harmless de-duplication key, API keys for the secret itself.) `community` is the SNMP
-/// v1/v2c shared secret; `file` is a Kerberos keytab, the keys of the NAS's domain account (no
-/// other TrueNAS result has a `file` field).
+/// for a harmless de-duplication key, API keys and cloud credentials for the secret itself.)
+/// `community` is the SNMP v1/v2c shared secret; `file` is a Kerberos keytab, the keys of the
+/// NAS's domain account (no other TrueNAS result has a `file` field).
 const SECRET_NAMES: &[&str] = &[
     "token",
     "secret",
@@ -34,9 +34,19 @@ const SECRET_NAMES: &[&str] = &[
 ];
 
 /// Parts of a name that make it secret (`vnc_password`, `aws_secret_access_key`, `refresh_token`,
-/// `v3_privkey`, `service_account_credentials`).
-const SECRET_PARTS: &[&str] =
-    &["password", "passphrase", "secret", "private_key", "privatekey", "privkey", "authkey", "token", "credentials"];
+/// `v3_privkey`, `service_account_credentials`, `encryption_salt`).
+const SECRET_PARTS: &[&str] = &[
+    "password",
+    "passphrase",
+    "secret",
+    "private_key",
+    "privatekey",
+    "privkey",
+    "authkey",
+    "token",
+    "credentials",
+    "_salt",
+];
 
 /// Names that look secret but are not: public halves, formats, locations, flags, policies, ids.
 const HARMLESS: &[&str] = &[
@@ -92,8 +102,11 @@ fn looks_like_api_key(text: &str) -> bool {
 pub fn redact(value: &mut Value) {
     match value {
         Value::Object(map) => {
+            // A cloud credential's provider object (`{type: "B2", account, key}`, also Azure and
+            // Swift) holds its secret in `key`; alerts and the like carry no `type` beside theirs.
+            let provider = map.get("type").is_some_and(Value::is_string);
             for (name, field) in map.iter_mut() {
-                let secret = is_secret_field(name);
+                let secret = is_secret_field(name) || (provider && name.eq_ignore_ascii_case("key"));
                 match field {
                     Value::String(s) if secret && !s.is_empty() => *s = MASK.to_string(),
                     Value::String(s) if name.eq_ignore_ascii_case("key") && looks_like_api_key(s) => {

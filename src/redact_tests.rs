@@ -152,3 +152,34 @@ fn service_and_directory_settings_lose_their_secrets() {
     assert_eq!(ssh["host_ecdsa_key_pub"], "ecdsa-sha2-nistp256 AAAA");
     assert_eq!(ssh["host_rsa_key_cert_pub"], "ssh-rsa-cert AAAA");
 }
+
+#[test]
+fn cloud_credential_keys_and_task_passwords_are_masked_but_alert_keys_are_not() {
+    let mut task = json!({"id": 1, "description": "Documents to B2", "encryption_password": "crypt-pass",
+        "encryption_salt": "salt-value", "password": "restic-pass", "attributes": {"bucket": "b", "folder": "/"},
+        "credentials": {"id": 1, "name": "Backblaze B2", "provider": {"type": "B2", "account": "0012a3b4c5d6",
+        "key": "K001secretapplicationkey"}}});
+    redact(&mut task);
+    assert_eq!(task["credentials"]["provider"]["key"], MASK);
+    assert_eq!(task["credentials"]["provider"]["account"], "0012a3b4c5d6");
+    assert_eq!(task["credentials"]["provider"]["type"], "B2");
+    for field in ["encryption_password", "encryption_salt", "password"] {
+        assert_eq!(task[field], MASK, "{field}");
+    }
+    assert_eq!(task["attributes"]["bucket"], "b");
+
+    let mut swift = json!({"type": "OPENSTACK_SWIFT", "user": "u", "key": "swift-secret", "auth": "https://x"});
+    redact(&mut swift);
+    assert_eq!(swift["key"], MASK);
+    assert_eq!(swift["user"], "u");
+
+    let mut replication = json!({"encryption_key": "8d1f6c0e", "encryption_key_format": "HEX",
+        "ssh_credentials": {"id": 1, "type": "SSH_CREDENTIALS", "attributes": {"private_key": 1}}});
+    redact(&mut replication);
+    assert_eq!(replication["encryption_key"], MASK);
+    assert_eq!(replication["encryption_key_format"], "HEX");
+
+    let mut alert = json!({"uuid": "u", "klass": "ScrubFinished", "key": "[\"tank\"]", "level": "INFO"});
+    redact(&mut alert);
+    assert_eq!(alert["key"], "[\"tank\"]");
+}

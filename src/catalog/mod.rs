@@ -46,6 +46,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("network.toml", include_str!("../../tools/network.toml")),
     ("disk.toml", include_str!("../../tools/disk.toml")),
     ("vm.toml", include_str!("../../tools/vm.toml")),
+    ("data_protection.toml", include_str!("../../tools/data_protection.toml")),
     ("data_protection_tasks.toml", include_str!("../../tools/data_protection_tasks.toml")),
     ("certificate.toml", include_str!("../../tools/certificate.toml")),
     ("alert.toml", include_str!("../../tools/alert.toml")),
@@ -187,3 +188,7 @@ mod data_protection_tasks_tests;
 #[cfg(test)]
 #[path = "route_tests.rs"]
 mod route_tests;
+
+#[cfg(test)]
+#[path = "data_protection_tests.rs"]
+mod data_protection_tests;

@@ -2,7 +2,7 @@
 //! (`auth`, `core`, `system`, `vm`, `vm_device`, `pool`, `dataset`, `snapshot`, `iscsi`, `sharing`,
 //! `system_settings`, `service`, `mail`, `config`, `api_key`, `user`, `group`, `privilege`, `interface`,
 //! `network`, `disk`, `certificate`, `alert`, `app`, `app_catalog`, `docker`, `update`, `boot`,
-//! `filesystem`, `reporting`, `audit`). A handler is a plain call or a job; the dispatcher does
+//! `filesystem`, `reporting`, `audit`, `replication`, `cloud_sync`, `cloud_backup`). A handler is a plain call or a job; the dispatcher does
 //! authentication, schema validation and job bookkeeping around it.
 
 mod alert;
@@ -13,6 +13,9 @@ mod audit;
 mod auth;
 mod boot;
 mod certificate;
+mod cloud_backup;
+mod cloud_providers;
+mod cloud_sync;
 mod config;
 mod core;
 mod dataset;
@@ -28,6 +31,7 @@ mod mail;
 mod network;
 mod pool;
 mod privilege;
+mod replication;
 mod reporting;
 mod service;
 mod service_config;
@@ -130,6 +134,9 @@ impl Handlers {
         keychain::register(&mut handlers);
         service_config::register(&mut handlers);
         directory::register(&mut handlers);
+        replication::register(&mut handlers);
+        cloud_sync::register(&mut handlers);
+        cloud_backup::register(&mut handlers);
         handlers
     }
 

@@ -18,6 +18,9 @@ pub(crate) mod boot_pool;
 pub(crate) mod certificate;
 mod certificate_entry;
 pub(crate) mod clock;
+pub(crate) mod cloud_credentials;
+pub(crate) mod cloud_task;
+pub(crate) mod data_protection;
 mod dataset;
 mod dataset_crypto;
 mod dataset_entry;
@@ -45,6 +48,7 @@ mod pool;
 mod pool_entry;
 mod pool_topology;
 pub(crate) mod records;
+pub(crate) mod replication;
 pub(crate) mod reporting;
 pub(crate) mod service_config;
 pub(crate) mod services;
@@ -98,6 +102,7 @@ pub(crate) struct State {
     pub(crate) tasks: tasks::Tasks,
     pub(crate) service_configs: service_config::ServiceConfigs,
     pub(crate) directory: directory::Directory,
+    pub(crate) data_protection: data_protection::DataProtection,
 }
 
 impl State {
@@ -110,6 +115,7 @@ impl State {
         let host = host::Host::demo();
         let catalog = app_catalog::Catalog::default();
         let apps = apps::AppStore::demo(&catalog);
+        let data_protection = data_protection::DataProtection::demo(release, &storage);
         State {
             network: network_config::demo(&host.hostname),
             host,
@@ -137,6 +143,7 @@ impl State {
             tasks: tasks::Tasks::demo(),
             service_configs: service_config::ServiceConfigs::demo(),
             directory: directory::Directory::demo(),
+            data_protection,
         }
     }
 }
