@@ -128,6 +128,9 @@ pub enum Command {
 /// Releases the simulated NAS can behave as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SimRelease {
+    /// TrueNAS 24.10: REST `/api/v2.0` only, no JSON-RPC.
+    #[value(name = "24.10")]
+    V24_10,
     /// TrueNAS 25.10 (API v25.10.5).
     #[value(name = "25.10")]
     V25_10,
@@ -140,6 +143,7 @@ impl SimRelease {
     /// The method table release.
     pub fn release(self) -> crate::schema::Release {
         match self {
+            SimRelease::V24_10 => crate::schema::Release::V24_10,
             SimRelease::V25_10 => crate::schema::Release::V25_10,
             SimRelease::V26_0 => crate::schema::Release::V26_0,
         }

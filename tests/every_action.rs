@@ -4,7 +4,7 @@
 //! covering it. The same run over REST (`rest.rs`) must make the very same calls.
 
 use serde_json::{Map, Value, json};
-use truenas_mcp::catalog::Catalog;
+use truenas_mcp::catalog::{Catalog, MappingError};
 use truenas_mcp::schema::{MethodTable, Release};
 use truenas_mcp::sim::SimHandle;
 
@@ -68,11 +68,12 @@ pub(crate) async fn run_every_action(
             args.insert("confirm".into(), Value::Bool(true));
         }
         // The method the action calls on this release (its route's, if any; the raw escape
-        // hatch names it in its arguments), as the transport carries it.
-        let (method, params) = action
-            .resolve_for(release, &args)
-            .map(|(m, p)| (m.to_string(), p))
-            .unwrap_or_else(|_| (action.method.to_string(), json!([])));
+        // hatch names it in its arguments), as the transport carries it. A route may also say
+        // the action has no counterpart there.
+        let resolved = action.resolve_for(release, &args);
+        let routed_away = matches!(resolved, Err(MappingError::Unavailable { .. }));
+        let (method, params) =
+            resolved.map(|(m, p)| (m.to_string(), p)).unwrap_or_else(|_| (action.method.to_string(), json!([])));
         let (method, _) = arrives_as(&method, &params);
         nas.recorder().clear();
         let result = flat(&session, action.name.as_str(), Value::Object(args)).await;
@@ -86,7 +87,7 @@ pub(crate) async fn run_every_action(
             .collect();
         run.calls.push((action.name.to_string(), received));
         let calls = nas_calls_of(nas, &method);
-        if table.method(&method).is_none() {
+        if routed_away || table.method(&method).is_none() {
             // The release lacks the method: the action must say so, naming the release, and send nothing.
             if !calls.is_empty() || !reply.contains(&format!("does not exist on the connected TrueNAS ({release})")) {
                 run.failures.push(format!("{}: `{method}` is not on {release}, yet: {reply}", action.name));

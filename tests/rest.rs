@@ -37,6 +37,20 @@ async fn every_action_over_rest_sends_the_nas_what_json_rpc_sends() {
 }
 
 #[tokio::test]
+async fn every_action_reaches_a_24_10_nas_over_rest_or_says_it_does_not_exist_there() {
+    let nas = start_sim_release(Release::V24_10).await;
+    let run = run_every_action(&nas, Release::V24_10, &same_over_rest).await;
+    assert!(run.failures.is_empty(), "{} actions failed on 24.10:\n{}", run.failures.len(), run.failures.join("\n"));
+    let methods: Vec<&String> = run.calls.iter().flat_map(|(_, calls)| calls.iter().map(|(m, _)| m)).collect();
+    for routed in ["service.start", "zfs.snapshot.create", "bootenv.query", "update.check_available"] {
+        assert!(methods.iter().any(|m| *m == routed), "routed to `{routed}` on 24.10");
+    }
+    for renamed in ["service.control", "pool.snapshot.create", "boot.environment.query", "update.status"] {
+        assert!(!methods.iter().any(|m| *m == renamed), "`{renamed}` is not sent to 24.10");
+    }
+}
+
+#[tokio::test]
 async fn a_wrong_api_key_over_rest_is_the_same_clear_error_without_the_key() {
     let nas = start_rest_only_sim().await;
     let key = "7-thisisnotthekeythisisnotthekeythisisnotthekeythisisnotthekey1234";

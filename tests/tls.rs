@@ -9,10 +9,14 @@ use truenas_mcp::sim::{self, SimConfig, SimHandle, TlsIdentity};
 use crate::util::*;
 
 async fn start_tls_sim(ip: &str) -> SimHandle {
+    start_tls_sim_with(ip, SimConfig::default()).await
+}
+
+async fn start_tls_sim_with(ip: &str, config: SimConfig) -> SimHandle {
     let identity =
         TlsIdentity::from_files(&repo("tests/data/tls/server.pem"), &repo("tests/data/tls/server.key")).unwrap();
     let listener = tokio::net::TcpListener::bind((ip, 0)).await.unwrap();
-    sim::start_tls(listener, SimConfig::default(), &identity).await.unwrap()
+    sim::start_tls(listener, config, &identity).await.unwrap()
 }
 
 async fn system_info(cmd: &mut tokio::process::Command) -> (Option<i32>, String, String) {
@@ -63,4 +67,19 @@ async fn verification_off_reaches_the_nas_and_cannot_be_combined_with_a_ca_file(
     let (code, _, stderr) = system_info(command(&nas).env("TRUENAS_CA_FILE", repo("tests/data/tls/server.key"))).await;
     assert_eq!(code, Some(2));
     assert!(stderr.contains("TRUENAS_CA_FILE"), "{stderr}");
+}
+
+#[tokio::test]
+async fn the_rest_fallback_checks_certificates_the_same_way() {
+    let nas = start_tls_sim_with("127.0.0.1", SimConfig { rest_only: true, ..SimConfig::default() }).await;
+    let (code, _, stderr) = system_info(&mut command(&nas)).await;
+    assert_ne!(code, Some(0));
+    assert!(nas.recorder().calls().is_empty(), "an unverified NAS gets no request: {:?}", nas.recorder().calls());
+    assert!(!stderr.contains(sim::DEMO_API_KEY));
+
+    let (code, stdout, stderr) = system_info(command(&nas).env("TRUENAS_CA_FILE", repo("tests/data/tls/ca.pem"))).await;
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("\"hostname\""), "{stdout}");
+    assert_eq!(nas_methods(&nas).last().map(String::as_str), Some("system.info"), "over REST");
+    assert!(nas_calls_of(&nas, "auth.login_ex").is_empty(), "REST has no login call");
 }
