@@ -8,7 +8,7 @@ use super::tasks::{Pick, create, get_instance, query_rows};
 use super::{Ctx, Handlers, object};
 use crate::sim::failure::Failure;
 use crate::sim::state::State;
-use crate::sim::state::keychain::{generate_key_pair, host_key_scan};
+use crate::sim::state::keychain::{generate_key_pair, host_key_scan, in_use};
 use crate::sim::state::records::Records;
 
 fn keychain(s: &mut State) -> &mut Records {
@@ -26,13 +26,18 @@ pub(super) fn register(h: &mut Handlers) {
         })
     });
     h.call("keychaincredential.update", update);
-    h.call("keychaincredential.delete", |ctx| {
-        let id = ctx.params.int(0)?;
-        ctx.machine.state().tasks.delete_keychain(id, ctx.params.flag(1, "cascade"))?;
-        Ok(Value::Null)
-    });
+    h.call("keychaincredential.delete", delete);
     h.call("keychaincredential.used_by", |ctx| {
-        Ok(Value::Array(ctx.machine.state().tasks.keychain_used_by(ctx.params.int(0)?)?))
+        let id = ctx.params.int(0)?;
+        let state = ctx.machine.state();
+        let mut used = state.tasks.keychain_used_by(id)?;
+        let replications = state.data_protection.replications.using_credentials(&state.tasks.credential_closure(id));
+        used.extend(
+            replications
+                .into_iter()
+                .map(|(_, name)| json!({"title": format!("Replication task {name}"), "unbind_method": "disable"})),
+        );
+        Ok(Value::Array(used))
     });
     h.call("keychaincredential.generate_ssh_key_pair", |_| Ok(generate_key_pair()));
     h.call("keychaincredential.remote_ssh_host_key_scan", |ctx| {
@@ -54,4 +59,23 @@ fn update(ctx: &Ctx<'_>) -> Result<Value, Failure> {
     }
     state.tasks.check_keychain(&mut row, "keychain_credentials_update", Some(id))?;
     state.tasks.keychain.replace(id, row)
+}
+
+/// `keychaincredential.delete`: the keychain's own rules, plus the replication tasks that
+/// connect with the credential (or with the SSH credentials a key pair backs), which refuse the
+/// delete unless `cascade`, and are then disabled.
+fn delete(ctx: &Ctx<'_>) -> Result<Value, Failure> {
+    let id = ctx.params.int(0)?;
+    let cascade = ctx.params.flag(1, "cascade");
+    let mut state = ctx.machine.state();
+    state.tasks.keychain.get(id)?;
+    let replications = state.data_protection.replications.using_credentials(&state.tasks.credential_closure(id));
+    if !replications.is_empty() && !cascade {
+        return Err(in_use());
+    }
+    state.tasks.delete_keychain(id, cascade)?;
+    for (task, _) in replications {
+        state.data_protection.replications.disable(task)?;
+    }
+    Ok(Value::Null)
 }

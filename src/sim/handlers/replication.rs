@@ -30,14 +30,14 @@ pub(super) fn register(h: &mut Handlers) {
 fn entries(machine: &Machine) -> Vec<Value> {
     let jobs = machine.jobs.dicts();
     let state = machine.state();
-    state.data_protection.replications.entries(&state.storage, &jobs)
+    state.data_protection.replications.entries(&state.storage, &state.tasks.keychain, &jobs)
 }
 
 fn entry(machine: &Machine, id: i64) -> Result<Value, Failure> {
     let jobs = machine.jobs.dicts();
     let state = machine.state();
     let replications = &state.data_protection.replications;
-    Ok(replications.entry(replications.get(id)?, &state.storage, &jobs))
+    Ok(replications.entry(replications.get(id)?, &state.storage, &state.tasks.keychain, &jobs))
 }
 
 fn create(machine: &Machine, mut data: Value) -> Result<Value, Failure> {

@@ -108,3 +108,23 @@ async fn restore_makes_a_disabled_task_in_the_other_direction() {
     assert_eq!(restored["naming_schema"], json!(["auto-%Y-%m-%d_%H-%M"]));
     assert_eq!(nas.ok("replication.query", json!([])).await.as_array().unwrap().len(), 3);
 }
+
+#[tokio::test]
+async fn ssh_replication_uses_a_keychain_credential_that_cannot_vanish_under_it() {
+    let h = Nas::new(Release::V25_10);
+    let offsite = h.ok("replication.get_instance", json!([2])).await;
+    assert_eq!(offsite["ssh_credentials"]["name"], "backup-box", "the keychain's own credential: {offsite}");
+    assert_eq!(offsite["ssh_credentials"]["type"], "SSH_CREDENTIALS");
+
+    let used = h.ok("keychaincredential.used_by", json!([1])).await;
+    assert!(used.as_array().unwrap().iter().any(|u| u["title"] == "Replication task media-offsite"), "{used}");
+    let refused = h.err("keychaincredential.delete", json!([2])).await;
+    assert!(refused.reason().contains("no cascade option"), "{}", refused.reason());
+    assert_eq!(h.ok("replication.get_instance", json!([2])).await["ssh_credentials"]["id"], 2, "nothing changed");
+
+    // Deleting the key pair with cascade takes the SSH connection with it and turns the task off.
+    assert_eq!(h.ok("keychaincredential.delete", json!([1, {"cascade": true}])).await, Value::Null);
+    let offsite = h.ok("replication.get_instance", json!([2])).await;
+    assert_eq!((&offsite["enabled"], &offsite["ssh_credentials"]), (&json!(false), &Value::Null));
+    h.err("keychaincredential.get_instance", json!([2])).await;
+}

@@ -96,7 +96,7 @@ impl DataProtection {
                    "recursive": false, "auto": true, "retention_policy": "SOURCE",
                    "also_include_naming_schema": ["auto-%Y-%m-%d_%H-%M"],
                    "schedule": {"minute": "0", "hour": "1", "dom": "*", "month": "*", "dow": "*"}}),
-            json!({"name": "media-offsite", "direction": "PUSH", "transport": "SSH", "ssh_credentials": 1,
+            json!({"name": "media-offsite", "direction": "PUSH", "transport": "SSH", "ssh_credentials": 2,
                    "source_datasets": ["tank/media"], "target_dataset": "backup/truenas/media",
                    "recursive": true, "exclude": ["tank/media/photos"], "auto": true, "retention_policy": "CUSTOM",
                    "lifetime_value": 4, "lifetime_unit": "WEEK", "also_include_naming_schema": ["before-%Y%m%d"],
@@ -161,7 +161,11 @@ mod tests {
             super::super::storage_seed::seed(&mut storage);
             let dp = DataProtection::demo(release, &storage);
             assert_eq!(dp.credentials.entries().len(), 3, "{release}");
-            assert_eq!(dp.replications.entries(&storage, &[]).len(), 2, "{release}");
+            assert_eq!(
+                dp.replications.entries(&storage, &crate::sim::state::tasks::Tasks::demo().keychain, &[]).len(),
+                2,
+                "{release}"
+            );
             assert_eq!(dp.cloud_sync.entries(&dp.credentials, &[], Some(&storage)).len(), 2, "{release}");
             assert_eq!(dp.cloud_backup.entries(&dp.credentials, &[], None).len(), 2, "{release}");
             assert_eq!(dp.replications.get(1).map(|r| r.state["state"].clone()).ok(), Some(json!("FINISHED")));

@@ -3,8 +3,9 @@
 //! without `cascade`. Key material is simulated: a "private key" is any OpenSSH/PEM-armoured
 //! block, and its public half is derived from a digest of it, so a generated pair matches.
 //!
-//! Replication tasks and SFTP cloud credentials also use credentials in TrueNAS; they live in
-//! another domain and are not consulted here.
+//! Replication tasks also use SSH credentials; they live in another domain, so the
+//! `keychaincredential.*` handler adds them to what is said here ([`Tasks::credential_closure`]).
+//! SFTP cloud credentials are not consulted.
 
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -16,6 +17,15 @@ use crate::sim::failure::{Failure, Invalid, errno};
 /// Key types `ssh-keygen -l` accepts in a public key line.
 const KEY_TYPES: [&str; 6] =
     ["ssh-rsa", "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-dss"];
+
+/// TrueNAS's refusal to delete a credential something uses, without `cascade`.
+pub(crate) fn in_use() -> Failure {
+    Failure::Validation(vec![Invalid {
+        attribute: Some("options.cascade".into()),
+        message: "This credential is used and no cascade option is specified".into(),
+        errno: errno::EINVAL,
+    }])
+}
 
 /// `key type + base64` of the public half of a simulated private key.
 pub(crate) fn derive_public_key(private_key: &str) -> String {
@@ -146,6 +156,12 @@ impl Tasks {
             .collect()
     }
 
+    /// Credential `id` and, for a key pair, the SSH credentials that log in with it: what a
+    /// cascading delete of `id` removes.
+    pub(crate) fn credential_closure(&self, id: i64) -> Vec<i64> {
+        std::iter::once(id).chain(self.credentials_using(id).iter().filter_map(|c| c["id"].as_i64())).collect()
+    }
+
     /// Rsync tasks that connect with credential `id`.
     fn rsync_using(&self, id: i64) -> Vec<Value> {
         self.rsync.entries().into_iter().filter(|t| t["ssh_credentials"] == id).collect()
@@ -183,11 +199,7 @@ impl Tasks {
         };
         let used = !(credentials.is_empty() && tasks.is_empty());
         if used && !cascade {
-            return Err(Failure::Validation(vec![Invalid {
-                attribute: Some("options.cascade".into()),
-                message: "This credential is used and no cascade option is specified".into(),
-                errno: errno::EINVAL,
-            }]));
+            return Err(in_use());
         }
         for user in credentials {
             self.delete_keychain(user["id"].as_i64().unwrap_or_default(), true)?;

@@ -2,14 +2,15 @@
 //! (LOCAL) or another one over SSH, with TrueNAS's validation of direction, transport, naming,
 //! schedule and retention. A task's `state` follows its runs (PENDING, RUNNING, FINISHED, ERROR).
 //!
-//! SSH transports name a keychain credential by id; the simulated NAS takes any id and shows it
-//! as an SSH connection to `backup.lan`.
+//! SSH transports name an `SSH_CREDENTIALS` keychain credential by id; entries show that
+//! credential as the keychain holds it (null once it is gone).
 
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
 use super::cloud_task::last_job;
+use super::records::Records;
 use super::storage::{Storage, check, date, invalid};
 use crate::sim::failure::{Failure, Invalid, errno};
 
@@ -52,23 +53,6 @@ fn strings(value: Option<&Value>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The SSH connection a keychain credential id stands for.
-fn ssh_connection(id: i64) -> Value {
-    json!({
-        "id": id,
-        "name": format!("backup.lan (ssh credential {id})"),
-        "type": "SSH_CREDENTIALS",
-        "attributes": {
-            "host": "backup.lan",
-            "port": 22,
-            "username": "root",
-            "private_key": id,
-            "remote_host_key": "backup.lan ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG2s0S8simulatedhostkey",
-            "connect_timeout": 10,
-        },
-    })
-}
-
 /// Every replication task.
 #[derive(Debug, Default)]
 pub(crate) struct Replications {
@@ -86,11 +70,11 @@ impl Replications {
     }
 
     /// The task as `query` shows it.
-    pub(crate) fn entry(&self, task: &Replication, storage: &Storage, jobs: &[Value]) -> Value {
+    pub(crate) fn entry(&self, task: &Replication, storage: &Storage, keychain: &Records, jobs: &[Value]) -> Value {
         let mut entry = Map::new();
         entry.insert("id".into(), json!(task.id));
         entry.extend(task.fields.clone());
-        let ssh = task.fields.get("ssh_credentials").and_then(Value::as_i64).map(ssh_connection);
+        let ssh = task.fields.get("ssh_credentials").and_then(Value::as_i64).and_then(|id| keychain.get(id).ok());
         entry.insert("ssh_credentials".into(), ssh.unwrap_or(Value::Null));
         let snapshot_tasks: Vec<Value> = ids(task.fields.get("periodic_snapshot_tasks"))
             .into_iter()
@@ -113,8 +97,23 @@ impl Replications {
         Value::Object(entry)
     }
 
-    pub(crate) fn entries(&self, storage: &Storage, jobs: &[Value]) -> Vec<Value> {
-        self.tasks.values().map(|t| self.entry(t, storage, jobs)).collect()
+    pub(crate) fn entries(&self, storage: &Storage, keychain: &Records, jobs: &[Value]) -> Vec<Value> {
+        self.tasks.values().map(|t| self.entry(t, storage, keychain, jobs)).collect()
+    }
+
+    /// The tasks (id, name) that connect with one of the keychain credentials `ids`.
+    pub(crate) fn using_credentials(&self, ids: &[i64]) -> Vec<(i64, String)> {
+        self.tasks
+            .values()
+            .filter(|t| t.fields.get("ssh_credentials").and_then(Value::as_i64).is_some_and(|c| ids.contains(&c)))
+            .map(|t| (t.id, t.text("name").to_string()))
+            .collect()
+    }
+
+    /// Turns task `id` off, as deleting its credential with `cascade` does.
+    pub(crate) fn disable(&mut self, id: i64) -> Result<(), Failure> {
+        self.get_mut(id)?.fields.insert("enabled".into(), json!(false));
+        Ok(())
     }
 
     /// `create`, with the schema's defaults already in `data`.
