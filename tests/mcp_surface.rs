@@ -150,9 +150,8 @@ async fn categories_narrow_what_a_client_sees() {
 #[tokio::test]
 async fn all_twelve_resources_of_the_reference_are_listed_and_read() {
     let nas = start_sim().await;
-    let (session, _) = connect_stdio(&nas, &[]).await;
-    let listed = session.list_resources(None).await.unwrap();
-    let uris: Vec<&str> = listed.resources.iter().map(|r| r.uri.as_str()).collect();
+    let read = read_every_resource(&nas).await;
+    let uris: Vec<&str> = read.iter().map(|(uri, _)| uri.as_str()).collect();
     assert_eq!(
         uris,
         [
@@ -170,8 +169,30 @@ async fn all_twelve_resources_of_the_reference_are_listed_and_read() {
             "truenas://system/update",
         ]
     );
-    for uri in uris {
-        let read = session.read_resource(rmcp::model::ReadResourceRequestParams::new(uri)).await;
+}
+
+#[tokio::test]
+async fn resources_are_version_routed_like_the_actions_on_a_24_10_nas() {
+    let nas = start_sim_release(truenas_mcp::schema::Release::V24_10).await;
+    let read = read_every_resource(&nas).await;
+    assert_eq!(read.len(), 12);
+    let methods = nas_methods(&nas);
+    for routed in ["bootenv.query", "update.check_available", "update.get_trains"] {
+        assert!(methods.iter().any(|m| m == routed), "`{routed}` read on 24.10: {methods:?}");
+    }
+    for renamed in ["boot.environment.query", "update.status", "update.config"] {
+        assert!(!methods.iter().any(|m| m == renamed), "`{renamed}` is not sent to 24.10");
+    }
+}
+
+/// Lists the resources and reads each one, which must be JSON and not null.
+async fn read_every_resource(nas: &truenas_mcp::sim::SimHandle) -> Vec<(String, Value)> {
+    let (session, _) = connect_stdio(nas, &[]).await;
+    let listed = session.list_resources(None).await.unwrap();
+    let mut read_all = Vec::new();
+    for resource in listed.resources {
+        let uri = resource.uri.clone();
+        let read = session.read_resource(rmcp::model::ReadResourceRequestParams::new(uri.as_str())).await;
         let read = read.unwrap_or_else(|e| panic!("{uri}: {e}"));
         let rmcp::model::ResourceContents::TextResourceContents { text, mime_type, .. } = &read.contents[0] else {
             panic!("{uri}: text expected")
@@ -179,6 +200,8 @@ async fn all_twelve_resources_of_the_reference_are_listed_and_read() {
         assert_eq!(mime_type.as_deref(), Some("application/json"));
         let value: Value = serde_json::from_str(text).unwrap();
         assert!(!value.is_null(), "{uri}: {text}");
+        read_all.push((uri, value));
     }
     session.cancel().await.unwrap();
+    read_all
 }
