@@ -12,14 +12,16 @@
 //!
 //! - [`app`]: assembles the pieces from a `Config` (and starts the simulated NAS for `--demo`).
 //! - [`config`]: environment variables and flags, resolved into one `Config`.
+//! - `errno`: TrueNAS's errno numbers and names, shared by the client and the simulated NAS.
 //! - [`ids`]: newtypes for actions, middleware methods, grants, rule ids and job ids.
 //! - [`schema`]: TrueNAS's own method tables per release (params schemas, job flags).
 //! - [`catalog`]: the tool set as data (`tools/*.toml`): actions, their arguments and how each
 //!   maps to a middleware call.
 //! - [`policy`]: the guardrail engine: the policy document, decisions, rate limits, audit. The
 //!   only maker of a [`policy::Permit`].
-//! - [`nas`]: the TrueNAS client: websocket JSON-RPC 2.0, authentication, jobs, reconnects. Its
-//!   only call path consumes a `Permit`.
+//! - [`nas`]: the TrueNAS client: websocket JSON-RPC 2.0 (REST `/api/v2.0` on releases without
+//!   it), TLS per connection, authentication, jobs, reconnects. Its only call path consumes a
+//!   `Permit`.
 //! - [`gateway`]: the one path every call takes: validate, decide, call, audit.
 //! - [`redact`]: the one filter that masks secret values in every result.
 //! - [`mcp`]: the MCP surface (rmcp `ServerHandler`): the `truenas` tool, flat tools,
@@ -29,6 +31,7 @@
 pub mod app;
 pub mod catalog;
 pub mod config;
+mod errno;
 pub mod gateway;
 pub mod ids;
 pub mod mcp;

@@ -3,7 +3,7 @@
 //! accepts, and the simulated NAS implements it. An action cannot be added without this test
 //! covering it. The same run over REST (`rest.rs`) must make the very same calls.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use truenas_mcp::catalog::{Catalog, MappingError};
 use truenas_mcp::schema::{MethodTable, Release};
 use truenas_mcp::sim::SimHandle;
@@ -55,17 +55,11 @@ pub(crate) async fn run_every_action(
 
     let mut run = EveryAction { calls: Vec::new(), failures: Vec::new() };
     for action in catalog.actions() {
-        let mut args = Map::new();
-        for arg in &action.args {
-            if NOT_WITH_EVERY_ARG.contains(&(action.name.as_str(), arg.name.as_str())) {
-                continue;
+        let mut args = action.example_args();
+        for (name, arg) in NOT_WITH_EVERY_ARG {
+            if action.name.as_str() == *name {
+                args.remove(*arg);
             }
-            if let Some(value) = arg.example_value() {
-                args.insert(arg.name.clone(), value);
-            }
-        }
-        if action.confirm.is_some() {
-            args.insert("confirm".into(), Value::Bool(true));
         }
         // The method the action calls on this release (its route's, if any; the raw escape
         // hatch names it in its arguments), as the transport carries it. A route may also say

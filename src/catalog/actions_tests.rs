@@ -3,26 +3,10 @@
 
 use serde_json::{Map, Value, json};
 
+use super::test_support::{builtin, object};
 use super::*;
 use crate::ids::Risk;
 use crate::schema::{MethodTable, Release};
-
-fn builtin() -> Catalog {
-    match Catalog::from_sources(builtin_sources()) {
-        Ok((catalog, warnings)) => {
-            assert!(warnings.is_empty(), "the shipped catalog has warnings:\n{warnings:#?}");
-            catalog
-        }
-        Err(e) => panic!("{e}"),
-    }
-}
-
-fn object(v: Value) -> Map<String, Value> {
-    match v {
-        Value::Object(m) => m,
-        other => panic!("not an object: {other}"),
-    }
-}
 
 /// Arguments that cannot go with the others in one call, left out of the every-argument case:
 /// `volsize` makes a zvol, which none of dataset_create's filesystem properties apply to.

@@ -3,25 +3,11 @@
 //! `update.check_available`, `update.update` as an installer), options moved where TrueNAS
 //! wants them (`boot.attach`, `filesystem.listdir`), and the reference's gates kept.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use super::*;
+use super::test_support::{builtin, object};
 use crate::ids::Risk;
 use crate::schema::{MethodTable, Release};
-
-fn builtin() -> Catalog {
-    match Catalog::from_sources(builtin_sources()) {
-        Ok((catalog, _)) => catalog,
-        Err(e) => panic!("{e}"),
-    }
-}
-
-fn object(v: Value) -> Map<String, Value> {
-    match v {
-        Value::Object(m) => m,
-        other => panic!("not an object: {other}"),
-    }
-}
 
 const CATEGORIES: [&str; 5] = ["app", "update", "filesystem", "reporting", "audit"];
 

@@ -2,25 +2,12 @@
 //! expected middleware calls, come in the reference's order, run their `run` methods as jobs,
 //! and carry the risk classes argued for in `tools/data_protection_tasks.toml`.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
+use super::test_support::{builtin, object};
 use super::*;
 use crate::ids::Risk;
 use crate::schema::{MethodTable, Release};
-
-fn builtin() -> Catalog {
-    match Catalog::from_sources(builtin_sources()) {
-        Ok((catalog, _)) => catalog,
-        Err(e) => panic!("{e}"),
-    }
-}
-
-fn object(v: Value) -> Map<String, Value> {
-    match v {
-        Value::Object(m) => m,
-        other => panic!("not an object: {other}"),
-    }
-}
 
 /// The name prefixes of the actions this file covers (the rest of the category is elsewhere).
 const PREFIXES: [&str; 4] = ["cronjob_", "rsync_task_", "initshutdown_", "keychaincredential_"];

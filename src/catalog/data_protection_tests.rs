@@ -1,21 +1,10 @@
 //! The replication, cloud sync, cloud credential and cloud backup actions build the middleware
 //! calls they should, keep the reference's refusal texts and refuse what TrueNAS dropped.
 
-use serde_json::{Map, Value, json};
+use serde_json::json;
 
-use super::*;
+use super::test_support::{builtin, object};
 use crate::ids::Risk;
-
-fn builtin() -> Catalog {
-    match Catalog::from_sources(builtin_sources()) {
-        Ok((catalog, _)) => catalog,
-        Err(e) => panic!("{e}"),
-    }
-}
-
-fn object(v: Value) -> Map<String, Value> {
-    v.as_object().cloned().unwrap_or_else(|| panic!("not an object: {v}"))
-}
 
 #[test]
 fn actions_build_the_expected_middleware_calls() {

@@ -1,21 +1,13 @@
 //! The `network`, `disk`, `certificate` and `alert` actions build exactly the expected
 //! middleware calls, name the right methods, and keep the reference's gates and texts.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use super::*;
+use super::test_support::{builtin, object};
 use crate::ids::Risk;
 use crate::schema::{MethodTable, Release};
 
 const CATEGORIES: [&str; 4] = ["network", "disk", "certificate", "alert"];
-
-fn builtin() -> Catalog {
-    Catalog::builtin().unwrap()
-}
-
-fn object(v: Value) -> Map<String, Value> {
-    v.as_object().cloned().unwrap()
-}
 
 /// (action, arguments, expected positional params).
 fn cases() -> Vec<(&'static str, Value, Value)> {

@@ -128,6 +128,9 @@ impl Catalog {
 }
 
 #[cfg(test)]
+mod test_support;
+
+#[cfg(test)]
 pub(crate) fn builtin_sources() -> &'static [(&'static str, &'static str)] {
     BUILTIN
 }

@@ -217,6 +217,17 @@ pub struct ActionDef {
 }
 
 impl ActionDef {
+    /// Arguments for a call that uses every argument: each one's [`ArgDef::example_value`], and
+    /// `confirm: true` on a gated action. The tests call every action this way.
+    pub fn example_args(&self) -> Map<String, Value> {
+        let mut args: Map<String, Value> =
+            self.args.iter().filter_map(|a| a.example_value().map(|v| (a.name.clone(), v))).collect();
+        if self.confirm.is_some() {
+            args.insert(CONFIRM.into(), Value::Bool(true));
+        }
+        args
+    }
+
     /// The JSON Schema of the arguments (an object schema, unknown keys refused), for flat MCP tools.
     pub fn input_schema(&self) -> &Arc<Map<String, Value>> {
         &self.schema

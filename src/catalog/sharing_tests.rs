@@ -1,25 +1,11 @@
 //! The `sharing` actions build exactly the expected middleware calls: SMB flags moved into
 //! `options`, and the iSCSI deletes' `force`/`remove` sent as positional booleans.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use super::*;
+use super::test_support::{builtin, object};
 use crate::ids::Risk;
 use crate::schema::{MethodTable, Release};
-
-fn builtin() -> Catalog {
-    match Catalog::from_sources(builtin_sources()) {
-        Ok((catalog, _)) => catalog,
-        Err(e) => panic!("{e}"),
-    }
-}
-
-fn object(v: Value) -> Map<String, Value> {
-    match v {
-        Value::Object(m) => m,
-        other => panic!("not an object: {other}"),
-    }
-}
 
 /// (action, arguments, expected method, expected positional params).
 fn cases() -> Vec<(&'static str, Value, &'static str, Value)> {

@@ -1,22 +1,11 @@
 //! The `storage` actions build exactly the middleware calls TrueNAS 25.10 expects, including
 //! where they deliberately differ from the server we replace.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use super::*;
+use super::test_support::{builtin, object};
 use crate::ids::Risk;
 use crate::schema::{MethodTable, Release};
-
-fn builtin() -> Catalog {
-    Catalog::builtin().unwrap()
-}
-
-fn object(v: Value) -> Map<String, Value> {
-    match v {
-        Value::Object(m) => m,
-        other => panic!("not an object: {other}"),
-    }
-}
 
 /// (action, arguments, expected positional params).
 fn cases() -> Vec<(&'static str, Value, Value)> {

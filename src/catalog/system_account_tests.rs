@@ -3,20 +3,9 @@
 
 use serde_json::{Map, Value, json};
 
-use super::*;
+use super::test_support::{builtin, object};
 use crate::ids::Risk;
 use crate::schema::{MethodTable, Release};
-
-fn builtin() -> Catalog {
-    match Catalog::from_sources(builtin_sources()) {
-        Ok((catalog, _)) => catalog,
-        Err(e) => panic!("{e}"),
-    }
-}
-
-fn object(v: Value) -> Map<String, Value> {
-    v.as_object().cloned().unwrap_or_else(|| panic!("not an object: {v}"))
-}
 
 /// (action, method, arguments, expected positional params).
 fn cases() -> Vec<(&'static str, &'static str, Value, Value)> {

@@ -153,7 +153,7 @@ fn unprocessable(body: &Value) -> RpcError {
 
 /// A `CallError` as JSON-RPC would carry it: errname from the errno, reason `[ERRNAME] message`.
 fn call_error(errno: i64, message: String) -> RpcError {
-    let name = errno_name(errno);
+    let name = crate::errno::name(errno);
     RpcError {
         code: -32001,
         message: "Method call error".into(),
@@ -162,29 +162,6 @@ fn call_error(errno: i64, message: String) -> RpcError {
         reason: Some(format!("[{name}] {message}")),
         fields: Vec::new(),
     }
-}
-
-/// Symbolic names of the errnos TrueNAS reports most, as Python spells them.
-fn errno_name(errno: i64) -> &'static str {
-    const NAMES: [(i64, &str); 16] = [
-        (1, "EPERM"),
-        (2, "ENOENT"),
-        (5, "EIO"),
-        (11, "EAGAIN"),
-        (12, "ENOMEM"),
-        (13, "EACCES"),
-        (14, "EFAULT"),
-        (16, "EBUSY"),
-        (17, "EEXIST"),
-        (22, "EINVAL"),
-        (28, "ENOSPC"),
-        (95, "ENOTSUP"),
-        (110, "ETIMEDOUT"),
-        (201, "ENOMETHOD"),
-        (203, "ENOTIMPLEMENTED"),
-        (207, "ENOTAUTHENTICATED"),
-    ];
-    NAMES.iter().find(|(n, _)| *n == errno).map(|(_, name)| *name).unwrap_or("EUNKNOWN")
 }
 
 #[cfg(test)]

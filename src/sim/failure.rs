@@ -4,8 +4,7 @@
 
 use serde_json::{Value, json};
 
-/// Errno numbers the simulated NAS uses; names are rendered the way Python's `errno.errorcode`
-/// and the middleware's custom codes spell them.
+/// Errno numbers the simulated NAS uses, and their names (`crate::errno`).
 pub(crate) mod errno {
     pub(crate) const ENOENT: i64 = 2;
     pub(crate) const ENOMEM: i64 = 12;
@@ -15,37 +14,7 @@ pub(crate) mod errno {
     pub(crate) const ENOTSUP: i64 = 95;
     pub(crate) const ENOTAUTHENTICATED: i64 = 207;
 
-    const NAMES: [(i64, &str); 19] = [
-        (1, "EPERM"),
-        (2, "ENOENT"),
-        (4, "EINTR"),
-        (5, "EIO"),
-        (11, "EAGAIN"),
-        (12, "ENOMEM"),
-        (13, "EACCES"),
-        (14, "EFAULT"),
-        (16, "EBUSY"),
-        (17, "EEXIST"),
-        (22, "EINVAL"),
-        (28, "ENOSPC"),
-        (95, "ENOTSUP"),
-        (110, "ETIMEDOUT"),
-        (201, "ENOMETHOD"),
-        (202, "ETOOMANYCONCURRENTCALLS"),
-        (203, "ENOTIMPLEMENTED"),
-        (206, "EWAITING"),
-        (207, "ENOTAUTHENTICATED"),
-    ];
-
-    /// The symbolic name of an errno, `EUNKNOWN` when it has none.
-    pub(crate) fn name(code: i64) -> &'static str {
-        NAMES.iter().find(|(c, _)| *c == code).map(|(_, n)| *n).unwrap_or("EUNKNOWN")
-    }
-
-    /// The number behind a symbolic name, if the simulator knows it.
-    pub(crate) fn code(name: &str) -> Option<i64> {
-        NAMES.iter().find(|(_, n)| *n == name).map(|(c, _)| *c)
-    }
+    pub(crate) use crate::errno::{code, name};
 }
 
 /// JSON-RPC error codes TrueNAS sends.

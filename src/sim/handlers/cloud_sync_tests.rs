@@ -211,15 +211,7 @@ async fn the_catalog_examples_of_the_first_data_protection_part_succeed_in_order
         let mut called = 0;
         let ours = |m: &str| ["replication.", "cloudsync.", "cloud_backup."].iter().any(|p| m.starts_with(p));
         for action in catalog.actions().filter(|a| ours(a.method.as_str())) {
-            let mut args = serde_json::Map::new();
-            for arg in &action.args {
-                if let Some(value) = arg.example_value() {
-                    args.insert(arg.name.clone(), value);
-                }
-            }
-            if action.confirm.is_some() {
-                args.insert("confirm".into(), json!(true));
-            }
+            let args = action.example_args();
             let params = action.build_params(&args).unwrap();
             // Each result is also checked against the method's returns schema.
             nas.ok(action.method.as_str(), params).await;

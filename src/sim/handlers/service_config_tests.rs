@@ -148,15 +148,7 @@ async fn the_directory_and_service_config_examples_succeed_in_catalog_order() {
         let mut failures = Vec::new();
         let mut called = 0;
         for action in catalog.actions().filter(|a| a.category == "directory" || a.category == "service_config") {
-            let mut args = serde_json::Map::new();
-            for arg in &action.args {
-                if let Some(value) = arg.example_value() {
-                    args.insert(arg.name.clone(), value);
-                }
-            }
-            if action.confirm.is_some() {
-                args.insert("confirm".into(), json!(true));
-            }
+            let args = action.example_args();
             let params = action.build_params(&args).unwrap();
             called += 1;
             if let Err(e) = h.call(action.method.as_str(), params.clone()).await {

@@ -3,7 +3,7 @@
 //! simulated 24.10 handler; and the 24.10-only methods work over the same state as their
 //! successors.
 
-use serde_json::{Map, Value, json};
+use serde_json::json;
 
 use super::testing::Harness;
 use crate::catalog::{Catalog, MappingError};
@@ -20,17 +20,11 @@ async fn every_catalog_action_reaches_a_24_10_handler_with_params_its_table_acce
     let table = MethodTable::get(Release::V24_10);
     let (mut failures, mut routed, mut unavailable) = (Vec::new(), 0, Vec::new());
     for action in catalog.actions().filter(|a| !a.is_rest_call()) {
-        let mut args = Map::new();
-        for arg in &action.args {
-            if NOT_WITH_EVERY_ARG.contains(&(action.name.as_str(), arg.name.as_str())) {
-                continue;
+        let mut args = action.example_args();
+        for (name, arg) in NOT_WITH_EVERY_ARG {
+            if action.name.as_str() == *name {
+                args.remove(*arg);
             }
-            if let Some(value) = arg.example_value() {
-                args.insert(arg.name.clone(), value);
-            }
-        }
-        if action.confirm.is_some() {
-            args.insert("confirm".into(), Value::Bool(true));
         }
         let (method, params) = match action.resolve_for(Release::V24_10, &args) {
             Ok(resolved) => resolved,
