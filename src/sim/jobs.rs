@@ -125,6 +125,14 @@ impl JobCtx {
     pub(crate) async fn step(&self) {
         tokio::time::sleep(self.engine.inner.faults.job_step()).await;
     }
+
+    /// Reports each `(percent, text)` in turn, waiting one step after each.
+    pub(crate) async fn steps<S: AsRef<str> + Sync>(&self, list: &[(i64, S)]) {
+        for (percent, text) in list {
+            self.progress(*percent, text.as_ref());
+            self.step().await;
+        }
+    }
 }
 
 fn now_ms() -> u128 {

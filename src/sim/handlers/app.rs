@@ -90,30 +90,17 @@ where
     Fut: Future<Output = Result<Value, Failure>> + Send + 'static,
 {
     let name = ctx.params.opt_str(0).unwrap_or_default().to_string();
+    let lock = format!("{lock}_{name}");
     let machine = Arc::clone(ctx.machine);
-    JobPlan {
-        description: None,
-        abortable: false,
-        lock: Some(format!("{lock}_{name}")),
-        body: Box::new(move |job| {
-            Box::pin(async move {
-                {
-                    let state = machine.state();
-                    state.docker.validate()?;
-                    installed(&state, &name)?;
-                }
-                body(machine, job, name).await
-            })
-        }),
-    }
-}
-
-/// Reports each step, pausing one job step after it.
-async fn steps(job: &JobCtx, steps: &[(i64, String)]) {
-    for (percent, text) in steps {
-        job.progress(*percent, text);
-        job.step().await;
-    }
+    JobPlan::new(move |job| async move {
+        {
+            let state = machine.state();
+            state.docker.validate()?;
+            installed(&state, &name)?;
+        }
+        body(machine, job, name).await
+    })
+    .lock(lock)
 }
 
 fn create(ctx: &Ctx<'_>) -> JobPlan {
@@ -122,35 +109,23 @@ fn create(ctx: &Ctx<'_>) -> JobPlan {
     let data = object(data);
     let name = data.get("app_name").and_then(Value::as_str).unwrap_or_default().to_string();
     record(ctx, "app.create", &format!("App: Creating {name}"));
+    let lock = format!("app_create_{name}");
     let machine = Arc::clone(ctx.machine);
-    JobPlan {
-        description: None,
-        abortable: false,
-        lock: Some(format!("app_create_{name}")),
-        body: Box::new(move |job| {
-            Box::pin(async move {
-                {
-                    let mut guard = machine.state();
-                    let state = &mut *guard;
-                    state.docker.validate()?;
-                    let pool = state.docker.pool.clone().unwrap_or_default();
-                    state.apps.install(&state.catalog, &pool, &data)?;
-                }
-                publish(&machine, Change::Added, &name);
-                steps(
-                    &job,
-                    &[
-                        (25, "Initial Validation completed".into()),
-                        (60, "App installation in progress, pulling images".into()),
-                    ],
-                )
-                .await;
-                set_state(&machine, &name, AppState::Running)?;
-                job.progress(100, &format!("'{name}' installed successfully"));
-                entry(&machine, &name)
-            })
-        }),
-    }
+    JobPlan::new(move |job| async move {
+        {
+            let mut guard = machine.state();
+            let state = &mut *guard;
+            state.docker.validate()?;
+            let pool = state.docker.pool.clone().unwrap_or_default();
+            state.apps.install(&state.catalog, &pool, &data)?;
+        }
+        publish(&machine, Change::Added, &name);
+        job.steps(&[(25, "Initial Validation completed"), (60, "App installation in progress, pulling images")]).await;
+        set_state(&machine, &name, AppState::Running)?;
+        job.progress(100, &format!("'{name}' installed successfully"));
+        entry(&machine, &name)
+    })
+    .lock(lock)
 }
 
 fn update(ctx: &Ctx<'_>) -> JobPlan {
@@ -163,7 +138,7 @@ fn update(ctx: &Ctx<'_>) -> JobPlan {
         job.progress(60, "Configuration updated");
         publish(&machine, Change::Changed, &name);
         if running {
-            steps(&job, &[(70, "Updating docker resources".into())]).await;
+            job.steps(&[(70, "Updating docker resources")]).await;
         }
         job.progress(100, &format!("Update completed for '{name}'"));
         entry(&machine, &name)
@@ -173,7 +148,7 @@ fn update(ctx: &Ctx<'_>) -> JobPlan {
 fn delete(ctx: &Ctx<'_>) -> JobPlan {
     record(ctx, "app.delete", &format!("App: Deleting {}", ctx.params.opt_str(0).unwrap_or_default()));
     app_job(ctx, "app_delete", |machine, job, name| async move {
-        steps(&job, &[(20, format!("Deleting '{name}' app")), (80, "Cleaning up resources".into())]).await;
+        job.steps(&[(20, format!("Deleting '{name}' app")), (80, "Cleaning up resources".into())]).await;
         machine.state().apps.remove(&name)?;
         publish(&machine, Change::Removed, &name);
         job.progress(100, &format!("Deleted '{name}' app"));
@@ -184,7 +159,7 @@ fn delete(ctx: &Ctx<'_>) -> JobPlan {
 fn start(ctx: &Ctx<'_>) -> JobPlan {
     app_job(ctx, "app_start", |machine, job, name| async move {
         set_state(&machine, &name, AppState::Deploying)?;
-        steps(&job, &[(20, format!("Starting '{name}' app"))]).await;
+        job.steps(&[(20, format!("Starting '{name}' app"))]).await;
         set_state(&machine, &name, AppState::Running)?;
         job.progress(100, &format!("Started '{name}' app"));
         Ok(Value::Null)
@@ -194,7 +169,7 @@ fn start(ctx: &Ctx<'_>) -> JobPlan {
 fn stop(ctx: &Ctx<'_>) -> JobPlan {
     app_job(ctx, "app_stop", |machine, job, name| async move {
         set_state(&machine, &name, AppState::Stopping)?;
-        steps(&job, &[(20, format!("Stopping '{name}' app"))]).await;
+        job.steps(&[(20, format!("Stopping '{name}' app"))]).await;
         set_state(&machine, &name, AppState::Stopped)?;
         job.progress(100, &format!("Stopped '{name}' app"));
         Ok(Value::Null)
@@ -204,7 +179,7 @@ fn stop(ctx: &Ctx<'_>) -> JobPlan {
 fn redeploy(ctx: &Ctx<'_>) -> JobPlan {
     app_job(ctx, "app_redeploy", |machine, job, name| async move {
         set_state(&machine, &name, AppState::Deploying)?;
-        steps(&job, &[(20, format!("Redeploying '{name}' app")), (60, "Recreating containers".into())]).await;
+        job.steps(&[(20, format!("Redeploying '{name}' app")), (60, "Recreating containers".into())]).await;
         set_state(&machine, &name, AppState::Running)?;
         job.progress(100, &format!("Redeployed '{name}' app"));
         entry(&machine, &name)
@@ -225,14 +200,14 @@ fn upgrade(ctx: &Ctx<'_>) -> JobPlan {
             plan.push((20, "Taking snapshots of host paths".into()));
         }
         plan.push((40, format!("Upgrading '{name}' app to {target}")));
-        steps(&job, &plan).await;
+        job.steps(&plan).await;
         {
             let mut state = machine.state();
             state.apps.update_values(&name, values)?;
             state.apps.set_version(&name, &target)?;
         }
         publish(&machine, Change::Changed, &name);
-        steps(&job, &[(80, "Deploying upgraded app".into())]).await;
+        job.steps(&[(80, "Deploying upgraded app")]).await;
         job.progress(100, &format!("Upgraded '{name}' app successfully"));
         entry(&machine, &name)
     })
@@ -250,7 +225,7 @@ fn rollback(ctx: &Ctx<'_>) -> JobPlan {
             plan.push((40, "Rolling back ix-volumes snapshots".into()));
         }
         plan.push((60, "Deploying rolled back app".into()));
-        steps(&job, &plan).await;
+        job.steps(&plan).await;
         machine.state().apps.set_version(&name, &version)?;
         publish(&machine, Change::Changed, &name);
         job.progress(100, &format!("Rollback completed for '{name}' app"));
@@ -261,11 +236,11 @@ fn rollback(ctx: &Ctx<'_>) -> JobPlan {
 fn pull_images(ctx: &Ctx<'_>) -> JobPlan {
     let redeploy = ctx.params.get(1).and_then(|o| o.get("redeploy")).and_then(Value::as_bool).unwrap_or(true);
     app_job(ctx, "pull_images", move |machine, job, name| async move {
-        steps(&job, &[(20, format!("Pulling images for '{name}' app"))]).await;
+        job.steps(&[(20, format!("Pulling images for '{name}' app"))]).await;
         machine.state().apps.set_image_updates(&name, false)?;
         publish(&machine, Change::Changed, &name);
         if redeploy {
-            steps(&job, &[(60, format!("Redeploying '{name}' app"))]).await;
+            job.steps(&[(60, format!("Redeploying '{name}' app"))]).await;
         }
         job.progress(100, &format!("Images for '{name}' app have been pulled"));
         Ok(Value::Null)

@@ -72,19 +72,14 @@ pub(super) fn register(h: &mut Handlers) {
 /// `bootenv.delete(id)`: a job on 24.10.
 fn bootenv_delete(ctx: &Ctx<'_>) -> JobPlan {
     let id = ctx.params.opt_str(0).unwrap_or_default().to_string();
+    let lock = format!("bootenv_delete_{id}");
     let machine = Arc::clone(ctx.machine);
-    JobPlan {
-        description: None,
-        abortable: false,
-        lock: Some(format!("bootenv_delete_{id}")),
-        body: Box::new(move |job| {
-            Box::pin(async move {
-                job.progress(50, &format!("Deleting {id}"));
-                machine.state().boot_envs.destroy(&id)?;
-                Ok(json!(true))
-            })
-        }),
-    }
+    JobPlan::new(move |job| async move {
+        job.progress(50, &format!("Deleting {id}"));
+        machine.state().boot_envs.destroy(&id)?;
+        Ok(json!(true))
+    })
+    .lock(lock)
 }
 
 /// The `id` member of the single object param.
@@ -99,28 +94,22 @@ fn resilver_job(
     change: impl FnOnce(&mut crate::sim::state::State) -> Result<(), Failure> + Send + 'static,
 ) -> JobPlan {
     let machine = Arc::clone(ctx.machine);
-    JobPlan {
-        description: None,
-        abortable: false,
-        lock: Some(lock.to_string()),
-        body: Box::new(move |job| {
-            Box::pin(async move {
-                job.progress(0, "Formatting disk");
-                change(&mut machine.state())?;
-                job.step().await;
-                job.progress(30, "Installing boot loader");
-                job.step().await;
-                machine.state().boot_pool.start_scan("RESILVER");
-                for percent in [50, 75] {
-                    job.progress(percent, "Resilvering boot pool");
-                    job.step().await;
-                }
-                machine.state().boot_pool.finish_scan();
-                job.progress(100, "Boot pool updated");
-                Ok(Value::Null)
-            })
-        }),
-    }
+    JobPlan::new(move |job| async move {
+        job.progress(0, "Formatting disk");
+        change(&mut machine.state())?;
+        job.step().await;
+        job.progress(30, "Installing boot loader");
+        job.step().await;
+        machine.state().boot_pool.start_scan("RESILVER");
+        for percent in [50, 75] {
+            job.progress(percent, "Resilvering boot pool");
+            job.step().await;
+        }
+        machine.state().boot_pool.finish_scan();
+        job.progress(100, "Boot pool updated");
+        Ok(Value::Null)
+    })
+    .lock(lock)
 }
 
 fn attach(ctx: &Ctx<'_>) -> JobPlan {
@@ -136,25 +125,20 @@ fn replace(ctx: &Ctx<'_>) -> JobPlan {
 
 fn scrub(ctx: &Ctx<'_>) -> JobPlan {
     let machine = Arc::clone(ctx.machine);
-    JobPlan {
-        description: None,
-        abortable: true,
-        lock: Some("boot_scrub".into()),
-        body: Box::new(move |job| {
-            Box::pin(async move {
-                let size = {
-                    let mut state = machine.state();
-                    state.boot_pool.start_scan("SCRUB");
-                    state.boot_pool.size_text()
-                };
-                for percent in [0, 25, 50, 75] {
-                    job.progress(percent, &format!("Scrubbing boot-pool ({size})"));
-                    job.step().await;
-                }
-                machine.state().boot_pool.finish_scan();
-                job.progress(100, "Scrub finished");
-                Ok(Value::Null)
-            })
-        }),
-    }
+    JobPlan::new(move |job| async move {
+        let size = {
+            let mut state = machine.state();
+            state.boot_pool.start_scan("SCRUB");
+            state.boot_pool.size_text()
+        };
+        for percent in [0, 25, 50, 75] {
+            job.progress(percent, &format!("Scrubbing boot-pool ({size})"));
+            job.step().await;
+        }
+        machine.state().boot_pool.finish_scan();
+        job.progress(100, "Scrub finished");
+        Ok(Value::Null)
+    })
+    .lock("boot_scrub")
+    .abortable()
 }

@@ -7,8 +7,6 @@ use serde_json::{Value, json};
 
 use super::{Ctx, Handlers, JobPlan, object, run_get_instance, run_query};
 use crate::sim::defaults;
-use crate::sim::failure::Failure;
-use crate::sim::jobs::JobCtx;
 use crate::sim::machine::Machine;
 use crate::sim::state::acme::authenticator_not_found;
 use crate::sim::state::certificate::certificate_not_found;
@@ -59,14 +57,6 @@ pub(super) fn register(h: &mut Handlers) {
     });
 }
 
-/// Reports each step and waits one simulated step after it.
-async fn steps(job: &JobCtx, steps: &[(i64, &str)]) {
-    for (percent, what) in steps {
-        job.progress(*percent, what);
-        job.step().await;
-    }
-}
-
 /// `certificate.create`: validated inside the job, as the middleware does, so a refusal fails
 /// the job; ACME goes through the order steps.
 fn create(ctx: &Ctx<'_>) -> JobPlan {
@@ -74,74 +64,50 @@ fn create(ctx: &Ctx<'_>) -> JobPlan {
     defaults::apply(ctx.machine.config.release, "certificate.create", 0, &mut data);
     let data = object(data);
     let machine: Arc<Machine> = Arc::clone(ctx.machine);
-    JobPlan {
-        description: None,
-        abortable: false,
-        lock: None,
-        body: Box::new(move |job| {
-            Box::pin(async move {
-                let planned = {
-                    let state = machine.state();
-                    state.certificates.plan_create(&data, &state.acme)?
-                };
-                let acme = data.get("create_type").and_then(Value::as_str) == Some("CERTIFICATE_CREATE_ACME");
-                if acme {
-                    steps(
-                        &job,
-                        &[
-                            (10, "Registering ACME account"),
-                            (30, "Creating DNS challenges"),
-                            (60, "Waiting for DNS propagation"),
-                            (85, "Finalizing order"),
-                        ],
-                    )
-                    .await;
-                } else {
-                    steps(&job, &[(25, "Generating key"), (75, "Saving certificate")]).await;
-                }
-                let mut state = machine.state();
-                let id = state.certificates.insert(planned)?;
-                Ok(state.certificates.get(id)?.entry())
-            })
-        }),
-    }
+    JobPlan::new(move |job| async move {
+        let planned = {
+            let state = machine.state();
+            state.certificates.plan_create(&data, &state.acme)?
+        };
+        let acme = data.get("create_type").and_then(Value::as_str) == Some("CERTIFICATE_CREATE_ACME");
+        if acme {
+            job.steps(&[
+                (10, "Registering ACME account"),
+                (30, "Creating DNS challenges"),
+                (60, "Waiting for DNS propagation"),
+                (85, "Finalizing order"),
+            ])
+            .await;
+        } else {
+            job.steps(&[(25, "Generating key"), (75, "Saving certificate")]).await;
+        }
+        let mut state = machine.state();
+        let id = state.certificates.insert(planned)?;
+        Ok(state.certificates.get(id)?.entry())
+    })
 }
 
 fn update(ctx: &Ctx<'_>) -> JobPlan {
     let id = ctx.params.int(0).unwrap_or_default();
     let data = ctx.params.object(1);
     let machine = Arc::clone(ctx.machine);
-    JobPlan {
-        description: None,
-        abortable: false,
-        lock: None,
-        body: Box::new(move |job| {
-            Box::pin(async move {
-                steps(&job, &[(50, "Updating certificate")]).await;
-                let mut state = machine.state();
-                state.certificates.update(id, &data)?;
-                Ok(state.certificates.get(id)?.entry())
-            })
-        }),
-    }
+    JobPlan::new(move |job| async move {
+        job.steps(&[(50, "Updating certificate")]).await;
+        let mut state = machine.state();
+        state.certificates.update(id, &data)?;
+        Ok(state.certificates.get(id)?.entry())
+    })
 }
 
 fn delete(ctx: &Ctx<'_>) -> JobPlan {
     let id = ctx.params.int(0).unwrap_or_default();
     let machine = Arc::clone(ctx.machine);
-    JobPlan {
-        description: None,
-        abortable: false,
-        lock: None,
-        body: Box::new(move |job| {
-            Box::pin(async move {
-                machine.state().certificates.check_delete(id)?;
-                steps(&job, &[(50, "Deleting certificate"), (90, "Reloading services")]).await;
-                machine.state().certificates.delete(id)?;
-                Ok::<Value, Failure>(json!(true))
-            })
-        }),
-    }
+    JobPlan::new(move |job| async move {
+        machine.state().certificates.check_delete(id)?;
+        job.steps(&[(50, "Deleting certificate"), (90, "Reloading services")]).await;
+        machine.state().certificates.delete(id)?;
+        Ok(json!(true))
+    })
 }
 
 #[cfg(test)]

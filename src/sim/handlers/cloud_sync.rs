@@ -129,43 +129,38 @@ pub(super) fn sync_plan(ctx: &Ctx<'_>, kind: CloudKind) -> JobPlan {
         CloudKind::Sync => format!("cloud_sync:{id}"),
         CloudKind::Backup => format!("cloud_backup:{id}"),
     };
-    JobPlan {
-        description: None,
-        abortable: true,
-        lock: Some(lock),
-        body: Box::new(move |job| {
-            Box::pin(async move {
-                let (path, remote) = {
-                    let state = machine.state();
-                    let task = store(&state, kind).get(id)?;
-                    let attributes = task.fields.get("attributes").cloned().unwrap_or_default();
-                    let bucket = attributes.get("bucket").and_then(Value::as_str).unwrap_or_default();
-                    let folder = attributes.get("folder").and_then(Value::as_str).unwrap_or_default();
-                    (task.text("path").to_string(), format!("{bucket}{folder}"))
-                };
-                job.progress(0, &format!("Locking local path {path:?}"));
-                job.step().await;
-                job.progress(0, "Starting");
-                for percent in [15, 40, 65, 90] {
-                    let gib = f64::from(percent) * 0.042;
-                    job.progress(
-                        i64::from(percent),
-                        &format!("Transferred: {gib:.3} GiB / 4.200 GiB, {percent}%, to {remote}"),
-                    );
-                    job.step().await;
-                }
-                if kind == CloudKind::Backup {
-                    let secs = u64::try_from(crate::sim::state::clock::now_secs()).unwrap_or_default();
-                    let mut state = machine.state();
-                    let tasks = &mut state.data_protection.cloud_backup;
-                    let seq = tasks.get(id).map(|t| t.snapshots.len() as u64).unwrap_or_default() + 1;
-                    let snapshot = crate::sim::state::data_protection::restic_snapshot(&path, secs, seq);
-                    tasks.add_snapshot(id, snapshot)?;
-                }
-                Ok(Value::Null)
-            })
-        }),
-    }
+    JobPlan::new(move |job| async move {
+        let (path, remote) = {
+            let state = machine.state();
+            let task = store(&state, kind).get(id)?;
+            let attributes = task.fields.get("attributes").cloned().unwrap_or_default();
+            let bucket = attributes.get("bucket").and_then(Value::as_str).unwrap_or_default();
+            let folder = attributes.get("folder").and_then(Value::as_str).unwrap_or_default();
+            (task.text("path").to_string(), format!("{bucket}{folder}"))
+        };
+        job.progress(0, &format!("Locking local path {path:?}"));
+        job.step().await;
+        job.progress(0, "Starting");
+        for percent in [15, 40, 65, 90] {
+            let gib = f64::from(percent) * 0.042;
+            job.progress(
+                i64::from(percent),
+                &format!("Transferred: {gib:.3} GiB / 4.200 GiB, {percent}%, to {remote}"),
+            );
+            job.step().await;
+        }
+        if kind == CloudKind::Backup {
+            let secs = u64::try_from(crate::sim::state::clock::now_secs()).unwrap_or_default();
+            let mut state = machine.state();
+            let tasks = &mut state.data_protection.cloud_backup;
+            let seq = tasks.get(id).map(|t| t.snapshots.len() as u64).unwrap_or_default() + 1;
+            let snapshot = crate::sim::state::data_protection::restic_snapshot(&path, secs, seq);
+            tasks.add_snapshot(id, snapshot)?;
+        }
+        Ok(Value::Null)
+    })
+    .lock(lock)
+    .abortable()
 }
 
 fn restore(ctx: &Ctx<'_>) -> Result<Value, Failure> {

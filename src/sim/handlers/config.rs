@@ -24,16 +24,9 @@ pub(super) fn register(h: &mut Handlers) {
 
 /// What a pipe job does when the caller opened no pipe.
 fn pipe_missing(pipe: &'static str) -> JobPlan {
-    JobPlan {
-        description: None,
-        abortable: false,
-        lock: None,
-        body: Box::new(move |_| {
-            Box::pin(async move {
-                Err(Failure::Exception { class: "ValueError", reason: format!("Pipe '{pipe}' is not open") })
-            })
-        }),
-    }
+    JobPlan::new(move |_| async move {
+        Err(Failure::Exception { class: "ValueError", reason: format!("Pipe '{pipe}' is not open") })
+    })
 }
 
 /// `core.download(method, args, filename, buffered)`.

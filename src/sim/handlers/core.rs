@@ -55,19 +55,12 @@ fn job_abort(ctx: &Ctx<'_>) -> Result<Value, Failure> {
 fn job_wait(ctx: &Ctx<'_>) -> JobPlan {
     let id = ctx.params.int(0).unwrap_or_default();
     let jobs = ctx.machine.jobs.clone();
-    JobPlan {
-        description: None,
-        abortable: false,
-        lock: None,
-        body: Box::new(move |_| {
-            Box::pin(async move {
-                match jobs.wait(u64::try_from(id).unwrap_or(u64::MAX)).await {
-                    Some(Outcome::Success(value)) => Ok(value),
-                    Some(Outcome::Failed(failure)) => Err(failure),
-                    Some(Outcome::Aborted) => Ok(Value::Null),
-                    None => Err(Failure::Exception { class: "KeyError", reason: id.to_string() }),
-                }
-            })
-        }),
-    }
+    JobPlan::new(move |_| async move {
+        match jobs.wait(u64::try_from(id).unwrap_or(u64::MAX)).await {
+            Some(Outcome::Success(value)) => Ok(value),
+            Some(Outcome::Failed(failure)) => Err(failure),
+            Some(Outcome::Aborted) => Ok(Value::Null),
+            None => Err(Failure::Exception { class: "KeyError", reason: id.to_string() }),
+        }
+    })
 }

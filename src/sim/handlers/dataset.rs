@@ -98,52 +98,46 @@ fn promote(ctx: &Ctx<'_>) -> Result<Value, Failure> {
 /// A job that runs `work` on the storage after one progress step.
 fn storage_job(
     ctx: &Ctx<'_>,
-    lock: Option<String>,
     what: &'static str,
     work: impl FnOnce(&Machine) -> Result<Value, Failure> + Send + 'static,
 ) -> JobPlan {
     let machine = Arc::clone(ctx.machine);
-    JobPlan {
-        description: None,
-        abortable: false,
-        lock,
-        body: Box::new(move |job| {
-            Box::pin(async move {
-                job.progress(10, what);
-                job.step().await;
-                let result = work(&machine)?;
-                job.progress(100, "Done");
-                Ok(result)
-            })
-        }),
-    }
+    JobPlan::new(move |job| async move {
+        job.progress(10, what);
+        job.step().await;
+        let result = work(&machine)?;
+        job.progress(100, "Done");
+        Ok(result)
+    })
 }
 
 fn encryption_summary(ctx: &Ctx<'_>) -> JobPlan {
     let name = ctx.params.str(0).unwrap_or_default().to_string();
     let options = ctx.params.object(1);
-    storage_job(ctx, None, "Retrieving encryption summary", move |machine| {
+    storage_job(ctx, "Retrieving encryption summary", move |machine| {
         machine.state().storage.encryption_summary(&name, &options)
     })
 }
 
 fn lock(ctx: &Ctx<'_>) -> JobPlan {
     let name = ctx.params.str(0).unwrap_or_default().to_string();
-    let lock = Some(format!("dataset_lock_{name}"));
-    storage_job(ctx, lock, "Unmounting datasets", move |machine| {
+    let lock = format!("dataset_lock_{name}");
+    storage_job(ctx, "Unmounting datasets", move |machine| {
         machine.state().storage.lock_dataset(&name)?;
         publish_dataset(machine, Change::Changed, &name);
         Ok(json!(true))
     })
+    .lock(lock)
 }
 
 fn unlock(ctx: &Ctx<'_>) -> JobPlan {
     let name = ctx.params.str(0).unwrap_or_default().to_string();
     let options = ctx.params.object(1);
-    let lock = Some(format!("dataset_unlock_{name}"));
-    storage_job(ctx, lock, "Unlocking datasets", move |machine| {
+    let lock = format!("dataset_unlock_{name}");
+    storage_job(ctx, "Unlocking datasets", move |machine| {
         let result = machine.state().storage.unlock_dataset(&name, &options)?;
         publish_dataset(machine, Change::Changed, &name);
         Ok(result)
     })
+    .lock(lock)
 }

@@ -2,15 +2,12 @@
 //! `cache_refresh` are jobs with progress under TrueNAS's `directoryservices_change` lock; they
 //! join, leave and refresh nothing real.
 
-use std::sync::Arc;
-
 use serde_json::{Map, Value, json};
 
 use super::{Ctx, Handlers, JobPlan, run_query};
 use crate::schema::MethodTable;
 use crate::sim::defaults;
 use crate::sim::failure::Failure;
-use crate::sim::machine::Machine;
 use crate::sim::query;
 use crate::sim::state::State;
 use crate::sim::state::records::Records;
@@ -30,7 +27,7 @@ pub(super) fn register(h: &mut Handlers) {
     h.job("directoryservices.cache_refresh", |ctx| {
         const STEPS: &[(i64, &str)] =
             &[(10, "Refreshing directory services cache"), (80, "Filling user and group cache")];
-        steps(ctx.machine, STEPS, |_| Ok(Value::Null))
+        JobPlan::stepped(ctx.machine, STEPS, |_| Ok(Value::Null)).lock(LOCK)
     });
     h.call("kerberos.config", |ctx| Ok(ctx.machine.state().directory.kerberos.get()));
     h.call("kerberos.update", |ctx| Ok(ctx.machine.state().directory.kerberos.update(&ctx.params.object(0))));
@@ -58,28 +55,8 @@ fn instance(ctx: &Ctx<'_>, pick: fn(&State) -> &Records) -> Result<Value, Failur
         .map_err(|e| if e == query::match_not_found() { missing } else { e })
 }
 
-/// A job under the directory services lock that reports `list`, then applies `finish`.
-fn steps(
-    machine: &Arc<Machine>,
-    list: &'static [(i64, &'static str)],
-    finish: impl FnOnce(&Machine) -> Result<Value, Failure> + Send + 'static,
-) -> JobPlan {
-    let machine = Arc::clone(machine);
-    JobPlan {
-        description: None,
-        abortable: false,
-        lock: Some("directoryservices_change".into()),
-        body: Box::new(move |job| {
-            Box::pin(async move {
-                for (percent, what) in list {
-                    job.progress(*percent, what);
-                    job.step().await;
-                }
-                finish(&machine)
-            })
-        }),
-    }
-}
+/// The middleware's lock around every directory services job.
+const LOCK: &str = "directoryservices_change";
 
 /// `directoryservices.update`: the given keys, with the defaults TrueNAS fills into a
 /// `configuration`, merged into the settings; enabling AD or IPA joins the domain.
@@ -95,7 +72,7 @@ fn update(ctx: &Ctx<'_>) -> JobPlan {
         }
     }
     const STEPS: &[(i64, &str)] = &[(10, "Validating configuration"), (40, "Joining domain"), (80, "Filling cache")];
-    steps(ctx.machine, STEPS, move |m| m.state().directory.update(changes))
+    JobPlan::stepped(ctx.machine, STEPS, move |m| m.state().directory.update(changes)).lock(LOCK)
 }
 
 /// `directoryservices.leave`: the credential is checked by the schema only (there is no domain to
@@ -103,8 +80,9 @@ fn update(ctx: &Ctx<'_>) -> JobPlan {
 fn leave(ctx: &Ctx<'_>) -> JobPlan {
     const STEPS: &[(i64, &str)] =
         &[(5, "Obtaining kerberos ticket"), (40, "Leaving domain"), (90, "Restarting services")];
-    steps(ctx.machine, STEPS, |m| {
+    JobPlan::stepped(ctx.machine, STEPS, |m| {
         m.state().directory.leave()?;
         Ok(json!(null))
     })
+    .lock(LOCK)
 }

@@ -8,7 +8,6 @@ use serde_json::{Value, json};
 use super::interface::get_instance_by_id;
 use super::{Ctx, Handlers, JobPlan};
 use crate::schema::Release;
-use crate::sim::failure::Failure;
 use crate::sim::query;
 use crate::sim::state::disk::disk_not_found;
 
@@ -97,23 +96,20 @@ fn wipe(ctx: &Ctx<'_>) -> JobPlan {
     let machine = Arc::clone(ctx.machine);
     let title: String = mode.replace('_', " ").to_lowercase();
     let title = title.split(' ').map(capitalize).collect::<Vec<_>>().join(" ");
-    JobPlan {
-        description: Some(format!("{title} wipe of disk {dev}")),
-        abortable: true,
-        lock: Some(dev.clone()),
-        body: Box::new(move |job| {
-            Box::pin(async move {
-                machine.state().disks.check_wipe(&dev)?;
-                let steps: &[i64] = if mode == "QUICK" { &[25, 50, 75] } else { &[10, 20, 30, 40, 50, 60, 70, 80, 90] };
-                for percent in steps {
-                    job.progress(*percent, "");
-                    job.step().await;
-                }
-                machine.state().disks.wiped(&dev);
-                Ok::<Value, Failure>(Value::Null)
-            })
-        }),
-    }
+    let (description, lock) = (format!("{title} wipe of disk {dev}"), dev.clone());
+    JobPlan::new(move |job| async move {
+        machine.state().disks.check_wipe(&dev)?;
+        let steps: &[i64] = if mode == "QUICK" { &[25, 50, 75] } else { &[10, 20, 30, 40, 50, 60, 70, 80, 90] };
+        for percent in steps {
+            job.progress(*percent, "");
+            job.step().await;
+        }
+        machine.state().disks.wiped(&dev);
+        Ok(Value::Null)
+    })
+    .described(description)
+    .lock(lock)
+    .abortable()
 }
 
 fn capitalize(word: &str) -> String {

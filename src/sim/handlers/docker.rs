@@ -19,24 +19,18 @@ fn update(ctx: &Ctx<'_>) -> JobPlan {
     let changes = ctx.params.object(0);
     record(ctx, "docker.update", "Docker: Updating Configurations");
     let machine = Arc::clone(ctx.machine);
-    JobPlan {
-        description: None,
-        abortable: false,
-        lock: Some("docker_update".into()),
-        body: Box::new(move |job| {
-            Box::pin(async move {
-                job.progress(10, "Validating docker configuration");
-                let pool_changed = machine.state().docker.update(&changes)?;
-                job.step().await;
-                job.progress(20, "Updating docker configuration");
-                job.step().await;
-                if pool_changed || changes.contains_key("address_pools") || changes.contains_key("cidr_v6") {
-                    job.progress(60, "Restarting docker service");
-                    job.step().await;
-                }
-                job.progress(100, "Requested configuration applied");
-                Ok(machine.state().docker.entry(machine.config.release))
-            })
-        }),
-    }
+    JobPlan::new(move |job| async move {
+        job.progress(10, "Validating docker configuration");
+        let pool_changed = machine.state().docker.update(&changes)?;
+        job.step().await;
+        job.progress(20, "Updating docker configuration");
+        job.step().await;
+        if pool_changed || changes.contains_key("address_pools") || changes.contains_key("cidr_v6") {
+            job.progress(60, "Restarting docker service");
+            job.step().await;
+        }
+        job.progress(100, "Requested configuration applied");
+        Ok(machine.state().docker.entry(machine.config.release))
+    })
+    .lock("docker_update")
 }

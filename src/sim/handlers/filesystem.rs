@@ -9,7 +9,6 @@ use super::audit::record;
 use super::{Ctx, Handlers, JobPlan, object};
 use crate::sim::defaults;
 use crate::sim::failure::{Failure, Invalid, errno};
-use crate::sim::jobs::JobCtx;
 use crate::sim::machine::Machine;
 use crate::sim::query;
 use crate::sim::state::fs::{Acl, parse_mode};
@@ -67,25 +66,19 @@ fn perm_job(
     work: impl FnOnce(&Machine, &Map<String, Value>) -> Result<Value, Failure> + Send + 'static,
 ) -> JobPlan {
     let machine = Arc::clone(ctx.machine);
-    JobPlan {
-        description: None,
-        abortable: false,
-        lock: Some("perm_change".into()),
-        body: Box::new(move |job: JobCtx| {
-            Box::pin(async move {
-                job.progress(0, texts[0]);
-                let path = data.get("path").and_then(Value::as_str).unwrap_or_default().to_string();
-                if flag(&data, "recursive") {
-                    job.step().await;
-                    job.progress(10, &format!("{} {path}.", texts[1]));
-                    job.step().await;
-                }
-                let result = work(&machine, &data)?;
-                job.progress(100, texts[2]);
-                Ok(result)
-            })
-        }),
-    }
+    JobPlan::new(move |job| async move {
+        job.progress(0, texts[0]);
+        let path = data.get("path").and_then(Value::as_str).unwrap_or_default().to_string();
+        if flag(&data, "recursive") {
+            job.step().await;
+            job.progress(10, &format!("{} {path}.", texts[1]));
+            job.step().await;
+        }
+        let result = work(&machine, &data)?;
+        job.progress(100, texts[2]);
+        Ok(result)
+    })
+    .lock("perm_change")
 }
 
 /// A dataset created through the storage methods has its mountpoint on disk: the first time a

@@ -29,21 +29,14 @@ fn send(ctx: &Ctx<'_>) -> JobPlan {
     let message = ctx.params.object(0);
     let overrides = ctx.params.object(1);
     let machine = Arc::clone(ctx.machine);
-    JobPlan {
-        description: None,
-        abortable: false,
-        lock: None,
-        body: Box::new(move |job| {
-            Box::pin(async move {
-                job.progress(30, "Connecting to the mail server");
-                job.step().await;
-                let fallback = admin_emails(&machine);
-                machine.state().settings.mail.send(&message, &overrides, fallback)?;
-                job.progress(90, "Message sent");
-                job.step().await;
-                // 25.10 answers `true`; 26.0 answers `null`.
-                Ok(if machine.config.release >= Release::V26_0 { Value::Null } else { json!(true) })
-            })
-        }),
-    }
+    JobPlan::new(move |job| async move {
+        job.progress(30, "Connecting to the mail server");
+        job.step().await;
+        let fallback = admin_emails(&machine);
+        machine.state().settings.mail.send(&message, &overrides, fallback)?;
+        job.progress(90, "Message sent");
+        job.step().await;
+        // 25.10 answers `true`; 26.0 answers `null`.
+        Ok(if machine.config.release >= Release::V26_0 { Value::Null } else { json!(true) })
+    })
 }

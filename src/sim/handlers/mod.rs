@@ -75,12 +75,55 @@ pub(crate) type CallFn = fn(&Ctx<'_>) -> Result<Value, Failure>;
 /// A `@job` method: describes the job; the dispatcher creates and runs it.
 pub(crate) type JobFn = fn(&Ctx<'_>) -> JobPlan;
 
-/// How to run one job.
+/// How to run one job: built with [`JobPlan::new`], then the builder methods for what differs
+/// from the default (no description, not abortable, no lock).
 pub(crate) struct JobPlan {
     pub(crate) description: Option<String>,
     pub(crate) abortable: bool,
     pub(crate) lock: Option<String>,
     pub(crate) body: Box<dyn FnOnce(JobCtx) -> JobFuture + Send>,
+}
+
+impl JobPlan {
+    /// A job running `body`: no description, not abortable, no lock.
+    pub(crate) fn new<F, Fut>(body: F) -> JobPlan
+    where
+        F: FnOnce(JobCtx) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<Value, Failure>> + Send + 'static,
+    {
+        JobPlan { description: None, abortable: false, lock: None, body: Box::new(move |job| Box::pin(body(job))) }
+    }
+
+    /// A job that reports each of `list` (a job step apart), then applies `finish`.
+    pub(crate) fn stepped(
+        machine: &Arc<Machine>,
+        list: &'static [(i64, &'static str)],
+        finish: impl FnOnce(&Machine) -> Result<Value, Failure> + Send + 'static,
+    ) -> JobPlan {
+        let machine = Arc::clone(machine);
+        JobPlan::new(move |job| async move {
+            job.steps(list).await;
+            finish(&machine)
+        })
+    }
+
+    /// Runs under the named lock: one job holding it at a time.
+    pub(crate) fn lock(mut self, name: impl Into<String>) -> JobPlan {
+        self.lock = Some(name.into());
+        self
+    }
+
+    /// `core.job_abort` may end the job while it runs.
+    pub(crate) fn abortable(mut self) -> JobPlan {
+        self.abortable = true;
+        self
+    }
+
+    /// The job's description in `core.get_jobs`.
+    pub(crate) fn described(mut self, text: impl Into<String>) -> JobPlan {
+        self.description = Some(text.into());
+        self
+    }
 }
 
 /// A simulated method.
@@ -184,6 +227,15 @@ fn object(value: Value) -> Map<String, Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_plan_has_no_description_abort_or_lock_until_a_builder_sets_it() {
+        let plain = JobPlan::new(|_| async { Ok(Value::Null) });
+        assert_eq!((plain.description, plain.abortable, plain.lock), (None, false, None));
+        let built = JobPlan::new(|_| async { Ok(Value::Null) }).described("Scrub").lock("pool_scrub").abortable();
+        let fields = (built.description.as_deref(), built.abortable, built.lock.as_deref());
+        assert_eq!(fields, (Some("Scrub"), true, Some("pool_scrub")));
+    }
 
     #[test]
     fn every_handler_matches_the_release_table() {

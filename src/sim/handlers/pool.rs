@@ -50,35 +50,21 @@ fn publish_pool(machine: &Machine, change: Change, id: i64) {
     publish(machine, "pool.query", change, json!(id), fields);
 }
 
-/// Reports each `(percent, description)` step, one simulated pause apart.
-async fn steps(job: &JobCtx, steps: &[(i64, &str)]) {
-    for (percent, what) in steps {
-        job.progress(*percent, what);
-        job.step().await;
-    }
-}
-
 /// `pool.create`: formats the disks, creates the pool and answers its entry.
 fn create(ctx: &Ctx<'_>) -> JobPlan {
     let mut data = ctx.params.value(0);
     defaults::apply(ctx.machine.config.release, "pool.create", 0, &mut data);
     let data = object(data);
     let machine = Arc::clone(ctx.machine);
-    JobPlan {
-        description: None,
-        abortable: false,
-        lock: Some("pool_createupdate".into()),
-        body: Box::new(move |job| {
-            Box::pin(async move {
-                machine.state().storage.check_pool_create(&data)?;
-                steps(&job, &[(0, "Formatting disks"), (30, "Formatting disks"), (90, "Creating ZFS Pool")]).await;
-                job.progress(95, "Setting pool options");
-                let id = machine.state().storage.create_pool(&data)?;
-                publish_pool(&machine, Change::Added, id);
-                pool_entry(&machine, id)
-            })
-        }),
-    }
+    JobPlan::new(move |job| async move {
+        machine.state().storage.check_pool_create(&data)?;
+        job.steps(&[(0, "Formatting disks"), (30, "Formatting disks"), (90, "Creating ZFS Pool")]).await;
+        job.progress(95, "Setting pool options");
+        let id = machine.state().storage.create_pool(&data)?;
+        publish_pool(&machine, Change::Added, id);
+        pool_entry(&machine, id)
+    })
+    .lock("pool_createupdate")
 }
 
 /// `pool.update`: autotrim, and new vdevs or spares after formatting their disks.
@@ -86,22 +72,16 @@ fn update(ctx: &Ctx<'_>) -> JobPlan {
     let id = ctx.params.int(0).unwrap_or_default();
     let data = ctx.params.object(1);
     let machine = Arc::clone(ctx.machine);
-    JobPlan {
-        description: None,
-        abortable: false,
-        lock: Some("pool_createupdate".into()),
-        body: Box::new(move |job| {
-            Box::pin(async move {
-                machine.state().storage.check_pool_update(id, &data)?;
-                if data.contains_key("topology") {
-                    steps(&job, &[(0, "Formatting disks"), (30, "Formatting disks"), (90, "Extending ZFS Pool")]).await;
-                }
-                machine.state().storage.update_pool(id, &data)?;
-                publish_pool(&machine, Change::Changed, id);
-                pool_entry(&machine, id)
-            })
-        }),
-    }
+    JobPlan::new(move |job| async move {
+        machine.state().storage.check_pool_update(id, &data)?;
+        if data.contains_key("topology") {
+            job.steps(&[(0, "Formatting disks"), (30, "Formatting disks"), (90, "Extending ZFS Pool")]).await;
+        }
+        machine.state().storage.update_pool(id, &data)?;
+        publish_pool(&machine, Change::Changed, id);
+        pool_entry(&machine, id)
+    })
+    .lock("pool_createupdate")
 }
 
 /// `pool.scrub`: START waits for the scrub to finish (or to be paused or cancelled by another
@@ -116,27 +96,23 @@ fn scrub(ctx: &Ctx<'_>) -> JobPlan {
         let verb = action.chars().take(1).collect::<String>() + &action[1..].to_lowercase();
         format!("{verb} scrubbing pool '{name}'")
     };
+    let lock = format!("{name}-{action}");
     let machine = Arc::clone(ctx.machine);
-    JobPlan {
-        description: Some(description),
-        abortable: false,
-        lock: Some(format!("{name}-{action}")),
-        body: Box::new(move |job| {
-            Box::pin(async move {
-                match action.as_str() {
-                    "STOP" => machine.state().storage.scrub_halt(id, true)?,
-                    "PAUSE" => machine.state().storage.scrub_halt(id, false)?,
-                    _ => {
-                        machine.state().storage.scrub_start(id)?;
-                        publish_pool(&machine, Change::Changed, id);
-                        run_scrub(&machine, &job, id).await;
-                    }
-                }
+    JobPlan::new(move |job| async move {
+        match action.as_str() {
+            "STOP" => machine.state().storage.scrub_halt(id, true)?,
+            "PAUSE" => machine.state().storage.scrub_halt(id, false)?,
+            _ => {
+                machine.state().storage.scrub_start(id)?;
                 publish_pool(&machine, Change::Changed, id);
-                Ok(Value::Null)
-            })
-        }),
-    }
+                run_scrub(&machine, &job, id).await;
+            }
+        }
+        publish_pool(&machine, Change::Changed, id);
+        Ok(Value::Null)
+    })
+    .described(description)
+    .lock(lock)
 }
 
 async fn run_scrub(machine: &Machine, job: &JobCtx, id: i64) {
@@ -164,23 +140,17 @@ fn export(ctx: &Ctx<'_>) -> JobPlan {
     let cascade = ctx.params.flag(1, "cascade");
     let destroy = ctx.params.flag(1, "destroy");
     let machine = Arc::clone(ctx.machine);
-    JobPlan {
-        description: None,
-        abortable: false,
-        lock: Some("pool_export".into()),
-        body: Box::new(move |job| {
-            Box::pin(async move {
-                machine.state().storage.pool(id)?;
-                let attachments = if cascade { "Deleting pool attachments" } else { "Disabling pool attachments" };
-                let last = if destroy { "Destroying pool" } else { "Exporting pool" };
-                steps(&job, &[(5, "Retrieving pool attachments"), (10, attachments), (40, last)]).await;
-                machine.state().storage.export_pool(id, cascade, destroy)?;
-                publish(&machine, "pool.query", Change::Removed, json!(id), None);
-                job.progress(100, "Pool exported");
-                Ok(Value::Null)
-            })
-        }),
-    }
+    JobPlan::new(move |job| async move {
+        machine.state().storage.pool(id)?;
+        let attachments = if cascade { "Deleting pool attachments" } else { "Disabling pool attachments" };
+        let last = if destroy { "Destroying pool" } else { "Exporting pool" };
+        job.steps(&[(5, "Retrieving pool attachments"), (10, attachments), (40, last)]).await;
+        machine.state().storage.export_pool(id, cascade, destroy)?;
+        publish(&machine, "pool.query", Change::Removed, json!(id), None);
+        job.progress(100, "Pool exported");
+        Ok(Value::Null)
+    })
+    .lock("pool_export")
 }
 
 /// `pool.replace`: formats the new disk and resilvers onto it.
@@ -188,25 +158,19 @@ fn replace(ctx: &Ctx<'_>) -> JobPlan {
     let id = ctx.params.int(0).unwrap_or_default();
     let options = ctx.params.object(1);
     let machine = Arc::clone(ctx.machine);
-    JobPlan {
-        description: None,
-        abortable: false,
-        lock: Some("pool_replace".into()),
-        body: Box::new(move |job| {
-            Box::pin(async move {
-                let text = |key: &str| options.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
-                machine.state().storage.pool(id)?;
-                steps(&job, &[(0, "Formatting disks")]).await;
-                machine.state().storage.replace_disk(id, &text("label"), &text("disk"))?;
-                steps(&job, &[(30, "Replacing disk")]).await;
-                if options.get("preserve_settings").and_then(Value::as_bool).unwrap_or(true) {
-                    steps(&job, &[(98, "Copying old disk settings to new")]).await;
-                }
-                publish_pool(&machine, Change::Changed, id);
-                Ok(json!(true))
-            })
-        }),
-    }
+    JobPlan::new(move |job| async move {
+        let text = |key: &str| options.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
+        machine.state().storage.pool(id)?;
+        job.steps(&[(0, "Formatting disks")]).await;
+        machine.state().storage.replace_disk(id, &text("label"), &text("disk"))?;
+        job.steps(&[(30, "Replacing disk")]).await;
+        if options.get("preserve_settings").and_then(Value::as_bool).unwrap_or(true) {
+            job.steps(&[(98, "Copying old disk settings to new")]).await;
+        }
+        publish_pool(&machine, Change::Changed, id);
+        Ok(json!(true))
+    })
+    .lock("pool_replace")
 }
 
 /// `pool.attachments`: what depends on the pool: VMs whose disks live on it, and periodic

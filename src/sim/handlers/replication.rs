@@ -74,22 +74,14 @@ fn restore(ctx: &Ctx<'_>) -> Result<Value, Failure> {
 fn run(ctx: &Ctx<'_>) -> JobPlan {
     let id = ctx.params.int(0).unwrap_or_default();
     let machine = Arc::clone(ctx.machine);
-    JobPlan {
-        description: None,
-        abortable: false,
-        lock: None,
-        body: Box::new(move |job| {
-            Box::pin(async move {
-                let now = || u64::try_from(now_secs()).unwrap_or_default();
-                let task = machine.state().data_protection.replications.start_run(id, now())?;
-                let outcome =
-                    replicate(&machine, &task, |percent, what| job.progress(percent, what), || job.step()).await;
-                let recorded = outcome.clone().map_err(|f| f.reason());
-                machine.state().data_protection.replications.finish_run(id, recorded, now());
-                outcome.map(|_| Value::Null)
-            })
-        }),
-    }
+    JobPlan::new(move |job| async move {
+        let now = || u64::try_from(now_secs()).unwrap_or_default();
+        let task = machine.state().data_protection.replications.start_run(id, now())?;
+        let outcome = replicate(&machine, &task, |percent, what| job.progress(percent, what), || job.step()).await;
+        let recorded = outcome.clone().map_err(|f| f.reason());
+        machine.state().data_protection.replications.finish_run(id, recorded, now());
+        outcome.map(|_| Value::Null)
+    })
 }
 
 /// Sends every source dataset; the newest snapshot sent is the task's `last_snapshot`.

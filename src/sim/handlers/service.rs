@@ -67,29 +67,24 @@ fn control_now(ctx: &Ctx<'_>, verb: Verb) -> Result<Value, Failure> {
 fn control(ctx: &Ctx<'_>) -> JobPlan {
     let verb = ctx.params.opt_str(0).and_then(Verb::parse);
     let name = ctx.params.opt_str(1).unwrap_or_default().to_string();
+    let lock = format!("service_{name}");
     let machine = Arc::clone(ctx.machine);
-    JobPlan {
-        description: None,
-        abortable: false,
-        lock: Some(format!("service_{name}")),
-        body: Box::new(move |job| {
-            Box::pin(async move {
-                let verb = verb.ok_or_else(|| Failure::call(errno::EINVAL, "Unknown service verb"))?;
-                machine.state().settings.services.require(&name)?;
-                let doing = match verb {
-                    Verb::Start => "Starting",
-                    Verb::Stop => "Stopping",
-                    Verb::Restart => "Restarting",
-                    Verb::Reload => "Reloading",
-                };
-                job.progress(10, &format!("{doing} {name}"));
-                job.step().await;
-                let result = machine.state().settings.services.control(verb, &name)?;
-                job.progress(90, &format!("Waiting for {name}"));
-                job.step().await;
-                publish(&machine, &name);
-                Ok(json!(result))
-            })
-        }),
-    }
+    JobPlan::new(move |job| async move {
+        let verb = verb.ok_or_else(|| Failure::call(errno::EINVAL, "Unknown service verb"))?;
+        machine.state().settings.services.require(&name)?;
+        let doing = match verb {
+            Verb::Start => "Starting",
+            Verb::Stop => "Stopping",
+            Verb::Restart => "Restarting",
+            Verb::Reload => "Reloading",
+        };
+        job.progress(10, &format!("{doing} {name}"));
+        job.step().await;
+        let result = machine.state().settings.services.control(verb, &name)?;
+        job.progress(90, &format!("Waiting for {name}"));
+        job.step().await;
+        publish(&machine, &name);
+        Ok(json!(result))
+    })
+    .lock(lock)
 }

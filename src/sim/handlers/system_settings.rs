@@ -56,36 +56,27 @@ fn power(ctx: &Ctx<'_>, action: &'static str) -> JobPlan {
     let options = ctx.params.get(usize::from(with_reason));
     let delay = options.and_then(|o| o.get("delay")).and_then(Value::as_i64);
     let machine = Arc::clone(ctx.machine);
-    JobPlan {
-        description: None,
-        abortable: false,
-        lock: Some("system_power".into()),
-        body: Box::new(move |job| {
-            Box::pin(async move {
-                let id = action.to_lowercase();
-                machine.events.publish(Event {
-                    collection: "system".into(),
-                    change: Change::Added,
-                    id: json!(id),
-                    fields: None,
-                });
-                let steps: &[(i64, &str)] = match action {
-                    "REBOOT" => &[(20, "Stopping services"), (60, "Rebooting"), (90, "Starting services")],
-                    _ => &[(20, "Stopping services"), (80, "Powering off")],
-                };
-                for (percent, what) in steps {
-                    job.progress(*percent, what);
-                    job.step().await;
-                }
-                let mut state = machine.state();
-                state.settings.system.power_log.push(PowerEvent { action, reason, delay });
-                if action == "REBOOT" {
-                    state.settings.services.boot();
-                }
-                Ok(Value::Null)
-            })
-        }),
-    }
+    JobPlan::new(move |job| async move {
+        let id = action.to_lowercase();
+        machine.events.publish(Event {
+            collection: "system".into(),
+            change: Change::Added,
+            id: json!(id),
+            fields: None,
+        });
+        let steps: &[(i64, &str)] = match action {
+            "REBOOT" => &[(20, "Stopping services"), (60, "Rebooting"), (90, "Starting services")],
+            _ => &[(20, "Stopping services"), (80, "Powering off")],
+        };
+        job.steps(steps).await;
+        let mut state = machine.state();
+        state.settings.system.power_log.push(PowerEvent { action, reason, delay });
+        if action == "REBOOT" {
+            state.settings.services.boot();
+        }
+        Ok(Value::Null)
+    })
+    .lock("system_power")
 }
 
 #[cfg(test)]

@@ -3,14 +3,11 @@
 //! `tunable` changes are jobs with progress; the commands themselves are not executed (the
 //! simulated NAS runs nothing), but a run is recorded where TrueNAS shows it.
 
-use std::sync::Arc;
-
 use serde_json::{Map, Value, json};
 
 use super::{Ctx, Handlers, JobPlan, object, run_query};
 use crate::sim::defaults;
 use crate::sim::failure::Failure;
-use crate::sim::machine::Machine;
 use crate::sim::query;
 use crate::sim::state::State;
 use crate::sim::state::clock;
@@ -240,29 +237,6 @@ fn check_script(state: &State, row: &mut Map<String, Value>, schema: &str, _: Op
     Ok(())
 }
 
-/// A job that reports `steps` and then applies `finish`.
-fn steps_job(
-    machine: Arc<Machine>,
-    lock: Option<String>,
-    steps: &'static [(i64, &'static str)],
-    finish: impl FnOnce(&Machine) -> Result<Value, Failure> + Send + 'static,
-) -> JobPlan {
-    JobPlan {
-        description: None,
-        abortable: false,
-        lock,
-        body: Box::new(move |job| {
-            Box::pin(async move {
-                for (percent, what) in steps {
-                    job.progress(*percent, what);
-                    job.step().await;
-                }
-                finish(&machine)
-            })
-        }),
-    }
-}
-
 fn run_cronjob(ctx: &Ctx<'_>) -> JobPlan {
     let id = ctx.params.int(0).unwrap_or_default();
     let skip_disabled = ctx.params.bool(1);
@@ -273,10 +247,11 @@ fn run_cronjob(ctx: &Ctx<'_>) -> JobPlan {
         Ok(row) if skip_disabled && row["enabled"] == false => &[],
         _ => STEPS,
     };
-    steps_job(Arc::clone(ctx.machine), Some(format!("cronjob_run_{id}")), steps, move |m| {
+    JobPlan::stepped(ctx.machine, steps, move |m| {
         m.state().tasks.cronjobs.get(id)?;
         Ok(Value::Null)
     })
+    .lock(format!("cronjob_run_{id}"))
 }
 
 fn run_rsync(ctx: &Ctx<'_>) -> JobPlan {
@@ -284,9 +259,9 @@ fn run_rsync(ctx: &Ctx<'_>) -> JobPlan {
     const STEPS: &[(i64, &str)] =
         &[(10, "Starting rsync copy job..."), (60, "Copying"), (100, "Rsync copy job finished")];
     if let Err(e) = ctx.machine.state().tasks.rsync.get(id) {
-        return steps_job(Arc::clone(ctx.machine), None, &[], move |_| Err(e));
+        return JobPlan::new(move |_| async move { Err(e) });
     }
-    steps_job(Arc::clone(ctx.machine), Some(format!("rsync_task_{id}")), STEPS, move |m| {
+    JobPlan::stepped(ctx.machine, STEPS, move |m| {
         // The task shows its last run, as TrueNAS's task state does.
         let mut changes = Map::new();
         let finished = json!({"state": "SUCCESS", "time_finished": clock::date(clock::now_ms())});
@@ -294,6 +269,7 @@ fn run_rsync(ctx: &Ctx<'_>) -> JobPlan {
         m.state().tasks.rsync.update(id, changes)?;
         Ok(Value::Null)
     })
+    .lock(format!("rsync_task_{id}"))
 }
 
 const TUNABLE_STEPS: &[(i64, &str)] = &[(10, "Updating database"), (60, "Applying tunables")];
@@ -301,7 +277,7 @@ const TUNABLE_STEPS: &[(i64, &str)] = &[(10, "Updating database"), (60, "Applyin
 fn tunable_create(ctx: &Ctx<'_>) -> JobPlan {
     let mut data = ctx.params.value(0);
     defaults::apply(ctx.machine.config.release, "tunable.create", 0, &mut data);
-    steps_job(Arc::clone(ctx.machine), Some("tunables".into()), TUNABLE_STEPS, move |m| {
+    JobPlan::stepped(ctx.machine, TUNABLE_STEPS, move |m| {
         let mut row = object(data);
         let mut state = m.state();
         let var = row.get("var").cloned().unwrap_or(Value::Null);
@@ -312,23 +288,23 @@ fn tunable_create(ctx: &Ctx<'_>) -> JobPlan {
         row.insert("orig_value".into(), json!(""));
         Ok(state.tasks.tunables.insert(row))
     })
+    .lock("tunables")
 }
 
 fn tunable_update(ctx: &Ctx<'_>) -> JobPlan {
     let id = ctx.params.int(0).unwrap_or_default();
     let mut changes = ctx.params.object(1);
     changes.remove("update_initramfs");
-    steps_job(Arc::clone(ctx.machine), Some("tunables".into()), TUNABLE_STEPS, move |m| {
-        m.state().tasks.tunables.update(id, changes)
-    })
+    JobPlan::stepped(ctx.machine, TUNABLE_STEPS, move |m| m.state().tasks.tunables.update(id, changes)).lock("tunables")
 }
 
 fn tunable_delete(ctx: &Ctx<'_>) -> JobPlan {
     let id = ctx.params.int(0).unwrap_or_default();
-    steps_job(Arc::clone(ctx.machine), Some("tunables".into()), TUNABLE_STEPS, move |m| {
+    JobPlan::stepped(ctx.machine, TUNABLE_STEPS, move |m| {
         m.state().tasks.tunables.delete(id)?;
         Ok(Value::Null)
     })
+    .lock("tunables")
 }
 
 #[cfg(test)]

@@ -74,10 +74,6 @@ fn legacy(h: &mut Handlers) {
     });
 }
 
-fn plan(ctx: &Ctx<'_>, lock: &str) -> (Arc<Machine>, Option<String>) {
-    (Arc::clone(ctx.machine), Some(lock.to_string()))
-}
-
 /// Fetches `version` unless it is already there.
 async fn fetch(machine: &Machine, job: &JobCtx, version: &str) {
     if machine.state().update.is_downloaded(version) {
@@ -92,10 +88,7 @@ async fn fetch(machine: &Machine, job: &JobCtx, version: &str) {
 
 /// Installs `version` into a new boot environment.
 async fn install(machine: &Machine, job: &JobCtx, version: &str, reboot: bool) -> Result<Value, Failure> {
-    for (percent, text) in [(90, "Verifying update"), (92, "Creating boot environment"), (96, "Installing update")] {
-        job.progress(percent, text);
-        job.step().await;
-    }
+    job.steps(&[(90, "Verifying update"), (92, "Creating boot environment"), (96, "Installing update")]).await;
     {
         let mut state = machine.state();
         state.boot_envs.install(version);
@@ -112,20 +105,15 @@ async fn install(machine: &Machine, job: &JobCtx, version: &str, reboot: bool) -
 
 fn download(ctx: &Ctx<'_>) -> JobPlan {
     let requested = ctx.params.opt_str(1).map(str::to_string);
-    let (machine, lock) = plan(ctx, "update");
-    JobPlan {
-        description: None,
-        abortable: true,
-        lock,
-        body: Box::new(move |job| {
-            Box::pin(async move {
-                let version = machine.state().update.target(requested.as_deref())?;
-                fetch(&machine, &job, &version).await;
-                job.progress(100, "Update downloaded");
-                Ok(json!(true))
-            })
-        }),
-    }
+    let machine = Arc::clone(ctx.machine);
+    JobPlan::new(move |job| async move {
+        let version = machine.state().update.target(requested.as_deref())?;
+        fetch(&machine, &job, &version).await;
+        job.progress(100, "Update downloaded");
+        Ok(json!(true))
+    })
+    .lock("update")
+    .abortable()
 }
 
 fn run(ctx: &Ctx<'_>) -> JobPlan {
@@ -134,41 +122,29 @@ fn run(ctx: &Ctx<'_>) -> JobPlan {
     let reboot = attrs.get("reboot").and_then(Value::as_bool).unwrap_or(false);
     let method = if ctx.machine.config.release == Release::V24_10 { "update.update" } else { "update.run" };
     record(ctx, method, "Update software");
-    let (machine, lock) = plan(ctx, "update");
-    JobPlan {
-        description: None,
-        abortable: false,
-        lock,
-        body: Box::new(move |job| {
-            Box::pin(async move {
-                let version = machine.state().update.target(requested.as_deref())?;
-                fetch(&machine, &job, &version).await;
-                install(&machine, &job, &version, reboot).await
-            })
-        }),
-    }
+    let machine = Arc::clone(ctx.machine);
+    JobPlan::new(move |job| async move {
+        let version = machine.state().update.target(requested.as_deref())?;
+        fetch(&machine, &job, &version).await;
+        install(&machine, &job, &version, reboot).await
+    })
+    .lock("update")
 }
 
 /// `update.manual`: installs an update file already on the NAS.
 fn manual(ctx: &Ctx<'_>) -> JobPlan {
     let path = ctx.params.opt_str(0).unwrap_or_default().to_string();
-    let (machine, lock) = plan(ctx, "update");
-    JobPlan {
-        description: None,
-        abortable: false,
-        lock,
-        body: Box::new(move |job| {
-            Box::pin(async move {
-                let version = {
-                    let state = machine.state();
-                    state.update.check_not_applied()?;
-                    if !state.fs.is_file(&path) {
-                        return Err(Failure::call(errno::ENOENT, format!("{path} does not exist")));
-                    }
-                    state.update.next_version()
-                };
-                install(&machine, &job, &version, false).await
-            })
-        }),
-    }
+    let machine = Arc::clone(ctx.machine);
+    JobPlan::new(move |job| async move {
+        let version = {
+            let state = machine.state();
+            state.update.check_not_applied()?;
+            if !state.fs.is_file(&path) {
+                return Err(Failure::call(errno::ENOENT, format!("{path} does not exist")));
+            }
+            state.update.next_version()
+        };
+        install(&machine, &job, &version, false).await
+    })
+    .lock("update")
 }

@@ -144,63 +144,42 @@ fn stop(ctx: &Ctx<'_>) -> JobPlan {
     let id = ctx.params.int(0).unwrap_or_default();
     let force = ctx.params.flag(1, "force");
     let machine = Arc::clone(ctx.machine);
-    JobPlan {
-        description: None,
-        abortable: false,
-        lock: Some(format!("stop_vm_{id}")),
-        body: Box::new(move |job| {
-            Box::pin(async move {
-                machine.state().vm.require_running(id)?;
-                let steps: &[(i64, &str)] = if force {
-                    &[(50, "Powering off guest")]
-                } else {
-                    &[
-                        (10, "Sending ACPI shutdown to guest"),
-                        (30, "Waiting for guest to shut down"),
-                        (50, "Waiting for guest to shut down"),
-                        (70, "Waiting for guest to shut down"),
-                        (90, "Releasing guest memory"),
-                    ]
-                };
-                for (percent, what) in steps {
-                    job.progress(*percent, what);
-                    job.step().await;
-                }
-                machine.state().vm.set_stopped(id);
-                publish(&machine, Change::Changed, id);
-                Ok(Value::Null)
-            })
-        }),
-    }
+    JobPlan::new(move |job| async move {
+        machine.state().vm.require_running(id)?;
+        let steps: &[(i64, &str)] = if force {
+            &[(50, "Powering off guest")]
+        } else {
+            &[
+                (10, "Sending ACPI shutdown to guest"),
+                (30, "Waiting for guest to shut down"),
+                (50, "Waiting for guest to shut down"),
+                (70, "Waiting for guest to shut down"),
+                (90, "Releasing guest memory"),
+            ]
+        };
+        job.steps(steps).await;
+        machine.state().vm.set_stopped(id);
+        publish(&machine, Change::Changed, id);
+        Ok(Value::Null)
+    })
+    .lock(format!("stop_vm_{id}"))
 }
 
 /// `vm.restart`: shut down, then start again with a new process.
 fn restart(ctx: &Ctx<'_>) -> JobPlan {
     let id = ctx.params.int(0).unwrap_or_default();
     let machine = Arc::clone(ctx.machine);
-    JobPlan {
-        description: None,
-        abortable: false,
-        lock: Some(format!("restart_vm_{id}")),
-        body: Box::new(move |job| {
-            Box::pin(async move {
-                machine.state().vm.require_running(id)?;
-                for (percent, what) in [(10, "Shutting down guest"), (30, "Waiting for guest to shut down")] {
-                    job.progress(percent, what);
-                    job.step().await;
-                }
-                machine.state().vm.set_stopped(id);
-                publish(&machine, Change::Changed, id);
-                for (percent, what) in [(60, "Starting guest"), (80, "Waiting for guest to boot")] {
-                    job.progress(percent, what);
-                    job.step().await;
-                }
-                machine.state().vm.set_running(id)?;
-                publish(&machine, Change::Changed, id);
-                Ok(Value::Null)
-            })
-        }),
-    }
+    JobPlan::new(move |job| async move {
+        machine.state().vm.require_running(id)?;
+        job.steps(&[(10, "Shutting down guest"), (30, "Waiting for guest to shut down")]).await;
+        machine.state().vm.set_stopped(id);
+        publish(&machine, Change::Changed, id);
+        job.steps(&[(60, "Starting guest"), (80, "Waiting for guest to boot")]).await;
+        machine.state().vm.set_running(id)?;
+        publish(&machine, Change::Changed, id);
+        Ok(Value::Null)
+    })
+    .lock(format!("restart_vm_{id}"))
 }
 
 fn display_web_uri(ctx: &Ctx<'_>) -> Result<Value, Failure> {
