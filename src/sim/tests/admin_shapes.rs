@@ -5,7 +5,6 @@
 use serde_json::{Value, json};
 
 use super::Client;
-use crate::schema::Release;
 use crate::sim::reference_dumps::{SHAPED, returns_schemas, undate};
 use crate::sim::{SimConfig, start};
 

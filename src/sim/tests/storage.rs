@@ -6,7 +6,6 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::{Client, sim};
-use crate::schema::Release;
 use crate::sim::reference_dumps::{SHAPED, returns_schemas, undate};
 use crate::sim::{SimConfig, start};
 
