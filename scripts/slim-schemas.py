@@ -6,9 +6,12 @@ every prose keyword (description, title, examples) removed, except the `title` o
 positional param, which is the param's name. TrueNAS's documentation text
 is not embedded; types, required keys, enums, bounds and defaults are.
 
-It also builds the table of TrueNAS 24.10, for which no dump exists (see `about` in
-schemas/v24.10-overlay.json): the v25.04.2 dump, filled from v25.10.5, minus the overlay's
-`remove` names, plus its hand-written `methods`.
+It also builds two approximated tables (see `about` in each overlay file):
+- TrueNAS 24.10, for which no dump exists (schemas/v24.10-overlay.json): the v25.04.2 dump,
+  filled from v25.10.5, minus the overlay's `remove` names, plus its hand-written `methods`.
+- TrueNAS 25.04 (schemas/v25.04-overlay.json), whose dump is partial: the v25.04.2 dump as is
+  (every name in it is authoritative), filled from v25.10.5 minus `remove_from_fill` (names
+  25.10 introduced), plus the `borrow`ed methods of another overlay (old names 25.04 still has).
 
 usage: scripts/slim-schemas.py ../shared/reference/truenas-api schemas
 """
@@ -90,6 +93,46 @@ def legacy_table(src, overlay_path):
     return list(table.values())
 
 
+def partial_table(src, dst, overlay_path):
+    """The approximated 25.04 table: its partial dump, filled from a newer one minus the names the
+    newer release introduced, plus old-name signatures borrowed from another overlay."""
+    overlay = json.loads(overlay_path.read_text())
+    base = json.loads((src / f"{overlay['base']}.json").read_text())["methods"]
+    fill = {m["name"]: m for m in json.loads((src / f"{overlay['fill']}.json").read_text())["methods"]}
+    table = {}
+    dumped = {m["name"] for m in base}
+    for m in base:
+        # The 25.04 dump carries no job flags: take them from the newer dump for the same name,
+        # or from the overlay's `jobs` for names the newer dump no longer has.
+        job = fill[m["name"]]["job"] if m["name"] in fill else m["name"] in overlay.get("jobs", [])
+        table[m["name"]] = slim(m, job=bool(job))
+    for name, m in fill.items():
+        if name not in table and not removed(name, overlay["remove_from_fill"]):
+            table[name] = dict(slim(m), removed_in=None)  # later announcements say nothing about 25.04
+    lender = json.loads((dst / overlay["borrow"]["overlay"]).read_text())
+    borrowed = overlay["borrow"]["methods"]
+    for entry in lender["methods"]:
+        if not removed(entry["name"], borrowed):
+            continue
+        # A borrowed signature replaces a filled-in one (the newer release changed it), never
+        # one of the dump's own.
+        if entry["name"] in dumped:
+            sys.exit(f"{entry['name']}: borrowed, but the {overlay['base']} dump has it")
+        params = entry.get("params")
+        if "params_from" in entry:
+            params = strip(fill[entry["params_from"]]["params"])
+        elif isinstance(params, str):
+            params = lender["shared"][params.lstrip("$")]
+        table[entry["name"]] = {
+            "name": entry["name"],
+            "job": entry["job"],
+            "roles": entry["roles"],
+            "removed_in": None,
+            "params": params,
+        }
+    return list(table.values())
+
+
 def main(src, dst):
     src, dst = pathlib.Path(src), pathlib.Path(dst)
     dst.mkdir(parents=True, exist_ok=True)
@@ -98,6 +141,8 @@ def main(src, dst):
         write(dst, release, [slim(m) for m in dump["methods"]])
     approximation = "v25.04.2 + v25.10.5 fill - removals + v24.10-overlay.json"
     write(dst, "v24.10", legacy_table(src, dst / "v24.10-overlay.json"), approximated_from=approximation)
+    approximation = "v25.04.2 + v25.10.5 fill (minus 25.10 names) + old names from v24.10-overlay.json"
+    write(dst, "v25.04.2", partial_table(src, dst, dst / "v25.04-overlay.json"), approximated_from=approximation)
 
 
 if __name__ == "__main__":

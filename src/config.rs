@@ -131,6 +131,9 @@ pub enum SimRelease {
     /// TrueNAS 24.10: REST `/api/v2.0` only, no JSON-RPC.
     #[value(name = "24.10")]
     V24_10,
+    /// TrueNAS 25.04 (API v25.04.2): JSON-RPC, with the old snapshot, service and update names.
+    #[value(name = "25.04")]
+    V25_04,
     /// TrueNAS 25.10 (API v25.10.5).
     #[value(name = "25.10")]
     V25_10,
@@ -144,6 +147,7 @@ impl SimRelease {
     pub fn release(self) -> crate::schema::Release {
         match self {
             SimRelease::V24_10 => crate::schema::Release::V24_10,
+            SimRelease::V25_04 => crate::schema::Release::V25_04,
             SimRelease::V25_10 => crate::schema::Release::V25_10,
             SimRelease::V26_0 => crate::schema::Release::V26_0,
         }

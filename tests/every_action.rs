@@ -25,6 +25,29 @@ async fn every_catalog_action_reaches_a_26_0_nas_or_says_it_does_not_exist_there
     every_action_on(Release::V26_0).await;
 }
 
+/// 25.04 speaks JSON-RPC but kept the old snapshot, service and update names: the routes send
+/// those, while boot environments and reboots already use the 25.10 names.
+#[tokio::test]
+async fn every_catalog_action_reaches_a_25_04_nas_over_json_rpc_through_its_routes() {
+    let nas = start_sim_release(Release::V25_04).await;
+    let run = run_every_action(&nas, Release::V25_04, &|m, p| (m.to_string(), p.clone())).await;
+    assert!(run.failures.is_empty(), "{} actions failed on 25.04:\n{}", run.failures.len(), run.failures.join("\n"));
+    let methods: Vec<&String> = run.calls.iter().flat_map(|(_, calls)| calls.iter().map(|(m, _)| m)).collect();
+    let sent = |name: &str| methods.iter().any(|m| *m == name);
+    for routed in ["service.start", "zfs.snapshot.create", "update.check_available", "boot.environment.query"] {
+        assert!(sent(routed), "`{routed}` is sent to 25.04");
+    }
+    for absent in ["service.control", "pool.snapshot.create", "update.status", "bootenv.query"] {
+        assert!(!sent(absent), "`{absent}` is not sent to 25.04");
+    }
+    let reboot = run.calls.iter().find(|(action, _)| action == "system_reboot").map(|(_, calls)| calls.clone());
+    let reboot = reboot.unwrap_or_default();
+    assert!(
+        reboot.iter().any(|(m, p)| m == "system.reboot" && p[0].is_string()),
+        "25.04 reboots with a reason: {reboot:?}"
+    );
+}
+
 async fn every_action_on(release: Release) {
     let nas = start_sim_release(release).await;
     let run = run_every_action(&nas, release, &|m, p| (m.to_string(), p.clone())).await;

@@ -329,7 +329,8 @@ fn job_methods_are_the_long_running_ones() {
 fn every_method_exists_on_both_releases() {
     let catalog = builtin();
     for action in catalog.actions().filter(|a| CATEGORIES.contains(&a.category.as_str())) {
-        for release in Release::ALL {
+        // Releases a route sends elsewhere are checked by the catalog-wide route tests.
+        for release in Release::ALL.into_iter().filter(|r| !action.routed_releases().any(|routed| routed == *r)) {
             assert!(MethodTable::get(release).method(action.method.as_str()).is_some(), "{} on {release}", action.name);
         }
     }

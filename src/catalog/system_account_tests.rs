@@ -120,7 +120,8 @@ fn system_and_account_actions_build_the_expected_middleware_calls() {
         assert_eq!(action.method.as_str(), *method, "{name}");
         let params = action.build_params(&object(args.clone())).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(&params, expected, "{name} {args}");
-        for release in Release::ALL {
+        // Releases a route sends elsewhere are checked by the catalog-wide route tests.
+        for release in Release::ALL.into_iter().filter(|r| !action.routed_releases().any(|routed| routed == *r)) {
             let table = MethodTable::get(release);
             assert!(table.method(method).is_some(), "{name}: {method} is missing on {release}");
             assert_eq!(table.validate(method, &params), Ok(()), "{name} on {release}: {params}");

@@ -133,7 +133,9 @@ pub enum NasError {
     #[error("TrueNAS reports the API key as expired or revoked; create or reset the key in the TrueNAS UI")]
     AuthExpired,
     /// The NAS runs a release we have no method table for.
-    #[error("unsupported TrueNAS release `{0}`: this server has no method table for it")]
+    #[error(
+        "unsupported TrueNAS release `{0}`: this server has no method table for it (supported: 24.10, 25.04, 25.10, 26.0 and later)"
+    )]
     UnsupportedRelease(String),
     /// The connection broke while the call was outstanding.
     #[error("lost the connection to TrueNAS during `{method}`{}", if *.sent { "; the NAS may have carried it out" } else { "; nothing was sent" })]

@@ -6,15 +6,27 @@
 //! the release it is connected to, and the simulated NAS validates every params array it
 //! receives against the same table, as the real middleware does with its pydantic models.
 //!
-//! TrueNAS 24.10 is approximated: it has no API dump (its methods predate the pydantic models)
-//! and no JSON-RPC API (only REST and the legacy websocket). Its table is the 25.04.2 dump,
-//! which kept almost every 24.10 name, filled with the 25.10.5 methods the partial 25.04 dump
-//! lacks, minus the names added in 25.04 or 25.10 (`boot.environment.*`, `pool.snapshot.*`,
-//! `service.control`, the new `update.*`, `directoryservices.*`, ...), plus hand-written
-//! 24.10 signatures of the methods the catalog routes to (`bootenv.*`, `zfs.snapshot.*`,
-//! `service.start/stop/...`, the old `update.*`, `system.reboot/shutdown({delay})`); the
-//! overlay is `schemas/v24.10-overlay.json`. Schemas of methods outside the catalog's routes
-//! may be those of 25.04 or 25.10.
+//! Two tables are approximations, built by the same script:
+//!
+//! - TrueNAS 25.04 (`schemas/v25.04.2.json`, overlay `schemas/v25.04-overlay.json`). Its dump
+//!   is partial: it holds only the ~414 methods 25.04 had converted to the new API models,
+//!   and those are taken as they are (names, params, roles; job flags, which the dump lacks,
+//!   from 25.10.5 for the same name). The methods it lacks are filled from 25.10.5, minus the
+//!   names 25.10 introduced (`pool.snapshot.*`, `service.control`, `update.status/config/run/...`,
+//!   `directoryservices.*`, `nvmet.*`, `zfs.resource.*`); so their schemas are those of 25.10,
+//!   which may be stricter or looser than what 25.04 accepts. Last, the old names 25.04 still
+//!   has and the dump lacks (`zfs.snapshot.*`, `service.start/stop/restart/reload`, the
+//!   train-based `update.*`) take the hand-written 24.10 signatures below. `boot.environment.*`
+//!   and `system.reboot(reason, options)` come from the dump: 25.04 already has those.
+//! - TrueNAS 24.10 has no API dump (its methods predate the pydantic models) and no JSON-RPC
+//!   API (only REST and the legacy websocket). Its table is the 25.04.2 dump, which kept
+//!   almost every 24.10 name, filled with the 25.10.5 methods the partial 25.04 dump lacks,
+//!   minus the names added in 25.04 or 25.10 (`boot.environment.*`, `pool.snapshot.*`,
+//!   `service.control`, the new `update.*`, `directoryservices.*`, ...), plus hand-written
+//!   24.10 signatures of the methods the catalog routes to (`bootenv.*`, `zfs.snapshot.*`,
+//!   `service.start/stop/...`, the old `update.*`, `system.reboot/shutdown({delay})`); the
+//!   overlay is `schemas/v24.10-overlay.json`. Schemas of methods outside the catalog's routes
+//!   may be those of 25.04 or 25.10.
 //!
 //! Validators are compiled lazily, on the first call of each method, and cached.
 
@@ -31,6 +43,10 @@ pub enum Release {
     /// TrueNAS SCALE 24.10 ("Electric Eel"): REST `/api/v2.0` only, no JSON-RPC; its method
     /// table is approximated (see the module documentation).
     V24_10,
+    /// TrueNAS SCALE 25.04 ("Fangtooth"), API `v25.04.2`: JSON-RPC, but the old names of
+    /// snapshots, services and updates; its method table is partly approximated (see the
+    /// module documentation).
+    V25_04,
     /// TrueNAS SCALE 25.10 ("Goldeye"), API `v25.10.5`.
     V25_10,
     /// TrueNAS 26.0, API `v26.0.0`.
@@ -40,15 +56,16 @@ pub enum Release {
 impl Release {
     /// Every release served over JSON-RPC (`/api/<version>`), oldest first. 24.10 is not
     /// among them: it is in [`Release::KNOWN`] only.
-    pub const ALL: [Release; 2] = [Release::V25_10, Release::V26_0];
+    pub const ALL: [Release; 3] = [Release::V25_04, Release::V25_10, Release::V26_0];
 
     /// Every release with an embedded method table, oldest first, REST-only 24.10 included.
-    pub const KNOWN: [Release; 3] = [Release::V24_10, Release::V25_10, Release::V26_0];
+    pub const KNOWN: [Release; 4] = [Release::V24_10, Release::V25_04, Release::V25_10, Release::V26_0];
 
-    /// The release as people name it and as `tools/*.toml` routes name it: `24.10`, `25.10`, `26.0`.
+    /// The release as people name it and as `tools/*.toml` routes name it: `24.10`, `25.04`, `25.10`, `26.0`.
     pub fn name(self) -> &'static str {
         match self {
             Release::V24_10 => "24.10",
+            Release::V25_04 => "25.04",
             Release::V25_10 => "25.10",
             Release::V26_0 => "26.0",
         }
@@ -70,6 +87,7 @@ impl Release {
     pub fn api_version(self) -> &'static str {
         match self {
             Release::V24_10 => "v2.0",
+            Release::V25_04 => "v25.04.2",
             Release::V25_10 => "v25.10.5",
             Release::V26_0 => "v26.0.0",
         }
@@ -79,25 +97,28 @@ impl Release {
     pub fn system_version(self) -> &'static str {
         match self {
             Release::V24_10 => "TrueNAS-SCALE-24.10.2.2",
+            Release::V25_04 => "TrueNAS-SCALE-25.04.2.6",
             Release::V25_10 => "TrueNAS-25.10.5",
             Release::V26_0 => "TrueNAS-26.0.0",
         }
     }
 
     /// Picks the embedded table for a reported version string such as
-    /// `TrueNAS-SCALE-24.10.2.2`, `TrueNAS-SCALE-25.10.1`, `25.10.5` or `v26.0.0`: 24.10.x is
-    /// 24.10; 25.10 and later take the closest table not newer than them.
+    /// `TrueNAS-SCALE-24.10.2.2`, `TrueNAS-SCALE-25.04.2.6`, `25.10.5` or `v26.0.0`: 24.10.x is
+    /// 24.10, 25.04.x is 25.04 (a table partly approximated, see the module documentation);
+    /// 25.10 and later take the closest table not newer than them.
     ///
     /// Returns `None` for 24.04 and older (apps were Kubernetes `chart.release.*`, and the
-    /// release is out of support) and for 25.04 (JSON-RPC, but with `boot.environment.*` and
-    /// the reboot reason of 25.10 beside the snapshot, service and update names of 24.10: no
-    /// table fits it).
+    /// release is out of support), for the releases between the known ones that never
+    /// shipped (24.11 .. 25.03, 25.05 .. 25.09), and for text without a version.
     pub fn from_version_string(version: &str) -> Option<Release> {
         let (major, minor) = parse_major_minor(version)?;
-        if (major, minor) == (24, 10) {
-            return Some(Release::V24_10);
+        match (major, minor) {
+            (24, 10) => return Some(Release::V24_10),
+            (25, 4) => return Some(Release::V25_04),
+            _ => {}
         }
-        Release::ALL.iter().rev().copied().find(|r| {
+        Release::ALL.iter().rev().copied().filter(|r| *r >= Release::V25_10).find(|r| {
             let (rmaj, rmin) = parse_major_minor(r.api_version()).unwrap_or((0, 0));
             (major, minor) >= (rmaj, rmin)
         })
@@ -106,6 +127,7 @@ impl Release {
     fn source(self) -> &'static str {
         match self {
             Release::V24_10 => include_str!("../../schemas/v24.10.json"),
+            Release::V25_04 => include_str!("../../schemas/v25.04.2.json"),
             Release::V25_10 => include_str!("../../schemas/v25.10.5.json"),
             Release::V26_0 => include_str!("../../schemas/v26.0.0.json"),
         }
@@ -342,7 +364,10 @@ mod tests {
         assert_eq!(Release::from_version_string("TrueNAS-SCALE-25.10.1"), Some(Release::V25_10));
         assert_eq!(Release::from_version_string("TrueNAS-26.0.0-BETA.3"), Some(Release::V26_0));
         assert_eq!(Release::from_version_string("v27.0.0"), Some(Release::V26_0));
-        assert_eq!(Release::from_version_string("TrueNAS-SCALE-25.04.2"), None);
+        assert_eq!(Release::from_version_string("TrueNAS-SCALE-25.04.2"), Some(Release::V25_04));
+        assert_eq!(Release::from_version_string("v25.04.0"), Some(Release::V25_04));
+        assert_eq!(Release::from_version_string(Release::V25_04.system_version()), Some(Release::V25_04));
+        assert_eq!(Release::from_version_string("TrueNAS-SCALE-25.07.0"), None, "no such release");
         assert_eq!(Release::from_version_string("garbage"), None);
     }
 
@@ -361,7 +386,8 @@ mod tests {
             assert_eq!(Release::from_name(release.name()), Some(release));
             assert_eq!(release.has_json_rpc(), Release::ALL.contains(&release), "{release}");
         }
-        assert_eq!(Release::from_name("25.04"), None);
+        assert_eq!(Release::from_name("24.04"), None);
+        assert_eq!(Release::V25_04.to_string(), "v25.04.2");
         assert_eq!(Release::V24_10.to_string(), "24.10");
         assert_eq!(Release::V26_0.to_string(), "v26.0.0");
     }
@@ -388,5 +414,48 @@ mod tests {
         assert!(t.method("bootenv.delete").map(|m| m.job).unwrap_or(false));
         assert!(!t.method("service.start").map(|m| m.job).unwrap_or(true));
         assert!(t.method("pool.create").map(|m| m.job).unwrap_or(false), "job flags of 25.04 names come from 25.10");
+    }
+
+    #[test]
+    fn the_25_04_table_has_its_dump_and_the_old_names_it_kept() {
+        let t = MethodTable::get(Release::V25_04);
+        assert_eq!(t.release(), Release::V25_04);
+        // From its own dump: the boot environment API and the reboot reason came with 25.04.
+        for dumped in ["boot.environment.query", "boot.environment.keep", "auth.login_ex", "virt.instance.query"] {
+            assert!(t.method(dumped).is_some(), "{dumped}");
+        }
+        assert_eq!(t.validate("system.reboot", &json!(["maintenance", {"delay": 5}])), Ok(()));
+        assert!(t.validate("system.reboot", &json!([{"delay": 5}])).is_err(), "the reason is required");
+        assert_eq!(
+            t.validate(
+                "alertservice.create",
+                &json!([{"name": "n", "type": "Mail", "attributes": {}, "level": "WARNING"}])
+            ),
+            Ok(()),
+            "`type` beside the attributes"
+        );
+        // Old names 25.04 kept, with the 24.10 signatures.
+        for old in
+            ["zfs.snapshot.create", "service.start", "service.reload", "update.check_available", "update.set_train"]
+        {
+            assert!(t.method(old).is_some(), "{old}");
+        }
+        assert!(t.method("update.update").map(|m| m.job).unwrap_or(false), "`update.update` installs, as a job");
+        // Names 25.10 introduced are absent, as are those 25.04 had already replaced.
+        for absent in [
+            "pool.snapshot.create",
+            "service.control",
+            "update.status",
+            "update.run",
+            "directoryservices.config",
+            "bootenv.query",
+            "nvmet.subsys.query",
+        ] {
+            assert!(t.method(absent).is_none(), "{absent}");
+        }
+        // Filled from 25.10 where the dump is silent, job flags included.
+        assert!(t.method("system.info").is_some() && t.method("service.query").is_some());
+        assert!(t.method("pool.create").map(|m| m.job).unwrap_or(false));
+        assert!(t.method("boot.environment.query").and_then(|m| m.removed_in.as_deref()).is_none());
     }
 }

@@ -44,6 +44,7 @@ pub(crate) fn router(machine: Arc<Machine>) -> Router {
 pub(crate) fn api_versions(release: Release) -> Vec<String> {
     let series: &[(&str, u32)] = match release {
         Release::V24_10 => &[],
+        Release::V25_04 => &[("v25.04", 2)],
         Release::V25_10 => &[("v25.04", 2), ("v25.10", 5)],
         Release::V26_0 => &[("v25.04", 2), ("v25.10", 5), ("v26.0", 0)],
     };
@@ -99,6 +100,7 @@ mod tests {
             assert_eq!(list.last().map(String::as_str), Some(release.api_version()));
         }
         assert_eq!(api_versions(Release::V25_10).len(), 9);
+        assert_eq!(api_versions(Release::V25_04), ["v25.04.0", "v25.04.1", "v25.04.2"]);
         assert!(api_versions(Release::V24_10).is_empty());
     }
 

@@ -1,7 +1,7 @@
 //! `update.*`: the 25.10 update flow over `state::update`. `update.download`, `update.run` and
 //! `update.manual` are jobs; installing creates a boot environment activated for the next boot.
-//! On 24.10 the train-based methods answer instead (`update.check_available`, `get_trains`,
-//! `set_train`), and `update.update` is the job that installs (25.10's `update.run`).
+//! On 24.10 and 25.04 the train-based methods answer instead (`update.check_available`,
+//! `get_trains`, `set_train`), and `update.update` is the job that installs (25.10's `update.run`).
 
 use std::sync::Arc;
 
@@ -17,7 +17,7 @@ use crate::sim::machine::Machine;
 pub(super) fn register(h: &mut Handlers) {
     h.call("update.status", |ctx| Ok(ctx.machine.state().update.status()));
     h.call("update.config", |ctx| Ok(ctx.machine.state().update.config()));
-    if h.release == Release::V24_10 {
+    if h.release < Release::V25_10 {
         legacy(h);
     } else {
         h.call("update.update", |ctx| {
@@ -33,7 +33,7 @@ pub(super) fn register(h: &mut Handlers) {
     h.job("update.manual", manual);
 }
 
-/// The 24.10 methods.
+/// The train-based methods of 24.10 and 25.04.
 fn legacy(h: &mut Handlers) {
     h.job("update.update", run);
     h.call("update.check_available", |ctx| {
@@ -120,7 +120,7 @@ fn run(ctx: &Ctx<'_>) -> JobPlan {
     let attrs = ctx.params.object(0);
     let requested = attrs.get("version").and_then(Value::as_str).map(str::to_string);
     let reboot = attrs.get("reboot").and_then(Value::as_bool).unwrap_or(false);
-    let method = if ctx.machine.config.release == Release::V24_10 { "update.update" } else { "update.run" };
+    let method = if ctx.machine.config.release < Release::V25_10 { "update.update" } else { "update.run" };
     record(ctx, method, "Update software");
     let machine = Arc::clone(ctx.machine);
     JobPlan::new(move |job| async move {

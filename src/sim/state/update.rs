@@ -65,16 +65,24 @@ impl Updates {
     pub(crate) fn train(&self) -> &'static str {
         match self.release {
             Release::V24_10 => "TrueNAS-SCALE-ElectricEel",
+            Release::V25_04 => "TrueNAS-SCALE-Fangtooth",
             Release::V25_10 => "TrueNAS-SCALE-Goldeye",
             Release::V26_0 => "TrueNAS-SCALE-Halfmoon",
         }
     }
 
-    /// The trains a 24.10 NAS may follow, `(name, description)`: its own and the next release's.
+    /// The trains a 24.10 or 25.04 NAS may follow, `(name, description)`: its own and the next
+    /// release's.
     pub(crate) fn trains(&self) -> [(&'static str, &'static str); 2] {
+        if self.release == Release::V24_10 {
+            return [
+                ("TrueNAS-SCALE-ElectricEel", "TrueNAS SCALE 24.10 [release]"),
+                ("TrueNAS-SCALE-Fangtooth", "TrueNAS SCALE 25.04 [release]"),
+            ];
+        }
         [
-            ("TrueNAS-SCALE-ElectricEel", "TrueNAS SCALE 24.10 [release]"),
             ("TrueNAS-SCALE-Fangtooth", "TrueNAS SCALE 25.04 [release]"),
+            ("TrueNAS-SCALE-Goldeye", "TrueNAS SCALE 25.10 [release]"),
         ]
     }
 
