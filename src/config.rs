@@ -128,6 +128,9 @@ pub enum Command {
 /// Releases the simulated NAS can behave as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SimRelease {
+    /// TrueNAS 24.04: REST `/api/v2.0` only, Kubernetes apps (not driven).
+    #[value(name = "24.04")]
+    V24_04,
     /// TrueNAS 24.10: REST `/api/v2.0` only, no JSON-RPC.
     #[value(name = "24.10")]
     V24_10,
@@ -146,6 +149,7 @@ impl SimRelease {
     /// The method table release.
     pub fn release(self) -> crate::schema::Release {
         match self {
+            SimRelease::V24_04 => crate::schema::Release::V24_04,
             SimRelease::V24_10 => crate::schema::Release::V24_10,
             SimRelease::V25_04 => crate::schema::Release::V25_04,
             SimRelease::V25_10 => crate::schema::Release::V25_10,

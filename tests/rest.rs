@@ -38,16 +38,38 @@ async fn every_action_over_rest_sends_the_nas_what_json_rpc_sends() {
 
 #[tokio::test]
 async fn every_action_reaches_a_24_10_nas_over_rest_or_says_it_does_not_exist_there() {
-    let nas = start_sim_release(Release::V24_10).await;
-    let run = run_every_action(&nas, Release::V24_10, &same_over_rest).await;
-    assert!(run.failures.is_empty(), "{} actions failed on 24.10:\n{}", run.failures.len(), run.failures.join("\n"));
+    every_action_on_a_rest_only_release(Release::V24_10).await;
+}
+
+#[tokio::test]
+async fn every_action_reaches_a_24_04_nas_over_rest_and_apps_say_they_need_24_10() {
+    let run = every_action_on_a_rest_only_release(Release::V24_04).await;
+    let apps: Vec<&(String, Vec<(String, Value)>)> =
+        run.calls.iter().filter(|(action, _)| action.starts_with("app_") || action.starts_with("docker_")).collect();
+    assert_eq!(apps.len(), 17);
+    assert!(apps.iter().all(|(_, calls)| calls.is_empty()), "no app call reaches a 24.04 NAS: {apps:?}");
+}
+
+/// Every action against a REST-only sim of `release`: each reaches its routed method with
+/// params that release's table accepts, or says it does not exist there; the routed legacy
+/// names are used and the 25.10 names are not.
+async fn every_action_on_a_rest_only_release(release: Release) -> crate::every_action::EveryAction {
+    let nas = start_sim_release(release).await;
+    let run = run_every_action(&nas, release, &same_over_rest).await;
+    assert!(
+        run.failures.is_empty(),
+        "{} actions failed on {release}:\n{}",
+        run.failures.len(),
+        run.failures.join("\n")
+    );
     let methods: Vec<&String> = run.calls.iter().flat_map(|(_, calls)| calls.iter().map(|(m, _)| m)).collect();
     for routed in ["service.start", "zfs.snapshot.create", "bootenv.query", "update.check_available"] {
-        assert!(methods.iter().any(|m| *m == routed), "routed to `{routed}` on 24.10");
+        assert!(methods.iter().any(|m| *m == routed), "routed to `{routed}` on {release}");
     }
     for renamed in ["service.control", "pool.snapshot.create", "boot.environment.query", "update.status"] {
-        assert!(!methods.iter().any(|m| *m == renamed), "`{renamed}` is not sent to 24.10");
+        assert!(!methods.iter().any(|m| *m == renamed), "`{renamed}` is not sent to {release}");
     }
+    run
 }
 
 #[tokio::test]

@@ -134,7 +134,7 @@ pub enum NasError {
     AuthExpired,
     /// The NAS runs a release we have no method table for.
     #[error(
-        "unsupported TrueNAS release `{0}`: this server has no method table for it (supported: 24.10, 25.04, 25.10, 26.0 and later)"
+        "unsupported TrueNAS release `{0}`: this server has no method table for it (supported: 24.04, 24.10, 25.04, 25.10, 26.0 and later)"
     )]
     UnsupportedRelease(String),
     /// The connection broke while the call was outstanding.

@@ -6,7 +6,7 @@
 //! the release it is connected to, and the simulated NAS validates every params array it
 //! receives against the same table, as the real middleware does with its pydantic models.
 //!
-//! Two tables are approximations, built by the same script:
+//! Three tables are approximations:
 //!
 //! - TrueNAS 25.04 (`schemas/v25.04.2.json`, overlay `schemas/v25.04-overlay.json`). Its dump
 //!   is partial: it holds only the ~414 methods 25.04 had converted to the new API models,
@@ -27,6 +27,10 @@
 //!   `service.start/stop/...`, the old `update.*`, `system.reboot/shutdown({delay})`); the
 //!   overlay is `schemas/v24.10-overlay.json`. Schemas of methods outside the catalog's routes
 //!   may be those of 25.04 or 25.10.
+//! - TrueNAS 24.04 (REST only, like 24.10) takes the 24.10 table without the Docker apps API
+//!   (`app.*`, `docker.*`, `catalog.*`): 24.04 ran apps on Kubernetes (`chart.release.*`),
+//!   which the catalog does not drive, so the app actions answer that they do not exist there.
+//!   Its other differences from 24.10 are not modelled.
 //!
 //! Validators are compiled lazily, on the first call of each method, and cached.
 
@@ -40,6 +44,10 @@ use serde_json::Value;
 /// A TrueNAS release whose API this crate knows. Ordered oldest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Release {
+    /// TrueNAS SCALE 24.04 ("Dragonfish"): REST only, like 24.10, whose table it takes
+    /// without the Docker apps API (`app.*`, `docker.*`, `catalog.*`): 24.04 ran apps on
+    /// Kubernetes (`chart.release.*`), which the catalog does not drive.
+    V24_04,
     /// TrueNAS SCALE 24.10 ("Electric Eel"): REST `/api/v2.0` only, no JSON-RPC; its method
     /// table is approximated (see the module documentation).
     V24_10,
@@ -58,12 +66,14 @@ impl Release {
     /// among them: it is in [`Release::KNOWN`] only.
     pub const ALL: [Release; 3] = [Release::V25_04, Release::V25_10, Release::V26_0];
 
-    /// Every release with an embedded method table, oldest first, REST-only 24.10 included.
-    pub const KNOWN: [Release; 4] = [Release::V24_10, Release::V25_04, Release::V25_10, Release::V26_0];
+    /// Every release with a method table, oldest first, the REST-only 24.04 and 24.10 included.
+    pub const KNOWN: [Release; 5] =
+        [Release::V24_04, Release::V24_10, Release::V25_04, Release::V25_10, Release::V26_0];
 
     /// The release as people name it and as `tools/*.toml` routes name it: `24.10`, `25.04`, `25.10`, `26.0`.
     pub fn name(self) -> &'static str {
         match self {
+            Release::V24_04 => "24.04",
             Release::V24_10 => "24.10",
             Release::V25_04 => "25.04",
             Release::V25_10 => "25.10",
@@ -78,7 +88,7 @@ impl Release {
 
     /// Whether the release serves JSON-RPC 2.0 at `/api/current` (25.04 and later).
     pub fn has_json_rpc(self) -> bool {
-        self != Release::V24_10
+        self >= Release::V25_04
     }
 
     /// The versioned API name, as used in `/api/<name>` and `GET /api/versions`. For 24.10,
@@ -86,7 +96,7 @@ impl Release {
     /// (`/api/v2.0`).
     pub fn api_version(self) -> &'static str {
         match self {
-            Release::V24_10 => "v2.0",
+            Release::V24_04 | Release::V24_10 => "v2.0",
             Release::V25_04 => "v25.04.2",
             Release::V25_10 => "v25.10.5",
             Release::V26_0 => "v26.0.0",
@@ -96,6 +106,7 @@ impl Release {
     /// The `system.version` string a NAS of this release reports.
     pub fn system_version(self) -> &'static str {
         match self {
+            Release::V24_04 => "TrueNAS-SCALE-24.04.2.5",
             Release::V24_10 => "TrueNAS-SCALE-24.10.2.2",
             Release::V25_04 => "TrueNAS-SCALE-25.04.2.6",
             Release::V25_10 => "TrueNAS-25.10.5",
@@ -108,12 +119,13 @@ impl Release {
     /// 24.10, 25.04.x is 25.04 (a table partly approximated, see the module documentation);
     /// 25.10 and later take the closest table not newer than them.
     ///
-    /// Returns `None` for 24.04 and older (apps were Kubernetes `chart.release.*`, and the
-    /// release is out of support), for the releases between the known ones that never
+    /// 24.04.x is 24.04. Returns `None` for 23.10 and older (no table comes near them), for
+    /// the releases between the known ones that never
     /// shipped (24.11 .. 25.03, 25.05 .. 25.09), and for text without a version.
     pub fn from_version_string(version: &str) -> Option<Release> {
         let (major, minor) = parse_major_minor(version)?;
         match (major, minor) {
+            (24, 4) => return Some(Release::V24_04),
             (24, 10) => return Some(Release::V24_10),
             (25, 4) => return Some(Release::V25_04),
             _ => {}
@@ -126,7 +138,7 @@ impl Release {
 
     fn source(self) -> &'static str {
         match self {
-            Release::V24_10 => include_str!("../../schemas/v24.10.json"),
+            Release::V24_04 | Release::V24_10 => include_str!("../../schemas/v24.10.json"),
             Release::V25_04 => include_str!("../../schemas/v25.04.2.json"),
             Release::V25_10 => include_str!("../../schemas/v25.10.5.json"),
             Release::V26_0 => include_str!("../../schemas/v26.0.0.json"),
@@ -149,6 +161,9 @@ fn parse_major_minor(version: &str) -> Option<(u32, u32)> {
     let minor = parts.next()?.parse().ok()?;
     Some((major, minor))
 }
+
+/// The Docker apps API that 24.10 introduced; 24.04 had Kubernetes apps instead.
+const DOCKER_APPS: [&str; 3] = ["app.", "docker.", "catalog."];
 
 /// What the middleware declares about one method.
 #[derive(Debug, Deserialize)]
@@ -238,9 +253,10 @@ impl MethodTable {
         // The embedded files are produced by our own script and checked by a unit test, so a
         // parse failure is a build defect, not input: an empty table makes it loud at once.
         let file: TableFile = serde_json::from_str(release.source()).unwrap_or(TableFile { methods: Vec::new() });
+        let kept = |m: &MethodSpec| release != Release::V24_04 || !DOCKER_APPS.iter().any(|p| m.name.starts_with(p));
         MethodTable {
             release,
-            methods: file.methods.into_iter().map(|m| (m.name.clone(), m)).collect(),
+            methods: file.methods.into_iter().filter(kept).map(|m| (m.name.clone(), m)).collect(),
             validators: Mutex::new(HashMap::new()),
         }
     }
@@ -330,7 +346,7 @@ mod tests {
     fn every_embedded_table_loads_and_compiles() {
         for release in Release::KNOWN {
             let table = MethodTable::get(release);
-            assert!(table.len() > 700, "{release}: only {} methods", table.len());
+            assert!(table.len() > 650, "{release}: only {} methods", table.len());
             for name in ["vm.query", "vm.start", "vm.stop", "core.get_jobs", "auth.login_with_api_key", "system.info"] {
                 assert!(table.validator(name).is_ok(), "{release}: {name}");
             }
@@ -372,24 +388,37 @@ mod tests {
     }
 
     #[test]
-    fn version_strings_of_24_10_pick_its_table_and_older_ones_none() {
+    fn version_strings_of_24_x_pick_their_tables_and_older_ones_none() {
         assert_eq!(Release::from_version_string("TrueNAS-SCALE-24.10.2.2"), Some(Release::V24_10));
         assert_eq!(Release::from_version_string(Release::V24_10.system_version()), Some(Release::V24_10));
-        assert_eq!(Release::from_version_string("TrueNAS-SCALE-24.04.2.5"), None);
+        assert_eq!(Release::from_version_string("TrueNAS-SCALE-24.04.2.5"), Some(Release::V24_04));
         assert_eq!(Release::from_version_string("TrueNAS-SCALE-23.10.2"), None);
         assert_eq!(Release::from_version_string(Release::V24_10.api_version()), None, "`v2.0` names no release");
     }
 
     #[test]
-    fn release_names_round_trip_and_only_24_10_lacks_json_rpc() {
+    fn release_names_round_trip_and_only_24_x_lack_json_rpc() {
         for release in Release::KNOWN {
             assert_eq!(Release::from_name(release.name()), Some(release));
             assert_eq!(release.has_json_rpc(), Release::ALL.contains(&release), "{release}");
         }
-        assert_eq!(Release::from_name("24.04"), None);
+        assert_eq!(Release::from_name("23.10"), None);
+        assert!(!Release::V24_04.has_json_rpc() && !Release::V24_10.has_json_rpc());
         assert_eq!(Release::V25_04.to_string(), "v25.04.2");
         assert_eq!(Release::V24_10.to_string(), "24.10");
         assert_eq!(Release::V26_0.to_string(), "v26.0.0");
+    }
+
+    #[test]
+    fn the_24_04_table_is_24_10_without_the_docker_apps_api() {
+        let (old, eel) = (MethodTable::get(Release::V24_04), MethodTable::get(Release::V24_10));
+        assert_eq!(old.release(), Release::V24_04);
+        for gone in ["app.query", "app.create", "docker.config", "catalog.sync"] {
+            assert!(eel.method(gone).is_some() && old.method(gone).is_none(), "{gone}");
+        }
+        for kept in ["bootenv.query", "zfs.snapshot.create", "service.start", "pool.query", "vm.start"] {
+            assert_eq!(old.method(kept).map(|m| &m.params), eel.method(kept).map(|m| &m.params), "{kept}");
+        }
     }
 
     #[test]

@@ -40,10 +40,10 @@ pub(crate) fn router(machine: Arc<Machine>) -> Router {
 
 /// The API versions a NAS of `release` serves, as `GET /api/versions` lists them: every
 /// point release of the API directories it ships (25.10 also keeps the 25.04 ones). None for
-/// 24.10, which has no JSON-RPC API.
+/// 24.04 and 24.10, which have no JSON-RPC API.
 pub(crate) fn api_versions(release: Release) -> Vec<String> {
     let series: &[(&str, u32)] = match release {
-        Release::V24_10 => &[],
+        Release::V24_04 | Release::V24_10 => &[],
         Release::V25_04 => &[("v25.04", 2)],
         Release::V25_10 => &[("v25.04", 2), ("v25.10", 5)],
         Release::V26_0 => &[("v25.04", 2), ("v25.10", 5), ("v26.0", 0)],

@@ -64,6 +64,7 @@ impl Updates {
     /// The release train the running version belongs to.
     pub(crate) fn train(&self) -> &'static str {
         match self.release {
+            Release::V24_04 => "TrueNAS-SCALE-Dragonfish",
             Release::V24_10 => "TrueNAS-SCALE-ElectricEel",
             Release::V25_04 => "TrueNAS-SCALE-Fangtooth",
             Release::V25_10 => "TrueNAS-SCALE-Goldeye",
@@ -71,9 +72,15 @@ impl Updates {
         }
     }
 
-    /// The trains a 24.10 or 25.04 NAS may follow, `(name, description)`: its own and the next
-    /// release's.
+    /// The trains a 24.04, 24.10 or 25.04 NAS may follow, `(name, description)`: its own and
+    /// the next release's.
     pub(crate) fn trains(&self) -> [(&'static str, &'static str); 2] {
+        if self.release == Release::V24_04 {
+            return [
+                ("TrueNAS-SCALE-Dragonfish", "TrueNAS SCALE 24.04 [release]"),
+                ("TrueNAS-SCALE-ElectricEel", "TrueNAS SCALE 24.10 [release]"),
+            ];
+        }
         if self.release == Release::V24_10 {
             return [
                 ("TrueNAS-SCALE-ElectricEel", "TrueNAS SCALE 24.10 [release]"),
