@@ -8,13 +8,12 @@ use std::sync::OnceLock;
 
 use serde_json::{Value, json};
 
-use crate::schema::Release;
+use crate::schema::{MethodTable, Release};
 
-/// The releases whose complete dumps the simulated NAS follows to the letter, method names and
-/// result shapes alike: the tests that check results against the dumps, or call 25.10 names,
-/// run on these. 25.04's dump is partial and the sim answers 25.04 calls in 25.10's shapes
-/// (its old names are checked by its own tests).
-pub(crate) const SHAPED: [Release; 2] = [Release::V25_10, Release::V26_0];
+/// The releases whose result shapes the simulated NAS follows to the letter: the tests that
+/// check results against the dumps run on these. 25.04's dump is partial (methods it lacks go
+/// unchecked) and 25.04 keeps some older names (checked by its own tests).
+pub(crate) const SHAPED: [Release; 3] = [Release::V25_04, Release::V25_10, Release::V26_0];
 
 fn dump_dirs() -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::env::var_os("TRUENAS_API_DUMP").map(PathBuf::from).into_iter().collect();
@@ -40,6 +39,22 @@ pub(crate) fn returns_schemas(release: Release) -> Option<&'static HashMap<Strin
     let cache = CACHE.get_or_init(|| Release::ALL.iter().map(|r| load(*r)).collect());
     let index = Release::ALL.iter().position(|r| *r == release)?;
     cache.get(index)?.as_ref()
+}
+
+/// Whether a shape test can call `method` on `release`: always on the complete releases (a
+/// method missing there fails the test); on 25.04 only what its table has.
+pub(crate) fn callable_on(release: Release, method: &str) -> bool {
+    let in_table = MethodTable::get(release).method(method).is_some();
+    assert!(in_table || release == Release::V25_04, "{release} lacks `{method}`");
+    in_table
+}
+
+/// The `returns` schema a shape test checks `method` against: always there on a complete dump
+/// (a method missing there fails the test); the partial 25.04 dump may lack it.
+pub(crate) fn schema_on(schemas: &HashMap<String, Value>, release: Release, method: &str) -> Option<Value> {
+    let schema = schemas.get(method).cloned();
+    assert!(schema.is_some() || release == Release::V25_04, "the {release} dump lacks `{method}`");
+    schema
 }
 
 /// The wire encodes datetimes as `{"$date": ms}`; the models declare them as date-time strings.

@@ -15,22 +15,22 @@ pub(super) fn register(h: &mut Handlers) {
     h.call("alert.restore", |ctx| set_dismissed(ctx, false));
     h.call("alert.list_categories", |ctx| Ok(categories(ctx.machine.config.release)));
     h.call("alert.list_policies", |_| Ok(json!(POLICIES)));
-    h.call("alertservice.query", |ctx| run_query(ctx, ctx.machine.state().alerts.services()));
+    h.call("alertservice.query", |ctx| run_query(ctx, ctx.machine.state().alerts.services(ctx.machine.config.release)));
     h.call("alertservice.get_instance", |ctx| {
-        run_get_instance(ctx, ctx.machine.state().alerts.services(), service_not_found)
+        run_get_instance(ctx, ctx.machine.state().alerts.services(ctx.machine.config.release), service_not_found)
     });
     h.call("alertservice.create", |ctx| {
         let data = with_defaults(ctx, "alertservice.create", 0);
         let mut state = ctx.machine.state();
         let id = state.alerts.create_service(&data);
-        Ok(state.alerts.service(id)?.entry())
+        Ok(state.alerts.service(id)?.entry(ctx.machine.config.release))
     });
     h.call("alertservice.update", |ctx| {
         let id = ctx.params.int(0)?;
         let data = with_defaults(ctx, "alertservice.update", 1);
         let mut state = ctx.machine.state();
         state.alerts.update_service(id, &data)?;
-        Ok(state.alerts.service(id)?.entry())
+        Ok(state.alerts.service(id)?.entry(ctx.machine.config.release))
     });
     h.call("alertservice.delete", |ctx| {
         ctx.machine.state().alerts.delete_service(ctx.params.int(0)?)?;

@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use super::{Ctx, Handlers, JobPlan, run_query};
+use crate::schema::Release;
 use crate::sim::failure::Failure;
 use crate::sim::jobs::Outcome;
 use crate::sim::session::SessionOptions;
@@ -28,6 +29,10 @@ fn set_options(ctx: &Ctx<'_>) -> Result<Value, Failure> {
         py_exceptions: flag("py_exceptions", options.py_exceptions),
     };
     ctx.session.set_options(options);
+    if ctx.machine.config.release < Release::V25_10 {
+        // 25.10 began answering with the options in force.
+        return Ok(Value::Null);
+    }
     Ok(json!({
         "legacy_jobs": options.legacy_jobs,
         "private_methods": options.private_methods,

@@ -49,6 +49,8 @@ mod vm_device;
 mod testing;
 #[cfg(test)]
 mod v24_10_tests;
+#[cfg(test)]
+mod v25_04_tests;
 
 use std::collections::HashMap;
 use std::sync::Arc;

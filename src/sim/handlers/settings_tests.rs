@@ -27,7 +27,11 @@ async fn settings_methods_answer_in_the_shape_of_the_dumps() {
         h.ok("service.query", json!([])).await;
         h.ok("service.get_instance", json!([6])).await;
         h.ok("service.update", json!(["ftp", {"enable": true}])).await;
-        assert_eq!(h.ok("service.control", json!(["START", "ftp", {"silent": false}])).await, true);
+        // 25.04 still starts services with `service.start`.
+        let start = if release >= Release::V25_10 { "service.control" } else { "service.start" };
+        let params =
+            if release >= Release::V25_10 { json!(["START", "ftp", {"silent": false}]) } else { json!(["ftp"]) };
+        assert_eq!(h.ok(start, params).await, true);
         assert_eq!(h.ok("service.started", json!(["ftp"])).await, true);
         h.ok("service.started_or_enabled", json!(["snmp"])).await;
         h.ok("mail.config", json!([])).await;

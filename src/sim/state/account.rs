@@ -218,6 +218,26 @@ impl AccountStore {
         out.insert("password_change_required".into(), json!(false));
         out.insert("roles".into(), json!(self.roles_of(user)));
         out.insert("api_keys".into(), json!(self.api_keys.owned_by(user.id)));
+        self.as_release_shows(Value::Object(out))
+    }
+
+    /// A user or group entry as this release shows it: before 25.10 both carry `id_type_both`
+    /// (false for local accounts, placed before `local`) and a group has no `immutable`.
+    pub(super) fn as_release_shows(&self, entry: Value) -> Value {
+        let Value::Object(map) = entry else { return entry };
+        if self.release >= Release::V25_10 {
+            return Value::Object(map);
+        }
+        let is_group = map.contains_key("gid");
+        let mut out = Map::new();
+        for (key, value) in map {
+            if key == "local" {
+                out.insert("id_type_both".into(), json!(false));
+            }
+            if !(is_group && key == "immutable") {
+                out.insert(key, value);
+            }
+        }
         Value::Object(out)
     }
 

@@ -99,7 +99,7 @@ impl AccountStore {
             self.privileges.values().filter(|p| p.grants(group.gid())).flat_map(Privilege::roles).collect();
         roles.sort();
         roles.dedup();
-        json!({
+        let entry = json!({
             "id": group.id,
             "gid": group.gid(),
             "name": group.name(),
@@ -114,7 +114,8 @@ impl AccountStore {
             "roles": roles,
             "users": self.members(group.id),
             "immutable": group.builtin,
-        })
+        });
+        self.as_release_shows(entry)
     }
 
     /// `group.get_next_gid`: the first gid from 3000 on that no group or privilege uses.

@@ -60,7 +60,9 @@ pub(crate) struct AlertService {
 }
 
 impl AlertService {
-    pub(crate) fn entry(&self) -> Value {
+    /// The entry as `release` shows it: from 25.10 the type lives inside the attributes, before
+    /// that it is a field of its own beside them.
+    pub(crate) fn entry(&self, release: Release) -> Value {
         let kind = self.attributes.get("type").and_then(Value::as_str).unwrap_or_default();
         let title = match kind {
             "AWSSNS" => "AWS SNS",
@@ -68,6 +70,12 @@ impl AlertService {
             "SNMPTrap" => "SNMP Trap",
             other => other,
         };
+        if release < Release::V25_10 {
+            let mut attributes = self.attributes.clone();
+            attributes.shift_remove("type");
+            return json!({"name": self.name, "type": kind, "attributes": attributes, "level": self.level,
+                "enabled": self.enabled, "id": self.id, "type__title": title});
+        }
         json!({"name": self.name, "attributes": self.attributes, "level": self.level, "enabled": self.enabled,
             "id": self.id, "type__title": title})
     }
@@ -76,11 +84,21 @@ impl AlertService {
         AlertService {
             id,
             name: data.get("name").and_then(Value::as_str).unwrap_or_default().to_string(),
-            attributes: data.get("attributes").and_then(Value::as_object).cloned().unwrap_or_default(),
+            attributes: stored_attributes(data),
             level: data.get("level").and_then(Value::as_str).unwrap_or("WARNING").to_string(),
             enabled: data.get("enabled").and_then(Value::as_bool).unwrap_or(true),
         }
     }
+}
+
+/// The attributes of a service definition with its type inside, whether the definition sent it
+/// there (25.10 on) or beside them (before 25.10).
+fn stored_attributes(data: &Map<String, Value>) -> Map<String, Value> {
+    let mut attributes = data.get("attributes").and_then(Value::as_object).cloned().unwrap_or_default();
+    if let Some(kind) = data.get("type").filter(|_| !attributes.contains_key("type")) {
+        attributes.insert("type".into(), kind.clone());
+    }
+    attributes
 }
 
 /// Alerts and alert services of the simulated NAS.
@@ -114,8 +132,8 @@ impl Alerts {
         }
     }
 
-    pub(crate) fn services(&self) -> Vec<Value> {
-        self.services.values().map(AlertService::entry).collect()
+    pub(crate) fn services(&self, release: Release) -> Vec<Value> {
+        self.services.values().map(|s| s.entry(release)).collect()
     }
 
     pub(crate) fn service(&self, id: i64) -> Result<&AlertService, Failure> {

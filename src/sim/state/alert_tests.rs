@@ -42,8 +42,8 @@ fn services_are_created_replaced_and_deleted() {
         "level": "ERROR", "enabled": true}),
     ));
     assert_eq!(id, 3);
-    assert_eq!(alerts.service(3).unwrap().entry()["type__title"], "Telegram");
-    assert_eq!(alerts.service(1).unwrap().entry()["type__title"], "Email");
+    assert_eq!(alerts.service(3).unwrap().entry(Release::V25_10)["type__title"], "Telegram");
+    assert_eq!(alerts.service(1).unwrap().entry(Release::V25_10)["type__title"], "Email");
     alerts
         .update_service(
             2,
@@ -54,7 +54,7 @@ fn services_are_created_replaced_and_deleted() {
     assert_eq!((slack.level.as_str(), slack.enabled), ("INFO", true));
     alerts.delete_service(2).unwrap();
     assert_eq!(alerts.delete_service(2), Err(service_not_found(2)));
-    assert_eq!(alerts.services().len(), 2);
+    assert_eq!(alerts.services(Release::V25_10).len(), 2);
 }
 
 #[test]

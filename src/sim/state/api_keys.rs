@@ -138,7 +138,9 @@ impl AccountStore {
         out.insert("expires_at".into(), key.expires_at.map(wire_date).unwrap_or(Value::Null));
         out.insert("local".into(), json!(true));
         out.insert("revoked".into(), json!(revoked));
-        out.insert("revoked_reason".into(), json!(reason));
+        if self.release >= Release::V25_10 {
+            out.insert("revoked_reason".into(), json!(reason));
+        }
         Value::Object(out)
     }
 

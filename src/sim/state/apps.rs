@@ -147,6 +147,11 @@ impl App {
             "version_details": null,
             "config": null,
         });
+        if release < Release::V25_10
+            && let Some(w) = out["active_workloads"].as_object_mut()
+        {
+            w.remove("used_host_ips");
+        }
         if release >= Release::V26_0 {
             out["latest_app_version"] = json!(latest_app);
             out["action_required"] = json!(false);

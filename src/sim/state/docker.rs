@@ -47,8 +47,8 @@ impl Docker {
         if self.running() { Ok(()) } else { Err(Failure::fault("Docker service is not running")) }
     }
 
-    /// The `docker.config` entry, in the release's shape (26.0 merged the mirror lists and
-    /// dropped `nvidia`).
+    /// The `docker.config` entry, in the release's shape (25.10 added the mirror lists, 26.0
+    /// merged them and dropped `nvidia`).
     pub(crate) fn entry(&self, release: Release) -> Value {
         let mut out = json!({
             "id": 1,
@@ -62,13 +62,15 @@ impl Docker {
             let mirrors: Vec<Value> =
                 self.registry_mirrors.iter().map(|(url, insecure)| json!({"url": url, "insecure": insecure})).collect();
             out["registry_mirrors"] = json!(mirrors);
-        } else {
+        } else if release >= Release::V25_10 {
             let pick = |insecure: bool| -> Vec<&String> {
                 self.registry_mirrors.iter().filter(|(_, i)| *i == insecure).map(|(u, _)| u).collect()
             };
             out["nvidia"] = json!(self.nvidia);
             out["secure_registry_mirrors"] = json!(pick(false));
             out["insecure_registry_mirrors"] = json!(pick(true));
+        } else {
+            out["nvidia"] = json!(self.nvidia);
         }
         out
     }

@@ -185,7 +185,9 @@ impl IscsiStore {
         let extent = self.extents.get(id).ok_or_else(|| extent_not_found(id))?;
         let mut out = Map::new();
         out.insert("id".into(), json!(id));
-        for key in EXTENT_FIELDS {
+        // 25.10 added `product_id`.
+        let fields = EXTENT_FIELDS.iter().filter(|k| **k != "product_id" || self.release >= Release::V25_10);
+        for &key in fields {
             out.insert(key.into(), extent.get(key).cloned().unwrap_or(Value::Null));
             if key == "path" && self.release >= Release::V26_0 {
                 let path = text(extent, "path");

@@ -90,7 +90,13 @@ pub(crate) fn seed(store: &mut VmStore, release: Release) {
             tracing::error!("a seed VM of the simulated NAS was refused");
             continue;
         };
-        for (order, attributes) in seed.devices {
+        for (order, mut attributes) in seed.devices {
+            if release < Release::V25_10 {
+                // Displays were SPICE only before 25.10 added VNC.
+                if let Some(a) = attributes.as_object_mut().filter(|a| a["dtype"] == "DISPLAY") {
+                    a.shift_remove("type");
+                }
+            }
             let mut device = json!({"attributes": attributes, "vm": id, "order": order});
             defaults::apply(release, "vm.device.create", 0, &mut device);
             let attributes = device.get("attributes").and_then(Value::as_object).cloned().unwrap_or_default();

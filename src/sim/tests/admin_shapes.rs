@@ -5,7 +5,8 @@
 use serde_json::{Value, json};
 
 use super::Client;
-use crate::sim::reference_dumps::{SHAPED, returns_schemas, undate};
+use crate::schema::Release;
+use crate::sim::reference_dumps::{SHAPED, callable_on, returns_schemas, schema_on, undate};
 use crate::sim::{SimConfig, start};
 
 /// Calls in an order where each succeeds on a fresh NAS.
@@ -87,7 +88,17 @@ async fn results_match_the_returns_schemas_of_both_releases() {
         let mut c = Client::logged_in(&sim).await;
         c.call("core.subscribe", json!(["core.get_jobs"])).await;
         let mut problems = Vec::new();
-        for (method, params) in calls() {
+        for (method, mut params) in calls() {
+            if method == "boot.environment.destroy" && release == Release::V25_04 {
+                // 25.04.2.6 is the running environment there: destroy an older one.
+                params = json!([{"id": "25.04.1"}]);
+            }
+            // 25.04's older signatures (`update.update` applied an update) refuse 25.10's params.
+            if !callable_on(release, method)
+                || crate::schema::MethodTable::get(release).validate(method, &params).is_err()
+            {
+                continue;
+            }
             let is_job = crate::schema::MethodTable::get(release).method(method).unwrap().job;
             let mut result = c.call(method, params).await;
             if is_job {
@@ -95,8 +106,8 @@ async fn results_match_the_returns_schemas_of_both_releases() {
                 assert_eq!(end["state"], "SUCCESS", "{release} {method}: {end}");
                 result = end["result"].clone();
             }
-            let validator =
-                jsonschema::options().with_draft(jsonschema::Draft::Draft202012).build(&schemas[method]).unwrap();
+            let Some(schema) = schema_on(schemas, release, method) else { continue };
+            let validator = jsonschema::options().with_draft(jsonschema::Draft::Draft202012).build(&schema).unwrap();
             for error in validator.iter_errors(&undate(&result)) {
                 problems.push(format!("{release} {method}: {error} at {}", error.instance_path()));
             }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::{Client, sim};
-use crate::sim::reference_dumps::{SHAPED, returns_schemas, undate};
+use crate::sim::reference_dumps::{SHAPED, callable_on, returns_schemas, schema_on, undate};
 use crate::sim::{SimConfig, start};
 
 /// Every storage method, in an order where each call succeeds against the seed.
@@ -62,6 +62,9 @@ async fn storage_results_match_the_returns_schemas_of_the_dumps() {
         c.call("core.subscribe", json!(["core.get_jobs"])).await;
         let mut problems = Vec::new();
         for (method, params) in calls() {
+            if !callable_on(release, method) {
+                continue;
+            }
             if method == "pool.snapshot.rollback" {
                 // Nothing to roll back to yet: take the snapshot first.
                 c.call("pool.snapshot.create", json!([{"dataset": "tank/isos", "name": "none-yet"}])).await;
@@ -72,8 +75,8 @@ async fn storage_results_match_the_returns_schemas_of_the_dumps() {
                 assert_eq!(end["state"], "SUCCESS", "{release} {method}: {end}");
                 result = end["result"].clone();
             }
-            let validator =
-                jsonschema::options().with_draft(jsonschema::Draft::Draft202012).build(&schemas[method]).unwrap();
+            let Some(schema) = schema_on(schemas, release, method) else { continue };
+            let validator = jsonschema::options().with_draft(jsonschema::Draft::Draft202012).build(&schema).unwrap();
             for error in validator.iter_errors(&undate(&result)) {
                 problems.push(format!("{release} {method}: {error} at {}", error.instance_path()));
             }
