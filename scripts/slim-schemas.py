@@ -76,21 +76,21 @@ def legacy_table(src, overlay_path):
         table.setdefault(name, slim(m))
     table = {name: m for name, m in table.items() if not removed(name, overlay["remove"])}
     for entry in overlay["methods"]:
-        params = entry.get("params")
-        if "params_from" in entry:
-            params = strip(fill[entry["params_from"]]["params"])
-        elif isinstance(params, str):
-            params = overlay["shared"][params.lstrip("$")]
-        table[entry["name"]] = {
-            "name": entry["name"],
-            "job": entry["job"],
-            "roles": entry["roles"],
-            "removed_in": None,
-            "params": params,
-        }
+        table[entry["name"]] = overlay_method(entry, fill, overlay["shared"])
     for m in table.values():
         m["removed_in"] = None  # announcements of later releases say nothing about 24.10
     return list(table.values())
+
+
+def overlay_method(entry, fill, shared):
+    """A hand-written overlay method: its params inline, shared (`"$name"`), or copied from the
+    fill dump (`params_from`)."""
+    params = entry.get("params")
+    if "params_from" in entry:
+        params = strip(fill[entry["params_from"]]["params"])
+    elif isinstance(params, str):
+        params = shared[params.lstrip("$")]
+    return {"name": entry["name"], "job": entry["job"], "roles": entry["roles"], "removed_in": None, "params": params}
 
 
 def partial_table(src, dst, overlay_path):
@@ -118,18 +118,7 @@ def partial_table(src, dst, overlay_path):
         # one of the dump's own.
         if entry["name"] in dumped:
             sys.exit(f"{entry['name']}: borrowed, but the {overlay['base']} dump has it")
-        params = entry.get("params")
-        if "params_from" in entry:
-            params = strip(fill[entry["params_from"]]["params"])
-        elif isinstance(params, str):
-            params = lender["shared"][params.lstrip("$")]
-        table[entry["name"]] = {
-            "name": entry["name"],
-            "job": entry["job"],
-            "roles": entry["roles"],
-            "removed_in": None,
-            "params": params,
-        }
+        table[entry["name"]] = overlay_method(entry, fill, lender["shared"])
     return list(table.values())
 
 
