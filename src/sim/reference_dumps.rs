@@ -18,7 +18,6 @@ pub(crate) const SHAPED: [Release; 3] = [Release::V25_04, Release::V25_10, Relea
 fn dump_dirs() -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::env::var_os("TRUENAS_API_DUMP").map(PathBuf::from).into_iter().collect();
     dirs.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/truenas-api"));
-    dirs.push(PathBuf::from("/work/shared/reference/truenas-api"));
     dirs
 }
 
@@ -55,6 +54,16 @@ pub(crate) fn schema_on(schemas: &HashMap<String, Value>, release: Release, meth
     let schema = schemas.get(method).cloned();
     assert!(schema.is_some() || release == Release::V25_04, "the {release} dump lacks `{method}`");
     schema
+}
+
+/// Every way `value` breaks `schema` (a method's `returns` schema), one line each with where.
+/// Wire-encoded datetimes are read as the models declare them.
+pub(crate) fn returns_problems(schema: &Value, value: &Value) -> Vec<String> {
+    let validator = match jsonschema::options().with_draft(jsonschema::Draft::Draft202012).build(schema) {
+        Ok(validator) => validator,
+        Err(e) => return vec![format!("the returns schema does not compile: {e}")],
+    };
+    validator.iter_errors(&undate(value)).map(|e| format!("{e} at {}", e.instance_path())).collect()
 }
 
 /// The wire encodes datetimes as `{"$date": ms}`; the models declare them as date-time strings.

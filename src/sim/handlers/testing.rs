@@ -13,7 +13,7 @@ use crate::sim::SimConfig;
 use crate::sim::dispatch;
 use crate::sim::failure::Failure;
 use crate::sim::machine::Machine;
-use crate::sim::reference_dumps::{returns_schemas, undate};
+use crate::sim::reference_dumps::{returns_problems, returns_schemas};
 use crate::sim::session::{Session, SessionOptions};
 
 /// One simulated NAS and one administrator session on it.
@@ -49,9 +49,7 @@ impl Harness {
         };
         match returns_schemas(self.release()).and_then(|s| s.get(method)) {
             Some(schema) => {
-                let validator = jsonschema::options().with_draft(jsonschema::Draft::Draft202012).build(schema).unwrap();
-                let problems: Vec<String> =
-                    validator.iter_errors(&undate(&result)).map(|e| format!("{e} at {}", e.instance_path())).collect();
+                let problems = returns_problems(schema, &result);
                 assert!(
                     problems.is_empty(),
                     "{} {method}: result breaks the returns schema: {problems:#?}\n{result:#}",

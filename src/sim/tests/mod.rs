@@ -64,6 +64,18 @@ impl Client {
         client
     }
 
+    /// What a call of `method` on `release` comes to: its result, or for a job method the
+    /// result of the job, which must succeed.
+    async fn outcome(&mut self, release: crate::schema::Release, method: &str, params: Value) -> Value {
+        let result = self.call(method, params).await;
+        if !crate::schema::MethodTable::get(release).method(method).is_some_and(|m| m.job) {
+            return result;
+        }
+        let end = self.job_end(&result).await;
+        assert_eq!(end["state"], "SUCCESS", "{release} {method}: {end}");
+        end["result"].clone()
+    }
+
     /// Runs a job method to its end and returns the final job dict.
     async fn run_job(&mut self, method: &str, params: Value) -> Value {
         let id = self.call(method, params).await;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::{Client, sim};
-use crate::sim::reference_dumps::{SHAPED, callable_on, returns_schemas, schema_on, undate};
+use crate::sim::reference_dumps::{SHAPED, callable_on, returns_problems, returns_schemas, schema_on};
 use crate::sim::{SimConfig, start};
 
 /// Every storage method, in an order where each call succeeds against the seed.
@@ -69,17 +69,9 @@ async fn storage_results_match_the_returns_schemas_of_the_dumps() {
                 // Nothing to roll back to yet: take the snapshot first.
                 c.call("pool.snapshot.create", json!([{"dataset": "tank/isos", "name": "none-yet"}])).await;
             }
-            let mut result = c.call(method, params.clone()).await;
-            if crate::schema::MethodTable::get(release).method(method).is_some_and(|m| m.job) {
-                let end = c.job_end(&result).await;
-                assert_eq!(end["state"], "SUCCESS", "{release} {method}: {end}");
-                result = end["result"].clone();
-            }
+            let result = c.outcome(release, method, params.clone()).await;
             let Some(schema) = schema_on(schemas, release, method) else { continue };
-            let validator = jsonschema::options().with_draft(jsonschema::Draft::Draft202012).build(&schema).unwrap();
-            for error in validator.iter_errors(&undate(&result)) {
-                problems.push(format!("{release} {method}: {error} at {}", error.instance_path()));
-            }
+            problems.extend(returns_problems(&schema, &result).into_iter().map(|p| format!("{release} {method}: {p}")));
         }
         assert!(problems.is_empty(), "{problems:#?}");
     }
