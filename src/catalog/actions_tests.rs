@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::test_support::{builtin, object};
+use super::test_support::*;
 use super::*;
 use crate::ids::Risk;
 use crate::schema::{MethodTable, Release};
@@ -183,17 +183,11 @@ fn vm_cases() -> Vec<(&'static str, Value, Value)> {
 #[test]
 fn vm_actions_build_the_expected_middleware_calls() {
     let catalog = builtin();
-    let table = MethodTable::get(Release::V25_10);
     let cases = vm_cases();
     for (name, args, expected) in &cases {
-        let action = catalog.action(name).unwrap();
-        let params = action.build_params(&object(args.clone())).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(&params, expected, "{name} {args}");
-        assert_eq!(validate(table, action.method.as_str(), &params), Ok(()), "{name} {params}");
+        assert_builds(&catalog, name, None, args, expected);
     }
-    for action in catalog.actions().filter(|a| a.category == "vm") {
-        assert!(cases.iter().any(|(n, _, _)| *n == action.name.as_str()), "no case for {}", action.name);
-    }
+    assert_every_action_has_a_case(&catalog, &["vm"], |a| cases.iter().any(|(n, ..)| *n == a));
 }
 
 #[test]

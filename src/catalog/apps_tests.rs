@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use super::test_support::{builtin, object};
+use super::test_support::*;
 use crate::ids::Risk;
 use crate::schema::{MethodTable, Release};
 
@@ -181,11 +181,7 @@ fn cases() -> Vec<(&'static str, Value, &'static str, Value)> {
 fn actions_build_the_expected_middleware_calls() {
     let catalog = builtin();
     for (name, args, method, expected) in cases() {
-        let action = catalog.action(name).unwrap_or_else(|| panic!("no action {name}"));
-        assert_eq!(action.method.as_str(), method, "{name}");
-        let params = action.build_params(&object(args)).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(params, expected, "{name}");
-        MethodTable::get(Release::V25_10).validate(method, &params).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_builds(&catalog, name, Some(method), &args, &expected);
     }
     for category in CATEGORIES {
         for action in &catalog.category(category).unwrap().actions {

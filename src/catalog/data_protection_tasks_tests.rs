@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::test_support::{builtin, object};
+use super::test_support::*;
 use super::*;
 use crate::ids::Risk;
 use crate::schema::{MethodTable, Release};
@@ -88,10 +88,7 @@ fn cases() -> Vec<(&'static str, Value, &'static str, Value)> {
 fn task_and_keychain_actions_build_the_expected_middleware_calls() {
     let catalog = builtin();
     for (name, args, method, expected) in cases() {
-        let action = catalog.action(name).unwrap_or_else(|| panic!("no action {name}"));
-        assert_eq!(action.method.as_str(), method, "{name}");
-        let params = action.build_params(&object(args)).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(params, expected, "{name}");
+        let params = assert_builds(&catalog, name, Some(method), &args, &expected);
         for release in Release::ALL {
             MethodTable::get(release).validate(method, &params).unwrap_or_else(|e| panic!("{release} {name}: {e}"));
         }

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::test_support::{builtin, object};
+use super::test_support::*;
 use crate::ids::Risk;
 
 #[test]

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::test_support::{builtin, object};
+use super::test_support::*;
 use crate::ids::Risk;
 use crate::schema::{MethodTable, Release};
 
@@ -104,17 +104,9 @@ fn cases() -> Vec<(&'static str, Value, Value)> {
 #[test]
 fn actions_build_the_expected_middleware_calls() {
     let catalog = builtin();
-    let table = MethodTable::get(Release::V25_10);
     let cases = cases();
     for (name, args, expected) in &cases {
-        let action = catalog.action(name).unwrap_or_else(|| panic!("no action {name}"));
-        let params = action.build_params(&object(args.clone())).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(&params, expected, "{name} {args}");
-        assert_eq!(
-            table.validate(action.method.as_str(), &params).map_err(|e| e.to_string()),
-            Ok(()),
-            "{name} {params}"
-        );
+        assert_builds(&catalog, name, None, args, expected);
     }
     for action in catalog.actions().filter(|a| CATEGORIES.contains(&a.category.as_str())) {
         assert!(cases.iter().any(|(n, _, _)| *n == action.name.as_str()), "no case for {}", action.name);

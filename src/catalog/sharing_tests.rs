@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::test_support::{builtin, object};
+use super::test_support::*;
 use crate::ids::Risk;
 use crate::schema::{MethodTable, Release};
 
@@ -141,18 +141,11 @@ fn cases() -> Vec<(&'static str, Value, &'static str, Value)> {
 #[test]
 fn sharing_actions_build_the_expected_middleware_calls() {
     let catalog = builtin();
-    let table = MethodTable::get(Release::V25_10);
     let cases = cases();
     for (name, args, method, expected) in &cases {
-        let action = catalog.action(name).unwrap_or_else(|| panic!("no action {name}"));
-        assert_eq!(action.method.as_str(), *method, "{name}");
-        let params = action.build_params(&object(args.clone())).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(&params, expected, "{name} {args}");
-        assert_eq!(table.validate(method, &params), Ok(()), "{name} {params}");
+        assert_builds(&catalog, name, Some(method), args, expected);
     }
-    for action in catalog.actions().filter(|a| a.category == "sharing") {
-        assert!(cases.iter().any(|(n, ..)| *n == action.name.as_str()), "no case for {}", action.name);
-    }
+    assert_every_action_has_a_case(&catalog, &["sharing"], |a| cases.iter().any(|(n, ..)| *n == a));
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::test_support::{builtin, object};
+use super::test_support::*;
 use crate::ids::Risk;
 use crate::schema::{MethodTable, Release};
 
@@ -119,18 +119,11 @@ fn cases() -> Vec<(&'static str, Value, Value)> {
 #[test]
 fn storage_actions_build_the_expected_middleware_calls() {
     let catalog = builtin();
-    let table = MethodTable::get(Release::V25_10);
     let cases = cases();
     for (name, args, expected) in &cases {
-        let action = catalog.action(name).unwrap();
-        let params = action.build_params(&object(args.clone())).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(&params, expected, "{name} {args}");
-        let checked = table.validate(action.method.as_str(), &params);
-        assert!(checked.is_ok(), "{name} {params}: {checked:?}");
+        assert_builds(&catalog, name, None, args, expected);
     }
-    for action in catalog.actions().filter(|a| a.category == "storage") {
-        assert!(cases.iter().any(|(n, _, _)| *n == action.name.as_str()), "no case for {}", action.name);
-    }
+    assert_every_action_has_a_case(&catalog, &["storage"], |a| cases.iter().any(|(n, ..)| *n == a));
 }
 
 #[test]

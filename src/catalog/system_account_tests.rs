@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::test_support::{builtin, object};
+use super::test_support::*;
 use crate::ids::Risk;
 use crate::schema::{MethodTable, Release};
 
@@ -116,10 +116,8 @@ fn system_and_account_actions_build_the_expected_middleware_calls() {
     let catalog = builtin();
     let cases = cases();
     for (name, method, args, expected) in &cases {
-        let action = catalog.action(name).unwrap_or_else(|| panic!("no action {name}"));
-        assert_eq!(action.method.as_str(), *method, "{name}");
-        let params = action.build_params(&object(args.clone())).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(&params, expected, "{name} {args}");
+        let params = assert_builds(&catalog, name, Some(method), args, expected);
+        let action = catalog.action(name).unwrap();
         // Releases a route sends elsewhere are checked by the catalog-wide route tests.
         for release in Release::ALL.into_iter().filter(|r| !action.routed_releases().any(|routed| routed == *r)) {
             let table = MethodTable::get(release);
