@@ -211,6 +211,15 @@ impl Failure {
     }
 }
 
+/// The `(attribute, message)` pairs of a validation failure, for tests; panics on any other.
+#[cfg(test)]
+pub(crate) fn validation_messages(f: Failure) -> Vec<(String, String)> {
+    match f {
+        Failure::Validation(items) => items.into_iter().map(|i| (i.attribute.unwrap_or_default(), i.message)).collect(),
+        other => panic!("not a validation error: {other:?}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,16 +3,10 @@
 use serde_json::{Map, Value, json};
 
 use super::*;
+use crate::sim::failure::validation_messages as messages;
 
 fn data(v: Value) -> Map<String, Value> {
     v.as_object().cloned().unwrap()
-}
-
-fn messages(f: Failure) -> Vec<(String, String)> {
-    match f {
-        Failure::Validation(items) => items.into_iter().map(|i| (i.attribute.unwrap_or_default(), i.message)).collect(),
-        other => panic!("not a validation error: {other:?}"),
-    }
 }
 
 fn vlan20() -> Map<String, Value> {

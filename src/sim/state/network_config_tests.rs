@@ -3,17 +3,11 @@
 use serde_json::{Map, Value, json};
 
 use super::*;
+use crate::sim::failure::validation_messages as messages;
 use crate::sim::state::interface;
 
 fn data(v: Value) -> Map<String, Value> {
     v.as_object().cloned().unwrap()
-}
-
-fn messages(f: Failure) -> Vec<(String, String)> {
-    match f {
-        Failure::Validation(items) => items.into_iter().map(|i| (i.attribute.unwrap_or_default(), i.message)).collect(),
-        other => panic!("not a validation error: {other:?}"),
-    }
 }
 
 #[test]
