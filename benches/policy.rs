@@ -18,7 +18,11 @@ const SEED: &str = include_str!("../policy/seed-vm-start.json");
 const T0: u64 = 1_704_067_200;
 
 fn seed() -> PolicyEngine {
-    match PolicyEngine::from_json(SEED) {
+    let catalog = match truenas_mcp::catalog::Catalog::builtin() {
+        Ok(catalog) => catalog,
+        Err(e) => panic!("the embedded catalog does not load: {e}"),
+    };
+    match PolicyEngine::load(SEED, &catalog) {
         Ok(engine) => engine,
         Err(e) => panic!("seed policy does not load: {e}"),
     }

@@ -66,14 +66,27 @@ pub struct App {
     _sim: Option<SimHandle>,
 }
 
-/// Loads a policy file, or the built-in default when `path` is `None`.
-pub fn load_policy(path: Option<&Path>) -> Result<PolicyEngine, StartError> {
+/// Loads a policy file, or the built-in default when `path` is `None`. A file over
+/// [`policy::MAX_BYTES`](crate::policy::MAX_BYTES) is refused before it is read whole.
+pub fn load_policy(path: Option<&Path>, catalog: &Catalog) -> Result<PolicyEngine, StartError> {
     let Some(path) = path else {
-        return PolicyEngine::builtin("default").ok_or_else(|| StartError::BuiltinPolicy("default".into()));
+        return PolicyEngine::builtin("default", catalog).ok_or_else(|| StartError::BuiltinPolicy("default".into()));
     };
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| StartError::PolicyRead { path: path.display().to_string(), reason: e.to_string() })?;
-    PolicyEngine::from_json(&text).map_err(|error| StartError::Policy { path: path.display().to_string(), error })
+    let shown = || path.display().to_string();
+    let read_error = |e: std::io::Error| StartError::PolicyRead { path: shown(), reason: e.to_string() };
+    let file = std::fs::File::open(path).map_err(read_error)?;
+    // Read one byte past the limit: enough to tell an oversized file, without reading it all.
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, crate::policy::MAX_BYTES as u64 + 1), &mut bytes)
+        .map_err(read_error)?;
+    if bytes.len() > crate::policy::MAX_BYTES {
+        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(bytes.len() as u64);
+        let reason = format!("the file is {size} bytes; the limit is {} bytes (1 MiB)", crate::policy::MAX_BYTES);
+        return Err(StartError::PolicyRead { path: shown(), reason });
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|_| StartError::PolicyRead { path: shown(), reason: "the file is not UTF-8 text".into() })?;
+    PolicyEngine::load(&text, catalog).map_err(|error| StartError::Policy { path: shown(), error })
 }
 
 /// Builds every piece from the configuration.
@@ -83,7 +96,7 @@ pub async fn build(config: &Config) -> Result<App, StartError> {
         let known: Vec<&str> = catalog.categories().iter().map(|c| c.name.as_str()).collect();
         return Err(StartError::UnknownCategory { name: name.clone(), known: known.join(", ") });
     }
-    let policy = load_policy(config.policy().map(|p| p.as_path()))?;
+    let policy = load_policy(config.policy().map(|p| p.as_path()), &catalog)?;
     let audit = match config.audit() {
         Some(path) => AuditLog::open(path).map_err(StartError::Audit)?,
         None => AuditLog::disabled(),

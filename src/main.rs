@@ -74,17 +74,7 @@ async fn run(low: LowArgs) -> anyhow::Result<ExitCode> {
         None => serve(&low).await,
         Some(Command::Call { ref action, ref args }) => call(&low, action, args).await,
         Some(Command::Tools { ref category }) => tools(category.as_deref()),
-        Some(Command::Policy { command: PolicyCommand::Check { ref file } }) => match app::load_policy(Some(file)) {
-            Ok(policy) => {
-                out!("{}: valid", file.display());
-                out!("{}", policy.summary());
-                Ok(ExitCode::SUCCESS)
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                Ok(ExitCode::from(1))
-            }
-        },
+        Some(Command::Policy { command: PolicyCommand::Check { ref file } }) => policy_check(file),
         Some(Command::Policy { command: PolicyCommand::Schema }) => {
             out!("{}", serde_json::to_string_pretty(&PolicyEngine::json_schema())?);
             Ok(ExitCode::SUCCESS)
@@ -117,6 +107,31 @@ async fn run(low: LowArgs) -> anyhow::Result<ExitCode> {
             tokio::signal::ctrl_c().await?;
             handle.shutdown().await;
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// `policy check FILE`: errors to stderr with exit code 1; otherwise the warnings and the
+/// summary to stdout with exit code 0.
+fn policy_check(file: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let catalog = Catalog::builtin().context("the embedded tool catalog is invalid")?;
+    match app::load_policy(Some(file), &catalog) {
+        Ok(policy) => {
+            let warnings = policy.warnings();
+            if warnings.is_empty() {
+                out!("{}: valid", file.display());
+            } else {
+                out!("{}: valid, with {} warning(s)", file.display(), warnings.len());
+                for warning in warnings {
+                    out!("warning: {warning}");
+                }
+            }
+            out!("{}", policy.summary());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(1))
         }
     }
 }

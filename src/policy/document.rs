@@ -2,8 +2,9 @@
 //! JSON, and what `policy/policy.schema.json` is generated from.
 //!
 //! The doc comments here become the schema's descriptions, so they speak to policy authors.
-//! Every object refuses unknown keys except `x-` extensions; serde itself ignores unknown keys
-//! because the loader has already refused them with their JSON paths.
+//! Every object refuses unknown keys, `x-` extensions included unless known where they stand;
+//! serde itself ignores unknown keys because the loader has already refused them with their
+//! JSON paths.
 
 use std::collections::BTreeMap;
 
@@ -12,12 +13,17 @@ use serde::Deserialize;
 use serde_json::Value;
 
 /// A truenas-mcp policy: PolicyLayer's JSON format (version 1) plus extensions under `x-` keys.
+/// Only the extensions documented here are accepted; any other key, `x-` or not, is an error.
+/// Every name (action, method, `hide` entry, predicate argument) must exist in the tool set;
+/// a file over 1 MiB is refused.
 #[derive(Debug, Deserialize, JsonSchema)]
-#[schemars(
-    title = "truenas-mcp policy",
-    extend("additionalProperties" = false, "patternProperties" = {"^x-": true})
-)]
+#[schemars(title = "truenas-mcp policy", extend("additionalProperties" = false))]
 pub(crate) struct PolicyDocument {
+    /// The schema this document follows, for editors; ignored by the engine.
+    #[serde(default, rename = "$schema", skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
+    #[allow(dead_code, reason = "read by editors, not by the engine")]
+    pub(crate) schema: Option<String>,
     /// Format version. Only `"1"` exists.
     pub(crate) version: Version,
     /// Free text for humans; ignored by the engine.
@@ -27,7 +33,8 @@ pub(crate) struct PolicyDocument {
     /// What happens to a call whose action and method are not listed under `tools`.
     pub(crate) default: Effect,
     /// Tools removed from `tools/list` and denied at call time: action names (`vm_delete`),
-    /// middleware methods (`vm.delete`), or `"*"` for every tool.
+    /// middleware methods (`vm.delete`), or `"*"` for every tool. Names must exist exactly
+    /// (no case folding or trimming); `"truenas"`, the MCP tool's own name, is refused.
     #[serde(default)]
     pub(crate) hide: Vec<ToolName>,
     /// Rules that apply to every call that is otherwise allowed.
@@ -35,9 +42,9 @@ pub(crate) struct PolicyDocument {
     pub(crate) all_tools: AllTools,
     /// Rules per action (`vm_start`) or per middleware method (a name containing a dot,
     /// `vm.start`). A call must pass the entry for its action and the entry for its method.
-    /// An empty entry `{}` allows the tool under `default: deny`.
+    /// An empty entry `{}` allows the tool under `default: deny`. `job_status` (reading a job
+    /// through `truenas://jobs/{id}`, method `core.get_jobs`) is a pseudo-action.
     #[serde(default)]
-    #[schemars(extend("patternProperties" = {"^x-": true}))]
     pub(crate) tools: BTreeMap<String, ToolRules>,
     /// Extension: the default decision per risk class, for actions not listed under `tools`.
     /// A class left out falls back to `default`.
@@ -83,7 +90,7 @@ pub(crate) struct ToolName(#[schemars(length(min = 1))] pub(crate) String);
 
 /// Rules for every tool call.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
-#[schemars(extend("additionalProperties" = false, "patternProperties" = {"^x-": true}))]
+#[schemars(extend("additionalProperties" = false))]
 pub(crate) struct AllTools {
     /// Limits counted on every call that the rest of the policy allows.
     #[serde(default)]
@@ -92,7 +99,7 @@ pub(crate) struct AllTools {
 
 /// The rules for one action or method.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
-#[schemars(extend("additionalProperties" = false, "patternProperties" = {"^x-": true}))]
+#[schemars(extend("additionalProperties" = false))]
 pub(crate) struct ToolRules {
     /// Preconditions: every one must hold, or the call is denied. A missing argument makes a
     /// predicate false.
@@ -109,20 +116,26 @@ pub(crate) struct ToolRules {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "String", length(min = 1))]
     pub(crate) on_deny: Option<String>,
+    /// Extension, only on the `job_status` entry: `true` lets `truenas://jobs/{id}` read jobs
+    /// this server did not start (other grants' jobs, the web UI's), with their arguments.
+    /// Without it, only jobs started through this server by the same grant are served.
+    #[serde(default, rename = "x-any-job")]
+    pub(crate) any_job: bool,
 }
 
 /// A test on one call argument. Its rule id is `<path>-<op>`, so a path and op pair appears
 /// at most once per array.
 #[derive(Debug, Deserialize, JsonSchema)]
-#[schemars(extend("additionalProperties" = false, "patternProperties" = {"^x-": true}))]
+#[schemars(extend("additionalProperties" = false))]
 pub(crate) struct Predicate {
     /// A dot path into the call arguments, starting with `args.` (`args.name`, `args.options.force`).
-    /// A numeric segment indexes an array.
+    /// A numeric segment indexes an array. The first segment must be a declared argument of
+    /// every action the entry applies to.
     #[schemars(pattern(r"^args(\.[^.]+)+$"))]
     pub(crate) path: String,
     /// The comparison.
     pub(crate) op: Op,
-    /// What to compare with. `in`/`not_in` take an array, `lt`/`lte`/`gt`/`gte` a number,
+    /// What to compare with. `in`/`not_in` take an array (at most 1,000 values), `lt`/`lte`/`gt`/`gte` a number,
     /// `regex` a pattern string, `exists` an optional boolean (default `true`).
     #[serde(default, skip_serializing_if = "Value::is_null")]
     pub(crate) value: Value,
@@ -185,7 +198,7 @@ impl Op {
 
 /// A quota: at most `max` allowed calls per calendar-aligned UTC window.
 #[derive(Debug, Deserialize, JsonSchema)]
-#[schemars(extend("additionalProperties" = false, "patternProperties" = {"^x-": true}))]
+#[schemars(extend("additionalProperties" = false))]
 pub(crate) struct Limit {
     /// The counter's name, unique within its tool entry (or within `all_tools`). Its rule id is
     /// `/tools/<tool>/limits/<counter>` or `/all_tools/limits/<counter>`.
@@ -263,7 +276,7 @@ impl Scope {
 
 /// Extension `x-risk-defaults`: the default decision per risk class.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
-#[schemars(extend("additionalProperties" = false, "patternProperties" = {"^x-": true}))]
+#[schemars(extend("additionalProperties" = false))]
 pub(crate) struct RiskDefaults {
     /// For actions that only read.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -12,7 +12,7 @@ fn at(secs: u64) -> SystemTime {
 }
 
 fn engine(doc: Value) -> PolicyEngine {
-    PolicyEngine::from_json(&doc.to_string()).unwrap_or_else(|e| panic!("{e}"))
+    PolicyEngine::load(&doc.to_string(), test_catalog()).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// A call to decide; `call` fills in the borrowed parts.
@@ -80,7 +80,7 @@ const SEED: &str = include_str!("../../policy/seed-vm-start.json");
 
 #[test]
 fn seed_document_allows_ten_vm_starts_a_minute_per_grant() {
-    let engine = PolicyEngine::from_json(SEED).unwrap();
+    let engine = PolicyEngine::load(SEED, test_catalog()).unwrap();
     let start = call("vm_start", "vm.start").args(json!({"id": 1}));
     for i in 0..10 {
         let p = permit(start.decide(&engine, at(T0 + i)));
@@ -100,7 +100,7 @@ fn seed_document_allows_ten_vm_starts_a_minute_per_grant() {
 
 #[test]
 fn seed_document_denies_every_other_action() {
-    let engine = PolicyEngine::from_json(SEED).unwrap();
+    let engine = PolicyEngine::load(SEED, test_catalog()).unwrap();
     for (action, method, risk) in [
         ("vm_list", "vm.query", Risk::Read),
         ("vm_stop", "vm.stop", Risk::Write),
@@ -119,45 +119,42 @@ fn seed_document_denies_every_other_action() {
 #[test]
 fn require_must_hold_and_a_missing_argument_fails_it() {
     let engine = engine(json!({"version": "1", "default": "deny", "tools": {"dataset_delete": {
-        "require": [{"path": "args.name", "op": "regex", "value": "^tank/agents/"}]}}}));
+        "require": [{"path": "args.id", "op": "regex", "value": "^tank/agents/"}]}}}));
     let delete = |args| call("dataset_delete", "pool.dataset.delete").args(args);
-    permit(delete(json!({"name": "tank/agents/x"})).decide(&engine, at(T0)));
-    let d = denial(delete(json!({"name": "tank/home"})).decide(&engine, at(T0)));
-    assert_eq!(d.rule.as_str(), "/tools/dataset_delete/require/args.name-regex");
-    assert_eq!(d.reason, "`args.name` must match `^tank/agents/`");
+    permit(delete(json!({"id": "tank/agents/x"})).decide(&engine, at(T0)));
+    let d = denial(delete(json!({"id": "tank/home"})).decide(&engine, at(T0)));
+    assert_eq!(d.rule.as_str(), "/tools/dataset_delete/require/args.id-regex");
+    assert_eq!(d.reason, "`args.id` must match `^tank/agents/`");
     let d = denial(delete(json!({})).decide(&engine, at(T0)));
-    assert_eq!(d.reason, "`args.name` must match `^tank/agents/`, but it is missing");
+    assert_eq!(d.reason, "`args.id` must match `^tank/agents/`, but it is missing");
 }
 
 #[test]
 fn deny_if_denies_when_any_holds_and_ignores_missing_arguments() {
-    let engine = engine(json!({"version": "1", "default": "deny", "tools": {"dataset_delete": {
-    "on_deny": "keep deletes small",
+    let engine = engine(json!({"version": "1", "default": "deny", "tools": {"vm_create": {
+    "on_deny": "keep VMs small",
     "deny_if": [
-        {"path": "args.recursive", "op": "eq", "value": true},
-        {"path": "args.size", "op": "gt", "value": 100, "on_deny": "too big"}
+        {"path": "args.autostart", "op": "eq", "value": true},
+        {"path": "args.memory", "op": "gt", "value": 100, "on_deny": "too big"}
     ]}}}));
-    let delete = |args| call("dataset_delete", "pool.dataset.delete").args(args);
-    permit(delete(json!({})).decide(&engine, at(T0)));
-    permit(delete(json!({"recursive": false, "size": 100})).decide(&engine, at(T0)));
-    let d = denial(delete(json!({"recursive": true})).decide(&engine, at(T0)));
-    assert_eq!(
-        (d.rule.as_str(), d.reason.as_str()),
-        ("/tools/dataset_delete/deny_if/args.recursive-eq", "keep deletes small")
-    );
-    let d = denial(delete(json!({"size": 101})).decide(&engine, at(T0)));
-    assert_eq!((d.rule.as_str(), d.reason.as_str()), ("/tools/dataset_delete/deny_if/args.size-gt", "too big"));
+    let create = |args| call("vm_create", "vm.create").args(args);
+    permit(create(json!({})).decide(&engine, at(T0)));
+    permit(create(json!({"autostart": false, "memory": 100})).decide(&engine, at(T0)));
+    let d = denial(create(json!({"autostart": true})).decide(&engine, at(T0)));
+    assert_eq!((d.rule.as_str(), d.reason.as_str()), ("/tools/vm_create/deny_if/args.autostart-eq", "keep VMs small"));
+    let d = denial(create(json!({"memory": 101})).decide(&engine, at(T0)));
+    assert_eq!((d.rule.as_str(), d.reason.as_str()), ("/tools/vm_create/deny_if/args.memory-gt", "too big"));
 }
 
 #[test]
 fn a_type_mismatch_denies_in_require_and_in_deny_if() {
     let engine = engine(json!({"version": "1", "default": "allow", "tools": {
-        "a": {"deny_if": [{"path": "args.size", "op": "gt", "value": 100}]},
-        "b": {"require": [{"path": "args.name", "op": "regex", "value": "^x"}]}}}));
-    let d = denial(call("a", "m.a").args(json!({"size": "lots"})).decide(&engine, at(T0)));
-    assert_eq!(d.reason, "`args.size` is a string, but `gt` needs a number");
-    let d = denial(call("b", "m.b").args(json!({"name": 7})).decide(&engine, at(T0)));
-    assert_eq!(d.rule.as_str(), "/tools/b/require/args.name-regex");
+        "vm_create": {"deny_if": [{"path": "args.memory", "op": "gt", "value": 100}]},
+        "dataset_create": {"require": [{"path": "args.name", "op": "regex", "value": "^x"}]}}}));
+    let d = denial(call("vm_create", "vm.create").args(json!({"memory": "lots"})).decide(&engine, at(T0)));
+    assert_eq!(d.reason, "`args.memory` is a string, but `gt` needs a number");
+    let d = denial(call("dataset_create", "pool.dataset.create").args(json!({"name": 7})).decide(&engine, at(T0)));
+    assert_eq!(d.rule.as_str(), "/tools/dataset_create/require/args.name-regex");
 }
 
 #[test]
@@ -236,22 +233,22 @@ fn action_and_method_entries_must_both_pass_and_both_count_limits() {
 
 #[test]
 fn all_tools_limits_count_only_allowed_calls() {
-    let engine = engine(json!({"version": "1", "default": "allow", "hide": ["secret"],
+    let engine = engine(json!({"version": "1", "default": "allow", "hide": ["system_reboot"],
         "all_tools": {"limits": [{"counter": "calls", "window": "minute", "max": 2, "scope": "grant"}]},
-        "tools": {"guarded": {"require": [{"path": "args.ok", "op": "eq", "value": true}]}}}));
+        "tools": {"vm_start": {"require": [{"path": "args.overcommit", "op": "eq", "value": false}]}}}));
     for _ in 0..5 {
-        denial(call("secret", "x.secret").decide(&engine, at(T0)));
-        denial(call("guarded", "x.guarded").decide(&engine, at(T0)));
+        denial(call("system_reboot", "system.reboot").decide(&engine, at(T0)));
+        denial(call("vm_start", "vm.start").decide(&engine, at(T0)));
     }
-    permit(call("a", "x.a").decide(&engine, at(T0)));
-    permit(call("guarded", "x.guarded").args(json!({"ok": true})).decide(&engine, at(T0)));
-    let d = denial(call("b", "x.b").decide(&engine, at(T0)));
+    permit(call("vm_list", "vm.query").decide(&engine, at(T0)));
+    permit(call("vm_start", "vm.start").args(json!({"overcommit": false})).decide(&engine, at(T0)));
+    let d = denial(call("vm_get", "vm.get_instance").decide(&engine, at(T0)));
     assert_eq!(d.rule.as_str(), "/all_tools/limits/calls");
 }
 
 #[test]
 fn permit_rollback_refunds_the_slot_through_the_engine() {
-    let engine = PolicyEngine::from_json(SEED).unwrap();
+    let engine = PolicyEngine::load(SEED, test_catalog()).unwrap();
     let start = call("vm_start", "vm.start");
     for _ in 0..10 {
         permit(start.decide(&engine, at(T0))).rollback();
@@ -280,18 +277,18 @@ fn the_engine_is_send_and_sync() {
 #[test]
 fn every_shipped_policy_loads() {
     for name in ["default", "readonly", "seed-vm-start"] {
-        assert!(PolicyEngine::builtin(name).is_some(), "{name}");
+        assert!(PolicyEngine::builtin(name, test_catalog()).is_some(), "{name}");
     }
-    assert!(PolicyEngine::builtin("nope").is_none());
+    assert!(PolicyEngine::builtin("nope", test_catalog()).is_none());
     let example = include_str!("../../policy/examples/vm-operator.json");
-    let summary = PolicyEngine::from_json(example).unwrap().summary();
+    let summary = PolicyEngine::load(example, test_catalog()).unwrap().summary();
     assert!(summary.contains("vm_create (action)"), "{summary}");
     assert!(summary.contains("vm.delete (method)"), "{summary}");
 }
 
 #[test]
 fn shipped_default_policy_allows_reads_and_writes_and_denies_destructive() {
-    let engine = PolicyEngine::builtin("default").unwrap();
+    let engine = PolicyEngine::builtin("default", test_catalog()).unwrap();
     permit(call("vm_list", "vm.query").risk(Risk::Read).decide(&engine, at(T0)));
     permit(call("vm_start", "vm.start").risk(Risk::Write).decide(&engine, at(T0)));
     let d = denial(call("vm_delete", "vm.delete").risk(Risk::Destructive).decide(&engine, at(T0)));
@@ -302,7 +299,7 @@ fn shipped_default_policy_allows_reads_and_writes_and_denies_destructive() {
     let d = denial(call("vm_list", "vm.query").risk(Risk::Read).decide(&engine, at(T0)));
     assert_eq!(d.rule.as_str(), "/all_tools/limits/calls-per-minute");
 
-    let readonly = PolicyEngine::builtin("readonly").unwrap();
+    let readonly = PolicyEngine::builtin("readonly", test_catalog()).unwrap();
     permit(call("vm_list", "vm.query").risk(Risk::Read).decide(&readonly, at(T0)));
     denial(call("vm_start", "vm.start").risk(Risk::Write).decide(&readonly, at(T0)));
 }
@@ -313,7 +310,7 @@ fn the_summary_names_defaults_hidden_tools_and_rules() {
         "hide": ["system_reboot"], "x-risk-defaults": {"read": "allow"},
         "all_tools": {"limits": [{"counter": "calls", "window": "minute", "max": 120, "scope": "grant"}]},
         "tools": {"vm_list": {}, "dataset_delete": {
-            "require": [{"path": "args.name", "op": "regex", "value": "^tank/"}],
+            "require": [{"path": "args.id", "op": "regex", "value": "^tank/"}],
             "deny_if": [{"path": "args.recursive", "op": "eq", "value": true}]}}}));
     assert_eq!(
         engine.summary(),
@@ -325,7 +322,7 @@ fn the_summary_names_defaults_hidden_tools_and_rules() {
          every tool:\n  limit `calls`: 120 per minute per grant\n\
          tools (2):\n\
          \x20 dataset_delete (action)\n\
-         \x20   require `args.name` regex `\"^tank/\"`\n\
+         \x20   require `args.id` regex `\"^tank/\"`\n\
          \x20   deny if `args.recursive` eq `true`\n\
          \x20 vm_list (action)\n\
          \x20   allowed, no conditions\n"
@@ -345,7 +342,7 @@ fn committed_schema_matches_the_document_types() {
 }
 
 #[test]
-fn the_schema_accepts_shipped_policies_and_x_keys_and_refuses_unknown_keys() {
+fn the_schema_accepts_shipped_policies_and_known_extensions_and_refuses_unknown_keys() {
     let validator = jsonschema::validator_for(&PolicyEngine::json_schema()).unwrap();
     for text in
         BUILTIN.map(|(_, text)| text).into_iter().chain([include_str!("../../policy/examples/vm-operator.json")])
@@ -353,10 +350,14 @@ fn the_schema_accepts_shipped_policies_and_x_keys_and_refuses_unknown_keys() {
         let doc: Value = serde_json::from_str(text).unwrap();
         assert!(validator.is_valid(&doc), "{text}");
     }
-    let with_x = json!({"version": "1", "default": "deny", "x-owner": "ops",
-        "tools": {"x-note": "n", "a": {"x-c": 1, "require": [{"path": "args.a", "op": "eq", "value": null, "x-d": 1}]}}});
-    assert!(validator.is_valid(&with_x));
+    let known = json!({"$schema": "./policy.schema.json", "version": "1", "default": "deny",
+        "x-risk-defaults": {"read": "allow"}, "tools": {"job_status": {"x-any-job": true}}});
+    assert!(validator.is_valid(&known));
+    assert!(PolicyEngine::load(&known.to_string(), test_catalog()).is_ok());
     for bad in [
+        json!({"version": "1", "default": "deny", "x-owner": "ops"}),
+        json!({"version": "1", "default": "deny", "tools": {"x-note": "n"}}),
+        json!({"version": "1", "default": "deny", "tools": {"vm_stop": {"x-approval": "always"}}}),
         json!({"version": "1", "default": "deny", "owner": "ops"}),
         json!({"version": "2", "default": "deny"}),
         json!({"version": "1"}),
@@ -366,6 +367,6 @@ fn the_schema_accepts_shipped_policies_and_x_keys_and_refuses_unknown_keys() {
         json!({"version": "1", "default": "deny", "x-risk-defaults": {"admin": "allow"}}),
     ] {
         assert!(!validator.is_valid(&bad), "{bad}");
-        assert!(PolicyEngine::from_json(&bad.to_string()).is_err(), "{bad}");
+        assert!(PolicyEngine::load(&bad.to_string(), test_catalog()).is_err(), "{bad}");
     }
 }

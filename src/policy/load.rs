@@ -1,6 +1,7 @@
-//! Loading a policy: parse the JSON, walk all of it reporting every problem with its JSON
-//! Pointer (so one run shows everything to fix), then read the typed document and hand it to
-//! `compile`.
+//! Loading a policy: parse the JSON strictly (`json`), walk all of it reporting every problem
+//! with its JSON Pointer (so one run shows everything to fix), including names the catalog does
+//! not know (`names`), then read the typed document, hand it to `compile`, and collect the
+//! warnings `policy check` prints (`lint`).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -12,7 +13,11 @@ use super::compile::compile;
 use super::decision::Policy;
 use super::document::{Effect, Op, PolicyDocument, Scope, Window};
 use super::limits::LimitSpec;
+use super::names::{self, Tool, Vocabulary};
 use super::predicate::{Predicate, article, parse_path};
+use super::{json, lint};
+use crate::catalog::Catalog;
+use crate::gateway::JOB_STATUS;
 use crate::ids::RuleId;
 
 /// One thing wrong with a policy document.
@@ -85,56 +90,99 @@ pub(crate) fn child(at: &str, segment: &str) -> String {
     format!("{at}/{}", escape(segment))
 }
 
-const TOP_KEYS: &[&str] = &["version", "description", "default", "hide", "all_tools", "tools", "x-risk-defaults"];
+// `$schema` is accepted (and ignored) at the top so editors can validate against
+// `policy/policy.schema.json`.
+const TOP_KEYS: &[&str] = &["version", "description", "default", "hide", "all_tools", "tools", "$schema"];
 const ALL_TOOLS_KEYS: &[&str] = &["limits"];
 const TOOL_KEYS: &[&str] = &["require", "deny_if", "limits", "on_deny"];
 const PREDICATE_KEYS: &[&str] = &["path", "op", "value", "on_deny"];
 const LIMIT_KEYS: &[&str] = &["counter", "window", "max", "scope", "on_deny"];
 const RISK_KEYS: &[&str] = &["read", "write", "destructive"];
 
-/// Parses, checks and compiles a policy document.
-pub(crate) fn load(text: &str) -> Result<(PolicyDocument, Policy, Vec<LimitSpec>), PolicyError> {
-    let mut value: Value = serde_json::from_str(text).map_err(|e| {
-        PolicyError::Invalid(vec![Problem { pointer: String::new(), message: format!("invalid JSON: {e}") }])
-    })?;
-    let mut checker = Checker::default();
+/// The most values an `in` or `not_in` list may hold.
+pub(crate) const MAX_LIST: usize = 1_000;
+
+/// Where in a document an object sits, for the extensions allowed there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Location {
+    Top,
+    AllTools,
+    Tool,
+    Predicate,
+    Limit,
+    RiskDefaults,
+}
+
+/// Every known `x-` extension and where it may appear: one table, so later extensions are
+/// added here. An `x-` key not listed is a load error (an ignored extension could loosen a rule
+/// its author meant to tighten).
+const EXTENSIONS: &[(&str, Location, &str)] =
+    &[("x-risk-defaults", Location::Top, "at the top level"), (ANY_JOB, Location::Tool, "in `tools.job_status`")];
+
+/// Lets `job_status` read jobs this server did not start (only on the `job_status` entry).
+pub(crate) const ANY_JOB: &str = "x-any-job";
+
+/// A loaded policy: the document, its compiled rules and limits, and its warnings.
+#[derive(Debug)]
+pub(crate) struct Loaded {
+    pub(crate) doc: PolicyDocument,
+    pub(crate) policy: Policy,
+    pub(crate) limits: Vec<LimitSpec>,
+    pub(crate) warnings: Vec<Problem>,
+}
+
+/// Parses, checks and compiles a policy document against the catalog's names.
+pub(crate) fn load(text: &str, catalog: &Catalog) -> Result<Loaded, PolicyError> {
+    let value = json::parse(text).map_err(PolicyError::Invalid)?;
+    let vocabulary = Vocabulary::new(catalog);
+    let mut checker = Checker { problems: Vec::new(), vocabulary: &vocabulary };
     checker.document(&value);
     if !checker.problems.is_empty() {
         return Err(PolicyError::Invalid(checker.problems));
     }
-    // Extensions under `tools` are not tool entries.
-    if let Some(tools) = value.get_mut("tools").and_then(Value::as_object_mut) {
-        tools.retain(|name, _| !name.starts_with("x-"));
-    }
     let doc: PolicyDocument = serde_json::from_value(value)
         .map_err(|e| PolicyError::Invalid(vec![Problem { pointer: String::new(), message: e.to_string() }]))?;
     let (policy, limits) = compile(&doc).map_err(PolicyError::Invalid)?;
-    Ok((doc, policy, limits))
+    let warnings = lint::warnings(&doc, &vocabulary);
+    Ok(Loaded { doc, policy, limits, warnings })
 }
 
 /// Collects problems while walking the raw JSON.
-#[derive(Default)]
-struct Checker {
+struct Checker<'v, 'c> {
     problems: Vec<Problem>,
+    vocabulary: &'v Vocabulary<'c>,
 }
 
-impl Checker {
+impl Checker<'_, '_> {
     fn problem(&mut self, pointer: impl Into<String>, message: impl Into<String>) {
         self.problems.push(Problem { pointer: pointer.into(), message: message.into() });
     }
 
-    /// An object whose keys are all `known` or `x-` extensions.
-    fn object<'v>(&mut self, v: &'v Value, at: &str, known: &[&str]) -> Option<&'v Map<String, Value>> {
+    /// An object whose keys are all `known` or extensions known at `location`.
+    fn object<'v>(
+        &mut self,
+        v: &'v Value,
+        at: &str,
+        known: &[&str],
+        location: Location,
+    ) -> Option<&'v Map<String, Value>> {
         let Some(map) = v.as_object() else {
             self.problem(at, format!("must be an object, found {}", article(v)));
             return None;
         };
         for key in map.keys() {
-            if !known.contains(&key.as_str()) && !key.starts_with("x-") {
-                self.problem(
-                    child(at, key),
-                    format!("unknown key `{key}`; expected {}, or an `x-` extension", quoted(known).join(", ")),
-                );
+            if key.starts_with("x-") {
+                if !EXTENSIONS.iter().any(|(name, loc, _)| name == key && *loc == location) {
+                    self.problem(child(at, key), unknown_extension(key));
+                }
+            } else if !known.contains(&key.as_str()) {
+                let extensions = EXTENSIONS.iter().filter(|(_, loc, _)| *loc == location).map(|(name, ..)| *name);
+                let expected: Vec<&str> = known.iter().copied().chain(extensions).collect();
+                let mut message = format!("unknown key `{key}`; expected {}", quoted(&expected).join(", "));
+                if let Some(best) = names::suggest(key, expected.iter().copied()) {
+                    message.push_str(&format!("; did you mean `{best}`?"));
+                }
+                self.problem(child(at, key), message);
             }
         }
         Some(map)
@@ -183,7 +231,7 @@ impl Checker {
     }
 
     fn document(&mut self, v: &Value) {
-        let Some(top) = self.object(v, "", TOP_KEYS) else { return };
+        let Some(top) = self.object(v, "", TOP_KEYS, Location::Top) else { return };
         match self.required(top, "", "version") {
             Some(Value::String(s)) if s == "1" => {}
             Some(other) => {
@@ -199,13 +247,23 @@ impl Checker {
         {
             self.problem("/description", format!("must be a string, found {}", article(d)));
         }
+        if let Some(s) = top.get("$schema")
+            && !s.is_string()
+        {
+            self.problem("/$schema", format!("must be a string, found {}", article(s)));
+        }
         if let Some(hide) = top.get("hide") {
             for (i, name) in self.array(hide, "/hide").iter().enumerate() {
-                self.string(name, &format!("/hide/{i}"));
+                let at = format!("/hide/{i}");
+                if let Some(name) = self.string(name, &at)
+                    && let Err(message) = self.vocabulary.hidden(name)
+                {
+                    self.problem(at, message);
+                }
             }
         }
         if let Some(all) = top.get("all_tools")
-            && let Some(all) = self.object(all, "/all_tools", ALL_TOOLS_KEYS)
+            && let Some(all) = self.object(all, "/all_tools", ALL_TOOLS_KEYS, Location::AllTools)
             && let Some(limits) = all.get("limits")
         {
             self.limits(limits, "/all_tools/limits");
@@ -214,7 +272,7 @@ impl Checker {
             self.tools(tools);
         }
         if let Some(risk) = top.get("x-risk-defaults")
-            && let Some(risk) = self.object(risk, "/x-risk-defaults", RISK_KEYS)
+            && let Some(risk) = self.object(risk, "/x-risk-defaults", RISK_KEYS, Location::RiskDefaults)
         {
             for key in RISK_KEYS {
                 if let Some(effect) = risk.get(*key) {
@@ -225,6 +283,7 @@ impl Checker {
     }
 
     fn tools(&mut self, tools: &Value) {
+        let vocabulary = self.vocabulary;
         let Some(tools) = tools.as_object() else {
             self.problem("/tools", format!("must be an object, found {}", article(tools)));
             return;
@@ -232,17 +291,31 @@ impl Checker {
         for (name, entry) in tools {
             let at = child("/tools", name);
             if name.starts_with("x-") {
+                // No extension is known directly under `tools`.
+                self.problem(&at, unknown_extension(name));
                 continue;
             }
-            if name.is_empty() {
+            let tool = if name.is_empty() {
                 self.problem(&at, "a tool name must not be empty");
+                None
             } else if name == "*" {
                 self.problem(&at, "`*` is only meaningful in `hide`; put rules for every tool under `all_tools`");
+                None
+            } else {
+                vocabulary.tool(name).map_err(|message| self.problem(&at, message)).ok()
+            };
+            let Some(entry) = self.object(entry, &at, TOOL_KEYS, Location::Tool) else { continue };
+            if let Some(any_job) = entry.get(ANY_JOB) {
+                let at = child(&at, ANY_JOB);
+                if name != JOB_STATUS {
+                    self.problem(at, format!("`{ANY_JOB}` is only allowed on the `{JOB_STATUS}` entry"));
+                } else if !any_job.is_boolean() {
+                    self.problem(at, format!("must be a boolean, found {}", article(any_job)));
+                }
             }
-            let Some(entry) = self.object(entry, &at, TOOL_KEYS) else { continue };
             for list in ["require", "deny_if"] {
                 if let Some(predicates) = entry.get(list) {
-                    self.predicates(predicates, &child(&at, list));
+                    self.predicates(predicates, &child(&at, list), tool.as_ref());
                 }
             }
             if let Some(limits) = entry.get("limits") {
@@ -254,19 +327,31 @@ impl Checker {
         }
     }
 
-    fn predicates(&mut self, list: &Value, at: &str) {
+    /// The predicates of one tool entry; `tool` is what the entry names, when it names something.
+    fn predicates(&mut self, list: &Value, at: &str, tool: Option<&Tool<'_>>) {
         let mut seen: HashMap<String, String> = HashMap::new();
         for (i, p) in self.array(list, at).iter().enumerate() {
             let at = format!("{at}/{i}");
-            let Some(p) = self.object(p, &at, PREDICATE_KEYS) else { continue };
+            let Some(p) = self.object(p, &at, PREDICATE_KEYS, Location::Predicate) else { continue };
             let path = self.required(p, &at, "path").and_then(|v| self.string(v, &child(&at, "path")));
-            if let Some(path) = path
-                && let Err(message) = parse_path(path)
-            {
-                self.problem(child(&at, "path"), message);
+            match path.map(parse_path) {
+                Some(Err(message)) => self.problem(child(&at, "path"), message),
+                Some(Ok(segments)) => {
+                    if let Some(message) = tool.and_then(|t| names::check_path(t, &segments)) {
+                        self.problem(child(&at, "path"), message);
+                    }
+                }
+                None => {}
             }
             let op = self.required(p, &at, "op").and_then(|v| self.choice(v, &child(&at, "op"), &Op::ALL, Op::as_str));
-            if let Some(op) = op
+            if let (Some(Op::In | Op::NotIn), Some(Value::Array(values))) = (op, p.get("value"))
+                && values.len() > MAX_LIST
+            {
+                self.problem(
+                    child(&at, "value"),
+                    format!("the list has {} values; the limit is {MAX_LIST}", values.len()),
+                );
+            } else if let Some(op) = op
                 && let Err(message) = Predicate::new(RuleId::new(""), "args.x", op, p.get("value"), None)
             {
                 self.problem(child(&at, "value"), message);
@@ -289,7 +374,7 @@ impl Checker {
         let mut seen: HashMap<String, String> = HashMap::new();
         for (i, l) in self.array(list, at).iter().enumerate() {
             let at = format!("{at}/{i}");
-            let Some(l) = self.object(l, &at, LIMIT_KEYS) else { continue };
+            let Some(l) = self.object(l, &at, LIMIT_KEYS, Location::Limit) else { continue };
             let counter = self.required(l, &at, "counter").and_then(|v| self.string(v, &child(&at, "counter")));
             if let Some(window) = self.required(l, &at, "window") {
                 self.choice(window, &child(&at, "window"), &Window::ALL, Window::as_str);
@@ -315,6 +400,12 @@ impl Checker {
             }
         }
     }
+}
+
+/// The message for an `x-` key not known where it stands, listing every known extension.
+fn unknown_extension(key: &str) -> String {
+    let known: Vec<String> = EXTENSIONS.iter().map(|(name, _, place)| format!("`{name}` ({place})")).collect();
+    format!("unknown extension `{key}`; the known extensions are {}", known.join(", "))
 }
 
 fn quoted(names: &[&str]) -> Vec<String> {

@@ -1,18 +1,19 @@
 use serde_json::json;
 
 use super::*;
+use crate::policy::test_catalog;
 
 /// The problems of a document, as `pointer: message` lines.
 fn problems(doc: Value) -> Vec<String> {
-    match load(&doc.to_string()) {
+    match load(&doc.to_string(), test_catalog()) {
         Ok(_) => Vec::new(),
         Err(e) => e.problems().iter().map(ToString::to_string).collect(),
     }
 }
 
 fn loads(doc: Value) -> Policy {
-    match load(&doc.to_string()) {
-        Ok((_, policy, _)) => policy,
+    match load(&doc.to_string(), test_catalog()) {
+        Ok(loaded) => loaded.policy,
         Err(e) => panic!("{e}"),
     }
 }
@@ -33,7 +34,7 @@ fn an_unknown_key_is_reported_with_its_path() {
     assert_eq!(
         found,
         [
-            "/tools/vm_start/limits/0/windw: unknown key `windw`; expected `counter`, `window`, `max`, `scope`, `on_deny`, or an `x-` extension"
+            "/tools/vm_start/limits/0/windw: unknown key `windw`; expected `counter`, `window`, `max`, `scope`, `on_deny`; did you mean `window`?"
         ]
     );
 }
@@ -55,19 +56,21 @@ fn every_problem_is_reported_at_once() {
     assert_eq!(
         found,
         [
-            "/defualt: unknown key `defualt`; expected `version`, `description`, `default`, `hide`, `all_tools`, `tools`, `x-risk-defaults`, or an `x-` extension",
+            "/defualt: unknown key `defualt`; expected `version`, `description`, `default`, `hide`, `all_tools`, `tools`, `$schema`, `x-risk-defaults`; did you mean `default`?",
             "/version: unsupported version `\"2\"`; only `\"1\"` exists",
             "/default: missing required key `default`",
+            "/hide/0: unknown action `ok`",
             "/hide/1: must be a string, found a number",
             "/all_tools/limits/0/window: must be `minute`, `hour` or `day`, found `\"week\"`",
             "/all_tools/limits/0/max: must be a whole number, 0 or more, found `-1`",
             "/all_tools/limits/0/scope: must be `grant` or `server`, found `\"team\"`",
+            "/tools/a~1b: unknown action `a/b`",
             "/tools/a~1b/require/0/path: `name` must start with `args.` (a dot path into the call arguments)",
             "/tools/a~1b/require/0/value: invalid regex `(`: unclosed group",
             "/tools/*: `*` is only meaningful in `hide`; put rules for every tool under `all_tools`",
-            "/tools/vm_stop/onDeny: unknown key `onDeny`; expected `require`, `deny_if`, `limits`, `on_deny`, or an `x-` extension",
+            "/tools/vm_stop/onDeny: unknown key `onDeny`; expected `require`, `deny_if`, `limits`, `on_deny`, `x-any-job`; did you mean `on_deny`?",
             "/tools/vm_stop/deny_if/0/op: must be `eq`, `neq`, `in`, `not_in`, `lt`, `lte`, `gt`, `gte`, `regex`, `contains` or `exists`, found `\"is\"`",
-            "/x-risk-defaults/admin: unknown key `admin`; expected `read`, `write`, `destructive`, or an `x-` extension",
+            "/x-risk-defaults/admin: unknown key `admin`; expected `read`, `write`, `destructive`",
             "/x-risk-defaults/read: must be `allow` or `deny`, found `\"maybe\"`",
         ]
     );
@@ -75,7 +78,7 @@ fn every_problem_is_reported_at_once() {
 
 #[test]
 fn the_error_display_lists_one_problem_per_line() {
-    let err = load(r#"{"version": 1, "tools": []}"#).unwrap_err();
+    let err = load(r#"{"version": 1, "tools": []}"#, test_catalog()).unwrap_err();
     assert_eq!(
         err.to_string(),
         "/version: unsupported version `1`; only `\"1\"` exists\n\
@@ -96,7 +99,7 @@ fn a_missing_version_or_default_is_an_error() {
 
 #[test]
 fn text_that_is_not_a_json_object_is_an_error() {
-    assert!(load("{").unwrap_err().to_string().starts_with("(document): invalid JSON: "));
+    assert!(load("{", test_catalog()).unwrap_err().to_string().starts_with("(document): invalid JSON: "));
     assert_eq!(problems(json!([1])), ["(document): must be an object, found an array"]);
 }
 
@@ -104,16 +107,16 @@ fn text_that_is_not_a_json_object_is_an_error() {
 fn a_duplicate_predicate_id_is_an_error() {
     let found = problems(json!({"version": "1", "default": "deny", "tools": {"dataset_delete": {
         "require": [
-            {"path": "args.name", "op": "regex", "value": "^tank/"},
-            {"path": "args.name", "op": "regex", "value": "^ssd/"},
-            {"path": "args.name", "op": "neq", "value": "tank"}
+            {"path": "args.id", "op": "regex", "value": "^tank/"},
+            {"path": "args.id", "op": "regex", "value": "^ssd/"},
+            {"path": "args.id", "op": "neq", "value": "tank"}
         ],
-        "deny_if": [{"path": "args.name", "op": "regex", "value": "^tank/"}]
+        "deny_if": [{"path": "args.id", "op": "regex", "value": "^tank/"}]
     }}}));
     assert_eq!(
         found,
         [
-            "/tools/dataset_delete/require/1: duplicate predicate `args.name-regex` (same path and op as /tools/dataset_delete/require/0)"
+            "/tools/dataset_delete/require/1: duplicate predicate `args.id-regex` (same path and op as /tools/dataset_delete/require/0)"
         ]
     );
 }
@@ -130,58 +133,40 @@ fn a_duplicate_counter_in_one_entry_is_an_error() {
 
 #[test]
 fn operand_types_are_checked_at_load() {
-    let found = problems(json!({"version": "1", "default": "deny", "tools": {"t": {"require": [
-        {"path": "args.a", "op": "in", "value": "x"},
-        {"path": "args.b", "op": "gt", "value": "5"},
-        {"path": "args.c", "op": "eq"},
-        {"path": "args.d", "op": "exists"}
+    let found = problems(json!({"version": "1", "default": "deny", "tools": {"vm_create": {"require": [
+        {"path": "args.name", "op": "in", "value": "x"},
+        {"path": "args.memory", "op": "gt", "value": "5"},
+        {"path": "args.description", "op": "eq"},
+        {"path": "args.autostart", "op": "exists"}
     ]}}}));
     assert_eq!(
         found,
         [
-            "/tools/t/require/0/value: `in` needs an array, found a string",
-            "/tools/t/require/1/value: `gt` needs a number, found a string",
-            "/tools/t/require/2/value: missing; `eq` needs a value to compare with",
+            "/tools/vm_create/require/0/value: `in` needs an array, found a string",
+            "/tools/vm_create/require/1/value: `gt` needs a number, found a string",
+            "/tools/vm_create/require/2/value: missing; `eq` needs a value to compare with",
         ]
     );
 }
 
 #[test]
-fn x_keys_are_accepted_everywhere() {
-    let policy = loads(json!({
-        "version": "1", "default": "deny", "x-owner": "ops",
-        "all_tools": {"x-a": 1, "limits": [{"counter": "c", "window": "minute", "max": 1, "scope": "grant", "x-b": {}}]},
-        "tools": {
-            "x-notes": "not a tool",
-            "vm_start": {"x-c": [], "require": [{"path": "args.id", "op": "gt", "value": 0, "x-d": true}]}
-        },
-        "x-risk-defaults": {"read": "allow", "x-e": null}
-    }));
-    assert!(policy.actions.contains_key("vm_start"));
-    assert!(!policy.actions.contains_key("x-notes"));
-}
-
-#[test]
 fn rule_ids_are_escaped_json_pointers() {
-    let policy = loads(json!({"version": "1", "default": "deny", "tools": {
+    // Real names never need escaping, so compile a typed document directly.
+    let doc: PolicyDocument = serde_json::from_value(json!({"version": "1", "default": "deny", "tools": {
         "odd/name~1": {
             "require": [{"path": "args.a/b", "op": "eq", "value": 1}],
             "deny_if": [{"path": "args.x~y", "op": "exists"}],
             "limits": [{"counter": "per/min", "window": "minute", "max": 1, "scope": "grant"}]
         },
         "vm.delete": {}
-    }}));
+    }}))
+    .unwrap();
+    let (policy, limits) = compile(&doc).unwrap();
     let entry = &policy.actions["odd/name~1"];
     assert_eq!(entry.rule.as_str(), "/tools/odd~1name~01");
     assert_eq!(entry.require[0].rule.as_str(), "/tools/odd~1name~01/require/args.a~1b-eq");
     assert_eq!(entry.deny_if[0].rule.as_str(), "/tools/odd~1name~01/deny_if/args.x~0y-exists");
     assert_eq!(policy.methods["vm.delete"].rule.as_str(), "/tools/vm.delete");
-    let (_, _, limits) = load(
-        &json!({"version": "1", "default": "deny", "tools": {"odd/name~1": {
-            "limits": [{"counter": "per/min", "window": "minute", "max": 1, "scope": "grant"}]}}})
-        .to_string(),
-    )
-    .unwrap();
     assert_eq!(limits[0].rule.as_str(), "/tools/odd~1name~01/limits/per~1min");
 }
 
@@ -197,4 +182,171 @@ fn escape_follows_rfc_6901() {
     assert_eq!(escape("plain"), "plain");
     assert_eq!(escape("a/b~c"), "a~1b~0c");
     assert_eq!(escape("~1"), "~01");
+}
+
+fn tools(entries: Value) -> Vec<String> {
+    problems(json!({"version": "1", "default": "deny", "tools": entries}))
+}
+
+#[test]
+fn a_misspelt_action_or_method_is_an_error_with_a_suggestion() {
+    assert_eq!(
+        tools(json!({"vm_strat": {}, "vm_delet": {}, "vm.delet": {}, "vm_start": {}})),
+        [
+            "/tools/vm_strat: unknown action `vm_strat`; did you mean `vm_start`?",
+            "/tools/vm_delet: unknown action `vm_delet`; did you mean `vm_delete`?",
+            "/tools/vm.delet: unknown middleware method (in no TrueNAS release this server knows) `vm.delet`; did you mean `vm.delete`?",
+        ]
+    );
+    assert_eq!(
+        tools(json!({"frobnicate_everything": {}})),
+        ["/tools/frobnicate_everything: unknown action `frobnicate_everything`"]
+    );
+}
+
+#[test]
+fn case_spaces_and_look_alikes_are_not_normalised() {
+    assert_eq!(
+        tools(json!({"VM_START": {}, " vm_start": {}, "vm_st\u{0430}rt": {}})),
+        [
+            "/tools/VM_START: unknown action `VM_START`; did you mean `vm_start`?",
+            "/tools/ vm_start: unknown action ` vm_start`; names are not trimmed: remove the surrounding spaces; did you mean `vm_start`?",
+            "/tools/vm_st\u{0430}rt: unknown action `vm_st\u{0430}rt`; it contains a character that is not ASCII (a look-alike?); did you mean `vm_start`?",
+        ]
+    );
+}
+
+#[test]
+fn job_status_and_methods_of_any_known_release_are_names() {
+    let policy = loads(json!({"version": "1", "default": "deny", "hide": ["core.get_jobs", "vm.delete", "*"],
+        "tools": {"job_status": {"require": [{"path": "args.id", "op": "gt", "value": 0}]}, "vm.start": {}}}));
+    assert!(policy.actions.contains_key("job_status") && policy.methods.contains_key("vm.start"));
+}
+
+#[test]
+fn hide_entries_must_exist_and_the_tool_itself_is_refused() {
+    let found = problems(json!({"version": "1", "default": "allow", "hide": ["vm_delet", "truenas", "*"]}));
+    assert_eq!(
+        found,
+        [
+            "/hide/0: unknown action `vm_delet`; did you mean `vm_delete`?",
+            "/hide/1: `truenas` is the name of the MCP tool itself, not an action; use `\"*\"` to hide every tool",
+        ]
+    );
+}
+
+#[test]
+fn a_predicate_path_must_name_a_declared_argument() {
+    let found = tools(json!({
+        "vm_stop": {"deny_if": [{"path": "args.forse", "op": "eq", "value": true}]},
+        "vm_start": {"deny_if": [{"path": "args.confirm", "op": "eq", "value": false}]},
+        "vm_delete": {"require": [{"path": "args.confirm", "op": "eq", "value": true}]},
+        "vm_get": {"require": [{"path": "args.id.inner", "op": "eq", "value": 1}]},
+        "vm_list": {"require": [{"path": "args.qqqqqq", "op": "exists"}]},
+        "dataset_create": {"require": [{"path": "args.encryption_options.generate_key", "op": "eq", "value": true}]},
+    }));
+    assert_eq!(
+        found,
+        [
+            "/tools/vm_stop/deny_if/0/path: `vm_stop` has no argument `forse`; did you mean `args.force`?",
+            "/tools/vm_start/deny_if/0/path: `vm_start` has no argument `confirm`; its arguments are `id`, `overcommit`",
+            "/tools/vm_get/require/0/path: argument `id` of `vm_get` is an integer, so the path cannot go deeper into it",
+            "/tools/vm_list/require/0/path: `vm_list` has no argument `qqqqqq`; it takes no arguments",
+        ]
+    );
+}
+
+#[test]
+fn a_method_entry_predicate_must_fit_every_action_that_calls_the_method() {
+    let fits = tools(json!({"vm.delete": {"deny_if": [{"path": "args.zvols", "op": "eq", "value": true}]}}));
+    assert!(fits.is_empty(), "{fits:?}");
+    let found = tools(json!({"vm.delete": {"deny_if": [{"path": "args.zvol", "op": "eq", "value": true}]}}));
+    assert_eq!(
+        found,
+        [
+            "/tools/vm.delete/deny_if/0/path: `vm_delete` has no argument `zvol` (a method entry applies to every action that calls `vm.delete`); did you mean `args.zvols`?"
+        ]
+    );
+    // `core.ping` exists in every release but no action calls it.
+    let found = tools(json!({"core.ping": {"require": [{"path": "args.id", "op": "exists"}]}}));
+    assert_eq!(
+        found,
+        [
+            "/tools/core.ping/require/0/path: no action calls method `core.ping`, so there are no arguments a predicate could test; put the rule on an action, or hide the method"
+        ]
+    );
+    assert!(tools(json!({"core.ping": {}})).is_empty(), "without predicates a method entry is fine");
+}
+
+#[test]
+fn duplicate_keys_anywhere_are_errors_naming_their_pointer() {
+    let text = r#"{"version": "1", "default": "deny", "tools": {
+        "vm_stop": {"deny_if": [{"path": "args.force", "op": "eq", "value": true}]},
+        "vm_stop": {},
+        "vm_start": {"limits": [{"counter": "c", "window": "minute", "max": 1, "max": 2, "scope": "grant"}]}
+    }, "default": "allow"}"#;
+    let found: Vec<String> =
+        load(text, test_catalog()).unwrap_err().problems().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        found,
+        [
+            "/tools/vm_stop: duplicate key `vm_stop`; only one may appear, or the earlier one is silently lost",
+            "/tools/vm_start/limits/0/max: duplicate key `max`; only one may appear, or the earlier one is silently lost",
+            "/default: duplicate key `default`; only one may appear, or the earlier one is silently lost",
+        ]
+    );
+}
+
+#[test]
+fn unknown_extensions_are_errors_listing_the_known_ones() {
+    let known = "the known extensions are `x-risk-defaults` (at the top level), `x-any-job` (in `tools.job_status`)";
+    let found = problems(json!({"version": "1", "default": "deny", "x-owner": "ops",
+        "tools": {"x-notes": {}, "vm_stop": {"x-approval": "always"}, "vm_start": {"x-any-job": true},
+                  "job_status": {"x-any-job": "yes"}}}));
+    assert_eq!(
+        found,
+        [
+            format!("/x-owner: unknown extension `x-owner`; {known}"),
+            format!("/tools/x-notes: unknown extension `x-notes`; {known}"),
+            format!("/tools/vm_stop/x-approval: unknown extension `x-approval`; {known}"),
+            "/tools/vm_start/x-any-job: `x-any-job` is only allowed on the `job_status` entry".to_owned(),
+            "/tools/job_status/x-any-job: must be a boolean, found a string".to_owned(),
+        ]
+    );
+}
+
+#[test]
+fn a_schema_reference_is_accepted_at_the_top_only() {
+    assert!(problems(json!({"$schema": "policy.schema.json", "version": "1", "default": "deny"})).is_empty());
+    assert_eq!(
+        problems(json!({"$schema": 1, "version": "1", "default": "deny"})),
+        ["/$schema: must be a string, found a number"]
+    );
+}
+
+#[test]
+fn oversized_documents_lists_and_nesting_are_refused() {
+    let big = format!(r#"{{"version": "1", "default": "deny", "description": "{}"}}"#, "x".repeat(json::MAX_BYTES));
+    let err = load(&big, test_catalog()).unwrap_err().to_string();
+    assert_eq!(err, format!("(document): the policy is {} bytes; the limit is 1048576 bytes (1 MiB)", big.len()));
+
+    let list: Vec<u64> = (0..=MAX_LIST as u64).collect();
+    let found = tools(json!({"vm_get": {"require": [{"path": "args.id", "op": "in", "value": list}]}}));
+    assert_eq!(found, ["/tools/vm_get/require/0/value: the list has 1001 values; the limit is 1000"]);
+    let list: Vec<u64> = (0..MAX_LIST as u64).collect();
+    assert!(tools(json!({"vm_get": {"require": [{"path": "args.id", "op": "not_in", "value": list}]}})).is_empty());
+
+    let deep =
+        format!(r#"{{"version": "1", "default": "deny", "description": {}1{}}}"#, "[".repeat(40), "]".repeat(40));
+    let err = load(&deep, test_catalog()).unwrap_err().to_string();
+    assert!(err.starts_with("(document): invalid JSON: nesting deeper than 32 levels at /description/0/0/"), "{err}");
+}
+
+#[test]
+fn suggestions_count_swaps_as_one_edit_and_ignore_case() {
+    assert_eq!(names::distance("vm_strat", "vm_start"), 1);
+    assert_eq!(names::distance("", "abc"), 3);
+    assert_eq!(names::distance("kitten", "sitting"), 3);
+    assert_eq!(names::suggest("VM_Start", ["vm_stop", "vm_start"]), Some("vm_start"));
+    assert_eq!(names::suggest("xyz", ["vm_stop", "vm_start"]), None);
 }

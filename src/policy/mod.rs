@@ -5,8 +5,10 @@
 //! Deciding is [`PolicyEngine::authorize`]: pure apart from limit counters, and the only way
 //! to obtain a [`Permit`], which the NAS client requires for every call.
 //!
-//! Files: `document` (the format's types and schema), `load` (parsing and checking, every
-//! problem with its path), `compile` (typed document to rules), `predicate` (argument tests),
+//! Files: `document` (the format's types and schema), `json` (strict parsing: size, depth,
+//! duplicate keys), `load` (checking, every problem with its path), `names` (what a policy may
+//! name, with "did you mean"), `lint` (warnings), `compile` (typed document to rules),
+//! `predicate` (argument tests),
 //! `limits` (counters and reservations), `decision` (precedence, [`Decision`], [`Denial`]),
 //! `summary` (the human summary), `audit` (one JSON line per call).
 
@@ -16,19 +18,24 @@ use std::time::SystemTime;
 
 use serde_json::{Map, Value};
 
+use crate::catalog::Catalog;
 use crate::ids::{ActionName, GrantId, MethodName, Risk, RuleId};
 
 mod audit;
 mod compile;
 mod decision;
 mod document;
+mod json;
 mod limits;
+mod lint;
 mod load;
+mod names;
 mod predicate;
 mod summary;
 
 pub use audit::{AuditDecision, AuditError, AuditLog, AuditRecord, Outcome};
 pub use decision::{Decision, Denial};
+pub use json::MAX_BYTES;
 pub use load::{PolicyError, Problem};
 
 use decision::Policy;
@@ -47,6 +54,10 @@ pub struct PolicyEngine {
     policy: Policy,
     limiter: Arc<Limiter>,
     summary: String,
+    /// What `policy check` warns about; never stops a load.
+    warnings: Vec<Problem>,
+    /// The `job_status` entry sets `x-any-job: true`.
+    any_job: bool,
 }
 
 /// One call to decide.
@@ -65,17 +76,25 @@ pub struct Request<'a> {
 }
 
 impl PolicyEngine {
-    /// Loads a policy document, or lists every problem in it.
-    pub fn from_json(text: &str) -> Result<PolicyEngine, PolicyError> {
-        let (doc, policy, limits) = load::load(text)?;
-        let summary = summary::summarize(&doc);
-        Ok(PolicyEngine { policy, limiter: Arc::new(Limiter::new(limits)), summary })
+    /// Loads a policy document, or lists every problem in it. Every action, method and argument
+    /// it names must exist in `catalog` (or the release method tables).
+    pub fn load(text: &str, catalog: &Catalog) -> Result<PolicyEngine, PolicyError> {
+        let loaded = load::load(text, catalog)?;
+        let summary = summary::summarize(&loaded.doc);
+        let any_job = loaded.doc.tools.get(crate::gateway::JOB_STATUS).is_some_and(|rules| rules.any_job);
+        Ok(PolicyEngine {
+            policy: loaded.policy,
+            limiter: Arc::new(Limiter::new(loaded.limits)),
+            summary,
+            warnings: loaded.warnings,
+            any_job,
+        })
     }
 
     /// A shipped policy: `default`, `readonly` or `seed-vm-start`.
-    pub fn builtin(name: &str) -> Option<PolicyEngine> {
+    pub fn builtin(name: &str, catalog: &Catalog) -> Option<PolicyEngine> {
         let (_, text) = BUILTIN.iter().find(|(n, _)| *n == name)?;
-        match PolicyEngine::from_json(text) {
+        match PolicyEngine::load(text, catalog) {
             Ok(engine) => Some(engine),
             Err(e) => {
                 // INVARIANT: unreachable while the unit test loading every shipped policy passes.
@@ -94,6 +113,18 @@ impl PolicyEngine {
     /// back with [`Permit::rollback`] if nothing was sent to the NAS.
     pub fn authorize(&self, req: &Request<'_>, now: SystemTime) -> Decision {
         self.policy.decide(&self.limiter, req, now)
+    }
+
+    /// What `truenas-mcp policy check` warns about: rules that can never match or always deny,
+    /// entries that never apply, and actions an entry allows that the defaults would deny.
+    pub fn warnings(&self) -> &[Problem] {
+        &self.warnings
+    }
+
+    /// Whether `job_status` may read jobs this server did not start: true only when the
+    /// document's `tools.job_status` entry sets `x-any-job: true`.
+    pub fn any_job(&self) -> bool {
+        self.any_job
     }
 
     /// A human summary of the policy, for `truenas-mcp policy check FILE`.
@@ -155,6 +186,13 @@ impl Permit {
     pub(crate) fn for_tests(action: ActionName, method: MethodName) -> Permit {
         Permit { action, method, rule: None, reservation: None }
     }
+}
+
+/// The embedded catalog, built once for the policy unit tests.
+#[cfg(test)]
+pub(crate) fn test_catalog() -> &'static Catalog {
+    static CATALOG: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
+    CATALOG.get_or_init(|| Catalog::builtin().unwrap_or_else(|e| panic!("{e}")))
 }
 
 #[cfg(test)]

@@ -271,6 +271,11 @@ impl MethodTable {
         self.methods.get(name)
     }
 
+    /// Every method name of the release, in no particular order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.methods.keys().map(String::as_str)
+    }
+
     /// Number of methods in the table.
     pub fn len(&self) -> usize {
         self.methods.len()
