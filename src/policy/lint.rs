@@ -11,7 +11,7 @@ use super::predicate::parse_path;
 use crate::catalog::ArgType;
 use crate::ids::Risk;
 
-/// Every warning about a checked document, in document order.
+/// Every warning about a checked document: `all_tools` first, then the tools entries by name.
 pub(crate) fn warnings(doc: &PolicyDocument, vocabulary: &Vocabulary<'_>) -> Vec<Problem> {
     let mut out = Vec::new();
     let mut warn = |pointer: String, message: String| out.push(Problem { pointer, message });
@@ -170,3 +170,7 @@ fn default_denies(doc: &PolicyDocument, risk: Risk) -> Option<String> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+#[path = "lint_tests.rs"]
+mod tests;
