@@ -10,6 +10,7 @@ mod cli;
 mod every_action;
 mod http;
 mod mcp_surface;
+mod policy_load;
 mod policy_rules;
 mod python_client;
 mod raw_api;

@@ -69,11 +69,11 @@ fn comparisons_and_regexes_on_the_wrong_type_always_deny() {
 #[test]
 fn entries_for_hidden_tools_and_zero_limits_are_reported() {
     let found = warnings(json!({"version": "1", "default": "allow", "hide": ["vm.delete", "system_reboot"],
-        "all_tools": {"limits": [{"counter": "none", "window": "minute", "max": 0, "scope": "server"}]},
-        "tools": {
-            "vm_delete": {}, "system_reboot": {}, "vm.delete": {},
-            "vm_start": {"limits": [{"counter": "never", "window": "hour", "max": 0, "scope": "grant"}]}
-        }}));
+    "all_tools": {"limits": [{"counter": "none", "window": "minute", "max": 0, "scope": "server"}]},
+    "tools": {
+        "vm_delete": {}, "system_reboot": {}, "vm.delete": {},
+        "vm_start": {"limits": [{"counter": "never", "window": "hour", "max": 0, "scope": "grant"}]}
+    }}));
     assert_eq!(
         found,
         [
@@ -99,7 +99,10 @@ fn entries_that_open_what_the_defaults_deny_are_reported_with_the_risk() {
         ]
     );
     let found = warnings(json!({"version": "1", "default": "deny", "tools": {"vm_list": {}, "vm_stop": {}}}));
-    assert_eq!(found, ["/tools/vm_stop: `vm_stop` is write and the default (`default: deny`) denies it; this entry allows it"]);
+    assert_eq!(
+        found,
+        ["/tools/vm_stop: `vm_stop` is write and the default (`default: deny`) denies it; this entry allows it"]
+    );
 }
 
 #[test]
