@@ -195,7 +195,7 @@ fn a_misspelt_action_or_method_is_an_error_with_a_suggestion() {
         [
             "/tools/vm_strat: unknown action `vm_strat`; did you mean `vm_start`?",
             "/tools/vm_delet: unknown action `vm_delet`; did you mean `vm_delete`?",
-            "/tools/vm.delet: unknown middleware method (in no TrueNAS release this server knows) `vm.delet`; did you mean `vm.delete`?",
+            "/tools/vm.delet: unknown middleware method `vm.delet` (in no TrueNAS release this server knows); did you mean `vm.delete`?",
         ]
     );
     assert_eq!(

@@ -92,12 +92,11 @@ impl<'c> Vocabulary<'c> {
     }
 
     fn unknown(&self, name: &str) -> String {
-        let kind = if name.contains('.') {
-            "unknown middleware method (in no TrueNAS release this server knows)"
+        let mut message = if name.contains('.') {
+            format!("unknown middleware method `{name}` (in no TrueNAS release this server knows)")
         } else {
-            "unknown action"
+            format!("unknown action `{name}`")
         };
-        let mut message = format!("{kind} `{name}`");
         if name.trim() != name {
             message.push_str("; names are not trimmed: remove the surrounding spaces");
         } else if !name.is_ascii() {
