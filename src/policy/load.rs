@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use super::compile::compile;
 use super::decision::Policy;
 use super::document::{Effect, Op, PolicyDocument, Scope, Window};
+use super::extensions::{ANY_JOB, EXTENSIONS, Location, unknown_extension};
 use super::limits::LimitSpec;
 use super::names::{self, Tool, Vocabulary};
 use super::predicate::{Predicate, article, parse_path};
@@ -101,26 +102,6 @@ const RISK_KEYS: &[&str] = &["read", "write", "destructive"];
 
 /// The most values an `in` or `not_in` list may hold.
 pub(crate) const MAX_LIST: usize = 1_000;
-
-/// Where in a document an object sits, for the extensions allowed there.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Location {
-    Top,
-    AllTools,
-    Tool,
-    Predicate,
-    Limit,
-    RiskDefaults,
-}
-
-/// Every known `x-` extension and where it may appear: one table, so later extensions are
-/// added here. An `x-` key not listed is a load error (an ignored extension could loosen a rule
-/// its author meant to tighten).
-const EXTENSIONS: &[(&str, Location, &str)] =
-    &[("x-risk-defaults", Location::Top, "at the top level"), (ANY_JOB, Location::Tool, "in `tools.job_status`")];
-
-/// Lets `job_status` read jobs this server did not start (only on the `job_status` entry).
-pub(crate) const ANY_JOB: &str = "x-any-job";
 
 /// A loaded policy: the document, its compiled rules and limits, and its warnings.
 #[derive(Debug)]
@@ -400,12 +381,6 @@ impl Checker<'_, '_> {
             }
         }
     }
-}
-
-/// The message for an `x-` key not known where it stands, listing every known extension.
-fn unknown_extension(key: &str) -> String {
-    let known: Vec<String> = EXTENSIONS.iter().map(|(name, _, place)| format!("`{name}` ({place})")).collect();
-    format!("unknown extension `{key}`; the known extensions are {}", known.join(", "))
 }
 
 fn quoted(names: &[&str]) -> Vec<String> {

@@ -5,7 +5,7 @@
 //! Deciding is [`PolicyEngine::authorize`]: pure apart from limit counters, and the only way
 //! to obtain a [`Permit`], which the NAS client requires for every call.
 //!
-//! Files: `document` (the format's types and schema), `json` (strict parsing: size, depth,
+//! Files: `document` (the format's types and schema), `extensions` (the known `x-` keys), `json` (strict parsing: size, depth,
 //! duplicate keys), `load` (checking, every problem with its path), `names` (what a policy may
 //! name, with "did you mean"), `lint` (warnings), `compile` (typed document to rules),
 //! `predicate` (argument tests),
@@ -25,6 +25,7 @@ mod audit;
 mod compile;
 mod decision;
 mod document;
+mod extensions;
 mod json;
 mod limits;
 mod lint;
