@@ -30,6 +30,9 @@ pub(crate) struct LineTransport<R, W> {
     discarding: bool,
     // Shared with in-flight sends and error replies, so whole lines never interleave.
     write: Arc<Mutex<W>>,
+    // The error reply being written; the next line is read only once it is out, so a client
+    // that writes garbage and never reads cannot pile up replies.
+    replying: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// What one read produced.
@@ -47,6 +50,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin + Send + 'static> LineTransport
             line: Vec::new(),
             discarding: false,
             write: Arc::new(Mutex::new(write)),
+            replying: None,
         }
     }
 
@@ -90,14 +94,14 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin + Send + 'static> LineTransport
 
     /// Writes an error reply in the background: a reply cut short by a cancelled `receive`
     /// would break the framing of every line after it.
-    fn reply_error(&self, id: Value, code: i64, message: &str) {
+    fn reply_error(&mut self, id: Value, code: i64, message: &str) {
         let reply = json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}});
         let write = Arc::clone(&self.write);
-        tokio::spawn(async move {
+        self.replying = Some(tokio::spawn(async move {
             if let Err(e) = write_line(&write, &reply).await {
                 tracing::warn!(error = %e, "cannot write to stdout");
             }
-        });
+        }));
     }
 }
 
@@ -137,6 +141,11 @@ where
 
     async fn receive(&mut self) -> Option<ClientJsonRpcMessage> {
         loop {
+            // Cancel-safe: a cancelled wait leaves the handle to wait on next time.
+            if let Some(replying) = &mut self.replying {
+                let _ = replying.await;
+                self.replying = None;
+            }
             match self.read_line().await {
                 Read::Closed => return None,
                 Read::TooLong => {
