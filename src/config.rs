@@ -40,6 +40,10 @@ pub struct CommonArgs {
         value_name = "TOKEN"
     )]
     pub http_tokens: Vec<String>,
+    /// Most MCP sessions one bearer token (or, without tokens, all HTTP clients) may hold open
+    /// at once; default 64.
+    #[arg(long = "http-max-sessions", env = "TRUENAS_MCP_HTTP_MAX_SESSIONS", global = true, value_name = "N")]
+    pub http_max_sessions: Option<usize>,
     /// Append one JSON line per call (allowed or denied) to FILE.
     #[arg(long, env = "TRUENAS_MCP_AUDIT", global = true, value_name = "FILE")]
     pub audit: Option<PathBuf>,
@@ -208,6 +212,8 @@ pub enum Transport {
         addr: SocketAddr,
         /// Accepted bearer tokens; empty means none required (loopback only).
         tokens: Vec<String>,
+        /// Most sessions one grant may hold open at once.
+        max_sessions: usize,
     },
 }
 
@@ -257,7 +263,28 @@ pub enum ConfigError {
     /// An empty token.
     #[error("--http-token (TRUENAS_MCP_HTTP_TOKENS) contains an empty token")]
     EmptyToken,
+    /// A token too short to resist guessing; the message never shows it.
+    #[error("--http-token (TRUENAS_MCP_HTTP_TOKENS): token {position} is shorter than {MIN_TOKEN_CHARS} characters")]
+    ShortToken {
+        /// Which token (1-based), so the operator can find it without the token being shown.
+        position: usize,
+    },
+    /// The same token given twice: two clients meant to be told apart would share one grant.
+    #[error("--http-token (TRUENAS_MCP_HTTP_TOKENS): token {position} is given twice; each client needs its own")]
+    RepeatedToken {
+        /// Which token (1-based) repeats an earlier one.
+        position: usize,
+    },
+    /// A zero session cap would refuse every client.
+    #[error("--http-max-sessions (TRUENAS_MCP_HTTP_MAX_SESSIONS) must be at least 1")]
+    ZeroSessions,
+    /// A session cap without HTTP.
+    #[error("--http-max-sessions (TRUENAS_MCP_HTTP_MAX_SESSIONS) needs --http")]
+    SessionsWithoutHttp,
 }
+
+/// Bearer tokens shorter than this are refused at start.
+pub const MIN_TOKEN_CHARS: usize = 16;
 
 /// The resolved configuration.
 #[derive(Debug, Clone)]
@@ -276,15 +303,19 @@ impl Config {
     pub fn from_low_args(low: &CommonArgs) -> Result<Config, ConfigError> {
         let transport = match low.http {
             Some(addr) => {
-                if low.http_tokens.iter().any(|t| t.trim().is_empty()) {
-                    return Err(ConfigError::EmptyToken);
-                }
-                if low.http_tokens.is_empty() && !addr.ip().is_loopback() {
+                let tokens = check_tokens(&low.http_tokens)?;
+                if tokens.is_empty() && !addr.ip().is_loopback() {
                     return Err(ConfigError::OpenHttp(addr));
                 }
-                Transport::Http { addr, tokens: low.http_tokens.clone() }
+                let max_sessions = match low.http_max_sessions {
+                    Some(0) => return Err(ConfigError::ZeroSessions),
+                    Some(n) => n,
+                    None => crate::mcp::http::DEFAULT_MAX_SESSIONS,
+                };
+                Transport::Http { addr, tokens, max_sessions }
             }
             None if !low.http_tokens.is_empty() => return Err(ConfigError::TokensWithoutHttp),
+            None if low.http_max_sessions.is_some() => return Err(ConfigError::SessionsWithoutHttp),
             None => Transport::Stdio,
         };
         Ok(Config {
@@ -332,6 +363,27 @@ impl Config {
     pub fn categories(&self) -> &[String] {
         &self.categories
     }
+}
+
+/// The bearer tokens, each checked: not empty, at least [`MIN_TOKEN_CHARS`] long, not repeated.
+/// Errors say which token by position, never by its text.
+fn check_tokens(given: &[String]) -> Result<Vec<String>, ConfigError> {
+    let mut tokens: Vec<String> = Vec::with_capacity(given.len());
+    for (i, token) in given.iter().enumerate() {
+        let token = token.trim();
+        let position = i + 1;
+        if token.is_empty() {
+            return Err(ConfigError::EmptyToken);
+        }
+        if token.chars().count() < MIN_TOKEN_CHARS {
+            return Err(ConfigError::ShortToken { position });
+        }
+        if tokens.iter().any(|t| t == token) {
+            return Err(ConfigError::RepeatedToken { position });
+        }
+        tokens.push(token.to_string());
+    }
+    Ok(tokens)
 }
 
 fn resolve_nas(low: &CommonArgs) -> Result<NasTarget, ConfigError> {
@@ -408,12 +460,40 @@ mod tests {
         assert!(e.to_string().starts_with("TRUENAS_URL"), "{e}");
     }
 
+    const A: &str = "token-a-0123456789";
+    const B: &str = "token-b-0123456789";
+
     #[test]
     fn http_off_loopback_needs_a_token() {
         assert!(matches!(parse(&["--demo", "--http", "0.0.0.0:8080"]), Err(ConfigError::OpenHttp(_))));
-        let c = parse(&["--demo", "--http", "0.0.0.0:8080", "--http-token", "a", "--http-token", "b"]).unwrap();
-        assert!(matches!(c.transport(), Transport::Http { tokens, .. } if tokens.len() == 2));
+        let c = parse(&["--demo", "--http", "0.0.0.0:8080", "--http-token", A, "--http-token", B]).unwrap();
+        assert!(matches!(c.transport(), Transport::Http { tokens, max_sessions: 64, .. } if tokens.len() == 2));
         assert!(parse(&["--demo", "--http", "127.0.0.1:0"]).is_ok());
-        assert!(matches!(parse(&["--demo", "--http-token", "a"]), Err(ConfigError::TokensWithoutHttp)));
+        assert!(matches!(parse(&["--demo", "--http-token", A]), Err(ConfigError::TokensWithoutHttp)));
+    }
+
+    #[test]
+    fn tokens_must_be_long_and_distinct_and_are_never_echoed() {
+        let e = parse(&["--demo", "--http", "127.0.0.1:0", "--http-token", A, "--http-token", "short-secret"]);
+        let e = e.unwrap_err();
+        assert!(matches!(e, ConfigError::ShortToken { position: 2 }), "{e}");
+        assert!(!e.to_string().contains("short-secret"), "{e}");
+        let fifteen = "x".repeat(MIN_TOKEN_CHARS - 1);
+        assert!(parse(&["--demo", "--http", "127.0.0.1:0", "--http-token", &fifteen]).is_err());
+        assert!(parse(&["--demo", "--http", "127.0.0.1:0", "--http-token", &"x".repeat(MIN_TOKEN_CHARS)]).is_ok());
+        let e = parse(&["--demo", "--http", "127.0.0.1:0", "--http-token", A, "--http-token", A]).unwrap_err();
+        assert!(matches!(e, ConfigError::RepeatedToken { position: 2 }), "{e}");
+        assert!(!e.to_string().contains(A), "{e}");
+    }
+
+    #[test]
+    fn the_session_cap_is_configurable_and_positive() {
+        let c = parse(&["--demo", "--http", "127.0.0.1:0", "--http-max-sessions", "3"]).unwrap();
+        assert!(matches!(c.transport(), Transport::Http { max_sessions: 3, .. }));
+        assert!(matches!(
+            parse(&["--demo", "--http", "127.0.0.1:0", "--http-max-sessions", "0"]),
+            Err(ConfigError::ZeroSessions)
+        ));
+        assert!(matches!(parse(&["--demo", "--http-max-sessions", "3"]), Err(ConfigError::SessionsWithoutHttp)));
     }
 }

@@ -3,14 +3,15 @@
 //! middleware params, ask the policy, call the NAS, write one audit record, and mask secrets in
 //! the result.
 
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
 
 use crate::catalog::{ActionDef, ArgsError, Catalog, MappingError};
-use crate::ids::{ActionName, GrantId, JobId, MethodName};
+use crate::ids::{ActionName, GrantId, JobId, MethodName, RuleId};
 use crate::nas::{CallOptions, CallOutcome, NasClient, NasError, ProgressSink};
 use crate::policy::{AuditDecision, AuditLog, AuditRecord, Decision, Denial, Outcome, Permit, PolicyEngine, Request};
 use crate::schema::Release;
@@ -44,6 +45,10 @@ pub enum CallError {
     /// The NAS call failed.
     #[error("{0}")]
     Nas(NasError),
+    /// No job of that id that this caller may read: it does not exist, or another grant (or
+    /// another client of the NAS) started it. Both answer alike.
+    #[error("no job `{0}`")]
+    NoSuchJob(JobId),
 }
 
 /// One call as a transport hands it over.
@@ -68,6 +73,33 @@ pub struct Gateway {
     audit: AuditLog,
     // How long a call waits for its job before answering with a handle to it.
     job_budget: Duration,
+    // The jobs each grant started through this server: the only ones it may read.
+    jobs: Mutex<HashMap<GrantId, OwnedJobs>>,
+}
+
+/// Most job ids remembered per grant; past it the oldest are forgotten (and become unreadable
+/// to that grant), so memory stays bounded however many jobs a client starts.
+pub const MAX_JOBS_PER_GRANT: usize = 10_000;
+
+/// The job ids one grant started, oldest first.
+#[derive(Default)]
+struct OwnedJobs {
+    order: VecDeque<JobId>,
+    ids: HashSet<JobId>,
+}
+
+impl OwnedJobs {
+    fn add(&mut self, id: JobId) {
+        if !self.ids.insert(id) {
+            return;
+        }
+        self.order.push_back(id);
+        while self.order.len() > MAX_JOBS_PER_GRANT {
+            if let Some(old) = self.order.pop_front() {
+                self.ids.remove(&old);
+            }
+        }
+    }
 }
 
 /// The policy's name for reading a job's state (`truenas://jobs/{id}`): not an action of the
@@ -84,7 +116,7 @@ pub const DEFAULT_JOB_BUDGET: Duration = Duration::from_secs(50);
 impl Gateway {
     /// Puts the pieces together.
     pub fn new(catalog: Arc<Catalog>, policy: Arc<PolicyEngine>, nas: NasClient, audit: AuditLog) -> Gateway {
-        Gateway { catalog, policy, nas, audit, job_budget: DEFAULT_JOB_BUDGET }
+        Gateway { catalog, policy, nas, audit, job_budget: DEFAULT_JOB_BUDGET, jobs: Mutex::default() }
     }
 
     /// Changes how long a call waits for its job before answering with a handle.
@@ -141,6 +173,20 @@ impl Gateway {
             at,
             started,
         };
+        // Hidden answers exactly as absent, before anything else (argument checks included)
+        // could tell that the action exists. The operator's audit still says why.
+        if !self.is_visible(action) {
+            let err = CallError::UnknownAction(call.action.to_string());
+            audit.write(
+                AuditDecision::Deny,
+                Some(RuleId::new(HIDDEN_RULE)),
+                Some(err.to_string()),
+                Outcome::Denied,
+                None,
+                None,
+            );
+            return Err(err);
+        }
 
         if let Err(error) = action.validate_args(&call.args) {
             let err = CallError::InvalidArgs { action: action.name.clone(), error };
@@ -186,6 +232,9 @@ impl Gateway {
             _ => drop(laundering_checks),
         }
         audit.finished(rule, result.as_ref().map(|done| done.job));
+        if let Some(job) = started_job(&result) {
+            self.own_job(call.grant, job);
+        }
         let mut done = result.map_err(CallError::Nas)?;
         crate::redact::redact(&mut done.result);
         Ok(done)
@@ -212,12 +261,38 @@ impl Gateway {
                 return Err(err);
             }
         };
+        // Only the caller's own jobs, unless the policy says otherwise; any other id answers as
+        // a job that does not exist, and nothing is asked of the NAS.
+        if !self.policy.any_job() && !self.owns_job(grant, id) {
+            permit.rollback();
+            let err = CallError::NoSuchJob(id);
+            audit.refused(None, &err);
+            return Err(err);
+        }
         let rule = permit.rule().cloned();
         let result = self.nas.job(permit, id).await;
         audit.finished(rule, result.as_ref().map(|_| Some(id)));
         let mut job = result.map_err(CallError::Nas)?;
         crate::redact::redact(&mut job);
         Ok(job)
+    }
+
+    /// Whether job ids can be read at all (`truenas://jobs/{id}`): not when the policy hides
+    /// [`JOB_STATUS`].
+    pub fn jobs_visible(&self) -> bool {
+        !self.policy.is_hidden(&ActionName::new(JOB_STATUS), &MethodName::new("core.get_jobs"))
+    }
+
+    /// Remembers that `grant` started job `id`.
+    fn own_job(&self, grant: &GrantId, id: JobId) {
+        let mut jobs = self.jobs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        jobs.entry(grant.clone()).or_default().add(id);
+    }
+
+    /// Whether `grant` started job `id` through this server.
+    fn owns_job(&self, grant: &GrantId, id: JobId) -> bool {
+        let jobs = self.jobs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        jobs.get(grant).is_some_and(|owned| owned.ids.contains(&id))
     }
 
     /// Asks the policy about the call. A raw call (its method named by its arguments) must
@@ -250,6 +325,19 @@ impl Gateway {
             }
         }
         Ok((permit, checks))
+    }
+}
+
+/// The rule id audit records carry for a call of a hidden action (the policy's own).
+const HIDDEN_RULE: &str = "(hidden)";
+
+/// The job a call started, whatever became of it.
+fn started_job(result: &Result<CallOutcome, NasError>) -> Option<JobId> {
+    match result {
+        Ok(done) => done.job,
+        Err(NasError::Cancelled { job }) => *job,
+        Err(NasError::JobFailed { id, .. }) => Some(*id),
+        Err(_) => None,
     }
 }
 
@@ -307,5 +395,23 @@ impl AuditDraft<'_> {
             job_id,
             duration_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_grant_remembers_its_latest_jobs_only() {
+        let mut owned = OwnedJobs::default();
+        for id in 0..(MAX_JOBS_PER_GRANT as u64 + 5) {
+            owned.add(JobId(id));
+        }
+        owned.add(JobId(7));
+        assert_eq!(owned.order.len(), MAX_JOBS_PER_GRANT);
+        assert_eq!(owned.ids.len(), MAX_JOBS_PER_GRANT);
+        assert!(!owned.ids.contains(&JobId(4)), "the oldest are forgotten");
+        assert!(owned.ids.contains(&JobId(5)) && owned.ids.contains(&JobId(MAX_JOBS_PER_GRANT as u64 + 4)));
     }
 }

@@ -173,7 +173,7 @@ async fn serve(low: &LowArgs) -> anyhow::Result<ExitCode> {
                 .with_categories(config.categories());
             mcp::serve_stdio(server).await?;
         }
-        Transport::Http { addr, tokens } => {
+        Transport::Http { addr, tokens, max_sessions } => {
             let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot bind {addr}"))?;
             let local = listener.local_addr()?;
             eprintln!("truenas-mcp: serving MCP at {}", mcp::http::endpoint_url(local));
@@ -185,7 +185,8 @@ async fn serve(low: &LowArgs) -> anyhow::Result<ExitCode> {
                 let _ = tokio::signal::ctrl_c().await;
                 on_signal.cancel();
             });
-            mcp::http::serve(listener, server, tokens, shutdown).await?;
+            let options = mcp::http::HttpOptions { tokens: tokens.clone(), max_sessions: *max_sessions };
+            mcp::http::serve(listener, server, &options, shutdown).await?;
         }
     }
     Ok(ExitCode::SUCCESS)

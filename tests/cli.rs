@@ -77,3 +77,31 @@ async fn call_runs_one_action_through_the_policy_against_the_demo_nas() {
         serde_json::from_str(&std::fs::read_to_string(repo("policy/policy.schema.json")).unwrap()).unwrap();
     assert_eq!(serde_json::from_str::<Value>(&stdout).unwrap(), committed);
 }
+
+#[tokio::test]
+async fn short_or_repeated_bearer_tokens_refuse_to_start_without_echoing_them() {
+    // A server that wrongly starts would serve until killed: give up instead of hanging.
+    async fn run(cmd: &mut tokio::process::Command) -> (Option<i32>, String, String) {
+        let ran = tokio::time::timeout(std::time::Duration::from_secs(60), crate::cli::run(cmd)).await;
+        ran.expect("the server refused to start")
+    }
+    let nas = start_sim().await;
+    let short = "tiny-token-15ch";
+    assert_eq!(short.len(), 15);
+    let (code, stdout, stderr) = run(command(&nas).args(["--http", "127.0.0.1:0", "--http-token", short])).await;
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stdout.is_empty());
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("--http-token") && stderr.contains("16"), "{stderr}");
+    assert!(!stderr.contains(short), "the token is never echoed: {stderr}");
+
+    let long = "a-long-enough-token-0123";
+    let (code, _, stderr) = run(command(&nas)
+        .args(["--http", "127.0.0.1:0"])
+        .env("TRUENAS_MCP_HTTP_TOKENS", format!("{long},other-long-token-0123,{long}")))
+    .await;
+    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("TRUENAS_MCP_HTTP_TOKENS") && stderr.contains("twice"), "{stderr}");
+    assert!(!stderr.contains(long), "the token is never echoed: {stderr}");
+}

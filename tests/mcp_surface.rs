@@ -27,13 +27,20 @@ async fn hierarchical_mode_offers_one_truenas_tool_listing_categories_and_action
     assert!(vm.contains("  vm_start — "), "{vm}");
     assert!(vm.contains("    Required: id ("), "{vm}");
 
+    // Lookup failures keep the reference's texts and are errors.
     let unknown = truenas(&session, "nope", "", Value::Null).await;
-    assert!(!is_error(&unknown));
+    assert!(is_error(&unknown), "{}", text(&unknown));
     assert!(text(&unknown).starts_with("Unknown category \"nope\". Available categories: "), "{}", text(&unknown));
+    let unknown = truenas(&session, "nope", "vm_list", json!({})).await;
+    assert!(is_error(&unknown), "{}", text(&unknown));
 
-    let wrong = text(&truenas(&session, "system", "vm_list", json!({})).await);
+    let wrong = truenas(&session, "system", "vm_list", json!({})).await;
+    assert!(is_error(&wrong), "{}", text(&wrong));
+    let wrong = text(&wrong);
     assert!(wrong.contains(r#"Action \"vm_list\" belongs to category \"vm\", not \"system\""#), "{wrong}");
-    let missing = text(&truenas(&session, "vm", "vm_explode", json!({})).await);
+    let missing = truenas(&session, "vm", "vm_explode", json!({})).await;
+    assert!(is_error(&missing), "{}", text(&missing));
+    let missing = text(&missing);
     assert!(missing.contains(r#"Unknown action \"vm_explode\" in category \"vm\". Available: vm_list"#), "{missing}");
 
     assert!(nas_methods(&nas).is_empty(), "listings never reach the NAS: {:?}", nas_methods(&nas));
@@ -204,4 +211,62 @@ async fn read_every_resource(nas: &truenas_mcp::sim::SimHandle) -> Vec<(String, 
     }
     session.cancel().await.unwrap();
     read_all
+}
+
+/// Spawns the binary over stdio with raw pipes, for tests that write lines an MCP client would not.
+struct RawStdio {
+    _child: tokio::process::Child,
+    stdin: tokio::process::ChildStdin,
+    stdout: tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+}
+
+impl RawStdio {
+    async fn spawn(nas: &truenas_mcp::sim::SimHandle) -> RawStdio {
+        use std::process::Stdio;
+        let mut child = command(nas).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let stdout = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(child.stdout.take().unwrap()));
+        RawStdio { _child: child, stdin, stdout }
+    }
+
+    async fn send(&mut self, line: &str) {
+        use tokio::io::AsyncWriteExt;
+        self.stdin.write_all(line.as_bytes()).await.unwrap();
+        self.stdin.write_all(b"\n").await.unwrap();
+        self.stdin.flush().await.unwrap();
+    }
+
+    async fn reply(&mut self) -> Value {
+        // A reply that never comes fails the test instead of hanging it.
+        let next = tokio::time::timeout(std::time::Duration::from_secs(60), self.stdout.next_line()).await;
+        let line = next.expect("the server answered").unwrap().expect("the server answered");
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"))
+    }
+}
+
+#[tokio::test]
+async fn a_line_that_is_not_json_gets_a_parse_error_and_the_server_keeps_serving() {
+    let nas = start_sim().await;
+    let mut stdio = RawStdio::spawn(&nas).await;
+    stdio.send("this is not json").await;
+    let reply = stdio.reply().await;
+    assert_eq!(reply["jsonrpc"], "2.0", "{reply}");
+    assert_eq!(reply["id"], Value::Null, "{reply}");
+    assert!(reply.as_object().unwrap().contains_key("id"), "`id` is present and null: {reply}");
+    assert_eq!(reply["error"]["code"], -32700, "{reply}");
+
+    stdio
+        .send(r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#)
+        .await;
+    let reply = stdio.reply().await;
+    assert_eq!(reply["id"], 1, "{reply}");
+    assert!(reply["result"]["serverInfo"].is_object(), "{reply}");
+    stdio.send(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).await;
+    stdio.send(r#"{"jsonrpc":"2.0","id":2,"method":"tools/li"#).await;
+    let reply = stdio.reply().await;
+    assert_eq!((reply["id"].clone(), reply["error"]["code"].clone()), (Value::Null, json!(-32700)), "{reply}");
+    stdio.send(r#"{"jsonrpc":"2.0","id":3,"method":"tools/list"}"#).await;
+    let reply = stdio.reply().await;
+    assert_eq!(reply["id"], 3, "{reply}");
+    assert_eq!(reply["result"]["tools"][0]["name"], "truenas", "{reply}");
 }

@@ -70,10 +70,52 @@ async fn hidden_actions_are_not_listed_and_are_denied() {
     let (session, _) = connect_stdio(&nas, &["--policy", policy.to_str().unwrap()]).await;
     let listing = text(&truenas(&session, "vm", "", Value::Null).await);
     assert!(listing.contains("14 available actions") && !listing.contains("vm_delete"), "{listing}");
-    let r = truenas(&session, "vm", "vm_delete", json!({"id": 1, "confirm": true})).await;
-    assert!(is_error(&r) && text(&r).ends_with("(rule: (hidden))"), "{}", text(&r));
+    // Hidden answers exactly as absent: same text (the name aside), same `isError`, whatever the
+    // arguments, and under whatever category.
+    for (category, params) in [("vm", json!({"id": 1, "confirm": true})), ("vm", json!({})), ("system", json!({}))] {
+        let hidden = truenas(&session, category, "vm_delete", params.clone()).await;
+        let absent = truenas(&session, category, "vm_vanish", params).await;
+        let as_absent = serde_json::to_string(&hidden).unwrap().replace("vm_delete", "vm_vanish");
+        assert_eq!(as_absent, serde_json::to_string(&absent).unwrap());
+        assert!(is_error(&hidden));
+    }
     assert!(nas_calls_of(&nas, "vm.delete").is_empty());
     session.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn hidden_tools_resources_and_calls_answer_as_absent_ones() {
+    let nas = start_sim().await;
+    let dir = tempdir::Dir::new("hide2");
+    let policy = policy_file(&dir, "p.json", &json!({"version":"1","default":"allow","hide":["vm_delete","vm_list"]}));
+    let policy = policy.to_str().unwrap();
+
+    let (session, _) = connect_stdio(&nas, &["--tool-mode", "flat", "--policy", policy]).await;
+    let call = |name: &str| {
+        let args = json!({"id": 1, "confirm": true}).as_object().cloned().unwrap();
+        session.call_tool(rmcp::model::CallToolRequestParams::new(name.to_string()).with_arguments(args))
+    };
+    let hidden = call("vm_delete").await.unwrap_err().to_string();
+    let absent = call("vm_vanish").await.unwrap_err().to_string();
+    assert_eq!(hidden.replace("vm_delete", "vm_vanish"), absent);
+
+    // `truenas://vms` reads through the hidden `vm_list`.
+    let read = |uri: &str| session.read_resource(rmcp::model::ReadResourceRequestParams::new(uri));
+    let hidden = read("truenas://vms").await.unwrap_err().to_string();
+    let absent = read("truenas://vanished").await.unwrap_err().to_string();
+    assert_eq!(hidden.replace("truenas://vms", "truenas://vanished"), absent);
+    session.cancel().await.unwrap();
+
+    let out = |action: &str| {
+        let mut cmd = command(&nas);
+        cmd.args(["--policy", policy, "call", action, r#"{"id": 1, "confirm": true}"#]);
+        async move { cmd.output().await.unwrap() }
+    };
+    let (hidden, absent) = (out("vm_delete").await, out("vm_vanish").await);
+    assert_eq!(hidden.status.code(), absent.status.code());
+    let hidden_err = String::from_utf8_lossy(&hidden.stderr).replace("vm_delete", "vm_vanish");
+    assert_eq!(hidden_err, String::from_utf8_lossy(&absent.stderr));
+    assert!(nas_calls_of(&nas, "vm.delete").is_empty() && nas_calls_of(&nas, "vm.query").is_empty());
 }
 
 #[tokio::test]

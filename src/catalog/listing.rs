@@ -62,10 +62,22 @@ pub fn unknown_category_text(catalog: &Catalog, category: &str) -> String {
     format!("Unknown category \"{category}\". Available categories: {}", names.join(", "))
 }
 
-/// The answer to an action the catalog does not have (pretty JSON, as the reference).
-pub fn unknown_action_text(catalog: &Catalog, category: &str, action: &str) -> String {
-    let names: Vec<&str> =
-        catalog.category(category).map(|c| c.actions.iter().map(|a| a.as_str()).collect()).unwrap_or_default();
+/// The answer to an action the catalog does not have, or that this client may not see (pretty
+/// JSON, as the reference). It names only visible actions, so a hidden one answers exactly as
+/// one that does not exist.
+pub fn unknown_action_text(
+    catalog: &Catalog,
+    category: &str,
+    action: &str,
+    visible: &dyn Fn(&ActionDef) -> bool,
+) -> String {
+    let names: Vec<&str> = catalog
+        .category(category)
+        .map(|c| {
+            let shown = |a: &&crate::ids::ActionName| catalog.action(a.as_str()).is_some_and(visible);
+            c.actions.iter().filter(shown).map(|a| a.as_str()).collect()
+        })
+        .unwrap_or_default();
     error_json(format!("Unknown action \"{action}\" in category \"{category}\". Available: {}", names.join(", ")))
 }
 

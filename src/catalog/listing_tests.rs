@@ -160,15 +160,18 @@ fn unknown_category_text_matches_the_reference() {
 fn unknown_action_text_matches_the_reference() {
     let catalog = all_categories();
     assert_eq!(
-        unknown_action_text(&catalog, "vm", "nope"),
+        unknown_action_text(&catalog, "vm", "nope", &|_| true),
         "{\n  \"error\": \"Unknown action \\\"nope\\\" in category \\\"vm\\\". Available: vm_list, vm_get, \
          vm_create, vm_update, vm_delete, vm_start, vm_stop, vm_restart, vm_status, vm_clone, vm_device_list, \
          vm_device_create, vm_device_update, vm_device_delete, vm_available_memory, vm_display_uri\"\n}"
     );
     assert_eq!(
-        unknown_action_text(&catalog, "nope", "nope"),
+        unknown_action_text(&catalog, "nope", "nope", &|_| true),
         "{\n  \"error\": \"Unknown action \\\"nope\\\" in category \\\"nope\\\". Available: \"\n}"
     );
+    // Hidden actions are not named.
+    let text = unknown_action_text(&catalog, "vm", "nope", &|a| a.name.as_str() != "vm_delete");
+    assert!(text.contains("vm_update, vm_start,"), "{text}");
 }
 
 #[test]

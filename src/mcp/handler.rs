@@ -20,7 +20,7 @@ use super::reply;
 use super::resources::{self, ResourceDef};
 use crate::catalog::ActionDef;
 use crate::config::ToolMode;
-use crate::gateway::{Gateway, Invocation};
+use crate::gateway::{CallError, Gateway, Invocation};
 use crate::ids::{GrantId, JobId};
 use crate::nas::{JobProgress, ProgressSink};
 
@@ -182,7 +182,8 @@ impl ServerHandler for TrueNasServer {
         let visible = self.visible();
         let result = match self.mode {
             ToolMode::Hierarchical if request.name == hierarchical::TOOL_NAME => {
-                match hierarchical::resolve(catalog, &visible, request.arguments.as_ref()) {
+                let hidden = |action: &ActionDef| !self.gateway.is_visible(action);
+                match hierarchical::resolve(catalog, &visible, &hidden, request.arguments.as_ref()) {
                     Step::Reply(r) => r,
                     Step::Execute { action, .. } if !self.in_scope(action) => reply::input_error(format!(
                         "action `{}` is not offered in this session (categories: {})",
@@ -232,7 +233,8 @@ impl ServerHandler for TrueNasServer {
         let jobs = ResourceTemplate::new(JOBS_TEMPLATE, "job")
             .with_description("A TrueNAS job: state, progress, result or error. Calls whose job outlives the wait answer with its id.")
             .with_mime_type("application/json");
-        Ok(ListResourceTemplatesResult::with_all_items(vec![jobs]))
+        let templates = if self.gateway.jobs_visible() { vec![jobs] } else { Vec::new() };
+        Ok(ListResourceTemplatesResult::with_all_items(templates))
     }
 
     async fn read_resource(
@@ -240,22 +242,23 @@ impl ServerHandler for TrueNasServer {
         request: ReadResourceRequestParams,
         ctx: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, McpError> {
-        if let Some(id) = request.uri.strip_prefix(JOBS_PREFIX) {
-            let id = id
-                .parse::<u64>()
-                .map_err(|_| McpError::resource_not_found(format!("no resource `{}`", request.uri), None))?;
-            let job = self
-                .gateway
-                .read_job(&self.grant(&ctx), JobId(id))
-                .await
-                .map_err(|e| McpError::internal_error(e.to_string(), None))?;
+        let no_resource = || McpError::resource_not_found(format!("no resource `{}`", request.uri), None);
+        if let Some(id) = request.uri.strip_prefix(JOBS_PREFIX).filter(|_| self.gateway.jobs_visible()) {
+            let id = id.parse::<u64>().map_err(|_| no_resource())?;
+            // Another grant's job answers exactly as a job that does not exist.
+            let job = match self.gateway.read_job(&self.grant(&ctx), JobId(id)).await {
+                Ok(job) => job,
+                Err(CallError::NoSuchJob(_)) => return Err(no_resource()),
+                Err(e) => return Err(McpError::internal_error(e.to_string(), None)),
+            };
             return Ok(ReadResourceResult::new(vec![json_contents(&request.uri, &job)]).into());
         }
         let catalog = self.gateway.catalog();
-        let offered =
-            |r: &&ResourceDef| r.reads().iter().all(|(_, name)| catalog.action(name).is_some_and(|a| self.in_scope(a)));
+        // A resource reading a hidden action answers exactly as an unknown URI.
+        let visible = self.visible();
+        let offered = |r: &&ResourceDef| r.reads().iter().all(|(_, name)| catalog.action(name).is_some_and(&visible));
         let Some(def) = self.resources.iter().filter(offered).find(|r| r.uri == request.uri) else {
-            return Err(McpError::resource_not_found(format!("no resource `{}`", request.uri), None));
+            return Err(no_resource());
         };
         let grant = self.grant(&ctx);
         let mut gathered = serde_json::Map::new();

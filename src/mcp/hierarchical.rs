@@ -66,10 +66,13 @@ pub(crate) fn tool(catalog: &Catalog, visible: &dyn Fn(&ActionDef) -> bool) -> T
     Tool::new(TOOL_NAME, description, Arc::new(schema)).with_annotations(annotations)
 }
 
-/// Works out which mode a call is in.
+/// Works out which mode a call is in. `visible` says what this client may see (listings);
+/// `hidden` says what the policy hides: a hidden action answers exactly as an unknown one, so
+/// the answer never tells that it exists.
 pub(crate) fn resolve<'a>(
     catalog: &'a Catalog,
     visible: &dyn Fn(&ActionDef) -> bool,
+    hidden: &dyn Fn(&ActionDef) -> bool,
     args: Option<&JsonObject>,
 ) -> Step<'a> {
     let empty = JsonObject::new();
@@ -84,9 +87,10 @@ pub(crate) fn resolve<'a>(
     };
     let action = match string_arg(args, "action") {
         Ok(None) | Ok(Some("")) => {
-            let text = listing::actions_text(catalog, category, visible)
-                .unwrap_or_else(|| listing::unknown_category_text(catalog, category));
-            return Step::Reply(reply::text(text));
+            return Step::Reply(match listing::actions_text(catalog, category, visible) {
+                Some(text) => reply::text(text),
+                None => reply::lookup_error(listing::unknown_category_text(catalog, category)),
+            });
         }
         Ok(Some(a)) => a,
         Err(r) => return Step::Reply(*r),
@@ -96,10 +100,10 @@ pub(crate) fn resolve<'a>(
         Some(Value::Object(p)) => p.clone(),
         Some(_) => return Step::Reply(reply::input_error("`params` must be an object")),
     };
-    match catalog.action(action) {
-        None => Step::Reply(reply::text(listing::unknown_action_text(catalog, category, action))),
+    match catalog.action(action).filter(|def| !hidden(def)) {
+        None => Step::Reply(reply::lookup_error(listing::unknown_action_text(catalog, category, action, visible))),
         Some(def) if def.category != category => {
-            Step::Reply(reply::text(listing::wrong_category_text(action, category, &def.category)))
+            Step::Reply(reply::lookup_error(listing::wrong_category_text(action, category, &def.category)))
         }
         Some(def) => Step::Execute { action: def, params },
     }

@@ -1,21 +1,43 @@
 //! Streamable HTTP wiring: rmcp's service mounted at `/mcp` on axum, behind bearer-token
-//! authentication (each token is its own grant) and rmcp's Host and Origin checks.
+//! authentication (each token is its own grant), the binding of each MCP session to the grant
+//! that opened it (see [`sessions`]), and rmcp's Host and Origin checks.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::session::local::{LocalSessionManager, SessionConfig};
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use super::TrueNasServer;
 use crate::ids::GrantId;
+use sessions::Sessions;
+
+#[path = "http_sessions.rs"]
+mod sessions;
+
+/// How many sessions one grant may hold open at once, unless configured otherwise.
+pub const DEFAULT_MAX_SESSIONS: usize = 64;
+
+/// A session without any request for this long is closed and its memory freed.
+pub const SESSION_IDLE: Duration = Duration::from_secs(300);
+
+/// How HTTP is served.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// Accepted bearer tokens; empty means none required (the caller made sure the listener is
+    /// on loopback).
+    pub tokens: Vec<String>,
+    /// How many sessions one grant may hold open at once.
+    pub max_sessions: usize,
+}
 
 /// The accepted bearer tokens, each mapped to its grant.
 #[derive(Clone)]
@@ -48,28 +70,68 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// Serves MCP over streamable HTTP on `listener` until `shutdown` fires.
 ///
-/// With no tokens every request is the grant `http`; the caller has made sure the listener
-/// is on loopback in that case.
+/// With no tokens every request is the grant `http`.
 pub async fn serve(
     listener: TcpListener,
     server: TrueNasServer,
-    tokens: &[String],
+    options: &HttpOptions,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     let mut config = StreamableHttpServerConfig::default()
         .with_cancellation_token(shutdown.child_token())
-        .with_allowed_origins(["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"])
+        .with_allowed_origins(allowed_origins(addr))
         .enforce_origin_validation();
-    if !addr.ip().is_loopback() {
+    config = if addr.ip().is_loopback() {
+        // Names a loopback server answers to (DNS rebinding): the usual ones and its own address.
+        config.with_allowed_hosts(allowed_hosts(addr))
+    } else {
         // Reached by LAN names we cannot know; bearer tokens are mandatory here instead.
-        config = config.disable_allowed_hosts();
-    }
-    let service = StreamableHttpService::new(move || Ok(server.clone()), LocalSessionManager::default().into(), config);
-    let tokens = Tokens::new(tokens);
-    let app = Router::new().nest_service("/mcp", service).layer(middleware::from_fn_with_state(tokens, authenticate));
+        config.disable_allowed_hosts()
+    };
+    let mut manager = LocalSessionManager::default();
+    manager.session_config = session_config();
+    let manager = Arc::new(manager);
+    let sessions = Arc::new(Sessions::new(Arc::clone(&manager), options.max_sessions));
+    let service = StreamableHttpService::new(move || Ok(server.clone()), manager, config);
+    let tokens = Tokens::new(&options.tokens);
+    // Layers run outside in: authenticate first, then check the session belongs to the grant.
+    let app = Router::new()
+        .nest_service("/mcp", service)
+        .layer(middleware::from_fn_with_state(sessions, sessions::bind))
+        .layer(middleware::from_fn_with_state(tokens, authenticate));
     tracing::info!("serving MCP at http://{addr}/mcp");
     axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.cancelled().await }).await
+}
+
+fn session_config() -> SessionConfig {
+    let mut config = SessionConfig::default();
+    config.keep_alive = Some(SESSION_IDLE);
+    config
+}
+
+/// Host names a loopback listener on `addr` answers to.
+fn allowed_hosts(addr: SocketAddr) -> Vec<String> {
+    let mut hosts: Vec<String> = vec!["localhost".into(), "127.0.0.1".into(), "::1".into()];
+    let own = addr.ip().to_string();
+    if !hosts.contains(&own) {
+        hosts.push(own);
+    }
+    hosts
+}
+
+/// Origins a browser page may call from: loopback pages, and pages served from `addr`'s host.
+fn allowed_origins(addr: SocketAddr) -> Vec<String> {
+    let mut origins: Vec<String> =
+        vec!["http://localhost:*".into(), "http://127.0.0.1:*".into(), "http://[::1]:*".into()];
+    let own = match addr.ip() {
+        std::net::IpAddr::V4(ip) => format!("http://{ip}:*"),
+        std::net::IpAddr::V6(ip) => format!("http://[{ip}]:*"),
+    };
+    if addr.ip().is_loopback() && !origins.contains(&own) {
+        origins.push(own);
+    }
+    origins
 }
 
 /// Attaches the caller's grant to the request, or answers 401.
@@ -115,6 +177,14 @@ mod tests {
         assert_eq!(tokens.grant("beta"), Some(GrantId::new("http-token-2")));
         assert_eq!(tokens.grant("alph"), None);
         assert_eq!(tokens.grant(""), None);
+    }
+
+    #[test]
+    fn a_loopback_listener_answers_to_its_own_address() {
+        let hosts = allowed_hosts("127.0.0.2:8080".parse().unwrap());
+        assert_eq!(hosts, ["localhost", "127.0.0.1", "::1", "127.0.0.2"]);
+        assert_eq!(allowed_hosts("127.0.0.1:8080".parse().unwrap()).len(), 3);
+        assert!(allowed_origins("127.0.0.2:1".parse().unwrap()).contains(&"http://127.0.0.2:*".to_string()));
     }
 
     #[test]

@@ -7,14 +7,17 @@ mod hierarchical;
 pub mod http;
 mod reply;
 mod resources;
+mod stdio;
 
 pub use handler::TrueNasServer;
 
 use rmcp::ServiceExt;
 
-/// Serves MCP on stdin/stdout until the client goes away.
+/// Serves MCP on stdin/stdout until the client goes away. A line that is not JSON gets a
+/// JSON-RPC parse error and the next line is read.
 pub async fn serve_stdio(server: TrueNasServer) -> std::io::Result<()> {
-    let running = server.serve(rmcp::transport::stdio()).await.map_err(std::io::Error::other)?;
+    let transport = stdio::LineTransport::new(tokio::io::stdin(), tokio::io::stdout());
+    let running = server.serve(transport).await.map_err(std::io::Error::other)?;
     running.waiting().await.map_err(std::io::Error::other)?;
     Ok(())
 }

@@ -54,6 +54,12 @@ pub(crate) fn text(text: impl Into<String>) -> CallToolResult {
     CallToolResult::success(vec![Content::text(text.into())])
 }
 
+/// A lookup that found nothing (unknown category or action, action under another category):
+/// the reference's text, as an error.
+pub(crate) fn lookup_error(text: impl Into<String>) -> CallToolResult {
+    CallToolResult::error(vec![Content::text(text.into())])
+}
+
 /// A failure the agent should read.
 pub(crate) fn failure(error: &CallError) -> CallToolResult {
     let text = match error {
