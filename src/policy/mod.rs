@@ -110,13 +110,6 @@ impl PolicyEngine {
         self.policy.is_hidden(action.as_str(), method.as_str())
     }
 
-    /// Whether `truenas://jobs/{id}` may read any job on the NAS (`x-any-job: true` on the
-    /// policy's `tools.job_status` entry) instead of only the caller's own.
-    // TODO(merge): x-any-job — the policy loader sets this; until then, only own jobs (fail closed).
-    pub fn any_job(&self) -> bool {
-        false
-    }
-
     /// Decides one call at time `now`. An allowed call has taken its limit slots; give them
     /// back with [`Permit::rollback`] if nothing was sent to the NAS.
     pub fn authorize(&self, req: &Request<'_>, now: SystemTime) -> Decision {
