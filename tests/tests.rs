@@ -17,3 +17,4 @@ mod reliability;
 mod rest;
 mod tls;
 mod vm_actions;
+mod wedge;

@@ -1,10 +1,11 @@
-//! Fault switches for reliability tests: reply latency, dropped connections, injected errors and
-//! the pace of simulated jobs. Shared by every connection; settable from Rust or over HTTP:
+//! Fault switches for reliability tests: reply latency, dropped connections, injected errors,
+//! replies that are malformed or never come, and the pace of simulated jobs. Shared by every connection; settable from Rust or over HTTP:
 //!
 //! ```text
 //! POST /_sim/faults
 //! {"clear": true, "latency_ms": 250, "job_step_ms": 10, "drop_connection_on": "vm.start",
-//!  "fail_next": {"method": "vm.start", "errname": "EBUSY", "reason": "Rate Limit Exceeded"}}
+//!  "fail_next": {"method": "vm.start", "errname": "EBUSY", "reason": "Rate Limit Exceeded"},
+//!  "silent": true, "no_result_next": "vm.query"}
 //! ```
 //!
 //! Every member is optional; `clear` applies first. Unknown members are refused (400/422).
@@ -33,6 +34,10 @@ struct FaultState {
     fail_next: HashMap<String, Vec<(String, String)>>,
     // Subscribed clients get no collection updates (tests their polling fallback).
     mute_events: bool,
+    // Calls are recorded but never answered, login included (a hung middleware).
+    silent: bool,
+    // One-shot: armed methods answer with neither `result` nor `error`.
+    no_result_on: HashMap<String, usize>,
 }
 
 /// A fault injected for one call.
@@ -53,6 +58,8 @@ pub(crate) struct FaultRequest {
     drop_connection_on: Option<String>,
     fail_next: Option<FailNextRequest>,
     mute_events: Option<bool>,
+    silent: Option<bool>,
+    no_result_next: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -96,6 +103,26 @@ impl Faults {
         self.lock().mute_events = muted;
     }
 
+    /// Stops (or resumes) answering calls: every call is recorded and then left without a
+    /// reply, as a hung middleware behind a live socket would. Websocket upgrades still succeed.
+    pub fn set_silent(&self, silent: bool) {
+        self.lock().silent = silent;
+    }
+
+    /// The next call of `method` is answered with neither `result` nor `error` (one-shot).
+    pub fn no_result_next(&self, method: &str) {
+        *self.lock().no_result_on.entry(method.to_string()).or_default() += 1;
+    }
+
+    pub(crate) fn is_silent(&self) -> bool {
+        self.lock().silent
+    }
+
+    /// Consumes an armed reply-without-result for `method`.
+    pub(crate) fn take_no_result(&self, method: &str) -> bool {
+        take_one(&mut self.lock().no_result_on, method)
+    }
+
     pub(crate) fn events_muted(&self) -> bool {
         self.lock().mute_events
     }
@@ -110,17 +137,7 @@ impl Faults {
 
     /// Consumes an armed drop for `method`.
     pub(crate) fn take_drop(&self, method: &str) -> bool {
-        let mut state = self.lock();
-        match state.drop_on.get_mut(method) {
-            Some(n) if *n > 0 => {
-                *n -= 1;
-                if *n == 0 {
-                    state.drop_on.remove(method);
-                }
-                true
-            }
-            _ => false,
-        }
+        take_one(&mut self.lock().drop_on, method)
     }
 
     /// Consumes an armed error for `method`.
@@ -153,11 +170,31 @@ impl Faults {
         if let Some(muted) = request.mute_events {
             self.mute_events(muted);
         }
+        if let Some(silent) = request.silent {
+            self.set_silent(silent);
+        }
+        if let Some(method) = request.no_result_next {
+            self.no_result_next(&method);
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, FaultState> {
         // Every update is a single assignment or push, so a poisoned lock still holds valid state.
         self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Consumes one armed count of a one-shot fault.
+fn take_one(armed: &mut HashMap<String, usize>, method: &str) -> bool {
+    match armed.get_mut(method) {
+        Some(n) if *n > 0 => {
+            *n -= 1;
+            if *n == 0 {
+                armed.remove(method);
+            }
+            true
+        }
+        _ => false,
     }
 }
 
@@ -175,6 +212,9 @@ mod tests {
         assert!(!f.take_drop("vm.start"));
         assert_eq!(f.take_failure("vm.stop").map(|e| e.errname), Some("EBUSY".to_string()));
         assert_eq!(f.take_failure("vm.stop"), None);
+        f.no_result_next("vm.query");
+        assert!(f.take_no_result("vm.query"));
+        assert!(!f.take_no_result("vm.query"));
     }
 
     #[test]
