@@ -444,3 +444,7 @@ impl NasClient {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "client_tests.rs"]
+mod tests;
