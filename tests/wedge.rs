@@ -131,7 +131,8 @@ async fn a_read_that_times_out_says_so_and_a_write_says_it_may_have_run() {
     let nas = start_sim().await;
     let (session, _) = connect_stdio(&nas, &["--call-timeout", "1", "--connect-timeout", "2"]).await;
     assert!(!is_error(&truenas(&session, "vm", "vm_list", json!({})).await));
-    nas.faults().set_latency(Duration::from_millis(1500));
+    nas.faults().set_slow("vm.status", Duration::from_millis(1500));
+    nas.faults().set_slow("vm.start", Duration::from_millis(1500));
     let read = bounded("a slow read", truenas(&session, "vm", "vm_status", json!({"id": 1}))).await;
     assert_eq!(text(&read), "Error: TrueNAS did not answer `vm.status` within 1s");
     let write = bounded("a slow write", truenas(&session, "vm", "vm_start", json!({"id": 2}))).await;

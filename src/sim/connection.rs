@@ -254,8 +254,7 @@ impl Connection {
                 Some(e) => Err(Failure::injected(&e.errname, &e.reason)),
                 None => dispatch::call(&machine, &session, id.as_ref(), &method, &params).await,
             };
-            // Latency models slow method handlers; `core.ping` is answered at once, as TrueNAS does.
-            let latency = if method == "core.ping" { Duration::ZERO } else { machine.faults.latency() };
+            let latency = machine.faults.latency_of(&method);
             if !latency.is_zero() {
                 tokio::time::sleep(latency).await;
             }

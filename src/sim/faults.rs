@@ -5,7 +5,7 @@
 //! POST /_sim/faults
 //! {"clear": true, "latency_ms": 250, "job_step_ms": 10, "drop_connection_on": "vm.start",
 //!  "fail_next": {"method": "vm.start", "errname": "EBUSY", "reason": "Rate Limit Exceeded"},
-//!  "silent": true, "no_result_next": "vm.query"}
+//!  "silent": true, "no_result_next": "vm.query", "slow": {"method": "vm.query", "ms": 1500}}
 //! ```
 //!
 //! Every member is optional; `clear` applies first. Unknown members are refused (400/422).
@@ -28,6 +28,8 @@ pub struct Faults {
 #[derive(Debug, Default)]
 struct FaultState {
     latency: Duration,
+    // Latency of single methods, instead of `latency` (a slow handler; `core.ping` stays quick).
+    slow: HashMap<String, Duration>,
     job_step: Option<Duration>,
     // One-shot: armed methods, consumed by their next call.
     drop_on: HashMap<String, usize>,
@@ -60,6 +62,14 @@ pub(crate) struct FaultRequest {
     mute_events: Option<bool>,
     silent: Option<bool>,
     no_result_next: Option<String>,
+    slow: Option<SlowRequest>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SlowRequest {
+    method: String,
+    ms: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -103,6 +113,11 @@ impl Faults {
         self.lock().mute_events = muted;
     }
 
+    /// Delays every reply to `method` by `d`, in place of the latency of all replies.
+    pub fn set_slow(&self, method: &str, d: Duration) {
+        self.lock().slow.insert(method.to_string(), d);
+    }
+
     /// Stops (or resumes) answering calls: every call is recorded and then left without a
     /// reply, as a hung middleware behind a live socket would. Websocket upgrades still succeed.
     pub fn set_silent(&self, silent: bool) {
@@ -129,6 +144,12 @@ impl Faults {
 
     pub(crate) fn latency(&self) -> Duration {
         self.lock().latency
+    }
+
+    /// The delay of a reply to `method`.
+    pub(crate) fn latency_of(&self, method: &str) -> Duration {
+        let state = self.lock();
+        state.slow.get(method).copied().unwrap_or(state.latency)
     }
 
     pub(crate) fn job_step(&self) -> Duration {
@@ -175,6 +196,9 @@ impl Faults {
         }
         if let Some(method) = request.no_result_next {
             self.no_result_next(&method);
+        }
+        if let Some(slow) = request.slow {
+            self.set_slow(&slow.method, Duration::from_millis(slow.ms));
         }
     }
 
@@ -226,6 +250,9 @@ mod tests {
         .unwrap();
         f.apply(req);
         assert_eq!(f.latency(), Duration::from_millis(5));
+        f.apply(serde_json::from_str(r#"{"slow": {"method": "vm.query", "ms": 9}}"#).unwrap());
+        assert_eq!(f.latency_of("vm.query"), Duration::from_millis(9));
+        assert_eq!(f.latency_of("core.ping"), Duration::from_millis(5));
         assert_eq!(f.job_step(), Duration::from_millis(7));
         assert!(f.take_failure("a").is_some());
         f.apply(serde_json::from_str(r#"{"clear": true}"#).unwrap());
