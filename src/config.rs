@@ -422,6 +422,16 @@ mod tests {
     }
 
     #[test]
+    fn timeouts_are_whole_seconds_and_never_zero() {
+        let c = parse(&["--demo", "--call-timeout", "3", "--connect-timeout", "2"]).unwrap();
+        assert_eq!(c.call_timeout(), Some(std::time::Duration::from_secs(3)));
+        assert_eq!(c.connect_timeout(), Some(std::time::Duration::from_secs(2)));
+        assert_eq!(parse(&["--demo"]).unwrap().call_timeout(), None, "the client's default applies");
+        let zero = parse(&["--demo", "--connect-timeout", "0"]).unwrap_err();
+        assert_eq!(zero.to_string(), "--connect-timeout (TRUENAS_MCP_CONNECT_TIMEOUT) must be at least 1 second");
+    }
+
+    #[test]
     fn a_remote_nas_needs_url_and_key() {
         assert!(matches!(parse(&["--api-key", "k"]), Err(ConfigError::MissingUrl)));
         assert!(matches!(parse(&["--url", "https://nas"]), Err(ConfigError::MissingApiKey)));
