@@ -115,6 +115,13 @@ pub async fn build(config: &Config) -> Result<App, StartError> {
             (NasConfig::new(endpoint.clone(), api_key.clone(), username.clone(), trust), None)
         }
     };
+    let mut nas_config = nas_config;
+    if let Some(t) = config.call_timeout() {
+        nas_config = nas_config.with_call_timeout(t);
+    }
+    if let Some(t) = config.connect_timeout() {
+        nas_config = nas_config.with_connect_timeout(t);
+    }
     let nas = NasClient::new(nas_config);
     let mut gateway = Gateway::new(Arc::new(catalog), Arc::new(policy), nas, audit);
     if let Some(budget) = config.job_wait() {

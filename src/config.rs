@@ -54,6 +54,12 @@ pub struct CommonArgs {
     /// (`truenas://jobs/{id}`) instead.
     #[arg(long = "job-wait", env = "TRUENAS_MCP_JOB_WAIT", global = true, value_name = "SECS")]
     pub job_wait: Option<u64>,
+    /// Seconds to wait for TrueNAS's answer to one call (default 30).
+    #[arg(long = "call-timeout", env = "TRUENAS_MCP_CALL_TIMEOUT", global = true, value_name = "SECS")]
+    pub call_timeout: Option<u64>,
+    /// Seconds a whole connect + login to TrueNAS may take (default 10).
+    #[arg(long = "connect-timeout", env = "TRUENAS_MCP_CONNECT_TIMEOUT", global = true, value_name = "SECS")]
+    pub connect_timeout: Option<u64>,
     /// Expose only these categories (comma-separated), e.g. `vm,storage`.
     #[arg(long, env = "TRUENAS_MCP_CATEGORIES", value_delimiter = ',', global = true, value_name = "LIST")]
     pub categories: Vec<String>,
@@ -281,6 +287,9 @@ pub enum ConfigError {
     /// A session cap without HTTP.
     #[error("--http-max-sessions (TRUENAS_MCP_HTTP_MAX_SESSIONS) needs --http")]
     SessionsWithoutHttp,
+    /// A timeout of zero seconds.
+    #[error("{0} must be at least 1 second")]
+    ZeroTimeout(&'static str),
 }
 
 /// Bearer tokens shorter than this are refused at start.
@@ -296,6 +305,8 @@ pub struct Config {
     tool_mode: ToolMode,
     categories: Vec<String>,
     job_wait: Option<std::time::Duration>,
+    call_timeout: Option<std::time::Duration>,
+    connect_timeout: Option<std::time::Duration>,
 }
 
 impl Config {
@@ -326,6 +337,8 @@ impl Config {
             tool_mode: low.tool_mode,
             categories: low.categories.iter().map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect(),
             job_wait: low.job_wait.map(std::time::Duration::from_secs),
+            call_timeout: positive_secs(low.call_timeout, "--call-timeout (TRUENAS_MCP_CALL_TIMEOUT)")?,
+            connect_timeout: positive_secs(low.connect_timeout, "--connect-timeout (TRUENAS_MCP_CONNECT_TIMEOUT)")?,
         })
     }
 
@@ -359,6 +372,16 @@ impl Config {
         self.job_wait
     }
 
+    /// The per-call timeout, if not the default.
+    pub fn call_timeout(&self) -> Option<std::time::Duration> {
+        self.call_timeout
+    }
+
+    /// The connect deadline, if not the default.
+    pub fn connect_timeout(&self) -> Option<std::time::Duration> {
+        self.connect_timeout
+    }
+
     /// The categories to expose; empty means all.
     pub fn categories(&self) -> &[String] {
         &self.categories
@@ -384,6 +407,14 @@ fn check_tokens(given: &[String]) -> Result<Vec<String>, ConfigError> {
         tokens.push(token.to_string());
     }
     Ok(tokens)
+}
+
+/// A timeout in whole seconds; zero would fail every call, so it is refused.
+fn positive_secs(secs: Option<u64>, flag: &'static str) -> Result<Option<std::time::Duration>, ConfigError> {
+    match secs {
+        Some(0) => Err(ConfigError::ZeroTimeout(flag)),
+        other => Ok(other.map(std::time::Duration::from_secs)),
+    }
 }
 
 fn resolve_nas(low: &CommonArgs) -> Result<NasTarget, ConfigError> {
@@ -440,6 +471,16 @@ mod tests {
         assert!(matches!(c.nas(), NasTarget::Demo));
         assert_eq!(c.transport(), &Transport::Stdio);
         assert_eq!(c.tool_mode(), ToolMode::Hierarchical);
+    }
+
+    #[test]
+    fn timeouts_are_whole_seconds_and_never_zero() {
+        let c = parse(&["--demo", "--call-timeout", "3", "--connect-timeout", "2"]).unwrap();
+        assert_eq!(c.call_timeout(), Some(std::time::Duration::from_secs(3)));
+        assert_eq!(c.connect_timeout(), Some(std::time::Duration::from_secs(2)));
+        assert_eq!(parse(&["--demo"]).unwrap().call_timeout(), None, "the client's default applies");
+        let zero = parse(&["--demo", "--connect-timeout", "0"]).unwrap_err();
+        assert_eq!(zero.to_string(), "--connect-timeout (TRUENAS_MCP_CONNECT_TIMEOUT) must be at least 1 second");
     }
 
     #[test]

@@ -18,3 +18,4 @@ mod reliability;
 mod rest;
 mod tls;
 mod vm_actions;
+mod wedge;

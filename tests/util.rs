@@ -63,6 +63,8 @@ pub(crate) fn command(nas: &SimHandle) -> Command {
         "TRUENAS_MCP_AUDIT",
         "TRUENAS_MCP_TOOL_MODE",
         "TRUENAS_MCP_DEMO",
+        "TRUENAS_MCP_CALL_TIMEOUT",
+        "TRUENAS_MCP_CONNECT_TIMEOUT",
     ] {
         cmd.env_remove(var);
     }

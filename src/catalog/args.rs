@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use super::model::{ActionDef, ArgDef, ArgType};
 use crate::ids::ActionName;
+use crate::schema::exact;
 
 /// Why the arguments of a call are refused; one entry per problem.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -51,6 +52,13 @@ pub enum ArgProblem {
         /// What was given.
         got: Value,
     },
+    /// A number, given or nested, that TrueNAS could only receive rounded.
+    Inexact {
+        /// The argument, with the place inside it (`attributes.size`).
+        name: String,
+        /// The number.
+        got: serde_json::Number,
+    },
     /// The number is outside the declared bounds.
     OutOfRange {
         /// The argument.
@@ -81,6 +89,7 @@ impl fmt::Display for ArgProblem {
                 write!(f, "`{name}` must be one of {}, got {}", list.join(", "), short(got))
             }
             ArgProblem::OutOfRange { name, bound, got } => write!(f, "`{name}` must be {bound}, got {got}"),
+            ArgProblem::Inexact { name, got } => write!(f, "`{name}` {}, got number {got}", exact::INEXACT_REASON),
         }
     }
 }
@@ -114,6 +123,11 @@ fn describe(value: &Value) -> String {
 /// Checks one value against one argument declaration; pushes what is wrong.
 pub(crate) fn check_value(def: &ArgDef, value: &Value, problems: &mut Vec<ArgProblem>) {
     let name = def.name.clone();
+    // Before the type: `9223372036854775808` is an integer JSON, just not one TrueNAS can take.
+    if let Some((name, got)) = exact::find_inexact(value, &def.name) {
+        problems.push(ArgProblem::Inexact { name, got });
+        return;
+    }
     if !def.kind.accepts(value) {
         problems.push(ArgProblem::WrongType { name, expected: def.kind, got: describe(value) });
         return;

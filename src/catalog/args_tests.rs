@@ -130,7 +130,30 @@ fn integral_floats_are_accepted_as_integers_and_sent_as_integers() {
     assert_eq!(get.build_params(&args(json!({"id": 3.0}))).unwrap(), json!([3]));
     assert_eq!(get.build_params(&args(json!({"id": 3.0}))).unwrap().to_string(), "[3]");
     assert_eq!(messages(&get, json!({"id": 3.25})), ["`id` must be an integer, got number 3.25"]);
-    assert_eq!(messages(&get, json!({"id": 1e300})), ["`id` must be an integer, got number 1e+300"]);
+    assert_eq!(
+        messages(&get, json!({"id": 1e300})),
+        [
+            "`id` is not an integer TrueNAS can take exactly (integers must fit in 64 bits; floats are exact only below 2^53), got number 1e+300"
+        ]
+    );
+}
+
+#[test]
+fn integers_truenas_cannot_take_exactly_are_refused_at_any_depth() {
+    let get = action("vm_get");
+    for raw in ["-9223372036854775809", "9223372036854775808", "9007199254740992.0"] {
+        let v: Value = serde_json::from_str(&format!(r#"{{"id": {raw}}}"#)).unwrap();
+        let got = messages(&get, v.clone());
+        assert_eq!(got.len(), 1, "{raw}: {got:?}");
+        assert!(got[0].starts_with("`id` is not an integer TrueNAS can take exactly"), "{raw}: {got:?}");
+        assert!(get.build_params(&args(v)).is_err(), "{raw} is never rounded into params");
+    }
+    assert!(messages(&get, json!({"id": 9007199254740991.0})).is_empty(), "below 2^53 a float is exact");
+    let create = action("vm_device_create");
+    let nested: Value =
+        serde_json::from_str(r#"{"vm": 1, "dtype": "RAW", "attributes": {"a": [1, -9223372036854775809]}}"#).unwrap();
+    let got = messages(&create, nested);
+    assert!(got.iter().any(|m| m.starts_with("`attributes.a[1]` is not an integer")), "{got:?}");
 }
 
 #[test]

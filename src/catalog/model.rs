@@ -89,15 +89,16 @@ impl ArgType {
     }
 }
 
-/// `value` as a JSON integer, when it is one or an integral float within range.
+/// `value` as a JSON integer, when it is one within i64 or an integral float below 2^53 in
+/// magnitude (beyond that a float no longer holds every integer: it is refused, never rounded).
 pub(crate) fn as_integer(value: &Value) -> Option<Number> {
     let Value::Number(n) = value else { return None };
-    if n.is_i64() || n.is_u64() {
+    if n.is_i64() {
         return Some(n.clone());
     }
     let f = n.as_f64()?;
-    // `i64::MIN as f64` is exact; `i64::MAX as f64` rounds up to 2^63, so that bound is exclusive.
-    if f.is_finite() && f.fract() == 0.0 && f >= i64::MIN as f64 && f < i64::MAX as f64 {
+    if crate::schema::exact::is_exact(n) && f.fract() == 0.0 {
+        // INVARIANT: |f| < 2^53, so the conversion is exact.
         Some(Number::from(f as i64))
     } else {
         None

@@ -102,7 +102,7 @@ impl fmt::Display for RpcError {
 }
 
 /// Why a call to the NAS did not produce a result.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum NasError {
     /// The configured address cannot be used.
     #[error("invalid TrueNAS URL: {0}")]
@@ -146,12 +146,32 @@ pub enum NasError {
         sent: bool,
     },
     /// No reply in time.
-    #[error("TrueNAS did not answer `{method}` within {}s", .after.as_secs())]
+    #[error("TrueNAS did not answer `{method}` within {}{}", secs(.after), if *.write { "; the NAS may have carried it out" } else { "" })]
     Timeout {
         /// The method called.
         method: String,
         /// How long we waited.
         after: Duration,
+        /// The call was a write: TrueNAS may have carried it out all the same.
+        write: bool,
+    },
+    /// Every slot for calls in flight stayed taken for the whole timeout; nothing was sent.
+    #[error("too many calls to TrueNAS in flight: `{method}` waited {} for a turn and was not sent", secs(.after))]
+    Busy {
+        /// The method called.
+        method: String,
+        /// How long it waited.
+        after: Duration,
+    },
+    /// A message from TrueNAS exceeded the size limit; the connection was closed.
+    #[error(
+        "a reply from TrueNAS exceeds {limit} bytes; the connection was closed during `{method}` and the NAS may have carried it out"
+    )]
+    ReplyTooLarge {
+        /// The method whose reply was awaited.
+        method: String,
+        /// The limit, in bytes.
+        limit: usize,
     },
     /// The method does not exist on the connected release.
     #[error("`{method}` does not exist on the connected TrueNAS ({release})")]
@@ -205,15 +225,22 @@ impl NasError {
             | NasError::UnsupportedRelease(_)
             | NasError::MethodUnavailable { .. }
             | NasError::InvalidParams(_)
+            | NasError::Busy { .. }
             | NasError::RestUnsupported(_) => true,
             NasError::ConnectionLost { sent, .. } => !sent,
             NasError::Timeout { .. }
+            | NasError::ReplyTooLarge { .. }
             | NasError::Rpc(_)
             | NasError::JobFailed { .. }
             | NasError::Cancelled { .. }
             | NasError::Protocol(_) => false,
         }
     }
+}
+
+/// A duration as messages show it: whole seconds (`30s`), milliseconds below one second.
+fn secs(d: &Duration) -> String {
+    if d.as_secs() == 0 && !d.is_zero() { format!("{}ms", d.as_millis()) } else { format!("{}s", d.as_secs()) }
 }
 
 #[cfg(test)]

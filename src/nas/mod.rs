@@ -4,13 +4,21 @@
 //! The one public way to call a middleware method is [`NasClient::call`], which consumes a
 //! [`Permit`]: only the policy engine makes those, so nothing reaches the NAS without a
 //! decision. Framing and request ids live in `rpc`; connecting, logging in and choosing the
-//! transport in `session`; job waits in `jobs` (`rest_jobs` over REST); the REST transport in
+//! transport in `session`; the connection state machine in `link`; job waits in `jobs` (`rest_jobs` over REST); the REST transport in
 //! `rest`, its method-to-HTTP rules in `rest_map` and `rest_query`; addresses and TLS in
 //! `endpoint`.
+//!
+//! A misbehaving NAS never wedges the client. Every network step has a deadline, and a call
+//! answers within its call timeout plus one connect deadline (plus a quarter second of slack).
+//! The connection state (`Link`) sits behind a std mutex that is never held across an await;
+//! calls that need a connection share one attempt, run in its own task, and all hear its
+//! outcome. A keepalive `core.ping` closes a connection that falls silent, and the next call
+//! connects anew.
 
 mod endpoint;
 mod error;
 mod jobs;
+mod link;
 mod rest;
 mod rest_jobs;
 pub(crate) mod rest_map;
@@ -20,10 +28,10 @@ mod session;
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
-use tokio::sync::Mutex;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 pub use endpoint::{Endpoint, TlsTrust};
@@ -35,7 +43,7 @@ use crate::ids::JobId;
 use crate::policy::Permit;
 use crate::schema::{MethodTable, Release};
 use jobs::Waited;
-use session::Session;
+use link::{Link, SLACK};
 
 /// What a call answers when its job outlives the wait budget: the job, its last known state,
 /// and the resource to follow it with.
@@ -86,7 +94,11 @@ pub struct NasConfig {
     api_key: ApiKey,
     username: Option<String>,
     call_timeout: Duration,
+    // Bounds a whole connection attempt: TCP, TLS, websocket upgrade, probe, login, set-up.
+    connect_timeout: Duration,
     max_in_flight: usize,
+    // A larger websocket message closes the connection with a clear error.
+    max_reply_bytes: usize,
     // This NAS's own TLS settings, shared by the websocket and `http`.
     tls: Arc<rustls::ClientConfig>,
     // Used for `GET /api/versions`; carries the same TLS settings as the websocket.
@@ -94,15 +106,23 @@ pub struct NasConfig {
 }
 
 impl NasConfig {
-    /// A configuration with the defaults: 30 s per call, 16 calls in flight (TrueNAS refuses
-    /// past 20 per connection).
+    /// A configuration with the defaults: 30 s per call, 10 s to connect and log in, 16 calls in
+    /// flight (TrueNAS refuses past 20 per connection), replies up to 64 MiB.
     pub fn new(endpoint: Endpoint, api_key: ApiKey, username: Option<String>, trust: &TlsTrust) -> NasConfig {
         let tls = endpoint::tls_config(trust);
-        let http = reqwest::Client::builder()
-            .tls_backend_preconfigured((*tls).clone())
-            .build()
-            .unwrap_or_else(|_| reqwest::Client::new());
-        NasConfig { endpoint, api_key, username, call_timeout: Duration::from_secs(30), max_in_flight: 16, tls, http }
+        let connect_timeout = Duration::from_secs(10);
+        let http = http_client(&tls, connect_timeout);
+        NasConfig {
+            endpoint,
+            api_key,
+            username,
+            call_timeout: Duration::from_secs(30),
+            connect_timeout,
+            max_in_flight: 16,
+            max_reply_bytes: 64 << 20,
+            tls,
+            http,
+        }
     }
 
     /// Changes the per-call timeout.
@@ -111,10 +131,39 @@ impl NasConfig {
         self
     }
 
+    /// Changes the connect deadline: TCP, TLS, websocket upgrade, login and set-up together.
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> NasConfig {
+        self.connect_timeout = timeout;
+        self.http = http_client(&self.tls, timeout);
+        self
+    }
+
+    /// Changes the largest reply accepted from TrueNAS, in bytes.
+    pub fn with_max_reply_bytes(mut self, bytes: usize) -> NasConfig {
+        self.max_reply_bytes = bytes;
+        self
+    }
+
+    /// How often an idle or busy connection is pinged, and how long the ping may take: a third
+    /// of the call timeout (so a silent connection is found before a call's own timeout),
+    /// between 250 ms and 15 s.
+    pub(crate) fn keepalive(&self) -> Duration {
+        (self.call_timeout / 3).clamp(Duration::from_millis(250), Duration::from_secs(15))
+    }
+
     /// The NAS address.
     pub fn endpoint(&self) -> &Endpoint {
         &self.endpoint
     }
+}
+
+/// The HTTP client for the probe and REST: this NAS's TLS settings and the connect deadline.
+fn http_client(tls: &Arc<rustls::ClientConfig>, connect_timeout: Duration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .tls_backend_preconfigured((**tls).clone())
+        .connect_timeout(connect_timeout)
+        .build()
+        .unwrap_or_else(|_| reqwest::Client::new())
 }
 
 /// How a call should be carried out.
@@ -152,23 +201,16 @@ pub struct NasClient {
 struct Inner {
     config: NasConfig,
     tls: Option<Arc<rustls::ClientConfig>>,
-    state: Mutex<Link>,
+    // INVARIANT: never held across an await (a std guard cannot be): network I/O happens in
+    // the attempt's own task, outside the lock.
+    state: std::sync::Mutex<Link>,
 }
-
-/// The connection state machine.
-enum Link {
-    Down { failures: u32, retry_at: Instant },
-    Up(Arc<Session>),
-}
-
-const BACKOFF_FIRST: Duration = Duration::from_millis(250);
-const BACKOFF_MAX: Duration = Duration::from_secs(30);
 
 impl NasClient {
     /// A client for `config`; nothing is connected until the first call (or [`NasClient::connect`]).
     pub fn new(config: NasConfig) -> NasClient {
         let tls = config.endpoint.is_secure().then(|| Arc::clone(&config.tls));
-        let state = Mutex::new(Link::Down { failures: 0, retry_at: Instant::now() });
+        let state = std::sync::Mutex::new(Link::Down { failures: 0, retry_at: Instant::now(), last: None });
         NasClient { inner: Arc::new(Inner { config, tls, state }) }
     }
 
@@ -179,7 +221,7 @@ impl NasClient {
 
     /// The release of the connected NAS, if connected.
     pub async fn release(&self) -> Option<Release> {
-        match &*self.inner.state.lock().await {
+        match &*self.lock() {
             Link::Up(session) if !session.is_closed() => Some(session.release),
             _ => None,
         }
@@ -192,12 +234,23 @@ impl NasClient {
     /// reservation is refunded.
     pub async fn call(&self, permit: Permit, params: Value, options: CallOptions) -> Result<CallOutcome, NasError> {
         let method = permit.method().as_str().to_string();
+        // The bound of a call: its timeout plus one connect deadline; a retry fits in what is left.
+        let config = &self.inner.config;
+        let deadline = Instant::now() + config.call_timeout + config.connect_timeout + SLACK;
         let mut attempt = self.call_once(&method, &params, &options).await;
         if options.read_only
             && let Err(NasError::ConnectionLost { .. }) = attempt
         {
             tracing::info!(%method, "connection lost during a read; retrying once on a new connection");
-            attempt = self.call_once(&method, &params, &options).await;
+            let retry = tokio::time::timeout_at(deadline, self.call_once(&method, &params, &options)).await;
+            attempt = retry.unwrap_or_else(|_| {
+                Err(NasError::Timeout { method: method.clone(), after: config.call_timeout, write: false })
+            });
+        }
+        if !options.read_only
+            && let Err(NasError::Timeout { write, .. }) = &mut attempt
+        {
+            *write = true;
         }
         match &attempt {
             Err(e) if e.nothing_sent() => permit.rollback(),
@@ -217,7 +270,7 @@ impl NasClient {
         let reply = session.call(method, params, timeout).await;
         let reply = match reply {
             Err(e @ NasError::ConnectionLost { .. }) => {
-                self.mark_down(&session).await;
+                self.mark_down(&session);
                 return Err(e);
             }
             other => other?,
@@ -239,7 +292,7 @@ impl NasClient {
         };
         let waited = session.wait(job).await;
         if let Err(NasError::ConnectionLost { .. }) = waited {
-            self.mark_down(&session).await;
+            self.mark_down(&session);
         }
         Ok(match waited? {
             Waited::Finished(result) => CallOutcome { result, job: Some(id), still_running: false },
@@ -264,46 +317,8 @@ impl NasClient {
             })
         })
     }
-
-    /// The live session, connecting (after any backoff) when there is none.
-    async fn session(&self) -> Result<Arc<Session>, NasError> {
-        let mut state = self.inner.state.lock().await;
-        let failures = match &*state {
-            Link::Up(session) if !session.is_closed() => return Ok(Arc::clone(session)),
-            Link::Up(_) => 0,
-            Link::Down { failures, retry_at } => {
-                let wait = retry_at.saturating_duration_since(Instant::now());
-                if wait > self.inner.config.call_timeout {
-                    return Err(NasError::Connect {
-                        url: self.inner.config.endpoint.websocket_url("current"),
-                        reason: format!("still unreachable; next attempt in {}s", wait.as_secs()),
-                    });
-                }
-                tokio::time::sleep(wait).await;
-                *failures
-            }
-        };
-        match Session::open(&self.inner.config, &self.inner.tls).await {
-            Ok(session) => {
-                let session = Arc::new(session);
-                *state = Link::Up(Arc::clone(&session));
-                Ok(session)
-            }
-            Err(e) => {
-                let delay = BACKOFF_FIRST.saturating_mul(2u32.saturating_pow(failures.min(16))).min(BACKOFF_MAX);
-                *state = Link::Down { failures: failures + 1, retry_at: Instant::now() + delay };
-                Err(e)
-            }
-        }
-    }
-
-    async fn mark_down(&self, session: &Arc<Session>) {
-        session.close();
-        let mut state = self.inner.state.lock().await;
-        if let Link::Up(current) = &*state
-            && Arc::ptr_eq(current, session)
-        {
-            *state = Link::Down { failures: 0, retry_at: Instant::now() };
-        }
-    }
 }
+
+#[cfg(test)]
+#[path = "client_tests.rs"]
+mod tests;

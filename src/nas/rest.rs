@@ -80,7 +80,7 @@ impl RestClient {
         }
         let failed = |e: reqwest::Error, sent: bool| {
             if e.is_timeout() {
-                NasError::Timeout { method: method.to_string(), after: self.timeout }
+                NasError::Timeout { method: method.to_string(), after: self.timeout, write: false }
             } else {
                 lost(sent && !e.is_connect())
             }

@@ -1,16 +1,20 @@
 //! One websocket carrying JSON-RPC 2.0: request ids, matching replies to callers, the cap on
-//! calls in flight, and server notifications handed to a channel. Knows nothing of TrueNAS
-//! methods; the typed calls live above it in `session`.
+//! calls in flight, the size limit on replies, a keepalive ping that closes a silent
+//! connection, and server notifications handed to a channel. Knows nothing of TrueNAS methods
+//! beyond `core.ping`; the typed calls live above it in `session`.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::sync::{Semaphore, mpsc, oneshot};
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::error::CapacityError;
+use tokio_tungstenite::tungstenite::{Error, Message};
 use tokio_util::sync::CancellationToken;
 
 use super::error::{NasError, RpcError};
@@ -22,8 +26,28 @@ pub(crate) struct Notification {
     pub(crate) params: Value,
 }
 
-type Reply = Result<Value, RpcError>;
+/// Why a reply is not a result.
+#[derive(Debug)]
+enum Fault {
+    /// TrueNAS answered with an error.
+    Rpc(RpcError),
+    /// The reply has neither `result` nor `error`.
+    NoResult,
+    /// A message exceeded the size limit; the connection was closed.
+    TooLarge(usize),
+}
+
+type Reply = Result<Value, Fault>;
 type Pending = Arc<Mutex<HashMap<u64, oneshot::Sender<Reply>>>>;
+
+/// Limits of one connection.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    /// Calls in flight at once (TrueNAS refuses past 20); the keepalive ping is one more.
+    pub(crate) max_in_flight: usize,
+    /// Largest reply accepted, in bytes; a larger one closes the connection.
+    pub(crate) max_reply_bytes: usize,
+}
 
 /// A live JSON-RPC connection. Cloning shares it.
 #[derive(Clone)]
@@ -40,15 +64,21 @@ pub(crate) struct Connection {
 
 impl Connection {
     /// Opens the websocket and starts the reader and writer tasks.
+    ///
+    /// The caller bounds the whole open (TCP, TLS, upgrade) with its connect deadline.
     pub(crate) async fn open(
         url: &str,
         tls: Option<Arc<rustls::ClientConfig>>,
-        max_in_flight: usize,
+        limits: Limits,
     ) -> Result<(Connection, mpsc::UnboundedReceiver<Notification>), NasError> {
         let connector = tls.map(tokio_tungstenite::Connector::Rustls);
-        let (socket, _response) = tokio_tungstenite::connect_async_tls_with_config(url, None, true, connector)
-            .await
-            .map_err(|e| NasError::Connect { url: url.to_string(), reason: connect_reason(&e) })?;
+        let ws_config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+            .max_message_size(Some(limits.max_reply_bytes))
+            .max_frame_size(Some(limits.max_reply_bytes));
+        let (socket, _response) =
+            tokio_tungstenite::connect_async_tls_with_config(url, Some(ws_config), true, connector)
+                .await
+                .map_err(|e| NasError::Connect { url: url.to_string(), reason: connect_reason(&e) })?;
         let (mut sink, mut stream) = socket.split();
         let (outgoing, mut outgoing_rx) = mpsc::unbounded_channel::<Message>();
         let (events_tx, events_rx) = mpsc::unbounded_channel();
@@ -75,6 +105,7 @@ impl Connection {
         let reader_closed = closed.clone();
         let reader_dead = Arc::clone(&dead);
         tokio::spawn(async move {
+            let mut too_large = None;
             loop {
                 let frame = tokio::select! {
                     _ = reader_closed.cancelled() => break,
@@ -82,25 +113,67 @@ impl Connection {
                 };
                 match frame {
                     Some(Ok(Message::Text(text))) => dispatch(&text, &reader_pending, &events_tx),
+                    Some(Err(Error::Capacity(CapacityError::MessageTooLong { max_size, .. }))) => {
+                        tracing::warn!(
+                            max_size,
+                            "a message from TrueNAS exceeds the size limit; closing the connection"
+                        );
+                        too_large = Some(max_size);
+                        break;
+                    }
                     Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
                     Some(Ok(_)) => {}
                 }
             }
             reader_dead.store(true, Ordering::SeqCst);
             reader_closed.cancel();
-            // Dropping the senders wakes every waiting caller with "connection lost".
-            reader_pending.lock().unwrap_or_else(|p| p.into_inner()).clear();
+            let waiting: Vec<_> = reader_pending.lock().unwrap_or_else(|p| p.into_inner()).drain().collect();
+            for (_, waiter) in waiting {
+                // Which reply was too large cannot be known: every waiting caller hears it.
+                // Otherwise dropping the sender wakes the caller with "connection lost".
+                if let Some(limit) = too_large {
+                    let _ = waiter.send(Err(Fault::TooLarge(limit)));
+                }
+            }
         });
 
         let connection = Connection {
             outgoing,
             pending,
             next_id: Arc::new(AtomicU64::new(1)),
-            slots: Arc::new(Semaphore::new(max_in_flight.max(1))),
+            slots: Arc::new(Semaphore::new(limits.max_in_flight.max(1))),
             closed,
             dead,
         };
         Ok((connection, events_rx))
+    }
+
+    /// Pings the NAS with `core.ping` every `every`; a ping unanswered within `every` closes
+    /// the connection, so calls waiting on it fail with "connection lost" and the next call
+    /// connects anew. Ends when the connection closes. Started once set-up is done, so a slow
+    /// login is reported as such.
+    pub(crate) fn keep_alive(&self, every: Duration) {
+        let conn = self.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = conn.closed.cancelled() => break,
+                    _ = tokio::time::sleep(every) => {}
+                }
+                match conn.send_and_wait("core.ping", json!([]), Instant::now() + every, every).await {
+                    Ok(_) | Err(NasError::Rpc(_)) => {}
+                    Err(NasError::Timeout { .. }) => {
+                        tracing::warn!(
+                            after_ms = every.as_millis() as u64,
+                            "TrueNAS did not answer a keepalive ping; closing the connection"
+                        );
+                        conn.close();
+                        break;
+                    }
+                    Err(_) => break,
+                }
+            }
+        });
     }
 
     /// Whether the socket is gone.
@@ -118,13 +191,31 @@ impl Connection {
         self.closed.cancel();
     }
 
-    /// Calls `method` and waits for its reply, at most `timeout` once the request is sent.
+    /// Calls `method` and waits for its reply: at most `timeout` in all, waiting for a free
+    /// slot included.
     pub(crate) async fn call(&self, method: &str, params: Value, timeout: Duration) -> Result<Value, NasError> {
+        let deadline = Instant::now() + timeout;
         let lost = |sent: bool| NasError::ConnectionLost { method: method.to_string(), sent };
         let _slot = tokio::select! {
             slot = self.slots.acquire() => slot.map_err(|_| lost(false))?,
             _ = self.closed.cancelled() => return Err(lost(false)),
+            _ = tokio::time::sleep_until(deadline) => {
+                return Err(NasError::Busy { method: method.to_string(), after: timeout });
+            }
         };
+        self.send_and_wait(method, params, deadline, timeout).await
+    }
+
+    /// Sends one request, without taking a slot, and waits for its reply until `deadline`
+    /// (`timeout` is what a late reply's error reports).
+    async fn send_and_wait(
+        &self,
+        method: &str,
+        params: Value,
+        deadline: Instant,
+        timeout: Duration,
+    ) -> Result<Value, NasError> {
+        let lost = |sent: bool| NasError::ConnectionLost { method: method.to_string(), sent };
         if self.is_closed() || self.dead.load(Ordering::SeqCst) {
             return Err(lost(false));
         }
@@ -136,13 +227,17 @@ impl Connection {
             self.forget(id);
             return Err(lost(false));
         }
-        let reply = tokio::time::timeout(timeout, rx).await;
+        let reply = tokio::time::timeout_at(deadline, rx).await;
         self.forget(id);
         match reply {
             Ok(Ok(Ok(value))) => Ok(value),
-            Ok(Ok(Err(rpc))) => Err(NasError::Rpc(rpc)),
+            Ok(Ok(Err(Fault::Rpc(rpc)))) => Err(NasError::Rpc(rpc)),
+            Ok(Ok(Err(Fault::NoResult))) => {
+                Err(NasError::Protocol(format!("the reply to `{method}` has neither `result` nor `error`")))
+            }
+            Ok(Ok(Err(Fault::TooLarge(limit)))) => Err(NasError::ReplyTooLarge { method: method.to_string(), limit }),
             Ok(Err(_closed)) => Err(lost(true)),
-            Err(_elapsed) => Err(NasError::Timeout { method: method.to_string(), after: timeout }),
+            Err(_elapsed) => Err(NasError::Timeout { method: method.to_string(), after: timeout, write: false }),
         }
     }
 
@@ -161,9 +256,11 @@ fn dispatch(text: &str, pending: &Pending, events: &mpsc::UnboundedSender<Notifi
         Some(id) => {
             let waiter = pending.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
             let Some(waiter) = waiter else { return };
-            let reply = match message.get("error") {
-                Some(error) if !error.is_null() => Err(RpcError::from_json(error)),
-                _ => Ok(message.get("result").cloned().unwrap_or(Value::Null)),
+            let reply = match (message.get("error"), message.get("result")) {
+                (Some(error), _) if !error.is_null() => Err(Fault::Rpc(RpcError::from_json(error))),
+                (_, Some(result)) => Ok(result.clone()),
+                // Neither: never read as a successful `null`.
+                (_, None) => Err(Fault::NoResult),
             };
             let _ = waiter.send(reply);
         }

@@ -2,8 +2,12 @@
 //! the JSON-RPC websocket (log in with the API key, subscribe to job events) or, on a release
 //! without JSON-RPC (the endpoint answers 404), use REST `/api/v2.0` with the key as bearer. A
 //! `Session` is one authenticated transport and what we learned about the NAS on it.
+//!
+//! Every step has a deadline (the probe and the websocket the connect deadline, each call the
+//! call timeout) and the caller bounds the whole open with the connect deadline; [`Stage`] says
+//! which step was under way when time ran out.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -11,7 +15,7 @@ use serde_json::{Value, json};
 use super::error::NasError;
 use super::jobs::{JobTracker, WaitFor, Waited};
 use super::rest::RestClient;
-use super::rpc::Connection;
+use super::rpc::{Connection, Limits};
 use super::{ApiKey, NasConfig};
 use crate::schema::{MethodTable, Release};
 
@@ -23,11 +27,45 @@ pub(crate) enum Transport {
     Rest(RestClient),
 }
 
-/// One authenticated connection.
+/// One authenticated connection. Dropping it closes the websocket (and stops its keepalive).
 pub(crate) struct Session {
     pub(crate) transport: Transport,
     pub(crate) release: Release,
     pub(crate) version: String,
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// The step of an open under way, for the error when the connect deadline runs out.
+#[derive(Debug, Default)]
+pub(crate) struct Stage(Mutex<&'static str>);
+
+impl Stage {
+    fn set(&self, step: &'static str) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = step;
+    }
+
+    /// The step under way (`"starting"` before the first).
+    pub(crate) fn get(&self) -> &'static str {
+        let step = *self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if step.is_empty() { "starting" } else { step }
+    }
+}
+
+/// Turns a failed set-up step into a connect error naming the NAS and the step.
+fn setup_failed(config: &NasConfig, stage: &Stage, e: NasError) -> NasError {
+    let reason = match e {
+        NasError::Timeout { after, .. } => format!("no answer within {}s while {}", after.as_secs(), stage.get()),
+        NasError::Busy { .. } | NasError::ConnectionLost { .. } | NasError::ReplyTooLarge { .. } => {
+            format!("the connection failed while {} ({e})", stage.get())
+        }
+        other => return other,
+    };
+    NasError::Connect { url: config.endpoint.http_url(""), reason }
 }
 
 /// What `GET /api/versions` told us.
@@ -39,10 +77,26 @@ enum Probe {
 }
 
 impl Session {
-    pub(crate) async fn open(config: &NasConfig, tls: &Option<Arc<rustls::ClientConfig>>) -> Result<Session, NasError> {
-        let api = match probe(config).await {
+    /// Connects and logs in, recording each step in `stage`. The caller bounds the whole open
+    /// with the connect deadline.
+    pub(crate) async fn open(
+        config: &NasConfig,
+        tls: &Option<Arc<rustls::ClientConfig>>,
+        stage: &Stage,
+    ) -> Result<Session, NasError> {
+        Session::open_steps(config, tls, stage).await.map_err(|e| setup_failed(config, stage, e))
+    }
+
+    async fn open_steps(
+        config: &NasConfig,
+        tls: &Option<Arc<rustls::ClientConfig>>,
+        stage: &Stage,
+    ) -> Result<Session, NasError> {
+        stage.set("asking `GET /api/versions`");
+        let api = match probe(config).await? {
             Probe::JsonRpc(api) => api,
             Probe::Rest => {
+                stage.set("asking REST `/api/v2.0/system/version`");
                 let (client, release, version) = RestClient::open(config).await?;
                 tracing::info!(%version, api = %release, "connected to TrueNAS over REST (no JSON-RPC on this release)");
                 return Ok(Session { transport: Transport::Rest(client), release, version });
@@ -50,11 +104,19 @@ impl Session {
         };
         let url = config.endpoint.websocket_url(api.as_deref().unwrap_or("current"));
         tracing::debug!(%url, "connecting to TrueNAS");
-        let (conn, events) = Connection::open(&url, tls.clone(), config.max_in_flight).await?;
+        stage.set("opening the websocket (TCP, TLS, upgrade)");
+        let limits = Limits { max_in_flight: config.max_in_flight, max_reply_bytes: config.max_reply_bytes };
+        let opened = tokio::time::timeout(config.connect_timeout, Connection::open(&url, tls.clone(), limits)).await;
+        let (conn, events) = opened.map_err(|_| NasError::Connect {
+            url: config.endpoint.http_url(""),
+            reason: format!("no answer within {}s while {}", config.connect_timeout.as_secs(), stage.get()),
+        })??;
         let t = config.call_timeout;
 
+        stage.set("logging in");
         login(&conn, &config.api_key, config.username.as_deref(), t).await?;
 
+        stage.set("asking `system.version`");
         let version = conn.call("system.version", json!([]), t).await?;
         let version = version.as_str().unwrap_or_default().to_string();
         let release = api
@@ -65,10 +127,15 @@ impl Session {
 
         let jobs = JobTracker::default();
         jobs.follow(events);
-        if let Err(e) = conn.call("core.subscribe", json!(["core.get_jobs"]), t).await {
+        stage.set("subscribing to job events");
+        match conn.call("core.subscribe", json!(["core.get_jobs"]), t).await {
+            Ok(_) => {}
+            // A connection that broke or fell silent here is of no use.
+            Err(e @ (NasError::Timeout { .. } | NasError::ConnectionLost { .. })) => return Err(e),
             // Waiting still works by polling; say so once.
-            tracing::warn!(error = %e, "cannot subscribe to job events; job progress will be polled");
+            Err(e) => tracing::warn!(error = %e, "cannot subscribe to job events; job progress will be polled"),
         }
+        conn.keep_alive(config.keepalive());
         tracing::info!(%version, api = %release, "connected to TrueNAS");
         Ok(Session { transport: Transport::JsonRpc { conn, jobs }, release, version })
     }
@@ -107,21 +174,30 @@ impl Session {
 /// Asks `GET /api/versions` which API versions the NAS serves. A 404 means a release without
 /// JSON-RPC (REST only). Otherwise picks the newest version we have a method table for, so
 /// TrueNAS adapts its newer models to the schema we validate against; `None` (no match, or the
-/// endpoint unreachable) means "use `current`".
-async fn probe(config: &NasConfig) -> Probe {
+/// endpoint unreachable) means "use `current`". A NAS that does not answer within the connect
+/// deadline is not tried further: it would not answer the websocket either.
+async fn probe(config: &NasConfig) -> Result<Probe, NasError> {
     let url = config.endpoint.http_url("/api/versions");
-    let Ok(response) = config.http.get(&url).timeout(config.call_timeout).send().await else {
-        return Probe::JsonRpc(None);
+    let response = match config.http.get(&url).timeout(config.connect_timeout).send().await {
+        Ok(response) => response,
+        Err(e) if e.is_timeout() => {
+            return Err(NasError::Timeout {
+                method: "GET /api/versions".into(),
+                after: config.connect_timeout,
+                write: false,
+            });
+        }
+        Err(_) => return Ok(Probe::JsonRpc(None)),
     };
     if response.status() == reqwest::StatusCode::NOT_FOUND {
-        return Probe::Rest;
+        return Ok(Probe::Rest);
     }
     let offered: Vec<String> = match response.error_for_status() {
         Ok(ok) => ok.json().await.unwrap_or_default(),
         Err(_) => Vec::new(),
     };
     let api = Release::ALL.iter().rev().map(|r| r.api_version()).find(|v| offered.iter().any(|o| o == v));
-    Probe::JsonRpc(api.map(str::to_string))
+    Ok(Probe::JsonRpc(api.map(str::to_string)))
 }
 
 async fn login(

@@ -34,6 +34,8 @@
 //!
 //! Validators are compiled lazily, on the first call of each method, and cached.
 
+pub mod exact;
+
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -291,13 +293,18 @@ impl MethodTable {
         let validator = self.validator(method)?;
         // TrueNAS names the attribute after the method with dots as underscores: `vm_create.memory`.
         let prefix = method.replace('.', "_");
-        let problems: Vec<ParamProblem> = validator
+        let mut problems: Vec<ParamProblem> = validator
             .iter_errors(params)
             .map(|e| ParamProblem {
                 attribute: attribute(&prefix, &e.instance_path().to_string()),
                 message: e.to_string(),
             })
             .collect();
+        // The schema's `integer` takes any integral number, 1e300 included: refuse what would
+        // reach TrueNAS rounded.
+        if let Some((at, n)) = exact::find_inexact(params, &prefix) {
+            problems.push(ParamProblem { attribute: at, message: format!("{n} {}", exact::INEXACT_REASON) });
+        }
         if problems.is_empty() { Ok(()) } else { Err(ParamsError::Invalid { method: method.to_string(), problems }) }
     }
 

@@ -224,6 +224,18 @@ impl Connection {
             }
             return None;
         }
+        if self.machine.faults.is_silent() {
+            tracing::debug!(connection = self.session.id, method, "simulated NAS: leaving the call unanswered (fault)");
+            self.in_flight.fetch_sub(1, Ordering::SeqCst);
+            return None;
+        }
+        if self.machine.faults.take_no_result(method) {
+            self.in_flight.fetch_sub(1, Ordering::SeqCst);
+            if let Some(id) = &id {
+                self.reply(serde_json::json!({"jsonrpc": "2.0", "id": id}));
+            }
+            return None;
+        }
         let injected = self.machine.faults.take_failure(method);
         self.spawn_call(id, method.to_string(), params, injected);
         None
@@ -242,7 +254,7 @@ impl Connection {
                 Some(e) => Err(Failure::injected(&e.errname, &e.reason)),
                 None => dispatch::call(&machine, &session, id.as_ref(), &method, &params).await,
             };
-            let latency = machine.faults.latency();
+            let latency = machine.faults.latency_of(&method);
             if !latency.is_zero() {
                 tokio::time::sleep(latency).await;
             }

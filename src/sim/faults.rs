@@ -1,10 +1,11 @@
-//! Fault switches for reliability tests: reply latency, dropped connections, injected errors and
-//! the pace of simulated jobs. Shared by every connection; settable from Rust or over HTTP:
+//! Fault switches for reliability tests: reply latency, dropped connections, injected errors,
+//! replies that are malformed or never come, and the pace of simulated jobs. Shared by every connection; settable from Rust or over HTTP:
 //!
 //! ```text
 //! POST /_sim/faults
 //! {"clear": true, "latency_ms": 250, "job_step_ms": 10, "drop_connection_on": "vm.start",
-//!  "fail_next": {"method": "vm.start", "errname": "EBUSY", "reason": "Rate Limit Exceeded"}}
+//!  "fail_next": {"method": "vm.start", "errname": "EBUSY", "reason": "Rate Limit Exceeded"},
+//!  "silent": true, "no_result_next": "vm.query", "slow": {"method": "vm.query", "ms": 1500}}
 //! ```
 //!
 //! Every member is optional; `clear` applies first. Unknown members are refused (400/422).
@@ -27,12 +28,18 @@ pub struct Faults {
 #[derive(Debug, Default)]
 struct FaultState {
     latency: Duration,
+    // Latency of single methods, instead of `latency` (a slow handler; `core.ping` stays quick).
+    slow: HashMap<String, Duration>,
     job_step: Option<Duration>,
     // One-shot: armed methods, consumed by their next call.
     drop_on: HashMap<String, usize>,
     fail_next: HashMap<String, Vec<(String, String)>>,
     // Subscribed clients get no collection updates (tests their polling fallback).
     mute_events: bool,
+    // Calls are recorded but never answered, login included (a hung middleware).
+    silent: bool,
+    // One-shot: armed methods answer with neither `result` nor `error`.
+    no_result_on: HashMap<String, usize>,
 }
 
 /// A fault injected for one call.
@@ -53,6 +60,16 @@ pub(crate) struct FaultRequest {
     drop_connection_on: Option<String>,
     fail_next: Option<FailNextRequest>,
     mute_events: Option<bool>,
+    silent: Option<bool>,
+    no_result_next: Option<String>,
+    slow: Option<SlowRequest>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SlowRequest {
+    method: String,
+    ms: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -96,6 +113,31 @@ impl Faults {
         self.lock().mute_events = muted;
     }
 
+    /// Delays every reply to `method` by `d`, in place of the latency of all replies.
+    pub fn set_slow(&self, method: &str, d: Duration) {
+        self.lock().slow.insert(method.to_string(), d);
+    }
+
+    /// Stops (or resumes) answering calls: every call is recorded and then left without a
+    /// reply, as a hung middleware behind a live socket would. Websocket upgrades still succeed.
+    pub fn set_silent(&self, silent: bool) {
+        self.lock().silent = silent;
+    }
+
+    /// The next call of `method` is answered with neither `result` nor `error` (one-shot).
+    pub fn no_result_next(&self, method: &str) {
+        *self.lock().no_result_on.entry(method.to_string()).or_default() += 1;
+    }
+
+    pub(crate) fn is_silent(&self) -> bool {
+        self.lock().silent
+    }
+
+    /// Consumes an armed reply-without-result for `method`.
+    pub(crate) fn take_no_result(&self, method: &str) -> bool {
+        take_one(&mut self.lock().no_result_on, method)
+    }
+
     pub(crate) fn events_muted(&self) -> bool {
         self.lock().mute_events
     }
@@ -104,23 +146,19 @@ impl Faults {
         self.lock().latency
     }
 
+    /// The delay of a reply to `method`.
+    pub(crate) fn latency_of(&self, method: &str) -> Duration {
+        let state = self.lock();
+        state.slow.get(method).copied().unwrap_or(state.latency)
+    }
+
     pub(crate) fn job_step(&self) -> Duration {
         self.lock().job_step.unwrap_or(DEFAULT_JOB_STEP)
     }
 
     /// Consumes an armed drop for `method`.
     pub(crate) fn take_drop(&self, method: &str) -> bool {
-        let mut state = self.lock();
-        match state.drop_on.get_mut(method) {
-            Some(n) if *n > 0 => {
-                *n -= 1;
-                if *n == 0 {
-                    state.drop_on.remove(method);
-                }
-                true
-            }
-            _ => false,
-        }
+        take_one(&mut self.lock().drop_on, method)
     }
 
     /// Consumes an armed error for `method`.
@@ -153,11 +191,34 @@ impl Faults {
         if let Some(muted) = request.mute_events {
             self.mute_events(muted);
         }
+        if let Some(silent) = request.silent {
+            self.set_silent(silent);
+        }
+        if let Some(method) = request.no_result_next {
+            self.no_result_next(&method);
+        }
+        if let Some(slow) = request.slow {
+            self.set_slow(&slow.method, Duration::from_millis(slow.ms));
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, FaultState> {
         // Every update is a single assignment or push, so a poisoned lock still holds valid state.
         self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Consumes one armed count of a one-shot fault.
+fn take_one(armed: &mut HashMap<String, usize>, method: &str) -> bool {
+    match armed.get_mut(method) {
+        Some(n) if *n > 0 => {
+            *n -= 1;
+            if *n == 0 {
+                armed.remove(method);
+            }
+            true
+        }
+        _ => false,
     }
 }
 
@@ -175,6 +236,9 @@ mod tests {
         assert!(!f.take_drop("vm.start"));
         assert_eq!(f.take_failure("vm.stop").map(|e| e.errname), Some("EBUSY".to_string()));
         assert_eq!(f.take_failure("vm.stop"), None);
+        f.no_result_next("vm.query");
+        assert!(f.take_no_result("vm.query"));
+        assert!(!f.take_no_result("vm.query"));
     }
 
     #[test]
@@ -186,6 +250,9 @@ mod tests {
         .unwrap();
         f.apply(req);
         assert_eq!(f.latency(), Duration::from_millis(5));
+        f.apply(serde_json::from_str(r#"{"slow": {"method": "vm.query", "ms": 9}}"#).unwrap());
+        assert_eq!(f.latency_of("vm.query"), Duration::from_millis(9));
+        assert_eq!(f.latency_of("core.ping"), Duration::from_millis(5));
         assert_eq!(f.job_step(), Duration::from_millis(7));
         assert!(f.take_failure("a").is_some());
         f.apply(serde_json::from_str(r#"{"clear": true}"#).unwrap());
