@@ -282,6 +282,8 @@ impl Config {
                 if low.http_tokens.is_empty() && !addr.ip().is_loopback() {
                     return Err(ConfigError::OpenHttp(addr));
                 }
+                // Bearer tokens are secrets: scrubbed from every output from now on.
+                low.http_tokens.iter().for_each(|t| crate::redact::remember_secret(t));
                 Transport::Http { addr, tokens: low.http_tokens.clone() }
             }
             None if !low.http_tokens.is_empty() => return Err(ConfigError::TokensWithoutHttp),

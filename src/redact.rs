@@ -1,13 +1,18 @@
-//! The one filter every result passes before an agent sees it: values of fields that hold
-//! secrets (passwords, password hashes, private keys, API keys, tokens, cloud credentials) are
-//! replaced by a marker, wherever they sit in the result.
+//! The one place that knows what a secret looks like, and the one scrubber every output uses:
+//! results ([`redact`]: values of fields that hold secrets, passwords, password hashes, private
+//! keys, API keys, tokens, cloud credentials, dataset unlock keys, app environment secrets,
+//! webhook URLs), and text ([`scrub_text`]: errors to the agent, audit and log lines), where the
+//! configured API key and HTTP bearer tokens are replaced wherever they appear, and the password
+//! of a credentialed URL (`https://user:pw@host`) is masked.
 //!
 //! A field is secret by its name; only non-empty strings are masked, so flags and numbers such
 //! as `password_disabled: true` or `min_password_length: 8` stay readable. Names that merely
 //! look like secrets (`public_key`, `key_format`, `sshpubkey`, `*_pub`, ...) are on an
 //! allow-list. The lists were drawn from every field name in TrueNAS 25.10's result schemas.
 
-use serde_json::Value;
+use std::sync::{PoisonError, RwLock};
+
+use serde_json::{Map, Value};
 
 /// What a masked value reads as.
 pub const MASK: &str = "<redacted>";
@@ -82,6 +87,9 @@ pub fn is_secret_field(name: &str) -> bool {
     }
     SECRET_NAMES.contains(&name.as_str())
         || name.ends_with("_key")
+        || name.ends_with("_pw")
+        || name.ends_with("_pwd")
+        || name.ends_with("_pass")
         || SECRET_PARTS.iter().any(|part| name.contains(part))
 }
 
@@ -98,15 +106,33 @@ fn looks_like_api_key(text: &str) -> bool {
     }
 }
 
-/// Masks every secret value in `value`, in place.
+/// Alert service types whose `url` is itself the credential (a webhook with its token).
+const WEBHOOK_TYPES: &[&str] = &["slack", "mattermost", "msteams", "teams", "googlechat", "discord", "webhook"];
+
+/// Masks every secret value in `value`, in place, and scrubs known secrets (the API key, bearer
+/// tokens, credentialed URLs) out of every other string.
 pub fn redact(value: &mut Value) {
+    redact_in(value, None);
+}
+
+/// `parent` is the name of the field holding `value`, if any: items of `datasets` (the unlock
+/// arguments of `pool.dataset.unlock`) hold their key in `key`.
+fn redact_in(value: &mut Value, parent: Option<&str>) {
     match value {
         Value::Object(map) => {
             // A cloud credential's provider object (`{type: "B2", account, key}`, also Azure and
             // Swift) holds its secret in `key`; alerts and the like carry no `type` beside theirs.
-            let provider = map.get("type").is_some_and(Value::is_string);
+            let kind = map.get("type").and_then(Value::as_str).map(str::to_ascii_lowercase);
+            let provider = kind.is_some();
+            let webhook = kind.as_deref().is_some_and(|k| WEBHOOK_TYPES.contains(&k));
+            let unlock = parent.is_some_and(|p| p.eq_ignore_ascii_case("datasets"));
+            // An environment entry `{name: "POSTGRES_PASSWORD", value: "..."}`.
+            let env_secret = env_entry_is_secret(map);
             for (name, field) in map.iter_mut() {
-                let secret = is_secret_field(name) || (provider && name.eq_ignore_ascii_case("key"));
+                let secret = is_secret_field(name)
+                    || ((provider || unlock) && name.eq_ignore_ascii_case("key"))
+                    || (webhook && name.eq_ignore_ascii_case("url"))
+                    || (env_secret && name.eq_ignore_ascii_case("value"));
                 match field {
                     Value::String(s) if secret && !s.is_empty() => *s = MASK.to_string(),
                     Value::String(s) if name.eq_ignore_ascii_case("key") && looks_like_api_key(s) => {
@@ -118,17 +144,135 @@ pub fn redact(value: &mut Value) {
                             if matches!(item, Value::String(s) if !s.is_empty()) {
                                 *item = Value::String(MASK.to_string());
                             } else {
-                                redact(item);
+                                redact_in(item, Some(name));
                             }
                         }
                     }
-                    other => redact(other),
+                    // Any other secret value (a number, an object) is masked whole.
+                    other if secret && !matches!(other, Value::Null | Value::Bool(_) | Value::String(_)) && is_strict_secret(name) => {
+                        *other = Value::String(MASK.to_string())
+                    }
+                    other => redact_in(other, Some(name)),
                 }
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(redact),
+        Value::Array(items) => items.iter_mut().for_each(|item| redact_in(item, parent)),
+        Value::String(s) => {
+            if let Some(clean) = scrub_changed(s) {
+                *s = clean;
+            }
+        }
         _ => {}
     }
+}
+
+/// Names whose value is secret whatever its JSON type (numbers and objects too): kept narrow so
+/// that `min_password_length: 8` and similar settings stay readable.
+fn is_strict_secret(name: &str) -> bool {
+    matches!(name.to_ascii_lowercase().as_str(), "password" | "passphrase" | "secret" | "token" | "key")
+}
+
+/// Whether an object is an environment entry `{name, value}` whose name is secret.
+fn env_entry_is_secret(map: &Map<String, Value>) -> bool {
+    let Some(Value::String(name)) = map.get("name") else { return false };
+    map.contains_key("value") && is_secret_env_name(name)
+}
+
+/// Whether an environment variable of this name holds a secret (`POSTGRES_PASSWORD`, `DB_PW`,
+/// `API_TOKEN`, `JWT_SECRET`, `APP_KEY`).
+pub fn is_secret_env_name(name: &str) -> bool {
+    is_secret_field(name) || {
+        let n = name.to_ascii_lowercase();
+        n == "pw" || n == "pwd" || n == "key" || n.ends_with("key")
+    }
+}
+
+/// Secrets known as literal strings: the configured API key and the HTTP bearer tokens. Kept
+/// process-wide because every output (results, errors, audit and log lines, whoever writes them)
+/// must be scrubbed of them, and the logger is process-wide too.
+static KNOWN_SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
+
+/// Below this length a literal is too likely to occur in ordinary text to be replaced.
+const MIN_SECRET_LEN: usize = 8;
+
+/// Remembers a literal secret (the API key, a bearer token) so that [`scrub_text`] replaces it
+/// wherever it appears. The part after the id of an API key (`<id>-<secret>`) is remembered too.
+pub fn remember_secret(secret: &str) {
+    let secret = secret.trim();
+    let mut known = KNOWN_SECRETS.write().unwrap_or_else(PoisonError::into_inner);
+    let mut add = |s: &str| {
+        if s.len() >= MIN_SECRET_LEN && !known.iter().any(|k| k == s) {
+            known.push(s.to_string());
+        }
+    };
+    add(secret);
+    if let Some((_, tail)) = secret.split_once('-') {
+        add(tail);
+    }
+    // Longest first, so that a secret containing another is replaced whole.
+    known.sort_by_key(|k| std::cmp::Reverse(k.len()));
+}
+
+/// `text` with every known secret replaced by [`MASK`] and the password of every credentialed
+/// URL masked. Used for errors to the agent, audit fields and log lines.
+pub fn scrub_text(text: &str) -> String {
+    scrub_changed(text).unwrap_or_else(|| text.to_string())
+}
+
+/// The scrubbed text, or `None` when there was nothing to scrub.
+fn scrub_changed(text: &str) -> Option<String> {
+    let mut out: Option<String> = None;
+    {
+        let known = KNOWN_SECRETS.read().unwrap_or_else(PoisonError::into_inner);
+        for secret in known.iter() {
+            let current = out.as_deref().unwrap_or(text);
+            if current.contains(secret.as_str()) {
+                out = Some(current.replace(secret.as_str(), MASK));
+            }
+        }
+    }
+    let current = out.as_deref().unwrap_or(text);
+    if let Some(masked) = mask_url_passwords(current) {
+        out = Some(masked);
+    }
+    out
+}
+
+/// Masks `pw` in every `scheme://user:pw@host` of `text`; `None` when there is none.
+fn mask_url_passwords(text: &str) -> Option<String> {
+    if !text.contains("://") || !text.contains('@') {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut changed = false;
+    while let Some(at) = rest.find("://") {
+        let (head, tail) = rest.split_at(at + 3);
+        out.push_str(head);
+        // The authority ends at the first '/', '?', '#' or whitespace.
+        let end = tail.find(|c: char| matches!(c, '/' | '?' | '#') || c.is_whitespace() || c == '`' || c == '"' || c == '\'').unwrap_or(tail.len());
+        let authority = &tail[..end];
+        match authority.rfind('@') {
+            Some(at_sign) => {
+                let userinfo = &authority[..at_sign];
+                let user = userinfo.split(':').next().unwrap_or_default();
+                if userinfo.contains(':') {
+                    out.push_str(user);
+                    out.push(':');
+                    out.push_str(MASK);
+                } else {
+                    // A lone userinfo may be a token (`https://TOKEN@host`).
+                    out.push_str(MASK);
+                }
+                out.push_str(&authority[at_sign..]);
+                changed = true;
+            }
+            None => out.push_str(authority),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    changed.then_some(out)
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 
 mod util;
 
+mod audit;
 mod cli;
 mod every_action;
 mod http;

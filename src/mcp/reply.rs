@@ -63,7 +63,8 @@ pub(crate) fn failure(error: &CallError) -> CallToolResult {
         // Everything else keeps the reference's `Error: <message>` shape.
         other => format!("Error: {other}"),
     };
-    CallToolResult::error(vec![Content::text(text)])
+    // A NAS error may echo the API key or a credentialed URL back: scrub before the agent sees it.
+    CallToolResult::error(vec![Content::text(crate::redact::scrub_text(&text))])
 }
 
 /// An error in how the tool itself was called (bad shape of `category`/`params`).

@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::ids::JobId;
+use crate::policy::ErrorSummary;
 use crate::schema::{ParamsError, Release};
 
 /// A TrueNAS error reply, decoded from the JSON-RPC `error` object.
@@ -194,6 +195,32 @@ pub enum NasError {
 }
 
 impl NasError {
+    /// What went wrong, for the audit log: a kind and TrueNAS's errno and errname, never the
+    /// error's text, which may echo argument values (or a key) back.
+    pub fn summary(&self) -> ErrorSummary {
+        match self {
+            NasError::InvalidUrl(_) => ErrorSummary::new("invalid_url"),
+            NasError::InsecureRemote { .. } => ErrorSummary::new("insecure_remote"),
+            NasError::Connect { .. } => ErrorSummary::new("connect"),
+            NasError::AuthFailed { .. } => ErrorSummary::new("auth_failed"),
+            NasError::AuthExpired => ErrorSummary::new("auth_expired"),
+            NasError::UnsupportedRelease(_) => ErrorSummary::new("unsupported_release"),
+            NasError::ConnectionLost { sent: true, .. } => ErrorSummary::new("connection_lost_after_send"),
+            NasError::ConnectionLost { sent: false, .. } => ErrorSummary::new("connection_lost"),
+            NasError::Timeout { .. } => ErrorSummary::new("timeout"),
+            NasError::MethodUnavailable { .. } => ErrorSummary::new("method_unavailable"),
+            NasError::InvalidParams(_) => ErrorSummary::new("invalid_params"),
+            NasError::Rpc(e) => {
+                let kind = if e.fields.is_empty() { "nas_error" } else { "nas_validation" };
+                ErrorSummary::new(kind).with_errno(e.errno, e.errname.as_deref())
+            }
+            NasError::RestUnsupported(_) => ErrorSummary::new("rest_unsupported"),
+            NasError::JobFailed { .. } => ErrorSummary::new("job_failed"),
+            NasError::Cancelled { .. } => ErrorSummary::new("cancelled"),
+            NasError::Protocol(_) => ErrorSummary::new("protocol"),
+        }
+    }
+
     /// Whether nothing reached the NAS, so a policy reservation may be refunded.
     pub fn nothing_sent(&self) -> bool {
         match self {

@@ -27,7 +27,10 @@ mod load;
 mod predicate;
 mod summary;
 
-pub use audit::{AuditDecision, AuditError, AuditLog, AuditRecord, Outcome};
+pub use audit::{
+    AuditDecision, AuditError, AuditLog, AuditRecord, AuditTransport, AuditWriteError, ErrorSummary, Outcome, Phase,
+    RecordKind, is_symbol,
+};
 pub use decision::{Decision, Denial};
 pub use load::{PolicyError, Problem};
 
@@ -47,6 +50,8 @@ pub struct PolicyEngine {
     policy: Policy,
     limiter: Arc<Limiter>,
     summary: String,
+    // SHA-256 (hex) of the policy text as loaded, for audit records.
+    sha256: String,
 }
 
 /// One call to decide.
@@ -69,7 +74,13 @@ impl PolicyEngine {
     pub fn from_json(text: &str) -> Result<PolicyEngine, PolicyError> {
         let (doc, policy, limits) = load::load(text)?;
         let summary = summary::summarize(&doc);
-        Ok(PolicyEngine { policy, limiter: Arc::new(Limiter::new(limits)), summary })
+        let sha256 = audit::sha256_hex(text.as_bytes());
+        Ok(PolicyEngine { policy, limiter: Arc::new(Limiter::new(limits)), summary, sha256 })
+    }
+
+    /// SHA-256 (hex) of the policy text as loaded: which policy decided, in audit records.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
     }
 
     /// A shipped policy: `default`, `readonly` or `seed-vm-start`.
