@@ -265,7 +265,7 @@ impl Gateway {
         }
         audit.finished(rule, result.as_ref().map(|done| done.job)).await;
         let mut done = result.map_err(CallError::Nas)?;
-        crate::redact::redact(&mut done.result);
+        crate::redact::redact_with(&mut done.result, &crate::redact::secret_values(&call.args));
         Ok(done)
     }
 }

@@ -212,6 +212,7 @@ async fn call(low: &LowArgs, action: &str, args: &str) -> anyhow::Result<ExitCod
         Err(code) => return Ok(code),
     };
     let grant = GrantId::new("cli");
+    let secrets = redact::secret_values(&args);
     let invocation = Invocation {
         grant: &grant,
         action,
@@ -227,7 +228,7 @@ async fn call(low: &LowArgs, action: &str, args: &str) -> anyhow::Result<ExitCod
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            eprintln!("{}", redact::scrub_text(&e.to_string()));
+            eprintln!("{}", redact::scrub_text_with(&e.to_string(), &secrets));
             Ok(ExitCode::from(1))
         }
     }

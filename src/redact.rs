@@ -17,8 +17,8 @@ use serde_json::{Map, Value};
 /// What a masked value reads as.
 pub const MASK: &str = "<redacted>";
 
-/// Field names (lowercase) that are always secret. (`key` is handled apart: alerts use it
-/// for a harmless de-duplication key, API keys and cloud credentials for the secret itself.)
+/// Field names (lowercase) that are always secret. (`key` is handled apart, see
+/// `key_is_secret`.)
 /// `community` is the SNMP v1/v2c shared secret; `file` is a Kerberos keytab, the keys of the
 /// NAS's domain account (no other TrueNAS result has a `file` field).
 const SECRET_NAMES: &[&str] = &[
@@ -109,30 +109,48 @@ fn looks_like_api_key(text: &str) -> bool {
 /// Alert service types whose `url` is itself the credential (a webhook with its token).
 const WEBHOOK_TYPES: &[&str] = &["slack", "mattermost", "msteams", "teams", "googlechat", "discord", "webhook"];
 
+/// What makes a field of one object secret beyond its own name.
+struct Siblings {
+    // Alert services name their kind in `type`: a chat webhook's `url` is its credential.
+    webhook: bool,
+    key_is_secret: bool,
+    // An environment entry `{name: "POSTGRES_PASSWORD", value: "..."}`.
+    env_secret: bool,
+}
+
+impl Siblings {
+    fn of(map: &Map<String, Value>) -> Siblings {
+        let kind = map.get("type").and_then(Value::as_str).map(str::to_ascii_lowercase);
+        Siblings {
+            webhook: kind.as_deref().is_some_and(|k| WEBHOOK_TYPES.contains(&k)),
+            key_is_secret: key_is_secret(map),
+            env_secret: env_entry_is_secret(map),
+        }
+    }
+
+    /// Whether the field `name` of this object holds a secret.
+    fn is_secret(&self, name: &str) -> bool {
+        is_secret_field(name)
+            || (self.key_is_secret && name.eq_ignore_ascii_case("key"))
+            || (self.webhook && name.eq_ignore_ascii_case("url"))
+            || (self.env_secret && name.eq_ignore_ascii_case("value"))
+    }
+}
+
 /// Masks every secret value in `value`, in place, and scrubs known secrets (the API key, bearer
 /// tokens, credentialed URLs) out of every other string.
 pub fn redact(value: &mut Value) {
-    redact_in(value, None);
+    redact_with(value, &[]);
 }
 
-/// `parent` is the name of the field holding `value`, if any: items of `datasets` (the unlock
-/// arguments of `pool.dataset.unlock`) hold their key in `key`.
-fn redact_in(value: &mut Value, parent: Option<&str>) {
+/// [`redact`], also scrubbing `extra` literals (the secret argument values of the call that
+/// produced `value`, from [`secret_values`]) out of every string.
+pub fn redact_with(value: &mut Value, extra: &[String]) {
     match value {
         Value::Object(map) => {
-            // A cloud credential's provider object (`{type: "B2", account, key}`, also Azure and
-            // Swift) holds its secret in `key`; alerts and the like carry no `type` beside theirs.
-            let kind = map.get("type").and_then(Value::as_str).map(str::to_ascii_lowercase);
-            let provider = kind.is_some();
-            let webhook = kind.as_deref().is_some_and(|k| WEBHOOK_TYPES.contains(&k));
-            let unlock = parent.is_some_and(|p| p.eq_ignore_ascii_case("datasets"));
-            // An environment entry `{name: "POSTGRES_PASSWORD", value: "..."}`.
-            let env_secret = env_entry_is_secret(map);
+            let siblings = Siblings::of(map);
             for (name, field) in map.iter_mut() {
-                let secret = is_secret_field(name)
-                    || ((provider || unlock) && name.eq_ignore_ascii_case("key"))
-                    || (webhook && name.eq_ignore_ascii_case("url"))
-                    || (env_secret && name.eq_ignore_ascii_case("value"));
+                let secret = siblings.is_secret(name);
                 match field {
                     Value::String(s) if secret && !s.is_empty() => *s = MASK.to_string(),
                     Value::String(s) if name.eq_ignore_ascii_case("key") && looks_like_api_key(s) => {
@@ -144,26 +162,65 @@ fn redact_in(value: &mut Value, parent: Option<&str>) {
                             if matches!(item, Value::String(s) if !s.is_empty()) {
                                 *item = Value::String(MASK.to_string());
                             } else {
-                                redact_in(item, Some(name));
+                                redact_with(item, extra);
                             }
                         }
                     }
-                    // Any other secret value (a number, an object) is masked whole.
-                    other if secret && !matches!(other, Value::Null | Value::Bool(_) | Value::String(_)) && is_strict_secret(name) => {
-                        *other = Value::String(MASK.to_string())
-                    }
-                    other => redact_in(other, Some(name)),
+                    // A numeric password or key (`"password": 1234`) is masked too.
+                    Value::Number(_) if secret && is_strict_secret(name) => *field = Value::String(MASK.to_string()),
+                    other => redact_with(other, extra),
                 }
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(|item| redact_in(item, parent)),
+        Value::Array(items) => items.iter_mut().for_each(|item| redact_with(item, extra)),
         Value::String(s) => {
-            if let Some(clean) = scrub_changed(s) {
+            if let Some(clean) = scrub_changed(s, extra) {
                 *s = clean;
             }
         }
         _ => {}
     }
+}
+
+/// The secret values among a call's arguments (the strings [`redact`] would mask), so that
+/// whatever is said about the call (an error the NAS echoes them in) can be scrubbed of them.
+pub fn secret_values(args: &Map<String, Value>) -> Vec<String> {
+    let mut found = Vec::new();
+    collect_secrets(args, &mut found);
+    found.retain(|s| s.len() >= MIN_CALL_SECRET_LEN);
+    found.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    found.dedup();
+    found
+}
+
+/// Below this length an argument value is not scrubbed from text (it would mask ordinary words).
+const MIN_CALL_SECRET_LEN: usize = 4;
+
+fn collect_secrets(map: &Map<String, Value>, found: &mut Vec<String>) {
+    let siblings = Siblings::of(map);
+    for (name, field) in map {
+        let secret = siblings.is_secret(name);
+        collect_in(field, secret, found);
+    }
+}
+
+fn collect_in(value: &Value, secret: bool, found: &mut Vec<String>) {
+    match value {
+        Value::String(s) if secret => found.push(s.clone()),
+        Value::Number(n) if secret => found.push(n.to_string()),
+        Value::Array(items) => items.iter().for_each(|item| collect_in(item, secret, found)),
+        Value::Object(map) => collect_secrets(map, found),
+        _ => {}
+    }
+}
+
+/// Whether an object's `key` field holds a secret. In TrueNAS's schemas `key` is the secret of
+/// cloud credentials (`{type, account, key}`), API keys, encryption options, `datasets[]` of
+/// `pool.dataset.unlock` and `pool.dataset.change_key`; it is harmless only in alerts
+/// (`klass`, a de-duplication key), ACME authenticator schemas (`{key, schema}`) and user
+/// properties (`{key, value}`). Any other object's `key` is taken as secret (fail closed).
+fn key_is_secret(map: &Map<String, Value>) -> bool {
+    !(map.contains_key("klass") || map.contains_key("schema") || map.contains_key("value"))
 }
 
 /// Names whose value is secret whatever its JSON type (numbers and objects too): kept narrow so
@@ -216,15 +273,20 @@ pub fn remember_secret(secret: &str) {
 /// `text` with every known secret replaced by [`MASK`] and the password of every credentialed
 /// URL masked. Used for errors to the agent, audit fields and log lines.
 pub fn scrub_text(text: &str) -> String {
-    scrub_changed(text).unwrap_or_else(|| text.to_string())
+    scrub_text_with(text, &[])
+}
+
+/// [`scrub_text`], also replacing `extra` literals (a call's secret argument values).
+pub fn scrub_text_with(text: &str, extra: &[String]) -> String {
+    scrub_changed(text, extra).unwrap_or_else(|| text.to_string())
 }
 
 /// The scrubbed text, or `None` when there was nothing to scrub.
-fn scrub_changed(text: &str) -> Option<String> {
+fn scrub_changed(text: &str, extra: &[String]) -> Option<String> {
     let mut out: Option<String> = None;
     {
         let known = KNOWN_SECRETS.read().unwrap_or_else(PoisonError::into_inner);
-        for secret in known.iter() {
+        for secret in known.iter().chain(extra) {
             let current = out.as_deref().unwrap_or(text);
             if current.contains(secret.as_str()) {
                 out = Some(current.replace(secret.as_str(), MASK));

@@ -16,5 +16,6 @@ mod python_client;
 mod raw_api;
 mod reliability;
 mod rest;
+mod secrets;
 mod tls;
 mod vm_actions;

@@ -127,6 +127,7 @@ impl TrueNasServer {
     ) -> rmcp::model::CallToolResult {
         let grant = self.grant(ctx);
         let (progress, forwarder) = progress_bridge(ctx);
+        let secrets = crate::redact::secret_values(&params);
         let call = Invocation {
             grant: &grant,
             action: action.name.as_str(),
@@ -143,7 +144,7 @@ impl TrueNasServer {
         }
         match outcome {
             Ok(done) => reply::success(&done),
-            Err(e) => reply::failure(&e),
+            Err(e) => reply::failure(&e, &secrets),
         }
     }
 }
