@@ -312,7 +312,9 @@ fn mask_url_passwords(text: &str) -> Option<String> {
         let (head, tail) = rest.split_at(at + 3);
         out.push_str(head);
         // The authority ends at the first '/', '?', '#' or whitespace.
-        let end = tail.find(|c: char| matches!(c, '/' | '?' | '#') || c.is_whitespace() || c == '`' || c == '"' || c == '\'').unwrap_or(tail.len());
+        let end = tail
+            .find(|c: char| matches!(c, '/' | '?' | '#') || c.is_whitespace() || c == '`' || c == '"' || c == '\'')
+            .unwrap_or(tail.len());
         let authority = &tail[..end];
         match authority.rfind('@') {
             Some(at_sign) => {

@@ -221,7 +221,10 @@ fn webhook_urls_of_alert_services_are_masked_but_other_urls_stay() {
         {"id": 3, "name": "mail", "attributes": {"type": "Mail", "email": "ops@lab"}}]);
     redact(&mut services);
     assert_eq!(services[0]["attributes"]["url"], MASK);
-    assert_eq!((&services[1]["attributes"]["url"], &services[1]["attributes"]["username"]), (&json!(MASK), &json!("nas")));
+    assert_eq!(
+        (&services[1]["attributes"]["url"], &services[1]["attributes"]["username"]),
+        (&json!(MASK), &json!("nas"))
+    );
     let mut catalog = json!({"type": "git", "url": "https://github.com/truenas/apps"});
     redact(&mut catalog);
     assert_eq!(catalog["url"], "https://github.com/truenas/apps");
@@ -231,7 +234,9 @@ fn webhook_urls_of_alert_services_are_masked_but_other_urls_stay() {
 fn remembered_secrets_and_url_passwords_are_scrubbed_from_text_and_results() {
     let key = "7-Zq9wX2vB7nM4kL1pR8sT3uY6aD5fG0hJ";
     remember_secret(key);
-    let text = format!("[EINVAL] key {key} was refused; part Zq9wX2vB7nM4kL1pR8sT3uY6aD5fG0hJ; url https://admin:hunter2@nas.lab/api");
+    let text = format!(
+        "[EINVAL] key {key} was refused; part Zq9wX2vB7nM4kL1pR8sT3uY6aD5fG0hJ; url https://admin:hunter2@nas.lab/api"
+    );
     let scrubbed = scrub_text(&text);
     assert!(!scrubbed.contains("Zq9wX2vB7nM4kL1pR8sT3uY6aD5fG0hJ"), "{scrubbed}");
     assert!(!scrubbed.contains("hunter2"), "{scrubbed}");

@@ -194,3 +194,70 @@ async fn the_api_key_echoed_by_a_nas_error_is_scrubbed_from_reply_audit_and_log(
         assert!(!content.contains("hunter2pass"), "a URL password is in the {what}:\n{content}");
     }
 }
+
+#[tokio::test]
+async fn http_requests_are_recorded_with_their_transport_and_grant_never_the_token() {
+    let nas = start_sim().await;
+    let dir = tempdir::Dir::new("audit-http");
+    let audit = dir.path().join("audit.jsonl");
+    let token = "alpha-token-0123456789";
+    let (_child, url) =
+        crate::http::serve_http(&nas, &["--audit", audit.to_str().unwrap(), "--http-token", token]).await;
+    let session = crate::http::connect(&url, token).await;
+    assert!(!is_error(&truenas(&session, "vm", "vm_list", json!({})).await));
+    let job = session.read_resource(rmcp::model::ReadResourceRequestParams::new("truenas://jobs/424242")).await;
+    assert!(job.is_err(), "no such job");
+    session.cancel().await.unwrap();
+
+    let raw = std::fs::read_to_string(&audit).unwrap();
+    assert!(!raw.contains(token), "the bearer token is in the audit log");
+    let lines = records(&audit);
+    let kinds: Vec<(&str, &str)> =
+        lines.iter().map(|l| (l["kind"].as_str().unwrap(), l["phase"].as_str().unwrap())).collect();
+    assert_eq!(kinds, [("call", "decided"), ("call", "done"), ("job", "decided"), ("job", "done")], "{raw}");
+    assert_eq!((&lines[2]["action"], &lines[3]["outcome"]), (&json!("job_status"), &json!("error")));
+    for line in &lines {
+        assert_eq!((&line["transport"], &line["grant"]), (&json!("http"), &json!("http-token-1")), "{line}");
+    }
+}
+
+#[tokio::test]
+async fn the_call_subcommand_is_recorded_as_cli() {
+    let nas = start_sim().await;
+    let dir = tempdir::Dir::new("audit-cli");
+    let audit = dir.path().join("audit.jsonl");
+    let output =
+        command(&nas).args(["--audit", audit.to_str().unwrap(), "call", "vm_list", "{}"]).output().await.unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let lines = records(&audit);
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    for line in &lines {
+        assert_eq!((&line["transport"], &line["grant"]), (&json!("cli"), &json!("cli")), "{line}");
+    }
+}
+
+#[tokio::test]
+async fn resource_reads_and_out_of_scope_calls_leave_a_record() {
+    let nas = start_sim().await;
+    let dir = tempdir::Dir::new("audit-scope");
+    let audit = dir.path().join("audit.jsonl");
+    let (session, _) = connect_stdio(&nas, &["--categories", "storage", "--audit", audit.to_str().unwrap()]).await;
+    let pools = session.read_resource(rmcp::model::ReadResourceRequestParams::new("truenas://storage/pools")).await;
+    assert!(pools.is_ok(), "{pools:?}");
+    let vm = truenas(&session, "vm", "vm_list", json!({})).await;
+    assert!(is_error(&vm), "{}", text(&vm));
+    session.cancel().await.unwrap();
+
+    let lines = records(&audit);
+    let seen: Vec<(&str, &str, &str)> = lines
+        .iter()
+        .map(|l| (l["kind"].as_str().unwrap(), l["phase"].as_str().unwrap(), l["action"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        seen,
+        [("resource", "decided", "pool_list"), ("resource", "done", "pool_list"), ("refusal", "refused", "vm_list")],
+        "{lines:#?}"
+    );
+    assert_eq!(lines[2]["error"]["kind"], "out_of_scope");
+    assert!(nas_calls_of(&nas, "vm.query").is_empty());
+}

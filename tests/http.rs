@@ -12,7 +12,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use crate::util::*;
 
 /// Starts the binary with `--http 127.0.0.1:0` and returns it with its MCP URL.
-async fn serve_http(nas: &truenas_mcp::sim::SimHandle, args: &[&str]) -> (tokio::process::Child, String) {
+pub(crate) async fn serve_http(nas: &truenas_mcp::sim::SimHandle, args: &[&str]) -> (tokio::process::Child, String) {
     let mut cmd = command(nas);
     cmd.args(["--http", "127.0.0.1:0"]).args(args).stderr(Stdio::piped()).stdout(Stdio::null());
     let mut child = cmd.spawn().unwrap();
@@ -27,7 +27,7 @@ async fn serve_http(nas: &truenas_mcp::sim::SimHandle, args: &[&str]) -> (tokio:
     (child, url)
 }
 
-async fn connect(url: &str, token: &str) -> Session {
+pub(crate) async fn connect(url: &str, token: &str) -> Session {
     let config = StreamableHttpClientTransportConfig::with_uri(url.to_string()).auth_header(token.to_string());
     Client::default().serve(StreamableHttpClientTransport::from_config(config)).await.unwrap()
 }

@@ -114,7 +114,8 @@ async fn no_marked_secret_api_key_or_url_password_leaks_from_any_action() {
     // credentialed URL and the call's marked values.
     for (name, args) in &calls {
         let Some(action) = catalog.action(name) else { continue };
-        let echoed: Vec<String> = markers.iter().filter(|m| serde_json::to_string(args).unwrap().contains(*m)).cloned().collect();
+        let echoed: Vec<String> =
+            markers.iter().filter(|m| serde_json::to_string(args).unwrap().contains(*m)).cloned().collect();
         if let Ok((method, _)) = action.resolve_for(Release::V25_10, args) {
             let reason = format!(
                 "[EINVAL] {} rejected with key {} from https://admin:{URL_PASSWORD}@backup.example/x",
@@ -133,8 +134,7 @@ async fn no_marked_secret_api_key_or_url_password_leaks_from_any_action() {
     assert!(jobs_read >= 10, "the walk read the jobs it started: {jobs_read}");
     assert!(markers.len() >= 15, "the walk marked secrets of many actions: {markers:?}");
     let key_secret = sim::DEMO_API_KEY.split_once('-').unwrap().1.to_string();
-    let forbidden: Vec<&str> =
-        markers.iter().map(String::as_str).chain([key_secret.as_str(), URL_PASSWORD]).collect();
+    let forbidden: Vec<&str> = markers.iter().map(String::as_str).chain([key_secret.as_str(), URL_PASSWORD]).collect();
     let audit_text = std::fs::read_to_string(&audit).unwrap();
     let log_text = std::fs::read_to_string(&log).unwrap();
     let mut leaks = Vec::new();
@@ -147,5 +147,47 @@ async fn no_marked_secret_api_key_or_url_password_leaks_from_any_action() {
     }
     assert!(leaks.is_empty(), "{} leaks:\n{}", leaks.len(), leaks.join("\n"));
     assert!(outputs.iter().any(|o| o.contains("<redacted>")), "secrets were met and masked");
+}
 
+#[tokio::test]
+async fn a_dataset_unlock_key_is_masked_in_the_job_it_started() {
+    let nas = start_sim().await;
+    let dir = tempdir::Dir::new("unlock-key");
+    let audit = dir.path().join("audit.jsonl");
+    let open = policy_file(&dir, "open.json", &json!({"version": "1", "default": "allow"}));
+    let (session, _) =
+        connect_stdio(&nas, &["--policy", open.to_str().unwrap(), "--audit", audit.to_str().unwrap()]).await;
+    let key = "5eccafe0".repeat(8);
+    let options = json!({"datasets": [{"name": "tank/secure", "key": key}]});
+    let unlock =
+        truenas(&session, "storage", "dataset_unlock", json!({"id": "tank/secure", "unlock_options": options})).await;
+    assert!(!text(&unlock).contains(&key), "{}", text(&unlock));
+    let sent = nas_calls_of(&nas, "pool.dataset.unlock");
+    assert!(sent.iter().any(|p| p.to_string().contains(&key)), "the key itself reached the NAS: {sent:?}");
+
+    let raw = std::fs::read_to_string(&audit).unwrap();
+    let job = raw
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find_map(|l| l["job_id"].as_u64())
+        .unwrap_or_else(|| panic!("the unlock ran as a job: {raw}"));
+    let uri = format!("truenas://jobs/{job}");
+    let read = session.read_resource(ReadResourceRequestParams::new(uri)).await.unwrap();
+    let shown = serde_json::to_string(&read).unwrap();
+    session.cancel().await.unwrap();
+    assert!(shown.contains("pool.dataset.unlock") && shown.contains("<redacted>"), "{shown}");
+    assert!(!shown.contains(&key), "the job's arguments show the key: {shown}");
+    assert!(!raw.contains(&key), "the audit log holds the key");
+}
+
+#[tokio::test]
+async fn a_password_in_the_nas_url_is_never_echoed() {
+    let nas = start_sim().await;
+    for url in ["https://admin:UrlPw9Hunter2@nas.example", "ftp://admin:UrlPw9Hunter2@nas.example"] {
+        let output = command(&nas).env("TRUENAS_URL", url).output().await.unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("TRUENAS_URL"), "the error still names the setting: {stderr}");
+        assert!(!stderr.contains(URL_PASSWORD), "the URL's password is echoed: {stderr}");
+    }
 }

@@ -22,8 +22,8 @@ use crate::catalog::ActionDef;
 use crate::config::ToolMode;
 use crate::gateway::{Event, Gateway, Invocation};
 use crate::ids::{GrantId, JobId};
-use crate::policy::{AuditTransport, ErrorSummary, RecordKind};
 use crate::nas::{JobProgress, ProgressSink};
+use crate::policy::{AuditTransport, ErrorSummary, RecordKind};
 use crate::redact::scrub_text;
 
 /// The MCP server. Cheap to clone: one per HTTP session shares the same gateway.
@@ -234,10 +234,11 @@ impl ServerHandler for TrueNasServer {
             ToolMode::Hierarchical if request.name == hierarchical::TOOL_NAME => {
                 let args = request.arguments.as_ref();
                 match hierarchical::resolve(catalog, &visible, args) {
-                    Step::Reply(r, lookup) => self.answered(&ctx, lookup, args.unwrap_or(&empty), r).await,
+                    Step::Reply(r, lookup) => self.answered(&ctx, lookup, args.unwrap_or(&empty), *r).await,
                     Step::Execute { action, params } if !self.in_scope(action) => {
                         let error = ErrorSummary::new("out_of_scope");
-                        let lookup = Lookup { kind: RecordKind::Refusal, action: action.name.to_string(), error: Some(error) };
+                        let lookup =
+                            Lookup { kind: RecordKind::Refusal, action: action.name.to_string(), error: Some(error) };
                         let refusal = reply::input_error(format!(
                             "action `{}` is not offered in this session (categories: {})",
                             action.name,

@@ -17,7 +17,7 @@ pub(crate) const TOOL_NAME: &str = "truenas";
 /// What a `truenas` call asks for.
 pub(crate) enum Step<'a> {
     /// Answer without touching the NAS (a listing, a lookup failure), audited as `Lookup`.
-    Reply(CallToolResult, Lookup),
+    Reply(Box<CallToolResult>, Lookup),
     /// Run this action with these params.
     Execute { action: &'a ActionDef, params: Map<String, Value> },
 }
@@ -102,39 +102,47 @@ pub(crate) fn resolve<'a>(
     let args = args.unwrap_or(&empty);
     let category = match string_arg(args, "category") {
         Ok(c) => c,
-        Err(r) => return Step::Reply(*r, Lookup::bad_shape("category")),
+        Err(r) => return Step::Reply(r, Lookup::bad_shape("category")),
     };
     let category = match category {
         None | Some("") | Some("help") => {
-            return Step::Reply(reply::text(listing::categories_text(catalog, visible)), Lookup::ok("list_categories"));
+            return Step::Reply(
+                Box::new(reply::text(listing::categories_text(catalog, visible))),
+                Lookup::ok("list_categories"),
+            );
         }
         Some(c) => c,
     };
     let action = match string_arg(args, "action") {
         Ok(None) | Ok(Some("")) => {
             return match listing::actions_text(catalog, category, visible) {
-                Some(text) => Step::Reply(reply::text(text), Lookup::ok("list_actions")),
+                Some(text) => Step::Reply(Box::new(reply::text(text)), Lookup::ok("list_actions")),
                 None => Step::Reply(
-                    reply::text(listing::unknown_category_text(catalog, category)),
+                    Box::new(reply::text(listing::unknown_category_text(catalog, category))),
                     Lookup::failed("list_actions", "unknown_category"),
                 ),
             };
         }
         Ok(Some(a)) => a,
-        Err(r) => return Step::Reply(*r, Lookup::bad_shape("action")),
+        Err(r) => return Step::Reply(r, Lookup::bad_shape("action")),
     };
     let params = match args.get("params") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(p)) => p.clone(),
-        Some(_) => return Step::Reply(reply::input_error("`params` must be an object"), Lookup::bad_shape("params")),
+        Some(_) => {
+            return Step::Reply(
+                Box::new(reply::input_error("`params` must be an object")),
+                Lookup::bad_shape("params"),
+            );
+        }
     };
     match catalog.action(action) {
         None => Step::Reply(
-            reply::text(listing::unknown_action_text(catalog, category, action)),
+            Box::new(reply::text(listing::unknown_action_text(catalog, category, action))),
             Lookup::failed(action, "unknown_action"),
         ),
         Some(def) if def.category != category => Step::Reply(
-            reply::text(listing::wrong_category_text(action, category, &def.category)),
+            Box::new(reply::text(listing::wrong_category_text(action, category, &def.category))),
             Lookup::failed(action, "wrong_category"),
         ),
         Some(def) => Step::Execute { action: def, params },

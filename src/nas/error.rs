@@ -284,6 +284,22 @@ mod tests {
     }
 
     #[test]
+    fn the_audit_summary_keeps_errno_and_errname_but_no_text() {
+        let e = RpcError::from_json(&json!({"code": -32602, "message": "Invalid params", "data": {
+            "error": 22, "errname": "EINVAL", "reason": "password hunter2 is too short",
+            "extra": [["user_create.password", "hunter2 is too short", 22]]}}));
+        let summary = serde_json::to_string(&NasError::Rpc(e).summary()).unwrap();
+        assert_eq!(summary, r#"{"kind":"nas_validation","errno":22,"errname":"EINVAL"}"#);
+        let failed = NasError::JobFailed {
+            id: JobId(3),
+            method: "pool.dataset.unlock".into(),
+            state: "FAILED".into(),
+            reason: "key 0123abcd is wrong".into(),
+        };
+        assert_eq!(serde_json::to_string(&failed.summary()).unwrap(), r#"{"kind":"job_failed"}"#);
+    }
+
+    #[test]
     fn method_not_found_has_no_data() {
         let e = RpcError::from_json(&json!({"code": -32601, "message": "Method does not exist"}));
         assert_eq!(e.to_string(), "TrueNAS error: Method does not exist");

@@ -189,9 +189,7 @@ impl ErrorSummary {
 
 /// Whether `name` is an identifier safe to record as is (an action, an errno symbol).
 pub fn is_symbol(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 64
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+    !name.is_empty() && name.len() <= 64 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
 }
 
 /// The policy's decision, as recorded.
@@ -246,9 +244,8 @@ impl AuditLog {
         let line = encode(rec)?;
         let sink = Arc::clone(sink);
         let sync = rec.phase == Phase::Decided;
-        let result = tokio::task::spawn_blocking(move || sink.write(&line, sync))
-            .await
-            .unwrap_or(Err(AuditWriteError::Stopped));
+        let result =
+            tokio::task::spawn_blocking(move || sink.write(&line, sync)).await.unwrap_or(Err(AuditWriteError::Stopped));
         if let Err(error) = &result {
             tracing::error!(%error, "audit record not written");
         }
