@@ -62,7 +62,8 @@ fn init_logging() {
     let env = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,rmcp=warn"));
     let no_payloads = filter::filter_fn(|meta| {
         let target = meta.target();
-        let noisy = ["tungstenite", "tokio_tungstenite", "rmcp", "hyper", "h2", "reqwest", "axum"];
+        // Websocket frames carry the login (the API key); MCP messages carry argument values.
+        let noisy = ["tungstenite", "tokio_tungstenite", "rmcp"];
         !noisy.iter().any(|t| target.starts_with(t)) || *meta.level() <= tracing::Level::INFO
     });
     let stderr = tracing_subscriber::fmt::layer()
