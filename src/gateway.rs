@@ -299,7 +299,9 @@ impl Gateway {
         let result = self.nas.job(permit, id).await;
         audit.finished(rule, result.as_ref().map(|_| Some(id))).await;
         let mut job = result.map_err(CallError::Nas)?;
-        crate::redact::redact(&mut job);
+        // A job's error text may echo the keys or passwords it was started with.
+        let secrets = job.get("arguments").map(crate::redact::secret_values_in).unwrap_or_default();
+        crate::redact::redact_with(&mut job, &secrets);
         Ok(job)
     }
 

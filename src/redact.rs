@@ -187,6 +187,18 @@ pub fn redact_with(value: &mut Value, extra: &[String]) {
 pub fn secret_values(args: &Map<String, Value>) -> Vec<String> {
     let mut found = Vec::new();
     collect_secrets(args, &mut found);
+    tidy(found)
+}
+
+/// [`secret_values`] of any JSON value: a job's `arguments` list, say, so that the job's error
+/// text can be scrubbed of the keys and passwords it was started with.
+pub fn secret_values_in(value: &Value) -> Vec<String> {
+    let mut found = Vec::new();
+    collect_in(value, false, &mut found);
+    tidy(found)
+}
+
+fn tidy(mut found: Vec<String>) -> Vec<String> {
     found.retain(|s| s.len() >= MIN_CALL_SECRET_LEN);
     found.sort_by_key(|s| std::cmp::Reverse(s.len()));
     found.dedup();

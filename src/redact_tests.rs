@@ -250,3 +250,16 @@ fn remembered_secrets_and_url_passwords_are_scrubbed_from_text_and_results() {
     remember_secret("short");
     assert_eq!(scrub_text("a short text"), "a short text");
 }
+
+#[test]
+fn a_job_error_echoing_its_own_unlock_key_is_scrubbed_with_the_keys_of_its_arguments() {
+    let key = "9f8e7d6c5b4a39281706f5e4d3c2b1a0";
+    let mut job = json!({"id": 5, "method": "pool.dataset.unlock", "state": "FAILED",
+        "arguments": ["tank/secure", {"datasets": [{"name": "tank/secure", "key": key}]}],
+        "error": format!("[EINVAL] tank/secure: key {key} is wrong"), "exc_info": {"repr": format!("ValueError('{key}')")}});
+    let secrets = secret_values_in(&job["arguments"]);
+    assert_eq!(secrets, [key]);
+    redact_with(&mut job, &secrets);
+    assert!(!job.to_string().contains(key), "{job}");
+    assert_eq!(job["error"], "[EINVAL] tank/secure: key <redacted> is wrong");
+}

@@ -20,7 +20,7 @@ use super::reply;
 use super::resources::{self, ResourceDef};
 use crate::catalog::ActionDef;
 use crate::config::ToolMode;
-use crate::gateway::{Event, Gateway, Invocation};
+use crate::gateway::{CallError, Event, Gateway, Invocation};
 use crate::ids::{GrantId, JobId};
 use crate::nas::{JobProgress, ProgressSink};
 use crate::policy::{AuditTransport, ErrorSummary, RecordKind};
@@ -96,7 +96,7 @@ impl TrueNasServer {
             error: lookup.error,
         };
         match self.gateway.audit_event(event).await {
-            Err(_) if !failed => reply::input_error("refused: the audit log cannot be written (see the server log)"),
+            Err(e) if !failed => reply::failure(&CallError::AuditUnavailable(e), &[]),
             _ => result,
         }
     }
