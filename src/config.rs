@@ -323,6 +323,8 @@ impl Config {
                     Some(n) => n,
                     None => crate::mcp::http::DEFAULT_MAX_SESSIONS,
                 };
+                // Bearer tokens are secrets: scrubbed from every output from now on.
+                tokens.iter().for_each(|t| crate::redact::remember_secret(t));
                 Transport::Http { addr, tokens, max_sessions }
             }
             None if !low.http_tokens.is_empty() => return Err(ConfigError::TokensWithoutHttp),

@@ -1,7 +1,11 @@
 //! The one path every call takes, whatever the transport (MCP tool, resource read, the `call`
 //! subcommand): resolve the action, validate its arguments, check the confirm gate, build the
-//! middleware params, ask the policy, call the NAS, write one audit record, and mask secrets in
-//! the result.
+//! middleware params, ask the policy, call the NAS, audit it, and mask secrets in the result.
+//!
+//! Auditing fails closed: an allowed call's `decided` record is written before the NAS is called,
+//! and if it cannot be written the call is refused with nothing sent. Refusals and other requests
+//! that never reach the NAS write one record; errors are recorded without values
+//! ([`CallError::summary`]).
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -13,7 +17,10 @@ use tokio_util::sync::CancellationToken;
 use crate::catalog::{ActionDef, ArgsError, Catalog, MappingError};
 use crate::ids::{ActionName, GrantId, JobId, MethodName, RuleId};
 use crate::nas::{CallOptions, CallOutcome, NasClient, NasError, ProgressSink};
-use crate::policy::{AuditDecision, AuditLog, AuditRecord, Decision, Denial, Outcome, Permit, PolicyEngine, Request};
+use crate::policy::{
+    AuditDecision, AuditLog, AuditRecord, AuditTransport, AuditWriteError, Decision, Denial, ErrorSummary, Outcome,
+    Permit, Phase, PolicyEngine, RecordKind, Request,
+};
 use crate::schema::Release;
 
 /// Why a call produced no result. Each variant has one wire form, chosen in `mcp::reply`.
@@ -49,6 +56,40 @@ pub enum CallError {
     /// another client of the NAS) started it. Both answer alike.
     #[error("no job `{0}`")]
     NoSuchJob(JobId),
+    /// The audit record that must precede the call could not be written; nothing was sent.
+    #[error("refused: the audit log cannot be written, so nothing was sent to TrueNAS (see the server log)")]
+    AuditUnavailable(AuditWriteError),
+}
+
+impl CallError {
+    /// What went wrong, for the audit log: a kind and argument names, never values (the
+    /// `Display` text may quote them).
+    pub fn summary(&self) -> ErrorSummary {
+        match self {
+            CallError::UnknownAction(_) => ErrorSummary::new("unknown_action"),
+            CallError::InvalidArgs { error, .. } => args_summary(error),
+            CallError::NotConfirmed { .. } => ErrorSummary::new("not_confirmed").with_args(vec!["confirm".into()]),
+            CallError::Denied(_) => ErrorSummary::new("denied"),
+            CallError::Mapping(e) => match e {
+                MappingError::Args(error) => args_summary(error),
+                MappingError::NotAnObject { arg, .. } => ErrorSummary::new("invalid_args").with_args(vec![arg.clone()]),
+                MappingError::Body(_) => ErrorSummary::new("invalid_body").with_args(vec!["body".into()]),
+                MappingError::Rest(_) => ErrorSummary::new("invalid_raw_call"),
+                MappingError::Unavailable { .. } => ErrorSummary::new("method_unavailable"),
+                MappingError::Hole { .. } => ErrorSummary::new("invalid_params"),
+            },
+            CallError::Nas(e) => e.summary(),
+            CallError::AuditUnavailable(_) => ErrorSummary::new("audit_unavailable"),
+            CallError::NoSuchJob(_) => ErrorSummary::new("no_such_job"),
+        }
+    }
+}
+
+/// The names of the arguments at fault.
+fn args_summary(error: &ArgsError) -> ErrorSummary {
+    let mut names: Vec<String> = error.problems.iter().map(|p| p.name().to_string()).collect();
+    names.dedup();
+    ErrorSummary::new("invalid_args").with_args(names)
 }
 
 /// One call as a transport hands it over.
@@ -63,6 +104,27 @@ pub struct Invocation<'a> {
     pub progress: Option<ProgressSink>,
     /// Cancels the call (aborts a running job).
     pub cancel: CancellationToken,
+    /// How the call came in, for the audit log.
+    pub transport: AuditTransport,
+    /// What the call is (a tool call or a resource read), for the audit log.
+    pub kind: RecordKind,
+}
+
+/// A request that the MCP layer answers itself (a listing, a lookup failure, a refusal of the
+/// call's shape, an unknown resource): audited like a call, with no NAS involved.
+pub struct Event<'a> {
+    /// Who asked.
+    pub grant: &'a GrantId,
+    /// How the request came in.
+    pub transport: AuditTransport,
+    /// What it was.
+    pub kind: RecordKind,
+    /// The action asked about (or a word for what was asked, like `list_categories`).
+    pub action: &'a str,
+    /// The arguments given, digested (never recorded as values).
+    pub args: &'a Map<String, Value>,
+    /// What went wrong, if anything did.
+    pub error: Option<ErrorSummary>,
 }
 
 /// The guarded path to the NAS.
@@ -157,45 +219,51 @@ impl Gateway {
         }
     }
 
-    /// Runs one call through every check, then the NAS; always writes one audit record.
-    pub async fn execute(&self, call: Invocation<'_>) -> Result<CallOutcome, CallError> {
-        let started = Instant::now();
-        let at = SystemTime::now();
-        let Some(action) = self.catalog.action(call.action) else {
-            return Err(CallError::UnknownAction(call.action.to_string()));
+    /// Writes the audit record of a request the MCP layer answers itself. An error means the
+    /// record is lost (already logged at error level); the caller refuses the request.
+    pub async fn audit_event(&self, event: Event<'_>) -> Result<(), AuditWriteError> {
+        let action = audit_name(event.action);
+        let draft = AuditDraft::new(self, event.grant, event.transport, event.kind, &action, event.args);
+        let (phase, outcome) = match event.error {
+            None => (Phase::Done, Outcome::Ok),
+            Some(_) => (Phase::Refused, Outcome::Rejected),
         };
-        let mut audit = AuditDraft {
-            gateway: self,
-            grant: call.grant,
-            action: &action.name,
-            method: action.method.clone(),
-            args: &call.args,
-            at,
-            started,
+        draft.write(phase, None, None, None, outcome, event.error, None).await
+    }
+
+    /// Runs one call through every check, then the NAS. A refused call writes one audit record;
+    /// an allowed one writes `decided` before the NAS is called (refusing the call if that
+    /// fails) and `done` after.
+    pub async fn execute(&self, call: Invocation<'_>) -> Result<CallOutcome, CallError> {
+        let Some(action) = self.catalog.action(call.action) else {
+            let name = audit_name(call.action);
+            let audit = AuditDraft::new(self, call.grant, call.transport, call.kind, &name, &call.args);
+            let err = CallError::UnknownAction(call.action.to_string());
+            audit.refused(None, None, &err).await;
+            return Err(err);
         };
         // Hidden answers exactly as absent, before anything else (argument checks included)
         // could tell that the action exists. The operator's audit still says why.
         if !self.is_visible(action) {
-            let err = CallError::UnknownAction(call.action.to_string());
-            audit.write(
-                AuditDecision::Deny,
-                Some(RuleId::new(HIDDEN_RULE)),
-                Some(err.to_string()),
-                Outcome::Denied,
-                None,
-                None,
-            );
-            return Err(err);
+            let audit = AuditDraft::new(self, call.grant, call.transport, call.kind, &action.name, &call.args);
+            let rule = RuleId::new(HIDDEN_RULE);
+            let reason = format!("action `{}` is hidden by this policy", action.name);
+            let hidden = CallError::Denied(Denial { rule: rule.clone(), reason: reason.clone(), retry_after: None });
+            audit.refused(Some(rule), Some(reason), &hidden).await;
+            return Err(CallError::UnknownAction(call.action.to_string()));
         }
+        let mut audit = AuditDraft::new(self, call.grant, call.transport, call.kind, &action.name, &call.args);
+        audit.method = Some(action.method.clone());
+        let at = audit.at;
 
         if let Err(error) = action.validate_args(&call.args) {
             let err = CallError::InvalidArgs { action: action.name.clone(), error };
-            audit.refused(None, &err);
+            audit.refused(None, None, &err).await;
             return Err(err);
         }
         if !action.confirmed(&call.args) {
             let err = CallError::NotConfirmed { refusal: action.confirm.clone().unwrap_or_default() };
-            audit.refused(None, &err);
+            audit.refused(None, None, &err).await;
             return Err(err);
         }
         let release = self.release().await;
@@ -203,23 +271,30 @@ impl Gateway {
             Ok(resolved) => resolved,
             Err(e) => {
                 let err = CallError::Mapping(e);
-                audit.refused(None, &err);
+                audit.refused(None, None, &err).await;
                 return Err(err);
             }
         };
-        audit.method = method.clone();
+        audit.method = Some(method.clone());
         let request =
             Request { grant: call.grant, action: &action.name, method: &method, risk: action.risk, args: &call.args };
         let (permit, laundering_checks) = match self.authorize(&request, action, at) {
             Ok(permits) => permits,
             Err(denial) => {
                 let rule = Some(denial.rule.clone());
+                let reason = Some(denial.reason.clone());
                 let err = CallError::Denied(denial);
-                audit.refused(rule, &err);
+                audit.refused(rule, reason, &err).await;
                 return Err(err);
             }
         };
         let rule = permit.rule().cloned();
+        // Fail closed: no record of the decision, no call.
+        if let Err(e) = audit.decided(rule.clone()).await {
+            permit.rollback();
+            laundering_checks.into_iter().for_each(Permit::rollback);
+            return Err(CallError::AuditUnavailable(e));
+        }
         let options = CallOptions {
             read_only: action.risk == crate::ids::Risk::Read,
             progress: call.progress,
@@ -231,33 +306,34 @@ impl Gateway {
             Err(e) if e.nothing_sent() => laundering_checks.into_iter().for_each(Permit::rollback),
             _ => drop(laundering_checks),
         }
-        audit.finished(rule, result.as_ref().map(|done| done.job));
+        audit.finished(rule, result.as_ref().map(|done| done.job)).await;
         if let Some(job) = started_job(&result) {
             self.own_job(call.grant, job);
         }
         let mut done = result.map_err(CallError::Nas)?;
-        crate::redact::redact(&mut done.result);
+        crate::redact::redact_with(&mut done.result, &crate::redact::secret_values(&call.args));
         Ok(done)
     }
 }
 
 impl Gateway {
     /// Reads a job's current state, through the policy as the pseudo-action [`JOB_STATUS`].
-    pub async fn read_job(&self, grant: &GrantId, id: JobId) -> Result<Value, CallError> {
-        let (started, at) = (Instant::now(), SystemTime::now());
+    pub async fn read_job(&self, grant: &GrantId, transport: AuditTransport, id: JobId) -> Result<Value, CallError> {
         let action = ActionName::new(JOB_STATUS);
         let method = MethodName::new("core.get_jobs");
         let mut args = Map::new();
         args.insert("id".into(), Value::from(id.0));
-        let audit =
-            AuditDraft { gateway: self, grant, action: &action, method: method.clone(), args: &args, at, started };
+        let mut audit = AuditDraft::new(self, grant, transport, RecordKind::Job, &action, &args);
+        audit.method = Some(method.clone());
+        let at = audit.at;
         let request = Request { grant, action: &action, method: &method, risk: crate::ids::Risk::Read, args: &args };
         let permit = match self.policy.authorize(&request, at) {
             Decision::Allow(permit) => permit,
             Decision::Deny(denial) => {
                 let rule = Some(denial.rule.clone());
+                let reason = Some(denial.reason.clone());
                 let err = CallError::Denied(denial);
-                audit.refused(rule, &err);
+                audit.refused(rule, reason, &err).await;
                 return Err(err);
             }
         };
@@ -266,14 +342,20 @@ impl Gateway {
         if !self.policy.any_job() && !self.owns_job(grant, id) {
             permit.rollback();
             let err = CallError::NoSuchJob(id);
-            audit.refused(None, &err);
+            audit.refused(None, None, &err).await;
             return Err(err);
         }
         let rule = permit.rule().cloned();
+        if let Err(e) = audit.decided(rule.clone()).await {
+            permit.rollback();
+            return Err(CallError::AuditUnavailable(e));
+        }
         let result = self.nas.job(permit, id).await;
-        audit.finished(rule, result.as_ref().map(|_| Some(id)));
+        audit.finished(rule, result.as_ref().map(|_| Some(id))).await;
         let mut job = result.map_err(CallError::Nas)?;
-        crate::redact::redact(&mut job);
+        // A job's error text may echo the keys or passwords it was started with.
+        let secrets = job.get("arguments").map(crate::redact::secret_values_in).unwrap_or_default();
+        crate::redact::redact_with(&mut job, &secrets);
         Ok(job)
     }
 
@@ -341,60 +423,110 @@ fn started_job(result: &Result<CallOutcome, NasError>) -> Option<JobId> {
     }
 }
 
-/// The facts of one call that every audit record repeats.
+/// How an unknown name is recorded: as given when it is a plain identifier, else a marker, so a
+/// value smuggled into a name never reaches the log.
+fn audit_name(name: &str) -> ActionName {
+    if crate::policy::is_symbol(name) { ActionName::new(name) } else { ActionName::new("(invalid name)") }
+}
+
+/// The facts of one request that each of its audit records repeats.
 struct AuditDraft<'a> {
     gateway: &'a Gateway,
+    request_id: String,
     grant: &'a GrantId,
+    transport: AuditTransport,
+    kind: RecordKind,
     action: &'a ActionName,
     // The middleware method: the action's, or the one a raw call named.
-    method: MethodName,
+    method: Option<MethodName>,
     args: &'a Map<String, Value>,
     at: SystemTime,
     started: Instant,
 }
 
-impl AuditDraft<'_> {
-    fn refused(&self, rule: Option<crate::ids::RuleId>, error: &CallError) {
-        self.write(AuditDecision::Deny, rule, Some(error.to_string()), Outcome::Denied, None, None);
+impl<'a> AuditDraft<'a> {
+    fn new(
+        gateway: &'a Gateway,
+        grant: &'a GrantId,
+        transport: AuditTransport,
+        kind: RecordKind,
+        action: &'a ActionName,
+        args: &'a Map<String, Value>,
+    ) -> AuditDraft<'a> {
+        AuditDraft {
+            gateway,
+            request_id: uuid::Uuid::new_v4().to_string(),
+            grant,
+            transport,
+            kind,
+            action,
+            method: None,
+            args,
+            at: SystemTime::now(),
+            started: Instant::now(),
+        }
+    }
+
+    /// Records a refusal. It stands whether or not the record is written (a lost record is
+    /// logged at error level by the log itself).
+    async fn refused(&self, rule: Option<crate::ids::RuleId>, reason: Option<String>, error: &CallError) {
+        let (decision, outcome) = match error {
+            CallError::Denied(_) => (Some(AuditDecision::Deny), Outcome::Denied),
+            _ => (None, Outcome::Rejected),
+        };
+        let _ = self.write(Phase::Refused, decision, rule, reason, outcome, Some(error.summary()), None).await;
+    }
+
+    /// Records the decision to call the NAS; the call must not go out if this fails.
+    async fn decided(&self, rule: Option<crate::ids::RuleId>) -> Result<(), AuditWriteError> {
+        self.write(Phase::Decided, Some(AuditDecision::Allow), rule, None, Outcome::Pending, None, None).await
     }
 
     /// Records an allowed call's end: `Ok` carries the job id, if the call was a job.
-    fn finished(&self, rule: Option<crate::ids::RuleId>, result: Result<Option<JobId>, &NasError>) {
+    async fn finished(&self, rule: Option<crate::ids::RuleId>, result: Result<Option<JobId>, &NasError>) {
         let (outcome, error, job) = match result {
             Ok(job) => (Outcome::Ok, None, job),
             Err(NasError::Cancelled { job }) => (Outcome::Cancelled, None, *job),
-            Err(e @ NasError::JobFailed { id, .. }) => (Outcome::Error, Some(e.to_string()), Some(*id)),
-            Err(e) => (Outcome::Error, Some(e.to_string()), None),
+            Err(e @ NasError::JobFailed { id, .. }) => (Outcome::Error, Some(e.summary()), Some(*id)),
+            Err(e) => (Outcome::Error, Some(e.summary()), None),
         };
-        self.write(AuditDecision::Allow, rule, None, outcome, error, job);
+        // The call has happened: a lost outcome record cannot undo it (the log says so).
+        let _ = self.write(Phase::Done, Some(AuditDecision::Allow), rule, None, outcome, error, job).await;
     }
 
-    fn write(
+    #[allow(clippy::too_many_arguments)]
+    async fn write(
         &self,
-        decision: AuditDecision,
+        phase: Phase,
+        decision: Option<AuditDecision>,
         rule: Option<crate::ids::RuleId>,
         reason: Option<String>,
         outcome: Outcome,
-        error: Option<String>,
+        error: Option<ErrorSummary>,
         job_id: Option<JobId>,
-    ) {
+    ) -> Result<(), AuditWriteError> {
         let (arg_keys, args_sha256) = AuditRecord::digest_args(self.args);
-        let method = self.method.clone();
-        self.gateway.audit.record(&AuditRecord {
+        let record = AuditRecord {
             time: self.at,
+            request_id: self.request_id.clone(),
+            phase,
+            kind: self.kind,
+            transport: self.transport,
             grant: self.grant.clone(),
+            policy_sha256: self.gateway.policy.sha256().to_string(),
             action: self.action.clone(),
-            method,
+            method: self.method.clone(),
             decision,
             rule,
-            reason,
+            reason: reason.map(|r| crate::redact::scrub_text(&r)),
             arg_keys,
             args_sha256,
             outcome,
             error,
             job_id,
             duration_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        });
+        };
+        self.gateway.audit.record(&record).await
     }
 }
 

@@ -23,7 +23,8 @@
 //!   it), TLS per connection, authentication, jobs, reconnects. Its only call path consumes a
 //!   `Permit`.
 //! - [`gateway`]: the one path every call takes: validate, decide, call, audit.
-//! - [`redact`]: the one filter that masks secret values in every result.
+//! - [`redact`]: the one list of secret-bearing fields and the one scrubber: masks secret values
+//!   in results, and the API key, bearer tokens and URL passwords in errors, audit and log lines.
 //! - [`mcp`]: the MCP surface (rmcp `ServerHandler`): the `truenas` tool, flat tools,
 //!   resources, progress; stdio and streamable HTTP wiring.
 //! - [`sim`]: a simulated TrueNAS on a real socket, for the demo and the tests.

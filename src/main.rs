@@ -12,7 +12,8 @@ use truenas_mcp::config::{Command, Config, LowArgs, PolicyCommand, Transport};
 use truenas_mcp::gateway::Invocation;
 use truenas_mcp::ids::GrantId;
 use truenas_mcp::mcp::{self, TrueNasServer};
-use truenas_mcp::policy::PolicyEngine;
+use truenas_mcp::policy::{AuditTransport, PolicyEngine, RecordKind};
+use truenas_mcp::redact;
 use truenas_mcp::sim::{self, SimConfig};
 
 /// Prints a line to stdout; a closed pipe (`truenas-mcp tools | head`) ends the output quietly
@@ -49,24 +50,43 @@ fn main() -> ExitCode {
 }
 
 /// Logs go to stderr only (stdout carries MCP over stdio), filtered by `RUST_LOG`. Whatever
-/// `RUST_LOG` says, the websocket library never logs below INFO: at DEBUG and TRACE it prints
-/// frame payloads, and the login frame carries the API key.
+/// `RUST_LOG` says, the websocket and MCP libraries never log below INFO: at DEBUG and TRACE they
+/// print frame and message payloads (the login frame carries the API key, tool calls carry
+/// argument values). Every line passes the scrubber (the API key, bearer tokens, credentialed
+/// URLs) on its way out.
 fn init_logging() {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     use tracing_subscriber::{EnvFilter, Layer, filter};
 
     let env = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,rmcp=warn"));
-    let no_frames = filter::filter_fn(|meta| {
-        !(meta.target().starts_with("tungstenite") || meta.target().starts_with("tokio_tungstenite"))
-            || *meta.level() <= tracing::Level::INFO
+    let no_payloads = filter::filter_fn(|meta| {
+        let target = meta.target();
+        // Websocket frames carry the login (the API key); MCP messages carry argument values.
+        let noisy = ["tungstenite", "tokio_tungstenite", "rmcp"];
+        !noisy.iter().any(|t| target.starts_with(t)) || *meta.level() <= tracing::Level::INFO
     });
     let stderr = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
+        .with_writer(|| ScrubbedStderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_filter(env)
-        .with_filter(no_frames);
+        .with_filter(no_payloads);
     tracing_subscriber::registry().with(stderr).init();
+}
+
+/// Stderr through the scrubber. The formatter hands over each event in one write.
+struct ScrubbedStderr;
+
+impl std::io::Write for ScrubbedStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        std::io::stderr().lock().write_all(redact::scrub_text(&text).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
 }
 
 async fn run(low: LowArgs) -> anyhow::Result<ExitCode> {
@@ -209,14 +229,23 @@ async fn call(low: &LowArgs, action: &str, args: &str) -> anyhow::Result<ExitCod
         Err(code) => return Ok(code),
     };
     let grant = GrantId::new("cli");
-    let invocation = Invocation { grant: &grant, action, args, progress: None, cancel: CancellationToken::new() };
+    let secrets = redact::secret_values(&args);
+    let invocation = Invocation {
+        grant: &grant,
+        action,
+        args,
+        progress: None,
+        cancel: CancellationToken::new(),
+        transport: AuditTransport::Cli,
+        kind: RecordKind::Call,
+    };
     match app.gateway.execute(invocation).await {
         Ok(done) => {
             out!("{}", serde_json::to_string_pretty(&done.result)?);
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            eprintln!("{e}");
+            eprintln!("{}", redact::scrub_text_with(&e.to_string(), &secrets));
             Ok(ExitCode::from(1))
         }
     }

@@ -183,3 +183,83 @@ fn cloud_credential_keys_and_task_passwords_are_masked_but_alert_keys_are_not() 
     redact(&mut alert);
     assert_eq!(alert["key"], "[\"tank\"]");
 }
+
+#[test]
+fn dataset_unlock_keys_in_job_arguments_are_masked() {
+    let mut job = json!({"id": 12, "method": "pool.dataset.unlock", "arguments": ["tank/secure", {"recursive": true,
+        "datasets": [{"name": "tank/secure", "key": "0123456789abcdef0123456789abcdef"}, {"name": "tank/p", "passphrase": "pp-secret"}]}]});
+    redact(&mut job);
+    let datasets = &job["arguments"][1]["datasets"];
+    assert_eq!((&datasets[0]["key"], &datasets[0]["name"]), (&json!(MASK), &json!("tank/secure")));
+    assert_eq!(datasets[1]["passphrase"], MASK);
+    assert_eq!(job["arguments"][0], "tank/secure");
+}
+
+#[test]
+fn app_environment_secrets_are_masked_by_variable_name() {
+    let mut app = json!({"name": "db", "config": {"env": [
+            {"name": "POSTGRES_PASSWORD", "value": "pg-secret"}, {"name": "DB_PW", "value": "pw-secret"},
+            {"name": "JWT_SECRET", "value": "jwt"}, {"name": "API_TOKEN", "value": "tok"}, {"name": "APP_KEY", "value": "k"},
+            {"name": "TZ", "value": "Europe/Berlin"}],
+        "environment": {"MYSQL_ROOT_PASSWORD": "root-secret", "ADMIN_PW": "admin-secret", "PUID": "568"}}});
+    redact(&mut app);
+    let env = &app["config"]["env"];
+    for i in 0..5 {
+        assert_eq!(env[i]["value"], MASK, "{}", env[i]);
+    }
+    assert_eq!((&env[5]["value"], &env[0]["name"]), (&json!("Europe/Berlin"), &json!("POSTGRES_PASSWORD")));
+    let vars = &app["config"]["environment"];
+    assert_eq!((&vars["MYSQL_ROOT_PASSWORD"], &vars["ADMIN_PW"]), (&json!(MASK), &json!(MASK)));
+    assert_eq!(vars["PUID"], "568");
+}
+
+#[test]
+fn webhook_urls_of_alert_services_are_masked_but_other_urls_stay() {
+    let mut services = json!([
+        {"id": 1, "name": "ops", "attributes": {"type": "Slack", "url": "https://hooks.slack.com/services/T0/B0/XXXX"}},
+        {"id": 2, "name": "mm", "attributes": {"type": "Mattermost", "url": "https://mm.lab/hooks/abc", "username": "nas"}},
+        {"id": 3, "name": "mail", "attributes": {"type": "Mail", "email": "ops@lab"}}]);
+    redact(&mut services);
+    assert_eq!(services[0]["attributes"]["url"], MASK);
+    assert_eq!(
+        (&services[1]["attributes"]["url"], &services[1]["attributes"]["username"]),
+        (&json!(MASK), &json!("nas"))
+    );
+    let mut catalog = json!({"type": "git", "url": "https://github.com/truenas/apps"});
+    redact(&mut catalog);
+    assert_eq!(catalog["url"], "https://github.com/truenas/apps");
+}
+
+#[test]
+fn remembered_secrets_and_url_passwords_are_scrubbed_from_text_and_results() {
+    let key = "7-Zq9wX2vB7nM4kL1pR8sT3uY6aD5fG0hJ";
+    remember_secret(key);
+    let text = format!(
+        "[EINVAL] key {key} was refused; part Zq9wX2vB7nM4kL1pR8sT3uY6aD5fG0hJ; url https://admin:hunter2@nas.lab/api"
+    );
+    let scrubbed = scrub_text(&text);
+    assert!(!scrubbed.contains("Zq9wX2vB7nM4kL1pR8sT3uY6aD5fG0hJ"), "{scrubbed}");
+    assert!(!scrubbed.contains("hunter2"), "{scrubbed}");
+    assert!(scrubbed.contains("https://admin:<redacted>@nas.lab/api"), "{scrubbed}");
+    assert_eq!(scrub_text("nothing to hide at http://nas.lab/ui"), "nothing to hide at http://nas.lab/ui");
+
+    let mut result = json!({"description": format!("made with {key}"), "list": [key]});
+    redact(&mut result);
+    assert!(!result.to_string().contains("Zq9wX2vB7nM4kL1pR8sT3uY6aD5fG0hJ"), "{result}");
+    // Short strings are never remembered: they would mask ordinary words.
+    remember_secret("short");
+    assert_eq!(scrub_text("a short text"), "a short text");
+}
+
+#[test]
+fn a_job_error_echoing_its_own_unlock_key_is_scrubbed_with_the_keys_of_its_arguments() {
+    let key = "9f8e7d6c5b4a39281706f5e4d3c2b1a0";
+    let mut job = json!({"id": 5, "method": "pool.dataset.unlock", "state": "FAILED",
+        "arguments": ["tank/secure", {"datasets": [{"name": "tank/secure", "key": key}]}],
+        "error": format!("[EINVAL] tank/secure: key {key} is wrong"), "exc_info": {"repr": format!("ValueError('{key}')")}});
+    let secrets = secret_values_in(&job["arguments"]);
+    assert_eq!(secrets, [key]);
+    redact_with(&mut job, &secrets);
+    assert!(!job.to_string().contains(key), "{job}");
+    assert_eq!(job["error"], "[EINVAL] tank/secure: key <redacted> is wrong");
+}

@@ -13,7 +13,7 @@ use crate::util::*;
 /// Arguments left out because they cannot go with the others in one call (as in the catalog's
 /// own every-argument test): `volsize` makes a zvol, which dataset_create's filesystem
 /// properties do not apply to.
-const NOT_WITH_EVERY_ARG: &[(&str, &str)] = &[("dataset_create", "volsize")];
+pub(crate) const NOT_WITH_EVERY_ARG: &[(&str, &str)] = &[("dataset_create", "volsize")];
 
 #[tokio::test]
 async fn every_catalog_action_reaches_a_25_10_nas_with_params_its_schema_accepts() {

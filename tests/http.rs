@@ -12,7 +12,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use crate::util::*;
 
 /// Starts the binary with `--http 127.0.0.1:0` and returns it with its MCP URL.
-async fn serve_http(nas: &truenas_mcp::sim::SimHandle, args: &[&str]) -> (tokio::process::Child, String) {
+pub(crate) async fn serve_http(nas: &truenas_mcp::sim::SimHandle, args: &[&str]) -> (tokio::process::Child, String) {
     serve_http_at(nas, "127.0.0.1:0", args).await
 }
 
@@ -75,7 +75,7 @@ fn session_request(
         .header("mcp-protocol-version", "2025-06-18")
 }
 
-async fn connect(url: &str, token: &str) -> Session {
+pub(crate) async fn connect(url: &str, token: &str) -> Session {
     let config = StreamableHttpClientTransportConfig::with_uri(url.to_string()).auth_header(token.to_string());
     Client::default().serve(StreamableHttpClientTransport::from_config(config)).await.unwrap()
 }

@@ -6,6 +6,7 @@
 
 mod util;
 
+mod audit;
 mod cli;
 mod every_action;
 mod http;
@@ -16,6 +17,7 @@ mod python_client;
 mod raw_api;
 mod reliability;
 mod rest;
+mod secrets;
 mod tls;
 mod vm_actions;
 mod wedge;

@@ -70,6 +70,20 @@ pub enum ArgProblem {
     },
 }
 
+impl ArgProblem {
+    /// The argument concerned (a name, never its value).
+    pub fn name(&self) -> &str {
+        match self {
+            ArgProblem::Unknown { name, .. }
+            | ArgProblem::Missing { name }
+            | ArgProblem::WrongType { name, .. }
+            | ArgProblem::NotAllowed { name, .. }
+            | ArgProblem::OutOfRange { name, .. }
+            | ArgProblem::Inexact { name, .. } => name,
+        }
+    }
+}
+
 impl fmt::Display for ArgProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -15,14 +15,16 @@ use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use tokio::sync::mpsc;
 
-use super::hierarchical::{self, Step};
+use super::hierarchical::{self, Lookup, Step};
 use super::reply;
 use super::resources::{self, ResourceDef};
 use crate::catalog::ActionDef;
 use crate::config::ToolMode;
-use crate::gateway::{CallError, Gateway, Invocation};
+use crate::gateway::{CallError, Event, Gateway, Invocation};
 use crate::ids::{GrantId, JobId};
 use crate::nas::{JobProgress, ProgressSink};
+use crate::policy::{AuditTransport, ErrorSummary, RecordKind};
+use crate::redact::scrub_text;
 
 /// The MCP server. Cheap to clone: one per HTTP session shares the same gateway.
 #[derive(Clone)]
@@ -69,6 +71,45 @@ impl TrueNasServer {
             .unwrap_or_else(|| self.default_grant.clone())
     }
 
+    /// HTTP requests carry their parts; anything else came over stdio.
+    fn transport(ctx: &RequestContext<RoleServer>) -> AuditTransport {
+        if ctx.extensions.get::<Parts>().is_some() { AuditTransport::Http } else { AuditTransport::Stdio }
+    }
+
+    /// Audits a request answered without an action. When its record cannot be written, a
+    /// successful answer is replaced by a refusal: nothing goes unrecorded.
+    async fn answered(
+        &self,
+        ctx: &RequestContext<RoleServer>,
+        lookup: Lookup,
+        args: &JsonObject,
+        result: rmcp::model::CallToolResult,
+    ) -> rmcp::model::CallToolResult {
+        let grant = self.grant(ctx);
+        let failed = lookup.error.is_some();
+        let event = Event {
+            grant: &grant,
+            transport: Self::transport(ctx),
+            kind: lookup.kind,
+            action: &lookup.action,
+            args,
+            error: lookup.error,
+        };
+        match self.gateway.audit_event(event).await {
+            Err(e) if !failed => reply::failure(&CallError::AuditUnavailable(e), &[]),
+            _ => result,
+        }
+    }
+
+    /// Audits a request refused before any action ran (the refusal stands either way).
+    async fn refused(&self, ctx: &RequestContext<RoleServer>, kind: RecordKind, action: &str, error: ErrorSummary) {
+        let grant = self.grant(ctx);
+        let empty = JsonObject::new();
+        let event =
+            Event { grant: &grant, transport: Self::transport(ctx), kind, action, args: &empty, error: Some(error) };
+        let _ = self.gateway.audit_event(event).await;
+    }
+
     fn tools(&self) -> Vec<Tool> {
         let catalog = self.gateway.catalog();
         let visible = self.visible();
@@ -86,8 +127,16 @@ impl TrueNasServer {
     ) -> rmcp::model::CallToolResult {
         let grant = self.grant(ctx);
         let (progress, forwarder) = progress_bridge(ctx);
-        let call =
-            Invocation { grant: &grant, action: action.name.as_str(), args: params, progress, cancel: ctx.ct.clone() };
+        let secrets = crate::redact::secret_values(&params);
+        let call = Invocation {
+            grant: &grant,
+            action: action.name.as_str(),
+            args: params,
+            progress,
+            cancel: ctx.ct.clone(),
+            transport: Self::transport(ctx),
+            kind: RecordKind::Call,
+        };
         let outcome = self.gateway.execute(call).await;
         // The sink was dropped with the call: let the last notifications out before the result.
         if let Some(forwarder) = forwarder {
@@ -95,7 +144,7 @@ impl TrueNasServer {
         }
         match outcome {
             Ok(done) => reply::success(&done),
-            Err(e) => reply::failure(&e),
+            Err(e) => reply::failure(&e, &secrets),
         }
     }
 }
@@ -180,16 +229,24 @@ impl ServerHandler for TrueNasServer {
     ) -> Result<CallToolResponse, McpError> {
         let catalog = self.gateway.catalog();
         let visible = self.visible();
+        let empty = JsonObject::new();
         let result = match self.mode {
             ToolMode::Hierarchical if request.name == hierarchical::TOOL_NAME => {
+                let args = request.arguments.as_ref();
                 let hidden = |action: &ActionDef| !self.gateway.is_visible(action);
-                match hierarchical::resolve(catalog, &visible, &hidden, request.arguments.as_ref()) {
-                    Step::Reply(r) => r,
-                    Step::Execute { action, .. } if !self.in_scope(action) => reply::input_error(format!(
-                        "action `{}` is not offered in this session (categories: {})",
-                        action.name,
-                        self.categories.join(", ")
-                    )),
+                match hierarchical::resolve(catalog, &visible, &hidden, args) {
+                    Step::Reply(r, lookup) => self.answered(&ctx, lookup, args.unwrap_or(&empty), *r).await,
+                    Step::Execute { action, params } if !self.in_scope(action) => {
+                        let error = ErrorSummary::new("out_of_scope");
+                        let lookup =
+                            Lookup { kind: RecordKind::Refusal, action: action.name.to_string(), error: Some(error) };
+                        let refusal = reply::input_error(format!(
+                            "action `{}` is not offered in this session (categories: {})",
+                            action.name,
+                            self.categories.join(", ")
+                        ));
+                        self.answered(&ctx, lookup, &params, refusal).await
+                    }
                     Step::Execute { action, params } => self.run(action, params, &ctx).await,
                 }
             }
@@ -197,9 +254,13 @@ impl ServerHandler for TrueNasServer {
                 Some(action) if visible(action) => {
                     self.run(action, request.arguments.clone().unwrap_or_default(), &ctx).await
                 }
-                _ => return Err(McpError::invalid_params(format!("tool `{}` not found", request.name), None)),
+                _ => {
+                    self.refused(&ctx, RecordKind::Refusal, &request.name, ErrorSummary::new("unknown_tool")).await;
+                    return Err(McpError::invalid_params(format!("tool `{}` not found", request.name), None));
+                }
             },
             ToolMode::Hierarchical => {
+                self.refused(&ctx, RecordKind::Refusal, &request.name, ErrorSummary::new("unknown_tool")).await;
                 return Err(McpError::invalid_params(format!("tool `{}` not found", request.name), None));
             }
         };
@@ -242,14 +303,17 @@ impl ServerHandler for TrueNasServer {
         request: ReadResourceRequestParams,
         ctx: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, McpError> {
-        let no_resource = || McpError::resource_not_found(format!("no resource `{}`", request.uri), None);
+        let not_found = || McpError::resource_not_found(format!("no resource `{}`", scrub_text(&request.uri)), None);
         if let Some(id) = request.uri.strip_prefix(JOBS_PREFIX).filter(|_| self.gateway.jobs_visible()) {
-            let id = id.parse::<u64>().map_err(|_| no_resource())?;
+            let Ok(id) = id.parse::<u64>() else {
+                self.refused(&ctx, RecordKind::Job, "read_resource", ErrorSummary::new("unknown_resource")).await;
+                return Err(not_found());
+            };
             // Another grant's job answers exactly as a job that does not exist.
-            let job = match self.gateway.read_job(&self.grant(&ctx), JobId(id)).await {
+            let job = match self.gateway.read_job(&self.grant(&ctx), Self::transport(&ctx), JobId(id)).await {
                 Ok(job) => job,
-                Err(CallError::NoSuchJob(_)) => return Err(no_resource()),
-                Err(e) => return Err(McpError::internal_error(e.to_string(), None)),
+                Err(CallError::NoSuchJob(_)) => return Err(not_found()),
+                Err(e) => return Err(McpError::internal_error(scrub_text(&e.to_string()), None)),
             };
             return Ok(ReadResourceResult::new(vec![json_contents(&request.uri, &job)]).into());
         }
@@ -258,15 +322,27 @@ impl ServerHandler for TrueNasServer {
         let visible = self.visible();
         let offered = |r: &&ResourceDef| r.reads().iter().all(|(_, name)| catalog.action(name).is_some_and(&visible));
         let Some(def) = self.resources.iter().filter(offered).find(|r| r.uri == request.uri) else {
-            return Err(no_resource());
+            self.refused(&ctx, RecordKind::Resource, "read_resource", ErrorSummary::new("unknown_resource")).await;
+            return Err(not_found());
         };
         let grant = self.grant(&ctx);
         let mut gathered = serde_json::Map::new();
         let mut single = None;
         for (key, action) in def.reads() {
-            let call =
-                Invocation { grant: &grant, action, args: JsonObject::new(), progress: None, cancel: ctx.ct.clone() };
-            let done = self.gateway.execute(call).await.map_err(|e| McpError::internal_error(e.to_string(), None))?;
+            let call = Invocation {
+                grant: &grant,
+                action,
+                args: JsonObject::new(),
+                progress: None,
+                cancel: ctx.ct.clone(),
+                transport: Self::transport(&ctx),
+                kind: RecordKind::Resource,
+            };
+            let done = self
+                .gateway
+                .execute(call)
+                .await
+                .map_err(|e| McpError::internal_error(scrub_text(&e.to_string()), None))?;
             match key {
                 Some(key) => {
                     gathered.insert(key.to_string(), done.result);

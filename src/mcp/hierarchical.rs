@@ -9,16 +9,42 @@ use serde_json::{Map, Value, json};
 
 use super::reply;
 use crate::catalog::{ActionDef, Catalog, listing};
+use crate::policy::{ErrorSummary, RecordKind};
 
 /// The tool's name.
 pub(crate) const TOOL_NAME: &str = "truenas";
 
 /// What a `truenas` call asks for.
 pub(crate) enum Step<'a> {
-    /// Answer without touching the NAS (a listing, a lookup failure).
-    Reply(CallToolResult),
+    /// Answer without touching the NAS (a listing, a lookup failure), audited as `Lookup`.
+    Reply(Box<CallToolResult>, Lookup),
     /// Run this action with these params.
     Execute { action: &'a ActionDef, params: Map<String, Value> },
+}
+
+/// What an answered call was, for its audit record.
+pub(crate) struct Lookup {
+    /// `Lookup` for listings and unknown names, `Refusal` for a call of the wrong shape.
+    pub(crate) kind: RecordKind,
+    /// The action asked about, or what was asked (`list_categories`, `list_actions`).
+    pub(crate) action: String,
+    /// What went wrong, if anything.
+    pub(crate) error: Option<ErrorSummary>,
+}
+
+impl Lookup {
+    fn ok(action: &str) -> Lookup {
+        Lookup { kind: RecordKind::Lookup, action: action.to_string(), error: None }
+    }
+
+    fn failed(action: &str, kind: &'static str) -> Lookup {
+        Lookup { kind: RecordKind::Lookup, action: action.to_string(), error: Some(ErrorSummary::new(kind)) }
+    }
+
+    fn bad_shape(arg: &str) -> Lookup {
+        let error = ErrorSummary::new("bad_shape").with_args(vec![arg.to_string()]);
+        Lookup { kind: RecordKind::Refusal, action: TOOL_NAME.to_string(), error: Some(error) }
+    }
 }
 
 /// The tool definition, with counts and categories of what this client may see.
@@ -79,32 +105,49 @@ pub(crate) fn resolve<'a>(
     let args = args.unwrap_or(&empty);
     let category = match string_arg(args, "category") {
         Ok(c) => c,
-        Err(r) => return Step::Reply(*r),
+        Err(r) => return Step::Reply(r, Lookup::bad_shape("category")),
     };
     let category = match category {
-        None | Some("") | Some("help") => return Step::Reply(reply::text(listing::categories_text(catalog, visible))),
+        None | Some("") | Some("help") => {
+            return Step::Reply(
+                Box::new(reply::text(listing::categories_text(catalog, visible))),
+                Lookup::ok("list_categories"),
+            );
+        }
         Some(c) => c,
     };
     let action = match string_arg(args, "action") {
         Ok(None) | Ok(Some("")) => {
-            return Step::Reply(match listing::actions_text(catalog, category, visible) {
-                Some(text) => reply::text(text),
-                None => reply::lookup_error(listing::unknown_category_text(catalog, category)),
-            });
+            return match listing::actions_text(catalog, category, visible) {
+                Some(text) => Step::Reply(Box::new(reply::text(text)), Lookup::ok("list_actions")),
+                None => Step::Reply(
+                    Box::new(reply::lookup_error(listing::unknown_category_text(catalog, category))),
+                    Lookup::failed("list_actions", "unknown_category"),
+                ),
+            };
         }
         Ok(Some(a)) => a,
-        Err(r) => return Step::Reply(*r),
+        Err(r) => return Step::Reply(r, Lookup::bad_shape("action")),
     };
     let params = match args.get("params") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(p)) => p.clone(),
-        Some(_) => return Step::Reply(reply::input_error("`params` must be an object")),
+        Some(_) => {
+            return Step::Reply(
+                Box::new(reply::input_error("`params` must be an object")),
+                Lookup::bad_shape("params"),
+            );
+        }
     };
     match catalog.action(action).filter(|def| !hidden(def)) {
-        None => Step::Reply(reply::lookup_error(listing::unknown_action_text(catalog, category, action, visible))),
-        Some(def) if def.category != category => {
-            Step::Reply(reply::lookup_error(listing::wrong_category_text(action, category, &def.category)))
-        }
+        None => Step::Reply(
+            Box::new(reply::lookup_error(listing::unknown_action_text(catalog, category, action, visible))),
+            Lookup::failed(action, "unknown_action"),
+        ),
+        Some(def) if def.category != category => Step::Reply(
+            Box::new(reply::lookup_error(listing::wrong_category_text(action, category, &def.category))),
+            Lookup::failed(action, "wrong_category"),
+        ),
         Some(def) => Step::Execute { action: def, params },
     }
 }

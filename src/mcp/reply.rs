@@ -60,8 +60,9 @@ pub(crate) fn lookup_error(text: impl Into<String>) -> CallToolResult {
     CallToolResult::error(vec![Content::text(text.into())])
 }
 
-/// A failure the agent should read.
-pub(crate) fn failure(error: &CallError) -> CallToolResult {
+/// A failure the agent should read, scrubbed of known secrets and of `secrets`, the secret
+/// argument values of the call (a NAS error may echo them back).
+pub(crate) fn failure(error: &CallError, secrets: &[String]) -> CallToolResult {
     let text = match error {
         // Exact texts agents and tests match on.
         CallError::Denied(denial) => denial.to_string(),
@@ -69,7 +70,8 @@ pub(crate) fn failure(error: &CallError) -> CallToolResult {
         // Everything else keeps the reference's `Error: <message>` shape.
         other => format!("Error: {other}"),
     };
-    CallToolResult::error(vec![Content::text(text)])
+    // A NAS error may echo the API key or a credentialed URL back: scrub before the agent sees it.
+    CallToolResult::error(vec![Content::text(crate::redact::scrub_text_with(&text, secrets))])
 }
 
 /// An error in how the tool itself was called (bad shape of `category`/`params`).

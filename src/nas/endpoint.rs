@@ -29,17 +29,24 @@ impl Endpoint {
     /// API key the moment it is used over an insecure transport.
     pub fn parse(url: &str) -> Result<Endpoint, NasError> {
         let url = url.trim();
+        // Error texts quote the URL: never with a password in it.
+        let shown = crate::redact::scrub_text(url);
         let (secure, rest) = match url.split_once("://") {
             Some((scheme, rest)) => match scheme.to_ascii_lowercase().as_str() {
                 "https" | "wss" => (true, rest),
                 "http" | "ws" => (false, rest),
-                _ => return Err(NasError::InvalidUrl(format!("unsupported scheme `{scheme}` in `{url}`"))),
+                _ => return Err(NasError::InvalidUrl(format!("unsupported scheme in `{shown}`"))),
             },
             None => (true, url),
         };
         let authority = rest.split(['/', '?', '#']).next().unwrap_or_default().to_string();
-        if authority.is_empty() || authority.contains('@') {
-            return Err(NasError::InvalidUrl(format!("no host in `{url}`")));
+        if authority.contains('@') {
+            return Err(NasError::InvalidUrl(format!(
+                "credentials in `{shown}` are not supported: give the API key in TRUENAS_API_KEY"
+            )));
+        }
+        if authority.is_empty() {
+            return Err(NasError::InvalidUrl(format!("no host in `{shown}`")));
         }
         let host = host_of(&authority);
         let endpoint = Endpoint { secure, authority, host };

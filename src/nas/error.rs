@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::ids::JobId;
+use crate::policy::ErrorSummary;
 use crate::schema::{ParamsError, Release};
 
 /// A TrueNAS error reply, decoded from the JSON-RPC `error` object.
@@ -214,6 +215,35 @@ pub enum NasError {
 }
 
 impl NasError {
+    /// What went wrong, for the audit log: a kind and TrueNAS's errno and errname, never the
+    /// error's text, which may echo argument values (or a key) back.
+    pub fn summary(&self) -> ErrorSummary {
+        match self {
+            NasError::InvalidUrl(_) => ErrorSummary::new("invalid_url"),
+            NasError::InsecureRemote { .. } => ErrorSummary::new("insecure_remote"),
+            NasError::Connect { .. } => ErrorSummary::new("connect"),
+            NasError::AuthFailed { .. } => ErrorSummary::new("auth_failed"),
+            NasError::AuthExpired => ErrorSummary::new("auth_expired"),
+            NasError::UnsupportedRelease(_) => ErrorSummary::new("unsupported_release"),
+            NasError::ConnectionLost { sent: true, .. } => ErrorSummary::new("connection_lost_after_send"),
+            NasError::ConnectionLost { sent: false, .. } => ErrorSummary::new("connection_lost"),
+            NasError::Timeout { write: true, .. } => ErrorSummary::new("timeout_after_send"),
+            NasError::Timeout { write: false, .. } => ErrorSummary::new("timeout"),
+            NasError::Busy { .. } => ErrorSummary::new("busy"),
+            NasError::ReplyTooLarge { .. } => ErrorSummary::new("reply_too_large"),
+            NasError::MethodUnavailable { .. } => ErrorSummary::new("method_unavailable"),
+            NasError::InvalidParams(_) => ErrorSummary::new("invalid_params"),
+            NasError::Rpc(e) => {
+                let kind = if e.fields.is_empty() { "nas_error" } else { "nas_validation" };
+                ErrorSummary::new(kind).with_errno(e.errno, e.errname.as_deref())
+            }
+            NasError::RestUnsupported(_) => ErrorSummary::new("rest_unsupported"),
+            NasError::JobFailed { .. } => ErrorSummary::new("job_failed"),
+            NasError::Cancelled { .. } => ErrorSummary::new("cancelled"),
+            NasError::Protocol(_) => ErrorSummary::new("protocol"),
+        }
+    }
+
     /// Whether nothing reached the NAS, so a policy reservation may be refunded.
     pub fn nothing_sent(&self) -> bool {
         match self {
@@ -281,6 +311,22 @@ mod tests {
         let e = RpcError::from_json(&json!({"code": -32001, "message": "Method call error",
             "data": {"error": 14, "errname": "EFAULT", "reason": "[EFAULT] vm1 is already running", "extra": null}}));
         assert_eq!(e.to_string(), "TrueNAS EFAULT: vm1 is already running");
+    }
+
+    #[test]
+    fn the_audit_summary_keeps_errno_and_errname_but_no_text() {
+        let e = RpcError::from_json(&json!({"code": -32602, "message": "Invalid params", "data": {
+            "error": 22, "errname": "EINVAL", "reason": "password hunter2 is too short",
+            "extra": [["user_create.password", "hunter2 is too short", 22]]}}));
+        let summary = serde_json::to_string(&NasError::Rpc(e).summary()).unwrap();
+        assert_eq!(summary, r#"{"kind":"nas_validation","errno":22,"errname":"EINVAL"}"#);
+        let failed = NasError::JobFailed {
+            id: JobId(3),
+            method: "pool.dataset.unlock".into(),
+            state: "FAILED".into(),
+            reason: "key 0123abcd is wrong".into(),
+        };
+        assert_eq!(serde_json::to_string(&failed.summary()).unwrap(), r#"{"kind":"job_failed"}"#);
     }
 
     #[test]

@@ -71,9 +71,11 @@ fn handle(id: JobId, method: &str, budget: Duration, seen: Option<jobs::JobSnaps
 pub struct ApiKey(Arc<str>);
 
 impl ApiKey {
-    /// Wraps a key.
+    /// Wraps a key, and has the scrubber replace it wherever it appears in text from now on.
     pub fn new(key: impl Into<String>) -> ApiKey {
-        ApiKey(Arc::from(key.into()))
+        let key = key.into();
+        crate::redact::remember_secret(&key);
+        ApiKey(Arc::from(key))
     }
 
     pub(crate) fn expose(&self) -> &str {

@@ -73,7 +73,8 @@ impl RestClient {
             Verb::Put => reqwest::Method::PUT,
             Verb::Delete => reqwest::Method::DELETE,
         };
-        tracing::debug!(%method, verb = call.verb.as_str(), path = %call.path, "TrueNAS REST call");
+        // The path is left out: it carries argument values (ids, dataset names).
+        tracing::debug!(%method, verb = call.verb.as_str(), "TrueNAS REST call");
         let mut request = self.http.request(verb, url).bearer_auth(self.key.expose()).timeout(self.timeout);
         if let Some(body) = &call.body {
             request = request.json(body);

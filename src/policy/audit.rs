@@ -1,7 +1,12 @@
-//! The audit log: one JSON line per decided call, allowed or denied, appended and flushed.
+//! The audit log: one JSON line per request, whatever became of it (a listing, an unknown
+//! name, a refusal, a denial, an allowed call and its outcome), appended and flushed.
 //!
-//! A record names the argument keys and a SHA-256 of the canonical arguments, never their
-//! values, so the log can be shared without leaking names, paths or secrets an agent passed.
+//! An allowed call writes two records sharing a `request_id`: `decided`, written and synced to
+//! disk before the NAS is called (if it cannot be written the call is refused), and `done`
+//! after. Every other request writes one record. A record names the argument keys and a SHA-256
+//! of the canonical arguments, never their values, and describes errors by kind, argument names
+//! and TrueNAS errno/errname only ([`ErrorSummary`]), so the log can be shared without leaking
+//! names, paths or secrets an agent passed or a NAS echoed.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write as _;
@@ -24,7 +29,7 @@ pub struct AuditLog {
 
 #[derive(Debug)]
 struct Sink {
-    /// For warnings when a write fails.
+    /// For errors when a write fails.
     path: String,
     file: Mutex<File>,
 }
@@ -42,36 +47,149 @@ pub enum AuditError {
     },
 }
 
-/// One decided call.
+/// A record could not be written: a call that needed it is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditWriteError {
+    /// Writing or syncing the file failed (disk full, file gone bad, ...).
+    #[error("cannot write the audit log `{path}`: {source}")]
+    Write {
+        /// The log's path.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The record does not encode (a defect).
+    #[error("cannot encode an audit record: {0}")]
+    Encode(String),
+    /// The writer task died (a defect or shutdown).
+    #[error("the audit writer stopped")]
+    Stopped,
+}
+
+/// One request, or one phase of an allowed call. Field names are stable (documented in README).
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditRecord {
-    /// When the call was decided; written as RFC 3339 in UTC.
+    /// When the request arrived; written as RFC 3339 in UTC.
     #[serde(serialize_with = "rfc3339")]
     pub time: SystemTime,
+    /// Unique per request; the `decided` and `done` records of one call share it.
+    pub request_id: String,
+    /// Which record of the request this is.
+    pub phase: Phase,
+    /// What kind of request it was.
+    pub kind: RecordKind,
+    /// How the request came in.
+    pub transport: AuditTransport,
     /// Who called.
     pub grant: GrantId,
-    /// The action called.
+    /// SHA-256 (hex) of the policy file's bytes as loaded.
+    pub policy_sha256: String,
+    /// The action called (a lookup: the action asked about, if any; an unknown name that is not a
+    /// plain identifier is written as `(invalid name)`).
     pub action: ActionName,
-    /// The middleware method it resolved to.
-    pub method: MethodName,
-    /// Allowed or denied by the policy.
-    pub decision: AuditDecision,
+    /// The middleware method it resolved to, when it got that far.
+    pub method: Option<MethodName>,
+    /// The policy's decision; `None` when the policy was not asked (lookups, refusals before it).
+    pub decision: Option<AuditDecision>,
     /// The rule that allowed or denied, if any.
     pub rule: Option<RuleId>,
-    /// The denial reason, if denied.
+    /// The denial reason, if denied: the policy author's text, never argument values.
     pub reason: Option<String>,
     /// The argument keys, sorted.
     pub arg_keys: Vec<String>,
     /// SHA-256 (hex) of the arguments as canonical JSON (keys sorted at every level).
     pub args_sha256: String,
-    /// How the call ended.
+    /// How the request ended (`pending` in a `decided` record).
     pub outcome: Outcome,
-    /// The error, if the call failed.
-    pub error: Option<String>,
+    /// What went wrong, without values, if anything did.
+    pub error: Option<ErrorSummary>,
     /// The TrueNAS job the call started, if any.
     pub job_id: Option<JobId>,
-    /// Time from decision to outcome.
+    /// Time from arrival to this record.
     pub duration_ms: u64,
+}
+
+/// Which record of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    /// Allowed, about to be sent to the NAS (written before it is).
+    Decided,
+    /// Finished: an allowed call's outcome, or a request that never needed the NAS.
+    Done,
+    /// Refused (unknown name, bad arguments, denied): nothing was sent.
+    Refused,
+}
+
+/// What a request was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RecordKind {
+    /// A tool call of an action.
+    Call,
+    /// A `truenas` tool listing or lookup (categories, a category's actions, unknown names).
+    Lookup,
+    /// A request the MCP layer refused before any action ran (bad shape, out of scope).
+    Refusal,
+    /// A resource read.
+    Resource,
+    /// A job read (`truenas://jobs/{id}`).
+    Job,
+}
+
+/// How a request came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuditTransport {
+    /// MCP over stdin/stdout.
+    Stdio,
+    /// MCP over streamable HTTP.
+    Http,
+    /// The `call` subcommand.
+    Cli,
+}
+
+/// What went wrong, told without values: a kind, the argument names involved, and TrueNAS's
+/// errno and errname when the NAS answered with an error. Built only from static kinds, names
+/// and numbers, never from an error's text, which may quote values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorSummary {
+    /// A fixed word: `unknown_action`, `invalid_args`, `nas_error`, ...
+    pub kind: &'static str,
+    /// Names (or JSON Pointers) of the arguments involved, if any.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
+    /// TrueNAS's errno, when it sent one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errno: Option<i64>,
+    /// TrueNAS's symbolic errno (`ENOENT`), when it sent one that looks like one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errname: Option<String>,
+}
+
+impl ErrorSummary {
+    /// An error of this kind, with nothing else to say.
+    pub fn new(kind: &'static str) -> ErrorSummary {
+        ErrorSummary { kind, args: Vec::new(), errno: None, errname: None }
+    }
+
+    /// The same, naming the arguments involved.
+    pub fn with_args(mut self, args: Vec<String>) -> ErrorSummary {
+        self.args = args;
+        self
+    }
+
+    /// The same, with TrueNAS's errno and errname (kept only if it is an errno symbol).
+    pub fn with_errno(mut self, errno: Option<i64>, errname: Option<&str>) -> ErrorSummary {
+        self.errno = errno;
+        self.errname = errname.filter(|n| is_symbol(n)).map(str::to_string);
+        self
+    }
+}
+
+/// Whether `name` is an identifier safe to record as is (an action, an errno symbol).
+pub fn is_symbol(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 64 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
 }
 
 /// The policy's decision, as recorded.
@@ -84,16 +202,20 @@ pub enum AuditDecision {
     Deny,
 }
 
-/// How a call ended, as recorded.
+/// How a request ended, as recorded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
-    /// The NAS did what was asked.
+    /// Allowed and about to be sent (the `decided` record).
+    Pending,
+    /// The NAS did what was asked (or a lookup answered).
     Ok,
     /// The call failed (at the NAS or on the way).
     Error,
     /// The policy denied it; nothing was sent.
     Denied,
+    /// Refused before the policy (unknown name, bad arguments, no confirm); nothing was sent.
+    Rejected,
     /// The caller cancelled it.
     Cancelled,
 }
@@ -115,22 +237,45 @@ impl AuditLog {
         Ok(AuditLog { sink: Some(Arc::new(Sink { path: path.display().to_string(), file: Mutex::new(file) })) })
     }
 
-    /// Writes one record as one line. A failure is logged, never raised: auditing must not
-    /// take the server down.
-    pub fn record(&self, rec: &AuditRecord) {
-        let Some(sink) = &self.sink else { return };
-        let mut line = match serde_json::to_vec(rec) {
-            Ok(line) => line,
-            Err(error) => {
-                tracing::warn!(path = %sink.path, %error, "cannot encode audit record");
-                return;
-            }
-        };
-        line.push(b'\n');
-        let mut file = sink.file.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Err(error) = file.write_all(&line).and_then(|()| file.flush()) {
-            tracing::warn!(path = %sink.path, %error, "cannot write audit record");
+    /// Writes one record as one line and flushes it; a `decided` record is also synced to disk.
+    /// Runs the file I/O on the blocking pool so a slow disk does not stall a runtime worker.
+    pub async fn record(&self, rec: &AuditRecord) -> Result<(), AuditWriteError> {
+        let Some(sink) = &self.sink else { return Ok(()) };
+        let line = encode(rec)?;
+        let sink = Arc::clone(sink);
+        let sync = rec.phase == Phase::Decided;
+        let result =
+            tokio::task::spawn_blocking(move || sink.write(&line, sync)).await.unwrap_or(Err(AuditWriteError::Stopped));
+        if let Err(error) = &result {
+            tracing::error!(%error, "audit record not written");
         }
+        result
+    }
+
+    /// [`AuditLog::record`] for callers outside an async runtime.
+    pub fn record_blocking(&self, rec: &AuditRecord) -> Result<(), AuditWriteError> {
+        let Some(sink) = &self.sink else { return Ok(()) };
+        let line = encode(rec)?;
+        sink.write(&line, rec.phase == Phase::Decided)
+    }
+}
+
+fn encode(rec: &AuditRecord) -> Result<Vec<u8>, AuditWriteError> {
+    let mut line = serde_json::to_vec(rec).map_err(|e| AuditWriteError::Encode(e.to_string()))?;
+    line.push(b'\n');
+    Ok(line)
+}
+
+impl Sink {
+    fn write(&self, line: &[u8], sync: bool) -> Result<(), AuditWriteError> {
+        let mut file = self.file.lock().unwrap_or_else(PoisonError::into_inner);
+        let written = file.write_all(line).and_then(|()| file.flush());
+        // Character devices and pipes cannot be synced; only a regular file's sync is checked.
+        let synced = match written {
+            Ok(()) if sync && file.metadata().is_ok_and(|m| m.is_file()) => file.sync_data(),
+            other => other,
+        };
+        synced.map_err(|source| AuditWriteError::Write { path: self.path.clone(), source })
     }
 }
 
@@ -141,10 +286,13 @@ impl AuditRecord {
         keys.sort();
         let mut canonical = String::new();
         write_canonical_object(args, &mut canonical);
-        let digest = Sha256::digest(canonical.as_bytes());
-        let hex = digest.iter().map(|b| format!("{b:02x}")).collect();
-        (keys, hex)
+        (keys, sha256_hex(canonical.as_bytes()))
     }
+}
+
+/// SHA-256 of `bytes` as lowercase hex.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Compact JSON with object keys sorted at every level.

@@ -13,10 +13,15 @@ fn record(args: &Map<String, Value>) -> AuditRecord {
     let (arg_keys, args_sha256) = AuditRecord::digest_args(args);
     AuditRecord {
         time: UNIX_EPOCH + Duration::from_millis(1_704_067_200_250),
+        request_id: "5f0c7a52-8d6e-4d0a-9a57-2f1f6c1d2b3e".to_owned(),
+        phase: Phase::Refused,
+        kind: RecordKind::Call,
+        transport: AuditTransport::Stdio,
         grant: GrantId::new("stdio"),
+        policy_sha256: sha256_hex(b"{}"),
         action: ActionName::new("dataset_delete"),
-        method: MethodName::new("pool.dataset.delete"),
-        decision: AuditDecision::Deny,
+        method: Some(MethodName::new("pool.dataset.delete")),
+        decision: Some(AuditDecision::Deny),
         rule: Some(RuleId::new("/tools/dataset_delete/require/args.name-regex")),
         reason: Some("`args.name` must match `^tank/`".to_owned()),
         arg_keys,
@@ -33,11 +38,11 @@ fn records_are_json_lines_without_argument_values() {
     let path = temp_path();
     let log = AuditLog::open(&path).unwrap();
     let args = json!({"recursive": true, "name": "secret-dataset-name"}).as_object().unwrap().clone();
-    log.record(&record(&args));
+    log.record_blocking(&record(&args)).unwrap();
     let mut ok = record(&Map::new());
     (ok.decision, ok.outcome, ok.rule, ok.reason, ok.job_id, ok.duration_ms) =
-        (AuditDecision::Allow, Outcome::Ok, None, None, Some(JobId(42)), 1234);
-    log.clone().record(&ok);
+        (Some(AuditDecision::Allow), Outcome::Ok, None, None, Some(JobId(42)), 1234);
+    log.clone().record_blocking(&ok).unwrap();
 
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::remove_file(&path).unwrap();
@@ -48,7 +53,12 @@ fn records_are_json_lines_without_argument_values() {
         lines[0],
         json!({
             "time": "2024-01-01T00:00:00.25Z",
+            "request_id": "5f0c7a52-8d6e-4d0a-9a57-2f1f6c1d2b3e",
+            "phase": "refused",
+            "kind": "call",
+            "transport": "stdio",
             "grant": "stdio",
+            "policy_sha256": "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
             "action": "dataset_delete",
             "method": "pool.dataset.delete",
             "decision": "deny",
@@ -71,8 +81,8 @@ fn records_are_json_lines_without_argument_values() {
 #[test]
 fn records_append_to_an_existing_log() {
     let path = temp_path();
-    AuditLog::open(&path).unwrap().record(&record(&Map::new()));
-    AuditLog::open(&path).unwrap().record(&record(&Map::new()));
+    AuditLog::open(&path).unwrap().record_blocking(&record(&Map::new())).unwrap();
+    AuditLog::open(&path).unwrap().record_blocking(&record(&Map::new())).unwrap();
     let lines = std::fs::read_to_string(&path).unwrap().lines().count();
     std::fs::remove_file(&path).unwrap();
     assert_eq!(lines, 2);
@@ -99,19 +109,25 @@ fn the_digest_of_no_arguments_is_the_sha256_of_an_empty_object() {
 }
 
 #[test]
-fn a_disabled_log_accepts_records() {
-    AuditLog::disabled().record(&record(&Map::new()));
-}
-
-#[test]
 fn opening_an_impossible_path_is_an_error_naming_it() {
     let err = AuditLog::open("/nonexistent-dir/audit.jsonl").unwrap_err();
     assert!(err.to_string().starts_with("cannot open audit log `/nonexistent-dir/audit.jsonl`: "), "{err}");
 }
 
 #[test]
-fn a_failed_write_is_logged_not_raised() {
-    if let Ok(log) = AuditLog::open("/dev/full") {
-        log.record(&record(&Map::new()));
-    }
+fn error_summaries_carry_names_and_errno_symbols_only() {
+    let e = ErrorSummary::new("nas_error").with_errno(Some(2), Some("ENOENT"));
+    assert_eq!(serde_json::to_value(&e).unwrap(), json!({"kind": "nas_error", "errno": 2, "errname": "ENOENT"}));
+    // A hostile NAS's errname that is not a symbol is dropped, not recorded.
+    let e = ErrorSummary::new("nas_error").with_errno(None, Some("leaked value: hunter2"));
+    assert_eq!(serde_json::to_value(&e).unwrap(), json!({"kind": "nas_error"}));
+}
+
+#[tokio::test]
+async fn a_record_that_cannot_be_written_is_an_error() {
+    let Ok(log) = AuditLog::open("/dev/full") else { return };
+    let mut rec = record(&Map::new());
+    rec.phase = Phase::Decided;
+    assert!(matches!(log.record(&rec).await, Err(AuditWriteError::Write { .. })));
+    assert!(AuditLog::disabled().record(&rec).await.is_ok());
 }

@@ -34,7 +34,10 @@ mod names;
 mod predicate;
 mod summary;
 
-pub use audit::{AuditDecision, AuditError, AuditLog, AuditRecord, Outcome};
+pub use audit::{
+    AuditDecision, AuditError, AuditLog, AuditRecord, AuditTransport, AuditWriteError, ErrorSummary, Outcome, Phase,
+    RecordKind, is_symbol,
+};
 pub use decision::{Decision, Denial};
 pub use json::MAX_BYTES;
 pub use load::{PolicyError, Problem};
@@ -59,6 +62,8 @@ pub struct PolicyEngine {
     warnings: Vec<Problem>,
     /// The `job_status` entry sets `x-any-job: true`.
     any_job: bool,
+    // SHA-256 (hex) of the policy text as loaded, for audit records.
+    sha256: String,
 }
 
 /// One call to decide.
@@ -82,6 +87,7 @@ impl PolicyEngine {
     pub fn load(text: &str, catalog: &Catalog) -> Result<PolicyEngine, PolicyError> {
         let loaded = load::load(text, catalog)?;
         let summary = summary::summarize(&loaded.doc);
+        let sha256 = audit::sha256_hex(text.as_bytes());
         let any_job = loaded.doc.tools.get(crate::gateway::JOB_STATUS).is_some_and(|rules| rules.any_job);
         Ok(PolicyEngine {
             policy: loaded.policy,
@@ -89,7 +95,13 @@ impl PolicyEngine {
             summary,
             warnings: loaded.warnings,
             any_job,
+            sha256,
         })
+    }
+
+    /// SHA-256 (hex) of the policy text as loaded: which policy decided, in audit records.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
     }
 
     /// A shipped policy: `default`, `readonly` or `seed-vm-start`.

@@ -262,7 +262,8 @@ impl Connection {
             let reply = match result {
                 Ok(value) => wire::result(&id, value),
                 Err(failure) => {
-                    tracing::debug!(connection = session.id, %method, reason = %failure.reason(), "simulated NAS: call failed");
+                    // The reason is left out: like TrueNAS's, it may echo argument values.
+                    tracing::debug!(connection = session.id, %method, "simulated NAS: call failed");
                     wire::error_object(&id, failure.to_rpc_error())
                 }
             };
