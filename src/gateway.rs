@@ -9,10 +9,13 @@ use std::time::{Duration, Instant, SystemTime};
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
 
-use crate::catalog::{ActionDef, ArgsError, Catalog, MappingError};
+use crate::catalog::{ActionDef, ArgsError, Catalog, MappingError, RawReading};
 use crate::ids::{ActionName, GrantId, JobId, MethodName};
 use crate::nas::{CallOptions, CallOutcome, NasClient, NasError, ProgressSink};
-use crate::policy::{AuditDecision, AuditLog, AuditRecord, Decision, Denial, Outcome, Permit, PolicyEngine, Request};
+use crate::policy::{
+    ArgScope, AuditDecision, AuditLog, AuditRecord, Decision, Denial, MethodRules, Outcome, Permit, PolicyEngine,
+    Request,
+};
 use crate::schema::Release;
 
 /// Why a call produced no result. Each variant has one wire form, chosen in `mcp::reply`.
@@ -132,12 +135,14 @@ impl Gateway {
         let Some(action) = self.catalog.action(call.action) else {
             return Err(CallError::UnknownAction(call.action.to_string()));
         };
+        // What the policy and the audit digest see: the arguments the params are built from.
+        let args = action.effective_args(&call.args);
         let mut audit = AuditDraft {
             gateway: self,
             grant: call.grant,
             action: &action.name,
             method: action.method.clone(),
-            args: &call.args,
+            args: &args,
             at,
             started,
         };
@@ -153,7 +158,7 @@ impl Gateway {
             return Err(err);
         }
         let release = self.release().await;
-        let (method, params) = match action.resolve_for(release, &call.args) {
+        let (method, params) = match action.resolve_for(release, &args) {
             Ok(resolved) => resolved,
             Err(e) => {
                 let err = CallError::Mapping(e);
@@ -162,9 +167,16 @@ impl Gateway {
             }
         };
         audit.method = method.clone();
-        let request =
-            Request { grant: call.grant, action: &action.name, method: &method, risk: action.risk, args: &call.args };
-        let (permit, laundering_checks) = match self.authorize(&request, action, at) {
+        // A raw call stands for its method's twin actions: their arguments, risk and gate.
+        let raw = action.is_rest_call().then(|| self.catalog.read_raw(release, &method, &params));
+        if let Some(error) = raw.as_ref().and_then(RawReading::invalid) {
+            let err = CallError::InvalidArgs { action: error.action.clone(), error };
+            audit.refused(None, &err);
+            return Err(err);
+        }
+        let risk = raw.as_ref().map_or(action.risk, |r| r.risk);
+        let request = Request { grant: call.grant, action: &action.name, method: &method, risk, args: &args };
+        let (permit, laundering_checks) = match self.authorize(&request, raw.as_ref(), at) {
             Ok(permits) => permits,
             Err(denial) => {
                 let rule = Some(denial.rule.clone());
@@ -173,9 +185,19 @@ impl Gateway {
                 return Err(err);
             }
         };
+        // The twins' confirm gate, after the policy so that a denied call learns nothing more.
+        // HOOK(approval): a raw call standing for an action that needs approval needs the same
+        // approval here, asked with the twin's name and recovered arguments (`raw.twins`).
+        if let Some(refusal) = raw.as_ref().and_then(|r| r.refusal(&args)) {
+            permit.rollback();
+            laundering_checks.into_iter().for_each(Permit::rollback);
+            let err = CallError::NotConfirmed { refusal };
+            audit.refused(None, &err);
+            return Err(err);
+        }
         let rule = permit.rule().cloned();
         let options = CallOptions {
-            read_only: action.risk == crate::ids::Risk::Read,
+            read_only: risk == crate::ids::Risk::Read,
             progress: call.progress,
             cancel: call.cancel,
             job_budget: Some(self.job_budget),
@@ -221,26 +243,32 @@ impl Gateway {
     }
 
     /// Asks the policy about the call. A raw call (its method named by its arguments) must
-    /// also pass the rules of every action that calls the same method, as if that action had
-    /// been called, so the escape hatch cannot launder an operation the policy denies.
+    /// also pass the rules of every twin action it stands for, as if that action had been
+    /// called with the arguments recovered from the params (an argument that cannot be told
+    /// fails any rule that reads it), so the escape hatch cannot launder an operation the
+    /// policy denies. The method's own entry is checked with each twin's arguments, or, when
+    /// no action calls the method, blind (any predicate denies).
     fn authorize(
         &self,
         request: &Request<'_>,
-        action: &ActionDef,
+        raw: Option<&RawReading<'_>>,
         at: SystemTime,
     ) -> Result<(Permit, Vec<Permit>), Denial> {
-        let permit = match self.policy.authorize(request, at) {
+        let method_rules = match raw {
+            None => MethodRules::Check,
+            Some(r) if r.twins.is_empty() => MethodRules::Opaque,
+            Some(_) => MethodRules::PerTwin,
+        };
+        let permit = match self.policy.authorize_scoped(request, ArgScope { unknown: None, method_rules }, at) {
             Decision::Allow(permit) => permit,
             Decision::Deny(denial) => return Err(denial),
         };
-        if !action.is_rest_call() {
-            return Ok((permit, Vec::new()));
-        }
+        let Some(raw) = raw else { return Ok((permit, Vec::new())) };
         let mut checks = Vec::new();
-        let calls_it = |a: &&ActionDef| !a.is_rest_call() && a.methods().any(|m| m == request.method);
-        for twin in self.catalog.actions().filter(calls_it) {
-            let as_twin = Request { action: &twin.name, risk: twin.risk, ..*request };
-            match self.policy.authorize(&as_twin, at) {
+        for (twin, recovered) in &raw.twins {
+            let as_twin = Request { action: &twin.name, risk: twin.risk, args: &recovered.known, ..*request };
+            let scope = ArgScope { unknown: Some(&recovered.unknown), method_rules: MethodRules::Check };
+            match self.policy.authorize_scoped(&as_twin, scope, at) {
                 Decision::Allow(p) => checks.push(p),
                 Decision::Deny(denial) => {
                     permit.rollback();

@@ -13,6 +13,7 @@ mod mcp_surface;
 mod policy_rules;
 mod python_client;
 mod raw_api;
+mod raw_guards;
 mod reliability;
 mod rest;
 mod tls;

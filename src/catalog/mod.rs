@@ -24,16 +24,22 @@ pub mod listing;
 mod load;
 mod model;
 mod parse;
+mod recover;
 pub mod rest_call;
 mod route;
 mod template;
+mod twins;
+mod value_kind;
 
 use std::collections::HashMap;
 
 pub use args::{ArgProblem, ArgsError};
 pub use diagnostics::{CatalogError, Diagnostic, Severity};
 pub use model::{ActionDef, Annotations, ArgDef, ArgType, Category};
+pub use recover::Recovered;
 pub use template::MappingError;
+pub use twins::RawReading;
+pub use value_kind::ValueKind;
 
 /// The catalog sources compiled into the binary, as (file name, contents).
 const BUILTIN: &[(&str, &str)] = &[

@@ -10,6 +10,7 @@
 //! `limits` (counters and reservations), `decision` (precedence, [`Decision`], [`Denial`]),
 //! `summary` (the human summary), `audit` (one JSON line per call).
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -29,6 +30,7 @@ mod summary;
 
 pub use audit::{AuditDecision, AuditError, AuditLog, AuditRecord, Outcome};
 pub use decision::{Decision, Denial};
+
 pub use load::{PolicyError, Problem};
 
 use decision::Policy;
@@ -64,6 +66,31 @@ pub struct Request<'a> {
     pub args: &'a Map<String, Value>,
 }
 
+/// What a decision may read of a call's arguments. An ordinary call's are all known; a raw
+/// call read as one of its twin actions may leave some unknown, and a predicate that reads an
+/// unknown argument denies (an absent one would let a `deny_if` pass).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ArgScope<'a> {
+    /// Arguments whose value cannot be told.
+    pub unknown: Option<&'a BTreeSet<String>>,
+    /// How the `tools` entry named by the method is checked.
+    pub method_rules: MethodRules,
+}
+
+/// How the `tools` entry of the call's method is checked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum MethodRules {
+    /// Against the call's arguments, as for an ordinary call.
+    #[default]
+    Check,
+    /// Not here: the call is a raw one, and each of its twin actions checks the entry against
+    /// the arguments it recovered (its hide and limits still apply here).
+    PerTwin,
+    /// A raw call whose method no action calls: no argument can be named, so any predicate of
+    /// the entry denies.
+    Opaque,
+}
+
 impl PolicyEngine {
     /// Loads a policy document, or lists every problem in it.
     pub fn from_json(text: &str) -> Result<PolicyEngine, PolicyError> {
@@ -93,7 +120,12 @@ impl PolicyEngine {
     /// Decides one call at time `now`. An allowed call has taken its limit slots; give them
     /// back with [`Permit::rollback`] if nothing was sent to the NAS.
     pub fn authorize(&self, req: &Request<'_>, now: SystemTime) -> Decision {
-        self.policy.decide(&self.limiter, req, now)
+        self.policy.decide(&self.limiter, req, ArgScope::default(), now)
+    }
+
+    /// Decides one call whose arguments are only partly known (a raw call and its twins).
+    pub fn authorize_scoped(&self, req: &Request<'_>, scope: ArgScope<'_>, now: SystemTime) -> Decision {
+        self.policy.decide(&self.limiter, req, scope, now)
     }
 
     /// A human summary of the policy, for `truenas-mcp policy check FILE`.
@@ -160,3 +192,7 @@ impl Permit {
 #[cfg(test)]
 #[path = "engine_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "scope_tests.rs"]
+mod scope_tests;
