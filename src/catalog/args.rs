@@ -90,7 +90,9 @@ impl fmt::Display for ArgProblem {
                 write!(f, "`{name}` must be one of {}, got {}", list.join(", "), short(got))
             }
             ArgProblem::OutOfRange { name, bound, got } => write!(f, "`{name}` must be {bound}, got {got}"),
-            ArgProblem::Malformed { name, kind, why } => write!(f, "`{name}` (a {} name) {why}", kind.as_str()),
+            ArgProblem::Malformed { name, kind, why } => {
+                write!(f, "`{name}` is not a canonical {}: it {why}", kind.noun())
+            }
         }
     }
 }

@@ -34,6 +34,15 @@ impl ValueKind {
         }
     }
 
+    /// What a value of this kind is, for messages.
+    pub(crate) fn noun(self) -> &'static str {
+        match self {
+            ValueKind::Path => "path",
+            ValueKind::Dataset => "dataset name",
+            ValueKind::Snapshot => "snapshot name",
+        }
+    }
+
     pub(crate) fn parse(name: &str) -> Option<ValueKind> {
         Some(match name {
             "path" => ValueKind::Path,
@@ -59,7 +68,7 @@ impl ValueKind {
                     return Err(format!("must be at most {MAX_ZFS_NAME} characters long"));
                 }
                 check_dataset(dataset)?;
-                check_component(snapshot).map_err(|why| format!("snapshot part: {why}"))
+                check_component(snapshot).map_err(|why| format!("{why} (after the `@`)"))
             }
         }
     }

@@ -106,7 +106,7 @@ fn a_declared_kind_refuses_non_canonical_values_at_validation() {
     let mut args = serde_json::Map::new();
     args.insert("path".into(), serde_json::json!("/mnt/tank/scratch/../documents"));
     let err = chown.validate_args(&args).unwrap_err().to_string();
-    assert!(err.contains("`path` (a path name) must not have `.` or `..` segments"), "{err}");
+    assert!(err.contains("`path` is not a canonical path: it must not have `.` or `..` segments"), "{err}");
     let replicate = catalog.action("replication_restore").unwrap();
     assert_eq!(replicate.arg("target_dataset").and_then(|a| a.value_kind), Some(ValueKind::Dataset));
     let exclude = catalog.action("snapshot_task_create").unwrap();
