@@ -3,7 +3,9 @@
 //!
 //! A bad policy stops startup with every problem listed by JSON Pointer ([`PolicyError`]).
 //! Deciding is [`PolicyEngine::authorize`]: pure apart from limit counters, and the only way
-//! to obtain a [`Permit`], which the NAS client requires for every call.
+//! to obtain a [`Permit`], which the NAS client requires for every call. A raw call and its
+//! twin actions are decided with [`PolicyEngine::authorize_scoped`], where an [`ArgScope`] says
+//! which arguments cannot be told (a predicate reading one denies).
 //!
 //! Files: `document` (the format's types and schema), `load` (parsing and checking, every
 //! problem with its path), `compile` (typed document to rules), `predicate` (argument tests),
