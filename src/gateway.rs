@@ -267,7 +267,7 @@ impl Gateway {
         let mut checks = Vec::new();
         for (twin, recovered) in &raw.twins {
             let as_twin = Request { action: &twin.name, risk: twin.risk, args: &recovered.known, ..*request };
-            let scope = ArgScope { unknown: Some(&recovered.unknown), method_rules: MethodRules::Check };
+            let scope = ArgScope { unknown: Some(&recovered.unknown), method_rules: MethodRules::Twin };
             match self.policy.authorize_scoped(&as_twin, scope, at) {
                 Decision::Allow(p) => checks.push(p),
                 Decision::Deny(denial) => {

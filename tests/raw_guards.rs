@@ -170,3 +170,25 @@ async fn a_raw_call_is_validated_as_its_twin_and_paths_stay_canonical() {
     session.cancel().await.unwrap();
     assert!(nas_methods(&nas).is_empty(), "{:?}", nas_methods(&nas));
 }
+
+#[tokio::test]
+async fn a_raw_call_counts_once_against_method_and_all_tools_limits() {
+    let nas = start_sim().await;
+    let dir = tempdir::Dir::new("rawonce");
+    let policy = json!({"version": "1", "default": "allow",
+    "all_tools": {"limits": [{"counter": "all", "window": "day", "max": 2, "scope": "grant"}]},
+    "tools": {
+        "truenas_api_call": {},
+        "vm.start": {"limits": [{"counter": "starts", "window": "day", "max": 1, "scope": "grant"}]},
+    }});
+    let session = session_with(&nas, &dir, policy).await;
+    let body = r#"{"overcommit": true}"#;
+    let first = raw(&session, json!({"method": "POST", "path": "/vm/id/2/start", "body": body})).await;
+    assert!(!is_error(&first), "{}", text(&first));
+    let second = raw(&session, json!({"method": "POST", "path": "/vm/id/2/start", "body": body})).await;
+    assert!(text(&second).ends_with("(rule: /tools/vm.start/limits/starts)"), "{}", text(&second));
+    let listed = raw(&session, json!({"method": "GET", "path": "/vm"})).await;
+    assert!(!is_error(&listed), "the first raw call spent one of two calls, not two: {}", text(&listed));
+    session.cancel().await.unwrap();
+    assert_eq!(nas_calls_of(&nas, "vm.start").len(), 1);
+}

@@ -151,7 +151,7 @@ impl Policy {
         let known = Unknown::Names(scope.unknown);
         // The method's entry: checked here, by each twin of a raw call, or (no twin) blind.
         let check_method = |entry: &ToolEntry| match scope.method_rules {
-            MethodRules::Check => entry.check(req.args, known),
+            MethodRules::Check | MethodRules::Twin => entry.check(req.args, known),
             MethodRules::PerTwin => Ok(()),
             MethodRules::Opaque => entry.check(req.args, Unknown::All),
         };
@@ -195,10 +195,12 @@ impl Policy {
 
         // 6. Limits last, so only a call that every rule allows spends quota: the entries'
         //    own limits, then `all_tools`, reserved together or not at all.
+        //    A raw call's twin counts only its own entry's: the rest were counted with the call.
+        let once = scope.method_rules != MethodRules::Twin;
         let groups = [
             by_action.map_or(&[][..], |e| &e.limits),
-            by_method.map_or(&[][..], |e| &e.limits),
-            &self.all_tools_limits,
+            by_method.filter(|_| once).map_or(&[][..], |e| &e.limits),
+            if once { &self.all_tools_limits } else { &[][..] },
         ];
         match limiter.reserve(&groups, req.grant, now) {
             Ok(reservation) => {

@@ -91,6 +91,9 @@ pub enum MethodRules {
     /// A raw call whose method no action calls: no argument can be named, so any predicate of
     /// the entry denies.
     Opaque,
+    /// A twin action of a raw call: checked against the twin's arguments, but the method's and
+    /// `all_tools` limits are not counted again (the raw call itself counted them once).
+    Twin,
 }
 
 impl PolicyEngine {
