@@ -121,6 +121,9 @@ async fn paths_are_canonical_before_a_rule_reads_them() {
         truenas(&session, "filesystem", "filesystem_chown", json!({"path": "/mnt/tank/scratch/a\u{0}b", "uid": 0}))
             .await;
     assert!(is_error(&nul) && text(&nul).contains("control"), "{}", text(&nul));
+    let cdrom = json!({"vm": 1, "dtype": "CDROM", "attributes": {"path": "/mnt/tank/isos/../../etc/shadow"}});
+    let r = truenas(&session, "vm", "vm_device_create", cdrom).await;
+    assert!(is_error(&r) && text(&r).contains("`attributes` holds a path that is not canonical"), "{}", text(&r));
     for id in ["tank/../etc", "/tank/media", "tank//media", "tank/media@snap", "tank/media/"] {
         let r = truenas(&session, "storage", "dataset_get", json!({"id": id})).await;
         assert!(is_error(&r) && text(&r).contains("`id`"), "{id}: {}", text(&r));

@@ -90,6 +90,9 @@ impl fmt::Display for ArgProblem {
                 write!(f, "`{name}` must be one of {}, got {}", list.join(", "), short(got))
             }
             ArgProblem::OutOfRange { name, bound, got } => write!(f, "`{name}` must be {bound}, got {got}"),
+            ArgProblem::Malformed { name, kind: super::value_kind::ValueKind::PathsWithin, why } => {
+                write!(f, "`{name}` holds a path that is not canonical: it {why}")
+            }
             ArgProblem::Malformed { name, kind, why } => {
                 write!(f, "`{name}` is not a canonical {}: it {why}", kind.noun())
             }
@@ -136,16 +139,11 @@ pub(crate) fn check_value(def: &ArgDef, value: &Value, problems: &mut Vec<ArgPro
         problems.push(ArgProblem::NotAllowed { name, allowed: allowed.clone(), got: value.clone() });
         return;
     }
-    if let Some(kind) = def.value_kind {
-        let strings: Vec<&str> = match value {
-            Value::String(s) => vec![s.as_str()],
-            Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
-            _ => Vec::new(),
-        };
-        if let Some(why) = strings.into_iter().find_map(|s| kind.check(s).err()) {
-            problems.push(ArgProblem::Malformed { name, kind, why });
-            return;
-        }
+    if let Some(kind) = def.value_kind
+        && let Err(why) = kind.check_value(value)
+    {
+        problems.push(ArgProblem::Malformed { name, kind, why });
+        return;
     }
     let Some(n) = value.as_f64() else { return };
     if let Some(min) = &def.minimum

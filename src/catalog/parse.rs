@@ -284,7 +284,8 @@ fn parse_arg(table: &toml::Table, loc: &Loc, findings: &mut Findings) -> Option<
     let (minimum, maximum) = (r.number("minimum"), r.number("maximum"));
     let (default, example, compat) = (r.json("default"), r.json("example"), r.string("compat"));
     let value_kind = r.string("kind").and_then(|k| {
-        ValueKind::parse(&k).or_else(|| r.bad("kind", format!("must be `path`, `dataset` or `snapshot`, not `{k}`")))
+        ValueKind::parse(&k)
+            .or_else(|| r.bad("kind", format!("must be `path`, `dataset`, `snapshot` or `paths_within`, not `{k}`")))
     });
     if r.broken {
         return None;
@@ -304,8 +305,14 @@ fn parse_arg(table: &toml::Table, loc: &Loc, findings: &mut Findings) -> Option<
         value_kind,
     };
     let mut ok = true;
-    if def.value_kind.is_some() && !matches!(kind, ArgType::String | ArgType::Array) {
-        findings.error(loc, format!("{prefix}: `kind` applies to strings and arrays of strings only"));
+    let fits = match def.value_kind {
+        None => true,
+        Some(ValueKind::PathsWithin) => kind == ArgType::Object,
+        Some(_) => matches!(kind, ArgType::String | ArgType::Array),
+    };
+    if !fits {
+        findings
+            .error(loc, format!("{prefix}: `kind` `paths_within` is for objects, the others for strings and arrays"));
         ok = false;
     }
     if (def.minimum.is_some() || def.maximum.is_some()) && !matches!(kind, ArgType::Integer | ArgType::Number) {

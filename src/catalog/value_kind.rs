@@ -16,7 +16,14 @@ pub enum ValueKind {
     Dataset,
     /// A ZFS snapshot name, e.g. `tank/media@before-upgrade`.
     Snapshot,
+    /// An object (app values, VM device attributes) in which every string under a key named
+    /// `path`, `host_path`, `hostpath` or `mountpoint`, at any depth, is a canonical absolute
+    /// path.
+    PathsWithin,
 }
+
+/// The keys whose string values [`ValueKind::PathsWithin`] checks as paths.
+pub(crate) const PATH_KEYS: [&str; 4] = ["path", "host_path", "hostpath", "mountpoint"];
 
 /// ZFS's limit on a full dataset or snapshot name (`ZFS_MAX_DATASET_NAME_LEN` less the NUL).
 const MAX_ZFS_NAME: usize = 255;
@@ -31,6 +38,7 @@ impl ValueKind {
             ValueKind::Path => "path",
             ValueKind::Dataset => "dataset",
             ValueKind::Snapshot => "snapshot",
+            ValueKind::PathsWithin => "paths_within",
         }
     }
 
@@ -40,6 +48,7 @@ impl ValueKind {
             ValueKind::Path => "path",
             ValueKind::Dataset => "dataset name",
             ValueKind::Snapshot => "snapshot name",
+            ValueKind::PathsWithin => "path",
         }
     }
 
@@ -48,17 +57,31 @@ impl ValueKind {
             "path" => ValueKind::Path,
             "dataset" => ValueKind::Dataset,
             "snapshot" => ValueKind::Snapshot,
+            "paths_within" => ValueKind::PathsWithin,
             _ => return None,
         })
     }
 
-    /// Checks one value; the error says which rule it breaks (without repeating the value).
+    /// Checks an argument's value: a string, each string of an array, or for
+    /// [`ValueKind::PathsWithin`] each path-named string inside an object. The error says which
+    /// rule is broken (and where, inside an object), never the value.
+    pub(crate) fn check_value(self, value: &serde_json::Value) -> Result<(), String> {
+        use serde_json::Value;
+        match (self, value) {
+            (ValueKind::PathsWithin, _) => paths_within(value, ""),
+            (_, Value::String(s)) => self.check(s),
+            (_, Value::Array(items)) => items.iter().filter_map(Value::as_str).try_for_each(|s| self.check(s)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Checks one string; the error says which rule it breaks (without repeating the value).
     pub(crate) fn check(self, value: &str) -> Result<(), String> {
         if value.chars().any(char::is_control) {
             return Err("must not contain NUL or other control characters".into());
         }
         match self {
-            ValueKind::Path => check_path(value),
+            ValueKind::Path | ValueKind::PathsWithin => check_path(value),
             ValueKind::Dataset => check_dataset(value),
             ValueKind::Snapshot => {
                 let Some((dataset, snapshot)) = value.split_once('@') else {
@@ -74,7 +97,26 @@ impl ValueKind {
     }
 }
 
+/// Walks an object or array; `at` is the dot path of `value` inside the argument.
+fn paths_within(value: &serde_json::Value, at: &str) -> Result<(), String> {
+    use serde_json::Value;
+    let inner = |key: &str| if at.is_empty() { key.to_string() } else { format!("{at}.{key}") };
+    match value {
+        Value::Object(fields) => fields.iter().try_for_each(|(key, v)| match v {
+            Value::String(s) if PATH_KEYS.contains(&key.as_str()) => {
+                check_path(s).map_err(|why| format!("{why} (at `{}`)", inner(key)))
+            }
+            _ => paths_within(v, &inner(key)),
+        }),
+        Value::Array(items) => items.iter().enumerate().try_for_each(|(i, v)| paths_within(v, &inner(&i.to_string()))),
+        _ => Ok(()),
+    }
+}
+
 fn check_path(value: &str) -> Result<(), String> {
+    if value.chars().any(char::is_control) {
+        return Err("must not contain NUL or other control characters".into());
+    }
     let Some(rest) = value.strip_prefix('/') else {
         return Err("must be an absolute path (starting with `/`)".into());
     };

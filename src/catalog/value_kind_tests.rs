@@ -1,3 +1,5 @@
+use serde_json::json;
+
 use super::ValueKind;
 
 #[test]
@@ -113,4 +115,42 @@ fn a_declared_kind_refuses_non_canonical_values_at_validation() {
     let mut args = exclude.example_args();
     args.insert("exclude".into(), serde_json::json!(["tank/media/photos", "tank//x"]));
     assert!(exclude.validate_args(&args).unwrap_err().to_string().contains("`exclude`"));
+}
+
+#[test]
+fn paths_inside_objects_are_checked_wherever_they_sit() {
+    let values =
+        json!({"storage": {"config": {"type": "host_path", "host_path_config": {"path": "/mnt/tank/apps/../../etc"}}}});
+    let err = ValueKind::PathsWithin.check_value(&values).unwrap_err();
+    assert!(err.contains("`..`") && err.contains("`storage.config.host_path_config.path`"), "{err}");
+    let listed = json!({"mounts": [{"hostpath": "/mnt/tank/a"}, {"hostpath": "/mnt//b"}]});
+    assert!(ValueKind::PathsWithin.check_value(&listed).unwrap_err().contains("`mounts.1.hostpath`"));
+    assert!(ValueKind::PathsWithin.check_value(&json!({"path": "/dev/zvol/tank/vm\u{0}"})).is_err());
+    let fine =
+        json!({"TZ": "Etc/UTC", "path_like": "../not/checked", "host_path_config": {"path": "/mnt/tank/apps/x"}});
+    assert_eq!(ValueKind::PathsWithin.check_value(&fine), Ok(()));
+}
+
+#[test]
+fn app_values_and_vm_device_attributes_hold_canonical_paths() {
+    let catalog = crate::catalog::Catalog::builtin().unwrap();
+    for (action, arg) in [
+        ("app_create", "values"),
+        ("app_update", "values"),
+        ("vm_device_create", "attributes"),
+        ("vm_device_update", "attributes"),
+    ] {
+        let def = catalog.action(action).and_then(|a| a.arg(arg)).unwrap();
+        assert_eq!(def.value_kind, Some(ValueKind::PathsWithin), "{action}.{arg}");
+    }
+    let device = catalog.action("vm_device_create").unwrap();
+    let mut args = device.example_args();
+    args.insert("attributes".into(), json!({"path": "/dev/zvol/tank/../../sda"}));
+    let err = device.validate_args(&args).unwrap_err().to_string();
+    assert!(
+        err.contains(
+            "`attributes` holds a path that is not canonical: it must not have `.` or `..` segments (at `path`)"
+        ),
+        "{err}"
+    );
 }
