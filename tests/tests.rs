@@ -15,6 +15,7 @@ mod policy_load;
 mod policy_rules;
 mod python_client;
 mod raw_api;
+mod raw_guards;
 mod reliability;
 mod rest;
 mod secrets;

@@ -68,6 +68,15 @@ pub enum ArgProblem {
         /// What was given.
         got: Value,
     },
+    /// A path, dataset or snapshot name that is not canonical.
+    Malformed {
+        /// The argument.
+        name: String,
+        /// What it names.
+        kind: super::value_kind::ValueKind,
+        /// The rule broken.
+        why: String,
+    },
 }
 
 impl ArgProblem {
@@ -79,7 +88,8 @@ impl ArgProblem {
             | ArgProblem::WrongType { name, .. }
             | ArgProblem::NotAllowed { name, .. }
             | ArgProblem::OutOfRange { name, .. }
-            | ArgProblem::Inexact { name, .. } => name,
+            | ArgProblem::Inexact { name, .. }
+            | ArgProblem::Malformed { name, .. } => name,
         }
     }
 }
@@ -104,6 +114,12 @@ impl fmt::Display for ArgProblem {
             }
             ArgProblem::OutOfRange { name, bound, got } => write!(f, "`{name}` must be {bound}, got {got}"),
             ArgProblem::Inexact { name, got } => write!(f, "`{name}` {}, got number {got}", exact::INEXACT_REASON),
+            ArgProblem::Malformed { name, kind: super::value_kind::ValueKind::PathsWithin, why } => {
+                write!(f, "`{name}` holds a path that is not canonical: it {why}")
+            }
+            ArgProblem::Malformed { name, kind, why } => {
+                write!(f, "`{name}` is not a canonical {}: it {why}", kind.noun())
+            }
         }
     }
 }
@@ -150,6 +166,12 @@ pub(crate) fn check_value(def: &ArgDef, value: &Value, problems: &mut Vec<ArgPro
         && !allowed.iter().any(|a| same_value(a, value))
     {
         problems.push(ArgProblem::NotAllowed { name, allowed: allowed.clone(), got: value.clone() });
+        return;
+    }
+    if let Some(kind) = def.value_kind
+        && let Err(why) = kind.check_value(value)
+    {
+        problems.push(ArgProblem::Malformed { name, kind, why });
         return;
     }
     let Some(n) = value.as_f64() else { return };

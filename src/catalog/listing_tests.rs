@@ -208,6 +208,7 @@ fn arguments_without_description_are_listed_by_name() {
         maximum: None,
         example: None,
         compat: None,
+        value_kind: None,
     };
     let mut y = arg.clone();
     y.name = "y".into();

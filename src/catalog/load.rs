@@ -225,7 +225,14 @@ fn check_args(raw: &RawAction, risk: Risk, findings: &mut Findings) {
         }
     }
     let confirm_arg = raw.args.iter().find(|a| a.name == CONFIRM);
+    // The raw escape hatch is gated per call, by the actions its method belongs to.
+    let per_call = raw.resolve.is_some();
     match (&raw.confirm, confirm_arg) {
+        (None, Some(arg)) if per_call => {
+            if arg.kind != ArgType::Boolean || arg.required || arg.default.is_some() {
+                findings.error(loc, "the raw call's `confirm` argument must be an optional boolean without default");
+            }
+        }
         (Some(_), None) => findings.error(loc, "a gated action (with a `confirm` text) needs a `confirm` argument"),
         (None, Some(_)) => findings.error(loc, "a `confirm` argument needs the action's `confirm` refusal text"),
         (Some(_), Some(arg)) => {

@@ -15,6 +15,10 @@
 //! - `args`: checking an agent's arguments ([`ActionDef::validate_args`]).
 //! - `template`: building positional params ([`ActionDef::build_params`]).
 //! - `route`: per-release methods (`[[action.route]]`, [`ActionDef::resolve_for`]).
+//! - `value_kind`: path, dataset and snapshot arguments and their canonical form ([`ValueKind`]).
+//! - [`rest_call`], `recover`, `twins`: the raw escape hatch: its REST request as a method and
+//!   params, the params read back as the arguments of each twin action ([`Recovered`]), and the
+//!   risk and gate it inherits ([`RawReading`]).
 //! - `parse`, `load`, `diagnostics`: reading sources, checking them, reporting every problem.
 //! - [`listing`]: the texts of the `truenas` tool's listing modes, in the reference's format.
 
@@ -24,16 +28,22 @@ pub mod listing;
 mod load;
 mod model;
 mod parse;
+mod recover;
 pub mod rest_call;
 mod route;
 mod template;
+mod twins;
+mod value_kind;
 
 use std::collections::HashMap;
 
 pub use args::{ArgProblem, ArgsError};
 pub use diagnostics::{CatalogError, Diagnostic, Severity};
 pub use model::{ActionDef, Annotations, ArgDef, ArgType, Category};
+pub use recover::Recovered;
 pub use template::MappingError;
+pub use twins::RawReading;
+pub use value_kind::ValueKind;
 
 /// The catalog sources compiled into the binary, as (file name, contents).
 const BUILTIN: &[(&str, &str)] = &[

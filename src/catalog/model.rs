@@ -128,6 +128,9 @@ pub struct ArgDef {
     pub example: Option<Value>,
     /// How this argument differs from the server we replace, when it does.
     pub compat: Option<String>,
+    /// What the string (or each string of the array) names, when it names a path, dataset or
+    /// snapshot: it must then be canonical (`kind = "path"` in `tools/*.toml`).
+    pub value_kind: Option<super::value_kind::ValueKind>,
 }
 
 impl ArgDef {
@@ -247,6 +250,20 @@ impl ActionDef {
     /// The declaration of argument `name`.
     pub fn arg(&self, name: &str) -> Option<&ArgDef> {
         self.args.iter().find(|a| a.name == name)
+    }
+
+    /// The arguments the params are built from: those given, and each absent argument's
+    /// declared default. The policy decides on these, so a rule sees what is sent.
+    pub fn effective_args(&self, args: &Map<String, Value>) -> Map<String, Value> {
+        let mut effective = args.clone();
+        for def in &self.args {
+            if let Some(default) = &def.default
+                && !effective.contains_key(&def.name)
+            {
+                effective.insert(def.name.clone(), default.clone());
+            }
+        }
+        effective
     }
 
     /// False only when the action is gated and `confirm` is not exactly `true`.

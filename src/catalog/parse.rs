@@ -8,6 +8,7 @@ use super::args::check_value;
 use super::diagnostics::{Findings, Loc, line_of};
 use super::model::{ArgDef, ArgType};
 use super::template::literal;
+use super::value_kind::ValueKind;
 use crate::ids::Risk;
 
 /// `categories.toml`: the categories, in listing order.
@@ -254,8 +255,19 @@ fn parse_route(table: &toml::Table, loc: &Loc, findings: &mut Findings) -> Optio
 }
 
 fn parse_arg(table: &toml::Table, loc: &Loc, findings: &mut Findings) -> Option<ArgDef> {
-    const KEYS: [&str; 10] =
-        ["name", "type", "required", "description", "enum", "default", "minimum", "maximum", "example", "compat"];
+    const KEYS: [&str; 11] = [
+        "name",
+        "type",
+        "required",
+        "description",
+        "enum",
+        "default",
+        "minimum",
+        "maximum",
+        "example",
+        "compat",
+        "kind",
+    ];
     let prefix = format!("argument `{}`", table.get("name").and_then(toml::Value::as_str).unwrap_or("?"));
     let mut r = Reader::with_context(table, loc.clone(), findings, &KEYS, &prefix);
     let name = r.required_string("name");
@@ -271,12 +283,38 @@ fn parse_arg(table: &toml::Table, loc: &Loc, findings: &mut Findings) -> Option<
     });
     let (minimum, maximum) = (r.number("minimum"), r.number("maximum"));
     let (default, example, compat) = (r.json("default"), r.json("example"), r.string("compat"));
+    let value_kind = r.string("kind").and_then(|k| {
+        ValueKind::parse(&k)
+            .or_else(|| r.bad("kind", format!("must be `path`, `dataset`, `snapshot` or `paths_within`, not `{k}`")))
+    });
     if r.broken {
         return None;
     }
     let (name, kind, description) = (name?, kind?, description?);
-    let def = ArgDef { name, kind, required, description, enum_values, default, minimum, maximum, example, compat };
+    let def = ArgDef {
+        name,
+        kind,
+        required,
+        description,
+        enum_values,
+        default,
+        minimum,
+        maximum,
+        example,
+        compat,
+        value_kind,
+    };
     let mut ok = true;
+    let fits = match def.value_kind {
+        None => true,
+        Some(ValueKind::PathsWithin) => kind == ArgType::Object,
+        Some(_) => matches!(kind, ArgType::String | ArgType::Array),
+    };
+    if !fits {
+        findings
+            .error(loc, format!("{prefix}: `kind` `paths_within` is for objects, the others for strings and arrays"));
+        ok = false;
+    }
     if (def.minimum.is_some() || def.maximum.is_some()) && !matches!(kind, ArgType::Integer | ArgType::Number) {
         findings.error(loc, format!("{prefix}: `minimum` and `maximum` apply to numbers only"));
         ok = false;

@@ -172,12 +172,17 @@ impl ActionDef {
         }
         let method = self.method_for(release)?.clone();
         self.validate_args(args)?;
-        let (positions, rest) = match self.route_for(release).map(|r| &r.target) {
-            Some(Target::Call { params: Some(own), .. }) => (&own.positions, &own.rest),
-            _ => (&self.params, &self.rest),
-        };
+        let (positions, rest) = self.template_for(release);
         let params = template::build(positions, &Context { action: &self.name, defs: &self.args, args, rest })?;
         Ok((method, params))
+    }
+
+    /// The params template (and what its `$rest` gathers) the action uses on `release`.
+    pub(crate) fn template_for(&self, release: Release) -> (&[Template], &[bool]) {
+        match self.route_for(release).map(|r| &r.target) {
+            Some(Target::Call { params: Some(own), .. }) => (&own.positions, &own.rest),
+            _ => (&self.params, &self.rest),
+        }
     }
 
     /// Every method the action may call, its own first, then those of its routes.

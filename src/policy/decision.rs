@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use super::document::Effect;
 use super::limits::Limiter;
 use super::predicate::{Eval, Predicate};
-use super::{Permit, Request};
+use super::{ArgScope, MethodRules, Permit, Request};
 use crate::ids::{Risk, RuleId};
 
 /// Rule id of a denial because the tool is hidden.
@@ -72,21 +72,43 @@ pub(crate) struct ToolEntry {
 }
 
 impl ToolEntry {
-    /// Every `require` must hold and no `deny_if` may; a type mismatch denies either way.
-    fn check(&self, args: &serde_json::Map<String, serde_json::Value>) -> Result<(), Denial> {
+    /// Every `require` must hold and no `deny_if` may; a type mismatch or an argument whose
+    /// value cannot be told denies either way.
+    fn check(&self, args: &serde_json::Map<String, serde_json::Value>, unknown: Unknown<'_>) -> Result<(), Denial> {
+        let eval = |p: &Predicate| if unknown.covers(p.arg_name()) { Eval::Unknown } else { p.eval(args) };
         for p in &self.require {
-            match p.eval(args) {
+            match eval(p) {
                 Eval::Holds => {}
-                outcome @ (Eval::Fails | Eval::Missing | Eval::Mismatch(_)) => return Err(deny_by(p, outcome, true)),
+                outcome @ (Eval::Fails | Eval::Missing | Eval::Mismatch(_) | Eval::Unknown) => {
+                    return Err(deny_by(p, outcome, true));
+                }
             }
         }
         for p in &self.deny_if {
-            match p.eval(args) {
+            match eval(p) {
                 Eval::Fails | Eval::Missing => {}
-                outcome @ (Eval::Holds | Eval::Mismatch(_)) => return Err(deny_by(p, outcome, false)),
+                outcome @ (Eval::Holds | Eval::Mismatch(_) | Eval::Unknown) => return Err(deny_by(p, outcome, false)),
             }
         }
         Ok(())
+    }
+}
+
+/// Which arguments a check cannot read.
+#[derive(Debug, Clone, Copy)]
+enum Unknown<'a> {
+    /// These (none when `None`).
+    Names(Option<&'a std::collections::BTreeSet<String>>),
+    /// Every one.
+    All,
+}
+
+impl Unknown<'_> {
+    fn covers(self, name: &str) -> bool {
+        match self {
+            Unknown::Names(names) => names.is_some_and(|n| n.contains(name)),
+            Unknown::All => true,
+        }
     }
 }
 
@@ -119,7 +141,20 @@ impl Policy {
     }
 
     /// Decides one call. Pure apart from the limit counters, which only an allowed call moves.
-    pub(crate) fn decide(&self, limiter: &Arc<Limiter>, req: &Request<'_>, now: SystemTime) -> Decision {
+    pub(crate) fn decide(
+        &self,
+        limiter: &Arc<Limiter>,
+        req: &Request<'_>,
+        scope: ArgScope<'_>,
+        now: SystemTime,
+    ) -> Decision {
+        let known = Unknown::Names(scope.unknown);
+        // The method's entry: checked here, by each twin of a raw call, or (no twin) blind.
+        let check_method = |entry: &ToolEntry| match scope.method_rules {
+            MethodRules::Check | MethodRules::Twin => entry.check(req.args, known),
+            MethodRules::PerTwin => Ok(()),
+            MethodRules::Opaque => entry.check(req.args, Unknown::All),
+        };
         let hidden = self.is_hidden(req.action.as_str(), req.method.as_str());
         let by_action = self.actions.get(req.action.as_str());
         let by_method = self.methods.get(req.method.as_str());
@@ -135,12 +170,11 @@ impl Policy {
             // 2. Listed under `tools` by action and by method: both entries must pass, so the
             //    raw API escape hatch cannot launder a method its action may not use.
             (false, Some(action), Some(method), ..) => {
-                action.check(req.args).and_then(|()| method.check(req.args)).map(|()| Some(&action.rule))
+                action.check(req.args, known).and_then(|()| check_method(method)).map(|()| Some(&action.rule))
             }
             // 3. Listed by action only, or by method only: that entry decides.
-            (false, Some(entry), None, ..) | (false, None, Some(entry), ..) => {
-                entry.check(req.args).map(|()| Some(&entry.rule))
-            }
+            (false, Some(entry), None, ..) => entry.check(req.args, known).map(|()| Some(&entry.rule)),
+            (false, None, Some(entry), ..) => check_method(entry).map(|()| Some(&entry.rule)),
             // 4. Not listed: the `x-risk-defaults` entry for the call's risk, when present.
             (false, None, None, Some((Effect::Allow, rule)), _) => Ok(Some(rule)),
             (false, None, None, Some((Effect::Deny, rule)), _) => Err(Denial {
@@ -161,10 +195,12 @@ impl Policy {
 
         // 6. Limits last, so only a call that every rule allows spends quota: the entries'
         //    own limits, then `all_tools`, reserved together or not at all.
+        //    A raw call's twin counts only its own entry's: the rest were counted with the call.
+        let once = scope.method_rules != MethodRules::Twin;
         let groups = [
             by_action.map_or(&[][..], |e| &e.limits),
-            by_method.map_or(&[][..], |e| &e.limits),
-            &self.all_tools_limits,
+            by_method.filter(|_| once).map_or(&[][..], |e| &e.limits),
+            if once { &self.all_tools_limits } else { &[][..] },
         ];
         match limiter.reserve(&groups, req.grant, now) {
             Ok(reservation) => {

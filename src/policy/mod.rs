@@ -3,7 +3,9 @@
 //!
 //! A bad policy stops startup with every problem listed by JSON Pointer ([`PolicyError`]).
 //! Deciding is [`PolicyEngine::authorize`]: pure apart from limit counters, and the only way
-//! to obtain a [`Permit`], which the NAS client requires for every call.
+//! to obtain a [`Permit`], which the NAS client requires for every call. A raw call and its
+//! twin actions are decided with [`PolicyEngine::authorize_scoped`], where an [`ArgScope`] says
+//! which arguments cannot be told (a predicate reading one denies).
 //!
 //! Files: `document` (the format's types and schema), `extensions` (the known `x-` keys), `json` (strict parsing: size, depth,
 //! duplicate keys), `load` (checking, every problem with its path), `names` (what a policy may
@@ -12,6 +14,7 @@
 //! `limits` (counters and reservations), `decision` (precedence, [`Decision`], [`Denial`]),
 //! `summary` (the human summary), `audit` (one JSON line per call).
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -81,6 +84,34 @@ pub struct Request<'a> {
     pub args: &'a Map<String, Value>,
 }
 
+/// What a decision may read of a call's arguments. An ordinary call's are all known; a raw
+/// call read as one of its twin actions may leave some unknown, and a predicate that reads an
+/// unknown argument denies (an absent one would let a `deny_if` pass).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ArgScope<'a> {
+    /// Arguments whose value cannot be told.
+    pub unknown: Option<&'a BTreeSet<String>>,
+    /// How the `tools` entry named by the method is checked.
+    pub method_rules: MethodRules,
+}
+
+/// How the `tools` entry of the call's method is checked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum MethodRules {
+    /// Against the call's arguments, as for an ordinary call.
+    #[default]
+    Check,
+    /// Not here: the call is a raw one, and each of its twin actions checks the entry against
+    /// the arguments it recovered (its hide and limits still apply here).
+    PerTwin,
+    /// A raw call whose method no action calls: no argument can be named, so any predicate of
+    /// the entry denies.
+    Opaque,
+    /// A twin action of a raw call: checked against the twin's arguments, but the method's and
+    /// `all_tools` limits are not counted again (the raw call itself counted them once).
+    Twin,
+}
+
 impl PolicyEngine {
     /// Loads a policy document, or lists every problem in it. Every action, method and argument
     /// it names must exist in `catalog` (or the release method tables).
@@ -125,7 +156,12 @@ impl PolicyEngine {
     /// Decides one call at time `now`. An allowed call has taken its limit slots; give them
     /// back with [`Permit::rollback`] if nothing was sent to the NAS.
     pub fn authorize(&self, req: &Request<'_>, now: SystemTime) -> Decision {
-        self.policy.decide(&self.limiter, req, now)
+        self.policy.decide(&self.limiter, req, ArgScope::default(), now)
+    }
+
+    /// Decides one call whose arguments are only partly known (a raw call and its twins).
+    pub fn authorize_scoped(&self, req: &Request<'_>, scope: ArgScope<'_>, now: SystemTime) -> Decision {
+        self.policy.decide(&self.limiter, req, scope, now)
     }
 
     /// What `truenas-mcp policy check` warns about: rules that can never match or always deny,
@@ -211,3 +247,7 @@ pub(crate) fn test_catalog() -> &'static Catalog {
 #[cfg(test)]
 #[path = "engine_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "scope_tests.rs"]
+mod scope_tests;

@@ -50,6 +50,8 @@ pub(crate) enum Eval {
     Missing,
     /// The argument has a type the op cannot compare (named here); this denies.
     Mismatch(&'static str),
+    /// The argument's value cannot be told (a raw call read as its twin action); this denies.
+    Unknown,
 }
 
 impl Predicate {
@@ -72,6 +74,11 @@ impl Predicate {
             test,
             on_deny,
         })
+    }
+
+    /// The argument the predicate reads (the first segment of its path).
+    pub(crate) fn arg_name(&self) -> &str {
+        self.segments.first().map_or("", String::as_str)
     }
 
     /// Evaluates the predicate against a call's arguments.
@@ -116,16 +123,19 @@ impl Predicate {
     /// Why this predicate denies a call. `required` is true for `require` (the predicate had to
     /// hold) and false for `deny_if` (it had to not hold).
     pub(crate) fn reason(&self, outcome: Eval, required: bool) -> String {
+        let path = &self.path;
+        if outcome == Eval::Unknown {
+            return format!("`{path}` cannot be told from the raw call's params, so this rule cannot be checked");
+        }
         if let Some(text) = &self.on_deny {
             return text.clone();
         }
-        let path = &self.path;
         match outcome {
             Eval::Mismatch(found) => {
                 format!("`{path}` is {}, but `{}` needs {}", with_article(found), self.op.as_str(), self.needs())
             }
             Eval::Missing => format!("`{path}` {}, but it is missing", self.expectation(required)),
-            Eval::Holds | Eval::Fails => format!("`{path}` {}", self.expectation(required)),
+            Eval::Holds | Eval::Fails | Eval::Unknown => format!("`{path}` {}", self.expectation(required)),
         }
     }
 
