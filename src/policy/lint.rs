@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::document::{Effect, Limit, Op, PolicyDocument, Predicate};
+use super::document::{Effect, Limit, Op, PolicyDocument, Predicate, ToolRules};
 use super::load::{Problem, child};
 use super::names::{Arg, Target, Tool, Vocabulary};
 use super::predicate::parse_path;
@@ -37,7 +37,7 @@ pub(crate) fn warnings(doc: &PolicyDocument, vocabulary: &Vocabulary<'_>) -> Vec
             }
         }
         limits(&rules.limits, name, &at, &mut warn);
-        for message in reachable(doc, name, &tool) {
+        for message in reachable(doc, name, &tool, rules) {
             warn(at.clone(), message);
         }
     }
@@ -133,9 +133,14 @@ fn impossible(value: &Value, arg: &Arg<'_>) -> Option<String> {
 
 /// Actions this entry makes reachable that the defaults would deny. Reads under a plain
 /// `default: deny` are the usual allowlist and draw no warning.
-fn reachable(doc: &PolicyDocument, name: &str, tool: &Tool<'_>) -> Vec<String> {
+fn reachable(doc: &PolicyDocument, name: &str, tool: &Tool<'_>, rules: &ToolRules) -> Vec<String> {
     let mut out = Vec::new();
     for target in tool.targets() {
+        // An entry that denies every call of this action (`deny_if` on an argument every call
+        // has) opens nothing: the usual way to turn a tool off with a message.
+        if rules.deny_if.iter().any(|p| always_present(p, target)) {
+            continue;
+        }
         // A caller with its own entry is decided by that entry too; warn there, not here.
         if matches!(tool, Tool::Method { .. }) && (doc.tools.contains_key(target.action) || hidden(doc, target)) {
             continue;
@@ -149,6 +154,14 @@ fn reachable(doc: &PolicyDocument, name: &str, tool: &Tool<'_>) -> Vec<String> {
         out.push(format!("`{}` is {risk} and {denier}; {allows}", target.action));
     }
     out
+}
+
+/// Whether `p` is `exists` on an argument every call of `target` has (required or defaulted).
+fn always_present(p: &Predicate, target: &Target<'_>) -> bool {
+    let wants_present = matches!(p.value, Value::Null | Value::Bool(true));
+    let Ok(segments) = parse_path(&p.path) else { return false };
+    let [first] = segments.as_slice() else { return false };
+    p.op == Op::Exists && wants_present && target.args.iter().any(|a| a.always_given && a.name == first.as_str())
 }
 
 fn hidden(doc: &PolicyDocument, target: &Target<'_>) -> bool {

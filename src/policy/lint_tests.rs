@@ -127,3 +127,18 @@ fn x_any_job_is_read_only_from_the_job_status_entry() {
     assert!(!load(json!({"version": "1", "default": "deny", "tools": {"job_status": {}}})).any_job());
     assert!(!load(json!({"version": "1", "default": "allow"})).any_job());
 }
+
+#[test]
+fn an_entry_that_denies_every_call_opens_nothing() {
+    // `deny_if exists` on a required argument turns the tool off with a message: no warning.
+    let off = json!({"version": "1", "default": "deny", "x-risk-defaults": {"destructive": "deny"}, "tools": {
+        "vm_delete": {"deny_if": [{"path": "args.id", "op": "exists"}], "on_deny": "never"},
+    }});
+    assert_eq!(warnings(off), Vec::<String>::new());
+    // On an optional argument without a default it does not deny every call: the entry still
+    // opens the action.
+    let optional = json!({"version": "1", "default": "deny", "tools": {
+        "vm_update": {"deny_if": [{"path": "args.name", "op": "exists"}]},
+    }});
+    assert_eq!(warnings(optional).len(), 1);
+}

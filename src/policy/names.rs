@@ -24,6 +24,9 @@ pub(crate) struct Arg<'c> {
     pub(crate) name: &'c str,
     pub(crate) kind: ArgType,
     pub(crate) enum_values: Option<&'c [Value]>,
+    /// Every call has it (declared required, or with a default the policy sees filled in), so
+    /// `exists` on it always holds.
+    pub(crate) always_given: bool,
 }
 
 /// An action a tool entry applies to, with its arguments.
@@ -154,9 +157,9 @@ pub(crate) fn distance(a: &str, b: &str) -> usize {
 
 fn target(def: &ActionDef) -> Target<'_> {
     let mut args: Vec<Arg<'_>> =
-        def.args.iter().map(|a| Arg { name: &a.name, kind: a.kind, enum_values: a.enum_values.as_deref() }).collect();
+        def.args.iter().map(|a| Arg { name: &a.name, kind: a.kind, enum_values: a.enum_values.as_deref(), always_given: a.required || a.default.is_some() }).collect();
     if def.confirm.is_some() && !args.iter().any(|a| a.name == "confirm") {
-        args.push(Arg { name: "confirm", kind: ArgType::Boolean, enum_values: None });
+        args.push(Arg { name: "confirm", kind: ArgType::Boolean, enum_values: None, always_given: false });
     }
     Target { action: def.name.as_str(), risk: def.risk, methods: def.methods().map(|m| m.as_str()).collect(), args }
 }
@@ -167,7 +170,7 @@ fn job_status() -> Target<'static> {
         action: JOB_STATUS,
         risk: Risk::Read,
         methods: vec![JOB_STATUS_METHOD],
-        args: vec![Arg { name: "id", kind: ArgType::Integer, enum_values: None }],
+        args: vec![Arg { name: "id", kind: ArgType::Integer, enum_values: None, always_given: true }],
     }
 }
 
