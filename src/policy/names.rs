@@ -156,8 +156,16 @@ pub(crate) fn distance(a: &str, b: &str) -> usize {
 }
 
 fn target(def: &ActionDef) -> Target<'_> {
-    let mut args: Vec<Arg<'_>> =
-        def.args.iter().map(|a| Arg { name: &a.name, kind: a.kind, enum_values: a.enum_values.as_deref(), always_given: a.required || a.default.is_some() }).collect();
+    let mut args: Vec<Arg<'_>> = def
+        .args
+        .iter()
+        .map(|a| Arg {
+            name: &a.name,
+            kind: a.kind,
+            enum_values: a.enum_values.as_deref(),
+            always_given: a.required || a.default.is_some(),
+        })
+        .collect();
     if def.confirm.is_some() && !args.iter().any(|a| a.name == "confirm") {
         args.push(Arg { name: "confirm", kind: ArgType::Boolean, enum_values: None, always_given: false });
     }
