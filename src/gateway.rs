@@ -461,13 +461,14 @@ const HIDDEN_RULE: &str = "(hidden)";
 /// The rule id of a raw call refused whatever the policy says (see [`Gateway::raw_refusal`]).
 const RAW_RULE: &str = "(raw api)";
 
-/// Methods that run other methods, or change the server's own shared NAS session (its login,
-/// its event subscriptions, its options): a raw call of one would run a method no rule judged,
-/// or act for every grant at once. No policy opens them to the raw API.
+/// The middleware's own methods (`core.*` but `core.ping` and the job methods, `auth.*`): they
+/// run other methods (`core.bulk`, `core.download`), open a debugger (`core.debug`) or change
+/// the server's own shared NAS session (its login, event subscriptions, options). A raw call of
+/// one would run a method no rule judged, or act for every grant at once. No policy opens them
+/// to the raw API.
 fn is_session_or_meta_method(method: &MethodName) -> bool {
     let m = method.as_str();
-    matches!(m, "core.bulk" | "core.download" | "core.subscribe" | "core.unsubscribe" | "core.set_options")
-        || m.starts_with("auth.")
+    (m.starts_with("core.") && m != "core.ping" && !is_job_method(method)) || m.starts_with("auth.")
 }
 
 /// Methods that read or act on any job on the NAS, whoever started it.

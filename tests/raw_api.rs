@@ -179,6 +179,7 @@ async fn methods_that_run_other_methods_or_touch_the_shared_session_are_never_ra
         ("/core/bulk", r#"["vm.stop", [[1, {"force": true}]]]"#),
         ("/core/download", r#"["vm.stop", [1, {"force": true}], "x"]"#),
         ("/core/unsubscribe", r#"["core.get_jobs"]"#),
+        ("/core/debug", r#"[{}]"#),
         ("/auth/logout", "[]"),
         ("/auth/login", r#"["root", "pw"]"#),
     ] {
