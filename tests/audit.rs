@@ -262,3 +262,69 @@ async fn resource_reads_and_out_of_scope_calls_leave_a_record() {
     assert_eq!(lines[2]["error"]["kind"], "out_of_scope");
     assert!(nas_calls_of(&nas, "vm.query").is_empty());
 }
+
+#[tokio::test]
+async fn every_mcp_request_leaves_a_record_and_an_unknown_method_name_is_not_recorded() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+    let nas = start_sim().await;
+    let dir = tempdir::Dir::new("audit-protocol");
+    let audit = dir.path().join("audit.jsonl");
+    let mut child = command(&nas)
+        .args(["--audit", audit.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let requests = [
+        json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {"protocolVersion": "2025-06-18",
+            "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}),
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}),
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}),
+        json!({"jsonrpc": "2.0", "id": 3, "method": "resources/list"}),
+        json!({"jsonrpc": "2.0", "id": 4, "method": "resources/templates/list"}),
+        json!({"jsonrpc": "2.0", "id": 5, "method": "prompts/list"}),
+        json!({"jsonrpc": "2.0", "id": 6, "method": "completion/complete", "params": {"ref": {"type": "ref/resource",
+            "uri": "truenas://jobs/{id}"}, "argument": {"name": "id", "value": "1"}}}),
+        json!({"jsonrpc": "2.0", "id": 7, "method": "logging/setLevel", "params": {"level": "debug"}}),
+        json!({"jsonrpc": "2.0", "id": 8, "method": "x/hunter2_secret", "params": {}}),
+    ];
+    for request in &requests {
+        stdin.write_all(format!("{request}\n").as_bytes()).await.unwrap();
+    }
+    stdin.flush().await.unwrap();
+    let mut answered = Vec::new();
+    while answered.len() < 9 {
+        let next = tokio::time::timeout(std::time::Duration::from_secs(60), stdout.next_line()).await;
+        let reply: Value = serde_json::from_str(&next.unwrap().unwrap().unwrap()).unwrap();
+        answered.push(reply["id"].clone());
+    }
+    drop(stdin);
+    let _ = child.wait().await;
+
+    let lines = records(&audit);
+    let seen: Vec<(String, String)> = lines
+        .iter()
+        .map(|l| {
+            let s = |v: &Value| v.as_str().unwrap_or_default().to_string();
+            (s(&l["action"]), s(&l["error"]["kind"]))
+        })
+        .collect();
+    for expected in [
+        ("ping", ""),
+        ("list_tools", ""),
+        ("list_resources", ""),
+        ("list_resource_templates", ""),
+        ("list_prompts", "unknown_method"),
+        ("complete", "unknown_method"),
+        ("set_level", "unknown_method"),
+        ("unknown_method", "unknown_method"),
+    ] {
+        let expected = (expected.0.to_string(), expected.1.to_string());
+        assert!(seen.contains(&expected), "{expected:?} not in {seen:?}");
+    }
+    let raw = std::fs::read_to_string(&audit).unwrap();
+    assert!(!raw.contains("hunter2"), "{raw}");
+}
