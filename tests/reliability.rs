@@ -232,3 +232,23 @@ async fn a_job_outliving_the_wait_answers_with_a_handle_readable_as_a_resource()
     assert!(nas_calls_of(&nas, "core.get_jobs").iter().all(|p| p == &json!([[["id", "=", id]]])));
     session.cancel().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_job_is_named_by_its_canonical_id_only() {
+    use rmcp::model::ReadResourceRequestParams;
+
+    let nas = start_sim().await;
+    let (session, _) = connect_stdio(&nas, &["--job-wait", "1"]).await;
+    nas.faults().set_job_step(std::time::Duration::from_millis(600));
+    let handle = json_of(&truenas(&session, "vm", "vm_stop", json!({"id": 1})).await);
+    let id = handle["job_id"].as_u64().unwrap();
+    let read = |uri: String| session.read_resource(ReadResourceRequestParams::new(uri));
+    assert!(read(format!("truenas://jobs/{id}")).await.is_ok());
+    // Other spellings of the same number name no job: one resource, one URI.
+    for alias in [format!("0{id}"), format!("+{id}"), format!("{id}.0"), format!("{id}%20"), format!("00{id}")] {
+        let err = read(format!("truenas://jobs/{alias}")).await.unwrap_err().to_string();
+        assert!(err.contains(&format!("no resource `truenas://jobs/{alias}`")), "{alias}: {err}");
+    }
+    session.cancel().await.unwrap();
+    assert!(nas_calls_of(&nas, "core.get_jobs").iter().all(|p| p == &json!([[["id", "=", id]]])));
+}

@@ -391,7 +391,8 @@ impl ServerHandler for TrueNasServer {
     ) -> Result<ReadResourceResponse, McpError> {
         let not_found = || McpError::resource_not_found(format!("no resource `{}`", scrub_text(&request.uri)), None);
         if let Some(id) = request.uri.strip_prefix(JOBS_PREFIX).filter(|_| self.gateway.jobs_visible()) {
-            let Ok(id) = id.parse::<u64>() else {
+            // Only the canonical spelling names a job (`01`, `+1` name none).
+            let Some(id) = id.parse::<u64>().ok().filter(|n| n.to_string() == id) else {
                 self.refused(&ctx, RecordKind::Job, "read_resource", ErrorSummary::new("unknown_resource")).await;
                 return Err(not_found());
             };
