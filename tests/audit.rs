@@ -328,3 +328,32 @@ async fn every_mcp_request_leaves_a_record_and_an_unknown_method_name_is_not_rec
     let raw = std::fs::read_to_string(&audit).unwrap();
     assert!(!raw.contains("hunter2"), "{raw}");
 }
+
+#[tokio::test]
+async fn a_deleted_audit_file_refuses_calls_and_a_rotated_one_is_followed() {
+    let nas = start_sim().await;
+    let dir = tempdir::Dir::new("audit-gone");
+    let audit = dir.path().join("audit.jsonl");
+    let (session, _) = connect_stdio(&nas, &["--audit", audit.to_str().unwrap()]).await;
+    assert!(!is_error(&truenas(&session, "vm", "vm_list", json!({})).await));
+    assert_eq!(records(&audit).len(), 2);
+
+    // Deleted under the server: writing on would record into a file nobody can read.
+    std::fs::remove_file(&audit).unwrap();
+    let refused = truenas(&session, "vm", "vm_list", json!({})).await;
+    assert!(is_error(&refused) && text(&refused).contains("audit log cannot be written"), "{}", text(&refused));
+    assert_eq!(nas_calls_of(&nas, "vm.query").len(), 1, "nothing more reached the NAS");
+    assert!(!audit.exists(), "the server does not quietly start a new log");
+
+    // Rotated (moved away, a new empty file put in its place): the new file gets the records.
+    std::fs::write(&audit, "").unwrap();
+    assert!(!is_error(&truenas(&session, "vm", "vm_list", json!({})).await));
+    let moved = dir.path().join("audit.jsonl.1");
+    std::fs::rename(&audit, &moved).unwrap();
+    std::fs::write(&audit, "").unwrap();
+    assert!(!is_error(&truenas(&session, "vm", "vm_list", json!({})).await));
+    session.cancel().await.unwrap();
+    assert_eq!(records(&moved).len(), 2);
+    assert_eq!(records(&audit).len(), 2);
+    assert_eq!(nas_calls_of(&nas, "vm.query").len(), 3);
+}
