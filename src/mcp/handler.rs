@@ -11,8 +11,11 @@ use rmcp::model::{
     Implementation, JsonObject, ListPromptsRequestMethod, ListPromptsResult, ListResourceTemplatesResult,
     ListResourcesResult, ListToolsResult, PaginatedRequestParams, ProgressNotificationParam, ReadResourceRequestParams,
     ReadResourceResponse, ReadResourceResult, Resource, ResourceContents, ResourceTemplate, ServerCapabilities,
-    ServerConfig, SetLevelRequestMethod, SetLevelRequestParams, Tool, ToolAnnotations,
+    ServerConfig, Tool, ToolAnnotations,
 };
+// Logging is deprecated in MCP, but a client may still ask for it: answered (and audited) as unsupported.
+#[allow(deprecated)]
+use rmcp::model::{SetLevelRequestMethod, SetLevelRequestParams};
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use tokio::sync::mpsc;
@@ -283,6 +286,7 @@ impl ServerHandler for TrueNasServer {
         Err(McpError::method_not_found::<CompleteRequestMethod>())
     }
 
+    #[allow(deprecated)]
     async fn set_level(
         &self,
         _request: SetLevelRequestParams,
