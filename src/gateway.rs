@@ -438,10 +438,20 @@ impl Gateway {
             Decision::Deny(denial) => return Err(denial),
         };
         let Some(raw) = raw else { return Ok((permit, Vec::new())) };
-        let mut checks = Vec::new();
-        for (twin, recovered) in &raw.twins {
+        // A raw job method is also a read of `job_status`, of a job it cannot tell.
+        let job_status = ActionName::new(JOB_STATUS);
+        let job_id: std::collections::BTreeSet<String> = ["id".to_string()].into();
+        let no_args = Map::new();
+        let job_read = is_job_method(request.method).then(|| {
+            let as_job = Request { action: &job_status, risk: crate::ids::Risk::Read, args: &no_args, ..*request };
+            (as_job, ArgScope { unknown: Some(&job_id), method_rules: MethodRules::Twin })
+        });
+        let as_twins = raw.twins.iter().map(|(twin, recovered)| {
             let as_twin = Request { action: &twin.name, risk: twin.risk, args: &recovered.known, ..*request };
-            let scope = ArgScope { unknown: Some(&recovered.unknown), method_rules: MethodRules::Twin };
+            (as_twin, ArgScope { unknown: Some(&recovered.unknown), method_rules: MethodRules::Twin })
+        });
+        let mut checks = Vec::new();
+        for (as_twin, scope) in job_read.into_iter().chain(as_twins) {
             match self.policy.authorize_scoped(&as_twin, scope, at) {
                 Decision::Allow(p) => checks.push(p),
                 Decision::Deny(denial) => {

@@ -164,6 +164,21 @@ async fn a_raw_job_read_needs_x_any_job_like_a_read_of_another_grants_job() {
     assert!(!is_error(&r), "{}", text(&r));
     session.cancel().await.unwrap();
     assert_eq!(nas_calls_of(&nas, "core.get_jobs").len(), 1);
+
+    // The raw read is a read of `job_status`: its rules hold (the job id it reads is unknown,
+    // so a rule on it denies).
+    let session = session_with(
+        &nas,
+        &dir,
+        json!({"version": "1", "default": "allow", "tools": {"job_status": {"x-any-job": true,
+            "deny_if": [{"path": "args.id", "op": "eq", "value": 7}]}}}),
+    )
+    .await;
+    let params = json!({"method": "GET", "path": "/core/get_jobs", "confirm": true});
+    let r = truenas(&session, "api", "truenas_api_call", params).await;
+    assert!(text(&r).starts_with("[POLICY DENIED]") && text(&r).contains("/tools/job_status/deny_if"), "{}", text(&r));
+    session.cancel().await.unwrap();
+    assert_eq!(nas_calls_of(&nas, "core.get_jobs").len(), 1);
 }
 
 #[tokio::test]
