@@ -14,6 +14,7 @@ use std::time::{Duration, Instant, SystemTime};
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
 
+use crate::catalog::rest_call::RestError;
 use crate::catalog::{ActionDef, ArgsError, Catalog, MappingError, RawReading};
 use crate::ids::{ActionName, GrantId, JobId, MethodName, RuleId};
 use crate::nas::{CallOptions, CallOutcome, NasClient, NasError, ProgressSink};
@@ -271,6 +272,13 @@ impl Gateway {
         let release = self.release().await;
         let (method, params) = match action.resolve_for(release, &args) {
             Ok(resolved) => resolved,
+            // A body error names its method: a hidden one must read like an unknown path.
+            Err(MappingError::Rest(RestError::Body { method, .. }))
+                if action.is_rest_call() && self.raw_hidden(&MethodName::new(method.as_str())) =>
+            {
+                audit.method = Some(MethodName::new(method.as_str()));
+                return Err(self.raw_absent(&audit, &args).await);
+            }
             Err(e) => {
                 let err = CallError::Mapping(e);
                 audit.refused(None, None, &err).await;
@@ -278,6 +286,18 @@ impl Gateway {
             }
         };
         audit.method = Some(method.clone());
+        if action.is_rest_call() {
+            // Hidden answers as absent for the raw API too, before any check could tell more.
+            if self.raw_hidden(&method) {
+                return Err(self.raw_absent(&audit, &args).await);
+            }
+            if let Some(denial) = self.raw_refusal(&method) {
+                let (rule, reason) = (Some(denial.rule.clone()), Some(denial.reason.clone()));
+                let err = CallError::Denied(denial);
+                audit.refused(rule, reason, &err).await;
+                return Err(err);
+            }
+        }
         // A raw call stands for its method's twin actions: their arguments, risk and gate.
         let raw = action.is_rest_call().then(|| self.catalog.read_raw(release, &method, &params));
         if let Some(error) = raw.as_ref().and_then(RawReading::invalid) {
@@ -418,10 +438,20 @@ impl Gateway {
             Decision::Deny(denial) => return Err(denial),
         };
         let Some(raw) = raw else { return Ok((permit, Vec::new())) };
-        let mut checks = Vec::new();
-        for (twin, recovered) in &raw.twins {
+        // A raw job method is also a read of `job_status`, of a job it cannot tell.
+        let job_status = ActionName::new(JOB_STATUS);
+        let job_id: std::collections::BTreeSet<String> = ["id".to_string()].into();
+        let no_args = Map::new();
+        let job_read = is_job_method(request.method).then(|| {
+            let as_job = Request { action: &job_status, risk: crate::ids::Risk::Read, args: &no_args, ..*request };
+            (as_job, ArgScope { unknown: Some(&job_id), method_rules: MethodRules::Twin })
+        });
+        let as_twins = raw.twins.iter().map(|(twin, recovered)| {
             let as_twin = Request { action: &twin.name, risk: twin.risk, args: &recovered.known, ..*request };
-            let scope = ArgScope { unknown: Some(&recovered.unknown), method_rules: MethodRules::Twin };
+            (as_twin, ArgScope { unknown: Some(&recovered.unknown), method_rules: MethodRules::Twin })
+        });
+        let mut checks = Vec::new();
+        for (as_twin, scope) in job_read.into_iter().chain(as_twins) {
             match self.policy.authorize_scoped(&as_twin, scope, at) {
                 Decision::Allow(p) => checks.push(p),
                 Decision::Deny(denial) => {
@@ -437,6 +467,70 @@ impl Gateway {
 
 /// The rule id audit records carry for a call of a hidden action (the policy's own).
 const HIDDEN_RULE: &str = "(hidden)";
+
+/// The rule id of a raw call refused whatever the policy says (see [`Gateway::raw_refusal`]).
+const RAW_RULE: &str = "(raw api)";
+
+/// The middleware's own methods (`core.*` but `core.ping` and the job methods, `auth.*`): they
+/// run other methods (`core.bulk`, `core.download`), open a debugger (`core.debug`) or change
+/// the server's own shared NAS session (its login, event subscriptions, options). A raw call of
+/// one would run a method no rule judged, or act for every grant at once. No policy opens them
+/// to the raw API.
+fn is_session_or_meta_method(method: &MethodName) -> bool {
+    let m = method.as_str();
+    (m.starts_with("core.") && m != "core.ping" && !is_job_method(method)) || m.starts_with("auth.")
+}
+
+/// Methods that read or act on any job on the NAS, whoever started it.
+fn is_job_method(method: &MethodName) -> bool {
+    method.as_str() == "core.get_jobs" || method.as_str().starts_with("core.job_")
+}
+
+impl Gateway {
+    /// Whether a raw call of `method` would touch something the policy hides: the method
+    /// itself, an action that calls it, or (a job method) `job_status`.
+    fn raw_hidden(&self, method: &MethodName) -> bool {
+        let raw = ActionName::new("truenas_api_call");
+        self.policy.is_hidden(&raw, method)
+            || (is_job_method(method) && !self.jobs_visible())
+            || self
+                .catalog
+                .actions()
+                .any(|a| !a.is_rest_call() && a.methods().any(|m| m == method) && !self.is_visible(a))
+    }
+
+    /// Answers a raw call of a hidden method exactly as a path that names no method; the audit
+    /// record still says why.
+    async fn raw_absent(&self, audit: &AuditDraft<'_>, args: &Map<String, Value>) -> CallError {
+        let text = |k: &str| args.get(k).and_then(Value::as_str).unwrap_or_default();
+        let rule = RuleId::new(HIDDEN_RULE);
+        let reason = "a raw call of a method the policy hides".to_string();
+        let hidden = CallError::Denied(Denial { rule: rule.clone(), reason: reason.clone(), retry_after: None });
+        audit.refused(Some(rule), Some(reason), &hidden).await;
+        CallError::Mapping(MappingError::Rest(RestError::NoMethod {
+            verb: text("method").to_ascii_uppercase(),
+            path: text("path").to_string(),
+        }))
+    }
+
+    /// The refusal of a raw call that no policy rule may open: a method that runs others or
+    /// changes the shared session, or a job method while jobs are served to their owners only.
+    fn raw_refusal(&self, method: &MethodName) -> Option<Denial> {
+        let reason = if is_session_or_meta_method(method) {
+            format!(
+                "`{method}` runs other methods or changes the server's own TrueNAS session: it cannot be called raw"
+            )
+        } else if is_job_method(method) && !self.policy.any_job() {
+            format!(
+                "`{method}` reaches every job on the NAS; jobs are served only to the grant that started them \
+                 (`truenas://jobs/{{id}}`) unless `tools.job_status` sets `x-any-job`"
+            )
+        } else {
+            return None;
+        };
+        Some(Denial { rule: RuleId::new(RAW_RULE), reason, retry_after: None })
+    }
+}
 
 /// The job a call started, whatever became of it.
 fn started_job(result: &Result<CallOutcome, NasError>) -> Option<JobId> {

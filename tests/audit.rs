@@ -262,3 +262,98 @@ async fn resource_reads_and_out_of_scope_calls_leave_a_record() {
     assert_eq!(lines[2]["error"]["kind"], "out_of_scope");
     assert!(nas_calls_of(&nas, "vm.query").is_empty());
 }
+
+#[tokio::test]
+async fn every_mcp_request_leaves_a_record_and_an_unknown_method_name_is_not_recorded() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+    let nas = start_sim().await;
+    let dir = tempdir::Dir::new("audit-protocol");
+    let audit = dir.path().join("audit.jsonl");
+    let mut child = command(&nas)
+        .args(["--audit", audit.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let requests = [
+        json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {"protocolVersion": "2025-06-18",
+            "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}),
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}),
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}),
+        json!({"jsonrpc": "2.0", "id": 3, "method": "resources/list"}),
+        json!({"jsonrpc": "2.0", "id": 4, "method": "resources/templates/list"}),
+        json!({"jsonrpc": "2.0", "id": 5, "method": "prompts/list"}),
+        json!({"jsonrpc": "2.0", "id": 6, "method": "completion/complete", "params": {"ref": {"type": "ref/resource",
+            "uri": "truenas://jobs/{id}"}, "argument": {"name": "id", "value": "1"}}}),
+        json!({"jsonrpc": "2.0", "id": 7, "method": "logging/setLevel", "params": {"level": "debug"}}),
+        json!({"jsonrpc": "2.0", "id": 8, "method": "x/hunter2_secret", "params": {}}),
+    ];
+    for request in &requests {
+        stdin.write_all(format!("{request}\n").as_bytes()).await.unwrap();
+    }
+    stdin.flush().await.unwrap();
+    let mut answered = Vec::new();
+    while answered.len() < 9 {
+        let next = tokio::time::timeout(std::time::Duration::from_secs(60), stdout.next_line()).await;
+        let reply: Value = serde_json::from_str(&next.unwrap().unwrap().unwrap()).unwrap();
+        answered.push(reply["id"].clone());
+    }
+    drop(stdin);
+    let _ = child.wait().await;
+
+    let lines = records(&audit);
+    let seen: Vec<(String, String)> = lines
+        .iter()
+        .map(|l| {
+            let s = |v: &Value| v.as_str().unwrap_or_default().to_string();
+            (s(&l["action"]), s(&l["error"]["kind"]))
+        })
+        .collect();
+    for expected in [
+        ("ping", ""),
+        ("list_tools", ""),
+        ("list_resources", ""),
+        ("list_resource_templates", ""),
+        ("list_prompts", "unknown_method"),
+        ("complete", "unknown_method"),
+        ("set_level", "unknown_method"),
+        ("unknown_method", "unknown_method"),
+    ] {
+        let expected = (expected.0.to_string(), expected.1.to_string());
+        assert!(seen.contains(&expected), "{expected:?} not in {seen:?}");
+    }
+    let raw = std::fs::read_to_string(&audit).unwrap();
+    assert!(!raw.contains("hunter2"), "{raw}");
+}
+
+#[tokio::test]
+async fn a_deleted_audit_file_refuses_calls_and_a_rotated_one_is_followed() {
+    let nas = start_sim().await;
+    let dir = tempdir::Dir::new("audit-gone");
+    let audit = dir.path().join("audit.jsonl");
+    let (session, _) = connect_stdio(&nas, &["--audit", audit.to_str().unwrap()]).await;
+    assert!(!is_error(&truenas(&session, "vm", "vm_list", json!({})).await));
+    assert_eq!(records(&audit).len(), 2);
+
+    // Deleted under the server: writing on would record into a file nobody can read.
+    std::fs::remove_file(&audit).unwrap();
+    let refused = truenas(&session, "vm", "vm_list", json!({})).await;
+    assert!(is_error(&refused) && text(&refused).contains("audit log cannot be written"), "{}", text(&refused));
+    assert_eq!(nas_calls_of(&nas, "vm.query").len(), 1, "nothing more reached the NAS");
+    assert!(!audit.exists(), "the server does not quietly start a new log");
+
+    // Rotated (moved away, a new empty file put in its place): the new file gets the records.
+    std::fs::write(&audit, "").unwrap();
+    assert!(!is_error(&truenas(&session, "vm", "vm_list", json!({})).await));
+    let moved = dir.path().join("audit.jsonl.1");
+    std::fs::rename(&audit, &moved).unwrap();
+    std::fs::write(&audit, "").unwrap();
+    assert!(!is_error(&truenas(&session, "vm", "vm_list", json!({})).await));
+    session.cancel().await.unwrap();
+    assert_eq!(records(&moved).len(), 2);
+    assert_eq!(records(&audit).len(), 2);
+    assert_eq!(nas_calls_of(&nas, "vm.query").len(), 3);
+}

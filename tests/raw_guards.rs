@@ -55,9 +55,9 @@ async fn a_raw_call_needs_the_confirm_gate_of_its_twin() {
     assert!(is_error(&deleted), "{}", text(&deleted));
     assert!(text(&deleted).contains("'confirm' must be set to true"), "{}", text(&deleted));
     // A method no action calls, whose roles are not all read roles, is destructive: gated too.
-    let unclassed = raw(&session, json!({"method": "POST", "path": "/core/bulk", "body": "[]"})).await;
+    let unclassed = raw(&session, json!({"method": "POST", "path": "/pool/ddt_prune", "body": "[]"})).await;
     assert!(is_error(&unclassed) && text(&unclassed).contains("confirm"), "{}", text(&unclassed));
-    assert!(nas_calls_of(&nas, "vm.delete").is_empty() && nas_calls_of(&nas, "core.bulk").is_empty());
+    assert!(nas_calls_of(&nas, "vm.delete").is_empty() && nas_calls_of(&nas, "pool.ddt_prune").is_empty());
 
     let confirmed = raw(&session, json!({"method": "DELETE", "path": "/vm/id/1", "confirm": true})).await;
     assert!(!is_error(&confirmed), "{}", text(&confirmed));

@@ -232,3 +232,104 @@ async fn a_job_outliving_the_wait_answers_with_a_handle_readable_as_a_resource()
     assert!(nas_calls_of(&nas, "core.get_jobs").iter().all(|p| p == &json!([[["id", "=", id]]])));
     session.cancel().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_job_is_named_by_its_canonical_id_only() {
+    use rmcp::model::ReadResourceRequestParams;
+
+    let nas = start_sim().await;
+    let (session, _) = connect_stdio(&nas, &["--job-wait", "1"]).await;
+    nas.faults().set_job_step(std::time::Duration::from_millis(600));
+    let handle = json_of(&truenas(&session, "vm", "vm_stop", json!({"id": 1})).await);
+    let id = handle["job_id"].as_u64().unwrap();
+    let read = |uri: String| session.read_resource(ReadResourceRequestParams::new(uri));
+    assert!(read(format!("truenas://jobs/{id}")).await.is_ok());
+    // Other spellings of the same number name no job: one resource, one URI.
+    for alias in [format!("0{id}"), format!("+{id}"), format!("{id}.0"), format!("{id}%20"), format!("00{id}")] {
+        let err = read(format!("truenas://jobs/{alias}")).await.unwrap_err().to_string();
+        assert!(err.contains(&format!("no resource `truenas://jobs/{alias}`")), "{alias}: {err}");
+    }
+    session.cancel().await.unwrap();
+    assert!(nas_calls_of(&nas, "core.get_jobs").iter().all(|p| p == &json!([[["id", "=", id]]])));
+}
+
+/// A listener that answers every request with `reply(path)` and counts the connections it got.
+async fn fake_http(
+    reply: impl Fn(&str) -> String + Send + Sync + 'static,
+) -> (std::net::SocketAddr, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (counted, reply) = (hits.clone(), std::sync::Arc::new(reply));
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let reply = reply.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 65536];
+                let n = socket.read(&mut buf).await.unwrap_or(0);
+                let head = String::from_utf8_lossy(&buf[..n]).to_string();
+                let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+                let _ = socket.write_all(reply(&path).as_bytes()).await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    (addr, hits)
+}
+
+#[tokio::test]
+async fn a_nas_that_redirects_elsewhere_is_not_followed() {
+    let nas = start_sim().await;
+    // The "other host": anything that reaches it was sent where the operator never pointed us.
+    let (elsewhere, elsewhere_hits) =
+        fake_http(|_| "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_string()).await;
+    let (redirecting, _) = fake_http(move |path| {
+        format!(
+            "HTTP/1.1 307 Temporary Redirect\r\nlocation: http://{elsewhere}{path}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+        )
+    })
+    .await;
+    let out = command(&nas)
+        .env("TRUENAS_URL", format!("http://{redirecting}"))
+        .env("TRUENAS_MCP_CONNECT_TIMEOUT", "5")
+        .args(["call", "vm_list", "{}"])
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    assert_eq!(elsewhere_hits.load(std::sync::atomic::Ordering::SeqCst), 0, "the redirect was followed");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains(truenas_mcp::sim::DEMO_API_KEY), "{stderr}");
+    assert!(stderr.contains("307"), "{stderr}");
+
+    // A NAS without JSON-RPC (REST): its REST answers redirect elsewhere, with the request body.
+    let (rest_redirecting, _) = fake_http(move |path| {
+        if path == "/api/versions" {
+            return "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_string();
+        }
+        format!(
+            "HTTP/1.1 307 Temporary Redirect\r\nlocation: http://{elsewhere}{path}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+        )
+    })
+    .await;
+    let dir = tempdir::Dir::new("redirect");
+    let policy = policy_file(&dir, "p.json", &json!({"version": "1", "default": "allow"}));
+    let out = command(&nas)
+        .env("TRUENAS_URL", format!("http://{rest_redirecting}"))
+        .env("TRUENAS_MCP_CONNECT_TIMEOUT", "5")
+        .args(["--policy", policy.to_str().unwrap()])
+        .args([
+            "call",
+            "user_create",
+            r#"{"username": "bob", "full_name": "b", "password": "pw-in-the-body", "group_create": true}"#,
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    assert_eq!(elsewhere_hits.load(std::sync::atomic::Ordering::SeqCst), 0, "the REST redirect was followed");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("307"), "{stderr}");
+}

@@ -6,11 +6,16 @@ use std::sync::Arc;
 
 use axum::http::request::Parts;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, Implementation, JsonObject, ListResourceTemplatesResult,
+    CallToolRequestParams, CallToolResponse, CompleteRequestMethod, CompleteRequestParams, CompleteResult,
+    CustomRequest, CustomResult, ErrorCode, GetPromptRequestMethod, GetPromptRequestParams, GetPromptResponse,
+    Implementation, JsonObject, ListPromptsRequestMethod, ListPromptsResult, ListResourceTemplatesResult,
     ListResourcesResult, ListToolsResult, PaginatedRequestParams, ProgressNotificationParam, ReadResourceRequestParams,
     ReadResourceResponse, ReadResourceResult, Resource, ResourceContents, ResourceTemplate, ServerCapabilities,
     ServerConfig, Tool, ToolAnnotations,
 };
+// Logging is deprecated in MCP, but a client may still ask for it: answered (and audited) as unsupported.
+#[allow(deprecated)]
+use rmcp::model::{SetLevelRequestMethod, SetLevelRequestParams};
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use tokio::sync::mpsc;
@@ -25,6 +30,9 @@ use crate::ids::{GrantId, JobId};
 use crate::nas::{JobProgress, ProgressSink};
 use crate::policy::{AuditTransport, ErrorSummary, RecordKind};
 use crate::redact::scrub_text;
+
+/// The audit word (action and error kind) of a request for a method this server does not offer.
+const UNKNOWN_METHOD: &str = "unknown_method";
 
 /// The MCP server. Cheap to clone: one per HTTP session shares the same gateway.
 #[derive(Clone)]
@@ -108,6 +116,34 @@ impl TrueNasServer {
         let event =
             Event { grant: &grant, transport: Self::transport(ctx), kind, action, args: &empty, error: Some(error) };
         let _ = self.gateway.audit_event(event).await;
+    }
+
+    /// Audits a protocol request that runs no action (ping, a listing, a method this server does
+    /// not offer), under a fixed word, never the name the client sent. A request answered with
+    /// success is refused when its record cannot be written: nothing goes unrecorded.
+    async fn protocol(
+        &self,
+        ctx: &RequestContext<RoleServer>,
+        action: &str,
+        error: Option<&'static str>,
+    ) -> Result<(), McpError> {
+        let grant = self.grant(ctx);
+        let empty = JsonObject::new();
+        let kind = if error.is_some() { RecordKind::Refusal } else { RecordKind::Lookup };
+        let event = Event {
+            grant: &grant,
+            transport: Self::transport(ctx),
+            kind,
+            action,
+            args: &empty,
+            error: error.map(ErrorSummary::new),
+        };
+        match self.gateway.audit_event(event).await {
+            Err(e) if error.is_none() => {
+                Err(McpError::internal_error(CallError::AuditUnavailable(e).to_string(), None))
+            }
+            _ => Ok(()),
+        }
     }
 
     fn tools(&self) -> Vec<Tool> {
@@ -210,12 +246,64 @@ impl ServerHandler for TrueNasServer {
             )
     }
 
+    async fn ping(&self, ctx: RequestContext<RoleServer>) -> Result<(), McpError> {
+        self.protocol(&ctx, "ping", None).await
+    }
+
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _ctx: RequestContext<RoleServer>,
+        ctx: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
+        self.protocol(&ctx, "list_tools", None).await?;
         Ok(ListToolsResult::with_all_items(self.tools()))
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, McpError> {
+        self.protocol(&ctx, "list_prompts", Some(UNKNOWN_METHOD)).await?;
+        Err(McpError::method_not_found::<ListPromptsRequestMethod>())
+    }
+
+    async fn get_prompt(
+        &self,
+        _request: GetPromptRequestParams,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, McpError> {
+        self.protocol(&ctx, "get_prompt", Some(UNKNOWN_METHOD)).await?;
+        Err(McpError::method_not_found::<GetPromptRequestMethod>())
+    }
+
+    async fn complete(
+        &self,
+        _request: CompleteRequestParams,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, McpError> {
+        self.protocol(&ctx, "complete", Some(UNKNOWN_METHOD)).await?;
+        Err(McpError::method_not_found::<CompleteRequestMethod>())
+    }
+
+    #[allow(deprecated)]
+    async fn set_level(
+        &self,
+        _request: SetLevelRequestParams,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        self.protocol(&ctx, "set_level", Some(UNKNOWN_METHOD)).await?;
+        Err(McpError::method_not_found::<SetLevelRequestMethod>())
+    }
+
+    async fn on_custom_request(
+        &self,
+        request: CustomRequest,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CustomResult, McpError> {
+        // The method name is the client's text: recorded as a fixed word only.
+        self.protocol(&ctx, UNKNOWN_METHOD, Some(UNKNOWN_METHOD)).await?;
+        Err(McpError::new(ErrorCode::METHOD_NOT_FOUND, request.method, None))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
@@ -270,8 +358,9 @@ impl ServerHandler for TrueNasServer {
     async fn list_resources(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _ctx: RequestContext<RoleServer>,
+        ctx: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, McpError> {
+        self.protocol(&ctx, "list_resources", None).await?;
         let catalog = self.gateway.catalog();
         let listed = self
             .resources
@@ -289,8 +378,9 @@ impl ServerHandler for TrueNasServer {
     async fn list_resource_templates(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _ctx: RequestContext<RoleServer>,
+        ctx: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, McpError> {
+        self.protocol(&ctx, "list_resource_templates", None).await?;
         let jobs = ResourceTemplate::new(JOBS_TEMPLATE, "job")
             .with_description("A TrueNAS job: state, progress, result or error. Calls whose job outlives the wait answer with its id.")
             .with_mime_type("application/json");
@@ -305,7 +395,8 @@ impl ServerHandler for TrueNasServer {
     ) -> Result<ReadResourceResponse, McpError> {
         let not_found = || McpError::resource_not_found(format!("no resource `{}`", scrub_text(&request.uri)), None);
         if let Some(id) = request.uri.strip_prefix(JOBS_PREFIX).filter(|_| self.gateway.jobs_visible()) {
-            let Ok(id) = id.parse::<u64>() else {
+            // Only the canonical spelling names a job (`01`, `+1` name none).
+            let Some(id) = id.parse::<u64>().ok().filter(|n| n.to_string() == id) else {
                 self.refused(&ctx, RecordKind::Job, "read_resource", ErrorSummary::new("unknown_resource")).await;
                 return Err(not_found());
             };

@@ -160,9 +160,12 @@ impl NasConfig {
 }
 
 /// The HTTP client for the probe and REST: this NAS's TLS settings and the connect deadline.
+/// Redirects are never followed: TrueNAS's API does not redirect, and following one would
+/// send the request (its body, on a 307) to a host the operator never named, maybe in clear.
 fn http_client(tls: &Arc<rustls::ClientConfig>, connect_timeout: Duration) -> reqwest::Client {
     reqwest::Client::builder()
         .tls_backend_preconfigured((**tls).clone())
+        .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(connect_timeout)
         .build()
         .unwrap_or_else(|_| reqwest::Client::new())

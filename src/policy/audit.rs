@@ -31,6 +31,8 @@ pub struct AuditLog {
 struct Sink {
     /// For errors when a write fails.
     path: String,
+    /// Where the log is: each write checks that this still names the open file.
+    location: std::path::PathBuf,
     file: Mutex<File>,
 }
 
@@ -234,7 +236,8 @@ impl AuditLog {
             .append(true)
             .open(path)
             .map_err(|source| AuditError::Open { path: path.display().to_string(), source })?;
-        Ok(AuditLog { sink: Some(Arc::new(Sink { path: path.display().to_string(), file: Mutex::new(file) })) })
+        let sink = Sink { path: path.display().to_string(), location: path.to_path_buf(), file: Mutex::new(file) };
+        Ok(AuditLog { sink: Some(Arc::new(sink)) })
     }
 
     /// Writes one record as one line and flushes it; a `decided` record is also synced to disk.
@@ -269,13 +272,34 @@ fn encode(rec: &AuditRecord) -> Result<Vec<u8>, AuditWriteError> {
 impl Sink {
     fn write(&self, line: &[u8], sync: bool) -> Result<(), AuditWriteError> {
         let mut file = self.file.lock().unwrap_or_else(PoisonError::into_inner);
+        let fail = |source| AuditWriteError::Write { path: self.path.clone(), source };
+        self.follow(&mut file).map_err(fail)?;
         let written = file.write_all(line).and_then(|()| file.flush());
         // Character devices and pipes cannot be synced; only a regular file's sync is checked.
         let synced = match written {
             Ok(()) if sync && file.metadata().is_ok_and(|m| m.is_file()) => file.sync_data(),
             other => other,
         };
-        synced.map_err(|source| AuditWriteError::Write { path: self.path.clone(), source })
+        synced.map_err(fail)
+    }
+
+    /// Makes sure a record lands where the operator looks. A regular file deleted under us
+    /// fails the write (records would go to a file nobody can read; nothing new is created);
+    /// one replaced by another file (rotation) is followed.
+    fn follow(&self, file: &mut File) -> std::io::Result<()> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let open = file.metadata()?;
+            if !open.is_file() {
+                return Ok(());
+            }
+            let named = std::fs::metadata(&self.location)?;
+            if (named.dev(), named.ino()) != (open.dev(), open.ino()) {
+                *file = OpenOptions::new().append(true).open(&self.location)?;
+            }
+        }
+        Ok(())
     }
 }
 
