@@ -377,11 +377,7 @@ impl Gateway {
         // answering `[APPROVAL REQUIRED]`; its answer goes through `answer_approval`.
         let mut approval = None;
         if let Some(need) = need {
-            let secrets = crate::redact::secret_values(&call.args);
-            let id = match self
-                .approval_for(&audit, &need, &method, &params, risk, &secrets, call.progress.as_ref())
-                .await
-            {
+            let id = match self.approval_for(&audit, &need, &method, &params, risk, &call).await {
                 Ok(id) => id,
                 Err(err) => {
                     let rule = Some(need.rule.clone());

@@ -9,9 +9,9 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
 
-use super::{AuditDraft, CallError, Gateway};
+use super::{AuditDraft, CallError, Gateway, Invocation};
 use crate::ids::{JobId, MethodName, Risk};
-use crate::nas::{JobProgress, ProgressSink};
+use crate::nas::JobProgress;
 use crate::policy::{
     ApprovalEvent, ApprovalEventKind, ApprovalNeed, AuditRecord, AuditTransport, AuditWriteError, Outcome, Phase,
     RecordKind,
@@ -47,12 +47,13 @@ impl Gateway {
         method: &MethodName,
         params: &Value,
         risk: Risk,
-        secrets: &[String],
-        progress: Option<&ProgressSink>,
+        call: &Invocation<'_>,
     ) -> Result<String, CallError> {
+        let secrets = crate::redact::secret_values(&call.args);
+        let (progress, cancel) = (call.progress.as_ref(), &call.cancel);
         let (arg_keys, args_sha256) = AuditRecord::digest_args(audit.args);
         let mut shown = params.clone();
-        crate::redact::redact_with(&mut shown, secrets);
+        crate::redact::redact_with(&mut shown, &secrets);
         let request = ApprovalRequest {
             binding: Binding {
                 grant: audit.grant.clone(),
@@ -94,7 +95,8 @@ impl Gateway {
                 }
             };
             let now = tokio::time::Instant::now();
-            if now >= deadline {
+            // Out of time, or the client gave up: the approval stays pending for a repeat.
+            if now >= deadline || cancel.is_cancelled() {
                 return Err(CallError::ApprovalRequired {
                     action: record.binding.action.to_string(),
                     id: record.id,
@@ -112,8 +114,11 @@ impl Gateway {
                 });
             }
             let tick = deadline.min(now + WAIT_TICK);
-            // A change, or the next tick: either way look again.
-            let _ = tokio::time::timeout_at(tick, changes.changed()).await;
+            // A change, the next tick or a cancel: either way look again.
+            tokio::select! {
+                _ = tokio::time::timeout_at(tick, changes.changed()) => {}
+                () = cancel.cancelled() => {}
+            }
         }
     }
 

@@ -193,7 +193,7 @@ fn new_id() -> String {
     let more = uuid::Uuid::new_v4();
     bytes[6] = more.as_bytes()[0];
     bytes[8] = more.as_bytes()[1];
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    uuid::Uuid::from_bytes(bytes).simple().to_string()
 }
 
 impl ApprovalStore {
@@ -238,7 +238,7 @@ impl ApprovalStore {
         let out = change(&mut next)?;
         if next != *records {
             let list: Vec<&ApprovalRecord> = next.values().collect();
-            let bytes = serde_json::to_vec_pretty(&list)
+            let bytes = serde_json::to_vec(&list)
                 .map_err(|e| StateError::Read { path: DOC.to_owned(), reason: e.to_string() })?;
             self.backend.store(DOC, &bytes)?;
             *records = next;
