@@ -71,8 +71,11 @@ impl Gateway {
         let deadline = tokio::time::Instant::now() + need.wait;
         let mut changes = self.approvals.subscribe();
         loop {
-            let (found, expired) =
-                self.approvals.lookup_or_request(&request, SystemTime::now()).map_err(CallError::ApprovalState)?;
+            let asked = request.clone();
+            let (found, expired) = self
+                .on_store(move |store| store.lookup_or_request(&asked, SystemTime::now()))
+                .await
+                .map_err(CallError::ApprovalState)?;
             self.audit_expired(&expired).await;
             let record = match found {
                 Lookup::Approved(record) => return Ok(record.id),
@@ -125,7 +128,8 @@ impl Gateway {
     /// Uses an approved record just before the call goes out: marked used and saved, and the
     /// `used` record written; if either fails the call must not go out.
     pub(super) async fn use_approval(&self, audit: &AuditDraft<'_>, id: &str) -> Result<(), CallError> {
-        self.approvals.consume(id, SystemTime::now()).map_err(CallError::ApprovalState)?;
+        let owned = id.to_owned();
+        self.on_store(move |store| store.consume(&owned, SystemTime::now())).await.map_err(CallError::ApprovalState)?;
         audit.approval_event(id, ApprovalEventKind::Used, None).await.map_err(CallError::AuditUnavailable)
     }
 
@@ -133,8 +137,7 @@ impl Gateway {
     /// be recorded does not take effect), then saved.
     pub async fn answer_approval(&self, id: &str, by: &str, answer: Answer) -> Result<ApprovalRecord, String> {
         let now = SystemTime::now();
-        let expired = self.approvals.expire(now).map_err(|e| e.to_string())?;
-        self.audit_expired(&expired).await;
+        self.expire_due().await?;
         let record = self.approvals.get(id).ok_or_else(|| ApprovalError::Unknown(id.to_owned()).to_string())?;
         if record.status != crate::state::approvals::Status::Pending {
             return Err(ApprovalError::NotPending { id: id.to_owned(), status: record.status }.to_string());
@@ -146,11 +149,37 @@ impl Gateway {
         self.audit_approval(&record, kind, Some(by.to_owned()))
             .await
             .map_err(|_| "refused: the audit log cannot be written, so the answer was not recorded".to_owned())?;
-        let result = match answer {
-            Answer::Approve => self.approvals.approve(id, by, now),
-            Answer::Deny(reason) => self.approvals.deny(id, by, reason.as_deref(), now),
-        };
+        let (id, by) = (id.to_owned(), by.to_owned());
+        let result = self
+            .on_store(move |store| match answer {
+                Answer::Approve => store.approve(&id, &by, now),
+                Answer::Deny(reason) => store.deny(&id, &by, reason.as_deref(), now),
+            })
+            .await;
         result.map_err(|e| e.to_string())
+    }
+
+    /// Runs a store operation (which may write and sync a file) on the blocking pool, so a
+    /// slow disk does not stall a runtime worker.
+    async fn on_store<T: Send + 'static>(
+        &self,
+        op: impl FnOnce(&ApprovalStore) -> Result<T, ApprovalError> + Send + 'static,
+    ) -> Result<T, ApprovalError> {
+        let store = Arc::clone(&self.approvals);
+        match tokio::task::spawn_blocking(move || op(&store)).await {
+            Ok(result) => result,
+            Err(e) => Err(ApprovalError::State(crate::state::StateError::Write {
+                path: "approvals.json".into(),
+                source: std::io::Error::other(e.to_string()),
+            })),
+        }
+    }
+
+    /// Marks due approvals expired (and audits it).
+    async fn expire_due(&self) -> Result<(), String> {
+        let expired = self.on_store(|store| store.expire(SystemTime::now())).await.map_err(|e| e.to_string())?;
+        self.audit_expired(&expired).await;
+        Ok(())
     }
 
     async fn audit_expired(&self, expired: &[ApprovalRecord]) {
@@ -236,13 +265,11 @@ impl ControlHandler for Gateway {
     async fn handle(&self, request: ControlRequest, user: &str) -> Result<Value, String> {
         match request {
             ControlRequest::List => {
-                let expired = self.approvals.expire(SystemTime::now()).map_err(|e| e.to_string())?;
-                self.audit_expired(&expired).await;
+                self.expire_due().await?;
                 Ok(Value::Array(self.approvals.list().iter().map(shown).collect()))
             }
             ControlRequest::Show { id } => {
-                let expired = self.approvals.expire(SystemTime::now()).map_err(|e| e.to_string())?;
-                self.audit_expired(&expired).await;
+                self.expire_due().await?;
                 self.approvals.get(&id).map(|r| shown(&r)).ok_or_else(|| format!("no approval `{id}`"))
             }
             ControlRequest::Approve { id } => self.answer_approval(&id, user, Answer::Approve).await.map(|r| shown(&r)),
