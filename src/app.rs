@@ -56,6 +56,15 @@ pub enum StartError {
     /// The NAS address is unusable.
     #[error("{0}")]
     Nas(NasError),
+    /// The state directory or approvals cannot be used.
+    #[error("{0}")]
+    State(crate::state::StateError),
+    /// No state directory is given and none can be found (no `HOME`).
+    #[error("no state directory: set --state-dir (TRUENAS_MCP_STATE_DIR)")]
+    NoStateDir,
+    /// The control socket cannot be used.
+    #[error("{0}")]
+    Control(crate::state::control::ControlError),
 }
 
 /// The assembled server. Keeps the simulated NAS alive for `--demo`.
@@ -64,6 +73,21 @@ pub struct App {
     pub gateway: Arc<Gateway>,
     // Dropping it stops the in-process simulated NAS.
     _sim: Option<SimHandle>,
+    // Dropping it stops the control socket and removes its file.
+    _control: Option<ControlGuard>,
+}
+
+/// Stops the control socket's task and removes the socket file when dropped.
+struct ControlGuard {
+    shutdown: tokio_util::sync::CancellationToken,
+    path: std::path::PathBuf,
+}
+
+impl Drop for ControlGuard {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+        let _ = std::fs::remove_file(&self.path);
+    }
 }
 
 /// Loads a policy file, or the built-in default when `path` is `None`. A file over
@@ -89,8 +113,20 @@ pub fn load_policy(path: Option<&Path>, catalog: &Catalog) -> Result<PolicyEngin
     PolicyEngine::load(&text, catalog).map_err(|error| StartError::Policy { path: shown(), error })
 }
 
-/// Builds every piece from the configuration.
+/// Builds every piece from the configuration, for one call (`call`): approvals are kept in
+/// memory, and no control socket is opened.
 pub async fn build(config: &Config) -> Result<App, StartError> {
+    assemble(config, false).await
+}
+
+/// Builds every piece for a serving server. When the policy can ask for approval (or a state
+/// directory is given), approvals are kept in the state directory and answered over the
+/// control socket, which a second server on the same state directory cannot take over.
+pub async fn build_server(config: &Config) -> Result<App, StartError> {
+    assemble(config, true).await
+}
+
+async fn assemble(config: &Config, serving: bool) -> Result<App, StartError> {
     let catalog = Catalog::builtin().map_err(StartError::Catalog)?;
     if let Some(name) = config.categories().iter().find(|c| catalog.category(c).is_none()) {
         let known: Vec<&str> = catalog.categories().iter().map(|c| c.name.as_str()).collect();
@@ -123,9 +159,28 @@ pub async fn build(config: &Config) -> Result<App, StartError> {
         nas_config = nas_config.with_connect_timeout(t);
     }
     let nas = NasClient::new(nas_config);
+    let uses_approval = policy.uses_approval();
     let mut gateway = Gateway::new(Arc::new(catalog), Arc::new(policy), nas, audit);
     if let Some(budget) = config.job_wait() {
         gateway = gateway.with_job_budget(budget);
     }
-    Ok(App { gateway: Arc::new(gateway), _sim: sim })
+    let mut listener = None;
+    if serving && (uses_approval || config.state_dir().is_some()) {
+        let dir = config.state_dir().cloned().or_else(crate::state::default_dir).ok_or(StartError::NoStateDir)?;
+        let backend = crate::state::FileBackend::open(&dir).map_err(StartError::State)?;
+        let path = crate::state::control::socket_path(config.control().map(|p| p.as_path()), &dir);
+        // The socket first: a live server on this state directory keeps it, and its file.
+        let bound = crate::state::control::bind(&path).await.map_err(StartError::Control)?;
+        let store = crate::state::approvals::ApprovalStore::open(Box::new(backend)).map_err(StartError::State)?;
+        gateway = gateway.with_approvals(store);
+        listener = Some((bound, path));
+    }
+    let gateway = Arc::new(gateway);
+    let control = listener.map(|(bound, path)| {
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        tokio::spawn(crate::state::control::serve(bound, Arc::clone(&gateway), shutdown.clone()));
+        tracing::info!(socket = %path.display(), "approvals: control socket ready");
+        ControlGuard { shutdown, path }
+    });
+    Ok(App { gateway, _sim: sim, _control: control })
 }

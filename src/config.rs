@@ -78,6 +78,14 @@ pub struct CommonArgs {
     /// File holding the API key.
     #[arg(long = "api-key-file", env = "TRUENAS_API_KEY_FILE", global = true, hide = true)]
     pub api_key_file: Option<PathBuf>,
+    /// Directory for state that outlives the server (approvals), created 0700; default
+    /// `$XDG_STATE_HOME/truenas-mcp` or `~/.local/state/truenas-mcp`.
+    #[arg(long = "state-dir", env = "TRUENAS_MCP_STATE_DIR", global = true, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// The control socket `truenas-mcp approvals` talks to; default `control.sock` in the
+    /// state directory.
+    #[arg(long = "control", env = "TRUENAS_MCP_CONTROL", global = true, value_name = "PATH")]
+    pub control: Option<PathBuf>,
     /// The key owner's username, for `auth.login_ex`.
     #[arg(long = "username", env = "TRUENAS_USERNAME", global = true, hide = true)]
     pub username: Option<String>,
@@ -132,6 +140,37 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         command: PolicyCommand,
+    },
+    /// Answer approvals of the running server (over its control socket).
+    Approvals {
+        /// What to do.
+        #[command(subcommand)]
+        command: ApprovalsCommand,
+    },
+}
+
+/// `approvals` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ApprovalsCommand {
+    /// List approvals: pending first, then recent answers.
+    List,
+    /// Show one approval: the call, what it would send, the rule that asked.
+    Show {
+        /// The approval id.
+        id: String,
+    },
+    /// Approve a pending call; the agent's next identical call goes through, once.
+    Approve {
+        /// The approval id.
+        id: String,
+    },
+    /// Deny a pending call; the agent reads the reason.
+    Deny {
+        /// The approval id.
+        id: String,
+        /// Why (shown to the agent).
+        #[arg(long)]
+        reason: Option<String>,
     },
 }
 
@@ -307,6 +346,8 @@ pub struct Config {
     job_wait: Option<std::time::Duration>,
     call_timeout: Option<std::time::Duration>,
     connect_timeout: Option<std::time::Duration>,
+    state_dir: Option<PathBuf>,
+    control: Option<PathBuf>,
 }
 
 impl Config {
@@ -341,6 +382,8 @@ impl Config {
             job_wait: low.job_wait.map(std::time::Duration::from_secs),
             call_timeout: positive_secs(low.call_timeout, "--call-timeout (TRUENAS_MCP_CALL_TIMEOUT)")?,
             connect_timeout: positive_secs(low.connect_timeout, "--connect-timeout (TRUENAS_MCP_CONNECT_TIMEOUT)")?,
+            state_dir: low.state_dir.clone(),
+            control: low.control.clone(),
         })
     }
 
@@ -382,6 +425,16 @@ impl Config {
     /// The connect deadline, if not the default.
     pub fn connect_timeout(&self) -> Option<std::time::Duration> {
         self.connect_timeout
+    }
+
+    /// The state directory given, if one was (else the default, [`crate::state::default_dir`]).
+    pub fn state_dir(&self) -> Option<&PathBuf> {
+        self.state_dir.as_ref()
+    }
+
+    /// The control socket path given, if one was.
+    pub fn control(&self) -> Option<&PathBuf> {
+        self.control.as_ref()
     }
 
     /// The categories to expose; empty means all.

@@ -6,6 +6,9 @@
 //! and if it cannot be written the call is refused with nothing sent. Refusals and other requests
 //! that never reach the NAS write one record; errors are recorded without values
 //! ([`CallError::summary`]).
+//!
+//! A call the policy allows only with a person's approval takes the approval step
+//! (`gateway_approval.rs`): it goes out only once an approved record bound to it is used.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -19,10 +22,15 @@ use crate::catalog::{ActionDef, ArgsError, Catalog, MappingError, RawReading};
 use crate::ids::{ActionName, GrantId, JobId, MethodName, RuleId};
 use crate::nas::{CallOptions, CallOutcome, NasClient, NasError, ProgressSink};
 use crate::policy::{
-    ArgScope, AuditDecision, AuditLog, AuditRecord, AuditTransport, AuditWriteError, Decision, Denial, ErrorSummary,
-    MethodRules, Outcome, Permit, Phase, PolicyEngine, RecordKind, Request,
+    ApprovalNeed, ArgScope, AuditDecision, AuditLog, AuditRecord, AuditTransport, AuditWriteError, Decision, Denial,
+    ErrorSummary, MethodRules, Outcome, Permit, Phase, PolicyEngine, RecordKind, Request,
 };
 use crate::schema::Release;
+use crate::state::approvals::{ApprovalError, ApprovalStore};
+
+#[path = "gateway_approval.rs"]
+mod approval;
+pub use approval::Answer;
 
 /// Why a call produced no result. Each variant has one wire form, chosen in `mcp::reply`.
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +68,33 @@ pub enum CallError {
     /// The audit record that must precede the call could not be written; nothing was sent.
     #[error("refused: the audit log cannot be written, so nothing was sent to TrueNAS (see the server log)")]
     AuditUnavailable(AuditWriteError),
+    /// The call needs a person's approval, asked for as approval `id`; nothing was sent.
+    #[error(
+        "[APPROVAL REQUIRED] {action} needs approval {id} (rule: {rule}); ask a person to approve it with: truenas-mcp approvals approve {id}"
+    )]
+    ApprovalRequired {
+        /// The action called.
+        action: String,
+        /// The pending approval's id.
+        id: String,
+        /// The rule that asks (JSON Pointer).
+        rule: String,
+    },
+    /// A person denied the call; nothing was sent.
+    #[error("[APPROVAL DENIED] {action} was denied by {by} (approval {id}){}", .reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default())]
+    ApprovalDenied {
+        /// The action called.
+        action: String,
+        /// The approval's id.
+        id: String,
+        /// Who denied it.
+        by: String,
+        /// Why, if they said.
+        reason: Option<String>,
+    },
+    /// The approval state cannot be read or saved; nothing was sent.
+    #[error("refused: the approval state cannot be saved, so nothing was sent to TrueNAS ({0})")]
+    ApprovalState(ApprovalError),
 }
 
 impl CallError {
@@ -82,6 +117,9 @@ impl CallError {
             CallError::Nas(e) => e.summary(),
             CallError::AuditUnavailable(_) => ErrorSummary::new("audit_unavailable"),
             CallError::NoSuchJob(_) => ErrorSummary::new("no_such_job"),
+            CallError::ApprovalRequired { .. } => ErrorSummary::new("approval_required"),
+            CallError::ApprovalDenied { .. } => ErrorSummary::new("approval_denied"),
+            CallError::ApprovalState(_) => ErrorSummary::new("approval_state"),
         }
     }
 }
@@ -138,6 +176,8 @@ pub struct Gateway {
     job_budget: Duration,
     // The jobs each grant started through this server: the only ones it may read.
     jobs: Mutex<HashMap<GrantId, OwnedJobs>>,
+    // Pending and answered approvals: the only authority for a call that needs one.
+    approvals: Arc<ApprovalStore>,
 }
 
 /// Most job ids remembered per grant; past it the oldest are forgotten (and become unreadable
@@ -179,7 +219,27 @@ pub const DEFAULT_JOB_BUDGET: Duration = Duration::from_secs(50);
 impl Gateway {
     /// Puts the pieces together.
     pub fn new(catalog: Arc<Catalog>, policy: Arc<PolicyEngine>, nas: NasClient, audit: AuditLog) -> Gateway {
-        Gateway { catalog, policy, nas, audit, job_budget: DEFAULT_JOB_BUDGET, jobs: Mutex::default() }
+        Gateway {
+            catalog,
+            policy,
+            nas,
+            audit,
+            job_budget: DEFAULT_JOB_BUDGET,
+            jobs: Mutex::default(),
+            approvals: ApprovalStore::in_memory(),
+        }
+    }
+
+    /// Keeps approvals in `store` (persistent, shared with the control socket) instead of in
+    /// memory.
+    pub fn with_approvals(mut self, store: Arc<ApprovalStore>) -> Gateway {
+        self.approvals = store;
+        self
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> &PolicyEngine {
+        &self.policy
     }
 
     /// Changes how long a call waits for its job before answering with a handle.
@@ -307,27 +367,78 @@ impl Gateway {
         }
         let risk = raw.as_ref().map_or(action.risk, |r| r.risk);
         let request = Request { grant: call.grant, action: &action.name, method: &method, risk, args: &args };
-        let (permit, laundering_checks) = match self.authorize(&request, raw.as_ref(), at) {
-            Ok(permits) => permits,
+        let refuse = |denial: Denial| {
+            let rule = Some(denial.rule.clone());
+            let reason = Some(denial.reason.clone());
+            (rule, reason, CallError::Denied(denial))
+        };
+        let (mut permit, mut laundering_checks, need) = match self.authorize(&request, raw.as_ref(), at, false) {
+            Ok(Authorized::Allowed(permit, checks)) => (Some(permit), checks, None),
+            Ok(Authorized::NeedsApproval(need)) => (None, Vec::new(), Some(need)),
             Err(denial) => {
-                let rule = Some(denial.rule.clone());
-                let reason = Some(denial.reason.clone());
-                let err = CallError::Denied(denial);
+                let (rule, reason, err) = refuse(denial);
                 audit.refused(rule, reason, &err).await;
                 return Err(err);
             }
         };
-        // The twins' confirm gate, after the policy so that a denied call learns nothing more.
-        // HOOK(approval): a raw call standing for an action that needs approval needs the same
-        // approval here, asked with the twin's name and recovered arguments (`raw.twins`).
+        // The twins' confirm gate, after the policy so that a denied call learns nothing more,
+        // and before approval so that a person is never asked about a call that would be refused.
         if let Some(refusal) = raw.as_ref().and_then(|r| r.refusal(&args)) {
-            permit.rollback();
+            permit.into_iter().for_each(Permit::rollback);
             laundering_checks.into_iter().for_each(Permit::rollback);
             let err = CallError::NotConfirmed { refusal };
             audit.refused(None, None, &err).await;
             return Err(err);
         }
+        // Approval (a raw call standing for an action that needs one needs the same): find or
+        // ask for the record bound to this call; only an approved one lets it through, and the
+        // policy is asked again (limits spent meanwhile still deny).
+        // HOOK(elicitation): a client that declared elicitation is asked here instead of
+        // answering `[APPROVAL REQUIRED]`; its answer goes through `answer_approval`.
+        let mut approval = None;
+        if let Some(need) = need {
+            let id = match self.approval_for(&audit, &need, &method, &params, risk, &call).await {
+                Ok(id) => id,
+                Err(err) => {
+                    let rule = Some(need.rule.clone());
+                    audit.refused(rule, None, &err).await;
+                    return Err(err);
+                }
+            };
+            match self.authorize(&request, raw.as_ref(), SystemTime::now(), true) {
+                Ok(Authorized::Allowed(p, checks)) => {
+                    permit = Some(p);
+                    laundering_checks = checks;
+                }
+                Ok(Authorized::NeedsApproval(_)) => {
+                    let err = CallError::ApprovalState(ApprovalError::Unknown(id));
+                    audit.refused(None, None, &err).await;
+                    return Err(err);
+                }
+                Err(denial) => {
+                    let (rule, reason, err) = refuse(denial);
+                    audit.refused(rule, reason, &err).await;
+                    return Err(err);
+                }
+            }
+            approval = Some(id);
+        }
+        let Some(permit) = permit else {
+            // INVARIANT: every branch above either set the permit or returned.
+            let err = CallError::ApprovalState(ApprovalError::Unknown("(none)".into()));
+            audit.refused(None, None, &err).await;
+            return Err(err);
+        };
         let rule = permit.rule().cloned();
+        // Single use: marked used, saved and recorded before anything is sent.
+        if let Some(id) = &approval
+            && let Err(err) = self.use_approval(&audit, id).await
+        {
+            permit.rollback();
+            laundering_checks.into_iter().for_each(Permit::rollback);
+            audit.refused(None, None, &err).await;
+            return Err(err);
+        }
         // Fail closed: no record of the decision, no call.
         if let Err(e) = audit.decided(rule.clone()).await {
             permit.rollback();
@@ -373,6 +484,15 @@ impl Gateway {
                 let reason = Some(denial.reason.clone());
                 let err = CallError::Denied(denial);
                 audit.refused(rule, reason, &err).await;
+                return Err(err);
+            }
+            // Reading a job's state is not put to a person: an approval rule on it denies.
+            Decision::NeedsApproval(need) => {
+                let reason = "reading a job cannot wait for an approval".to_owned();
+                let denial = Denial { rule: need.rule, reason: reason.clone(), retry_after: None };
+                let rule = Some(denial.rule.clone());
+                let err = CallError::Denied(denial);
+                audit.refused(rule, Some(reason), &err).await;
                 return Err(err);
             }
         };
@@ -427,42 +547,85 @@ impl Gateway {
         request: &Request<'_>,
         raw: Option<&RawReading<'_>>,
         at: SystemTime,
-    ) -> Result<(Permit, Vec<Permit>), Denial> {
+        approved: bool,
+    ) -> Result<Authorized, Denial> {
+        let decide = |req: &Request<'_>, scope: ArgScope<'_>| {
+            if approved {
+                self.policy.authorize_approved(req, scope, at)
+            } else {
+                self.policy.authorize_scoped(req, scope, at)
+            }
+        };
         let method_rules = match raw {
             None => MethodRules::Check,
             Some(r) if r.twins.is_empty() => MethodRules::Opaque,
             Some(_) => MethodRules::PerTwin,
         };
-        let permit = match self.policy.authorize_scoped(request, ArgScope { unknown: None, method_rules }, at) {
-            Decision::Allow(permit) => permit,
+        // A need for approval (the call's own, or any twin's) is kept while the rest is
+        // checked: a call some rule denies is never put to a person.
+        let mut need: Option<ApprovalNeed> = None;
+        let permit = match decide(request, ArgScope { unknown: None, method_rules }) {
+            Decision::Allow(permit) => Some(permit),
             Decision::Deny(denial) => return Err(denial),
+            Decision::NeedsApproval(n) => {
+                need = Some(n);
+                None
+            }
         };
-        let Some(raw) = raw else { return Ok((permit, Vec::new())) };
-        // A raw job method is also a read of `job_status`, of a job it cannot tell.
-        let job_status = ActionName::new(JOB_STATUS);
-        let job_id: std::collections::BTreeSet<String> = ["id".to_string()].into();
-        let no_args = Map::new();
-        let job_read = is_job_method(request.method).then(|| {
-            let as_job = Request { action: &job_status, risk: crate::ids::Risk::Read, args: &no_args, ..*request };
-            (as_job, ArgScope { unknown: Some(&job_id), method_rules: MethodRules::Twin })
-        });
-        let as_twins = raw.twins.iter().map(|(twin, recovered)| {
-            let as_twin = Request { action: &twin.name, risk: twin.risk, args: &recovered.known, ..*request };
-            (as_twin, ArgScope { unknown: Some(&recovered.unknown), method_rules: MethodRules::Twin })
-        });
         let mut checks = Vec::new();
-        for (as_twin, scope) in job_read.into_iter().chain(as_twins) {
-            match self.policy.authorize_scoped(&as_twin, scope, at) {
-                Decision::Allow(p) => checks.push(p),
-                Decision::Deny(denial) => {
-                    permit.rollback();
-                    checks.into_iter().for_each(Permit::rollback);
-                    return Err(denial);
+        let give_back = |permit: Option<Permit>, checks: Vec<Permit>| {
+            permit.into_iter().for_each(Permit::rollback);
+            checks.into_iter().for_each(Permit::rollback);
+        };
+        if let Some(raw) = raw {
+            // A raw job method is also a read of `job_status`, of a job it cannot tell.
+            let job_status = ActionName::new(JOB_STATUS);
+            let job_id: std::collections::BTreeSet<String> = ["id".to_string()].into();
+            let no_args = Map::new();
+            let job_read = is_job_method(request.method).then(|| {
+                let as_job = Request { action: &job_status, risk: crate::ids::Risk::Read, args: &no_args, ..*request };
+                (as_job, ArgScope { unknown: Some(&job_id), method_rules: MethodRules::Twin })
+            });
+            let as_twins = raw.twins.iter().map(|(twin, recovered)| {
+                let as_twin = Request { action: &twin.name, risk: twin.risk, args: &recovered.known, ..*request };
+                (as_twin, ArgScope { unknown: Some(&recovered.unknown), method_rules: MethodRules::Twin })
+            });
+            for (as_twin, scope) in job_read.into_iter().chain(as_twins) {
+                match decide(&as_twin, scope) {
+                    Decision::Allow(p) => checks.push(p),
+                    Decision::Deny(denial) => {
+                        give_back(permit, checks);
+                        return Err(denial);
+                    }
+                    Decision::NeedsApproval(n) => {
+                        need.get_or_insert(n);
+                    }
                 }
             }
         }
-        Ok((permit, checks))
+        match (permit, need) {
+            (Some(permit), None) => Ok(Authorized::Allowed(permit, checks)),
+            (permit, Some(need)) => {
+                // Nothing is spent while approval is pending.
+                give_back(permit, checks);
+                Ok(Authorized::NeedsApproval(need))
+            }
+            (None, None) => unreachable_denial(),
+        }
     }
+}
+
+/// What the policy said about a call and its twins.
+enum Authorized {
+    /// Allowed: the call's permit and its twins' (limit slots to keep or refund).
+    Allowed(Permit, Vec<Permit>),
+    /// Allowed once a person approves it; nothing reserved.
+    NeedsApproval(ApprovalNeed),
+}
+
+/// A decision with neither permit nor need cannot happen; it denies if it ever does.
+fn unreachable_denial() -> Result<Authorized, Denial> {
+    Err(Denial { rule: RuleId::new("(internal)"), reason: "the policy gave no decision".into(), retry_after: None })
 }
 
 /// The rule id audit records carry for a call of a hidden action (the policy's own).
@@ -644,6 +807,7 @@ impl<'a> AuditDraft<'a> {
             error,
             job_id,
             duration_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            approval: None,
         };
         self.gateway.audit.record(&record).await
     }

@@ -23,6 +23,9 @@
 //!   it), TLS per connection, authentication, jobs, reconnects. Its only call path consumes a
 //!   `Permit`.
 //! - [`gateway`]: the one path every call takes: validate, decide, call, audit.
+//! - [`state`]: state that outlives the process (approvals; later counters): the state
+//!   directory, atomic file writes behind a small `Backend` trait, and the control socket the
+//!   `approvals` CLI talks to.
 //! - [`redact`]: the one list of secret-bearing fields and the one scrubber: masks secret values
 //!   in results, and the API key, bearer tokens and URL passwords in errors, audit and log lines.
 //! - [`mcp`]: the MCP surface (rmcp `ServerHandler`): the `truenas` tool, flat tools,
@@ -41,3 +44,4 @@ pub mod policy;
 pub mod redact;
 pub mod schema;
 pub mod sim;
+pub mod state;

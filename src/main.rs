@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use truenas_mcp::app;
 use truenas_mcp::catalog::Catalog;
-use truenas_mcp::config::{Command, Config, LowArgs, PolicyCommand, Transport};
+use truenas_mcp::config::{ApprovalsCommand, Command, Config, LowArgs, PolicyCommand, Transport};
 use truenas_mcp::gateway::Invocation;
 use truenas_mcp::ids::GrantId;
 use truenas_mcp::mcp::{self, TrueNasServer};
@@ -94,6 +94,7 @@ async fn run(low: LowArgs) -> anyhow::Result<ExitCode> {
         None => serve(&low).await,
         Some(Command::Call { ref action, ref args }) => call(&low, action, args).await,
         Some(Command::Tools { ref category }) => tools(category.as_deref()),
+        Some(Command::Approvals { ref command }) => approvals(&low, command).await,
         Some(Command::Policy { command: PolicyCommand::Check { ref file } }) => policy_check(file),
         Some(Command::Policy { command: PolicyCommand::Schema }) => {
             out!("{}", serde_json::to_string_pretty(&PolicyEngine::json_schema())?);
@@ -164,8 +165,9 @@ fn config(low: &LowArgs) -> Result<Config, ExitCode> {
     })
 }
 
-async fn build(config: &Config) -> Result<app::App, ExitCode> {
-    app::build(config).await.map_err(|e| {
+async fn build(config: &Config, serving: bool) -> Result<app::App, ExitCode> {
+    let built = if serving { app::build_server(config).await } else { app::build(config).await };
+    built.map_err(|e| {
         eprintln!("error: {e}");
         ExitCode::from(USAGE)
     })
@@ -176,7 +178,7 @@ async fn serve(low: &LowArgs) -> anyhow::Result<ExitCode> {
         Ok(c) => c,
         Err(code) => return Ok(code),
     };
-    let app = match build(&config).await {
+    let app = match build(&config, true).await {
         Ok(a) => a,
         Err(code) => return Ok(code),
     };
@@ -224,7 +226,7 @@ async fn call(low: &LowArgs, action: &str, args: &str) -> anyhow::Result<ExitCod
         Ok(c) => c,
         Err(code) => return Ok(code),
     };
-    let app = match build(&config).await {
+    let app = match build(&config, false).await {
         Ok(a) => a,
         Err(code) => return Ok(code),
     };
@@ -248,6 +250,64 @@ async fn call(low: &LowArgs, action: &str, args: &str) -> anyhow::Result<ExitCod
             eprintln!("{}", redact::scrub_text_with(&e.to_string(), &secrets));
             Ok(ExitCode::from(1))
         }
+    }
+}
+
+/// `approvals list | show ID | approve ID | deny ID [--reason TEXT]`, over the running
+/// server's control socket. Exit code 1 when the server refuses or cannot be reached.
+async fn approvals(low: &LowArgs, command: &ApprovalsCommand) -> anyhow::Result<ExitCode> {
+    use truenas_mcp::state::control::{self, ControlRequest};
+    let dir = low.common.state_dir.clone().or_else(truenas_mcp::state::default_dir);
+    let path = match (&low.common.control, &dir) {
+        (Some(path), _) => path.clone(),
+        (None, Some(dir)) => control::socket_path(None, dir),
+        (None, None) => {
+            eprintln!("error: no state directory: set --state-dir (TRUENAS_MCP_STATE_DIR) or --control");
+            return Ok(ExitCode::from(USAGE));
+        }
+    };
+    let request = match command {
+        ApprovalsCommand::List => ControlRequest::List,
+        ApprovalsCommand::Show { id } => ControlRequest::Show { id: id.clone() },
+        ApprovalsCommand::Approve { id } => ControlRequest::Approve { id: id.clone() },
+        ApprovalsCommand::Deny { id, reason } => ControlRequest::Deny { id: id.clone(), reason: reason.clone() },
+    };
+    match control::request(&path, &request).await {
+        Ok(result) => {
+            match command {
+                ApprovalsCommand::List => print_approvals(&result),
+                ApprovalsCommand::Show { .. } => out!("{}", serde_json::to_string_pretty(&result)?),
+                ApprovalsCommand::Approve { id } => out!("approved {id}: the agent's next identical call goes through"),
+                ApprovalsCommand::Deny { id, .. } => out!("denied {id}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+/// One line per approval: id, status, action, method, grant, who answered.
+fn print_approvals(list: &serde_json::Value) {
+    let items = list.as_array().map(Vec::as_slice).unwrap_or_default();
+    if items.is_empty() {
+        out!("no approvals");
+        return;
+    }
+    let field = |a: &serde_json::Value, k: &str| a.get(k).and_then(serde_json::Value::as_str).unwrap_or("-").to_owned();
+    out!("{:<32}  {:<8}  {:<24}  {:<24}  {:<8}  by", "id", "status", "action", "method", "grant");
+    for a in items {
+        out!(
+            "{:<32}  {:<8}  {:<24}  {:<24}  {:<8}  {}",
+            field(a, "id"),
+            field(a, "status"),
+            field(a, "action"),
+            field(a, "method"),
+            field(a, "grant"),
+            field(a, "by")
+        );
     }
 }
 

@@ -44,13 +44,18 @@ async fn a_policy_a_careless_author_got_wrong_refuses_to_start() {
         "vm_stop": {}}}"#;
     refuses(&nas, &dir, "duplicate.json", duplicate, &["/tools/vm_stop: duplicate key `vm_stop`"]).await;
 
-    let extension = doc(json!({"vm_stop": {"x-approval": "always"}}));
+    let extension = doc(json!({"vm_stop": {"x-approvals": "always"}}));
     refuses(
         &nas,
         &dir,
         "extension.json",
         &extension,
-        &["/tools/vm_stop/x-approval: unknown extension `x-approval`", "`x-risk-defaults`", "`x-any-job`"],
+        &[
+            "/tools/vm_stop/x-approvals: unknown extension `x-approvals`",
+            "`x-risk-defaults`",
+            "`x-any-job`",
+            "`x-approval`",
+        ],
     )
     .await;
 

@@ -6,6 +6,7 @@
 
 mod util;
 
+mod approvals;
 mod audit;
 mod cli;
 mod every_action;

@@ -218,7 +218,10 @@ fn progress_bridge(ctx: &RequestContext<RoleServer>) -> (Option<ProgressSink>, O
     let peer = ctx.peer.clone();
     let forwarder = tokio::spawn(async move {
         while let Some(p) = rx.recv().await {
-            let message = if p.description.is_empty() {
+            // Job 0 is no job: the call itself (waiting for an approval).
+            let message = if p.job.0 == 0 {
+                p.description.clone()
+            } else if p.description.is_empty() {
                 format!("TrueNAS job {}", p.job)
             } else {
                 format!("TrueNAS job {}: {}", p.job, p.description)

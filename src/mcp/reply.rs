@@ -67,12 +67,26 @@ pub(crate) fn failure(error: &CallError, secrets: &[String]) -> CallToolResult {
         // Exact texts agents and tests match on.
         CallError::Denied(denial) => denial.to_string(),
         CallError::NotConfirmed { refusal } => refusal.clone(),
+        CallError::ApprovalRequired { .. } | CallError::ApprovalDenied { .. } => error.to_string(),
         // Everything else keeps the reference's `Error: <message>` shape.
         other => format!("Error: {other}"),
     };
     // A NAS error may echo the API key or a credentialed URL back: scrub before the agent sees it.
-    CallToolResult::error(vec![Content::text(crate::redact::scrub_text_with(&text, secrets))])
+    let result = CallToolResult::error(vec![Content::text(crate::redact::scrub_text_with(&text, secrets))]);
+    match error {
+        // The id in `_meta` too, for clients that act on it (`io.truenas-mcp/approval`).
+        CallError::ApprovalRequired { id, .. } | CallError::ApprovalDenied { id, .. } => {
+            let status = if matches!(error, CallError::ApprovalRequired { .. }) { "pending" } else { "denied" };
+            let mut meta = serde_json::Map::new();
+            meta.insert(APPROVAL_META.into(), serde_json::json!({"id": id, "status": status}));
+            result.with_meta(Some(rmcp::model::MetaObject(meta)))
+        }
+        _ => result,
+    }
 }
+
+/// The `_meta` key of an approval's id and status in a refused call's result.
+pub(crate) const APPROVAL_META: &str = "io.truenas-mcp/approval";
 
 /// An error in how the tool itself was called (bad shape of `category`/`params`).
 pub(crate) fn input_error(message: impl std::fmt::Display) -> CallToolResult {

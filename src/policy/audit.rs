@@ -109,6 +109,37 @@ pub struct AuditRecord {
     pub job_id: Option<JobId>,
     /// Time from arrival to this record.
     pub duration_ms: u64,
+    /// For an approval event (kind `approval`): which approval, what happened, and who.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approval: Option<ApprovalEvent>,
+}
+
+/// One event in an approval's life, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApprovalEvent {
+    /// The approval's id.
+    pub id: String,
+    /// What happened.
+    pub event: ApprovalEventKind,
+    /// Who approved or denied it (an OS user name or `uid:N`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+}
+
+/// What happened to an approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApprovalEventKind {
+    /// A call asked for it.
+    Requested,
+    /// A person approved it.
+    Approved,
+    /// A person denied it.
+    Denied,
+    /// It was not used (or answered) in time.
+    Expired,
+    /// The approved call used it (written before the call goes out).
+    Used,
 }
 
 /// Which record of a request.
@@ -137,6 +168,8 @@ pub enum RecordKind {
     Resource,
     /// A job read (`truenas://jobs/{id}`).
     Job,
+    /// An event of an approval (requested, approved, denied, expired, used).
+    Approval,
 }
 
 /// How a request came in.
@@ -149,6 +182,8 @@ pub enum AuditTransport {
     Http,
     /// The `call` subcommand.
     Cli,
+    /// The control socket (`truenas-mcp approvals ...`): a person's answer to an approval.
+    Control,
 }
 
 /// What went wrong, told without values: a kind, the argument names involved, and TrueNAS's
@@ -246,7 +281,7 @@ impl AuditLog {
         let Some(sink) = &self.sink else { return Ok(()) };
         let line = encode(rec)?;
         let sink = Arc::clone(sink);
-        let sync = rec.phase == Phase::Decided;
+        let sync = rec.phase == Phase::Decided || rec.kind == RecordKind::Approval;
         let result =
             tokio::task::spawn_blocking(move || sink.write(&line, sync)).await.unwrap_or(Err(AuditWriteError::Stopped));
         if let Err(error) = &result {

@@ -30,6 +30,7 @@ fn record(args: &Map<String, Value>) -> AuditRecord {
         error: None,
         job_id: None,
         duration_ms: 0,
+        approval: None,
     }
 }
 

@@ -5,8 +5,11 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::decision::{Policy, ToolEntry, risk_index};
-use super::document::{self, Effect, Limit, Op, PolicyDocument, ToolRules};
+use std::time::Duration;
+
+use super::decision::{ApprovalRule, DefaultEffect, Policy, ToolEntry, risk_index};
+use super::document::{self, Approval, Limit, Op, PolicyDocument, RiskEffect, ToolRules};
+use super::extensions::{APPROVAL, DEFAULT_APPROVAL_TTL};
 use super::limits::LimitSpec;
 use super::load::{Problem, child, escape};
 use super::predicate::Predicate;
@@ -42,18 +45,32 @@ pub(crate) fn compile(doc: &PolicyDocument) -> Result<(Policy, Vec<LimitSpec>), 
             require: compile_predicates(&base, "require", rules, &rules.require, &mut problems),
             deny_if: compile_predicates(&base, "deny_if", rules, &rules.deny_if, &mut problems),
             limits: add_limits(&child(&base, "limits"), &rules.limits, rules.on_deny.as_ref()),
+            approval: match &rules.approval {
+                None => None,
+                Some(Approval::Always(_)) => Some(ApprovalRule::Always(RuleId::new(child(&base, APPROVAL)))),
+                Some(Approval::When(list)) => {
+                    Some(ApprovalRule::When(compile_predicates(&base, APPROVAL, rules, list, &mut problems)))
+                }
+            },
+            approval_ttl: rules.approval_ttl.map(Duration::from_secs),
+            approval_wait: rules.approval_wait.map(Duration::from_secs),
         };
         // INVARIANT: a name with a dot is a middleware method; action names never contain one.
         let table = if name.contains('.') { &mut methods } else { &mut actions };
         table.insert(name.clone(), entry);
     }
 
-    let mut risk_defaults: [Option<(Effect, RuleId)>; 3] = Default::default();
+    let mut risk_defaults: [Option<(DefaultEffect, RuleId)>; 3] = Default::default();
     for (risk, effect) in [
         (Risk::Read, doc.risk_defaults.read),
         (Risk::Write, doc.risk_defaults.write),
         (Risk::Destructive, doc.risk_defaults.destructive),
     ] {
+        let effect = effect.map(|e| match e {
+            RiskEffect::Allow => DefaultEffect::Allow,
+            RiskEffect::Deny => DefaultEffect::Deny,
+            RiskEffect::Approve => DefaultEffect::Approve,
+        });
         risk_defaults[risk_index(risk)] =
             effect.map(|e| (e, RuleId::new(format!("/x-risk-defaults/{}", risk.as_str()))));
     }
@@ -69,6 +86,8 @@ pub(crate) fn compile(doc: &PolicyDocument) -> Result<(Policy, Vec<LimitSpec>), 
         actions,
         methods,
         all_tools_limits,
+        approval_ttl: Duration::from_secs(doc.approval_ttl.unwrap_or(DEFAULT_APPROVAL_TTL)),
+        approval_wait: Duration::from_secs(doc.approval_wait.unwrap_or(0)),
     };
     Ok((policy, limits))
 }

@@ -1,5 +1,6 @@
 //! Deciding one call: the compiled policy, the precedence of its parts, and the
-//! [`Decision`] that comes out (a [`Permit`] or a [`Denial`] naming its rule and reason).
+//! [`Decision`] that comes out (a [`Permit`], a [`Denial`] naming its rule and reason, or an
+//! [`ApprovalNeed`] naming the rule that asks a person first).
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -24,6 +25,37 @@ pub enum Decision {
     Allow(Permit),
     /// The call is refused; nothing may be sent.
     Deny(Denial),
+    /// Every rule allows the call and its limits have room, but a person must approve it
+    /// first; nothing was reserved and nothing may be sent yet.
+    NeedsApproval(ApprovalNeed),
+}
+
+/// Why and how a call waits for a person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApprovalNeed {
+    /// The rule that asks: `/tools/<name>/x-approval[/<predicate>]` or `/x-risk-defaults/<risk>`.
+    pub rule: RuleId,
+    /// How long an approval stays valid once asked for.
+    pub ttl: Duration,
+    /// How long to hold the call open waiting for an answer (zero: answer at once).
+    pub wait: Duration,
+}
+
+/// What `x-risk-defaults` decided for a risk class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DefaultEffect {
+    Allow,
+    Deny,
+    Approve,
+}
+
+/// When a tool entry asks for approval.
+#[derive(Debug)]
+pub(crate) enum ApprovalRule {
+    /// Every call it allows (rule `/tools/<name>/x-approval`).
+    Always(RuleId),
+    /// Calls for which any predicate holds.
+    When(Vec<Predicate>),
 }
 
 /// Why a call was refused.
@@ -48,7 +80,7 @@ impl fmt::Display for Denial {
 pub(crate) struct Policy {
     pub(crate) default: Effect,
     /// Indexed by [`risk_index`]: the effect and its rule id `/x-risk-defaults/<risk>`.
-    pub(crate) risk_defaults: [Option<(Effect, RuleId)>; 3],
+    pub(crate) risk_defaults: [Option<(DefaultEffect, RuleId)>; 3],
     /// `hide` contains `"*"`.
     pub(crate) hide_all: bool,
     pub(crate) hidden: HashSet<String>,
@@ -58,6 +90,10 @@ pub(crate) struct Policy {
     pub(crate) methods: HashMap<String, ToolEntry>,
     /// Indexes into the limiter of `all_tools.limits`.
     pub(crate) all_tools_limits: Vec<usize>,
+    /// `x-approval-ttl` at the top (default ten minutes).
+    pub(crate) approval_ttl: Duration,
+    /// `x-approval-wait` at the top (default zero).
+    pub(crate) approval_wait: Duration,
 }
 
 /// One entry under `tools`.
@@ -69,6 +105,12 @@ pub(crate) struct ToolEntry {
     pub(crate) deny_if: Vec<Predicate>,
     /// Indexes into the limiter.
     pub(crate) limits: Vec<usize>,
+    /// `x-approval`, if the entry asks for one.
+    pub(crate) approval: Option<ApprovalRule>,
+    /// The entry's own `x-approval-ttl`.
+    pub(crate) approval_ttl: Option<Duration>,
+    /// The entry's own `x-approval-wait`.
+    pub(crate) approval_wait: Option<Duration>,
 }
 
 impl ToolEntry {
@@ -91,6 +133,31 @@ impl ToolEntry {
             }
         }
         Ok(())
+    }
+
+    /// The rule asking for approval of this call, if one does. A predicate that cannot be
+    /// evaluated (type mismatch, unknown argument) denies: a person is not asked to judge a call
+    /// the policy cannot read.
+    fn approval(
+        &self,
+        args: &serde_json::Map<String, serde_json::Value>,
+        unknown: Unknown<'_>,
+    ) -> Result<Option<&RuleId>, Denial> {
+        match &self.approval {
+            None => Ok(None),
+            Some(ApprovalRule::Always(rule)) => Ok(Some(rule)),
+            Some(ApprovalRule::When(predicates)) => {
+                for p in predicates {
+                    let outcome = if unknown.covers(p.arg_name()) { Eval::Unknown } else { p.eval(args) };
+                    match outcome {
+                        Eval::Holds => return Ok(Some(&p.rule)),
+                        Eval::Fails | Eval::Missing => {}
+                        outcome @ (Eval::Mismatch(_) | Eval::Unknown) => return Err(deny_by(p, outcome, false)),
+                    }
+                }
+                Ok(None)
+            }
+        }
     }
 }
 
@@ -141,19 +208,25 @@ impl Policy {
     }
 
     /// Decides one call. Pure apart from the limit counters, which only an allowed call moves.
+    /// `approved` says that a person has approved this very call (the approval step passes).
     pub(crate) fn decide(
         &self,
         limiter: &Arc<Limiter>,
         req: &Request<'_>,
         scope: ArgScope<'_>,
+        approved: bool,
         now: SystemTime,
     ) -> Decision {
         let known = Unknown::Names(scope.unknown);
         // The method's entry: checked here, by each twin of a raw call, or (no twin) blind.
-        let check_method = |entry: &ToolEntry| match scope.method_rules {
-            MethodRules::Check | MethodRules::Twin => entry.check(req.args, known),
-            MethodRules::PerTwin => Ok(()),
-            MethodRules::Opaque => entry.check(req.args, Unknown::All),
+        let method_unknown = match scope.method_rules {
+            MethodRules::Check | MethodRules::Twin => Some(known),
+            MethodRules::PerTwin => None,
+            MethodRules::Opaque => Some(Unknown::All),
+        };
+        let check_method = |entry: &ToolEntry| match method_unknown {
+            Some(unknown) => entry.check(req.args, unknown),
+            None => Ok(()),
         };
         let hidden = self.is_hidden(req.action.as_str(), req.method.as_str());
         let by_action = self.actions.get(req.action.as_str());
@@ -161,40 +234,53 @@ impl Policy {
         let risk_default = self.risk_defaults[risk_index(req.risk)].as_ref();
         let not_allowed = || format!("action `{}` is not allowed by this policy", req.action);
 
-        // Precedence, first match wins. `Ok(rule)` means allowed so far (limits still apply),
-        // carrying the rule that allowed the call, if any.
-        let verdict: Result<Option<&RuleId>, Denial> = match (hidden, by_action, by_method, risk_default, self.default)
-        {
+        // Precedence, first match wins. `Ok((rule, ask))` means allowed so far (limits and
+        // approval still apply), carrying the rule that allowed the call, if any, and the rule
+        // that asks a person to approve it, if any.
+        type Verdict<'r> = Result<(Option<&'r RuleId>, Option<&'r RuleId>), Denial>;
+        let verdict: Verdict<'_> = match (hidden, by_action, by_method, risk_default, self.default) {
             // 1. Hidden, by action, by method or by "*": the tool does not exist for the caller.
             (true, ..) => Err(self.hidden_denial(req)),
             // 2. Listed under `tools` by action and by method: both entries must pass, so the
-            //    raw API escape hatch cannot launder a method its action may not use.
-            (false, Some(action), Some(method), ..) => {
-                action.check(req.args, known).and_then(|()| check_method(method)).map(|()| Some(&action.rule))
-            }
+            //    raw API escape hatch cannot launder a method its action may not use; either
+            //    entry may ask for approval (the action's first).
+            (false, Some(action), Some(method), ..) => action.check(req.args, known).and_then(|()| {
+                check_method(method)?;
+                let ask = match action.approval(req.args, known)? {
+                    Some(rule) => Some(rule),
+                    None => approve_method(method, method_unknown, req.args)?,
+                };
+                Ok((Some(&action.rule), ask))
+            }),
             // 3. Listed by action only, or by method only: that entry decides.
-            (false, Some(entry), None, ..) => entry.check(req.args, known).map(|()| Some(&entry.rule)),
-            (false, None, Some(entry), ..) => check_method(entry).map(|()| Some(&entry.rule)),
+            (false, Some(entry), None, ..) => entry
+                .check(req.args, known)
+                .and_then(|()| entry.approval(req.args, known))
+                .map(|ask| (Some(&entry.rule), ask)),
+            (false, None, Some(entry), ..) => check_method(entry)
+                .and_then(|()| approve_method(entry, method_unknown, req.args))
+                .map(|ask| (Some(&entry.rule), ask)),
             // 4. Not listed: the `x-risk-defaults` entry for the call's risk, when present.
-            (false, None, None, Some((Effect::Allow, rule)), _) => Ok(Some(rule)),
-            (false, None, None, Some((Effect::Deny, rule)), _) => Err(Denial {
+            (false, None, None, Some((DefaultEffect::Allow, rule)), _) => Ok((Some(rule), None)),
+            (false, None, None, Some((DefaultEffect::Approve, rule)), _) => Ok((Some(rule), Some(rule))),
+            (false, None, None, Some((DefaultEffect::Deny, rule)), _) => Err(Denial {
                 rule: rule.clone(),
                 reason: format!("{} (`{}` actions are denied by default)", not_allowed(), req.risk.as_str()),
                 retry_after: None,
             }),
             // 5. Otherwise the document's `default`.
-            (false, None, None, None, Effect::Allow) => Ok(None),
+            (false, None, None, None, Effect::Allow) => Ok((None, None)),
             (false, None, None, None, Effect::Deny) => {
                 Err(Denial { rule: RuleId::new(DEFAULT_DENY), reason: not_allowed(), retry_after: None })
             }
         };
-        let rule = match verdict {
-            Ok(rule) => rule.cloned(),
+        let (rule, ask) = match verdict {
+            Ok((rule, ask)) => (rule.cloned(), ask),
             Err(denial) => return Decision::Deny(denial),
         };
 
-        // 6. Limits last, so only a call that every rule allows spends quota: the entries'
-        //    own limits, then `all_tools`, reserved together or not at all.
+        // 6. Limits after every rule, so only a call that every rule allows spends quota: the
+        //    entries' own limits, then `all_tools`, reserved together or not at all.
         //    A raw call's twin counts only its own entry's: the rest were counted with the call.
         let once = scope.method_rules != MethodRules::Twin;
         let groups = [
@@ -202,11 +288,46 @@ impl Policy {
             by_method.filter(|_| once).map_or(&[][..], |e| &e.limits),
             if once { &self.all_tools_limits } else { &[][..] },
         ];
-        match limiter.reserve(&groups, req.grant, now) {
-            Ok(reservation) => {
+        let reservation = match limiter.reserve(&groups, req.grant, now) {
+            Ok(reservation) => reservation,
+            Err(denial) => return Decision::Deny(denial),
+        };
+        // 7. Approval last, so a call that would be denied is never put to a person. While it
+        //    is pending the limits are checked (above) but not spent: the slots go back, and the
+        //    approved call takes them when it runs (and is denied then if they are gone).
+        match (ask, approved) {
+            (Some(ask), false) => {
+                if let Some(reservation) = reservation {
+                    reservation.rollback();
+                }
+                let entry = by_action.filter(|e| e.approval.is_some()).or(by_method);
+                let ttl = entry.and_then(|e| e.approval_ttl).unwrap_or(self.approval_ttl);
+                let wait = entry.and_then(|e| e.approval_wait).unwrap_or(self.approval_wait);
+                Decision::NeedsApproval(ApprovalNeed { rule: ask.clone(), ttl, wait })
+            }
+            (Some(_), true) | (None, _) => {
                 Decision::Allow(Permit { action: req.action.clone(), method: req.method.clone(), rule, reservation })
             }
-            Err(denial) => Decision::Deny(denial),
         }
+    }
+}
+
+/// The method entry's approval rule, read as its checks are (`None`: by each twin instead).
+fn approve_method<'e>(
+    entry: &'e ToolEntry,
+    unknown: Option<Unknown<'_>>,
+    args: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Option<&'e RuleId>, Denial> {
+    match unknown {
+        Some(unknown) => entry.approval(args, unknown),
+        None => Ok(None),
+    }
+}
+
+impl Policy {
+    /// Whether any entry or risk default can ask for approval.
+    pub(crate) fn uses_approval(&self) -> bool {
+        self.risk_defaults.iter().flatten().any(|(e, _)| *e == DefaultEffect::Approve)
+            || self.actions.values().chain(self.methods.values()).any(|e| e.approval.is_some())
     }
 }

@@ -50,6 +50,17 @@ pub(crate) struct PolicyDocument {
     /// A class left out falls back to `default`.
     #[serde(default, rename = "x-risk-defaults")]
     pub(crate) risk_defaults: RiskDefaults,
+    /// Extension: seconds an approval stays valid after it is asked for (default 600). A tool
+    /// entry's own `x-approval-ttl` overrides it.
+    #[serde(default, rename = "x-approval-ttl", skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 86_400))]
+    pub(crate) approval_ttl: Option<u64>,
+    /// Extension: seconds a call that needs approval is held open waiting for a person's answer
+    /// (default 0: answer at once with `[APPROVAL REQUIRED]`, and the agent repeats the call).
+    /// A tool entry's own `x-approval-wait` overrides it.
+    #[serde(default, rename = "x-approval-wait", skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = 3_600))]
+    pub(crate) approval_wait: Option<u64>,
 }
 
 /// The format version.
@@ -121,6 +132,38 @@ pub(crate) struct ToolRules {
     /// Without it, only jobs started through this server by the same grant are served.
     #[serde(default, rename = "x-any-job")]
     pub(crate) any_job: bool,
+    /// Extension: a call this entry allows must also be approved by a person first: `"always"`,
+    /// or a list of predicates (same form as `require`) of which any one that holds asks for
+    /// approval. Approval comes after every other rule: a call the policy denies is never put to
+    /// a person. The agent's `confirm: true` is not an approval.
+    #[serde(default, rename = "x-approval", skip_serializing_if = "Option::is_none")]
+    pub(crate) approval: Option<Approval>,
+    /// Extension: this entry's `x-approval-ttl` (seconds), overriding the top-level one.
+    #[serde(default, rename = "x-approval-ttl", skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 86_400))]
+    pub(crate) approval_ttl: Option<u64>,
+    /// Extension: this entry's `x-approval-wait` (seconds), overriding the top-level one.
+    #[serde(default, rename = "x-approval-wait", skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = 3_600))]
+    pub(crate) approval_wait: Option<u64>,
+}
+
+/// Extension `x-approval`: when a call needs a person's approval.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub(crate) enum Approval {
+    /// `"always"`: every call this entry allows.
+    Always(AlwaysWord),
+    /// Calls for which any one of these predicates holds.
+    When(Vec<Predicate>),
+}
+
+/// The word `"always"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum AlwaysWord {
+    /// Every call.
+    Always,
 }
 
 /// A test on one call argument. Its rule id is `<path>-<op>`, so a path and op pair appears
@@ -274,20 +317,46 @@ impl Scope {
     }
 }
 
+/// What `x-risk-defaults` may say for a risk class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum RiskEffect {
+    /// The call may proceed (limits still apply).
+    Allow,
+    /// The call is refused.
+    Deny,
+    /// The call may proceed once a person approves it (limits still apply).
+    Approve,
+}
+
+impl RiskEffect {
+    /// Every effect, in the order error messages list them.
+    pub(crate) const ALL: [RiskEffect; 3] = [RiskEffect::Allow, RiskEffect::Deny, RiskEffect::Approve];
+
+    /// The name used in documents.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            RiskEffect::Allow => "allow",
+            RiskEffect::Deny => "deny",
+            RiskEffect::Approve => "approve",
+        }
+    }
+}
+
 /// Extension `x-risk-defaults`: the default decision per risk class.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[schemars(extend("additionalProperties" = false))]
 pub(crate) struct RiskDefaults {
     /// For actions that only read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "Effect")]
-    pub(crate) read: Option<Effect>,
+    #[schemars(with = "RiskEffect")]
+    pub(crate) read: Option<RiskEffect>,
     /// For actions that change state in a way that can be undone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "Effect")]
-    pub(crate) write: Option<Effect>,
+    #[schemars(with = "RiskEffect")]
+    pub(crate) write: Option<RiskEffect>,
     /// For actions that can lose data or availability.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "Effect")]
-    pub(crate) destructive: Option<Effect>,
+    #[schemars(with = "RiskEffect")]
+    pub(crate) destructive: Option<RiskEffect>,
 }

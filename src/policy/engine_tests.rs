@@ -66,6 +66,7 @@ fn permit(d: Decision) -> Permit {
     match d {
         Decision::Allow(p) => p,
         Decision::Deny(d) => panic!("expected allow, got {d}"),
+        Decision::NeedsApproval(n) => panic!("expected allow, got a need for approval by {}", n.rule),
     }
 }
 
@@ -73,6 +74,7 @@ fn denial(d: Decision) -> Denial {
     match d {
         Decision::Deny(d) => d,
         Decision::Allow(p) => panic!("expected deny, got a permit for {}", p.action()),
+        Decision::NeedsApproval(n) => panic!("expected deny, got a need for approval by {}", n.rule),
     }
 }
 
@@ -276,7 +278,7 @@ fn the_engine_is_send_and_sync() {
 
 #[test]
 fn every_shipped_policy_loads() {
-    for name in ["default", "readonly", "seed-vm-start"] {
+    for name in ["default", "readonly", "seed-vm-start", "approve-destructive"] {
         assert!(PolicyEngine::builtin(name, test_catalog()).is_some(), "{name}");
     }
     assert!(PolicyEngine::builtin("nope", test_catalog()).is_none());
@@ -351,13 +353,18 @@ fn the_schema_accepts_shipped_policies_and_known_extensions_and_refuses_unknown_
         assert!(validator.is_valid(&doc), "{text}");
     }
     let known = json!({"$schema": "./policy.schema.json", "version": "1", "default": "deny",
-        "x-risk-defaults": {"read": "allow"}, "tools": {"job_status": {"x-any-job": true}}});
+        "x-risk-defaults": {"read": "allow", "destructive": "approve"}, "x-approval-ttl": 300, "x-approval-wait": 20,
+        "tools": {"job_status": {"x-any-job": true}, "vm_start": {"x-approval": "always", "x-approval-ttl": 60},
+                  "vm_stop": {"x-approval": [{"path": "args.force", "op": "eq", "value": true}], "x-approval-wait": 0}}});
     assert!(validator.is_valid(&known));
     assert!(PolicyEngine::load(&known.to_string(), test_catalog()).is_ok());
     for bad in [
         json!({"version": "1", "default": "deny", "x-owner": "ops"}),
         json!({"version": "1", "default": "deny", "tools": {"x-note": "n"}}),
-        json!({"version": "1", "default": "deny", "tools": {"vm_stop": {"x-approval": "always"}}}),
+        json!({"version": "1", "default": "deny", "tools": {"vm_stop": {"x-approvals": "always"}}}),
+        json!({"version": "1", "default": "deny", "tools": {"vm_stop": {"x-approval": "sometimes"}}}),
+        json!({"version": "1", "default": "deny", "x-risk-defaults": {"destructive": "ask"}}),
+        json!({"version": "1", "default": "deny", "x-approval-ttl": 0}),
         json!({"version": "1", "default": "deny", "owner": "ops"}),
         json!({"version": "2", "default": "deny"}),
         json!({"version": "1"}),

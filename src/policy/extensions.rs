@@ -21,14 +21,42 @@ pub(crate) enum Location {
 /// Every known `x-` extension and where it may appear: one table, so later extensions are
 /// added here. An `x-` key not listed is a load error (an ignored extension could loosen a rule
 /// its author meant to tighten).
-pub(crate) const EXTENSIONS: &[(&str, Location, &str)] =
-    &[("x-risk-defaults", Location::Top, "at the top level"), (ANY_JOB, Location::Tool, "in `tools.job_status`")];
+pub(crate) const EXTENSIONS: &[(&str, Location, &str)] = &[
+    ("x-risk-defaults", Location::Top, "at the top level"),
+    (ANY_JOB, Location::Tool, "in `tools.job_status`"),
+    (APPROVAL, Location::Tool, "in a `tools` entry"),
+    (APPROVAL_TTL, Location::Top, "at the top level"),
+    (APPROVAL_TTL, Location::Tool, "in a `tools` entry"),
+    (APPROVAL_WAIT, Location::Top, "at the top level"),
+    (APPROVAL_WAIT, Location::Tool, "in a `tools` entry"),
+];
+
+/// A call the entry allows needs a person's approval: `"always"` or a list of predicates.
+pub(crate) const APPROVAL: &str = "x-approval";
+/// Seconds an approval stays valid (top level, or a `tools` entry to override).
+pub(crate) const APPROVAL_TTL: &str = "x-approval-ttl";
+/// Seconds a call is held open waiting for an approval (top level, or a `tools` entry).
+pub(crate) const APPROVAL_WAIT: &str = "x-approval-wait";
+/// Default of [`APPROVAL_TTL`]: ten minutes.
+pub(crate) const DEFAULT_APPROVAL_TTL: u64 = 600;
+/// Largest [`APPROVAL_TTL`]: a day.
+pub(crate) const MAX_APPROVAL_TTL: u64 = 86_400;
+/// Largest [`APPROVAL_WAIT`]: an hour.
+pub(crate) const MAX_APPROVAL_WAIT: u64 = 3_600;
 
 /// Lets `job_status` read jobs this server did not start (only on the `job_status` entry).
 pub(crate) const ANY_JOB: &str = "x-any-job";
 
 /// The message for an `x-` key not known where it stands, listing every known extension.
 pub(crate) fn unknown_extension(key: &str) -> String {
-    let known: Vec<String> = EXTENSIONS.iter().map(|(name, _, place)| format!("`{name}` ({place})")).collect();
+    // One item per name, its places joined: `x-approval-ttl` (at the top level or in a `tools` entry).
+    let mut known: Vec<(&str, Vec<&str>)> = Vec::new();
+    for (name, _, place) in EXTENSIONS {
+        match known.iter_mut().find(|(n, _)| n == name) {
+            Some((_, places)) => places.push(place),
+            None => known.push((name, vec![place])),
+        }
+    }
+    let known: Vec<String> = known.iter().map(|(name, places)| format!("`{name}` ({})", places.join(" or "))).collect();
     format!("unknown extension `{key}`; the known extensions are {}", known.join(", "))
 }

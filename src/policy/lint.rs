@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::document::{Effect, Limit, Op, PolicyDocument, Predicate, ToolRules};
+use super::document::{Effect, Limit, Op, PolicyDocument, Predicate, RiskEffect, ToolRules};
 use super::load::{Problem, child};
 use super::names::{Arg, Target, Tool, Vocabulary};
 use super::predicate::parse_path;
@@ -176,7 +176,7 @@ fn default_denies(doc: &PolicyDocument, risk: Risk) -> Option<String> {
         Risk::Destructive => doc.risk_defaults.destructive,
     };
     match (by_risk, doc.default) {
-        (Some(Effect::Deny), _) => {
+        (Some(RiskEffect::Deny), _) => {
             Some(format!("the default denies {} actions (`/x-risk-defaults/{}`)", risk.as_str(), risk.as_str()))
         }
         (None, Effect::Deny) if risk != Risk::Read => Some("the default (`default: deny`) denies it".to_owned()),

@@ -107,7 +107,7 @@ fn entries_that_open_what_the_defaults_deny_are_reported_with_the_risk() {
 
 #[test]
 fn shipped_policies_draw_only_the_warnings_they_mean() {
-    for name in ["default", "readonly", "seed-vm-start"] {
+    for name in ["default", "readonly", "seed-vm-start", "approve-destructive"] {
         let engine = PolicyEngine::builtin(name, test_catalog()).unwrap();
         let expected: &[&str] = if name == "seed-vm-start" {
             &["/tools/vm_start: `vm_start` is write and the default (`default: deny`) denies it; this entry allows it"]

@@ -11,8 +11,11 @@ use serde_json::{Map, Value};
 
 use super::compile::compile;
 use super::decision::Policy;
-use super::document::{Effect, Op, PolicyDocument, Scope, Window};
-use super::extensions::{ANY_JOB, EXTENSIONS, Location, unknown_extension};
+use super::document::{Effect, Op, PolicyDocument, RiskEffect, Scope, Window};
+use super::extensions::{
+    ANY_JOB, APPROVAL, APPROVAL_TTL, APPROVAL_WAIT, EXTENSIONS, Location, MAX_APPROVAL_TTL, MAX_APPROVAL_WAIT,
+    unknown_extension,
+};
 use super::limits::LimitSpec;
 use super::names::{self, Tool, Vocabulary};
 use super::predicate::{Predicate, article, parse_path};
@@ -257,8 +260,23 @@ impl Checker<'_, '_> {
         {
             for key in RISK_KEYS {
                 if let Some(effect) = risk.get(*key) {
-                    self.choice(effect, &child("/x-risk-defaults", key), &Effect::ALL, Effect::as_str);
+                    self.choice(effect, &child("/x-risk-defaults", key), &RiskEffect::ALL, RiskEffect::as_str);
                 }
+            }
+        }
+        self.approval_times(top, "");
+    }
+
+    /// `x-approval-ttl` and `x-approval-wait` of the document or of one tool entry.
+    fn approval_times(&mut self, map: &Map<String, Value>, at: &str) {
+        for (key, min, max) in [(APPROVAL_TTL, 1, MAX_APPROVAL_TTL), (APPROVAL_WAIT, 0, MAX_APPROVAL_WAIT)] {
+            if let Some(v) = map.get(key)
+                && !v.as_u64().is_some_and(|n| (min..=max).contains(&n))
+            {
+                self.problem(
+                    child(at, key),
+                    format!("must be a whole number of seconds from {min} to {max}, found {}", shown(v)),
+                );
             }
         }
     }
@@ -305,6 +323,17 @@ impl Checker<'_, '_> {
             if let Some(text) = entry.get("on_deny") {
                 self.string(text, &child(&at, "on_deny"));
             }
+            // Approval predicates name arguments exactly as `require` does.
+            match entry.get(APPROVAL) {
+                None => {}
+                Some(Value::String(word)) if word == "always" => {}
+                Some(list @ Value::Array(_)) => self.predicates(list, &child(&at, APPROVAL), tool.as_ref()),
+                Some(other) => self.problem(
+                    child(&at, APPROVAL),
+                    format!("must be `\"always\"` or a list of predicates, found {}", shown(other)),
+                ),
+            }
+            self.approval_times(entry, &at);
         }
     }
 

@@ -38,10 +38,10 @@ mod predicate;
 mod summary;
 
 pub use audit::{
-    AuditDecision, AuditError, AuditLog, AuditRecord, AuditTransport, AuditWriteError, ErrorSummary, Outcome, Phase,
-    RecordKind, is_symbol,
+    ApprovalEvent, ApprovalEventKind, AuditDecision, AuditError, AuditLog, AuditRecord, AuditTransport,
+    AuditWriteError, ErrorSummary, Outcome, Phase, RecordKind, is_symbol,
 };
-pub use decision::{Decision, Denial};
+pub use decision::{ApprovalNeed, Decision, Denial};
 pub use json::MAX_BYTES;
 pub use load::{PolicyError, Problem};
 
@@ -49,7 +49,8 @@ use decision::Policy;
 use limits::{Limiter, Reservation};
 
 /// The shipped policies, by name.
-const BUILTIN: [(&str, &str); 3] = [
+const BUILTIN: [(&str, &str); 4] = [
+    ("approve-destructive", include_str!("../../policy/approve-destructive.json")),
     ("default", include_str!("../../policy/default.json")),
     ("readonly", include_str!("../../policy/readonly.json")),
     ("seed-vm-start", include_str!("../../policy/seed-vm-start.json")),
@@ -135,7 +136,7 @@ impl PolicyEngine {
         &self.sha256
     }
 
-    /// A shipped policy: `default`, `readonly` or `seed-vm-start`.
+    /// A shipped policy: `default`, `readonly`, `seed-vm-start` or `approve-destructive`.
     pub fn builtin(name: &str, catalog: &Catalog) -> Option<PolicyEngine> {
         let (_, text) = BUILTIN.iter().find(|(n, _)| *n == name)?;
         match PolicyEngine::load(text, catalog) {
@@ -156,12 +157,26 @@ impl PolicyEngine {
     /// Decides one call at time `now`. An allowed call has taken its limit slots; give them
     /// back with [`Permit::rollback`] if nothing was sent to the NAS.
     pub fn authorize(&self, req: &Request<'_>, now: SystemTime) -> Decision {
-        self.policy.decide(&self.limiter, req, ArgScope::default(), now)
+        self.policy.decide(&self.limiter, req, ArgScope::default(), false, now)
     }
 
     /// Decides one call whose arguments are only partly known (a raw call and its twins).
     pub fn authorize_scoped(&self, req: &Request<'_>, scope: ArgScope<'_>, now: SystemTime) -> Decision {
-        self.policy.decide(&self.limiter, req, scope, now)
+        self.policy.decide(&self.limiter, req, scope, false, now)
+    }
+
+    /// Decides a call that a person has approved (the caller holds the approval record bound
+    /// to this grant, action, arguments and policy): every other rule and limit is checked
+    /// again, as for any call, and only the approval step passes. Never
+    /// [`Decision::NeedsApproval`].
+    pub fn authorize_approved(&self, req: &Request<'_>, scope: ArgScope<'_>, now: SystemTime) -> Decision {
+        self.policy.decide(&self.limiter, req, scope, true, now)
+    }
+
+    /// Whether any rule of the policy can ask for approval (then the server keeps an approval
+    /// store and a control socket).
+    pub fn uses_approval(&self) -> bool {
+        self.policy.uses_approval()
     }
 
     /// What `truenas-mcp policy check` warns about: rules that can never match or always deny,
@@ -251,3 +266,7 @@ mod tests;
 #[cfg(test)]
 #[path = "scope_tests.rs"]
 mod scope_tests;
+
+#[cfg(test)]
+#[path = "approval_tests.rs"]
+mod approval_tests;

@@ -18,6 +18,7 @@ fn decide(engine: &PolicyEngine, action: &str, args: Value, scope: ArgScope<'_>)
     match engine.authorize_scoped(&req, scope, UNIX_EPOCH + Duration::from_secs(1_704_067_200)) {
         Decision::Allow(_) => Ok(()),
         Decision::Deny(d) => Err(d),
+        Decision::NeedsApproval(n) => panic!("unexpected need for approval by {}", n.rule),
     }
 }
 

@@ -4,7 +4,8 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use super::document::{Limit, PolicyDocument, Predicate, Version};
+use super::document::{Approval, Limit, PolicyDocument, Predicate, Version};
+use super::extensions::DEFAULT_APPROVAL_TTL;
 
 /// Several lines: defaults, hidden tools, limits and the rules of each listed tool.
 pub(crate) fn summarize(doc: &PolicyDocument) -> String {
@@ -31,6 +32,16 @@ fn write_summary(out: &mut String, doc: &PolicyDocument) -> std::fmt::Result {
     if !risk_parts.is_empty() {
         writeln!(out, "risk defaults (x-risk-defaults): {}", risk_parts.join(", "))?;
     }
+    let asks = doc.tools.values().any(|t| t.approval.is_some())
+        || [risk.read, risk.write, risk.destructive].iter().flatten().any(|e| e.as_str() == "approve");
+    if asks {
+        writeln!(
+            out,
+            "approvals: valid for {} s once asked (x-approval-ttl); calls wait {} s for an answer (x-approval-wait)",
+            doc.approval_ttl.unwrap_or(DEFAULT_APPROVAL_TTL),
+            doc.approval_wait.unwrap_or(0)
+        )?;
+    }
     if doc.hide.iter().any(|n| n.0 == "*") {
         writeln!(out, "hidden: every tool (*)")?;
     } else if !doc.hide.is_empty() {
@@ -52,7 +63,7 @@ fn write_summary(out: &mut String, doc: &PolicyDocument) -> std::fmt::Result {
     for (name, rules) in tools {
         let kind = if name.contains('.') { "method" } else { "action" };
         writeln!(out, "  {name} ({kind})")?;
-        if rules.require.is_empty() && rules.deny_if.is_empty() && rules.limits.is_empty() {
+        if rules.require.is_empty() && rules.deny_if.is_empty() && rules.limits.is_empty() && rules.approval.is_none() {
             writeln!(out, "    allowed, no conditions")?;
         }
         for p in &rules.require {
@@ -63,6 +74,15 @@ fn write_summary(out: &mut String, doc: &PolicyDocument) -> std::fmt::Result {
         }
         for limit in &rules.limits {
             writeln!(out, "    {}", limit_line(limit))?;
+        }
+        match &rules.approval {
+            None => {}
+            Some(Approval::Always(_)) => writeln!(out, "    needs a person's approval")?,
+            Some(Approval::When(list)) => {
+                for p in list {
+                    writeln!(out, "    needs a person's approval if {}", predicate_line(p))?;
+                }
+            }
         }
     }
     Ok(())

@@ -1,0 +1,134 @@
+//! Server state that outlives a process: where it lives (the state directory) and how it is
+//! stored ([`Backend`]: small named documents written atomically). Approvals are its first
+//! user ([`approvals`]); rate-limit counters and a shared (Redis) backend come later behind the
+//! same [`Backend`] trait.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+pub mod approvals;
+pub mod control;
+
+/// Why state could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// The state directory cannot be created or used.
+    #[error("cannot use the state directory `{path}`: {source}")]
+    Dir {
+        /// The directory.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A state document cannot be read.
+    #[error("cannot read `{path}`: {reason}")]
+    Read {
+        /// The document's path.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// A state document cannot be written.
+    #[error("cannot write `{path}`: {source}")]
+    Write {
+        /// The document's path.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// Where state documents are kept. A file backend writes each as a file in the state
+/// directory; tests and one-shot commands keep them in memory.
+pub trait Backend: Send + Sync {
+    /// The document's bytes, or `None` if it was never written.
+    fn load(&self, name: &str) -> Result<Option<Vec<u8>>, StateError>;
+    /// Replaces the document, all at once: a reader (or a crash) sees the old or the new
+    /// bytes, never a mix.
+    fn store(&self, name: &str, bytes: &[u8]) -> Result<(), StateError>;
+}
+
+/// The state directory: `--state-dir` / `TRUENAS_MCP_STATE_DIR`, else
+/// `$XDG_STATE_HOME/truenas-mcp`, else `~/.local/state/truenas-mcp`.
+pub fn default_dir() -> Option<PathBuf> {
+    if let Some(xdg) = std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(xdg).join("truenas-mcp"));
+    }
+    let home = std::env::var_os("HOME").filter(|v| !v.is_empty())?;
+    Some(PathBuf::from(home).join(".local/state/truenas-mcp"))
+}
+
+/// Documents as files in one directory (created with mode 0700).
+#[derive(Debug)]
+pub struct FileBackend {
+    dir: PathBuf,
+}
+
+impl FileBackend {
+    /// Uses `dir`, creating it (and its parents) if needed; a directory it creates is 0700.
+    pub fn open(dir: &Path) -> Result<FileBackend, StateError> {
+        let err = |source| StateError::Dir { path: dir.display().to_string(), source };
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(dir).map_err(err)?;
+        Ok(FileBackend { dir: dir.to_path_buf() })
+    }
+
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+impl Backend for FileBackend {
+    fn load(&self, name: &str) -> Result<Option<Vec<u8>>, StateError> {
+        let path = self.dir.join(name);
+        match std::fs::read(&path) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(StateError::Read { path: path.display().to_string(), reason: e.to_string() }),
+        }
+    }
+
+    /// Write a temporary file beside it, sync it, rename it over the old one, sync the
+    /// directory: the rename is atomic, so a crash leaves the old or the new document.
+    fn store(&self, name: &str, bytes: &[u8]) -> Result<(), StateError> {
+        let path = self.dir.join(name);
+        let tmp = self.dir.join(format!(".{name}.tmp"));
+        let err = |source| StateError::Write { path: path.display().to_string(), source };
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&tmp).map_err(err)?;
+        file.write_all(bytes).map_err(err)?;
+        file.sync_all().map_err(err)?;
+        drop(file);
+        std::fs::rename(&tmp, &path).map_err(err)?;
+        if let Ok(dir) = std::fs::File::open(&self.dir) {
+            // Makes the rename durable; a filesystem that cannot sync a directory still renamed.
+            let _ = dir.sync_all();
+        }
+        Ok(())
+    }
+}
+
+/// Documents in memory, lost when the process ends: for one-shot commands and tests.
+#[derive(Debug, Default)]
+pub struct MemoryBackend {
+    docs: Mutex<std::collections::HashMap<String, Vec<u8>>>,
+}
+
+impl Backend for MemoryBackend {
+    fn load(&self, name: &str) -> Result<Option<Vec<u8>>, StateError> {
+        Ok(self.docs.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(name).cloned())
+    }
+
+    fn store(&self, name: &str, bytes: &[u8]) -> Result<(), StateError> {
+        self.docs.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(name.to_owned(), bytes.to_vec());
+        Ok(())
+    }
+}
