@@ -6,6 +6,7 @@
 
 mod util;
 
+mod approvals_page;
 mod audit;
 mod cli;
 mod every_action;
