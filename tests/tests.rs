@@ -8,6 +8,7 @@ mod util;
 
 mod approvals_page;
 mod audit;
+mod browser;
 mod cli;
 mod every_action;
 mod http;

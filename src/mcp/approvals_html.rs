@@ -57,7 +57,7 @@ fn when(secs: u64) -> String {
 
 /// How far `secs` is from `now`, in words.
 fn relative(secs: u64, now: u64) -> String {
-    let (delta, future) = if secs >= now { (secs - now, true) } else { (now - secs, false) };
+    let (delta, future) = if secs > now { (secs - now, true) } else { (now - secs, false) };
     let amount = if delta < 120 { format!("{delta} s") } else { format!("{} min", delta / 60) };
     if future { format!("in {amount}") } else { format!("{amount} ago") }
 }
