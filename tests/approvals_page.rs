@@ -93,6 +93,9 @@ async fn ask(session: &Session) -> String {
     t.split("needs approval ").nth(1).unwrap().split(' ').next().unwrap().to_string()
 }
 
+/// A refused post: what it shows, its CSRF token, cookie and Origin.
+type Case<'a> = (&'a str, Option<&'a str>, Option<&'a str>, Option<&'a str>);
+
 /// Posts an answer form.
 async fn post_answer(
     page: &str,
@@ -198,7 +201,7 @@ async fn a_post_without_the_right_csrf_token_or_origin_changes_nothing() {
 
     let wrong = "0".repeat(96);
     // (what, csrf, cookie, origin): each is refused.
-    let cases: [(&str, Option<&str>, Option<&str>, Option<&str>); 5] = [
+    let cases: [Case; 5] = [
         ("no csrf", None, Some(&cookie), Some(&origin)),
         ("wrong csrf", Some(&wrong), Some(&cookie), Some(&origin)),
         ("foreign origin", Some(&csrf), Some(&cookie), Some("http://evil.example")),

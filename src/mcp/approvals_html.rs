@@ -136,7 +136,7 @@ fn pending_card(out: &mut String, r: &ApprovalRecord, csrf: Option<&str>, now: u
         action = escape(r.binding.action.as_str()),
         method = escape(r.method.as_str()),
         risk = escape(r.risk.as_str()),
-        rule = escape(&r.rule.to_string()),
+        rule = escape(r.rule.as_ref()),
         grant = escape(r.binding.grant.as_str()),
         policy = escape(&r.binding.policy_sha256),
         created = when(r.created),
@@ -166,7 +166,7 @@ fn pending_card(out: &mut String, r: &ApprovalRecord, csrf: Option<&str>, now: u
 
 fn recent_table(out: &mut String, records: &[ApprovalRecord]) {
     let mut done: Vec<&ApprovalRecord> = records.iter().filter(|r| r.status != Status::Pending).collect();
-    done.sort_by(|a, b| b.changed.unwrap_or(b.created).cmp(&a.changed.unwrap_or(a.created)));
+    done.sort_by_key(|r| std::cmp::Reverse(r.changed.unwrap_or(r.created)));
     out.push_str("<h2>Recent decisions</h2>\n");
     if done.is_empty() {
         out.push_str("<p class=\"muted\">None yet.</p>\n");

@@ -152,30 +152,30 @@ impl PageState {
     /// Checks the request's Host (loopback listeners: DNS rebinding) and, if it names one, its
     /// Origin (the page's own only). `origin_required`: a browser's state-changing request
     /// must say where it comes from.
-    fn check_site(&self, headers: &HeaderMap, origin_required: bool) -> Result<(), Response> {
+    fn check_site(&self, headers: &HeaderMap, origin_required: bool) -> Result<(), Refusal> {
         let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
         if let Some(hosts) = &self.hosts {
             let name = host_name(host);
             if !hosts.iter().any(|h| h.eq_ignore_ascii_case(name)) {
-                return Err(refuse(StatusCode::FORBIDDEN, "Host header is not allowed"));
+                return Err(Refusal(StatusCode::FORBIDDEN, "Host header is not allowed"));
             }
         }
         match headers.get(header::ORIGIN).map(|o| o.to_str()) {
             Some(Ok(origin)) if origin == format!("http://{host}") => {}
-            Some(_) => return Err(refuse(StatusCode::FORBIDDEN, "Origin header is not allowed")),
-            None if origin_required => return Err(refuse(StatusCode::FORBIDDEN, "Origin header is missing")),
+            Some(_) => return Err(Refusal(StatusCode::FORBIDDEN, "Origin header is not allowed")),
+            None if origin_required => return Err(Refusal(StatusCode::FORBIDDEN, "Origin header is missing")),
             None => {}
         }
         let site = headers.get("sec-fetch-site").and_then(|s| s.to_str().ok());
         if site.is_some_and(|s| s != "same-origin" && s != "none") {
-            return Err(refuse(StatusCode::FORBIDDEN, "cross-site request refused"));
+            return Err(Refusal(StatusCode::FORBIDDEN, "cross-site request refused"));
         }
         Ok(())
     }
 
     /// Who is asking: the admin token as bearer, or a live session. An agent's token is
     /// refused (403), any other bearer token too (401); no credential at all is `None`.
-    fn who(&self, headers: &HeaderMap) -> Result<Option<Who>, Response> {
+    fn who(&self, headers: &HeaderMap) -> Result<Option<Who>, Refusal> {
         if headers.contains_key(header::AUTHORIZATION) {
             let presented = super::bearer(headers).unwrap_or("");
             return self.judge_token(presented).map(|()| Some(Who::Bearer));
@@ -184,13 +184,13 @@ impl PageState {
     }
 
     /// The admin token passes; an agent's is 403; anything else 401.
-    fn judge_token(&self, presented: &str) -> Result<(), Response> {
+    fn judge_token(&self, presented: &str) -> Result<(), Refusal> {
         if super::constant_time_eq(self.page.token.as_bytes(), presented.as_bytes()) {
             Ok(())
         } else if self.agents.grant(presented).is_some() {
-            Err(refuse(StatusCode::FORBIDDEN, "an agent's token does not open the approvals page"))
+            Err(Refusal(StatusCode::FORBIDDEN, "an agent's token does not open the approvals page"))
         } else {
-            Err(refuse(StatusCode::UNAUTHORIZED, "missing or wrong admin token"))
+            Err(Refusal(StatusCode::UNAUTHORIZED, "missing or wrong admin token"))
         }
     }
 }
@@ -228,6 +228,15 @@ fn secure(mut response: Response) -> Response {
     response
 }
 
+/// A refusal with a fixed message (small, so checks can return it cheaply).
+struct Refusal(StatusCode, &'static str);
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        refuse(self.0, self.1)
+    }
+}
+
 fn refuse(status: StatusCode, message: &str) -> Response {
     secure((status, format!("{message}\n")).into_response())
 }
@@ -241,11 +250,11 @@ fn html_page(status: StatusCode, body: String) -> Response {
 }
 
 /// The form body, parsed; a body too big or not a form is refused.
-async fn form<T: for<'de> Deserialize<'de>>(request: Request) -> Result<T, Response> {
+async fn form<T: for<'de> Deserialize<'de>>(request: Request) -> Result<T, Refusal> {
     let bytes = axum::body::to_bytes(request.into_body(), MAX_BODY)
         .await
-        .map_err(|_| refuse(StatusCode::PAYLOAD_TOO_LARGE, "form too large"))?;
-    serde_urlencoded::from_bytes(&bytes).map_err(|_| refuse(StatusCode::BAD_REQUEST, "malformed form"))
+        .map_err(|_| Refusal(StatusCode::PAYLOAD_TOO_LARGE, "form too large"))?;
+    serde_urlencoded::from_bytes(&bytes).map_err(|_| Refusal(StatusCode::BAD_REQUEST, "malformed form"))
 }
 
 /// The address the request came from, for the approver's name.
@@ -260,11 +269,11 @@ async fn style() -> Response {
 /// `GET /approvals`: the page for the admin, the login form for anyone else.
 async fn index(State(state): State<Arc<PageState>>, request: Request) -> Response {
     if let Err(refused) = state.check_site(request.headers(), false) {
-        return refused;
+        return refused.into_response();
     }
     let who = match state.who(request.headers()) {
         Ok(who) => who,
-        Err(refused) => return refused,
+        Err(refused) => return refused.into_response(),
     };
     let (csrf, flash) = match &who {
         None => return html_page(StatusCode::UNAUTHORIZED, html::login(None)),
@@ -296,14 +305,14 @@ struct LoginForm {
 /// `POST /approvals/login`: the admin token once, for a session cookie.
 async fn login(State(state): State<Arc<PageState>>, request: Request) -> Response {
     if let Err(refused) = state.check_site(request.headers(), false) {
-        return refused;
+        return refused.into_response();
     }
     let form: LoginForm = match form(request).await {
         Ok(f) => f,
-        Err(refused) => return refused,
+        Err(refused) => return refused.into_response(),
     };
     if let Err(refused) = state.judge_token(form.token.trim()) {
-        let status = refused.status();
+        let status = refused.0;
         let message = if status == StatusCode::FORBIDDEN {
             "That is an agent's token: the approvals page opens only with the admin token."
         } else {
@@ -329,13 +338,13 @@ struct CsrfForm {
 
 /// Checks a browser's state-changing request: Origin present and ours, and the form's CSRF
 /// token the session's (constant time). A bearer client has no ambient credential to abuse.
-fn check_post(state: &PageState, who: &Who, headers: &HeaderMap, csrf: &str) -> Result<(), Response> {
+fn check_post(state: &PageState, who: &Who, headers: &HeaderMap, csrf: &str) -> Result<(), Refusal> {
     let Who::Session(id) = who else { return state.check_site(headers, false) };
     state.check_site(headers, true)?;
     let sessions = state.lock();
     let expected = sessions.get(id).map(|s| s.csrf.as_str()).unwrap_or("");
     if expected.is_empty() || !super::constant_time_eq(expected.as_bytes(), csrf.as_bytes()) {
-        return Err(refuse(StatusCode::FORBIDDEN, "missing or wrong CSRF token: reload the page and try again"));
+        return Err(Refusal(StatusCode::FORBIDDEN, "missing or wrong CSRF token: reload the page and try again"));
     }
     Ok(())
 }
@@ -346,10 +355,10 @@ async fn logout(State(state): State<Arc<PageState>>, request: Request) -> Respon
     let Ok(Some(who)) = state.who(&headers) else { return see_other("/approvals") };
     let form: CsrfForm = match form(request).await {
         Ok(f) => f,
-        Err(refused) => return refused,
+        Err(refused) => return refused.into_response(),
     };
     if let Err(refused) = check_post(&state, &who, &headers, &form.csrf) {
-        return refused;
+        return refused.into_response();
     }
     if let Who::Session(id) = who {
         state.lock().remove(&id);
@@ -381,15 +390,15 @@ async fn answer(State(state): State<Arc<PageState>>, request: Request) -> Respon
     let who = match state.who(&headers) {
         Ok(Some(who)) => who,
         Ok(None) => return refuse(StatusCode::UNAUTHORIZED, "log in first"),
-        Err(refused) => return refused,
+        Err(refused) => return refused.into_response(),
     };
     let by = format!("web-admin@{}", peer(&request));
     let form: AnswerForm = match form(request).await {
         Ok(f) => f,
-        Err(refused) => return refused,
+        Err(refused) => return refused.into_response(),
     };
     if let Err(refused) = check_post(&state, &who, &headers, &form.csrf) {
-        return refused;
+        return refused.into_response();
     }
     let reason: String = form.reason.trim().chars().filter(|c| !c.is_control()).collect();
     if reason.chars().count() > MAX_REASON {
