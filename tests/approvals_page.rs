@@ -283,6 +283,16 @@ async fn denying_with_a_reason_reaches_the_agent_and_the_page_escapes_it() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
 
+    // An id that is no approval id is refused before it goes anywhere.
+    let r = browser()
+        .post(format!("{page}/answer"))
+        .bearer_auth(ADMIN)
+        .form_of(&[("id", "<script>"), ("decision", "approve")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+
     let r = truenas(&agent, "vm", "vm_delete", json!({"id": 1, "confirm": true})).await;
     assert!(is_error(&r));
     assert!(text(&r).contains(reason), "{}", text(&r));

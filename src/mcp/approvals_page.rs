@@ -161,7 +161,8 @@ impl PageState {
             }
         }
         match headers.get(header::ORIGIN).map(|o| o.to_str()) {
-            Some(Ok(origin)) if origin == format!("http://{host}") => {}
+            // The page itself, served directly or behind a TLS proxy keeping the Host.
+            Some(Ok(origin)) if origin == format!("http://{host}") || origin == format!("https://{host}") => {}
             Some(_) => return Err(Refusal(StatusCode::FORBIDDEN, "Origin header is not allowed")),
             None if origin_required => return Err(Refusal(StatusCode::FORBIDDEN, "Origin header is missing")),
             None => {}
@@ -405,6 +406,10 @@ async fn answer(State(state): State<Arc<PageState>>, request: Request) -> Respon
         return refuse(StatusCode::BAD_REQUEST, &format!("the reason is longer than {MAX_REASON} characters"));
     }
     let id = form.id.trim().to_owned();
+    // Approval ids are hex; anything else is no approval (and never reaches a log line).
+    if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_hexdigit()) {
+        return refuse(StatusCode::BAD_REQUEST, "no such approval");
+    }
     let request = match form.decision.as_str() {
         "approve" => ControlRequest::Approve { id: id.clone() },
         "deny" => ControlRequest::Deny { id: id.clone(), reason: Some(reason).filter(|r| !r.is_empty()) },
