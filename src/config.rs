@@ -40,6 +40,16 @@ pub struct CommonArgs {
         value_name = "TOKEN"
     )]
     pub http_tokens: Vec<String>,
+    /// Serve the approvals page at http://ADDR/approvals, opened only with this token (at least
+    /// 16 characters, none of the agents' bearer tokens); without it the page is not served.
+    #[arg(
+        long = "admin-token",
+        env = "TRUENAS_MCP_ADMIN_TOKEN",
+        global = true,
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub admin_token: Option<String>,
     /// Most MCP sessions one bearer token (or, without tokens, all HTTP clients) may hold open
     /// at once; default 64.
     #[arg(long = "http-max-sessions", env = "TRUENAS_MCP_HTTP_MAX_SESSIONS", global = true, value_name = "N")]
@@ -320,6 +330,20 @@ pub enum ConfigError {
         /// Which token (1-based) repeats an earlier one.
         position: usize,
     },
+    /// An admin token without HTTP: there is no page to open.
+    #[error("--admin-token (TRUENAS_MCP_ADMIN_TOKEN) needs --http")]
+    AdminWithoutHttp,
+    /// An admin token too short to resist guessing; the message never shows it.
+    #[error("--admin-token (TRUENAS_MCP_ADMIN_TOKEN) is shorter than {MIN_TOKEN_CHARS} characters")]
+    ShortAdminToken,
+    /// An admin token that is also an agent's token: that agent could approve its own calls.
+    #[error(
+        "--admin-token (TRUENAS_MCP_ADMIN_TOKEN) is the same as --http-token {position}: an agent must never hold the admin token; choose another"
+    )]
+    AdminIsAgentToken {
+        /// Which agent token (1-based) it equals.
+        position: usize,
+    },
     /// A zero session cap would refuse every client.
     #[error("--http-max-sessions (TRUENAS_MCP_HTTP_MAX_SESSIONS) must be at least 1")]
     ZeroSessions,
@@ -348,6 +372,7 @@ pub struct Config {
     connect_timeout: Option<std::time::Duration>,
     state_dir: Option<PathBuf>,
     control: Option<PathBuf>,
+    admin_token: Option<String>,
 }
 
 impl Config {
@@ -372,6 +397,7 @@ impl Config {
             None if low.http_max_sessions.is_some() => return Err(ConfigError::SessionsWithoutHttp),
             None => Transport::Stdio,
         };
+        let admin_token = check_admin_token(low.admin_token.as_deref(), &transport)?;
         Ok(Config {
             nas: resolve_nas(low)?,
             policy: low.policy.clone(),
@@ -384,6 +410,7 @@ impl Config {
             connect_timeout: positive_secs(low.connect_timeout, "--connect-timeout (TRUENAS_MCP_CONNECT_TIMEOUT)")?,
             state_dir: low.state_dir.clone(),
             control: low.control.clone(),
+            admin_token,
         })
     }
 
@@ -437,6 +464,11 @@ impl Config {
         self.control.as_ref()
     }
 
+    /// The token that opens the approvals page, if the page is served.
+    pub fn admin_token(&self) -> Option<&str> {
+        self.admin_token.as_deref()
+    }
+
     /// The categories to expose; empty means all.
     pub fn categories(&self) -> &[String] {
         &self.categories
@@ -462,6 +494,21 @@ fn check_tokens(given: &[String]) -> Result<Vec<String>, ConfigError> {
         tokens.push(token.to_string());
     }
     Ok(tokens)
+}
+
+/// The admin token, checked: only with HTTP, at least [`MIN_TOKEN_CHARS`] long, and none of the
+/// agents' tokens. Errors never show it. Once accepted it is scrubbed from every output.
+fn check_admin_token(given: Option<&str>, transport: &Transport) -> Result<Option<String>, ConfigError> {
+    let Some(token) = given.map(str::trim) else { return Ok(None) };
+    let Transport::Http { tokens, .. } = transport else { return Err(ConfigError::AdminWithoutHttp) };
+    if token.chars().count() < MIN_TOKEN_CHARS {
+        return Err(ConfigError::ShortAdminToken);
+    }
+    if let Some(i) = tokens.iter().position(|t| t == token) {
+        return Err(ConfigError::AdminIsAgentToken { position: i + 1 });
+    }
+    crate::redact::remember_secret(token);
+    Ok(Some(token.to_owned()))
 }
 
 /// A timeout in whole seconds; zero would fail every call, so it is refused.
@@ -566,6 +613,22 @@ mod tests {
         assert!(matches!(c.transport(), Transport::Http { tokens, max_sessions: 64, .. } if tokens.len() == 2));
         assert!(parse(&["--demo", "--http", "127.0.0.1:0"]).is_ok());
         assert!(matches!(parse(&["--demo", "--http-token", A]), Err(ConfigError::TokensWithoutHttp)));
+    }
+
+    #[test]
+    fn the_admin_token_needs_http_length_and_no_agent_token_and_is_never_echoed() {
+        let http = ["--demo", "--http", "127.0.0.1:0", "--http-token", A];
+        let admin = "admin-token-0123456789";
+        let ok = parse(&[&http[..], &["--admin-token", admin]].concat()).unwrap();
+        assert_eq!(ok.admin_token(), Some(admin));
+        assert_eq!(parse(&http).unwrap().admin_token(), None);
+        assert!(matches!(parse(&["--demo", "--admin-token", admin]), Err(ConfigError::AdminWithoutHttp)));
+        let e = parse(&[&http[..], &["--admin-token", "short-admin"]].concat()).unwrap_err();
+        assert!(matches!(e, ConfigError::ShortAdminToken), "{e}");
+        assert!(!e.to_string().contains("short-admin"), "{e}");
+        let e = parse(&[&http[..], &["--http-token", B, "--admin-token", B]].concat()).unwrap_err();
+        assert!(matches!(e, ConfigError::AdminIsAgentToken { position: 2 }), "{e}");
+        assert!(!e.to_string().contains(B), "{e}");
     }
 
     #[test]

@@ -207,7 +207,14 @@ async fn serve(low: &LowArgs) -> anyhow::Result<ExitCode> {
                 let _ = tokio::signal::ctrl_c().await;
                 on_signal.cancel();
             });
-            let options = mcp::http::HttpOptions { tokens: tokens.clone(), max_sessions: *max_sessions };
+            let approvals_page = config
+                .admin_token()
+                .map(|t| mcp::http::approvals_page::ApprovalsPage::new(t.to_owned(), app.gateway.clone()));
+            if approvals_page.is_some() {
+                eprintln!("truenas-mcp: approvals page at http://{local}/approvals");
+            }
+            let options =
+                mcp::http::HttpOptions { tokens: tokens.clone(), max_sessions: *max_sessions, approvals_page };
             mcp::http::serve(listener, server, &options, shutdown).await?;
         }
     }

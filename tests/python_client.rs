@@ -7,6 +7,27 @@ use serde_json::Value;
 
 use crate::util::*;
 
+/// Tests sharing the virtualenv make (and install into) it one at a time.
+static VENV: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// The virtualenv's python, with `mcp` installed, and `extra` packages too (each once).
+pub(crate) fn python_with(extra: &[&str]) -> PathBuf {
+    let _one_at_a_time = VENV.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let python = python_client();
+    for package in extra {
+        let name = package.split(['<', '>', '=', '!', '~']).next().unwrap_or(package);
+        let ready = repo("target/py-mcp-venv").join(format!(".{name}-installed"));
+        if !ready.exists() {
+            eprintln!("installing the Python package `{package}` into target/py-mcp-venv (pip, once)");
+            let pip =
+                std::process::Command::new(&python).args(["-m", "pip", "install", "-q", package]).status().unwrap();
+            assert!(pip.success(), "pip install {package} failed (network access to PyPI is needed once)");
+            std::fs::write(&ready, "").unwrap();
+        }
+    }
+    python
+}
+
 fn python_client() -> PathBuf {
     let venv = repo("target/py-mcp-venv");
     let python = venv.join("bin/python");
@@ -15,7 +36,7 @@ fn python_client() -> PathBuf {
         let made = std::process::Command::new("python3").args(["-m", "venv"]).arg(&venv).status().unwrap();
         assert!(made.success(), "python3 -m venv failed");
         let pip =
-            std::process::Command::new(venv.join("bin/pip")).args(["install", "-q", "mcp>=2.3,<3"]).status().unwrap();
+            std::process::Command::new(&python).args(["-m", "pip", "install", "-q", "mcp>=2.3,<3"]).status().unwrap();
         assert!(pip.success(), "pip install mcp failed");
         std::fs::write(&ready, "").unwrap();
     }
@@ -24,7 +45,7 @@ fn python_client() -> PathBuf {
 
 #[tokio::test]
 async fn the_python_mcp_sdk_lists_calls_sees_progress_and_denials() {
-    let python = python_client();
+    let python = python_with(&[]);
     let nas = start_sim().await;
     let output = tokio::process::Command::new(&python)
         .arg(repo("tests/python/client.py"))

@@ -7,7 +7,9 @@
 mod util;
 
 mod approvals;
+mod approvals_page;
 mod audit;
+mod browser;
 mod cli;
 mod every_action;
 mod http;

@@ -1,6 +1,8 @@
 //! Streamable HTTP wiring: rmcp's service mounted at `/mcp` on axum, behind bearer-token
 //! authentication (each token is its own grant), the binding of each MCP session to the grant
-//! that opened it (see [`sessions`]), and rmcp's Host and Origin checks.
+//! that opened it (see [`sessions`]), and rmcp's Host and Origin checks. With an admin token
+//! it also serves the approvals page at `/approvals` ([`approvals_page`]), outside the agents'
+//! authentication: the page has its own.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -23,6 +25,9 @@ use sessions::Sessions;
 #[path = "http_sessions.rs"]
 mod sessions;
 
+#[path = "approvals_page.rs"]
+pub mod approvals_page;
+
 /// How many sessions one grant may hold open at once, unless configured otherwise.
 pub const DEFAULT_MAX_SESSIONS: usize = 64;
 
@@ -37,6 +42,8 @@ pub struct HttpOptions {
     pub tokens: Vec<String>,
     /// How many sessions one grant may hold open at once.
     pub max_sessions: usize,
+    /// The approvals page, served at `/approvals` when an admin token is configured.
+    pub approvals_page: Option<approvals_page::ApprovalsPage>,
 }
 
 /// The accepted bearer tokens, each mapped to its grant.
@@ -61,7 +68,7 @@ impl Tokens {
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(super) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
@@ -95,12 +102,20 @@ pub async fn serve(
     let sessions = Arc::new(Sessions::new(Arc::clone(&manager), options.max_sessions));
     let service = StreamableHttpService::new(move || Ok(server.clone()), manager, config);
     let tokens = Tokens::new(&options.tokens);
+    let page = approvals_page::router(options.approvals_page.clone(), tokens.clone(), addr);
     // Layers run outside in: authenticate first, then check the session belongs to the grant.
+    // The page is merged after them: an agent's token never authenticates it.
     let app = Router::new()
         .nest_service("/mcp", service)
         .layer(middleware::from_fn_with_state(sessions, sessions::bind))
-        .layer(middleware::from_fn_with_state(tokens, authenticate));
+        .layer(middleware::from_fn_with_state(tokens, authenticate))
+        .merge(page);
     tracing::info!("serving MCP at http://{addr}/mcp");
+    if options.approvals_page.is_some() {
+        tracing::info!("serving the approvals page at http://{addr}/approvals");
+    }
+    // The peer address names the approver on the page (`web-admin@ADDRESS`).
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.cancelled().await }).await
 }
 
@@ -111,7 +126,7 @@ fn session_config() -> SessionConfig {
 }
 
 /// Host names a loopback listener on `addr` answers to.
-fn allowed_hosts(addr: SocketAddr) -> Vec<String> {
+pub(super) fn allowed_hosts(addr: SocketAddr) -> Vec<String> {
     let mut hosts: Vec<String> = vec!["localhost".into(), "127.0.0.1".into(), "::1".into()];
     let own = addr.ip().to_string();
     if !hosts.contains(&own) {
@@ -155,7 +170,7 @@ async fn authenticate(State(tokens): State<Tokens>, mut request: Request, next: 
     next.run(request).await
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+pub(super) fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
