@@ -7,6 +7,7 @@
 mod util;
 
 mod audit;
+mod audit_chain;
 mod cli;
 mod every_action;
 mod http;
