@@ -43,9 +43,7 @@ pub fn to_string(value: &Value) -> Result<String, JcsError> {
 /// The canonical text of an object, appended to `out`.
 pub fn write_object(map: &Map<String, Value>, out: &mut String) -> Result<(), JcsError> {
     let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-    // UTF-16 code unit order, as RFC 8785 section 3.2.3 requires (differs from UTF-8 byte
-    // order only for characters above U+FFFF against U+E000..U+FFFF).
-    entries.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+    entries.sort_by(|a, b| key_order(a.0, b.0));
     out.push('{');
     for (i, (key, value)) in entries.into_iter().enumerate() {
         if i > 0 {
@@ -57,6 +55,12 @@ pub fn write_object(map: &Map<String, Value>, out: &mut String) -> Result<(), Jc
     }
     out.push('}');
     Ok(())
+}
+
+/// RFC 8785 section 3.2.3's key order: by UTF-16 code units. It differs from UTF-8 byte order
+/// only for characters above U+FFFF against U+E000..U+FFFF, so ASCII keys compare as bytes.
+pub fn key_order(a: &str, b: &str) -> std::cmp::Ordering {
+    if a.is_ascii() && b.is_ascii() { a.cmp(b) } else { a.encode_utf16().cmp(b.encode_utf16()) }
 }
 
 /// The canonical text of `value`, appended to `out`.
@@ -84,7 +88,7 @@ pub fn write_value(value: &Value, out: &mut String) -> Result<(), JcsError> {
 
 /// A string with JCS's escaping: `"` and `\`, the short forms `\b \t \n \f \r`, `\u00xx`
 /// (lowercase hex) for the other control characters, everything else as is.
-fn write_string(s: &str, out: &mut String) {
+pub fn write_string(s: &str, out: &mut String) {
     out.push('"');
     for c in s.chars() {
         match c {

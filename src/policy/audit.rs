@@ -49,6 +49,8 @@ struct Tail {
     file: File,
     /// Bytes in the live file (to roll back a failed write, and to rotate).
     len: u64,
+    /// A regular file (locked, synced, rotated); not a pipe or a device such as `/dev/full`.
+    regular: bool,
     /// Where the chain stands: the last record's `seq` and line hash.
     chain: super::audit_chain::ChainHead,
 }
@@ -99,6 +101,9 @@ pub enum AuditWriteError {
     /// The record does not encode (a defect).
     #[error("cannot encode an audit record: {0}")]
     Encode(String),
+    /// Another writer left the file's last record damaged: continuing would fork the chain.
+    #[error("cannot continue the audit chain: {0}")]
+    Resume(String),
     /// The writer task died (a defect or shutdown).
     #[error("the audit writer stopped")]
     Stopped,
@@ -288,7 +293,7 @@ impl AuditLog {
         let meta = file.metadata().map_err(|source| AuditError::Open { path: shown.clone(), source })?;
         let len = if meta.is_file() { meta.len() } else { 0 };
         let chain = super::audit_chain::resume(&path)?;
-        let state = Mutex::new(Tail { file, len, chain });
+        let state = Mutex::new(Tail { file, len, regular: meta.is_file(), chain });
         Ok(AuditLog { sink: Some(Arc::new(Sink { path, max_bytes: options.max_bytes, state })) })
     }
 
@@ -328,21 +333,43 @@ fn fields(rec: &AuditRecord) -> Result<Map<String, Value>, AuditWriteError> {
 impl Sink {
     /// Seals the record onto the chain and appends it. The chain advances only when the line
     /// is written; a failed write is cut off again so the file never keeps half a line.
+    ///
+    /// Another process may append to (or rotate) the same file, e.g. two stdio servers given
+    /// the same `--audit`: a regular file is locked (`flock`) for the whole append, and the chain
+    /// is picked up from the file whenever it moved on without us, so the writers share one
+    /// chain instead of forking it.
     fn write(&self, fields: Map<String, Value>, sync: bool) -> Result<(), AuditWriteError> {
         let mut tail = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let regular = tail.regular;
+        if !regular {
+            return self.append(&mut tail, fields, sync, false);
+        }
+        tail.file.lock().map_err(|source| self.error(source))?;
+        let result = self.catch_up(&mut tail).and_then(|()| self.append(&mut tail, fields, sync, true));
+        let _ = tail.file.unlock();
+        result
+    }
+
+    fn append(
+        &self,
+        tail: &mut Tail,
+        fields: Map<String, Value>,
+        sync: bool,
+        regular: bool,
+    ) -> Result<(), AuditWriteError> {
         let sealed =
             super::audit_chain::seal(fields, &tail.chain).map_err(|e| AuditWriteError::Encode(e.to_string()))?;
         let line = sealed.line.as_bytes();
         if let Some(max) = self.max_bytes
+            && regular
             && tail.len > 0
             && tail.len + line.len() as u64 > max
         {
-            self.rotate(&mut tail).map_err(|source| self.error(source))?;
+            self.rotate(tail).map_err(|source| self.error(source))?;
         }
         let file = &mut tail.file;
         let written = file.write_all(line).and_then(|()| file.flush());
         // Character devices and pipes cannot be synced; only a regular file's sync is checked.
-        let regular = file.metadata().is_ok_and(|m| m.is_file());
         let synced = match written {
             Ok(()) if sync && regular => file.sync_data(),
             other => other,
@@ -362,6 +389,25 @@ impl Sink {
         }
     }
 
+    /// Under the file lock: if another process appended to the file or rotated it since our
+    /// last record, continue from where it left the chain.
+    fn catch_up(&self, tail: &mut Tail) -> Result<(), AuditWriteError> {
+        let ours = tail.file.metadata().map_err(|source| self.error(source))?;
+        let same = std::fs::metadata(&self.path).is_ok_and(|on_disk| same_file(&on_disk, &ours));
+        if same && ours.len() == tail.len {
+            return Ok(());
+        }
+        if !same {
+            let file = OpenOptions::new().create(true).append(true).open(&self.path).map_err(|s| self.error(s))?;
+            file.lock().map_err(|source| self.error(source))?;
+            // Dropping the old handle releases its lock.
+            tail.file = file;
+        }
+        tail.len = tail.file.metadata().map_err(|source| self.error(source))?.len();
+        tail.chain = super::audit_chain::resume(&self.path).map_err(|e| AuditWriteError::Resume(e.to_string()))?;
+        Ok(())
+    }
+
     /// `PATH.n` -> `PATH.n+1` (newest last renamed), `PATH` -> `PATH.1`, a new empty `PATH`.
     fn rotate(&self, tail: &mut Tail) -> std::io::Result<()> {
         if !tail.file.metadata()?.is_file() {
@@ -376,7 +422,10 @@ impl Sink {
         }
         tail.file.sync_all()?;
         std::fs::rename(&self.path, rotated(&self.path, 1))?;
-        tail.file = OpenOptions::new().create(true).append(true).open(&self.path)?;
+        let file = OpenOptions::new().create(true).append(true).open(&self.path)?;
+        // Locked before the old handle (and its lock) is dropped: no other writer slips in.
+        file.lock()?;
+        tail.file = file;
         tail.len = 0;
         if let Some(dir) = self.path.parent().map(|d| if d.as_os_str().is_empty() { Path::new(".") } else { d }) {
             File::open(dir)?.sync_all()?;
@@ -387,6 +436,18 @@ impl Sink {
     fn error(&self, source: std::io::Error) -> AuditWriteError {
         AuditWriteError::Write { path: self.path.display().to_string(), source }
     }
+}
+
+/// Whether two handles are the same file (a rotation or a replaced file makes them differ).
+#[cfg(unix)]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    (a.dev(), a.ino()) == (b.dev(), b.ino())
+}
+
+#[cfg(not(unix))]
+fn same_file(_: &std::fs::Metadata, _: &std::fs::Metadata) -> bool {
+    true
 }
 
 /// The `n`th rotated file of the log at `path` (`audit.jsonl.1` is the newest).

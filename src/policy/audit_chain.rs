@@ -46,20 +46,44 @@ pub(crate) struct Sealed {
     pub(crate) head: ChainHead,
 }
 
-/// Adds `seq`, `prev_hash` and `record_hash` to a record's fields and writes its line.
+/// Adds `seq`, `prev_hash` and `record_hash` to a record's fields and writes its line. Each
+/// value is written once; the two canonical forms (without and with `record_hash`) are joined
+/// from the same sorted pieces.
 pub(crate) fn seal(mut fields: Map<String, Value>, head: &ChainHead) -> Result<Sealed, JcsError> {
     let seq = head.seq + 1;
     fields.remove("record_hash");
     fields.insert("seq".into(), Value::from(seq));
     fields.insert("prev_hash".into(), head.hash.clone().map_or(Value::Null, Value::String));
-    let mut body = String::with_capacity(1024);
-    jcs::write_object(&fields, &mut body)?;
-    fields.insert("record_hash".into(), Value::String(sha256_hex(body.as_bytes())));
-    body.clear();
-    jcs::write_object(&fields, &mut body)?;
-    let hash = sha256_hex(body.as_bytes());
-    body.push('\n');
-    Ok(Sealed { line: body, head: ChainHead { seq, hash: Some(hash) } })
+    let mut entries: Vec<(&str, String)> = Vec::with_capacity(fields.len() + 1);
+    for (key, value) in &fields {
+        let mut text = String::new();
+        jcs::write_string(key, &mut text);
+        text.push(':');
+        jcs::write_value(value, &mut text)?;
+        entries.push((key.as_str(), text));
+    }
+    entries.sort_by(|a, b| jcs::key_order(a.0, b.0));
+    let record_hash = sha256_hex(join(&entries).as_bytes());
+    let at = entries.partition_point(|(key, _)| jcs::key_order(key, "record_hash").is_lt());
+    entries.insert(at, ("record_hash", format!("\"record_hash\":\"{record_hash}\"")));
+    let mut line = join(&entries);
+    let hash = sha256_hex(line.as_bytes());
+    line.push('\n');
+    Ok(Sealed { line, head: ChainHead { seq, hash: Some(hash) } })
+}
+
+/// `{` entries `}`, comma-separated.
+fn join(entries: &[(&str, String)]) -> String {
+    let mut out = String::with_capacity(entries.iter().map(|e| e.1.len() + 1).sum::<usize>() + 2);
+    out.push('{');
+    for (i, (_, text)) in entries.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(text);
+    }
+    out.push('}');
+    out
 }
 
 /// One line that holds up on its own: canonical, with a matching `record_hash`.

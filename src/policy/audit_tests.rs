@@ -181,3 +181,22 @@ fn rotation_keeps_one_chain_across_files() {
     assert_eq!(last["seq"], 8);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn two_writers_on_one_file_share_one_chain() {
+    let dir = std::env::temp_dir().join(format!("truenas-mcp-writers-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("audit.jsonl");
+    let options = AuditOptions { max_bytes: Some(2000) };
+    let (a, b) = (AuditLog::open_with(&path, options).unwrap(), AuditLog::open_with(&path, options).unwrap());
+    for i in 0..9 {
+        let log = if i % 3 == 0 { &b } else { &a };
+        log.record_blocking(&record(&Map::new())).unwrap();
+    }
+    let files: Vec<PathBuf> =
+        (1..20).rev().map(|n| rotated(&path, n)).filter(|p| p.exists()).chain([path.clone()]).collect();
+    assert!(files.len() >= 2, "rotated: {files:?}");
+    let summary = crate::policy::verify_audit_chain(&files).unwrap();
+    assert_eq!((summary.records, summary.seqs), (9, Some((1, 9))));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
