@@ -118,6 +118,10 @@ async fn an_allowed_call_writes_decided_then_done_under_one_request_id() {
     assert_eq!(lines[0]["request_id"], lines[1]["request_id"]);
     assert_eq!(lines[2]["request_id"], lines[3]["request_id"]);
     assert_ne!(lines[0]["request_id"], lines[2]["request_id"], "each request has its own id");
+    // The `done` record names its `decided` record; every record has its own id.
+    assert_eq!(lines[1]["parent_record_id"], lines[0]["record_id"]);
+    assert_eq!(lines[3]["parent_record_id"], lines[2]["record_id"]);
+    assert!(lines[0]["parent_record_id"].is_null() && lines[0]["record_id"] != lines[1]["record_id"]);
     assert_eq!((&lines[0]["outcome"], &lines[1]["outcome"]), (&json!("pending"), &json!("ok")));
     for line in &lines {
         assert_eq!(line["policy_sha256"], policy_sha.as_str(), "{line}");
