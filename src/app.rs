@@ -11,7 +11,7 @@ use crate::catalog::{Catalog, CatalogError};
 use crate::config::{Config, NasTarget};
 use crate::gateway::Gateway;
 use crate::nas::{ApiKey, Endpoint, NasClient, NasConfig, NasError, TlsTrust};
-use crate::policy::{AuditError, AuditLog, PolicyEngine, PolicyError};
+use crate::policy::{AuditError, AuditLog, AuditOptions, PolicyEngine, PolicyError};
 use crate::sim::{self, SimConfig, SimHandle};
 
 /// Why the server cannot start.
@@ -134,7 +134,8 @@ async fn assemble(config: &Config, serving: bool) -> Result<App, StartError> {
     }
     let policy = load_policy(config.policy().map(|p| p.as_path()), &catalog)?;
     let audit = match config.audit() {
-        Some(path) => AuditLog::open(path).map_err(StartError::Audit)?,
+        Some(path) => AuditLog::open_with(path, AuditOptions { max_bytes: config.audit_max_bytes() })
+            .map_err(StartError::Audit)?,
         None => AuditLog::disabled(),
     };
     let (nas_config, sim) = match config.nas() {

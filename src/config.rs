@@ -57,6 +57,10 @@ pub struct CommonArgs {
     /// Append one JSON line per call (allowed or denied) to FILE.
     #[arg(long, env = "TRUENAS_MCP_AUDIT", global = true, value_name = "FILE")]
     pub audit: Option<PathBuf>,
+    /// Rotate the audit file before it grows past N bytes (`FILE` -> `FILE.1` -> `FILE.2` ...);
+    /// the hash chain continues across the files.
+    #[arg(long = "audit-max-bytes", env = "TRUENAS_MCP_AUDIT_MAX_BYTES", global = true, value_name = "N")]
+    pub audit_max_bytes: Option<u64>,
     /// One `truenas` tool with categories (as the server we replace), or one MCP tool per action.
     #[arg(long, env = "TRUENAS_MCP_TOOL_MODE", value_enum, default_value_t = ToolMode::Hierarchical, global = true)]
     pub tool_mode: ToolMode,
@@ -157,6 +161,12 @@ pub enum Command {
         #[command(subcommand)]
         command: ApprovalsCommand,
     },
+    /// Check or read audit files.
+    Audit {
+        /// What to do.
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
 }
 
 /// `approvals` subcommands.
@@ -182,6 +192,58 @@ pub enum ApprovalsCommand {
         #[arg(long)]
         reason: Option<String>,
     },
+}
+
+/// `audit` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain across FILEs, oldest first (`audit.jsonl.2 audit.jsonl.1
+    /// audit.jsonl`): exit 1 naming the first broken, edited, missing, reordered or duplicated
+    /// line; otherwise print a summary.
+    Verify {
+        /// The audit files, oldest first.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Print records as a table.
+    Show {
+        /// The audit files, oldest first.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Only this action.
+        #[arg(long)]
+        action: Option<String>,
+        /// Only this decision.
+        #[arg(long, value_enum)]
+        decision: Option<DecisionFilter>,
+        /// Only records since this RFC 3339 time, or this long ago (`90s`, `15m`, `2h`, `7d`).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only this grant (`stdio`, `cli`, `http-token-1`, ...).
+        #[arg(long)]
+        grant: Option<String>,
+    },
+}
+
+/// `audit show --decision`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DecisionFilter {
+    /// Allowed by the policy.
+    #[value(alias = "allowed")]
+    Allow,
+    /// Denied by the policy.
+    #[value(alias = "denied")]
+    Deny,
+}
+
+impl DecisionFilter {
+    /// The word audit records use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DecisionFilter::Allow => "allow",
+            DecisionFilter::Deny => "deny",
+        }
+    }
 }
 
 /// Releases the simulated NAS can behave as.
@@ -344,6 +406,12 @@ pub enum ConfigError {
         /// Which agent token (1-based) it equals.
         position: usize,
     },
+    /// A zero audit size limit would rotate before every record.
+    #[error("--audit-max-bytes (TRUENAS_MCP_AUDIT_MAX_BYTES) must be at least 1")]
+    ZeroAuditMaxBytes,
+    /// A size limit for an audit file that is not there.
+    #[error("--audit-max-bytes (TRUENAS_MCP_AUDIT_MAX_BYTES) needs --audit")]
+    AuditMaxBytesWithoutAudit,
     /// A zero session cap would refuse every client.
     #[error("--http-max-sessions (TRUENAS_MCP_HTTP_MAX_SESSIONS) must be at least 1")]
     ZeroSessions,
@@ -365,6 +433,7 @@ pub struct Config {
     policy: Option<PathBuf>,
     transport: Transport,
     audit: Option<PathBuf>,
+    audit_max_bytes: Option<u64>,
     tool_mode: ToolMode,
     categories: Vec<String>,
     job_wait: Option<std::time::Duration>,
@@ -403,6 +472,11 @@ impl Config {
             policy: low.policy.clone(),
             transport,
             audit: low.audit.clone(),
+            audit_max_bytes: match (low.audit_max_bytes, &low.audit) {
+                (Some(0), _) => return Err(ConfigError::ZeroAuditMaxBytes),
+                (Some(_), None) => return Err(ConfigError::AuditMaxBytesWithoutAudit),
+                (max, _) => max,
+            },
             tool_mode: low.tool_mode,
             categories: low.categories.iter().map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect(),
             job_wait: low.job_wait.map(std::time::Duration::from_secs),
@@ -432,6 +506,11 @@ impl Config {
     /// The audit file, if any.
     pub fn audit(&self) -> Option<&PathBuf> {
         self.audit.as_ref()
+    }
+
+    /// The audit file's size limit, if it rotates.
+    pub fn audit_max_bytes(&self) -> Option<u64> {
+        self.audit_max_bytes
     }
 
     /// How actions are exposed.

@@ -724,6 +724,8 @@ struct AuditDraft<'a> {
     args: &'a Map<String, Value>,
     at: SystemTime,
     started: Instant,
+    // The `decided` record's id, once written: the `done` record names it as its parent.
+    decided: std::sync::OnceLock<String>,
 }
 
 impl<'a> AuditDraft<'a> {
@@ -746,6 +748,7 @@ impl<'a> AuditDraft<'a> {
             args,
             at: SystemTime::now(),
             started: Instant::now(),
+            decided: std::sync::OnceLock::new(),
         }
     }
 
@@ -788,7 +791,11 @@ impl<'a> AuditDraft<'a> {
         job_id: Option<JobId>,
     ) -> Result<(), AuditWriteError> {
         let (arg_keys, args_sha256) = AuditRecord::digest_args(self.args);
+        let record_id = uuid::Uuid::new_v4().to_string();
+        let parent_record_id = if phase == Phase::Done { self.decided.get().cloned() } else { None };
         let record = AuditRecord {
+            record_id: record_id.clone(),
+            parent_record_id,
             time: self.at,
             request_id: self.request_id.clone(),
             phase,
@@ -809,7 +816,11 @@ impl<'a> AuditDraft<'a> {
             duration_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
             approval: None,
         };
-        self.gateway.audit.record(&record).await
+        self.gateway.audit.record(&record).await?;
+        if phase == Phase::Decided {
+            let _ = self.decided.set(record_id);
+        }
+        Ok(())
     }
 }
 

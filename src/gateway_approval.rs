@@ -198,6 +198,8 @@ impl Gateway {
     ) -> Result<(), AuditWriteError> {
         let outcome = if event == ApprovalEventKind::Denied { Outcome::Denied } else { Outcome::Ok };
         let rec = AuditRecord {
+            record_id: uuid::Uuid::new_v4().to_string(),
+            parent_record_id: None,
             time: SystemTime::now(),
             request_id: uuid::Uuid::new_v4().to_string(),
             phase: Phase::Done,
@@ -232,6 +234,9 @@ impl AuditDraft<'_> {
     ) -> Result<(), AuditWriteError> {
         let (arg_keys, args_sha256) = AuditRecord::digest_args(self.args);
         let rec = AuditRecord {
+            record_id: uuid::Uuid::new_v4().to_string(),
+            // An event of the call: it hangs off the call's decision, when one was recorded.
+            parent_record_id: self.decided.get().cloned(),
             time: SystemTime::now(),
             request_id: self.request_id.clone(),
             phase: Phase::Done,

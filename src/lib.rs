@@ -13,6 +13,7 @@
 //! - [`app`]: assembles the pieces from a `Config` (and starts the simulated NAS for `--demo`).
 //! - [`config`]: environment variables and flags, resolved into one `Config`.
 //! - `errno`: TrueNAS's errno numbers and names, shared by the client and the simulated NAS.
+//! - [`jcs`]: RFC 8785 canonical JSON, for argument digests and the audit chain.
 //! - [`ids`]: newtypes for actions, middleware methods, grants, rule ids and job ids.
 //! - [`schema`]: TrueNAS's own method tables per release (params schemas, job flags).
 //! - [`catalog`]: the tool set as data (`tools/*.toml`): actions, their arguments and how each
@@ -38,6 +39,7 @@ pub mod config;
 mod errno;
 pub mod gateway;
 pub mod ids;
+pub mod jcs;
 pub mod mcp;
 pub mod nas;
 pub mod policy;

@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use truenas_mcp::app;
 use truenas_mcp::catalog::Catalog;
-use truenas_mcp::config::{ApprovalsCommand, Command, Config, LowArgs, PolicyCommand, Transport};
+use truenas_mcp::config::{ApprovalsCommand, AuditCommand, Command, Config, LowArgs, PolicyCommand, Transport};
 use truenas_mcp::gateway::Invocation;
 use truenas_mcp::ids::GrantId;
 use truenas_mcp::mcp::{self, TrueNasServer};
@@ -96,6 +96,10 @@ async fn run(low: LowArgs) -> anyhow::Result<ExitCode> {
         Some(Command::Tools { ref category }) => tools(category.as_deref()),
         Some(Command::Approvals { ref command }) => approvals(&low, command).await,
         Some(Command::Policy { command: PolicyCommand::Check { ref file } }) => policy_check(file),
+        Some(Command::Audit { command: AuditCommand::Verify { ref files } }) => Ok(audit_verify(files)),
+        Some(Command::Audit {
+            command: AuditCommand::Show { ref files, ref action, decision, ref since, ref grant },
+        }) => audit_show(files, action, decision.map(|d| d.as_str()), since.as_deref(), grant),
         Some(Command::Policy { command: PolicyCommand::Schema }) => {
             out!("{}", serde_json::to_string_pretty(&PolicyEngine::json_schema())?);
             Ok(ExitCode::SUCCESS)
@@ -148,6 +152,59 @@ fn policy_check(file: &std::path::Path) -> anyhow::Result<ExitCode> {
                 }
             }
             out!("{}", policy.summary());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+/// `audit verify FILE...`: the summary to stdout with exit code 0, or the first break to stderr
+/// with exit code 1.
+fn audit_verify(files: &[std::path::PathBuf]) -> ExitCode {
+    match truenas_mcp::policy::verify_audit_chain(files) {
+        Ok(summary) => {
+            out!("{}", summary.to_string().trim_end());
+            ExitCode::SUCCESS
+        }
+        Err(broken) => {
+            eprintln!("audit chain broken at {broken}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// `audit show FILE...`: the matching records as a table; lines that are not records are noted
+/// on stderr.
+fn audit_show(
+    files: &[std::path::PathBuf],
+    action: &Option<String>,
+    decision: Option<&str>,
+    since: Option<&str>,
+    grant: &Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let now = time::OffsetDateTime::now_utc();
+    let since = match since.map(|s| truenas_mcp::policy::parse_since(s, now)).transpose() {
+        Ok(since) => since,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(USAGE));
+        }
+    };
+    let filter = truenas_mcp::policy::ShowFilter {
+        action: action.clone(),
+        decision: decision.map(str::to_string),
+        since,
+        grant: grant.clone(),
+    };
+    match truenas_mcp::policy::show_audit(files, &filter) {
+        Ok((table, notes)) => {
+            for note in notes {
+                eprintln!("note: {note}");
+            }
+            out!("{}", table.trim_end());
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {

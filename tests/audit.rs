@@ -47,7 +47,7 @@ async fn listings_unknown_names_and_wrong_shapes_each_leave_a_record() {
         .iter()
         .map(|l| {
             let s = |k: &str| l[k].as_str().unwrap_or_default().to_string();
-            (s("kind"), s("phase"), s("action"), l["error"]["kind"].as_str().unwrap_or_default().to_string())
+            (s("action_type"), s("phase"), s("action"), l["error"]["kind"].as_str().unwrap_or_default().to_string())
         })
         .collect();
     let expect = |kind: &str, phase: &str, action: &str, error: &str| {
@@ -90,9 +90,12 @@ async fn an_unknown_flat_tool_and_an_unknown_resource_leave_a_record() {
 
     let lines = records(&audit);
     assert_eq!(lines.len(), 2, "{lines:#?}");
-    assert_eq!((&lines[0]["kind"], &lines[0]["action"]), (&json!("refusal"), &json!("vm_nosuch")));
+    assert_eq!((&lines[0]["action_type"], &lines[0]["action"]), (&json!("refusal"), &json!("vm_nosuch")));
     assert_eq!(lines[0]["error"]["kind"], "unknown_tool");
-    assert_eq!((&lines[1]["kind"], &lines[1]["error"]["kind"]), (&json!("resource"), &json!("unknown_resource")));
+    assert_eq!(
+        (&lines[1]["action_type"], &lines[1]["error"]["kind"]),
+        (&json!("resource"), &json!("unknown_resource"))
+    );
 }
 
 #[tokio::test]
@@ -115,10 +118,14 @@ async fn an_allowed_call_writes_decided_then_done_under_one_request_id() {
     assert_eq!(lines[0]["request_id"], lines[1]["request_id"]);
     assert_eq!(lines[2]["request_id"], lines[3]["request_id"]);
     assert_ne!(lines[0]["request_id"], lines[2]["request_id"], "each request has its own id");
+    // The `done` record names its `decided` record; every record has its own id.
+    assert_eq!(lines[1]["parent_record_id"], lines[0]["record_id"]);
+    assert_eq!(lines[3]["parent_record_id"], lines[2]["record_id"]);
+    assert!(lines[0]["parent_record_id"].is_null() && lines[0]["record_id"] != lines[1]["record_id"]);
     assert_eq!((&lines[0]["outcome"], &lines[1]["outcome"]), (&json!("pending"), &json!("ok")));
     for line in &lines {
         assert_eq!(line["policy_sha256"], policy_sha.as_str(), "{line}");
-        assert_eq!((&line["kind"], &line["transport"]), (&json!("call"), &json!("stdio")));
+        assert_eq!((&line["action_type"], &line["transport"]), (&json!("call"), &json!("stdio")));
         assert_eq!((&line["decision"], &line["method"]), (&json!("allow"), &json!("vm.query")));
     }
 }
@@ -213,12 +220,12 @@ async fn http_requests_are_recorded_with_their_transport_and_grant_never_the_tok
     assert!(!raw.contains(token), "the bearer token is in the audit log");
     let lines = records(&audit);
     let kinds: Vec<(&str, &str)> =
-        lines.iter().map(|l| (l["kind"].as_str().unwrap(), l["phase"].as_str().unwrap())).collect();
+        lines.iter().map(|l| (l["action_type"].as_str().unwrap(), l["phase"].as_str().unwrap())).collect();
     // A job this token did not start is refused without asking the NAS.
     assert_eq!(kinds, [("call", "decided"), ("call", "done"), ("job", "refused")], "{raw}");
     assert_eq!((&lines[2]["action"], &lines[2]["error"]["kind"]), (&json!("job_status"), &json!("no_such_job")));
     for line in &lines {
-        assert_eq!((&line["transport"], &line["grant"]), (&json!("http"), &json!("http-token-1")), "{line}");
+        assert_eq!((&line["transport"], &line["agent_id"]), (&json!("http"), &json!("http-token-1")), "{line}");
     }
 }
 
@@ -233,7 +240,7 @@ async fn the_call_subcommand_is_recorded_as_cli() {
     let lines = records(&audit);
     assert_eq!(lines.len(), 2, "{lines:#?}");
     for line in &lines {
-        assert_eq!((&line["transport"], &line["grant"]), (&json!("cli"), &json!("cli")), "{line}");
+        assert_eq!((&line["transport"], &line["agent_id"]), (&json!("cli"), &json!("cli")), "{line}");
     }
 }
 
@@ -252,7 +259,7 @@ async fn resource_reads_and_out_of_scope_calls_leave_a_record() {
     let lines = records(&audit);
     let seen: Vec<(&str, &str, &str)> = lines
         .iter()
-        .map(|l| (l["kind"].as_str().unwrap(), l["phase"].as_str().unwrap(), l["action"].as_str().unwrap()))
+        .map(|l| (l["action_type"].as_str().unwrap(), l["phase"].as_str().unwrap(), l["action"].as_str().unwrap()))
         .collect();
     assert_eq!(
         seen,

@@ -177,13 +177,13 @@ async fn every_call_allowed_or_denied_leaves_one_final_audit_line_without_argume
     assert_eq!(lines[0]["method"], "vm.query");
     assert_eq!(lines[0]["decision"], "allow");
     assert_eq!(lines[0]["outcome"], "ok");
-    assert_eq!(lines[0]["grant"], "stdio");
+    assert_eq!(lines[0]["agent_id"], "stdio");
     assert_eq!(lines[1]["decision"], "deny");
     assert!(lines[1]["rule"].is_string());
     assert_eq!(lines[2]["arg_keys"], json!(["id", "name"]));
     assert_eq!(lines[2]["args_sha256"].as_str().map(str::len), Some(64));
     for line in &lines {
-        assert!(line["time"].as_str().is_some_and(|t| t.ends_with('Z')), "{line}");
+        assert!(line["timestamp"].as_str().is_some_and(|t| t.ends_with('Z')), "{line}");
         assert!(line["duration_ms"].is_u64(), "{line}");
     }
 }

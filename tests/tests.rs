@@ -10,6 +10,7 @@ mod approvals;
 mod approvals_page;
 mod audit;
 mod browser;
+mod audit_chain;
 mod cli;
 mod every_action;
 mod http;

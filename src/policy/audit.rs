@@ -7,10 +7,17 @@
 //! of the canonical arguments, never their values, and describes errors by kind, argument names
 //! and TrueNAS errno/errname only ([`ErrorSummary`]), so the log can be shared without leaking
 //! names, paths or secrets an agent passed or a NAS echoed.
+//!
+//! The log is a hash chain ([`super::audit_chain`] defines it): every line is the RFC 8785
+//! canonical form of its record, carrying `seq`, `prev_hash` (the SHA-256 of the previous line)
+//! and `record_hash`. Opening a log continues the chain from its last line (or the last line of
+//! the newest rotated file), and refuses to start on a damaged tail rather than fork the chain.
+//! With a size limit the file rotates (`audit.jsonl` -> `audit.jsonl.1` -> `audit.jsonl.2`...);
+//! the chain runs on across files.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
@@ -29,11 +36,30 @@ pub struct AuditLog {
 
 #[derive(Debug)]
 struct Sink {
-    /// For errors when a write fails.
-    path: String,
-    /// Where the log is: each write checks that this still names the open file.
-    location: std::path::PathBuf,
-    file: Mutex<File>,
+    /// The live file; rotated files are `PATH.1`, `PATH.2`, ... (newest first).
+    path: PathBuf,
+    /// Rotate before a line would take the file past this many bytes.
+    max_bytes: Option<u64>,
+    state: Mutex<Tail>,
+}
+
+/// The file and the chain's end, changed together under one lock.
+#[derive(Debug)]
+struct Tail {
+    file: File,
+    /// Bytes in the live file (to roll back a failed write, and to rotate).
+    len: u64,
+    /// A regular file (locked, synced, rotated); not a pipe or a device such as `/dev/full`.
+    regular: bool,
+    /// Where the chain stands: the last record's `seq` and line hash.
+    chain: super::audit_chain::ChainHead,
+}
+
+/// How an audit log is kept.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AuditOptions {
+    /// Rotate the file before it would grow past this many bytes (`--audit-max-bytes`).
+    pub max_bytes: Option<u64>,
 }
 
 /// The audit log could not be opened.
@@ -46,6 +72,18 @@ pub enum AuditError {
         path: String,
         /// Why.
         source: std::io::Error,
+    },
+    /// The last line is not an intact chained record: continuing would fork the chain.
+    #[error(
+        "the audit log `{path}` ends in a damaged record ({reason}); the hash chain cannot continue from it. \
+         run `truenas-mcp audit verify {path}` to see what is wrong, then move the file aside (keep it as \
+         evidence) so that a new chain starts, or restore it from a copy"
+    )]
+    Tail {
+        /// The file whose last line is damaged.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
     },
 }
 
@@ -63,6 +101,9 @@ pub enum AuditWriteError {
     /// The record does not encode (a defect).
     #[error("cannot encode an audit record: {0}")]
     Encode(String),
+    /// Another writer left the file's last record damaged: continuing would fork the chain.
+    #[error("cannot continue the audit chain: {0}")]
+    Resume(String),
     /// The writer task died (a defect or shutdown).
     #[error("the audit writer stopped")]
     Stopped,
@@ -71,18 +112,25 @@ pub enum AuditWriteError {
 /// One request, or one phase of an allowed call. Field names are stable (documented in README).
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditRecord {
-    /// When the request arrived; written as RFC 3339 in UTC.
-    #[serde(serialize_with = "rfc3339")]
+    /// Unique per record (a UUID); written as `record_id`.
+    pub record_id: String,
+    /// The record this one follows from: a `done` record names its call's `decided` record.
+    /// Written as `parent_record_id`.
+    pub parent_record_id: Option<String>,
+    /// When the request arrived; written as `timestamp`, RFC 3339 in UTC.
+    #[serde(rename = "timestamp", serialize_with = "rfc3339")]
     pub time: SystemTime,
     /// Unique per request; the `decided` and `done` records of one call share it.
     pub request_id: String,
     /// Which record of the request this is.
     pub phase: Phase,
-    /// What kind of request it was.
+    /// What kind of request it was; written as `action_type`.
+    #[serde(rename = "action_type")]
     pub kind: RecordKind,
     /// How the request came in.
     pub transport: AuditTransport,
-    /// Who called.
+    /// Who called (the grant: `stdio`, `cli`, or an HTTP token's); written as `agent_id`.
+    #[serde(rename = "agent_id")]
     pub grant: GrantId,
     /// SHA-256 (hex) of the policy file's bytes as loaded.
     pub policy_sha256: String,
@@ -99,7 +147,7 @@ pub struct AuditRecord {
     pub reason: Option<String>,
     /// The argument keys, sorted.
     pub arg_keys: Vec<String>,
-    /// SHA-256 (hex) of the arguments as canonical JSON (keys sorted at every level).
+    /// SHA-256 (hex) of the arguments' RFC 8785 canonical form ([`AuditRecord::digest_args`]).
     pub args_sha256: String,
     /// How the request ended (`pending` in a `decided` record).
     pub outcome: Outcome,
@@ -263,27 +311,39 @@ impl AuditLog {
         AuditLog { sink: None }
     }
 
-    /// Appends to the file at `path`, creating it if needed.
+    /// Appends to the file at `path`, creating it if needed, continuing its chain.
     pub fn open(path: impl AsRef<Path>) -> Result<AuditLog, AuditError> {
-        let path = path.as_ref();
+        AuditLog::open_with(path, AuditOptions::default())
+    }
+
+    /// [`AuditLog::open`] with options (rotation).
+    pub fn open_with(path: impl AsRef<Path>, options: AuditOptions) -> Result<AuditLog, AuditError> {
+        let path = path.as_ref().to_path_buf();
+        let shown = path.display().to_string();
         let file = OpenOptions::new()
             .create(true)
             .append(true)
-            .open(path)
-            .map_err(|source| AuditError::Open { path: path.display().to_string(), source })?;
-        let sink = Sink { path: path.display().to_string(), location: path.to_path_buf(), file: Mutex::new(file) };
-        Ok(AuditLog { sink: Some(Arc::new(sink)) })
+            .open(&path)
+            .map_err(|source| AuditError::Open { path: shown.clone(), source })?;
+        let meta = file.metadata().map_err(|source| AuditError::Open { path: shown.clone(), source })?;
+        let len = if meta.is_file() { meta.len() } else { 0 };
+        let chain = super::audit_chain::resume(&path)?;
+        let state = Mutex::new(Tail { file, len, regular: meta.is_file(), chain });
+        Ok(AuditLog { sink: Some(Arc::new(Sink { path, max_bytes: options.max_bytes, state })) })
     }
 
-    /// Writes one record as one line and flushes it; a `decided` record is also synced to disk.
-    /// Runs the file I/O on the blocking pool so a slow disk does not stall a runtime worker.
+    /// Writes one record as one chained line and flushes it; a `decided` record is also synced
+    /// to disk. Runs the file I/O on the blocking pool so a slow disk does not stall a runtime
+    /// worker.
     pub async fn record(&self, rec: &AuditRecord) -> Result<(), AuditWriteError> {
         let Some(sink) = &self.sink else { return Ok(()) };
-        let line = encode(rec)?;
+        let fields = fields(rec)?;
         let sink = Arc::clone(sink);
+        // Approval events are answers a person gave: as durable as a decision.
         let sync = rec.phase == Phase::Decided || rec.kind == RecordKind::Approval;
-        let result =
-            tokio::task::spawn_blocking(move || sink.write(&line, sync)).await.unwrap_or(Err(AuditWriteError::Stopped));
+        let result = tokio::task::spawn_blocking(move || sink.write(fields, sync))
+            .await
+            .unwrap_or(Err(AuditWriteError::Stopped));
         if let Err(error) = &result {
             tracing::error!(%error, "audit record not written");
         }
@@ -293,99 +353,173 @@ impl AuditLog {
     /// [`AuditLog::record`] for callers outside an async runtime.
     pub fn record_blocking(&self, rec: &AuditRecord) -> Result<(), AuditWriteError> {
         let Some(sink) = &self.sink else { return Ok(()) };
-        let line = encode(rec)?;
-        sink.write(&line, rec.phase == Phase::Decided)
+        sink.write(fields(rec)?, rec.phase == Phase::Decided)
     }
 }
 
-fn encode(rec: &AuditRecord) -> Result<Vec<u8>, AuditWriteError> {
-    let mut line = serde_json::to_vec(rec).map_err(|e| AuditWriteError::Encode(e.to_string()))?;
-    line.push(b'\n');
-    Ok(line)
+/// A record as a JSON object, before the chain fields are added.
+fn fields(rec: &AuditRecord) -> Result<Map<String, Value>, AuditWriteError> {
+    match serde_json::to_value(rec) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(AuditWriteError::Encode("a record is not an object".into())),
+        Err(e) => Err(AuditWriteError::Encode(e.to_string())),
+    }
 }
 
 impl Sink {
-    fn write(&self, line: &[u8], sync: bool) -> Result<(), AuditWriteError> {
-        let mut file = self.file.lock().unwrap_or_else(PoisonError::into_inner);
-        let fail = |source| AuditWriteError::Write { path: self.path.clone(), source };
-        self.follow(&mut file).map_err(fail)?;
+    /// Seals the record onto the chain and appends it. The chain advances only when the line
+    /// is written; a failed write is cut off again so the file never keeps half a line.
+    ///
+    /// Another process may append to (or rotate) the same file, e.g. two stdio servers given
+    /// the same `--audit`: a regular file is locked (`flock`) for the whole append, and the chain
+    /// is picked up from the file whenever it moved on without us, so the writers share one
+    /// chain instead of forking it.
+    fn write(&self, fields: Map<String, Value>, sync: bool) -> Result<(), AuditWriteError> {
+        let mut tail = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let regular = tail.regular;
+        if !regular {
+            return self.append(&mut tail, fields, sync, false);
+        }
+        tail.file.lock().map_err(|source| self.error(source))?;
+        let result = self.catch_up(&mut tail).and_then(|()| self.append(&mut tail, fields, sync, true));
+        let _ = tail.file.unlock();
+        result
+    }
+
+    fn append(
+        &self,
+        tail: &mut Tail,
+        fields: Map<String, Value>,
+        sync: bool,
+        regular: bool,
+    ) -> Result<(), AuditWriteError> {
+        let sealed =
+            super::audit_chain::seal(fields, &tail.chain).map_err(|e| AuditWriteError::Encode(e.to_string()))?;
+        let line = sealed.line.as_bytes();
+        if let Some(max) = self.max_bytes
+            && regular
+            && tail.len > 0
+            && tail.len + line.len() as u64 > max
+        {
+            self.rotate(tail).map_err(|source| self.error(source))?;
+        }
+        let file = &mut tail.file;
         let written = file.write_all(line).and_then(|()| file.flush());
         // Character devices and pipes cannot be synced; only a regular file's sync is checked.
         let synced = match written {
-            Ok(()) if sync && file.metadata().is_ok_and(|m| m.is_file()) => file.sync_data(),
+            Ok(()) if sync && regular => file.sync_data(),
             other => other,
         };
-        synced.map_err(fail)
+        match synced {
+            Ok(()) => {
+                tail.len += line.len() as u64;
+                tail.chain = sealed.head;
+                Ok(())
+            }
+            Err(source) => {
+                if regular {
+                    let _ = tail.file.set_len(tail.len);
+                }
+                Err(self.error(source))
+            }
+        }
     }
 
-    /// Makes sure a record lands where the operator looks. A regular file deleted under us
-    /// fails the write (records would go to a file nobody can read; nothing new is created);
-    /// one replaced by another file (rotation) is followed.
-    fn follow(&self, file: &mut File) -> std::io::Result<()> {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::MetadataExt;
-            let open = file.metadata()?;
-            if !open.is_file() {
-                return Ok(());
-            }
-            let named = std::fs::metadata(&self.location)?;
-            if (named.dev(), named.ino()) != (open.dev(), open.ino()) {
-                *file = OpenOptions::new().append(true).open(&self.location)?;
-            }
+    /// Under the file lock: if another process appended to the file or rotated it since our
+    /// last record, continue from where it left the chain.
+    fn catch_up(&self, tail: &mut Tail) -> Result<(), AuditWriteError> {
+        let ours = tail.file.metadata().map_err(|source| self.error(source))?;
+        // A log deleted under us fails the write: records would go to a file nobody can read,
+        // and a new file would start a chain that links to nothing. Nothing new is created.
+        let on_disk = std::fs::metadata(&self.path).map_err(|source| self.error(source))?;
+        let same = same_file(&on_disk, &ours);
+        if same && ours.len() == tail.len {
+            return Ok(());
+        }
+        // Replaced by another file (rotated by us in another process, or by logrotate): follow it.
+        if !same {
+            let file = OpenOptions::new().append(true).open(&self.path).map_err(|s| self.error(s))?;
+            file.lock().map_err(|source| self.error(source))?;
+            // Dropping the old handle releases its lock.
+            tail.file = file;
+        }
+        tail.len = tail.file.metadata().map_err(|source| self.error(source))?.len();
+        tail.chain = super::audit_chain::resume(&self.path).map_err(|e| AuditWriteError::Resume(e.to_string()))?;
+        Ok(())
+    }
+
+    /// `PATH.n` -> `PATH.n+1` (newest last renamed), `PATH` -> `PATH.1`, a new empty `PATH`.
+    fn rotate(&self, tail: &mut Tail) -> std::io::Result<()> {
+        if !tail.file.metadata()?.is_file() {
+            return Ok(());
+        }
+        let mut highest = 0;
+        while rotated(&self.path, highest + 1).exists() {
+            highest += 1;
+        }
+        for n in (1..=highest).rev() {
+            std::fs::rename(rotated(&self.path, n), rotated(&self.path, n + 1))?;
+        }
+        tail.file.sync_all()?;
+        std::fs::rename(&self.path, rotated(&self.path, 1))?;
+        let file = OpenOptions::new().create(true).append(true).open(&self.path)?;
+        // Locked before the old handle (and its lock) is dropped: no other writer slips in.
+        file.lock()?;
+        tail.file = file;
+        tail.len = 0;
+        if let Some(dir) = self.path.parent().map(|d| if d.as_os_str().is_empty() { Path::new(".") } else { d }) {
+            File::open(dir)?.sync_all()?;
         }
         Ok(())
     }
+
+    fn error(&self, source: std::io::Error) -> AuditWriteError {
+        AuditWriteError::Write { path: self.path.display().to_string(), source }
+    }
+}
+
+/// Whether two handles are the same file (a rotation or a replaced file makes them differ).
+#[cfg(unix)]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    (a.dev(), a.ino()) == (b.dev(), b.ino())
+}
+
+#[cfg(not(unix))]
+fn same_file(_: &std::fs::Metadata, _: &std::fs::Metadata) -> bool {
+    true
+}
+
+/// The `n`th rotated file of the log at `path` (`audit.jsonl.1` is the newest).
+pub(crate) fn rotated(path: &Path, n: u32) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(format!(".{n}"));
+    PathBuf::from(name)
 }
 
 impl AuditRecord {
-    /// The sorted argument keys and the SHA-256 (hex) of the canonical arguments.
+    /// The sorted argument keys and the SHA-256 (hex) of the arguments' RFC 8785 canonical
+    /// form. The one argument digest: audit records and approvals both bind to it.
     pub fn digest_args(args: &Map<String, Value>) -> (Vec<String>, String) {
         let mut keys: Vec<String> = args.keys().cloned().collect();
         keys.sort();
         let mut canonical = String::new();
-        write_canonical_object(args, &mut canonical);
+        // INVARIANT: a `serde_json::Value` holds no NaN or infinity, the only values JCS refuses.
+        if crate::jcs::write_object(args, &mut canonical).is_err() {
+            canonical = Value::Object(args.clone()).to_string();
+        }
         (keys, sha256_hex(canonical.as_bytes()))
     }
 }
 
 /// SHA-256 of `bytes` as lowercase hex.
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Compact JSON with object keys sorted at every level.
-fn write_canonical(v: &Value, out: &mut String) {
-    match v {
-        Value::Object(map) => write_canonical_object(map, out),
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_canonical(item, out);
-            }
-            out.push(']');
-        }
-        // Scalars print the same whatever the key order setting.
-        scalar => out.push_str(&scalar.to_string()),
+    use std::fmt::Write as _;
+    let mut hex = String::with_capacity(64);
+    for b in Sha256::digest(bytes) {
+        let _ = write!(hex, "{b:02x}");
     }
-}
-
-fn write_canonical_object(map: &Map<String, Value>, out: &mut String) {
-    let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-    entries.sort_by(|a, b| a.0.cmp(b.0));
-    out.push('{');
-    for (i, (key, value)) in entries.into_iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(&Value::String(key.clone()).to_string());
-        out.push(':');
-        write_canonical(value, out);
-    }
-    out.push('}');
+    hex
 }
 
 fn rfc3339<S: Serializer>(time: &SystemTime, serializer: S) -> Result<S::Ok, S::Error> {

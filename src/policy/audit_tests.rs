@@ -12,6 +12,8 @@ fn temp_path() -> PathBuf {
 fn record(args: &Map<String, Value>) -> AuditRecord {
     let (arg_keys, args_sha256) = AuditRecord::digest_args(args);
     AuditRecord {
+        record_id: "0b6f3c1e-4a8d-4f7e-9c2a-1d5e6f7a8b9c".to_owned(),
+        parent_record_id: None,
         time: UNIX_EPOCH + Duration::from_millis(1_704_067_200_250),
         request_id: "5f0c7a52-8d6e-4d0a-9a57-2f1f6c1d2b3e".to_owned(),
         phase: Phase::Refused,
@@ -50,15 +52,22 @@ fn records_are_json_lines_without_argument_values() {
     assert!(!text.contains("secret-dataset-name"), "an argument value leaked: {text}");
     let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), 2);
+    let mut first = lines[0].as_object().unwrap().clone();
+    let record_hash = first.remove("record_hash").unwrap();
+    assert_eq!(record_hash, sha256_hex(crate::jcs::to_string(&Value::Object(first.clone())).unwrap().as_bytes()));
     assert_eq!(
-        lines[0],
+        Value::Object(first),
         json!({
-            "time": "2024-01-01T00:00:00.25Z",
+            "seq": 1,
+            "prev_hash": null,
+            "record_id": "0b6f3c1e-4a8d-4f7e-9c2a-1d5e6f7a8b9c",
+            "parent_record_id": null,
+            "timestamp": "2024-01-01T00:00:00.25Z",
             "request_id": "5f0c7a52-8d6e-4d0a-9a57-2f1f6c1d2b3e",
             "phase": "refused",
-            "kind": "call",
+            "action_type": "call",
             "transport": "stdio",
-            "grant": "stdio",
+            "agent_id": "stdio",
             "policy_sha256": "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
             "action": "dataset_delete",
             "method": "pool.dataset.delete",
@@ -84,9 +93,11 @@ fn records_append_to_an_existing_log() {
     let path = temp_path();
     AuditLog::open(&path).unwrap().record_blocking(&record(&Map::new())).unwrap();
     AuditLog::open(&path).unwrap().record_blocking(&record(&Map::new())).unwrap();
-    let lines = std::fs::read_to_string(&path).unwrap().lines().count();
+    let text = std::fs::read_to_string(&path).unwrap();
     std::fs::remove_file(&path).unwrap();
-    assert_eq!(lines, 2);
+    let seqs: Vec<u64> =
+        text.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, [1, 2], "the second log continued the first one's chain");
 }
 
 #[test]
@@ -107,6 +118,13 @@ fn the_digest_of_no_arguments_is_the_sha256_of_an_empty_object() {
     assert!(keys.is_empty());
     // sha256("{}")
     assert_eq!(digest, "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a");
+}
+
+#[test]
+fn the_args_digest_is_the_sha256_of_the_jcs_form() {
+    let args = json!({"b": 1.50, "a": "\u{20ac}", "c": [1e21, 0.000001]});
+    let (_, digest) = AuditRecord::digest_args(args.as_object().unwrap());
+    assert_eq!(digest, sha256_hex("{\"a\":\"\u{20ac}\",\"b\":1.5,\"c\":[1e+21,0.000001]}".as_bytes()));
 }
 
 #[test]
@@ -131,4 +149,55 @@ async fn a_record_that_cannot_be_written_is_an_error() {
     rec.phase = Phase::Decided;
     assert!(matches!(log.record(&rec).await, Err(AuditWriteError::Write { .. })));
     assert!(AuditLog::disabled().record(&rec).await.is_ok());
+}
+
+#[test]
+fn rotation_keeps_one_chain_across_files() {
+    let dir = std::env::temp_dir().join(format!("truenas-mcp-rotate-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("audit.jsonl");
+    let log = AuditLog::open_with(&path, AuditOptions { max_bytes: Some(1500) }).unwrap();
+    for _ in 0..7 {
+        log.record_blocking(&record(&Map::new())).unwrap();
+    }
+    let files: Vec<PathBuf> =
+        (1..10).rev().map(|n| rotated(&path, n)).filter(|p| p.exists()).chain([path.clone()]).collect();
+    assert!(files.len() >= 3, "{files:?}");
+    for file in &files {
+        assert!(std::fs::metadata(file).unwrap().len() <= 1500, "{file:?}");
+    }
+    let summary = crate::policy::verify_audit_chain(&files).unwrap();
+    assert_eq!((summary.records, summary.seqs, summary.starts_after), (7, Some((1, 7)), None));
+    // A restart continues after the newest record.
+    AuditLog::open_with(&path, AuditOptions { max_bytes: Some(1500) })
+        .unwrap()
+        .record_blocking(&record(&Map::new()))
+        .unwrap();
+    let last = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .last()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .unwrap();
+    assert_eq!(last["seq"], 8);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn two_writers_on_one_file_share_one_chain() {
+    let dir = std::env::temp_dir().join(format!("truenas-mcp-writers-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("audit.jsonl");
+    let options = AuditOptions { max_bytes: Some(2000) };
+    let (a, b) = (AuditLog::open_with(&path, options).unwrap(), AuditLog::open_with(&path, options).unwrap());
+    for i in 0..9 {
+        let log = if i % 3 == 0 { &b } else { &a };
+        log.record_blocking(&record(&Map::new())).unwrap();
+    }
+    let files: Vec<PathBuf> =
+        (1..20).rev().map(|n| rotated(&path, n)).filter(|p| p.exists()).chain([path.clone()]).collect();
+    assert!(files.len() >= 2, "rotated: {files:?}");
+    let summary = crate::policy::verify_audit_chain(&files).unwrap();
+    assert_eq!((summary.records, summary.seqs), (9, Some((1, 9))));
+    std::fs::remove_dir_all(&dir).unwrap();
 }

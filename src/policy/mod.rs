@@ -12,7 +12,8 @@
 //! name, with "did you mean"), `lint` (warnings), `compile` (typed document to rules),
 //! `predicate` (argument tests),
 //! `limits` (counters and reservations), `decision` (precedence, [`Decision`], [`Denial`]),
-//! `summary` (the human summary), `audit` (one JSON line per call).
+//! `summary` (the human summary), `audit` (one JSON line per call), `audit_chain` (the hash
+//! chain over those lines and `audit verify`), `audit_show` (`audit show`'s table).
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -25,6 +26,8 @@ use crate::catalog::Catalog;
 use crate::ids::{ActionName, GrantId, MethodName, Risk, RuleId};
 
 mod audit;
+mod audit_chain;
+mod audit_show;
 mod compile;
 mod decision;
 mod document;
@@ -38,9 +41,11 @@ mod predicate;
 mod summary;
 
 pub use audit::{
-    ApprovalEvent, ApprovalEventKind, AuditDecision, AuditError, AuditLog, AuditRecord, AuditTransport,
+    ApprovalEvent, ApprovalEventKind, AuditDecision, AuditError, AuditLog, AuditOptions, AuditRecord, AuditTransport,
     AuditWriteError, ErrorSummary, Outcome, Phase, RecordKind, is_symbol,
 };
+pub use audit_chain::{ChainBreak, ChainSummary, verify as verify_audit_chain};
+pub use audit_show::{ShowError, ShowFilter, parse_since, show as show_audit};
 pub use decision::{ApprovalNeed, Decision, Denial};
 pub use json::MAX_BYTES;
 pub use load::{PolicyError, Problem};
