@@ -63,6 +63,13 @@ pub struct CommonArgs {
     /// Expose only these categories (comma-separated), e.g. `vm,storage`.
     #[arg(long, env = "TRUENAS_MCP_CATEGORIES", value_delimiter = ',', global = true, value_name = "LIST")]
     pub categories: Vec<String>,
+    /// Never ask MCP clients to approve calls through elicitation: only out-of-band answers
+    /// (the `approvals` CLI) count. Same as TRUENAS_MCP_ELICITATION=off.
+    #[arg(long = "no-elicitation", global = true)]
+    pub no_elicitation: bool,
+    /// `off` turns approval by elicitation off (as --no-elicitation); `on` is the default.
+    #[arg(long = "elicitation", env = "TRUENAS_MCP_ELICITATION", value_enum, default_value_t = Switch::On, global = true, hide = true)]
+    pub elicitation: Switch,
     /// Start a simulated TrueNAS in-process on a loopback port and use it; no other setup needed.
     #[arg(long, env = "TRUENAS_MCP_DEMO", global = true)]
     pub demo: bool,
@@ -348,6 +355,16 @@ pub struct Config {
     connect_timeout: Option<std::time::Duration>,
     state_dir: Option<PathBuf>,
     control: Option<PathBuf>,
+    elicitation: bool,
+}
+
+/// An on/off setting given as a word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Switch {
+    /// On.
+    On,
+    /// Off.
+    Off,
 }
 
 impl Config {
@@ -384,6 +401,7 @@ impl Config {
             connect_timeout: positive_secs(low.connect_timeout, "--connect-timeout (TRUENAS_MCP_CONNECT_TIMEOUT)")?,
             state_dir: low.state_dir.clone(),
             control: low.control.clone(),
+            elicitation: low.elicitation == Switch::On && !low.no_elicitation,
         })
     }
 
@@ -405,6 +423,11 @@ impl Config {
     /// The audit file, if any.
     pub fn audit(&self) -> Option<&PathBuf> {
         self.audit.as_ref()
+    }
+
+    /// Whether clients that declared elicitation are asked to approve calls.
+    pub fn elicitation(&self) -> bool {
+        self.elicitation
     }
 
     /// How actions are exposed.
@@ -518,6 +541,13 @@ mod tests {
         argv.extend_from_slice(args);
         let low = LowArgs::try_parse_from(argv).unwrap();
         Config::from_low_args(&low.common)
+    }
+
+    #[test]
+    fn elicitation_is_on_unless_turned_off() {
+        assert!(parse(&["--demo"]).unwrap().elicitation());
+        assert!(!parse(&["--demo", "--no-elicitation"]).unwrap().elicitation());
+        assert!(!parse(&["--demo", "--elicitation", "off"]).unwrap().elicitation());
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod util;
 
 mod audit;
 mod cli;
+mod elicitation;
 mod every_action;
 mod http;
 mod mcp_surface;

@@ -77,7 +77,7 @@ fn approvals_expire() {
     assert!(matches!(store.consume(&record.id, at(100 + 601)), Err(ApprovalError::NotApproved { .. })));
     let (pending_one, _) = pending(store.lookup_or_request(&request("g", "x"), at(800)).unwrap().0);
     let expired = store.expire(at(800 + 601)).unwrap();
-    assert_eq!(expired.iter().map(|r| r.id.clone()).collect::<Vec<_>>(), [pending_one.id.clone()]);
+    assert_eq!(expired.iter().map(|r| r.id.clone()).collect::<Vec<_>>(), std::slice::from_ref(&pending_one.id));
     assert!(matches!(store.approve(&pending_one.id, "alice", at(1500)), Err(ApprovalError::NotPending { .. })));
 }
 
