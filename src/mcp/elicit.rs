@@ -103,10 +103,18 @@ pub(super) fn for_call(
         return Some(Elicitation { asker, deferred: Some(deferred) });
     }
     let peer = ctx.peer.clone();
+    let cancel = ctx.ct.clone();
     let asker: Asker = Arc::new(move |record: ApprovalRecord| {
         let peer = peer.clone();
         let by = by.clone();
-        Box::pin(async move { ask(&peer, &record, &by).await })
+        let cancel = cancel.clone();
+        Box::pin(async move {
+            // A call the client cancels stops asking; the record stays pending.
+            tokio::select! {
+                asked = ask(&peer, &record, &by) => asked,
+                () = cancel.cancelled() => Asked::NoAnswer,
+            }
+        })
     });
     Some(Elicitation { asker, deferred: None })
 }
