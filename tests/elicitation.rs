@@ -261,3 +261,29 @@ async fn without_elicitation_the_call_answers_approval_required() {
         assert!(nas_calls_of(&setup.nas, "vm.stop").is_empty());
     }
 }
+
+#[tokio::test]
+async fn the_form_never_shows_a_secret_argument() {
+    let setup = Setup::new("elicit-secret").await;
+    let policy = r#"{"version": "1", "default": "allow", "tools": {"user_create": {"x-approval": "always"}}}"#;
+    std::fs::write(setup.dir.path().join("policy.json"), policy).unwrap();
+    let person = Person::denying("no");
+    let session = setup.connect(person.clone(), &[]).await;
+    const SECRET: &str = "Sup3r-Secret-Elicit-Pw-42";
+    let mut args = serde_json::Map::new();
+    args.insert("category".into(), json!("account"));
+    args.insert("action".into(), json!("user_create"));
+    args.insert(
+        "params".into(),
+        json!({"username": "carol", "group_create": true, "full_name": "Carol", "password": SECRET}),
+    );
+    let result =
+        session.call_tool(rmcp::model::CallToolRequestParams::new("truenas").with_arguments(args)).await.unwrap();
+    assert!(text(&result).starts_with("[APPROVAL DENIED]"), "{}", text(&result));
+    let asked = person.asked();
+    assert_eq!(asked.len(), 1);
+    assert!(asked[0].contains("user.create") && asked[0].contains("carol"), "{}", asked[0]);
+    assert!(!asked[0].contains(SECRET), "the form shows the password: {}", asked[0]);
+    assert!(!std::fs::read_to_string(setup.audit()).unwrap().contains(SECRET));
+    assert!(nas_calls_of(&setup.nas, "user.create").is_empty());
+}
