@@ -77,6 +77,13 @@ pub struct CommonArgs {
     /// Expose only these categories (comma-separated), e.g. `vm,storage`.
     #[arg(long, env = "TRUENAS_MCP_CATEGORIES", value_delimiter = ',', global = true, value_name = "LIST")]
     pub categories: Vec<String>,
+    /// Never ask MCP clients to approve calls through elicitation: only out-of-band answers
+    /// (the `approvals` CLI) count. Same as TRUENAS_MCP_ELICITATION=off.
+    #[arg(long = "no-elicitation", global = true)]
+    pub no_elicitation: bool,
+    /// `off` turns approval by elicitation off (as --no-elicitation); `on` is the default.
+    #[arg(long = "elicitation", env = "TRUENAS_MCP_ELICITATION", value_enum, default_value_t = Switch::On, global = true, hide = true)]
+    pub elicitation: Switch,
     /// Start a simulated TrueNAS in-process on a loopback port and use it; no other setup needed.
     #[arg(long, env = "TRUENAS_MCP_DEMO", global = true)]
     pub demo: bool,
@@ -442,6 +449,16 @@ pub struct Config {
     state_dir: Option<PathBuf>,
     control: Option<PathBuf>,
     admin_token: Option<String>,
+    elicitation: bool,
+}
+
+/// An on/off setting given as a word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Switch {
+    /// On.
+    On,
+    /// Off.
+    Off,
 }
 
 impl Config {
@@ -485,6 +502,7 @@ impl Config {
             state_dir: low.state_dir.clone(),
             control: low.control.clone(),
             admin_token,
+            elicitation: low.elicitation == Switch::On && !low.no_elicitation,
         })
     }
 
@@ -511,6 +529,11 @@ impl Config {
     /// The audit file's size limit, if it rotates.
     pub fn audit_max_bytes(&self) -> Option<u64> {
         self.audit_max_bytes
+    }
+
+    /// Whether clients that declared elicitation are asked to approve calls.
+    pub fn elicitation(&self) -> bool {
+        self.elicitation
     }
 
     /// How actions are exposed.
@@ -644,6 +667,13 @@ mod tests {
         argv.extend_from_slice(args);
         let low = LowArgs::try_parse_from(argv).unwrap();
         Config::from_low_args(&low.common)
+    }
+
+    #[test]
+    fn elicitation_is_on_unless_turned_off() {
+        assert!(parse(&["--demo"]).unwrap().elicitation());
+        assert!(!parse(&["--demo", "--no-elicitation"]).unwrap().elicitation());
+        assert!(!parse(&["--demo", "--elicitation", "off"]).unwrap().elicitation());
     }
 
     #[test]

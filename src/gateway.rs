@@ -30,7 +30,7 @@ use crate::state::approvals::{ApprovalError, ApprovalStore};
 
 #[path = "gateway_approval.rs"]
 mod approval;
-pub use approval::Answer;
+pub use approval::{Answer, Asked, Asker};
 
 /// Why a call produced no result. Each variant has one wire form, chosen in `mcp::reply`.
 #[derive(Debug, thiserror::Error)]
@@ -296,6 +296,12 @@ impl Gateway {
     /// an allowed one writes `decided` before the NAS is called (refusing the call if that
     /// fails) and `done` after.
     pub async fn execute(&self, call: Invocation<'_>) -> Result<CallOutcome, CallError> {
+        self.execute_asking(call, None).await
+    }
+
+    /// [`Gateway::execute`], with a way to ask a person (the client's elicitation) when the call
+    /// needs an approval; the answer goes through [`Gateway::answer_approval`] like any other.
+    pub async fn execute_asking(&self, call: Invocation<'_>, asker: Option<Asker>) -> Result<CallOutcome, CallError> {
         let Some(action) = self.catalog.action(call.action) else {
             let name = audit_name(call.action);
             let audit = AuditDraft::new(self, call.grant, call.transport, call.kind, &name, &call.args);
@@ -393,11 +399,11 @@ impl Gateway {
         // Approval (a raw call standing for an action that needs one needs the same): find or
         // ask for the record bound to this call; only an approved one lets it through, and the
         // policy is asked again (limits spent meanwhile still deny).
-        // HOOK(elicitation): a client that declared elicitation is asked here instead of
-        // answering `[APPROVAL REQUIRED]`; its answer goes through `answer_approval`.
+        // A client that declared elicitation is asked through `asker` before the call answers
+        // `[APPROVAL REQUIRED]`; its answer goes through `answer_approval`.
         let mut approval = None;
         if let Some(need) = need {
-            let id = match self.approval_for(&audit, &need, &method, &params, risk, &call).await {
+            let id = match self.approval_for(&audit, &need, &method, &params, risk, &call, asker).await {
                 Ok(id) => id,
                 Err(err) => {
                     let rule = Some(need.rule.clone());

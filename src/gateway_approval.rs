@@ -1,9 +1,15 @@
 //! The approval step of the gateway: a call the policy allows only with a person's approval
 //! finds (or asks for) its approval record, waits for an answer if the policy says so, and
 //! goes through only once an approved record bound to this very call is used. Answers from a
-//! person (the control socket today; elicitation and the web page later) come in through
+//! person (the control socket, the client's elicitation; the web page later) come in through
 //! [`Gateway::answer_approval`], which audits each one before it takes effect.
+//!
+//! An [`Asker`] (supplied by the MCP layer when the client declared elicitation) is asked once
+//! per call about a pending record bound to that call; whatever it answers still goes through
+//! `answer_approval`, and anything but an answer leaves the record pending (fail closed).
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -31,6 +37,27 @@ pub enum Answer {
     Deny(Option<String>),
 }
 
+/// What asking the client's user about a pending approval gave.
+#[derive(Debug, Clone)]
+pub enum Asked {
+    /// A person answered through the client; `by` names the channel (`mcp-client:<name>`).
+    Answered {
+        /// Who answered, as recorded.
+        by: String,
+        /// The answer.
+        answer: Answer,
+    },
+    /// Ask in the result instead (the input-required round trip): answer
+    /// `[APPROVAL REQUIRED]` at once, without waiting.
+    Later,
+    /// No answer (dismissed, timed out, unreadable, or the client failed): the record stays
+    /// pending for an out-of-band answer, and nothing is sent.
+    NoAnswer,
+}
+
+/// Asks the person behind the client about a pending approval bound to the current call.
+pub type Asker = Arc<dyn Fn(ApprovalRecord) -> Pin<Box<dyn Future<Output = Asked> + Send>> + Send + Sync>;
+
 impl Gateway {
     /// The approvals this gateway keeps.
     pub fn approvals(&self) -> &Arc<ApprovalStore> {
@@ -39,7 +66,9 @@ impl Gateway {
 
     /// Finds the approval for this call, asking for one if there is none: `Ok(id)` of an
     /// approved record (not yet used), or the refusal the agent reads (approval required, or
-    /// denied). Waits up to the policy's `x-approval-wait` for an answer, with progress.
+    /// denied). Asks through `asker` (once) when the record is pending, then waits up to the
+    /// policy's `x-approval-wait` for an answer, with progress.
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn approval_for(
         &self,
         audit: &AuditDraft<'_>,
@@ -48,6 +77,7 @@ impl Gateway {
         params: &Value,
         risk: Risk,
         call: &Invocation<'_>,
+        mut asker: Option<Asker>,
     ) -> Result<String, CallError> {
         let secrets = crate::redact::secret_values(&call.args);
         let (progress, cancel) = (call.progress.as_ref(), &call.cancel);
@@ -97,6 +127,25 @@ impl Gateway {
                     record
                 }
             };
+            if let Some(ask) = asker.take() {
+                match ask(record.clone()).await {
+                    Asked::Answered { by, answer } => {
+                        // Recorded like any answer; if it cannot be, the record stays pending.
+                        if let Err(e) = self.answer_approval(&record.id, &by, answer).await {
+                            tracing::warn!(approval = %record.id, error = %e, "the client's answer was not taken");
+                        }
+                        continue;
+                    }
+                    Asked::Later => {
+                        return Err(CallError::ApprovalRequired {
+                            action: record.binding.action.to_string(),
+                            id: record.id,
+                            rule: record.rule.to_string(),
+                        });
+                    }
+                    Asked::NoAnswer => {}
+                }
+            }
             let now = tokio::time::Instant::now();
             // Out of time, or the client gave up: the approval stays pending for a repeat.
             if now >= deadline || cancel.is_cancelled() {

@@ -249,7 +249,8 @@ async fn serve(low: &LowArgs) -> anyhow::Result<ExitCode> {
     match config.transport() {
         Transport::Stdio => {
             let server = TrueNasServer::new(app.gateway.clone(), config.tool_mode(), GrantId::new("stdio"))
-                .with_categories(config.categories());
+                .with_categories(config.categories())
+                .with_elicitation(config.elicitation());
             mcp::serve_stdio(server).await?;
         }
         Transport::Http { addr, tokens, max_sessions } => {
@@ -257,7 +258,8 @@ async fn serve(low: &LowArgs) -> anyhow::Result<ExitCode> {
             let local = listener.local_addr()?;
             eprintln!("truenas-mcp: serving MCP at {}", mcp::http::endpoint_url(local));
             let server = TrueNasServer::new(app.gateway.clone(), config.tool_mode(), GrantId::new("http"))
-                .with_categories(config.categories());
+                .with_categories(config.categories())
+                .with_elicitation(config.elicitation());
             let shutdown = CancellationToken::new();
             let on_signal = shutdown.clone();
             tokio::spawn(async move {

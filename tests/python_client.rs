@@ -73,3 +73,64 @@ async fn the_python_mcp_sdk_lists_calls_sees_progress_and_denials() {
     assert_eq!(nas_calls_of(&nas, "vm.stop").len(), 1);
     assert!(nas_calls_of(&nas, "vm.delete").is_empty() && nas_calls_of(&nas, "vm.get_instance").is_empty());
 }
+
+/// Runs `tests/python/elicit_client.py` (a Python client whose user answers `answer`) against
+/// the binary with a policy where `vm_stop` needs approval.
+async fn python_elicit(nas: &truenas_mcp::sim::SimHandle, dir: &tempdir::Dir, answer: &str) -> Value {
+    let python = python_client();
+    let policy = r#"{"version": "1", "default": "allow", "tools": {"vm_stop": {"x-approval": "always"}}}"#;
+    let policy_path = dir.path().join("policy.json");
+    std::fs::write(&policy_path, policy).unwrap();
+    let output = tokio::process::Command::new(&python)
+        .arg(repo("tests/python/elicit_client.py"))
+        .arg(bin())
+        .arg(answer)
+        .arg("--policy")
+        .arg(&policy_path)
+        .arg("--audit")
+        .arg(dir.path().join("audit.jsonl"))
+        .arg("--state-dir")
+        .arg(dir.path().join("state"))
+        .env("TRUENAS_URL", nas.url())
+        .env("TRUENAS_API_KEY", truenas_mcp::sim::DEMO_API_KEY)
+        .env("TRUENAS_USERNAME", truenas_mcp::sim::DEMO_USERNAME)
+        .env_remove("TRUENAS_MCP_ELICITATION")
+        .env("RUST_LOG", "warn")
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "python client failed: {stderr}");
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn the_python_mcp_sdk_answers_an_approval_form_approve_and_deny() {
+    let nas = start_sim().await;
+    let dir = tempdir::Dir::new("py-elicit-approve");
+    let seen = python_elicit(&nas, &dir, "approve").await;
+    assert_eq!(seen["error"], false, "{seen}");
+    assert_eq!(seen["asked"].as_array().map(Vec::len), Some(1), "{seen}");
+    let message = seen["asked"][0]["message"].as_str().unwrap();
+    assert!(message.contains("vm_stop") && message.contains("/tools/vm_stop/x-approval"), "{message}");
+    assert_eq!(nas_calls_of(&nas, "vm.stop").len(), 1);
+    let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
+    let approvals: Vec<Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|r| r["kind"] == "approval")
+        .map(|r| r["approval"].clone())
+        .collect();
+    let events: Vec<&str> = approvals.iter().filter_map(|a| a["event"].as_str()).collect();
+    assert_eq!(events, ["requested", "approved", "used"]);
+    assert_eq!(approvals[1]["by"], "mcp-client:python-elicit");
+
+    let nas = start_sim().await;
+    let dir = tempdir::Dir::new("py-elicit-deny");
+    let seen = python_elicit(&nas, &dir, "deny:too risky today").await;
+    assert_eq!(seen["error"], true, "{seen}");
+    let said = seen["text"].as_str().unwrap();
+    assert!(said.starts_with("[APPROVAL DENIED] vm_stop was denied by mcp-client:python-elicit"), "{said}");
+    assert!(said.ends_with(": too risky today"), "{said}");
+    assert!(nas_calls_of(&nas, "vm.stop").is_empty());
+}

@@ -20,6 +20,7 @@ use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use tokio::sync::mpsc;
 
+use super::elicit;
 use super::hierarchical::{self, Lookup, Step};
 use super::reply;
 use super::resources::{self, ResourceDef};
@@ -44,6 +45,9 @@ pub struct TrueNasServer {
     default_grant: GrantId,
     // Categories this client sees; empty means all.
     categories: Arc<Vec<String>>,
+    // Whether a client that declared elicitation is asked to approve calls (the operator can
+    // turn it off so that only out-of-band answers count).
+    elicitation: bool,
 }
 
 impl TrueNasServer {
@@ -54,7 +58,20 @@ impl TrueNasServer {
             tracing::error!(error = %e, "tools/resources.toml is broken; no resources offered");
             Vec::new()
         });
-        TrueNasServer { gateway, mode, resources: Arc::new(resources), default_grant, categories: Arc::default() }
+        TrueNasServer {
+            gateway,
+            mode,
+            resources: Arc::new(resources),
+            default_grant,
+            categories: Arc::default(),
+            elicitation: true,
+        }
+    }
+
+    /// Whether to ask clients that declared elicitation to approve calls (on by default).
+    pub fn with_elicitation(mut self, enabled: bool) -> TrueNasServer {
+        self.elicitation = enabled;
+        self
     }
 
     /// Narrows what this client sees to some categories (all when `categories` is empty).
@@ -160,7 +177,8 @@ impl TrueNasServer {
         action: &ActionDef,
         params: JsonObject,
         ctx: &RequestContext<RoleServer>,
-    ) -> rmcp::model::CallToolResult {
+        request: &CallToolRequestParams,
+    ) -> CallToolResponse {
         let grant = self.grant(ctx);
         let (progress, forwarder) = progress_bridge(ctx);
         let secrets = crate::redact::secret_values(&params);
@@ -173,14 +191,27 @@ impl TrueNasServer {
             transport: Self::transport(ctx),
             kind: RecordKind::Call,
         };
-        let outcome = self.gateway.execute(call).await;
+        let elicitation = elicit::for_call(ctx, request, self.elicitation);
+        let outcome = self.gateway.execute_asking(call, elicitation.as_ref().map(|e| Arc::clone(&e.asker))).await;
         // The sink was dropped with the call: let the last notifications out before the result.
         if let Some(forwarder) = forwarder {
             let _ = forwarder.await;
         }
         match outcome {
-            Ok(done) => reply::success(&done),
-            Err(e) => reply::failure(&e, &secrets),
+            Ok(done) => reply::success(&done).into(),
+            Err(e) => {
+                // 2026-07-28: the form goes back in the result; the retry carries the answer.
+                let ask = match &e {
+                    CallError::ApprovalRequired { id, .. } if elicit::deferred(elicitation.as_ref()) => {
+                        self.gateway.approvals().get(id).as_ref().and_then(elicit::input_required)
+                    }
+                    _ => None,
+                };
+                match ask {
+                    Some(ask) => ask.into(),
+                    None => reply::failure(&e, &secrets).into(),
+                }
+            }
         }
     }
 }
@@ -326,7 +357,7 @@ impl ServerHandler for TrueNasServer {
                 let args = request.arguments.as_ref();
                 let hidden = |action: &ActionDef| !self.gateway.is_visible(action);
                 match hierarchical::resolve(catalog, &visible, &hidden, args) {
-                    Step::Reply(r, lookup) => self.answered(&ctx, lookup, args.unwrap_or(&empty), *r).await,
+                    Step::Reply(r, lookup) => self.answered(&ctx, lookup, args.unwrap_or(&empty), *r).await.into(),
                     Step::Execute { action, params } if !self.in_scope(action) => {
                         let error = ErrorSummary::new("out_of_scope");
                         let lookup =
@@ -336,14 +367,14 @@ impl ServerHandler for TrueNasServer {
                             action.name,
                             self.categories.join(", ")
                         ));
-                        self.answered(&ctx, lookup, &params, refusal).await
+                        self.answered(&ctx, lookup, &params, refusal).await.into()
                     }
-                    Step::Execute { action, params } => self.run(action, params, &ctx).await,
+                    Step::Execute { action, params } => self.run(action, params, &ctx, &request).await,
                 }
             }
             ToolMode::Flat => match catalog.action(&request.name) {
                 Some(action) if visible(action) => {
-                    self.run(action, request.arguments.clone().unwrap_or_default(), &ctx).await
+                    self.run(action, request.arguments.clone().unwrap_or_default(), &ctx, &request).await
                 }
                 _ => {
                     self.refused(&ctx, RecordKind::Refusal, &request.name, ErrorSummary::new("unknown_tool")).await;
@@ -355,7 +386,7 @@ impl ServerHandler for TrueNasServer {
                 return Err(McpError::invalid_params(format!("tool `{}` not found", request.name), None));
             }
         };
-        Ok(result.into())
+        Ok(result)
     }
 
     async fn list_resources(

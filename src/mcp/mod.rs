@@ -1,7 +1,8 @@
 //! The MCP surface: the rmcp `ServerHandler` (the `truenas` tool or one tool per action,
-//! resources, progress), and its wiring to stdio and streamable HTTP. Policy and NAS access
+//! resources, progress, approval by elicitation), and its wiring to stdio and streamable HTTP. Policy and NAS access
 //! stay in the gateway; this module only speaks MCP.
 
+mod elicit;
 mod handler;
 mod hierarchical;
 pub mod http;
