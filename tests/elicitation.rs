@@ -125,7 +125,7 @@ impl Setup {
     fn approval_events(&self) -> Vec<(String, Option<String>)> {
         self.records()
             .iter()
-            .filter(|r| r["kind"] == "approval")
+            .filter(|r| r["action_type"] == "approval")
             .map(|r| {
                 let a = &r["approval"];
                 (a["event"].as_str().unwrap().to_owned(), a["by"].as_str().map(str::to_owned))

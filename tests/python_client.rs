@@ -118,7 +118,7 @@ async fn the_python_mcp_sdk_answers_an_approval_form_approve_and_deny() {
     let approvals: Vec<Value> = audit
         .lines()
         .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .filter(|r| r["kind"] == "approval")
+        .filter(|r| r["action_type"] == "approval")
         .map(|r| r["approval"].clone())
         .collect();
     let events: Vec<&str> = approvals.iter().filter_map(|a| a["event"].as_str()).collect();
