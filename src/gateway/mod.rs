@@ -8,11 +8,15 @@
 //! ([`CallError::summary`]).
 //!
 //! A call the policy allows only with a person's approval takes the approval step
-//! (`gateway_approval.rs`): it goes out only once an approved record bound to it is used.
+//! (`approval.rs`): it goes out only once an approved record bound to it is used.
+//!
+//! Files: this one (the call path and the policy question), `approval` (approval records,
+//! answers, elicitation hook), `audit_draft` (the records of one request), `jobs` (jobs belong
+//! to their grant; `truenas://jobs/{id}`), `raw` (what the raw API may never reach).
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
@@ -22,15 +26,23 @@ use crate::catalog::{ActionDef, ArgsError, Catalog, MappingError, RawReading};
 use crate::ids::{ActionName, GrantId, JobId, MethodName, RuleId};
 use crate::nas::{CallOptions, CallOutcome, NasClient, NasError, ProgressSink};
 use crate::policy::{
-    ApprovalNeed, ArgScope, AuditDecision, AuditLog, AuditRecord, AuditTransport, AuditWriteError, Decision, Denial,
-    ErrorSummary, MethodRules, Outcome, Permit, Phase, PolicyEngine, RecordKind, Request,
+    ApprovalNeed, ArgScope, AuditLog, AuditTransport, AuditWriteError, Decision, Denial, ErrorSummary, MethodRules,
+    Outcome, Permit, Phase, PolicyEngine, RecordKind, Request,
 };
 use crate::schema::Release;
 use crate::state::approvals::{ApprovalError, ApprovalStore};
 
-#[path = "gateway_approval.rs"]
 mod approval;
+mod audit_draft;
+mod jobs;
+mod raw;
+
+use audit_draft::{AuditDraft, audit_name};
+use jobs::{OwnedJobs, started_job};
+use raw::is_job_method;
+
 pub use approval::{Answer, Asked, Asker};
+pub use jobs::MAX_JOBS_PER_GRANT;
 
 /// Why a call produced no result. Each variant has one wire form, chosen in `mcp::reply`.
 #[derive(Debug, thiserror::Error)]
@@ -178,31 +190,6 @@ pub struct Gateway {
     jobs: Mutex<HashMap<GrantId, OwnedJobs>>,
     // Pending and answered approvals: the only authority for a call that needs one.
     approvals: Arc<ApprovalStore>,
-}
-
-/// Most job ids remembered per grant; past it the oldest are forgotten (and become unreadable
-/// to that grant), so memory stays bounded however many jobs a client starts.
-pub const MAX_JOBS_PER_GRANT: usize = 10_000;
-
-/// The job ids one grant started, oldest first.
-#[derive(Default)]
-struct OwnedJobs {
-    order: VecDeque<JobId>,
-    ids: HashSet<JobId>,
-}
-
-impl OwnedJobs {
-    fn add(&mut self, id: JobId) {
-        if !self.ids.insert(id) {
-            return;
-        }
-        self.order.push_back(id);
-        while self.order.len() > MAX_JOBS_PER_GRANT {
-            if let Some(old) = self.order.pop_front() {
-                self.ids.remove(&old);
-            }
-        }
-    }
 }
 
 /// The policy's name for reading a job's state (`truenas://jobs/{id}`): not an action of the
@@ -473,75 +460,6 @@ impl Gateway {
 }
 
 impl Gateway {
-    /// Reads a job's current state, through the policy as the pseudo-action [`JOB_STATUS`].
-    pub async fn read_job(&self, grant: &GrantId, transport: AuditTransport, id: JobId) -> Result<Value, CallError> {
-        let action = ActionName::new(JOB_STATUS);
-        let method = MethodName::new("core.get_jobs");
-        let mut args = Map::new();
-        args.insert("id".into(), Value::from(id.0));
-        let mut audit = AuditDraft::new(self, grant, transport, RecordKind::Job, &action, &args);
-        audit.method = Some(method.clone());
-        let at = audit.at;
-        let request = Request { grant, action: &action, method: &method, risk: crate::ids::Risk::Read, args: &args };
-        let permit = match self.policy.authorize(&request, at) {
-            Decision::Allow(permit) => permit,
-            Decision::Deny(denial) => {
-                let rule = Some(denial.rule.clone());
-                let reason = Some(denial.reason.clone());
-                let err = CallError::Denied(denial);
-                audit.refused(rule, reason, &err).await;
-                return Err(err);
-            }
-            // Reading a job's state is not put to a person: an approval rule on it denies.
-            Decision::NeedsApproval(need) => {
-                let reason = "reading a job cannot wait for an approval".to_owned();
-                let denial = Denial { rule: need.rule, reason: reason.clone(), retry_after: None };
-                let rule = Some(denial.rule.clone());
-                let err = CallError::Denied(denial);
-                audit.refused(rule, Some(reason), &err).await;
-                return Err(err);
-            }
-        };
-        // Only the caller's own jobs, unless the policy says otherwise; any other id answers as
-        // a job that does not exist, and nothing is asked of the NAS.
-        if !self.policy.any_job() && !self.owns_job(grant, id) {
-            permit.rollback();
-            let err = CallError::NoSuchJob(id);
-            audit.refused(None, None, &err).await;
-            return Err(err);
-        }
-        let rule = permit.rule().cloned();
-        if let Err(e) = audit.decided(rule.clone()).await {
-            permit.rollback();
-            return Err(CallError::AuditUnavailable(e));
-        }
-        let result = self.nas.job(permit, id).await;
-        audit.finished(rule, result.as_ref().map(|_| Some(id))).await;
-        let mut job = result.map_err(CallError::Nas)?;
-        // A job's error text may echo the keys or passwords it was started with.
-        let secrets = job.get("arguments").map(crate::redact::secret_values_in).unwrap_or_default();
-        crate::redact::redact_with(&mut job, &secrets);
-        Ok(job)
-    }
-
-    /// Whether job ids can be read at all (`truenas://jobs/{id}`): not when the policy hides
-    /// [`JOB_STATUS`].
-    pub fn jobs_visible(&self) -> bool {
-        !self.policy.is_hidden(&ActionName::new(JOB_STATUS), &MethodName::new("core.get_jobs"))
-    }
-
-    /// Remembers that `grant` started job `id`.
-    fn own_job(&self, grant: &GrantId, id: JobId) {
-        let mut jobs = self.jobs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        jobs.entry(grant.clone()).or_default().add(id);
-    }
-
-    /// Whether `grant` started job `id` through this server.
-    fn owns_job(&self, grant: &GrantId, id: JobId) -> bool {
-        let jobs = self.jobs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        jobs.get(grant).is_some_and(|owned| owned.ids.contains(&id))
-    }
-
     /// Asks the policy about the call. A raw call (its method named by its arguments) must
     /// also pass the rules of every twin action it stands for, as if that action had been
     /// called with the arguments recovered from the params (an argument that cannot be told
@@ -635,215 +553,4 @@ fn unreachable_denial() -> Result<Authorized, Denial> {
 }
 
 /// The rule id audit records carry for a call of a hidden action (the policy's own).
-const HIDDEN_RULE: &str = "(hidden)";
-
-/// The rule id of a raw call refused whatever the policy says (see [`Gateway::raw_refusal`]).
-const RAW_RULE: &str = "(raw api)";
-
-/// The middleware's own methods (`core.*` but `core.ping` and the job methods, `auth.*`): they
-/// run other methods (`core.bulk`, `core.download`), open a debugger (`core.debug`) or change
-/// the server's own shared NAS session (its login, event subscriptions, options). A raw call of
-/// one would run a method no rule judged, or act for every grant at once. No policy opens them
-/// to the raw API.
-fn is_session_or_meta_method(method: &MethodName) -> bool {
-    let m = method.as_str();
-    (m.starts_with("core.") && m != "core.ping" && !is_job_method(method)) || m.starts_with("auth.")
-}
-
-/// Methods that read or act on any job on the NAS, whoever started it.
-fn is_job_method(method: &MethodName) -> bool {
-    method.as_str() == "core.get_jobs" || method.as_str().starts_with("core.job_")
-}
-
-impl Gateway {
-    /// Whether a raw call of `method` would touch something the policy hides: the method
-    /// itself, an action that calls it, or (a job method) `job_status`.
-    fn raw_hidden(&self, method: &MethodName) -> bool {
-        let raw = ActionName::new("truenas_api_call");
-        self.policy.is_hidden(&raw, method)
-            || (is_job_method(method) && !self.jobs_visible())
-            || self
-                .catalog
-                .actions()
-                .any(|a| !a.is_rest_call() && a.methods().any(|m| m == method) && !self.is_visible(a))
-    }
-
-    /// Answers a raw call of a hidden method exactly as a path that names no method; the audit
-    /// record still says why.
-    async fn raw_absent(&self, audit: &AuditDraft<'_>, args: &Map<String, Value>) -> CallError {
-        let text = |k: &str| args.get(k).and_then(Value::as_str).unwrap_or_default();
-        let rule = RuleId::new(HIDDEN_RULE);
-        let reason = "a raw call of a method the policy hides".to_string();
-        let hidden = CallError::Denied(Denial { rule: rule.clone(), reason: reason.clone(), retry_after: None });
-        audit.refused(Some(rule), Some(reason), &hidden).await;
-        CallError::Mapping(MappingError::Rest(RestError::NoMethod {
-            verb: text("method").to_ascii_uppercase(),
-            path: text("path").to_string(),
-        }))
-    }
-
-    /// The refusal of a raw call that no policy rule may open: a method that runs others or
-    /// changes the shared session, or a job method while jobs are served to their owners only.
-    fn raw_refusal(&self, method: &MethodName) -> Option<Denial> {
-        let reason = if is_session_or_meta_method(method) {
-            format!(
-                "`{method}` runs other methods or changes the server's own TrueNAS session: it cannot be called raw"
-            )
-        } else if is_job_method(method) && !self.policy.any_job() {
-            format!(
-                "`{method}` reaches every job on the NAS; jobs are served only to the grant that started them \
-                 (`truenas://jobs/{{id}}`) unless `tools.job_status` sets `x-any-job`"
-            )
-        } else {
-            return None;
-        };
-        Some(Denial { rule: RuleId::new(RAW_RULE), reason, retry_after: None })
-    }
-}
-
-/// The job a call started, whatever became of it.
-fn started_job(result: &Result<CallOutcome, NasError>) -> Option<JobId> {
-    match result {
-        Ok(done) => done.job,
-        Err(NasError::Cancelled { job }) => *job,
-        Err(NasError::JobFailed { id, .. }) => Some(*id),
-        Err(_) => None,
-    }
-}
-
-/// How an unknown name is recorded: as given when it is a plain identifier, else a marker, so a
-/// value smuggled into a name never reaches the log.
-fn audit_name(name: &str) -> ActionName {
-    if crate::policy::is_symbol(name) { ActionName::new(name) } else { ActionName::new("(invalid name)") }
-}
-
-/// The facts of one request that each of its audit records repeats.
-struct AuditDraft<'a> {
-    gateway: &'a Gateway,
-    request_id: String,
-    grant: &'a GrantId,
-    transport: AuditTransport,
-    kind: RecordKind,
-    action: &'a ActionName,
-    // The middleware method: the action's, or the one a raw call named.
-    method: Option<MethodName>,
-    args: &'a Map<String, Value>,
-    at: SystemTime,
-    started: Instant,
-    // The `decided` record's id, once written: the `done` record names it as its parent.
-    decided: std::sync::OnceLock<String>,
-}
-
-impl<'a> AuditDraft<'a> {
-    fn new(
-        gateway: &'a Gateway,
-        grant: &'a GrantId,
-        transport: AuditTransport,
-        kind: RecordKind,
-        action: &'a ActionName,
-        args: &'a Map<String, Value>,
-    ) -> AuditDraft<'a> {
-        AuditDraft {
-            gateway,
-            request_id: uuid::Uuid::new_v4().to_string(),
-            grant,
-            transport,
-            kind,
-            action,
-            method: None,
-            args,
-            at: SystemTime::now(),
-            started: Instant::now(),
-            decided: std::sync::OnceLock::new(),
-        }
-    }
-
-    /// Records a refusal. It stands whether or not the record is written (a lost record is
-    /// logged at error level by the log itself).
-    async fn refused(&self, rule: Option<crate::ids::RuleId>, reason: Option<String>, error: &CallError) {
-        let (decision, outcome) = match error {
-            CallError::Denied(_) => (Some(AuditDecision::Deny), Outcome::Denied),
-            _ => (None, Outcome::Rejected),
-        };
-        let _ = self.write(Phase::Refused, decision, rule, reason, outcome, Some(error.summary()), None).await;
-    }
-
-    /// Records the decision to call the NAS; the call must not go out if this fails.
-    async fn decided(&self, rule: Option<crate::ids::RuleId>) -> Result<(), AuditWriteError> {
-        self.write(Phase::Decided, Some(AuditDecision::Allow), rule, None, Outcome::Pending, None, None).await
-    }
-
-    /// Records an allowed call's end: `Ok` carries the job id, if the call was a job.
-    async fn finished(&self, rule: Option<crate::ids::RuleId>, result: Result<Option<JobId>, &NasError>) {
-        let (outcome, error, job) = match result {
-            Ok(job) => (Outcome::Ok, None, job),
-            Err(NasError::Cancelled { job }) => (Outcome::Cancelled, None, *job),
-            Err(e @ NasError::JobFailed { id, .. }) => (Outcome::Error, Some(e.summary()), Some(*id)),
-            Err(e) => (Outcome::Error, Some(e.summary()), None),
-        };
-        // The call has happened: a lost outcome record cannot undo it (the log says so).
-        let _ = self.write(Phase::Done, Some(AuditDecision::Allow), rule, None, outcome, error, job).await;
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn write(
-        &self,
-        phase: Phase,
-        decision: Option<AuditDecision>,
-        rule: Option<crate::ids::RuleId>,
-        reason: Option<String>,
-        outcome: Outcome,
-        error: Option<ErrorSummary>,
-        job_id: Option<JobId>,
-    ) -> Result<(), AuditWriteError> {
-        let (arg_keys, args_sha256) = AuditRecord::digest_args(self.args);
-        let record_id = uuid::Uuid::new_v4().to_string();
-        let parent_record_id = if phase == Phase::Done { self.decided.get().cloned() } else { None };
-        let record = AuditRecord {
-            record_id: record_id.clone(),
-            parent_record_id,
-            time: self.at,
-            request_id: self.request_id.clone(),
-            phase,
-            kind: self.kind,
-            transport: self.transport,
-            grant: self.grant.clone(),
-            policy_sha256: self.gateway.policy.sha256().to_string(),
-            action: self.action.clone(),
-            method: self.method.clone(),
-            decision,
-            rule,
-            reason: reason.map(|r| crate::redact::scrub_text(&r)),
-            arg_keys,
-            args_sha256,
-            outcome,
-            error,
-            job_id,
-            duration_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
-            approval: None,
-        };
-        self.gateway.audit.record(&record).await?;
-        if phase == Phase::Decided {
-            let _ = self.decided.set(record_id);
-        }
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_grant_remembers_its_latest_jobs_only() {
-        let mut owned = OwnedJobs::default();
-        for id in 0..(MAX_JOBS_PER_GRANT as u64 + 5) {
-            owned.add(JobId(id));
-        }
-        owned.add(JobId(7));
-        assert_eq!(owned.order.len(), MAX_JOBS_PER_GRANT);
-        assert_eq!(owned.ids.len(), MAX_JOBS_PER_GRANT);
-        assert!(!owned.ids.contains(&JobId(4)), "the oldest are forgotten");
-        assert!(owned.ids.contains(&JobId(5)) && owned.ids.contains(&JobId(MAX_JOBS_PER_GRANT as u64 + 4)));
-    }
-}
+pub(super) const HIDDEN_RULE: &str = "(hidden)";

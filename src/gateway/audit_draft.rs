@@ -1,0 +1,133 @@
+//! The facts of one request that each of its audit records repeats, and writing those records:
+//! `refused` (one record), `decided` before the NAS is called (the call must not go out if it
+//! fails) and `finished` after it.
+
+use std::time::{Instant, SystemTime};
+
+use serde_json::{Map, Value};
+
+use super::{CallError, Gateway};
+use crate::ids::{ActionName, GrantId, JobId, MethodName};
+use crate::nas::NasError;
+use crate::policy::{
+    AuditDecision, AuditRecord, AuditTransport, AuditWriteError, ErrorSummary, Outcome, Phase, RecordKind,
+};
+
+/// How an unknown name is recorded: as given when it is a plain identifier, else a marker, so a
+/// value smuggled into a name never reaches the log.
+pub(super) fn audit_name(name: &str) -> ActionName {
+    if crate::policy::is_symbol(name) { ActionName::new(name) } else { ActionName::new("(invalid name)") }
+}
+
+/// The facts of one request that each of its audit records repeats.
+pub(super) struct AuditDraft<'a> {
+    pub(super) gateway: &'a Gateway,
+    pub(super) request_id: String,
+    pub(super) grant: &'a GrantId,
+    pub(super) transport: AuditTransport,
+    pub(super) kind: RecordKind,
+    pub(super) action: &'a ActionName,
+    // The middleware method: the action's, or the one a raw call named.
+    pub(super) method: Option<MethodName>,
+    pub(super) args: &'a Map<String, Value>,
+    pub(super) at: SystemTime,
+    pub(super) started: Instant,
+    // The `decided` record's id, once written: the `done` record names it as its parent.
+    pub(super) decided: std::sync::OnceLock<String>,
+}
+
+impl<'a> AuditDraft<'a> {
+    pub(super) fn new(
+        gateway: &'a Gateway,
+        grant: &'a GrantId,
+        transport: AuditTransport,
+        kind: RecordKind,
+        action: &'a ActionName,
+        args: &'a Map<String, Value>,
+    ) -> AuditDraft<'a> {
+        AuditDraft {
+            gateway,
+            request_id: uuid::Uuid::new_v4().to_string(),
+            grant,
+            transport,
+            kind,
+            action,
+            method: None,
+            args,
+            at: SystemTime::now(),
+            started: Instant::now(),
+            decided: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Records a refusal. It stands whether or not the record is written (a lost record is
+    /// logged at error level by the log itself).
+    pub(super) async fn refused(&self, rule: Option<crate::ids::RuleId>, reason: Option<String>, error: &CallError) {
+        let (decision, outcome) = match error {
+            CallError::Denied(_) => (Some(AuditDecision::Deny), Outcome::Denied),
+            _ => (None, Outcome::Rejected),
+        };
+        let _ = self.write(Phase::Refused, decision, rule, reason, outcome, Some(error.summary()), None).await;
+    }
+
+    /// Records the decision to call the NAS; the call must not go out if this fails.
+    pub(super) async fn decided(&self, rule: Option<crate::ids::RuleId>) -> Result<(), AuditWriteError> {
+        self.write(Phase::Decided, Some(AuditDecision::Allow), rule, None, Outcome::Pending, None, None).await
+    }
+
+    /// Records an allowed call's end: `Ok` carries the job id, if the call was a job.
+    pub(super) async fn finished(&self, rule: Option<crate::ids::RuleId>, result: Result<Option<JobId>, &NasError>) {
+        let (outcome, error, job) = match result {
+            Ok(job) => (Outcome::Ok, None, job),
+            Err(NasError::Cancelled { job }) => (Outcome::Cancelled, None, *job),
+            Err(e @ NasError::JobFailed { id, .. }) => (Outcome::Error, Some(e.summary()), Some(*id)),
+            Err(e) => (Outcome::Error, Some(e.summary()), None),
+        };
+        // The call has happened: a lost outcome record cannot undo it (the log says so).
+        let _ = self.write(Phase::Done, Some(AuditDecision::Allow), rule, None, outcome, error, job).await;
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn write(
+        &self,
+        phase: Phase,
+        decision: Option<AuditDecision>,
+        rule: Option<crate::ids::RuleId>,
+        reason: Option<String>,
+        outcome: Outcome,
+        error: Option<ErrorSummary>,
+        job_id: Option<JobId>,
+    ) -> Result<(), AuditWriteError> {
+        let (arg_keys, args_sha256) = AuditRecord::digest_args(self.args);
+        let record_id = uuid::Uuid::new_v4().to_string();
+        let parent_record_id = if phase == Phase::Done { self.decided.get().cloned() } else { None };
+        let record = AuditRecord {
+            record_id: record_id.clone(),
+            parent_record_id,
+            time: self.at,
+            request_id: self.request_id.clone(),
+            phase,
+            kind: self.kind,
+            transport: self.transport,
+            grant: self.grant.clone(),
+            policy_sha256: self.gateway.policy.sha256().to_string(),
+            action: self.action.clone(),
+            method: self.method.clone(),
+            decision,
+            rule,
+            reason: reason.map(|r| crate::redact::scrub_text(&r)),
+            arg_keys,
+            args_sha256,
+            outcome,
+            error,
+            job_id,
+            duration_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            approval: None,
+        };
+        self.gateway.audit.record(&record).await?;
+        if phase == Phase::Decided {
+            let _ = self.decided.set(record_id);
+        }
+        Ok(())
+    }
+}
