@@ -1,7 +1,7 @@
 //! Server state that outlives a process: where it lives (the state directory) and how it is
 //! stored ([`Backend`]: small named documents written atomically). Approvals are its first
-//! user ([`approvals`]); rate-limit counters and a shared (Redis) backend come later behind the
-//! same [`Backend`] trait.
+//! user ([`approvals`]); rate-limit counters ([`counters`]) are kept by a [`counters::CounterStore`]
+//! (memory, file or Redis).
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -9,6 +9,7 @@ use std::sync::Mutex;
 
 pub mod approvals;
 pub mod control;
+pub mod counters;
 
 /// Why state could not be read or written.
 #[derive(Debug, thiserror::Error)]
