@@ -179,7 +179,9 @@ pub(crate) struct Predicate {
     /// The comparison.
     pub(crate) op: Op,
     /// What to compare with. `in`/`not_in` take an array (at most 1,000 values), `lt`/`lte`/`gt`/`gte` a number,
-    /// `regex` a pattern string, `exists` an optional boolean (default `true`).
+    /// `regex` a pattern string, `exists` an optional boolean (default `true`), `starts_with` and `glob`
+    /// a string, `cidr` a CIDR string or an array of them, `len_lte`/`len_gte` a whole number,
+    /// `between` `[lo, hi]`.
     #[serde(default, skip_serializing_if = "Value::is_null")]
     pub(crate) value: Value,
     /// The message an agent sees when this predicate denies a call.
@@ -214,12 +216,46 @@ pub(crate) enum Op {
     Contains,
     /// The argument is present (`value: true`, the default) or absent (`value: false`).
     Exists,
+    /// A string starting with the string `value`.
+    StartsWith,
+    /// A string matching the glob `value` as a whole: `*` within one `/`-separated segment,
+    /// `?` one character other than `/`, `**` (a whole segment) any number of segments. Path,
+    /// dataset and snapshot arguments are canonical before any rule reads them, so `..` cannot
+    /// walk out of a match.
+    Glob,
+    /// An IP address string inside the network `value` (a CIDR such as `10.0.0.0/8` or
+    /// `fd00::/8`, or an array of them). An IPv4-mapped IPv6 address matches its IPv4 network.
+    Cidr,
+    /// At most `value` (a whole number) characters of a string, elements of an array or keys of
+    /// an object.
+    LenLte,
+    /// At least `value` (a whole number) characters, elements or keys.
+    LenGte,
+    /// A number from `value[0]` to `value[1]`, both included (`[lo, hi]`, lo <= hi).
+    Between,
 }
 
 impl Op {
     /// Every op, in the order error messages list them.
-    pub(crate) const ALL: [Op; 11] =
-        [Op::Eq, Op::Neq, Op::In, Op::NotIn, Op::Lt, Op::Lte, Op::Gt, Op::Gte, Op::Regex, Op::Contains, Op::Exists];
+    pub(crate) const ALL: [Op; 17] = [
+        Op::Eq,
+        Op::Neq,
+        Op::In,
+        Op::NotIn,
+        Op::Lt,
+        Op::Lte,
+        Op::Gt,
+        Op::Gte,
+        Op::Regex,
+        Op::Contains,
+        Op::Exists,
+        Op::StartsWith,
+        Op::Glob,
+        Op::Cidr,
+        Op::LenLte,
+        Op::LenGte,
+        Op::Between,
+    ];
 
     /// The name used in documents and rule ids.
     pub(crate) fn as_str(self) -> &'static str {
@@ -235,6 +271,12 @@ impl Op {
             Op::Regex => "regex",
             Op::Contains => "contains",
             Op::Exists => "exists",
+            Op::StartsWith => "starts_with",
+            Op::Glob => "glob",
+            Op::Cidr => "cidr",
+            Op::LenLte => "len_lte",
+            Op::LenGte => "len_gte",
+            Op::Between => "between",
         }
     }
 }

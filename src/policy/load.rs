@@ -18,6 +18,7 @@ use super::extensions::{
 };
 use super::limits::LimitSpec;
 use super::names::{self, Tool, Vocabulary};
+use super::pattern::Cidr;
 use super::predicate::{Predicate, article, parse_path};
 use super::{json, lint};
 use crate::catalog::Catalog;
@@ -361,6 +362,26 @@ impl Checker<'_, '_> {
                     child(&at, "value"),
                     format!("the list has {} values; the limit is {MAX_LIST}", values.len()),
                 );
+            } else if let (Some(Op::Cidr), Some(Value::Array(values))) = (op, p.get("value"))
+                && values.len() > MAX_LIST
+            {
+                self.problem(
+                    child(&at, "value"),
+                    format!("the list has {} networks; the limit is {MAX_LIST}", values.len()),
+                );
+            } else if let (Some(Op::Cidr), Some(Value::Array(values))) = (op, p.get("value"))
+                && !values.is_empty()
+            {
+                // Each network at its own path, so one run shows every bad one.
+                for (j, item) in values.iter().enumerate() {
+                    let checked = match item {
+                        Value::String(text) => Cidr::parse(text).map(|_| ()),
+                        other => Err(format!("`cidr` needs CIDR strings, found {}", article(other))),
+                    };
+                    if let Err(message) = checked {
+                        self.problem(format!("{at}/value/{j}"), message);
+                    }
+                }
             } else if let Some(op) = op
                 && let Err(message) = Predicate::new(RuleId::new(""), "args.x", op, p.get("value"), None)
             {

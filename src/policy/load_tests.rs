@@ -150,6 +150,30 @@ fn operand_types_are_checked_at_load() {
 }
 
 #[test]
+fn new_op_operands_are_checked_at_load_with_their_paths() {
+    let found = problems(json!({"version": "1", "default": "deny", "tools": {"vm_create": {"require": [
+        {"path": "args.name", "op": "glob", "value": "vm-**"},
+        {"path": "args.memory", "op": "between", "value": [4096, 1024]},
+        {"path": "args.name", "op": "len_lte", "value": -3},
+        {"path": "args.description", "op": "cidr", "value": ["10.0.0.0/8", "10.0.0.1/8", "nope"]},
+        {"path": "args.description", "op": "starts_with", "value": ["a"]},
+        {"path": "args.name", "op": "ends_with", "value": "x"}
+    ]}}}));
+    assert_eq!(
+        found,
+        [
+            "/tools/vm_create/require/0/value: invalid glob `vm-**`: `**` must be a whole segment (`a/**/b`); use `*` within a segment",
+            "/tools/vm_create/require/1/value: `between` needs `[lo, hi]` with lo <= hi, found `[4096,1024]`",
+            "/tools/vm_create/require/2/value: `len_lte` needs a whole number, 0 or more, found `-3`",
+            "/tools/vm_create/require/3/value/1: invalid CIDR `10.0.0.1/8`: host bits are set; did you mean `10.0.0.0/8`?",
+            "/tools/vm_create/require/3/value/2: invalid CIDR `nope`: `nope` is not an IP address",
+            "/tools/vm_create/require/4/value: `starts_with` needs a string, found an array",
+            "/tools/vm_create/require/5/op: must be `eq`, `neq`, `in`, `not_in`, `lt`, `lte`, `gt`, `gte`, `regex`, `contains`, `exists`, `starts_with`, `glob`, `cidr`, `len_lte`, `len_gte` or `between`, found `\"ends_with\"`",
+        ]
+    );
+}
+
+#[test]
 fn rule_ids_are_escaped_json_pointers() {
     // Real names never need escaping, so compile a typed document directly.
     let doc: PolicyDocument = serde_json::from_value(json!({"version": "1", "default": "deny", "tools": {

@@ -37,6 +37,7 @@ mod limits;
 mod lint;
 mod load;
 mod names;
+mod pattern;
 mod predicate;
 mod summary;
 
