@@ -24,6 +24,11 @@ pub(crate) struct PolicyDocument {
     #[schemars(with = "String")]
     #[allow(dead_code, reason = "read by editors, not by the engine")]
     pub(crate) schema: Option<String>,
+    /// A note for humans; ignored by the engine.
+    #[serde(default, rename = "$comment", skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
+    #[allow(dead_code, reason = "read by people, not by the engine")]
+    pub(crate) comment: Option<String>,
     /// Format version. Only `"1"` exists.
     pub(crate) version: Version,
     /// Free text for humans; ignored by the engine.
@@ -112,6 +117,11 @@ pub(crate) struct AllTools {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[schemars(extend("additionalProperties" = false))]
 pub(crate) struct ToolRules {
+    /// A note for humans; ignored by the engine.
+    #[serde(default, rename = "$comment", skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
+    #[allow(dead_code, reason = "read by people, not by the engine")]
+    pub(crate) comment: Option<String>,
     /// Preconditions: every one must hold, or the call is denied. A missing argument makes a
     /// predicate false.
     #[serde(default)]
@@ -146,6 +156,12 @@ pub(crate) struct ToolRules {
     #[serde(default, rename = "x-approval-wait", skip_serializing_if = "Option::is_none")]
     #[schemars(range(max = 3_600))]
     pub(crate) approval_wait: Option<u64>,
+    /// Extension: maintenance windows. Outside every window a call this entry applies to is
+    /// denied (rule `/tools/<name>/x-when`) with the seconds until the next one opens. Checked
+    /// after the entry's predicates, before limits and approval.
+    #[serde(default, rename = "x-when", skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "super::when::When")]
+    pub(crate) when: Option<Value>,
 }
 
 /// Extension `x-approval`: when a call needs a person's approval.
@@ -385,20 +401,71 @@ impl RiskEffect {
     }
 }
 
+/// A risk default: the effect alone, or the effect with maintenance windows.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub(crate) enum RiskDefault {
+    /// `"allow"`, `"deny"` or `"approve"`.
+    Effect(RiskEffect),
+    /// `{"effect": "allow", "x-when": {...}}`: outside every window the class is denied (rule
+    /// `/x-risk-defaults/<risk>/x-when`).
+    Windowed(WindowedEffect),
+}
+
+/// A risk default written as an object.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[schemars(extend("additionalProperties" = false))]
+pub(crate) struct WindowedEffect {
+    /// A note for humans; ignored by the engine.
+    #[serde(default, rename = "$comment", skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
+    #[allow(dead_code, reason = "read by people, not by the engine")]
+    pub(crate) comment: Option<String>,
+    /// The effect inside the windows.
+    pub(crate) effect: RiskEffect,
+    /// Extension: maintenance windows (as on a `tools` entry).
+    #[serde(default, rename = "x-when", skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "super::when::When")]
+    pub(crate) when: Option<Value>,
+}
+
+impl RiskDefault {
+    /// The effect, in or without windows.
+    pub(crate) fn effect(&self) -> RiskEffect {
+        match self {
+            RiskDefault::Effect(e) => *e,
+            RiskDefault::Windowed(w) => w.effect,
+        }
+    }
+
+    /// The `x-when` value, if the default has one.
+    pub(crate) fn when(&self) -> Option<&Value> {
+        match self {
+            RiskDefault::Effect(_) => None,
+            RiskDefault::Windowed(w) => w.when.as_ref(),
+        }
+    }
+}
+
 /// Extension `x-risk-defaults`: the default decision per risk class.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[schemars(extend("additionalProperties" = false))]
 pub(crate) struct RiskDefaults {
+    /// A note for humans; ignored by the engine.
+    #[serde(default, rename = "$comment", skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
+    #[allow(dead_code, reason = "read by people, not by the engine")]
+    pub(crate) comment: Option<String>,
     /// For actions that only read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "RiskEffect")]
-    pub(crate) read: Option<RiskEffect>,
+    #[schemars(with = "RiskDefault")]
+    pub(crate) read: Option<RiskDefault>,
     /// For actions that change state in a way that can be undone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "RiskEffect")]
-    pub(crate) write: Option<RiskEffect>,
+    #[schemars(with = "RiskDefault")]
+    pub(crate) write: Option<RiskDefault>,
     /// For actions that can lose data or availability.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "RiskEffect")]
-    pub(crate) destructive: Option<RiskEffect>,
+    #[schemars(with = "RiskDefault")]
+    pub(crate) destructive: Option<RiskDefault>,
 }

@@ -210,6 +210,53 @@ fn shown(v: &Value) -> String {
     }
 }
 
+/// The schema of an `x-when` value (the loader reads the JSON itself): one window or a list of
+/// windows, any of which may match.
+#[derive(schemars::JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code, reason = "describes the schema; the loader reads the JSON")]
+pub(crate) enum When {
+    /// One window.
+    One(TimeWindow),
+    /// Several windows; a call inside any one is in its window.
+    Any(#[schemars(length(min = 1))] Vec<TimeWindow>),
+}
+
+/// A maintenance window in UTC.
+#[derive(schemars::JsonSchema)]
+#[schemars(extend("additionalProperties" = false))]
+#[allow(dead_code, reason = "describes the schema; the loader reads the JSON")]
+pub(crate) struct TimeWindow {
+    /// Weekdays the window opens on (default: every day).
+    #[schemars(length(min = 1))]
+    days: Option<Vec<Day>>,
+    /// `HH:MM-HH:MM` in UTC (default: all day); `24:00` may end a span; a span crossing
+    /// midnight (`22:00-02:00`) belongs to the day it starts on.
+    #[schemars(regex(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]-(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"))]
+    hours: Option<String>,
+}
+
+/// A weekday.
+#[derive(schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code, reason = "describes the schema; the loader reads the JSON")]
+pub(crate) enum Day {
+    /// Monday.
+    Mon,
+    /// Tuesday.
+    Tue,
+    /// Wednesday.
+    Wed,
+    /// Thursday.
+    Thu,
+    /// Friday.
+    Fri,
+    /// Saturday.
+    Sat,
+    /// Sunday.
+    Sun,
+}
+
 #[cfg(test)]
 #[path = "when_tests.rs"]
 mod tests;
