@@ -113,7 +113,8 @@ pub fn run_cases(policy: &str, catalog: &Catalog, cases: &str, json: bool) -> Re
     let file: CaseFile = if json {
         serde_json::from_str(cases).map_err(|e| CasesError::Parse { format: "JSON", reason: e.to_string() })?
     } else {
-        toml::from_str(cases).map_err(|e| CasesError::Parse { format: "TOML", reason: e.to_string().trim().to_owned() })?
+        toml::from_str(cases)
+            .map_err(|e| CasesError::Parse { format: "TOML", reason: e.to_string().trim().to_owned() })?
     };
     if file.cases.is_empty() {
         return Err(CasesError::Parse { format: if json { "JSON" } else { "TOML" }, reason: "no cases".into() });
@@ -122,7 +123,12 @@ pub fn run_cases(policy: &str, catalog: &Catalog, cases: &str, json: bool) -> Re
     file.cases.iter().map(|case| run_one(policy, catalog, case, default_at)).collect()
 }
 
-fn run_one(policy: &str, catalog: &Catalog, case: &Case, default_at: Option<SystemTime>) -> Result<CaseOutcome, CasesError> {
+fn run_one(
+    policy: &str,
+    catalog: &Catalog,
+    case: &Case,
+    default_at: Option<SystemTime>,
+) -> Result<CaseOutcome, CasesError> {
     let bad = |reason: String| CasesError::Case { name: case.name.clone(), reason };
     // A fresh engine per case: counters start at zero, so cases do not depend on each other.
     let engine = PolicyEngine::load(policy, catalog)?;
@@ -135,7 +141,9 @@ fn run_one(policy: &str, catalog: &Catalog, case: &Case, default_at: Option<Syst
     } else {
         let Some(def) = catalog.action(&case.action) else {
             let names = catalog.actions().map(|a| a.name.as_str());
-            let hint = super::names::suggest(&case.action, names).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
+            let hint = super::names::suggest(&case.action, names)
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default();
             return Err(bad(format!("unknown action `{}`{hint}", case.action)));
         };
         def.validate_args(&case.args).map_err(|e| bad(format!("the arguments are refused before any policy: {e}")))?;

@@ -94,18 +94,28 @@ fn a_mismatch_shows_what_was_expected_and_what_came_with_its_rule_and_reason() {
 #[test]
 fn bad_files_and_cases_are_errors_not_mismatches() {
     assert!(error("cases = 3", false).starts_with("the case file is not valid TOML"));
-    assert!(error(r#"{"cases": [{"name": "x", "action": "vm_list", "expect": "maybe"}]}"#, true).contains("unknown variant `maybe`"));
-    assert!(error(r#"{"cases": [{"name": "x", "action": "vm_list", "expect": "allow", "argz": {}}]}"#, true).contains("unknown field `argz`"));
+    assert!(
+        error(r#"{"cases": [{"name": "x", "action": "vm_list", "expect": "maybe"}]}"#, true)
+            .contains("unknown variant `maybe`")
+    );
+    assert!(
+        error(r#"{"cases": [{"name": "x", "action": "vm_list", "expect": "allow", "argz": {}}]}"#, true)
+            .contains("unknown field `argz`")
+    );
     assert_eq!(error(r#"{"cases": []}"#, true), "the case file is not valid JSON: no cases");
     assert_eq!(
         error(r#"{"cases": [{"name": "x", "action": "vm_lsit", "expect": "allow"}]}"#, true),
         "case `x`: unknown action `vm_lsit`; did you mean `vm_list`?"
     );
-    let refused = error(r#"{"cases": [{"name": "x", "action": "vm_start", "args": {"id": "one"}, "expect": "allow"}]}"#, true);
+    let refused =
+        error(r#"{"cases": [{"name": "x", "action": "vm_start", "args": {"id": "one"}, "expect": "allow"}]}"#, true);
     assert!(refused.starts_with("case `x`: the arguments are refused before any policy"), "{refused}");
     let repeat = error(r#"{"cases": [{"name": "x", "action": "vm_list", "repeat": 0, "expect": "allow"}]}"#, true);
     assert_eq!(repeat, "case `x`: `repeat` must be 1 or more");
-    assert!(error(r#"{"at": "saturday", "cases": [{"name": "x", "action": "vm_list", "expect": "allow"}]}"#, true).contains("`at` of the file"));
+    assert!(
+        error(r#"{"at": "saturday", "cases": [{"name": "x", "action": "vm_list", "expect": "allow"}]}"#, true)
+            .contains("`at` of the file")
+    );
     let bad_policy = run_cases("{}", test_catalog(), "", false).map(|_| ()).unwrap_err();
     assert!(matches!(bad_policy, CasesError::Policy(_)), "{bad_policy}");
 }

@@ -104,16 +104,13 @@ pub(crate) fn compile(doc: &PolicyDocument) -> Result<(Policy, Vec<LimitSpec>), 
 }
 
 /// An `x-when` already checked by the loader; a problem (none expected) is kept, not dropped.
-fn window_rule(
-    rule: &str,
-    value: &Value,
-    on_deny: Option<String>,
-    problems: &mut Vec<Problem>,
-) -> Option<WindowRule> {
+fn window_rule(rule: &str, value: &Value, on_deny: Option<String>, problems: &mut Vec<Problem>) -> Option<WindowRule> {
     match Windows::parse(value) {
         Ok(windows) => Some(WindowRule { rule: RuleId::new(rule), windows, on_deny }),
         Err(found) => {
-            problems.extend(found.into_iter().map(|(below, message)| Problem { pointer: format!("{rule}{below}"), message }));
+            problems.extend(
+                found.into_iter().map(|(below, message)| Problem { pointer: format!("{rule}{below}"), message }),
+            );
             None
         }
     }

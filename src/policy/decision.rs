@@ -362,9 +362,7 @@ impl Policy {
     /// The maintenance windows of the risk default deciding `req`, if it has some.
     fn risk_window(&self, req: &Request<'_>, now: SystemTime) -> Result<(), Denial> {
         match &self.risk_windows[risk_index(req.risk)] {
-            Some(when) => {
-                when.check(&format!("`{}` (a {} action)", req.action, req.risk.as_str()), now)
-            }
+            Some(when) => when.check(&format!("`{}` (a {} action)", req.action, req.risk.as_str()), now),
             None => Ok(()),
         }
     }

@@ -127,12 +127,21 @@ pub fn starting_policy(catalog: &Catalog, preset: Preset, categories: &[String])
 
 fn description(preset: Preset, scoped: bool, categories: &[String]) -> String {
     let what = match preset {
-        Preset::Readonly => "Read only: actions that only read are allowed; every change is denied and every destructive action is hidden.",
-        Preset::Operator => "Operator: reads and reversible changes are allowed; each destructive action (listed one by one under `tools`) runs only once a person approves that exact call.",
-        Preset::Admin => "Admin: every action is allowed; each destructive action has its own entry under `tools`, ready to tighten (add `x-approval`, `x-when` or predicates).",
+        Preset::Readonly => {
+            "Read only: actions that only read are allowed; every change is denied and every destructive action is hidden."
+        }
+        Preset::Operator => {
+            "Operator: reads and reversible changes are allowed; each destructive action (listed one by one under `tools`) runs only once a person approves that exact call."
+        }
+        Preset::Admin => {
+            "Admin: every action is allowed; each destructive action has its own entry under `tools`, ready to tighten (add `x-approval`, `x-when` or predicates)."
+        }
     };
     let scope = if scoped {
-        format!(" Only the categories {} are allowed, each action by name; everything else is denied.", categories.join(", "))
+        format!(
+            " Only the categories {} are allowed, each action by name; everything else is denied.",
+            categories.join(", ")
+        )
     } else {
         String::new()
     };

@@ -23,7 +23,8 @@ fn every_preset_with_and_without_categories_loads_and_warns_only_about_what_it_o
     for preset in [Preset::Readonly, Preset::Operator, Preset::Admin] {
         for categories in [&[][..], &["vm"], &["vm", "storage"], &["sharing", "data_protection", "system"]] {
             let text = generated(preset, categories);
-            let engine = PolicyEngine::load(&text, test_catalog()).unwrap_or_else(|e| panic!("{preset:?} {categories:?}: {e}"));
+            let engine =
+                PolicyEngine::load(&text, test_catalog()).unwrap_or_else(|e| panic!("{preset:?} {categories:?}: {e}"));
             // Scoped, each write or destructive entry opens what `default: deny` would deny:
             // `policy check` says so, by design. Nothing else is warned about.
             let unexpected: Vec<_> = engine
@@ -46,7 +47,11 @@ fn readonly_reads_and_hides_every_destructive_action_by_name() {
     let destructive = test_catalog().actions().filter(|a| a.risk == Risk::Destructive).count();
     assert_eq!(hidden.len(), destructive);
     assert!(hidden.contains(&"vm_delete") && hidden.contains(&"truenas_api_call"), "{hidden:?}");
-    let cases = [case("vm_list", "{}", "allow"), case("vm_start", "{ id = 1 }", "deny"), case("vm_delete", "{ id = 1, confirm = true }", "deny")];
+    let cases = [
+        case("vm_list", "{}", "allow"),
+        case("vm_start", "{ id = 1 }", "deny"),
+        case("vm_delete", "{ id = 1, confirm = true }", "deny"),
+    ];
     behaves(&text, &cases.concat());
 }
 
@@ -58,7 +63,11 @@ fn operator_lists_each_destructive_action_with_a_comment_and_asks_for_approval()
     assert_eq!(entry["x-approval"], "always");
     assert!(entry["$comment"].as_str().unwrap().starts_with("vm (destructive): "), "{entry}");
     assert!(doc["tools"].get("vm_list").is_none(), "reads are left to the risk defaults");
-    let cases = [case("vm_list", "{}", "allow"), case("vm_start", "{ id = 1 }", "allow"), case("vm_delete", "{ id = 1, confirm = true }", "approve")];
+    let cases = [
+        case("vm_list", "{}", "allow"),
+        case("vm_start", "{ id = 1 }", "allow"),
+        case("vm_delete", "{ id = 1, confirm = true }", "approve"),
+    ];
     behaves(&text, &cases.concat());
 }
 
@@ -87,7 +96,10 @@ fn categories_allow_only_their_actions_each_by_name() {
     .concat();
     // A read outside the category, with its example arguments (JSON is valid TOML inline here
     // only for scalars, so the case is written as a table).
-    cases.push_str(&format!("[[cases]]\nname = \"outside\"\naction = \"{}\"\nexpect = \"deny\"\nrule = \"(default deny)\"\n[cases.args]\n", outside.name));
+    cases.push_str(&format!(
+        "[[cases]]\nname = \"outside\"\naction = \"{}\"\nexpect = \"deny\"\nrule = \"(default deny)\"\n[cases.args]\n",
+        outside.name
+    ));
     for (k, v) in outside.example_args() {
         cases.push_str(&format!("{k} = {v}\n"));
     }

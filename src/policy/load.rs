@@ -19,8 +19,8 @@ use super::extensions::{
 use super::limits::LimitSpec;
 use super::names::{self, Tool, Vocabulary};
 use super::pattern::Cidr;
-use super::when::Windows;
 use super::predicate::{Predicate, article, parse_path};
+use super::when::Windows;
 use super::{json, lint};
 use crate::catalog::Catalog;
 use crate::gateway::JOB_STATUS;

@@ -77,7 +77,8 @@ impl Cidr {
             Some((addr, prefix)) => (addr, Some(prefix)),
             None => (text, None),
         };
-        let network: IpAddr = addr.parse().map_err(|_| format!("invalid CIDR `{text}`: `{addr}` is not an IP address"))?;
+        let network: IpAddr =
+            addr.parse().map_err(|_| format!("invalid CIDR `{text}`: `{addr}` is not an IP address"))?;
         let max = if network.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
             None => max,

@@ -193,7 +193,8 @@ fn length_ops_count_characters_elements_and_keys() {
 
 #[test]
 fn between_is_inclusive_on_numbers() {
-    for (n, want) in [(json!(1), Eval::Holds), (json!(10.0), Eval::Holds), (json!(0.5), Eval::Fails), (json!(11), Eval::Fails)]
+    for (n, want) in
+        [(json!(1), Eval::Holds), (json!(10.0), Eval::Holds), (json!(0.5), Eval::Fails), (json!(11), Eval::Fails)]
     {
         assert_eq!(eval("args.n", Op::Between, json!([1, 10]), json!({ "n": n })), want, "{n}");
     }
@@ -214,7 +215,10 @@ fn new_operands_are_checked_at_load() {
     assert_eq!(new(Op::LenGte, json!(1.5)).unwrap_err(), "`len_gte` needs a whole number, 0 or more, found `1.5`");
     assert_eq!(new(Op::Between, json!([5, 1])).unwrap_err(), "`between` needs `[lo, hi]` with lo <= hi, found `[5,1]`");
     assert_eq!(new(Op::Between, json!([1])).unwrap_err(), "`between` needs two numbers `[lo, hi]`, found `[1]`");
-    assert_eq!(new(Op::Between, json!(["a", 2])).unwrap_err(), "`between` needs two numbers `[lo, hi]`, found `[\"a\",2]`");
+    assert_eq!(
+        new(Op::Between, json!(["a", 2])).unwrap_err(),
+        "`between` needs two numbers `[lo, hi]`, found `[\"a\",2]`"
+    );
     assert_eq!(new(Op::Between, json!(3)).unwrap_err(), "`between` needs two numbers `[lo, hi]`, found a number");
     assert!(new(Op::Between, json!([2, 2])).is_ok());
 }

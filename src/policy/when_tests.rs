@@ -29,7 +29,11 @@ fn a_window_is_open_on_its_days_and_hours_only() {
     let w = windows(json!({"days": ["sat", "sun"], "hours": "02:00-06:00"}));
     assert_eq!(w.closed_for(at(SAT + 3 * H)), None);
     assert_eq!(w.closed_for(at(SAT + 2 * H)), None, "the start is inside");
-    assert_eq!(w.closed_for(at(SAT + 6 * H)), Some(Duration::from_secs(20 * H)), "the end is outside: sunday 02:00 next");
+    assert_eq!(
+        w.closed_for(at(SAT + 6 * H)),
+        Some(Duration::from_secs(20 * H)),
+        "the end is outside: sunday 02:00 next"
+    );
     assert_eq!(w.closed_for(at(SAT + H)), Some(Duration::from_secs(H)));
     assert_eq!(w.closed_for(at(SAT + DAY + 4 * H)), None, "sunday");
     // Monday 02:30: the next opening is Saturday 02:00.
@@ -69,7 +73,9 @@ fn the_wait_counts_from_the_exact_instant() {
 #[test]
 fn bad_windows_are_reported_with_their_paths() {
     assert_eq!(
-        problems(json!([{"days": ["sat", "saturday"], "hours": "2-6"}, {"days": []}, {"hours": "10:00-10:00"}, "x", {"day": ["mon"]}])),
+        problems(
+            json!([{"days": ["sat", "saturday"], "hours": "2-6"}, {"days": []}, {"hours": "10:00-10:00"}, "x", {"day": ["mon"]}])
+        ),
         [
             "/0/days/1: unknown day `\"saturday\"`; expected one of `mon`, `tue`, `wed`, `thu`, `fri`, `sat`, `sun`",
             "/0/hours: must be `HH:MM-HH:MM` (UTC, `24:00` allowed as the end), found `\"2-6\"`",

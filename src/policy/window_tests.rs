@@ -54,10 +54,7 @@ fn a_tool_entry_allows_only_inside_its_window_and_says_when_the_next_opens() {
     let d = delete(&e, SAT + 6 * H);
     assert_eq!(outcome(&d), denied("/tools/vm_delete/x-when", 7 * 24 * H - 4 * H));
     let Decision::Deny(d) = d else { unreachable!() };
-    assert_eq!(
-        d.reason,
-        "`vm_delete` is only allowed sat 02:00-06:00 UTC (maintenance window); retry after 590400 s"
-    );
+    assert_eq!(d.reason, "`vm_delete` is only allowed sat 02:00-06:00 UTC (maintenance window); retry after 590400 s");
     assert_eq!(outcome(&delete(&e, SAT + H + 1_800)), denied("/tools/vm_delete/x-when", 1_800));
 }
 
@@ -150,12 +147,18 @@ fn bad_windows_are_load_errors_with_their_paths() {
         ("/tools/vm_delete/x-when/days/0", "unknown day `\"caturday\"`"),
         ("/tools/vm_delete/x-when/hours", "must be `HH:MM-HH:MM`"),
         ("/tools/vm_stop/require/0/x-when", "unknown extension `x-when`"),
-        ("/x-risk-defaults/destructive/effects", "unknown key `effects`; expected `effect`, `x-when`; did you mean `effect`?"),
+        (
+            "/x-risk-defaults/destructive/effects",
+            "unknown key `effects`; expected `effect`, `x-when`; did you mean `effect`?",
+        ),
         ("/x-risk-defaults/destructive/effect", "missing required key `effect`"),
         ("/x-risk-defaults/destructive/x-when", "needs at least one window"),
         ("/x-risk-defaults/write/effect", "must be `allow`, `deny` or `approve`"),
     ] {
-        assert!(found.iter().any(|f| f.starts_with(&format!("{pointer}: ")) && f.contains(says)), "{pointer}: {found:#?}");
+        assert!(
+            found.iter().any(|f| f.starts_with(&format!("{pointer}: ")) && f.contains(says)),
+            "{pointer}: {found:#?}"
+        );
     }
 }
 
