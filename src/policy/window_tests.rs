@@ -170,3 +170,30 @@ fn the_summary_shows_the_windows() {
     assert!(summary.contains("destructive approve only sun (all day, UTC)"), "{summary}");
     assert!(summary.contains("    only sat 02:00-06:00 UTC (x-when)"), "{summary}");
 }
+
+#[test]
+fn the_schema_accepts_windows_new_ops_and_comments_and_refuses_bad_windows() {
+    let validator = jsonschema::validator_for(&PolicyEngine::json_schema()).unwrap();
+    let mut good: Vec<Value> =
+        vec![serde_json::from_str(include_str!("../../policy/examples/maintenance.json")).unwrap()];
+    for preset in [super::Preset::Readonly, super::Preset::Operator, super::Preset::Admin] {
+        let text = super::starting_policy(test_catalog(), preset, &["vm".to_owned()]).unwrap();
+        good.push(serde_json::from_str(&text).unwrap());
+    }
+    for doc in &good {
+        assert!(validator.is_valid(doc), "{doc}");
+        assert!(PolicyEngine::load(&doc.to_string(), test_catalog()).is_ok(), "{doc}");
+    }
+    for bad in [
+        json!({"version": "1", "default": "deny", "tools": {"vm_stop": {"x-when": {"days": ["caturday"]}}}}),
+        json!({"version": "1", "default": "deny", "tools": {"vm_stop": {"x-when": {"hours": "2-6"}}}}),
+        json!({"version": "1", "default": "deny", "tools": {"vm_stop": {"x-when": {"day": ["sat"]}}}}),
+        json!({"version": "1", "default": "deny", "x-risk-defaults": {"write": {"effect": "allow", "when": {}}}}),
+        json!({"version": "1", "default": "deny", "x-risk-defaults": {"write": {"x-when": {}}}}),
+        json!({"version": "1", "default": "deny", "tools": {"vm_stop": {"$comment": 3}}}),
+        json!({"version": "1", "default": "deny", "tools": {"vm_stop": {"require": [{"path": "args.id", "op": "ends_with", "value": "x"}]}}}),
+    ] {
+        assert!(!validator.is_valid(&bad), "{bad}");
+        assert!(PolicyEngine::load(&bad.to_string(), test_catalog()).is_err(), "{bad}");
+    }
+}
