@@ -83,6 +83,14 @@ pub enum CasesError {
         /// The parser's message.
         reason: String,
     },
+    /// An `at` that is not an RFC 3339 time.
+    #[error("`at` of {whose} is not an RFC 3339 time (`2026-01-03T03:00:00Z`): `{text}`")]
+    Time {
+        /// `the file` or `case `name``.
+        whose: String,
+        /// The text given.
+        text: String,
+    },
     /// One case cannot be decided.
     #[error("case `{name}`: {reason}")]
     Case {
@@ -181,7 +189,7 @@ fn run_one(
 
 fn parse_time(text: &str, whose: &str) -> Result<SystemTime, CasesError> {
     let parsed = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .map_err(|e| CasesError::Parse { format: "time", reason: format!("`at` of {whose}, `{text}`: {e}") })?;
+        .map_err(|_| CasesError::Time { whose: whose.to_owned(), text: text.to_owned() })?;
     Ok(parsed.into())
 }
 
