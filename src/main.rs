@@ -100,6 +100,10 @@ async fn run(low: LowArgs) -> anyhow::Result<ExitCode> {
         Some(Command::Audit {
             command: AuditCommand::Show { ref files, ref action, decision, ref since, ref grant },
         }) => audit_show(files, action, decision.map(|d| d.as_str()), since.as_deref(), grant),
+        Some(Command::Policy { command: PolicyCommand::Init { preset, ref categories, ref out } }) => {
+            policy_init(preset.preset(), categories, out.as_deref())
+        }
+        Some(Command::Policy { command: PolicyCommand::Test { ref file, ref cases } }) => policy_test(file, cases),
         Some(Command::Policy { command: PolicyCommand::Schema }) => {
             out!("{}", serde_json::to_string_pretty(&PolicyEngine::json_schema())?);
             Ok(ExitCode::SUCCESS)
@@ -159,6 +163,84 @@ fn policy_check(file: &std::path::Path) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(1))
         }
     }
+}
+
+/// `policy init --preset P [--categories a,b] [--out FILE]`: the policy to stdout or FILE;
+/// exit code 2 for an unknown category or a FILE that exists.
+fn policy_init(
+    preset: truenas_mcp::policy::Preset,
+    categories: &[String],
+    out: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
+    let catalog = Catalog::builtin().context("the embedded tool catalog is invalid")?;
+    let text = match truenas_mcp::policy::starting_policy(&catalog, preset, categories) {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(USAGE));
+        }
+    };
+    let Some(path) = out else {
+        use std::io::Write as _;
+        let _ = std::io::stdout().lock().write_all(text.as_bytes());
+        return Ok(ExitCode::SUCCESS);
+    };
+    // `create_new`: an existing policy is never overwritten.
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()));
+    match written {
+        Ok(()) => {
+            eprintln!("wrote {}; check it with `truenas-mcp policy check {}`", path.display(), path.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("error: cannot write `{}`: {e}", path.display());
+            Ok(ExitCode::from(USAGE))
+        }
+    }
+}
+
+/// `policy test FILE CASES`: one line per case, a diff under each mismatch; exit code 0 when
+/// every case matches, 1 on a mismatch, 2 when the policy or the case file is bad.
+fn policy_test(file: &std::path::Path, cases: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let catalog = Catalog::builtin().context("the embedded tool catalog is invalid")?;
+    let policy = match std::fs::read_to_string(file) {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!("error: cannot read `{}`: {e}", file.display());
+            return Ok(ExitCode::from(USAGE));
+        }
+    };
+    let case_text = match std::fs::read_to_string(cases) {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!("error: cannot read `{}`: {e}", cases.display());
+            return Ok(ExitCode::from(USAGE));
+        }
+    };
+    let json = cases.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let outcomes = match truenas_mcp::policy::run_cases(&policy, &catalog, &case_text, json) {
+        Ok(outcomes) => outcomes,
+        Err(e) => {
+            eprintln!("error: {}: {e}", cases.display());
+            return Ok(ExitCode::from(USAGE));
+        }
+    };
+    let failed = outcomes.iter().filter(|o| !o.passed).count();
+    for o in &outcomes {
+        if o.passed {
+            out!("ok    {}", o.name);
+        } else {
+            out!("FAIL  {}", o.name);
+            out!("        expected: {}", o.expected);
+            out!("        got:      {}", o.got);
+        }
+    }
+    out!("{} case(s), {} passed, {failed} failed", outcomes.len(), outcomes.len() - failed);
+    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 /// `audit verify FILE...`: the summary to stdout with exit code 0, or the first break to stderr

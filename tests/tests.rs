@@ -18,6 +18,8 @@ mod http;
 mod mcp_surface;
 mod policy_load;
 mod policy_rules;
+mod policy_tooling;
+mod policy_windows;
 mod python_client;
 mod raw_api;
 mod raw_guards;

@@ -296,4 +296,47 @@ pub enum PolicyCommand {
     },
     /// Print the JSON Schema of policy documents.
     Schema,
+    /// Print (or write with --out) a commented starting policy generated from the tool catalog.
+    Init {
+        /// What the policy lets an agent do.
+        #[arg(long, value_enum)]
+        preset: PresetArg,
+        /// Only these categories (comma separated, e.g. `vm,storage`), each action by name;
+        /// every other action is denied.
+        #[arg(long, value_delimiter = ',')]
+        categories: Vec<String>,
+        /// Write the policy to FILE instead of stdout (refused if FILE exists).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Decide the calls of a case file (TOML or JSON) with a policy, in-process, and compare
+    /// with the expected decisions: exit 0 when all match, 1 on a mismatch, 2 on a bad file.
+    Test {
+        /// The policy file.
+        file: PathBuf,
+        /// The case file (`.json` is read as JSON, anything else as TOML).
+        cases: PathBuf,
+    },
+}
+
+/// `policy init --preset`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PresetArg {
+    /// Reads only; destructive actions hidden.
+    Readonly,
+    /// Reads and reversible changes; each destructive action needs a person's approval.
+    Operator,
+    /// Everything; each destructive action has its own entry to tighten.
+    Admin,
+}
+
+impl PresetArg {
+    /// The policy module's preset.
+    pub fn preset(self) -> crate::policy::Preset {
+        match self {
+            PresetArg::Readonly => crate::policy::Preset::Readonly,
+            PresetArg::Operator => crate::policy::Preset::Operator,
+            PresetArg::Admin => crate::policy::Preset::Admin,
+        }
+    }
 }

@@ -12,7 +12,7 @@ use crate::nas::{ApiKey, Endpoint, NasError, TlsTrust};
 
 mod flags;
 pub use flags::{
-    ApprovalsCommand, AuditCommand, Command, CommonArgs, DecisionFilter, LowArgs, PolicyCommand, SimRelease,
+    ApprovalsCommand, AuditCommand, Command, CommonArgs, DecisionFilter, LowArgs, PolicyCommand, PresetArg, SimRelease,
 };
 
 /// How actions are exposed as MCP tools.

@@ -7,12 +7,13 @@ use serde_json::Value;
 
 use std::time::Duration;
 
-use super::decision::{ApprovalRule, DefaultEffect, Policy, ToolEntry, risk_index};
+use super::decision::{ApprovalRule, DefaultEffect, Policy, ToolEntry, WindowRule, risk_index};
 use super::document::{self, Approval, Limit, Op, PolicyDocument, RiskEffect, ToolRules};
-use super::extensions::{APPROVAL, DEFAULT_APPROVAL_TTL};
+use super::extensions::{APPROVAL, DEFAULT_APPROVAL_TTL, WHEN};
 use super::limits::LimitSpec;
 use super::load::{Problem, child, escape};
 use super::predicate::Predicate;
+use super::when::Windows;
 use crate::ids::{Risk, RuleId};
 
 /// Turns a checked document into the engine's rules and the limits for its limiter.
@@ -54,6 +55,10 @@ pub(crate) fn compile(doc: &PolicyDocument) -> Result<(Policy, Vec<LimitSpec>), 
             },
             approval_ttl: rules.approval_ttl.map(Duration::from_secs),
             approval_wait: rules.approval_wait.map(Duration::from_secs),
+            when: rules
+                .when
+                .as_ref()
+                .and_then(|w| window_rule(&child(&base, WHEN), w, rules.on_deny.clone(), &mut problems)),
         };
         // INVARIANT: a name with a dot is a middleware method; action names never contain one.
         let table = if name.contains('.') { &mut methods } else { &mut actions };
@@ -61,18 +66,23 @@ pub(crate) fn compile(doc: &PolicyDocument) -> Result<(Policy, Vec<LimitSpec>), 
     }
 
     let mut risk_defaults: [Option<(DefaultEffect, RuleId)>; 3] = Default::default();
-    for (risk, effect) in [
-        (Risk::Read, doc.risk_defaults.read),
-        (Risk::Write, doc.risk_defaults.write),
-        (Risk::Destructive, doc.risk_defaults.destructive),
+    let mut risk_windows: [Option<WindowRule>; 3] = Default::default();
+    for (risk, default) in [
+        (Risk::Read, &doc.risk_defaults.read),
+        (Risk::Write, &doc.risk_defaults.write),
+        (Risk::Destructive, &doc.risk_defaults.destructive),
     ] {
-        let effect = effect.map(|e| match e {
+        let base = format!("/x-risk-defaults/{}", risk.as_str());
+        risk_windows[risk_index(risk)] = default
+            .as_ref()
+            .and_then(|d| d.when())
+            .and_then(|w| window_rule(&child(&base, WHEN), w, None, &mut problems));
+        let effect = default.as_ref().map(|d| d.effect()).map(|e| match e {
             RiskEffect::Allow => DefaultEffect::Allow,
             RiskEffect::Deny => DefaultEffect::Deny,
             RiskEffect::Approve => DefaultEffect::Approve,
         });
-        risk_defaults[risk_index(risk)] =
-            effect.map(|e| (e, RuleId::new(format!("/x-risk-defaults/{}", risk.as_str()))));
+        risk_defaults[risk_index(risk)] = effect.map(|e| (e, RuleId::new(base)));
     }
 
     if !problems.is_empty() {
@@ -81,6 +91,7 @@ pub(crate) fn compile(doc: &PolicyDocument) -> Result<(Policy, Vec<LimitSpec>), 
     let policy = Policy {
         default: doc.default,
         risk_defaults,
+        risk_windows,
         hide_all: doc.hide.iter().any(|n| n.0 == "*"),
         hidden: doc.hide.iter().map(|n| n.0.clone()).collect(),
         actions,
@@ -90,6 +101,19 @@ pub(crate) fn compile(doc: &PolicyDocument) -> Result<(Policy, Vec<LimitSpec>), 
         approval_wait: Duration::from_secs(doc.approval_wait.unwrap_or(0)),
     };
     Ok((policy, limits))
+}
+
+/// An `x-when` already checked by the loader; a problem (none expected) is kept, not dropped.
+fn window_rule(rule: &str, value: &Value, on_deny: Option<String>, problems: &mut Vec<Problem>) -> Option<WindowRule> {
+    match Windows::parse(value) {
+        Ok(windows) => Some(WindowRule { rule: RuleId::new(rule), windows, on_deny }),
+        Err(found) => {
+            problems.extend(
+                found.into_iter().map(|(below, message)| Problem { pointer: format!("{rule}{below}"), message }),
+            );
+            None
+        }
+    }
 }
 
 fn compile_predicates(

@@ -8,8 +8,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use super::document::Effect;
-use super::limits::Limiter;
+use super::limits::{Limiter, whole_seconds_up};
 use super::predicate::{Eval, Predicate};
+use super::when::Windows;
 use super::{ArgScope, MethodRules, Permit, Request};
 use crate::ids::{Risk, RuleId};
 
@@ -81,6 +82,8 @@ pub(crate) struct Policy {
     pub(crate) default: Effect,
     /// Indexed by [`risk_index`]: the effect and its rule id `/x-risk-defaults/<risk>`.
     pub(crate) risk_defaults: [Option<(DefaultEffect, RuleId)>; 3],
+    /// Indexed by [`risk_index`]: the risk default's `x-when`, if it has one.
+    pub(crate) risk_windows: [Option<WindowRule>; 3],
     /// `hide` contains `"*"`.
     pub(crate) hide_all: bool,
     pub(crate) hidden: HashSet<String>,
@@ -111,12 +114,46 @@ pub(crate) struct ToolEntry {
     pub(crate) approval_ttl: Option<Duration>,
     /// The entry's own `x-approval-wait`.
     pub(crate) approval_wait: Option<Duration>,
+    /// `x-when`, if the entry has maintenance windows.
+    pub(crate) when: Option<WindowRule>,
+}
+
+/// An `x-when`: the windows, the rule id (`/tools/<name>/x-when` or
+/// `/x-risk-defaults/<risk>/x-when`) and the author's message, if any.
+#[derive(Debug)]
+pub(crate) struct WindowRule {
+    pub(crate) rule: RuleId,
+    pub(crate) windows: Windows,
+    pub(crate) on_deny: Option<String>,
+}
+
+impl WindowRule {
+    /// A denial naming the windows and the wait, unless a window is open at `now`.
+    fn check(&self, what: &str, now: SystemTime) -> Result<(), Denial> {
+        let Some(wait) = self.windows.closed_for(now) else { return Ok(()) };
+        let base = match &self.on_deny {
+            Some(text) => text.clone(),
+            None => format!("{what} is only allowed {} (maintenance window)", self.windows.shown()),
+        };
+        Err(Denial {
+            rule: self.rule.clone(),
+            reason: format!("{base}; retry after {} s", whole_seconds_up(wait)),
+            retry_after: Some(wait),
+        })
+    }
 }
 
 impl ToolEntry {
     /// Every `require` must hold and no `deny_if` may; a type mismatch or an argument whose
-    /// value cannot be told denies either way.
-    fn check(&self, args: &serde_json::Map<String, serde_json::Value>, unknown: Unknown<'_>) -> Result<(), Denial> {
+    /// value cannot be told denies either way. Then the entry's maintenance windows: a call
+    /// its predicates deny is told so, not told to retry later.
+    fn check(
+        &self,
+        args: &serde_json::Map<String, serde_json::Value>,
+        unknown: Unknown<'_>,
+        action: &str,
+        now: SystemTime,
+    ) -> Result<(), Denial> {
         let eval = |p: &Predicate| if unknown.covers(p.arg_name()) { Eval::Unknown } else { p.eval(args) };
         for p in &self.require {
             match eval(p) {
@@ -132,7 +169,10 @@ impl ToolEntry {
                 outcome @ (Eval::Holds | Eval::Mismatch(_) | Eval::Unknown) => return Err(deny_by(p, outcome, false)),
             }
         }
-        Ok(())
+        match &self.when {
+            Some(when) => when.check(&format!("`{action}`"), now),
+            None => Ok(()),
+        }
     }
 
     /// The rule asking for approval of this call, if one does. A predicate that cannot be
@@ -224,8 +264,9 @@ impl Policy {
             MethodRules::PerTwin => None,
             MethodRules::Opaque => Some(Unknown::All),
         };
+        let action = req.action.as_str();
         let check_method = |entry: &ToolEntry| match method_unknown {
-            Some(unknown) => entry.check(req.args, unknown),
+            Some(unknown) => entry.check(req.args, unknown, action, now),
             None => Ok(()),
         };
         let hidden = self.is_hidden(req.action.as_str(), req.method.as_str());
@@ -244,25 +285,30 @@ impl Policy {
             // 2. Listed under `tools` by action and by method: both entries must pass, so the
             //    raw API escape hatch cannot launder a method its action may not use; either
             //    entry may ask for approval (the action's first).
-            (false, Some(action), Some(method), ..) => action.check(req.args, known).and_then(|()| {
+            (false, Some(entry), Some(method), ..) => entry.check(req.args, known, action, now).and_then(|()| {
                 check_method(method)?;
-                let ask = match action.approval(req.args, known)? {
+                let ask = match entry.approval(req.args, known)? {
                     Some(rule) => Some(rule),
                     None => approve_method(method, method_unknown, req.args)?,
                 };
-                Ok((Some(&action.rule), ask))
+                Ok((Some(&entry.rule), ask))
             }),
             // 3. Listed by action only, or by method only: that entry decides.
             (false, Some(entry), None, ..) => entry
-                .check(req.args, known)
+                .check(req.args, known, action, now)
                 .and_then(|()| entry.approval(req.args, known))
                 .map(|ask| (Some(&entry.rule), ask)),
             (false, None, Some(entry), ..) => check_method(entry)
                 .and_then(|()| approve_method(entry, method_unknown, req.args))
                 .map(|ask| (Some(&entry.rule), ask)),
-            // 4. Not listed: the `x-risk-defaults` entry for the call's risk, when present.
-            (false, None, None, Some((DefaultEffect::Allow, rule)), _) => Ok((Some(rule), None)),
-            (false, None, None, Some((DefaultEffect::Approve, rule)), _) => Ok((Some(rule), Some(rule))),
+            // 4. Not listed: the `x-risk-defaults` entry for the call's risk, when present (and
+            //    inside its maintenance windows, when it has some).
+            (false, None, None, Some((DefaultEffect::Allow, rule)), _) => {
+                self.risk_window(req, now).map(|()| (Some(rule), None))
+            }
+            (false, None, None, Some((DefaultEffect::Approve, rule)), _) => {
+                self.risk_window(req, now).map(|()| (Some(rule), Some(rule)))
+            }
             (false, None, None, Some((DefaultEffect::Deny, rule)), _) => Err(Denial {
                 rule: rule.clone(),
                 reason: format!("{} (`{}` actions are denied by default)", not_allowed(), req.risk.as_str()),
@@ -308,6 +354,16 @@ impl Policy {
             (Some(_), true) | (None, _) => {
                 Decision::Allow(Permit { action: req.action.clone(), method: req.method.clone(), rule, reservation })
             }
+        }
+    }
+}
+
+impl Policy {
+    /// The maintenance windows of the risk default deciding `req`, if it has some.
+    fn risk_window(&self, req: &Request<'_>, now: SystemTime) -> Result<(), Denial> {
+        match &self.risk_windows[risk_index(req.risk)] {
+            Some(when) => when.check(&format!("`{}` (a {} action)", req.action, req.risk.as_str()), now),
+            None => Ok(()),
         }
     }
 }

@@ -24,6 +24,11 @@ pub(crate) struct PolicyDocument {
     #[schemars(with = "String")]
     #[allow(dead_code, reason = "read by editors, not by the engine")]
     pub(crate) schema: Option<String>,
+    /// A note for humans; ignored by the engine.
+    #[serde(default, rename = "$comment", skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
+    #[allow(dead_code, reason = "read by people, not by the engine")]
+    pub(crate) comment: Option<String>,
     /// Format version. Only `"1"` exists.
     pub(crate) version: Version,
     /// Free text for humans; ignored by the engine.
@@ -112,6 +117,11 @@ pub(crate) struct AllTools {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[schemars(extend("additionalProperties" = false))]
 pub(crate) struct ToolRules {
+    /// A note for humans; ignored by the engine.
+    #[serde(default, rename = "$comment", skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
+    #[allow(dead_code, reason = "read by people, not by the engine")]
+    pub(crate) comment: Option<String>,
     /// Preconditions: every one must hold, or the call is denied. A missing argument makes a
     /// predicate false.
     #[serde(default)]
@@ -146,6 +156,12 @@ pub(crate) struct ToolRules {
     #[serde(default, rename = "x-approval-wait", skip_serializing_if = "Option::is_none")]
     #[schemars(range(max = 3_600))]
     pub(crate) approval_wait: Option<u64>,
+    /// Extension: maintenance windows. Outside every window a call this entry applies to is
+    /// denied (rule `/tools/<name>/x-when`) with the seconds until the next one opens. Checked
+    /// after the entry's predicates, before limits and approval.
+    #[serde(default, rename = "x-when", skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "super::when::When")]
+    pub(crate) when: Option<Value>,
 }
 
 /// Extension `x-approval`: when a call needs a person's approval.
@@ -179,7 +195,9 @@ pub(crate) struct Predicate {
     /// The comparison.
     pub(crate) op: Op,
     /// What to compare with. `in`/`not_in` take an array (at most 1,000 values), `lt`/`lte`/`gt`/`gte` a number,
-    /// `regex` a pattern string, `exists` an optional boolean (default `true`).
+    /// `regex` a pattern string, `exists` an optional boolean (default `true`), `starts_with` and `glob`
+    /// a string, `cidr` a CIDR string or an array of them, `len_lte`/`len_gte` a whole number,
+    /// `between` `[lo, hi]`.
     #[serde(default, skip_serializing_if = "Value::is_null")]
     pub(crate) value: Value,
     /// The message an agent sees when this predicate denies a call.
@@ -214,12 +232,46 @@ pub(crate) enum Op {
     Contains,
     /// The argument is present (`value: true`, the default) or absent (`value: false`).
     Exists,
+    /// A string starting with the string `value`.
+    StartsWith,
+    /// A string matching the glob `value` as a whole: `*` within one `/`-separated segment,
+    /// `?` one character other than `/`, `**` (a whole segment) any number of segments. Path,
+    /// dataset and snapshot arguments are canonical before any rule reads them, so `..` cannot
+    /// walk out of a match.
+    Glob,
+    /// An IP address string inside the network `value` (a CIDR such as `10.0.0.0/8` or
+    /// `fd00::/8`, or an array of them). An IPv4-mapped IPv6 address matches its IPv4 network.
+    Cidr,
+    /// At most `value` (a whole number) characters of a string, elements of an array or keys of
+    /// an object.
+    LenLte,
+    /// At least `value` (a whole number) characters, elements or keys.
+    LenGte,
+    /// A number from `value[0]` to `value[1]`, both included (`[lo, hi]`, lo <= hi).
+    Between,
 }
 
 impl Op {
     /// Every op, in the order error messages list them.
-    pub(crate) const ALL: [Op; 11] =
-        [Op::Eq, Op::Neq, Op::In, Op::NotIn, Op::Lt, Op::Lte, Op::Gt, Op::Gte, Op::Regex, Op::Contains, Op::Exists];
+    pub(crate) const ALL: [Op; 17] = [
+        Op::Eq,
+        Op::Neq,
+        Op::In,
+        Op::NotIn,
+        Op::Lt,
+        Op::Lte,
+        Op::Gt,
+        Op::Gte,
+        Op::Regex,
+        Op::Contains,
+        Op::Exists,
+        Op::StartsWith,
+        Op::Glob,
+        Op::Cidr,
+        Op::LenLte,
+        Op::LenGte,
+        Op::Between,
+    ];
 
     /// The name used in documents and rule ids.
     pub(crate) fn as_str(self) -> &'static str {
@@ -235,6 +287,12 @@ impl Op {
             Op::Regex => "regex",
             Op::Contains => "contains",
             Op::Exists => "exists",
+            Op::StartsWith => "starts_with",
+            Op::Glob => "glob",
+            Op::Cidr => "cidr",
+            Op::LenLte => "len_lte",
+            Op::LenGte => "len_gte",
+            Op::Between => "between",
         }
     }
 }
@@ -343,20 +401,71 @@ impl RiskEffect {
     }
 }
 
+/// A risk default: the effect alone, or the effect with maintenance windows.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub(crate) enum RiskDefault {
+    /// `"allow"`, `"deny"` or `"approve"`.
+    Effect(RiskEffect),
+    /// `{"effect": "allow", "x-when": {...}}`: outside every window the class is denied (rule
+    /// `/x-risk-defaults/<risk>/x-when`).
+    Windowed(WindowedEffect),
+}
+
+/// A risk default written as an object.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[schemars(extend("additionalProperties" = false))]
+pub(crate) struct WindowedEffect {
+    /// A note for humans; ignored by the engine.
+    #[serde(default, rename = "$comment", skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
+    #[allow(dead_code, reason = "read by people, not by the engine")]
+    pub(crate) comment: Option<String>,
+    /// The effect inside the windows.
+    pub(crate) effect: RiskEffect,
+    /// Extension: maintenance windows (as on a `tools` entry).
+    #[serde(default, rename = "x-when", skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "super::when::When")]
+    pub(crate) when: Option<Value>,
+}
+
+impl RiskDefault {
+    /// The effect, in or without windows.
+    pub(crate) fn effect(&self) -> RiskEffect {
+        match self {
+            RiskDefault::Effect(e) => *e,
+            RiskDefault::Windowed(w) => w.effect,
+        }
+    }
+
+    /// The `x-when` value, if the default has one.
+    pub(crate) fn when(&self) -> Option<&Value> {
+        match self {
+            RiskDefault::Effect(_) => None,
+            RiskDefault::Windowed(w) => w.when.as_ref(),
+        }
+    }
+}
+
 /// Extension `x-risk-defaults`: the default decision per risk class.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[schemars(extend("additionalProperties" = false))]
 pub(crate) struct RiskDefaults {
+    /// A note for humans; ignored by the engine.
+    #[serde(default, rename = "$comment", skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
+    #[allow(dead_code, reason = "read by people, not by the engine")]
+    pub(crate) comment: Option<String>,
     /// For actions that only read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "RiskEffect")]
-    pub(crate) read: Option<RiskEffect>,
+    #[schemars(with = "RiskDefault")]
+    pub(crate) read: Option<RiskDefault>,
     /// For actions that change state in a way that can be undone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "RiskEffect")]
-    pub(crate) write: Option<RiskEffect>,
+    #[schemars(with = "RiskDefault")]
+    pub(crate) write: Option<RiskDefault>,
     /// For actions that can lose data or availability.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "RiskEffect")]
-    pub(crate) destructive: Option<RiskEffect>,
+    #[schemars(with = "RiskDefault")]
+    pub(crate) destructive: Option<RiskDefault>,
 }

@@ -16,6 +16,8 @@ pub(crate) enum Location {
     Limit,
     /// `x-risk-defaults`.
     RiskDefaults,
+    /// One entry of `x-risk-defaults` written as an object (`{"effect": ..., "x-when": ...}`).
+    RiskDefault,
 }
 
 /// Every known `x-` extension and where it may appear: one table, so later extensions are
@@ -29,7 +31,12 @@ pub(crate) const EXTENSIONS: &[(&str, Location, &str)] = &[
     (APPROVAL_TTL, Location::Tool, "in a `tools` entry"),
     (APPROVAL_WAIT, Location::Top, "at the top level"),
     (APPROVAL_WAIT, Location::Tool, "in a `tools` entry"),
+    (WHEN, Location::Tool, "in a `tools` entry"),
+    (WHEN, Location::RiskDefault, "in an `x-risk-defaults` entry written as an object"),
 ];
+
+/// Maintenance windows: calls only inside one (a `tools` entry or a risk default object).
+pub(crate) const WHEN: &str = "x-when";
 
 /// A call the entry allows needs a person's approval: `"always"` or a list of predicates.
 pub(crate) const APPROVAL: &str = "x-approval";

@@ -171,10 +171,12 @@ fn hidden(doc: &PolicyDocument, target: &Target<'_>) -> bool {
 /// How the defaults deny an unlisted action of `risk`, if they do.
 fn default_denies(doc: &PolicyDocument, risk: Risk) -> Option<String> {
     let by_risk = match risk {
-        Risk::Read => doc.risk_defaults.read,
-        Risk::Write => doc.risk_defaults.write,
-        Risk::Destructive => doc.risk_defaults.destructive,
-    };
+        Risk::Read => &doc.risk_defaults.read,
+        Risk::Write => &doc.risk_defaults.write,
+        Risk::Destructive => &doc.risk_defaults.destructive,
+    }
+    .as_ref()
+    .map(super::document::RiskDefault::effect);
     match (by_risk, doc.default) {
         (Some(RiskEffect::Deny), _) => {
             Some(format!("the default denies {} actions (`/x-risk-defaults/{}`)", risk.as_str(), risk.as_str()))

@@ -13,12 +13,14 @@ use super::compile::compile;
 use super::decision::Policy;
 use super::document::{Effect, Op, PolicyDocument, RiskEffect, Scope, Window};
 use super::extensions::{
-    ANY_JOB, APPROVAL, APPROVAL_TTL, APPROVAL_WAIT, EXTENSIONS, Location, MAX_APPROVAL_TTL, MAX_APPROVAL_WAIT,
+    ANY_JOB, APPROVAL, APPROVAL_TTL, APPROVAL_WAIT, EXTENSIONS, Location, MAX_APPROVAL_TTL, MAX_APPROVAL_WAIT, WHEN,
     unknown_extension,
 };
 use super::limits::LimitSpec;
 use super::names::{self, Tool, Vocabulary};
+use super::pattern::Cidr;
 use super::predicate::{Predicate, article, parse_path};
+use super::when::Windows;
 use super::{json, lint};
 use crate::catalog::Catalog;
 use crate::gateway::JOB_STATUS;
@@ -102,6 +104,13 @@ const TOOL_KEYS: &[&str] = &["require", "deny_if", "limits", "on_deny"];
 const PREDICATE_KEYS: &[&str] = &["path", "op", "value", "on_deny"];
 const LIMIT_KEYS: &[&str] = &["counter", "window", "max", "scope", "on_deny"];
 const RISK_KEYS: &[&str] = &["read", "write", "destructive"];
+const RISK_DEFAULT_KEYS: &[&str] = &["effect"];
+
+/// A note for humans (as JSON Schema's `$comment`), ignored by the engine: the one key besides
+/// the format's own that `policy init` writes, accepted at the top, in `tools` entries and in
+/// `x-risk-defaults` (and its object entries).
+pub(crate) const COMMENT: &str = "$comment";
+const COMMENTED: [Location; 4] = [Location::Top, Location::Tool, Location::RiskDefaults, Location::RiskDefault];
 
 /// The most values an `in` or `not_in` list may hold.
 pub(crate) const MAX_LIST: usize = 1_000;
@@ -155,7 +164,11 @@ impl Checker<'_, '_> {
             return None;
         };
         for key in map.keys() {
-            if key.starts_with("x-") {
+            if key == COMMENT && COMMENTED.contains(&location) {
+                if let Some(v) = map.get(key).filter(|v| !v.is_string()) {
+                    self.problem(child(at, key), format!("must be a string, found {}", article(v)));
+                }
+            } else if key.starts_with("x-") {
                 if !EXTENSIONS.iter().any(|(name, loc, _)| name == key && *loc == location) {
                     self.problem(child(at, key), unknown_extension(key));
                 }
@@ -259,8 +272,21 @@ impl Checker<'_, '_> {
             && let Some(risk) = self.object(risk, "/x-risk-defaults", RISK_KEYS, Location::RiskDefaults)
         {
             for key in RISK_KEYS {
-                if let Some(effect) = risk.get(*key) {
-                    self.choice(effect, &child("/x-risk-defaults", key), &RiskEffect::ALL, RiskEffect::as_str);
+                let at = child("/x-risk-defaults", key);
+                match risk.get(*key) {
+                    None => {}
+                    // The object form: an effect with maintenance windows.
+                    Some(object @ Value::Object(_)) => {
+                        if let Some(entry) = self.object(object, &at, RISK_DEFAULT_KEYS, Location::RiskDefault) {
+                            if let Some(effect) = self.required(entry, &at, "effect") {
+                                self.choice(effect, &child(&at, "effect"), &RiskEffect::ALL, RiskEffect::as_str);
+                            }
+                            self.when(entry, &at);
+                        }
+                    }
+                    Some(effect) => {
+                        self.choice(effect, &at, &RiskEffect::ALL, RiskEffect::as_str);
+                    }
                 }
             }
         }
@@ -334,6 +360,19 @@ impl Checker<'_, '_> {
                 ),
             }
             self.approval_times(entry, &at);
+            self.when(entry, &at);
+        }
+    }
+
+    /// The `x-when` of a tool entry or a risk default object, if it has one.
+    fn when(&mut self, map: &Map<String, Value>, at: &str) {
+        if let Some(value) = map.get(WHEN)
+            && let Err(problems) = Windows::parse(value)
+        {
+            let at = child(at, WHEN);
+            for (below, message) in problems {
+                self.problem(format!("{at}{below}"), message);
+            }
         }
     }
 
@@ -361,6 +400,26 @@ impl Checker<'_, '_> {
                     child(&at, "value"),
                     format!("the list has {} values; the limit is {MAX_LIST}", values.len()),
                 );
+            } else if let (Some(Op::Cidr), Some(Value::Array(values))) = (op, p.get("value"))
+                && values.len() > MAX_LIST
+            {
+                self.problem(
+                    child(&at, "value"),
+                    format!("the list has {} networks; the limit is {MAX_LIST}", values.len()),
+                );
+            } else if let (Some(Op::Cidr), Some(Value::Array(values))) = (op, p.get("value"))
+                && !values.is_empty()
+            {
+                // Each network at its own path, so one run shows every bad one.
+                for (j, item) in values.iter().enumerate() {
+                    let checked = match item {
+                        Value::String(text) => Cidr::parse(text).map(|_| ()),
+                        other => Err(format!("`cidr` needs CIDR strings, found {}", article(other))),
+                    };
+                    if let Err(message) = checked {
+                        self.problem(format!("{at}/value/{j}"), message);
+                    }
+                }
             } else if let Some(op) = op
                 && let Err(message) = Predicate::new(RuleId::new(""), "args.x", op, p.get("value"), None)
             {

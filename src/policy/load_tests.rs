@@ -68,8 +68,8 @@ fn every_problem_is_reported_at_once() {
             "/tools/a~1b/require/0/path: `name` must start with `args.` (a dot path into the call arguments)",
             "/tools/a~1b/require/0/value: invalid regex `(`: unclosed group",
             "/tools/*: `*` is only meaningful in `hide`; put rules for every tool under `all_tools`",
-            "/tools/vm_stop/onDeny: unknown key `onDeny`; expected `require`, `deny_if`, `limits`, `on_deny`, `x-any-job`, `x-approval`, `x-approval-ttl`, `x-approval-wait`; did you mean `on_deny`?",
-            "/tools/vm_stop/deny_if/0/op: must be `eq`, `neq`, `in`, `not_in`, `lt`, `lte`, `gt`, `gte`, `regex`, `contains` or `exists`, found `\"is\"`",
+            "/tools/vm_stop/onDeny: unknown key `onDeny`; expected `require`, `deny_if`, `limits`, `on_deny`, `x-any-job`, `x-approval`, `x-approval-ttl`, `x-approval-wait`, `x-when`; did you mean `on_deny`?",
+            "/tools/vm_stop/deny_if/0/op: must be `eq`, `neq`, `in`, `not_in`, `lt`, `lte`, `gt`, `gte`, `regex`, `contains`, `exists`, `starts_with`, `glob`, `cidr`, `len_lte`, `len_gte` or `between`, found `\"is\"`",
             "/x-risk-defaults/admin: unknown key `admin`; expected `read`, `write`, `destructive`",
             "/x-risk-defaults/read: must be `allow`, `deny` or `approve`, found `\"maybe\"`",
         ]
@@ -145,6 +145,30 @@ fn operand_types_are_checked_at_load() {
             "/tools/vm_create/require/0/value: `in` needs an array, found a string",
             "/tools/vm_create/require/1/value: `gt` needs a number, found a string",
             "/tools/vm_create/require/2/value: missing; `eq` needs a value to compare with",
+        ]
+    );
+}
+
+#[test]
+fn new_op_operands_are_checked_at_load_with_their_paths() {
+    let found = problems(json!({"version": "1", "default": "deny", "tools": {"vm_create": {"require": [
+        {"path": "args.name", "op": "glob", "value": "vm-**"},
+        {"path": "args.memory", "op": "between", "value": [4096, 1024]},
+        {"path": "args.name", "op": "len_lte", "value": -3},
+        {"path": "args.description", "op": "cidr", "value": ["10.0.0.0/8", "10.0.0.1/8", "nope"]},
+        {"path": "args.description", "op": "starts_with", "value": ["a"]},
+        {"path": "args.name", "op": "ends_with", "value": "x"}
+    ]}}}));
+    assert_eq!(
+        found,
+        [
+            "/tools/vm_create/require/0/value: invalid glob `vm-**`: `**` must be a whole segment (`a/**/b`); use `*` within a segment",
+            "/tools/vm_create/require/1/value: `between` needs `[lo, hi]` with lo <= hi, found `[4096,1024]`",
+            "/tools/vm_create/require/2/value: `len_lte` needs a whole number, 0 or more, found `-3`",
+            "/tools/vm_create/require/3/value/1: invalid CIDR `10.0.0.1/8`: host bits are set; did you mean `10.0.0.0/8`?",
+            "/tools/vm_create/require/3/value/2: invalid CIDR `nope`: `nope` is not an IP address",
+            "/tools/vm_create/require/4/value: `starts_with` needs a string, found an array",
+            "/tools/vm_create/require/5/op: must be `eq`, `neq`, `in`, `not_in`, `lt`, `lte`, `gt`, `gte`, `regex`, `contains`, `exists`, `starts_with`, `glob`, `cidr`, `len_lte`, `len_gte` or `between`, found `\"ends_with\"`",
         ]
     );
 }
@@ -301,7 +325,7 @@ fn duplicate_keys_anywhere_are_errors_naming_their_pointer() {
 fn unknown_extensions_are_errors_listing_the_known_ones() {
     let known = "the known extensions are `x-risk-defaults` (at the top level), `x-any-job` (in `tools.job_status`), \
                  `x-approval` (in a `tools` entry), `x-approval-ttl` (at the top level or in a `tools` entry), \
-                 `x-approval-wait` (at the top level or in a `tools` entry)";
+                 `x-approval-wait` (at the top level or in a `tools` entry), `x-when` (in a `tools` entry or in an `x-risk-defaults` entry written as an object)";
     let found = problems(json!({"version": "1", "default": "deny", "x-owner": "ops",
         "tools": {"x-notes": {}, "vm_stop": {"x-approvals": "always"}, "vm_start": {"x-any-job": true},
                   "job_status": {"x-any-job": "yes"}}}));

@@ -28,17 +28,21 @@ use crate::ids::{ActionName, GrantId, MethodName, Risk, RuleId};
 mod audit;
 mod audit_chain;
 mod audit_show;
+mod cases;
 mod compile;
 mod decision;
 mod document;
 mod extensions;
+mod init;
 mod json;
 mod limits;
 mod lint;
 mod load;
 mod names;
+mod pattern;
 mod predicate;
 mod summary;
+mod when;
 
 pub use audit::{
     ApprovalEvent, ApprovalEventKind, AuditDecision, AuditError, AuditLog, AuditOptions, AuditRecord, AuditTransport,
@@ -46,7 +50,9 @@ pub use audit::{
 };
 pub use audit_chain::{ChainBreak, ChainSummary, verify as verify_audit_chain};
 pub use audit_show::{ShowError, ShowFilter, parse_since, show as show_audit};
+pub use cases::{CaseOutcome, CasesError, Expect, run_cases};
 pub use decision::{ApprovalNeed, Decision, Denial};
+pub use init::{InitError, Preset, starting_policy};
 pub use json::MAX_BYTES;
 pub use load::{PolicyError, Problem};
 
@@ -275,3 +281,7 @@ mod scope_tests;
 #[cfg(test)]
 #[path = "approval_tests.rs"]
 mod approval_tests;
+
+#[cfg(test)]
+#[path = "window_tests.rs"]
+mod window_tests;

@@ -7,6 +7,7 @@ use regex::Regex;
 use serde_json::{Map, Number, Value};
 
 use super::document::Op;
+use super::pattern::{Cidr, Glob};
 use crate::ids::RuleId;
 
 /// A compiled predicate.
@@ -37,6 +38,14 @@ enum Test {
     Matches(Regex),
     Contains(Value),
     Exists(bool),
+    StartsWith(String),
+    Glob(Glob),
+    /// Any of these networks.
+    Cidr(Vec<Cidr>),
+    /// `len_lte` or `len_gte` and the bound.
+    Len(Op, u64),
+    /// Inclusive bounds, lo <= hi.
+    Between(Number, Number),
 }
 
 /// What a predicate says about one call.
@@ -117,6 +126,38 @@ impl Predicate {
                 (Value::Array(items), _) => truth(items.iter().any(|v| json_eq(v, needle))),
                 (other, _) => Eval::Mismatch(kind(other)),
             },
+            Test::StartsWith(prefix) => match arg {
+                Value::String(s) => truth(s.starts_with(prefix.as_str())),
+                other => Eval::Mismatch(kind(other)),
+            },
+            Test::Glob(glob) => match arg {
+                Value::String(s) => truth(glob.is_match(s)),
+                other => Eval::Mismatch(kind(other)),
+            },
+            Test::Cidr(networks) => match arg {
+                Value::String(s) => match s.parse::<std::net::IpAddr>() {
+                    Ok(addr) => truth(networks.iter().any(|n| n.contains(addr))),
+                    Err(_) => Eval::Mismatch(NOT_AN_ADDRESS),
+                },
+                other => Eval::Mismatch(kind(other)),
+            },
+            Test::Len(op, bound) => {
+                let len = match arg {
+                    Value::String(s) => s.chars().count(),
+                    Value::Array(items) => items.len(),
+                    Value::Object(map) => map.len(),
+                    other => return Eval::Mismatch(kind(other)),
+                };
+                let len = u64::try_from(len).unwrap_or(u64::MAX);
+                truth(if *op == Op::LenLte { len <= *bound } else { len >= *bound })
+            }
+            Test::Between(lo, hi) => match arg {
+                Value::Number(n) => match (compare_numbers(n, lo), compare_numbers(n, hi)) {
+                    (Some(above), Some(below)) => truth(above != Ordering::Less && below != Ordering::Greater),
+                    _ => Eval::Mismatch("number"),
+                },
+                other => Eval::Mismatch(kind(other)),
+            },
         }
     }
 
@@ -142,9 +183,11 @@ impl Predicate {
     /// The argument types this predicate can test, for mismatch messages.
     fn needs(&self) -> &'static str {
         match &self.test {
-            Test::Compare(..) => "a number",
-            Test::Matches(_) => "a string",
+            Test::Compare(..) | Test::Between(..) => "a number",
+            Test::Matches(_) | Test::StartsWith(_) | Test::Glob(_) => "a string",
             Test::Contains(Value::String(_)) => "a string or an array",
+            Test::Cidr(_) => "an IP address string",
+            Test::Len(..) => "a string, an array or an object",
             _ => "an array",
         }
     }
@@ -168,6 +211,18 @@ impl Predicate {
             (Op::Contains, false) => format!("must not contain `{v}`"),
             (Op::Exists, hold) if hold == present => "must be given".to_owned(),
             (Op::Exists, _) => "must not be given".to_owned(),
+            (Op::StartsWith, true) => format!("must start with `{v}`"),
+            (Op::StartsWith, false) => format!("must not start with `{v}`"),
+            (Op::Glob, true) => format!("must match the glob `{v}`"),
+            (Op::Glob, false) => format!("must not match the glob `{v}`"),
+            (Op::Cidr, true) => format!("must be an address in `{v}`"),
+            (Op::Cidr, false) => format!("must not be an address in `{v}`"),
+            (Op::LenLte, true) => format!("must have at most `{v}` characters, elements or keys"),
+            (Op::LenLte, false) => format!("must have more than `{v}` characters, elements or keys"),
+            (Op::LenGte, true) => format!("must have at least `{v}` characters, elements or keys"),
+            (Op::LenGte, false) => format!("must have fewer than `{v}` characters, elements or keys"),
+            (Op::Between, true) => format!("must be within `{v}` (inclusive)"),
+            (Op::Between, false) => format!("must not be within `{v}` (inclusive)"),
         }
     }
 }
@@ -199,7 +254,45 @@ impl Test {
             (Op::Contains, v) => Ok(Test::Contains(v.clone())),
             (Op::Exists, Value::Bool(want)) => Ok(Test::Exists(*want)),
             (Op::Exists, other) => Err(format!("`exists` takes `true` or `false`, found {}", article(other))),
+            (Op::StartsWith, Value::String(prefix)) => Ok(Test::StartsWith(prefix.clone())),
+            (Op::Glob, Value::String(pattern)) => Glob::new(pattern).map(Test::Glob),
+            (Op::StartsWith | Op::Glob, other) => Err(format!("`{name}` needs a string, found {}", article(other))),
+            (Op::Cidr, Value::String(text)) => Cidr::parse(text).map(|c| Test::Cidr(vec![c])),
+            (Op::Cidr, Value::Array(items)) if !items.is_empty() => items
+                .iter()
+                .map(|item| match item {
+                    Value::String(text) => Cidr::parse(text),
+                    other => Err(format!("`cidr` needs CIDR strings, found {}", article(other))),
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Test::Cidr),
+            (Op::Cidr, other) => {
+                Err(format!("`cidr` needs a CIDR string or a non-empty array of them, found {}", shown(other)))
+            }
+            (Op::LenLte | Op::LenGte, v) => match v.as_u64() {
+                Some(n) => Ok(Test::Len(op, n)),
+                None => Err(format!("`{name}` needs a whole number, 0 or more, found {}", shown(v))),
+            },
+            (Op::Between, Value::Array(bounds)) => match bounds.as_slice() {
+                [Value::Number(lo), Value::Number(hi)] => match compare_numbers(lo, hi) {
+                    Some(Ordering::Less | Ordering::Equal) => Ok(Test::Between(lo.clone(), hi.clone())),
+                    _ => Err(format!("`between` needs `[lo, hi]` with lo <= hi, found `{value}`")),
+                },
+                _ => Err(format!("`between` needs two numbers `[lo, hi]`, found `{value}`")),
+            },
+            (Op::Between, other) => Err(format!("`between` needs two numbers `[lo, hi]`, found {}", article(other))),
         }
+    }
+}
+
+/// What a string that is not an IP address is called in a `cidr` mismatch.
+const NOT_AN_ADDRESS: &str = "string that is not an IP address";
+
+/// A found operand for a message: scalars as written, containers by their type.
+fn shown(v: &Value) -> String {
+    match v {
+        Value::String(_) | Value::Number(_) | Value::Bool(_) => format!("`{v}`"),
+        other => article(other),
     }
 }
 

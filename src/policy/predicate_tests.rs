@@ -86,7 +86,9 @@ fn a_missing_path_is_reported_as_missing_for_every_op_but_exists() {
     for op in Op::ALL.into_iter().filter(|&op| op != Op::Exists) {
         let value = match op {
             Op::In | Op::NotIn => json!([1]),
-            Op::Regex => json!("x"),
+            Op::Regex | Op::StartsWith | Op::Glob => json!("x"),
+            Op::Cidr => json!("10.0.0.0/8"),
+            Op::Between => json!([1, 2]),
             _ => json!(1),
         };
         assert_eq!(eval("args.gone", op, value, json!({"other": 1})), Eval::Missing, "{op:?}");
@@ -145,4 +147,78 @@ fn paths_must_start_with_args_and_have_no_empty_segment() {
     assert!(parse_path("args").is_err());
     assert!(parse_path("args.").unwrap_err().contains("empty segment"));
     assert!(parse_path("args.a..b").is_err());
+}
+
+#[test]
+fn starts_with_and_glob_test_strings() {
+    assert_eq!(eval("args.p", Op::StartsWith, json!("/mnt/tank/"), json!({"p": "/mnt/tank/a"})), Eval::Holds);
+    assert_eq!(eval("args.p", Op::StartsWith, json!("/mnt/tank/"), json!({"p": "/mnt/ssd"})), Eval::Fails);
+    assert_eq!(eval("args.p", Op::StartsWith, json!("1"), json!({"p": 12})), Eval::Mismatch("number"));
+    assert_eq!(eval("args.d", Op::Glob, json!("tank/apps/*"), json!({"d": "tank/apps/plex"})), Eval::Holds);
+    assert_eq!(eval("args.d", Op::Glob, json!("tank/apps/*"), json!({"d": "tank/apps/plex/db"})), Eval::Fails);
+    assert_eq!(eval("args.d", Op::Glob, json!("tank/**"), json!({"d": "tank/a/b"})), Eval::Holds);
+    assert_eq!(eval("args.d", Op::Glob, json!("tank/*"), json!({"d": ["tank/a"]})), Eval::Mismatch("array"));
+}
+
+#[test]
+fn cidr_tests_ip_address_strings_against_networks() {
+    let nets = json!(["10.0.0.0/8", "fd00::/8"]);
+    assert_eq!(eval("args.ip", Op::Cidr, nets.clone(), json!({"ip": "10.2.3.4"})), Eval::Holds);
+    assert_eq!(eval("args.ip", Op::Cidr, nets.clone(), json!({"ip": "fd00::5"})), Eval::Holds);
+    assert_eq!(eval("args.ip", Op::Cidr, nets.clone(), json!({"ip": "::ffff:10.0.0.9"})), Eval::Holds);
+    assert_eq!(eval("args.ip", Op::Cidr, nets.clone(), json!({"ip": "192.168.0.1"})), Eval::Fails);
+    assert_eq!(eval("args.ip", Op::Cidr, json!("10.0.0.0/8"), json!({"ip": "10.0.0.1"})), Eval::Holds);
+    let not_ip = eval("args.ip", Op::Cidr, nets.clone(), json!({"ip": "nas.local"}));
+    assert_eq!(not_ip, Eval::Mismatch("string that is not an IP address"));
+    assert_eq!(eval("args.ip", Op::Cidr, nets, json!({"ip": 10})), Eval::Mismatch("number"));
+    let p = pred("args.ip", Op::Cidr, json!("10.0.0.0/8"));
+    assert_eq!(
+        p.reason(not_ip, true),
+        "`args.ip` is a string that is not an IP address, but `cidr` needs an IP address string"
+    );
+    assert_eq!(p.reason(Eval::Fails, true), "`args.ip` must be an address in `10.0.0.0/8`");
+}
+
+#[test]
+fn length_ops_count_characters_elements_and_keys() {
+    assert_eq!(eval("args.s", Op::LenLte, json!(3), json!({"s": "äbc"})), Eval::Holds, "characters, not bytes");
+    assert_eq!(eval("args.s", Op::LenLte, json!(2), json!({"s": "abc"})), Eval::Fails);
+    assert_eq!(eval("args.a", Op::LenGte, json!(2), json!({"a": [1, 2]})), Eval::Holds);
+    assert_eq!(eval("args.a", Op::LenGte, json!(3), json!({"a": [1, 2]})), Eval::Fails);
+    assert_eq!(eval("args.o", Op::LenLte, json!(1), json!({"o": {"a": 1, "b": 2}})), Eval::Fails);
+    assert_eq!(eval("args.n", Op::LenLte, json!(1), json!({"n": 5})), Eval::Mismatch("number"));
+    let p = pred("args.s", Op::LenLte, json!(8));
+    assert_eq!(p.reason(Eval::Fails, true), "`args.s` must have at most `8` characters, elements or keys");
+}
+
+#[test]
+fn between_is_inclusive_on_numbers() {
+    for (n, want) in
+        [(json!(1), Eval::Holds), (json!(10.0), Eval::Holds), (json!(0.5), Eval::Fails), (json!(11), Eval::Fails)]
+    {
+        assert_eq!(eval("args.n", Op::Between, json!([1, 10]), json!({ "n": n })), want, "{n}");
+    }
+    assert_eq!(eval("args.n", Op::Between, json!([1, 10]), json!({"n": "5"})), Eval::Mismatch("string"));
+    let p = pred("args.n", Op::Between, json!([1, 10]));
+    assert_eq!(p.reason(Eval::Fails, true), "`args.n` must be within `[1,10]` (inclusive)");
+}
+
+#[test]
+fn new_operands_are_checked_at_load() {
+    let new = |op, v: Value| Predicate::new(RuleId::new("/r"), "args.x", op, Some(&v), None).map(|_| ());
+    assert_eq!(new(Op::StartsWith, json!(1)).unwrap_err(), "`starts_with` needs a string, found a number");
+    assert!(new(Op::Glob, json!("a/b**")).unwrap_err().contains("`**` must be a whole segment"));
+    assert!(new(Op::Cidr, json!("10.0.0.0/40")).unwrap_err().contains("0 to 32"));
+    assert!(new(Op::Cidr, json!([])).unwrap_err().contains("non-empty array"));
+    assert_eq!(new(Op::Cidr, json!([1])).unwrap_err(), "`cidr` needs CIDR strings, found a number");
+    assert_eq!(new(Op::LenLte, json!(-1)).unwrap_err(), "`len_lte` needs a whole number, 0 or more, found `-1`");
+    assert_eq!(new(Op::LenGte, json!(1.5)).unwrap_err(), "`len_gte` needs a whole number, 0 or more, found `1.5`");
+    assert_eq!(new(Op::Between, json!([5, 1])).unwrap_err(), "`between` needs `[lo, hi]` with lo <= hi, found `[5,1]`");
+    assert_eq!(new(Op::Between, json!([1])).unwrap_err(), "`between` needs two numbers `[lo, hi]`, found `[1]`");
+    assert_eq!(
+        new(Op::Between, json!(["a", 2])).unwrap_err(),
+        "`between` needs two numbers `[lo, hi]`, found `[\"a\",2]`"
+    );
+    assert_eq!(new(Op::Between, json!(3)).unwrap_err(), "`between` needs two numbers `[lo, hi]`, found a number");
+    assert!(new(Op::Between, json!([2, 2])).is_ok());
 }

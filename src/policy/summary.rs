@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::document::{Approval, Limit, PolicyDocument, Predicate, Version};
 use super::extensions::DEFAULT_APPROVAL_TTL;
+use super::when::Windows;
 
 /// Several lines: defaults, hidden tools, limits and the rules of each listed tool.
 pub(crate) fn summarize(doc: &PolicyDocument) -> String {
@@ -25,15 +26,20 @@ fn write_summary(out: &mut String, doc: &PolicyDocument) -> std::fmt::Result {
     }
     writeln!(out, "default: {} for tools not listed", doc.default.as_str())?;
     let risk = &doc.risk_defaults;
-    let risk_parts: Vec<String> = [("read", risk.read), ("write", risk.write), ("destructive", risk.destructive)]
+    let risk_parts: Vec<String> = [("read", &risk.read), ("write", &risk.write), ("destructive", &risk.destructive)]
         .into_iter()
-        .filter_map(|(name, effect)| effect.map(|e| format!("{name} {}", e.as_str())))
+        .filter_map(|(name, d)| {
+            d.as_ref().map(|d| match d.when().and_then(|w| Windows::parse(w).ok()) {
+                Some(windows) => format!("{name} {} only {}", d.effect().as_str(), windows.shown()),
+                None => format!("{name} {}", d.effect().as_str()),
+            })
+        })
         .collect();
     if !risk_parts.is_empty() {
         writeln!(out, "risk defaults (x-risk-defaults): {}", risk_parts.join(", "))?;
     }
     let asks = doc.tools.values().any(|t| t.approval.is_some())
-        || [risk.read, risk.write, risk.destructive].iter().flatten().any(|e| e.as_str() == "approve");
+        || [&risk.read, &risk.write, &risk.destructive].into_iter().flatten().any(|d| d.effect().as_str() == "approve");
     if asks {
         writeln!(
             out,
@@ -63,8 +69,16 @@ fn write_summary(out: &mut String, doc: &PolicyDocument) -> std::fmt::Result {
     for (name, rules) in tools {
         let kind = if name.contains('.') { "method" } else { "action" };
         writeln!(out, "  {name} ({kind})")?;
-        if rules.require.is_empty() && rules.deny_if.is_empty() && rules.limits.is_empty() && rules.approval.is_none() {
+        if rules.require.is_empty()
+            && rules.deny_if.is_empty()
+            && rules.limits.is_empty()
+            && rules.approval.is_none()
+            && rules.when.is_none()
+        {
             writeln!(out, "    allowed, no conditions")?;
+        }
+        if let Some(windows) = rules.when.as_ref().and_then(|w| Windows::parse(w).ok()) {
+            writeln!(out, "    only {} (x-when)", windows.shown())?;
         }
         for p in &rules.require {
             writeln!(out, "    require {}", predicate_line(p))?;
