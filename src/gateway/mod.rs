@@ -196,6 +196,11 @@ pub struct Gateway {
 /// tool set, but decided, limited and audited like one (method `core.get_jobs`, risk read).
 pub const JOB_STATUS: &str = "job_status";
 
+/// The policy's name for asking where the caller stands (`policy_status`, `truenas://policy`):
+/// answered by this server from its policy, never by the NAS, but decided and audited like a
+/// read. Its method in audit records is its own name.
+pub const POLICY_STATUS: &str = "policy_status";
+
 /// The release whose methods an action names in its `method` (routes cover the others).
 const DEFAULT_RELEASE: Release = Release::V25_10;
 

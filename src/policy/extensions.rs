@@ -29,7 +29,11 @@ pub(crate) const EXTENSIONS: &[(&str, Location, &str)] = &[
     (APPROVAL_TTL, Location::Tool, "in a `tools` entry"),
     (APPROVAL_WAIT, Location::Top, "at the top level"),
     (APPROVAL_WAIT, Location::Tool, "in a `tools` entry"),
+    (LIST_DENIED, Location::Top, "at the top level"),
 ];
+
+/// `true` keeps listing tools the policy denies outright (flat mode).
+pub(crate) const LIST_DENIED: &str = "x-list-denied";
 
 /// A call the entry allows needs a person's approval: `"always"` or a list of predicates.
 pub(crate) const APPROVAL: &str = "x-approval";

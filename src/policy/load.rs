@@ -13,7 +13,7 @@ use super::compile::compile;
 use super::decision::Policy;
 use super::document::{Effect, Op, PolicyDocument, RiskEffect, Scope, Window};
 use super::extensions::{
-    ANY_JOB, APPROVAL, APPROVAL_TTL, APPROVAL_WAIT, EXTENSIONS, Location, MAX_APPROVAL_TTL, MAX_APPROVAL_WAIT,
+    ANY_JOB, APPROVAL, APPROVAL_TTL, APPROVAL_WAIT, EXTENSIONS, LIST_DENIED, Location, MAX_APPROVAL_TTL, MAX_APPROVAL_WAIT,
     unknown_extension,
 };
 use super::limits::LimitSpec;
@@ -265,6 +265,11 @@ impl Checker<'_, '_> {
             }
         }
         self.approval_times(top, "");
+        if let Some(v) = top.get(LIST_DENIED)
+            && !v.is_boolean()
+        {
+            self.problem(child("", LIST_DENIED), format!("must be `true` or `false`, found {}", shown(v)));
+        }
     }
 
     /// `x-approval-ttl` and `x-approval-wait` of the document or of one tool entry.
