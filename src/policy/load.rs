@@ -13,8 +13,8 @@ use super::compile::compile;
 use super::decision::Policy;
 use super::document::{Effect, Op, PolicyDocument, RiskEffect, Scope, Window};
 use super::extensions::{
-    ANY_JOB, APPROVAL, APPROVAL_TTL, APPROVAL_WAIT, EXTENSIONS, LIST_DENIED, Location, MAX_APPROVAL_TTL, MAX_APPROVAL_WAIT,
-    unknown_extension,
+    ANY_JOB, APPROVAL, APPROVAL_TTL, APPROVAL_WAIT, EXTENSIONS, LIST_DENIED, Location, MAX_APPROVAL_TTL,
+    MAX_APPROVAL_WAIT, unknown_extension,
 };
 use super::limits::LimitSpec;
 use super::names::{self, Tool, Vocabulary};

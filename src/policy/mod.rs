@@ -54,8 +54,8 @@ pub use load::{PolicyError, Problem};
 pub use standing::{ApprovalStanding, Budget, Standing};
 
 use decision::Policy;
-use limits::{Limiter, Reservation};
 pub(crate) use limits::whole_seconds_up;
+use limits::{Limiter, Reservation};
 
 /// The shipped policies, by name.
 const BUILTIN: [(&str, &str); 4] = [

@@ -137,11 +137,22 @@ impl Policy {
             return Standing::Allowed { approval, checked };
         }
         if method.is_none() {
-            // A raw call's method (and so its entry and risk) is unknown: it may be allowed.
-            let approval =
-                if self.uses_approval() { ApprovalStanding::Sometimes } else { ApprovalStanding::Never };
+            // A raw call's method (and so its entry and risk) is unknown: denied outright only
+            // when no method entry could allow it and every risk class denies.
+            let by_risk = [Risk::Read, Risk::Write, Risk::Destructive].map(|r| self.unlisted(action, r));
+            if self.methods.is_empty()
+                && let [Standing::Denied(first), Standing::Denied(_), Standing::Denied(_)] = by_risk
+            {
+                return Standing::Denied(first);
+            }
+            let approval = if self.uses_approval() { ApprovalStanding::Sometimes } else { ApprovalStanding::Never };
             return Standing::Allowed { approval, checked: true };
         }
+        self.unlisted(action, risk)
+    }
+
+    /// An action no `tools` entry names: its risk default, else the document's `default`.
+    fn unlisted(&self, action: &str, risk: Risk) -> Standing {
         let not_allowed = format!("action `{action}` is not allowed by this policy");
         match (&self.risk_defaults[risk_index(risk)], self.default) {
             (Some((DefaultEffect::Allow, _)), _) | (None, Effect::Allow) => {
@@ -190,13 +201,17 @@ impl Limiter {
             .map(|(i, spec)| {
                 let Some(since_epoch) = since_epoch else {
                     // The clock reads before 1970: nothing can be told (and the limit denies).
-                    return Budget { rule: spec.rule.clone(), describe: describe(spec), remaining: None, resets_in: None };
+                    return Budget {
+                        rule: spec.rule.clone(),
+                        describe: describe(spec),
+                        remaining: None,
+                        resets_in: None,
+                    };
                 };
                 let window = spec.window.seconds();
                 let start = since_epoch.as_secs() - since_epoch.as_secs() % window;
                 let used = self.used_at(i, grant, since_epoch.as_secs());
-                let resets_in =
-                    (spec.max > 0).then(|| Duration::from_secs(start + window).saturating_sub(since_epoch));
+                let resets_in = (spec.max > 0).then(|| Duration::from_secs(start + window).saturating_sub(since_epoch));
                 Budget {
                     rule: spec.rule.clone(),
                     describe: describe(spec),

@@ -169,3 +169,13 @@ fn x_list_denied_is_a_boolean_at_the_top_and_off_by_default() {
     .to_string();
     assert!(err.contains("unknown extension `x-list-denied`"), "{err}");
 }
+
+#[test]
+fn the_raw_api_is_denied_outright_only_when_no_method_entry_or_risk_class_could_allow_it() {
+    let closed = engine(r#"{"version": "1", "default": "deny", "tools": {"vm_list": {}}}"#);
+    assert_eq!(denied_by(&closed.raw_standing("truenas_api_call")), "(default deny)");
+    let reads = engine(r#"{"version": "1", "default": "deny", "x-risk-defaults": {"read": "allow"}}"#);
+    assert!(matches!(reads.raw_standing("truenas_api_call"), Standing::Allowed { .. }));
+    let method = engine(r#"{"version": "1", "default": "deny", "tools": {"vm.query": {}}}"#);
+    assert!(matches!(method.raw_standing("truenas_api_call"), Standing::Allowed { .. }));
+}
