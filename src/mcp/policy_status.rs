@@ -19,18 +19,18 @@ use crate::policy::{ApprovalStanding, RecordKind, Standing};
 pub(super) const CATEGORY: &str = "policy";
 /// Its description in the category listing.
 const CATEGORY_DESCRIPTION: &str =
-    "What this session may do, which actions need a person's approval, and the limits left";
+    "What this session may do, which actions wait for a person's sign-off, and the limits left";
 /// What `policy_status` does, for listings and the flat tool.
 const DESCRIPTION: &str = "What this session's policy lets you do: per risk class the usual answer, the actions \
-     that differ (denied outright, needing approval), and what is left of each limit with when it resets. \
-     Read it before planning, and after a denial.";
+     that differ (denied outright, or waiting for a person's sign-off), and what is left of each limit with when \
+     it resets. Read it before planning, and after a denial.";
 /// The resource with the same answer.
 pub(super) const RESOURCE_URI: &str = "truenas://policy";
 /// Its name in resource listings.
 pub(super) const RESOURCE_NAME: &str = "policy";
 /// Its description in resource listings.
 pub(super) const RESOURCE_DESCRIPTION: &str =
-    "What this session may do, which actions need approval, and the limits left (as `policy_status`)";
+    "What this session may do, which actions wait for a person's sign-off, and the limits left (as `policy_status`)";
 
 /// The mark a listing puts after an action, from its standing.
 pub(super) fn mark(standing: &Standing) -> Option<String> {

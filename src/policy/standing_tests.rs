@@ -129,7 +129,8 @@ fn budgets_count_down_per_grant_and_say_when_they_reset() {
             "tools": {"vm_start": {"limits": [{"counter": "never", "window": "day", "max": 0, "scope": "grant"}]}}}"#,
     );
     // 20 s into a minute, 620 s into an hour.
-    let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000 - 1_800_000_000 % 3600 + 620);
+    let hour_start = 500_000 * 3600;
+    let now = UNIX_EPOCH + Duration::from_secs(hour_start + 620);
     let (a, b) = (GrantId::new("a"), GrantId::new("b"));
     let list = ActionName::new("vm_list");
     let method = MethodName::new("vm.query");
