@@ -295,6 +295,42 @@ async fn a_policy_can_hide_or_deny_policy_status() {
     session.cancel().await.unwrap();
 }
 
+#[tokio::test]
+async fn policy_status_is_audited_like_a_read_and_fails_closed_without_an_audit_log() {
+    let nas = start_sim().await;
+    let dir = tempdir::Dir::new("status-audit");
+    let audit = dir.path().join("audit.jsonl");
+    let (session, _) = connect_stdio(&nas, &["--audit", audit.to_str().unwrap()]).await;
+    assert!(!is_error(&truenas(&session, "policy", "policy_status", Value::Null).await));
+    session.read_resource(ReadResourceRequestParams::new("truenas://policy")).await.unwrap();
+    session.cancel().await.unwrap();
+    let raw = std::fs::read_to_string(&audit).unwrap();
+    let lines: Vec<Value> = raw.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let ours: Vec<(&str, &str, &str)> = lines
+        .iter()
+        .filter(|l| l["action"] == "policy_status")
+        .map(|l| (l["action_type"].as_str().unwrap(), l["phase"].as_str().unwrap(), l["decision"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        ours,
+        [
+            ("call", "decided", "allow"),
+            ("call", "done", "allow"),
+            ("resource", "decided", "allow"),
+            ("resource", "done", "allow")
+        ],
+        "{raw}"
+    );
+
+    if std::fs::OpenOptions::new().append(true).open("/dev/full").is_err() {
+        return; // no /dev/full on this system
+    }
+    let (session, _) = connect_stdio(&nas, &["--audit", "/dev/full"]).await;
+    let r = truenas(&session, "policy", "policy_status", Value::Null).await;
+    assert!(is_error(&r) && text(&r).contains("audit log cannot be written"), "{}", text(&r));
+    session.cancel().await.unwrap();
+}
+
 /// One sample of a metric family in an exposition text, by its name and labels as written.
 fn sample(exposition: &str, series: &str) -> Option<f64> {
     exposition.lines().find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
