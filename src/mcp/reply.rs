@@ -137,6 +137,36 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn refusals_by_the_policy_or_a_person_carry_their_denial_in_meta_and_nothing_else_does() {
+        use crate::ids::RuleId;
+        use crate::policy::Denial;
+        let limited = CallError::Denied(Denial {
+            rule: RuleId::new("/tools/vm_start/limits/starts"),
+            reason: "limit `starts` reached; password hunter2".into(),
+            retry_after: Some(std::time::Duration::from_millis(29_500)),
+        });
+        let result = failure(&limited, &["hunter2".to_string()]);
+        let meta = result.meta.as_ref().map(|m| m.0.clone()).unwrap_or_default();
+        assert_eq!(
+            meta[DENIAL_META],
+            json!({"rule": "/tools/vm_start/limits/starts", "reason": "limit `starts` reached; password <redacted>",
+                   "retry_after": 30, "approval_id": null})
+        );
+        let asked = CallError::ApprovalRequired { action: "vm_delete".into(), id: "a1".into(), rule: "/x".into() };
+        let meta = failure(&asked, &[]).meta.map(|m| m.0).unwrap_or_default();
+        assert_eq!(meta[DENIAL_META]["approval_id"], "a1");
+        assert_eq!(meta[DENIAL_META]["rule"], "/x");
+        assert_eq!(meta[APPROVAL_META], json!({"id": "a1", "status": "pending"}));
+        let denied =
+            CallError::ApprovalDenied { action: "vm_delete".into(), id: "a2".into(), by: "ops".into(), reason: None };
+        let meta = failure(&denied, &[]).meta.map(|m| m.0).unwrap_or_default();
+        assert_eq!(meta[DENIAL_META]["rule"], APPROVAL_DENIED_RULE);
+        assert_eq!(meta[APPROVAL_META]["status"], "denied");
+        let other = CallError::UnknownAction("nope".into());
+        assert!(failure(&other, &[]).meta.is_none());
+    }
+
+    #[test]
     fn small_results_are_whole() {
         let (text, note) = bounded(&json!([{"id": 1}]), 1000);
         assert_eq!(note, None);
