@@ -50,7 +50,10 @@ async fn hierarchical_mode_offers_one_truenas_tool_listing_categories_and_action
 #[tokio::test]
 async fn flat_mode_exposes_each_action_with_its_schema_and_annotations() {
     let nas = start_sim().await;
-    let (session, _) = connect_stdio(&nas, &["--tool-mode", "flat"]).await;
+    // A policy that allows everything: flat mode leaves out what a policy denies outright.
+    let dir = tempdir::Dir::new("flat");
+    let open = policy_file(&dir, "open.json", &json!({"version": "1", "default": "allow"}));
+    let (session, _) = connect_stdio(&nas, &["--tool-mode", "flat", "--policy", open.to_str().unwrap()]).await;
     let tools = session.list_all_tools().await.unwrap();
     let get = |name: &str| tools.iter().find(|t| t.name == name).unwrap_or_else(|| panic!("no tool {name}"));
 
@@ -131,8 +134,11 @@ async fn categories_narrow_what_a_client_sees() {
     let (session, _) = connect_stdio(&nas, &["--tool-mode", "flat", "--categories", "system"]).await;
     let names: Vec<String> = session.list_all_tools().await.unwrap().iter().map(|t| t.name.to_string()).collect();
     let catalog = truenas_mcp::catalog::Catalog::builtin().unwrap();
-    let system: Vec<String> = catalog.category("system").unwrap().actions.iter().map(|a| a.to_string()).collect();
-    assert_eq!(names, system, "exactly the system category");
+    // The default policy denies destructive actions outright: they are not listed.
+    let mut system: Vec<String> = catalog.category("system").unwrap().actions.iter().map(|a| a.to_string()).collect();
+    system.retain(|a| catalog.action(a).unwrap().risk != truenas_mcp::ids::Risk::Destructive);
+    system.push("policy_status".into());
+    assert_eq!(names, system, "the system category's allowed actions, and where the session stands");
     let err = session
         .call_tool(rmcp::model::CallToolRequestParams::new("vm_list").with_arguments(serde_json::Map::new()))
         .await;
@@ -155,7 +161,7 @@ async fn categories_narrow_what_a_client_sees() {
 }
 
 #[tokio::test]
-async fn all_twelve_resources_of_the_reference_are_listed_and_read() {
+async fn the_twelve_reference_resources_and_truenas_policy_are_listed_and_read() {
     let nas = start_sim().await;
     let read = read_every_resource(&nas).await;
     let uris: Vec<&str> = read.iter().map(|(uri, _)| uri.as_str()).collect();
@@ -174,6 +180,7 @@ async fn all_twelve_resources_of_the_reference_are_listed_and_read() {
             "truenas://disks",
             "truenas://boot/environments",
             "truenas://system/update",
+            "truenas://policy",
         ]
     );
 }
@@ -182,7 +189,7 @@ async fn all_twelve_resources_of_the_reference_are_listed_and_read() {
 async fn resources_are_version_routed_like_the_actions_on_a_24_10_nas() {
     let nas = start_sim_release(truenas_mcp::schema::Release::V24_10).await;
     let read = read_every_resource(&nas).await;
-    assert_eq!(read.len(), 12);
+    assert_eq!(read.len(), 13, "the reference's twelve and truenas://policy");
     let methods = nas_methods(&nas);
     for routed in ["bootenv.query", "update.check_available", "update.get_trains"] {
         assert!(methods.iter().any(|m| m == routed), "`{routed}` read on 24.10: {methods:?}");

@@ -26,6 +26,7 @@ mod raw_guards;
 mod reliability;
 mod rest;
 mod secrets;
+mod standing;
 mod tls;
 mod vm_actions;
 mod wedge;

@@ -13,10 +13,21 @@ const CUT_TO: usize = 97;
 
 /// The category listing (no category, an empty one, or `help`).
 pub fn categories_text(catalog: &Catalog, visible: &dyn Fn(&ActionDef) -> bool) -> String {
+    categories_text_with(catalog, visible, &[])
+}
+
+/// The category listing with categories that are not the catalog's after its own (name,
+/// description, number of actions): the server's `policy` category.
+pub fn categories_text_with(
+    catalog: &Catalog,
+    visible: &dyn Fn(&ActionDef) -> bool,
+    extra: &[(&str, &str, usize)],
+) -> String {
     let counted: Vec<(&str, &str, usize)> = catalog
         .categories()
         .iter()
         .map(|c| (c.name.as_str(), c.description.as_str(), visible_in(catalog, &c.name, visible).len()))
+        .chain(extra.iter().copied())
         .filter(|(_, _, n)| *n > 0)
         .collect();
     let total: usize = counted.iter().map(|(_, _, n)| n).sum();
@@ -34,6 +45,17 @@ pub fn categories_text(catalog: &Catalog, visible: &dyn Fn(&ActionDef) -> bool) 
 
 /// The action listing of one category; `None` when the catalog has no such category.
 pub fn actions_text(catalog: &Catalog, category: &str, visible: &dyn Fn(&ActionDef) -> bool) -> Option<String> {
+    actions_text_marked(catalog, category, visible, &|_| None)
+}
+
+/// The action listing of one category, each action's line followed by its mark, if any (` [needs
+/// approval]`): how the policy treats it.
+pub fn actions_text_marked(
+    catalog: &Catalog,
+    category: &str,
+    visible: &dyn Fn(&ActionDef) -> bool,
+    mark: &dyn Fn(&ActionDef) -> Option<String>,
+) -> Option<String> {
     let cat = catalog.category(category)?;
     let actions = visible_in(catalog, category, visible);
     if actions.is_empty() {
@@ -44,7 +66,8 @@ pub fn actions_text(catalog: &Catalog, category: &str, visible: &dyn Fn(&ActionD
         format!("{} available actions:\n", actions.len()),
     ];
     for action in actions {
-        lines.push(format!("  {} — {}", action.name, action.description));
+        let mark = mark(action).map(|m| format!(" {m}")).unwrap_or_default();
+        lines.push(format!("  {} — {}{mark}", action.name, action.description));
         let (required, optional): (Vec<&ArgDef>, Vec<&ArgDef>) = action.args.iter().partition(|a| a.required);
         if !required.is_empty() {
             lines.push(format!("    Required: {}", arg_list(&required)));

@@ -87,6 +87,28 @@ impl<'a> AuditDraft<'a> {
         let _ = self.write(Phase::Done, Some(AuditDecision::Allow), rule, None, outcome, error, job).await;
     }
 
+    /// Counts a decision for `/metrics`: an allowed call's `decided` record, or a refused call,
+    /// resource read or job read. Listings and protocol requests are not decisions.
+    fn count(&self, record: &AuditRecord) {
+        use super::metrics::DecisionOutcome;
+        if !matches!(record.kind, RecordKind::Call | RecordKind::Resource | RecordKind::Job) {
+            return;
+        }
+        let outcome = match (record.phase, record.outcome, record.error.as_ref().map(|e| e.kind)) {
+            (Phase::Decided, ..) => DecisionOutcome::Allow,
+            (Phase::Refused, Outcome::Denied, _) => DecisionOutcome::Deny,
+            (Phase::Refused, _, Some("approval_required")) => DecisionOutcome::ApprovalRequired,
+            (Phase::Refused, ..) => DecisionOutcome::Rejected,
+            _ => return,
+        };
+        // Bounded: only names this server knows become labels.
+        let name = self.action.as_str();
+        let known =
+            self.gateway.catalog.action(name).is_some() || [super::JOB_STATUS, super::POLICY_STATUS].contains(&name);
+        let action = if known { name } else { "(other)" };
+        self.gateway.metrics.decision(action, outcome, record.rule.as_ref().map(|r| r.as_str()));
+    }
+
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn write(
         &self,
@@ -124,6 +146,7 @@ impl<'a> AuditDraft<'a> {
             duration_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
             approval: None,
         };
+        self.count(&record);
         self.gateway.audit.record(&record).await?;
         if phase == Phase::Decided {
             let _ = self.decided.set(record_id);

@@ -91,7 +91,11 @@ impl Gateway {
             permit.rollback();
             return Err(CallError::AuditUnavailable(e));
         }
+        let in_flight = self.metrics.in_flight(false);
+        let sent = std::time::Instant::now();
         let result = self.nas.job(permit, id).await;
+        self.metrics.nas_latency(sent.elapsed());
+        drop(in_flight);
         audit.finished(rule, result.as_ref().map(|_| Some(id))).await;
         let mut job = result.map_err(CallError::Nas)?;
         // A job's error text may echo the keys or passwords it was started with.

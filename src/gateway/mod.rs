@@ -12,7 +12,9 @@
 //!
 //! Files: this one (the call path and the policy question), `approval` (approval records,
 //! answers, elicitation hook), `audit_draft` (the records of one request), `jobs` (jobs belong
-//! to their grant; `truenas://jobs/{id}`), `raw` (what the raw API may never reach).
+//! to their grant; `truenas://jobs/{id}`), `raw` (what the raw API may never reach), `status`
+//! (where the caller stands: standings for listings, `policy_status`), `metrics` (what
+//! `/metrics` reports).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -35,7 +37,9 @@ use crate::state::approvals::{ApprovalError, ApprovalStore};
 mod approval;
 mod audit_draft;
 mod jobs;
+mod metrics;
 mod raw;
+mod status;
 
 use audit_draft::{AuditDraft, audit_name};
 use jobs::{OwnedJobs, started_job};
@@ -190,11 +194,18 @@ pub struct Gateway {
     jobs: Mutex<HashMap<GrantId, OwnedJobs>>,
     // Pending and answered approvals: the only authority for a call that needs one.
     approvals: Arc<ApprovalStore>,
+    // What `/metrics` reports.
+    metrics: metrics::Metrics,
 }
 
 /// The policy's name for reading a job's state (`truenas://jobs/{id}`): not an action of the
 /// tool set, but decided, limited and audited like one (method `core.get_jobs`, risk read).
 pub const JOB_STATUS: &str = "job_status";
+
+/// The policy's name for asking where the caller stands (`policy_status`, `truenas://policy`):
+/// answered by this server from its policy, never by the NAS, but decided and audited like a
+/// read. Its method in audit records is its own name.
+pub const POLICY_STATUS: &str = "policy_status";
 
 /// The release whose methods an action names in its `method` (routes cover the others).
 const DEFAULT_RELEASE: Release = Release::V25_10;
@@ -214,7 +225,20 @@ impl Gateway {
             job_budget: DEFAULT_JOB_BUDGET,
             jobs: Mutex::default(),
             approvals: ApprovalStore::in_memory(),
+            metrics: metrics::Metrics::default(),
         }
+    }
+
+    /// The metrics in the Prometheus text format (0.0.4), for `/metrics`.
+    pub fn metrics_text(&self) -> String {
+        let now = crate::state::approvals::unix(SystemTime::now());
+        let pending = self
+            .approvals
+            .list()
+            .iter()
+            .filter(|r| r.status == crate::state::approvals::Status::Pending && r.expires >= now)
+            .count();
+        self.metrics.render(pending)
     }
 
     /// Keeps approvals in `store` (persistent, shared with the control socket) instead of in
@@ -444,7 +468,12 @@ impl Gateway {
             cancel: call.cancel,
             job_budget: Some(self.job_budget),
         };
+        let job = crate::schema::MethodTable::get(release).method(method.as_str()).is_some_and(|m| m.job);
+        let in_flight = self.metrics.in_flight(job);
+        let sent = std::time::Instant::now();
         let result = self.nas.call(permit, params, options).await;
+        self.metrics.nas_latency(sent.elapsed());
+        drop(in_flight);
         match &result {
             Err(e) if e.nothing_sent() => laundering_checks.into_iter().for_each(Permit::rollback),
             _ => drop(laundering_checks),

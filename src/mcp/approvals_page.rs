@@ -64,6 +64,16 @@ impl ApprovalsPage {
     pub fn new(token: String, gateway: Arc<Gateway>) -> ApprovalsPage {
         ApprovalsPage { token, gateway }
     }
+
+    /// Whether `presented` is the admin token (compared in constant time).
+    pub(super) fn is_admin_token(&self, presented: &str) -> bool {
+        super::constant_time_eq(self.token.as_bytes(), presented.as_bytes())
+    }
+
+    /// The gateway whose approvals (and metrics) the admin sees.
+    pub(super) fn gateway(&self) -> &Arc<Gateway> {
+        &self.gateway
+    }
 }
 
 /// One logged-in browser.

@@ -32,6 +32,9 @@ use crate::nas::{JobProgress, ProgressSink};
 use crate::policy::{AuditTransport, ErrorSummary, RecordKind};
 use crate::redact::scrub_text;
 
+#[path = "policy_status.rs"]
+mod policy_status;
+
 /// The audit word (action and error kind) of a request for a method this server does not offer.
 const UNKNOWN_METHOD: &str = "unknown_method";
 
@@ -163,12 +166,19 @@ impl TrueNasServer {
         }
     }
 
+    /// The tools this client sees. Flat mode leaves out the actions the policy denies outright
+    /// (unless it says `x-list-denied`); calling one still answers with its denial.
     fn tools(&self) -> Vec<Tool> {
         let catalog = self.gateway.catalog();
         let visible = self.visible();
         match self.mode {
-            ToolMode::Hierarchical => vec![hierarchical::tool(catalog, &visible)],
-            ToolMode::Flat => catalog.actions().filter(|a| visible(a)).map(flat_tool).collect(),
+            ToolMode::Hierarchical => vec![hierarchical::tool(catalog, &visible, &self.extra_categories())],
+            ToolMode::Flat => catalog
+                .actions()
+                .filter(|a| visible(a) && self.gateway.listed(&self.gateway.standing(a)))
+                .map(flat_tool)
+                .chain(self.policy_status_listed().then(policy_status::flat_tool))
+                .collect(),
         }
     }
 
@@ -227,6 +237,13 @@ fn json_contents(uri: &str, value: &serde_json::Value) -> ResourceContents {
         text: reply::pretty(value),
         meta: None,
     }
+}
+
+/// A failed resource read as a JSON-RPC error: a refusal by the policy or a person carries
+/// its machine-readable form in the error's `data`, under the same key as a tool result's `_meta`.
+fn resource_error(e: &CallError) -> McpError {
+    let data = reply::denial_meta(e, &[]).map(|denial| serde_json::json!({ reply::DENIAL_META: denial }));
+    McpError::internal_error(scrub_text(&e.to_string()), data)
 }
 
 /// One MCP tool for one action (flat mode).
@@ -355,8 +372,14 @@ impl ServerHandler for TrueNasServer {
         let result = match self.mode {
             ToolMode::Hierarchical if request.name == hierarchical::TOOL_NAME => {
                 let args = request.arguments.as_ref();
+                if let Some(result) = self.policy_category(&ctx, args).await {
+                    return Ok(result.into());
+                }
                 let hidden = |action: &ActionDef| !self.gateway.is_visible(action);
-                match hierarchical::resolve(catalog, &visible, &hidden, args) {
+                let mark = |action: &ActionDef| policy_status::mark(&self.gateway.standing(action));
+                let extra = self.extra_categories();
+                let view = hierarchical::Listing { mark: &mark, extra: &extra };
+                match hierarchical::resolve(catalog, &visible, &hidden, &view, args) {
                     Step::Reply(r, lookup) => self.answered(&ctx, lookup, args.unwrap_or(&empty), *r).await.into(),
                     Step::Execute { action, params } if !self.in_scope(action) => {
                         let error = ErrorSummary::new("out_of_scope");
@@ -371,6 +394,9 @@ impl ServerHandler for TrueNasServer {
                     }
                     Step::Execute { action, params } => self.run(action, params, &ctx, &request).await,
                 }
+            }
+            ToolMode::Flat if request.name == crate::gateway::POLICY_STATUS && self.policy_status_offered() => {
+                self.policy_status_call(&ctx).await.into()
             }
             ToolMode::Flat => match catalog.action(&request.name) {
                 Some(action) if visible(action) => {
@@ -396,6 +422,11 @@ impl ServerHandler for TrueNasServer {
     ) -> Result<ListResourcesResult, McpError> {
         self.protocol(&ctx, "list_resources", None).await?;
         let catalog = self.gateway.catalog();
+        let policy = self.policy_status_offered().then(|| {
+            Resource::new(policy_status::RESOURCE_URI, policy_status::RESOURCE_NAME)
+                .with_description(policy_status::RESOURCE_DESCRIPTION)
+                .with_mime_type("application/json")
+        });
         let listed = self
             .resources
             .iter()
@@ -405,6 +436,7 @@ impl ServerHandler for TrueNasServer {
                     .with_description(r.description.clone())
                     .with_mime_type("application/json")
             })
+            .chain(policy)
             .collect();
         Ok(ListResourcesResult::with_all_items(listed))
     }
@@ -442,6 +474,12 @@ impl ServerHandler for TrueNasServer {
             };
             return Ok(ReadResourceResult::new(vec![json_contents(&request.uri, &job)]).into());
         }
+        if request.uri == policy_status::RESOURCE_URI && self.policy_status_offered() {
+            return match self.policy_status(&ctx, RecordKind::Resource).await {
+                Ok(status) => Ok(ReadResourceResult::new(vec![json_contents(&request.uri, &status)]).into()),
+                Err(e) => Err(resource_error(&e)),
+            };
+        }
         let catalog = self.gateway.catalog();
         // A resource reading a hidden action answers exactly as an unknown URI.
         let visible = self.visible();
@@ -463,11 +501,7 @@ impl ServerHandler for TrueNasServer {
                 transport: Self::transport(&ctx),
                 kind: RecordKind::Resource,
             };
-            let done = self
-                .gateway
-                .execute(call)
-                .await
-                .map_err(|e| McpError::internal_error(scrub_text(&e.to_string()), None))?;
+            let done = self.gateway.execute(call).await.map_err(|e| resource_error(&e))?;
             match key {
                 Some(key) => {
                     gathered.insert(key.to_string(), done.result);

@@ -33,11 +33,11 @@ pub(crate) struct Lookup {
 }
 
 impl Lookup {
-    fn ok(action: &str) -> Lookup {
+    pub(crate) fn ok(action: &str) -> Lookup {
         Lookup { kind: RecordKind::Lookup, action: action.to_string(), error: None }
     }
 
-    fn failed(action: &str, kind: &'static str) -> Lookup {
+    pub(crate) fn failed(action: &str, kind: &'static str) -> Lookup {
         Lookup { kind: RecordKind::Lookup, action: action.to_string(), error: Some(ErrorSummary::new(kind)) }
     }
 
@@ -47,15 +47,25 @@ impl Lookup {
     }
 }
 
+/// How listings show the policy: a mark after each action, and the server's own categories
+/// after the catalog's (name, description, its actions).
+pub(crate) struct Listing<'a> {
+    /// The mark after an action's line (` [needs approval]`), if any.
+    pub(crate) mark: &'a (dyn Fn(&ActionDef) -> Option<String> + Sync),
+    /// Categories that are not the catalog's: `policy`.
+    pub(crate) extra: &'a [(&'a str, &'a str, usize)],
+}
+
 /// The tool definition, with counts and categories of what this client may see.
-pub(crate) fn tool(catalog: &Catalog, visible: &dyn Fn(&ActionDef) -> bool) -> Tool {
+pub(crate) fn tool(catalog: &Catalog, visible: &dyn Fn(&ActionDef) -> bool, extra: &[(&str, &str, usize)]) -> Tool {
     let categories: Vec<&str> = catalog
         .categories()
         .iter()
         .filter(|c| c.actions.iter().any(|a| catalog.action(a.as_str()).is_some_and(visible)))
         .map(|c| c.name.as_str())
+        .chain(extra.iter().map(|(name, _, _)| *name))
         .collect();
-    let count = catalog.actions().filter(|a| visible(a)).count();
+    let count = catalog.actions().filter(|a| visible(a)).count() + extra.iter().map(|(_, _, n)| n).sum::<usize>();
     let names = categories.join(", ");
     let description = format!(
         "Manage a TrueNAS SCALE system through {count} actions grouped in categories. \
@@ -99,6 +109,7 @@ pub(crate) fn resolve<'a>(
     catalog: &'a Catalog,
     visible: &dyn Fn(&ActionDef) -> bool,
     hidden: &dyn Fn(&ActionDef) -> bool,
+    view: &Listing<'_>,
     args: Option<&JsonObject>,
 ) -> Step<'a> {
     let empty = JsonObject::new();
@@ -110,7 +121,7 @@ pub(crate) fn resolve<'a>(
     let category = match category {
         None | Some("") | Some("help") => {
             return Step::Reply(
-                Box::new(reply::text(listing::categories_text(catalog, visible))),
+                Box::new(reply::text(listing::categories_text_with(catalog, visible, view.extra))),
                 Lookup::ok("list_categories"),
             );
         }
@@ -118,7 +129,7 @@ pub(crate) fn resolve<'a>(
     };
     let action = match string_arg(args, "action") {
         Ok(None) | Ok(Some("")) => {
-            return match listing::actions_text(catalog, category, visible) {
+            return match listing::actions_text_marked(catalog, category, visible, view.mark) {
                 Some(text) => Step::Reply(Box::new(reply::text(text)), Lookup::ok("list_actions")),
                 None => Step::Reply(
                     Box::new(reply::lookup_error(listing::unknown_category_text(catalog, category))),

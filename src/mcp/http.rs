@@ -1,8 +1,9 @@
 //! Streamable HTTP wiring: rmcp's service mounted at `/mcp` on axum, behind bearer-token
 //! authentication (each token is its own grant), the binding of each MCP session to the grant
 //! that opened it (see [`sessions`]), and rmcp's Host and Origin checks. With an admin token
-//! it also serves the approvals page at `/approvals` ([`approvals_page`]), outside the agents'
-//! authentication: the page has its own.
+//! it also serves the approvals page at `/approvals` ([`approvals_page`]) and Prometheus
+//! metrics at `/metrics` (`metrics_route`), outside the agents' authentication: both open only
+//! with the admin token.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -27,6 +28,9 @@ mod sessions;
 
 #[path = "approvals_page.rs"]
 pub mod approvals_page;
+
+#[path = "metrics_route.rs"]
+mod metrics_route;
 
 /// How many sessions one grant may hold open at once, unless configured otherwise.
 pub const DEFAULT_MAX_SESSIONS: usize = 64;
@@ -109,7 +113,8 @@ pub async fn serve(
         .nest_service("/mcp", service)
         .layer(middleware::from_fn_with_state(sessions, sessions::bind))
         .layer(middleware::from_fn_with_state(tokens, authenticate))
-        .merge(page);
+        .merge(page)
+        .merge(metrics_route::router(options.approvals_page.clone()));
     tracing::info!("serving MCP at http://{addr}/mcp");
     if options.approvals_page.is_some() {
         tracing::info!("serving the approvals page at http://{addr}/approvals");

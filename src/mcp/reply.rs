@@ -73,20 +73,53 @@ pub(crate) fn failure(error: &CallError, secrets: &[String]) -> CallToolResult {
     };
     // A NAS error may echo the API key or a credentialed URL back: scrub before the agent sees it.
     let result = CallToolResult::error(vec![Content::text(crate::redact::scrub_text_with(&text, secrets))]);
-    match error {
-        // The id in `_meta` too, for clients that act on it (`io.truenas-mcp/approval`).
-        CallError::ApprovalRequired { id, .. } | CallError::ApprovalDenied { id, .. } => {
-            let status = if matches!(error, CallError::ApprovalRequired { .. }) { "pending" } else { "denied" };
-            let mut meta = serde_json::Map::new();
-            meta.insert(APPROVAL_META.into(), serde_json::json!({"id": id, "status": status}));
-            result.with_meta(Some(rmcp::model::MetaObject(meta)))
-        }
-        _ => result,
+    let mut meta = serde_json::Map::new();
+    if let Some(denial) = denial_meta(error, secrets) {
+        meta.insert(DENIAL_META.into(), denial);
     }
+    // The id in `_meta` too, for clients that act on it (`io.truenas-mcp/approval`).
+    if let CallError::ApprovalRequired { id, .. } | CallError::ApprovalDenied { id, .. } = error {
+        let status = if matches!(error, CallError::ApprovalRequired { .. }) { "pending" } else { "denied" };
+        meta.insert(APPROVAL_META.into(), serde_json::json!({"id": id, "status": status}));
+    }
+    if meta.is_empty() { result } else { result.with_meta(Some(rmcp::model::MetaObject(meta))) }
 }
 
 /// The `_meta` key of an approval's id and status in a refused call's result.
 pub(crate) const APPROVAL_META: &str = "io.truenas-mcp/approval";
+
+/// The `_meta` key of a refusal's machine-readable form: `{rule, reason, retry_after,
+/// approval_id}`, the last two `null` when they do not apply.
+pub(crate) const DENIAL_META: &str = "truenas-mcp/denial";
+
+/// The rule id a person's denial of an approval carries (no policy rule denied the call).
+pub(crate) const APPROVAL_DENIED_RULE: &str = "(approval denied)";
+
+/// The machine-readable form of a refusal by the policy or by a person, for `_meta`: the
+/// same rule and reason the text shows (policy words, never an argument value), scrubbed alike.
+pub(crate) fn denial_meta(error: &CallError, secrets: &[String]) -> Option<Value> {
+    let (rule, reason, retry_after, approval_id) = match error {
+        CallError::Denied(denial) => (
+            denial.rule.to_string(),
+            denial.reason.clone(),
+            denial.retry_after.map(crate::policy::whole_seconds_up),
+            None,
+        ),
+        CallError::ApprovalRequired { id, rule, .. } => {
+            (rule.clone(), "a person must approve this call first".to_owned(), None, Some(id.clone()))
+        }
+        CallError::ApprovalDenied { id, by, .. } => {
+            (APPROVAL_DENIED_RULE.to_owned(), format!("denied by {by}"), None, Some(id.clone()))
+        }
+        _ => return None,
+    };
+    Some(serde_json::json!({
+        "rule": rule,
+        "reason": crate::redact::scrub_text_with(&reason, secrets),
+        "retry_after": retry_after,
+        "approval_id": approval_id,
+    }))
+}
 
 /// An error in how the tool itself was called (bad shape of `category`/`params`).
 pub(crate) fn input_error(message: impl std::fmt::Display) -> CallToolResult {
@@ -102,6 +135,36 @@ pub(crate) fn pretty(value: &Value) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn refusals_by_the_policy_or_a_person_carry_their_denial_in_meta_and_nothing_else_does() {
+        use crate::ids::RuleId;
+        use crate::policy::Denial;
+        let limited = CallError::Denied(Denial {
+            rule: RuleId::new("/tools/vm_start/limits/starts"),
+            reason: "limit `starts` reached; password hunter2".into(),
+            retry_after: Some(std::time::Duration::from_millis(29_500)),
+        });
+        let result = failure(&limited, &["hunter2".to_string()]);
+        let meta = result.meta.as_ref().map(|m| m.0.clone()).unwrap_or_default();
+        assert_eq!(
+            meta[DENIAL_META],
+            json!({"rule": "/tools/vm_start/limits/starts", "reason": "limit `starts` reached; password <redacted>",
+                   "retry_after": 30, "approval_id": null})
+        );
+        let asked = CallError::ApprovalRequired { action: "vm_delete".into(), id: "a1".into(), rule: "/x".into() };
+        let meta = failure(&asked, &[]).meta.map(|m| m.0).unwrap_or_default();
+        assert_eq!(meta[DENIAL_META]["approval_id"], "a1");
+        assert_eq!(meta[DENIAL_META]["rule"], "/x");
+        assert_eq!(meta[APPROVAL_META], json!({"id": "a1", "status": "pending"}));
+        let denied =
+            CallError::ApprovalDenied { action: "vm_delete".into(), id: "a2".into(), by: "ops".into(), reason: None };
+        let meta = failure(&denied, &[]).meta.map(|m| m.0).unwrap_or_default();
+        assert_eq!(meta[DENIAL_META]["rule"], APPROVAL_DENIED_RULE);
+        assert_eq!(meta[APPROVAL_META]["status"], "denied");
+        let other = CallError::UnknownAction("nope".into());
+        assert!(failure(&other, &[]).meta.is_none());
+    }
 
     #[test]
     fn small_results_are_whole() {

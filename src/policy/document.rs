@@ -48,7 +48,8 @@ pub(crate) struct PolicyDocument {
     /// Rules per action (`vm_start`) or per middleware method (a name containing a dot,
     /// `vm.start`). A call must pass the entry for its action and the entry for its method.
     /// An empty entry `{}` allows the tool under `default: deny`. `job_status` (reading a job
-    /// through `truenas://jobs/{id}`, method `core.get_jobs`) is a pseudo-action.
+    /// through `truenas://jobs/{id}`, method `core.get_jobs`) and `policy_status` (what the
+    /// caller may do and the limits it has left; read risk, no NAS method) are pseudo-actions.
     #[serde(default)]
     pub(crate) tools: BTreeMap<String, ToolRules>,
     /// Extension: the default decision per risk class, for actions not listed under `tools`.
@@ -66,6 +67,12 @@ pub(crate) struct PolicyDocument {
     #[serde(default, rename = "x-approval-wait", skip_serializing_if = "Option::is_none")]
     #[schemars(range(max = 3_600))]
     pub(crate) approval_wait: Option<u64>,
+    /// Extension: `true` keeps listing, in flat mode, the tools this policy denies outright
+    /// (denied whatever the arguments: no entry and a deny default, or a limit of `max: 0`).
+    /// By default they are left out of `tools/list`; called anyway, they answer with the
+    /// denial. Hidden tools are never listed.
+    #[serde(default, rename = "x-list-denied")]
+    pub(crate) list_denied: bool,
 }
 
 /// The format version.

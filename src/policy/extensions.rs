@@ -33,10 +33,14 @@ pub(crate) const EXTENSIONS: &[(&str, Location, &str)] = &[
     (APPROVAL_WAIT, Location::Tool, "in a `tools` entry"),
     (WHEN, Location::Tool, "in a `tools` entry"),
     (WHEN, Location::RiskDefault, "in an `x-risk-defaults` entry written as an object"),
+    (LIST_DENIED, Location::Top, "at the top level"),
 ];
 
 /// Maintenance windows: calls only inside one (a `tools` entry or a risk default object).
 pub(crate) const WHEN: &str = "x-when";
+
+/// `true` keeps listing tools the policy denies outright (flat mode).
+pub(crate) const LIST_DENIED: &str = "x-list-denied";
 
 /// A call the entry allows needs a person's approval: `"always"` or a list of predicates.
 pub(crate) const APPROVAL: &str = "x-approval";

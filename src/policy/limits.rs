@@ -218,6 +218,29 @@ impl Limiter {
         state.next_prune = secs.saturating_add(PRUNE_EVERY_SECS);
     }
 
+    /// The limit at index `i`.
+    pub(crate) fn spec(&self, i: usize) -> Option<&LimitSpec> {
+        self.specs.get(i)
+    }
+
+    /// Every limit, indexed as the tool entries name them.
+    pub(crate) fn specs(&self) -> &[LimitSpec] {
+        &self.specs
+    }
+
+    /// Calls counted for `grant` (everyone's, for a server-scoped limit) in limit `i`'s window
+    /// containing `secs` (Unix seconds).
+    pub(crate) fn used_at(&self, i: usize, grant: &GrantId, secs: u64) -> u64 {
+        let Some(spec) = self.specs.get(i) else { return 0 };
+        let start = window_start(secs, spec.window);
+        let state = self.lock();
+        let Some(counters) = state.counters.get(i) else { return 0 };
+        match spec.scope {
+            Scope::Server => counters.server.used_in(start),
+            Scope::Grant => counters.grants.get(grant.as_str()).map_or(0, |c| c.used_in(start)),
+        }
+    }
+
     /// Calls counted so far in the window containing `now` (for tests and introspection).
     #[cfg(test)]
     pub(crate) fn used(&self, limit: usize, grant: &GrantId, now: SystemTime) -> u64 {

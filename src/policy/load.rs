@@ -13,8 +13,8 @@ use super::compile::compile;
 use super::decision::Policy;
 use super::document::{Effect, Op, PolicyDocument, RiskEffect, Scope, Window};
 use super::extensions::{
-    ANY_JOB, APPROVAL, APPROVAL_TTL, APPROVAL_WAIT, EXTENSIONS, Location, MAX_APPROVAL_TTL, MAX_APPROVAL_WAIT, WHEN,
-    unknown_extension,
+    ANY_JOB, APPROVAL, APPROVAL_TTL, APPROVAL_WAIT, EXTENSIONS, LIST_DENIED, Location, MAX_APPROVAL_TTL,
+    MAX_APPROVAL_WAIT, WHEN, unknown_extension,
 };
 use super::limits::LimitSpec;
 use super::names::{self, Tool, Vocabulary};
@@ -291,6 +291,11 @@ impl Checker<'_, '_> {
             }
         }
         self.approval_times(top, "");
+        if let Some(v) = top.get(LIST_DENIED)
+            && !v.is_boolean()
+        {
+            self.problem(child("", LIST_DENIED), format!("must be `true` or `false`, found {}", shown(v)));
+        }
     }
 
     /// `x-approval-ttl` and `x-approval-wait` of the document or of one tool entry.

@@ -56,7 +56,7 @@ fn every_problem_is_reported_at_once() {
     assert_eq!(
         found,
         [
-            "/defualt: unknown key `defualt`; expected `version`, `description`, `default`, `hide`, `all_tools`, `tools`, `$schema`, `x-risk-defaults`, `x-approval-ttl`, `x-approval-wait`; did you mean `default`?",
+            "/defualt: unknown key `defualt`; expected `version`, `description`, `default`, `hide`, `all_tools`, `tools`, `$schema`, `x-risk-defaults`, `x-approval-ttl`, `x-approval-wait`, `x-list-denied`; did you mean `default`?",
             "/version: unsupported version `\"2\"`; only `\"1\"` exists",
             "/default: missing required key `default`",
             "/hide/0: unknown action `ok`",
@@ -325,7 +325,7 @@ fn duplicate_keys_anywhere_are_errors_naming_their_pointer() {
 fn unknown_extensions_are_errors_listing_the_known_ones() {
     let known = "the known extensions are `x-risk-defaults` (at the top level), `x-any-job` (in `tools.job_status`), \
                  `x-approval` (in a `tools` entry), `x-approval-ttl` (at the top level or in a `tools` entry), \
-                 `x-approval-wait` (at the top level or in a `tools` entry), `x-when` (in a `tools` entry or in an `x-risk-defaults` entry written as an object)";
+                 `x-approval-wait` (at the top level or in a `tools` entry), `x-when` (in a `tools` entry or in an `x-risk-defaults` entry written as an object), `x-list-denied` (at the top level)";
     let found = problems(json!({"version": "1", "default": "deny", "x-owner": "ops",
         "tools": {"x-notes": {}, "vm_stop": {"x-approvals": "always"}, "vm_start": {"x-any-job": true},
                   "job_status": {"x-any-job": "yes"}}}));

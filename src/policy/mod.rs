@@ -12,7 +12,8 @@
 //! name, with "did you mean"), `lint` (warnings), `compile` (typed document to rules),
 //! `predicate` (argument tests),
 //! `limits` (counters and reservations), `decision` (precedence, [`Decision`], [`Denial`]),
-//! `summary` (the human summary), `audit` (one JSON line per call), `audit_chain` (the hash
+//! `standing` (where a grant stands: per-action standing and limit budgets, read without
+//! deciding), `summary` (the human summary), `audit` (one JSON line per call), `audit_chain` (the hash
 //! chain over those lines and `audit verify`), `audit_show` (`audit show`'s table).
 
 use std::collections::BTreeSet;
@@ -41,6 +42,7 @@ mod load;
 mod names;
 mod pattern;
 mod predicate;
+mod standing;
 mod summary;
 mod when;
 
@@ -55,8 +57,10 @@ pub use decision::{ApprovalNeed, Decision, Denial};
 pub use init::{InitError, Preset, starting_policy};
 pub use json::MAX_BYTES;
 pub use load::{PolicyError, Problem};
+pub use standing::{ApprovalStanding, Budget, Standing};
 
 use decision::Policy;
+pub(crate) use limits::whole_seconds_up;
 use limits::{Limiter, Reservation};
 
 /// The shipped policies, by name.
@@ -77,6 +81,8 @@ pub struct PolicyEngine {
     warnings: Vec<Problem>,
     /// The `job_status` entry sets `x-any-job: true`.
     any_job: bool,
+    /// `x-list-denied: true`: flat listings keep actions denied outright.
+    list_denied: bool,
     // SHA-256 (hex) of the policy text as loaded, for audit records.
     sha256: String,
 }
@@ -138,6 +144,7 @@ impl PolicyEngine {
             summary,
             warnings: loaded.warnings,
             any_job,
+            list_denied: loaded.doc.list_denied,
             sha256,
         })
     }

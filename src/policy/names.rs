@@ -1,5 +1,5 @@
 //! What a policy may name: actions of the catalog, middleware methods of the known TrueNAS
-//! releases, the pseudo-action `job_status`, and the arguments each tool entry's predicates can
+//! releases, the pseudo-actions `job_status` and `policy_status`, and the arguments each tool entry's predicates can
 //! test. Names are compared exactly (no case folding, trimming or look-alike folding); a near
 //! miss gets a "did you mean" suggestion.
 
@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use crate::catalog::{ActionDef, ArgType, Catalog};
-use crate::gateway::JOB_STATUS;
+use crate::gateway::{JOB_STATUS, POLICY_STATUS};
 use crate::ids::Risk;
 use crate::schema::{MethodTable, Release};
 
@@ -65,6 +65,9 @@ impl<'c> Vocabulary<'c> {
         if name == JOB_STATUS {
             return Ok(Tool::Action(job_status()));
         }
+        if name == POLICY_STATUS {
+            return Ok(Tool::Action(policy_status()));
+        }
         if let Some(def) = self.catalog.action(name) {
             return Ok(Tool::Action(target(def)));
         }
@@ -109,7 +112,7 @@ impl<'c> Vocabulary<'c> {
             .catalog
             .actions()
             .map(|a| a.name.as_str())
-            .chain([JOB_STATUS, JOB_STATUS_METHOD])
+            .chain([JOB_STATUS, JOB_STATUS_METHOD, POLICY_STATUS])
             .chain(self.methods.iter().copied());
         if let Some(best) = suggest(name, candidates) {
             message.push_str(&format!("; did you mean `{best}`?"));
@@ -180,6 +183,11 @@ fn job_status() -> Target<'static> {
         methods: vec![JOB_STATUS_METHOD],
         args: vec![Arg { name: "id", kind: ArgType::Integer, enum_values: None, always_given: true }],
     }
+}
+
+/// `policy_status` takes no arguments and calls no middleware method.
+fn policy_status() -> Target<'static> {
+    Target { action: POLICY_STATUS, risk: Risk::Read, methods: Vec::new(), args: Vec::new() }
 }
 
 impl<'c> Tool<'c> {
