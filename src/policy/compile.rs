@@ -8,7 +8,7 @@ use serde_json::Value;
 use std::time::Duration;
 
 use super::decision::{ApprovalRule, DefaultEffect, Policy, ToolEntry, risk_index};
-use super::document::{self, Approval, Limit, Op, PolicyDocument, RiskEffect, ToolRules};
+use super::document::{self, Approval, Limit, Mode, Op, PolicyDocument, RiskEffect, ToolRules};
 use super::extensions::{APPROVAL, DEFAULT_APPROVAL_TTL};
 use super::limits::LimitSpec;
 use super::load::{Problem, child, escape};
@@ -54,6 +54,7 @@ pub(crate) fn compile(doc: &PolicyDocument) -> Result<(Policy, Vec<LimitSpec>), 
             },
             approval_ttl: rules.approval_ttl.map(Duration::from_secs),
             approval_wait: rules.approval_wait.map(Duration::from_secs),
+            shadow: rules.mode == Some(Mode::Shadow),
         };
         // INVARIANT: a name with a dot is a middleware method; action names never contain one.
         let table = if name.contains('.') { &mut methods } else { &mut actions };
@@ -88,6 +89,7 @@ pub(crate) fn compile(doc: &PolicyDocument) -> Result<(Policy, Vec<LimitSpec>), 
         all_tools_limits,
         approval_ttl: Duration::from_secs(doc.approval_ttl.unwrap_or(DEFAULT_APPROVAL_TTL)),
         approval_wait: Duration::from_secs(doc.approval_wait.unwrap_or(0)),
+        shadow: doc.mode == Some(Mode::Shadow),
     };
     Ok((policy, limits))
 }

@@ -11,9 +11,9 @@ use serde_json::{Map, Value};
 
 use super::compile::compile;
 use super::decision::Policy;
-use super::document::{Effect, Op, PolicyDocument, RiskEffect, Scope, Window};
+use super::document::{Effect, Mode, Op, PolicyDocument, RiskEffect, Scope, Window};
 use super::extensions::{
-    ANY_JOB, APPROVAL, APPROVAL_TTL, APPROVAL_WAIT, EXTENSIONS, Location, MAX_APPROVAL_TTL, MAX_APPROVAL_WAIT,
+    ANY_JOB, APPROVAL, APPROVAL_TTL, APPROVAL_WAIT, EXTENSIONS, Location, MAX_APPROVAL_TTL, MAX_APPROVAL_WAIT, MODE,
     unknown_extension,
 };
 use super::limits::LimitSpec;
@@ -265,6 +265,14 @@ impl Checker<'_, '_> {
             }
         }
         self.approval_times(top, "");
+        self.mode(top, "");
+    }
+
+    /// `x-mode` of the document or of one tool entry.
+    fn mode(&mut self, map: &Map<String, Value>, at: &str) {
+        if let Some(mode) = map.get(MODE) {
+            self.choice(mode, &child(at, MODE), &Mode::ALL, Mode::as_str);
+        }
     }
 
     /// `x-approval-ttl` and `x-approval-wait` of the document or of one tool entry.
@@ -334,6 +342,7 @@ impl Checker<'_, '_> {
                 ),
             }
             self.approval_times(entry, &at);
+            self.mode(entry, &at);
         }
     }
 
