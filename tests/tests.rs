@@ -23,6 +23,7 @@ mod raw_api;
 mod raw_guards;
 mod reliability;
 mod rest;
+mod rollout;
 mod secrets;
 mod tls;
 mod vm_actions;

@@ -31,7 +31,9 @@ mod audit_show;
 mod compile;
 mod decision;
 mod document;
+mod explain;
 mod extensions;
+mod holder;
 mod json;
 mod limits;
 mod lint;
@@ -43,11 +45,14 @@ mod trace;
 
 pub use audit::{
     ApprovalEvent, ApprovalEventKind, AuditDecision, AuditError, AuditLog, AuditOptions, AuditRecord, AuditTransport,
-    AuditWriteError, ErrorSummary, Outcome, Phase, RecordKind, is_symbol,
+    AuditWriteError, ErrorSummary, Outcome, Phase, PolicyNotes, PolicyReload, RecordKind, ShadowDisagreement,
+    WouldApprove, WouldDeny, is_symbol,
 };
 pub use audit_chain::{ChainBreak, ChainSummary, verify as verify_audit_chain};
 pub use audit_show::{ShowError, ShowFilter, parse_since, show as show_audit};
 pub use decision::{ApprovalNeed, Decision, Denial};
+pub use explain::{ExplainError, Explanation, explain};
+pub use holder::PolicyHolder;
 pub use json::MAX_BYTES;
 pub use load::{PolicyError, Problem};
 pub use trace::Step;
