@@ -358,3 +358,54 @@ fn policy_explain_shows_the_decision_and_every_rule_considered() {
     assert_eq!(explain(&[file, "vm_stop", "[1]"]).0, 2);
     assert_eq!(explain(&[file, "vm_stop", r#"{"id": 1}"#, "--at", "yesterday"]).0, 2);
 }
+
+#[tokio::test]
+async fn a_call_held_for_approval_across_a_reload_is_refused_even_once_approved() {
+    let nas = start_sim().await;
+    let dir = tempdir::Dir::new("reload-held");
+    let state = dir.path().join("state");
+    let held_policy = |ttl: u64| {
+        json!({"version": "1", "default": "deny", "x-approval-wait": 60, "x-approval-ttl": ttl,
+            "tools": {"vm_stop": {"x-approval": "always"}}})
+    };
+    let s = serve(&nas, &dir, &held_policy(600), &["--state-dir", state.to_str().unwrap()]).await;
+    let approvals = |args: Vec<String>| {
+        let state = state.clone();
+        async move {
+            let out = tokio::process::Command::new(bin())
+                .arg("approvals")
+                .args(args)
+                .arg("--state-dir")
+                .arg(&state)
+                .env_remove("TRUENAS_MCP_CONTROL")
+                .output()
+                .await
+                .unwrap();
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        }
+    };
+    let held = truenas(&s.session, "vm", "vm_stop", json!({"id": 1}));
+    let meanwhile = async {
+        let mut id = String::new();
+        eventually("the held call's approval is pending", async || {
+            let list = approvals(vec!["list".into()]).await;
+            match list.lines().find(|l| l.contains("pending")) {
+                Some(line) => {
+                    id = line.split_whitespace().next().unwrap().to_owned();
+                    true
+                }
+                None => false,
+            }
+        })
+        .await;
+        rename_over(&s.policy, &held_policy(60));
+        eventually("the reload is audited", async || reloads(&s.audit).len() == 1).await;
+        let answer = approvals(vec!["approve".into(), id]).await;
+        assert!(answer.starts_with("approved"), "{answer}");
+    };
+    let (result, ()) = tokio::join!(held, meanwhile);
+    let t = text(&result);
+    assert!(denied(&result) && t.contains("(rule: (policy reloaded))"), "{t}");
+    assert!(nas_calls_of(&nas, "vm.stop").is_empty(), "nothing was sent");
+    s.session.cancel().await.unwrap();
+}

@@ -440,6 +440,14 @@ impl Gateway {
                     return Err(err);
                 }
             };
+            // The approval is bound to this call's policy; if another was put in force while
+            // the call waited, the approval no longer speaks for the policy that now decides.
+            if self.policy().sha256() != policy.sha256() {
+                let denial = Denial { rule: RuleId::new(RELOADED_RULE), reason: RELOADED.into(), retry_after: None };
+                let (rule, reason, err) = refuse(denial);
+                audit.refused(rule, reason, &err).await;
+                return Err(err);
+            }
             match self.authorize(&policy, &request, raw.as_ref(), SystemTime::now(), true) {
                 Ok(Authorized::Allowed(p, checks)) => {
                     permit = Some(p);
@@ -652,6 +660,10 @@ enum Authorized {
 fn unreachable_denial() -> Result<Authorized, Denial> {
     Err(Denial { rule: RuleId::new("(internal)"), reason: "the policy gave no decision".into(), retry_after: None })
 }
+
+/// The rule id of a call refused because the policy was reloaded while it waited for approval.
+const RELOADED_RULE: &str = "(policy reloaded)";
+const RELOADED: &str = "the policy was reloaded while this call waited for approval; call again to have it decided under the policy now in force";
 
 /// The rule id audit records carry for a call of a hidden action (the policy's own).
 pub(super) const HIDDEN_RULE: &str = "(hidden)";
