@@ -373,8 +373,9 @@ impl Policy {
             ),
             (if once { &self.all_tools_limits } else { &[][..] }, self.shadow),
         ];
-        let enforced: Vec<&[usize]> = groups.iter().filter(|(_, adv)| !adv).map(|(g, _)| *g).collect();
-        let all: Vec<&[usize]> = groups.iter().map(|(g, _)| *g).collect();
+        // No allocation on the hot path: an advisory group is an empty one in `enforced`.
+        let enforced: [&[usize]; 3] = groups.map(|(g, adv)| if adv { &[][..] } else { g });
+        let all: [&[usize]; 3] = groups.map(|(g, _)| g);
         trace.note_all(|| {
             limiter.usage(&all, req.grant, now).into_iter().map(|(rule, used, describe)| {
                 step(rule.as_str(), "limit", "counted", format!("{used} used of {describe}"))

@@ -31,3 +31,24 @@ impl PolicyHolder {
         std::mem::replace(&mut *self.current.write().unwrap_or_else(PoisonError::into_inner), engine)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn engine(default: &str) -> Arc<PolicyEngine> {
+        let text = format!(r#"{{"version": "1", "default": "{default}"}}"#);
+        Arc::new(PolicyEngine::load(&text, super::super::test_catalog()).unwrap_or_else(|e| panic!("{e}")))
+    }
+
+    #[test]
+    fn a_snapshot_taken_before_a_swap_keeps_deciding_with_the_old_policy() {
+        let (old, new) = (engine("deny"), engine("allow"));
+        let holder = PolicyHolder::new(Arc::clone(&old));
+        let snapshot = holder.current();
+        let replaced = holder.replace(Arc::clone(&new));
+        assert_eq!(replaced.sha256(), old.sha256());
+        assert_eq!(snapshot.sha256(), old.sha256(), "a call in flight keeps its policy");
+        assert_eq!(holder.current().sha256(), new.sha256(), "the next call takes the new one");
+    }
+}
