@@ -140,3 +140,15 @@ fn explain_traces_the_rules_in_precedence_order() {
     let limit = steps.iter().find(|s| s.check == "limit").expect("the limit is shown");
     assert_eq!((limit.rule.as_str(), limit.why.as_str()), ("/tools/vm_stop/limits/stops", "0 used of 2 per hour"));
 }
+
+#[test]
+fn the_shipped_shadow_rollout_example_lets_stops_through_and_says_what_it_would_do() {
+    let policy = PolicyEngine::load(include_str!("../../policy/examples/shadow-rollout.json"), test_catalog())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let forced = permit(decide(&policy, "vm_stop", "vm.stop", json!({"id": 2, "force": true})));
+    assert_eq!(forced.would_deny().map(|d| d.rule.as_str()), Some("/tools/vm_stop/deny_if/args.force-eq"));
+    let one = permit(decide(&policy, "vm_stop", "vm.stop", json!({"id": 1, "force": false})));
+    assert_eq!(one.would_approve().map(RuleId::as_str), Some("/tools/vm_stop/x-approval/args.id-eq"));
+    // The enforced parts still decide.
+    assert_eq!(denial(decide(&policy, "vm_delete", "vm.delete", json!({"id": 1}))).rule.as_str(), "(default deny)");
+}
