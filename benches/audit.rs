@@ -47,6 +47,7 @@ fn record(args: &Map<String, Value>) -> AuditRecord {
         job_id: Some(JobId(4242)),
         duration_ms: 12,
         approval: None,
+        notes: Default::default(),
     }
 }
 

@@ -75,6 +75,8 @@ pub struct App {
     _sim: Option<SimHandle>,
     // Dropping it stops the control socket and removes its file.
     _control: Option<ControlGuard>,
+    // Dropping them stops watching the policy files.
+    _watchers: Vec<crate::reload::Watcher>,
 }
 
 /// Stops the control socket's task and removes the socket file when dropped.
@@ -96,6 +98,12 @@ pub fn load_policy(path: Option<&Path>, catalog: &Catalog) -> Result<PolicyEngin
     let Some(path) = path else {
         return PolicyEngine::builtin("default", catalog).ok_or_else(|| StartError::BuiltinPolicy("default".into()));
     };
+    let text = read_policy(path)?;
+    PolicyEngine::load(&text, catalog).map_err(|error| StartError::Policy { path: path.display().to_string(), error })
+}
+
+/// Reads a policy file's text: at most [`policy::MAX_BYTES`](crate::policy::MAX_BYTES), UTF-8.
+pub fn read_policy(path: &Path) -> Result<String, StartError> {
     let shown = || path.display().to_string();
     let read_error = |e: std::io::Error| StartError::PolicyRead { path: shown(), reason: e.to_string() };
     let file = std::fs::File::open(path).map_err(read_error)?;
@@ -108,9 +116,8 @@ pub fn load_policy(path: Option<&Path>, catalog: &Catalog) -> Result<PolicyEngin
         let reason = format!("the file is {size} bytes; the limit is {} bytes (1 MiB)", crate::policy::MAX_BYTES);
         return Err(StartError::PolicyRead { path: shown(), reason });
     }
-    let text = String::from_utf8(bytes)
-        .map_err(|_| StartError::PolicyRead { path: shown(), reason: "the file is not UTF-8 text".into() })?;
-    PolicyEngine::load(&text, catalog).map_err(|error| StartError::Policy { path: shown(), error })
+    String::from_utf8(bytes)
+        .map_err(|_| StartError::PolicyRead { path: shown(), reason: "the file is not UTF-8 text".into() })
 }
 
 /// Builds every piece from the configuration, for one call (`call`): approvals are kept in
@@ -133,6 +140,10 @@ async fn assemble(config: &Config, serving: bool) -> Result<App, StartError> {
         return Err(StartError::UnknownCategory { name: name.clone(), known: known.join(", ") });
     }
     let policy = load_policy(config.policy().map(|p| p.as_path()), &catalog)?;
+    let shadow = match config.shadow_policy() {
+        Some(path) => Some(load_policy(Some(path), &catalog)?),
+        None => None,
+    };
     let audit = match config.audit() {
         Some(path) => AuditLog::open_with(path, AuditOptions { max_bytes: config.audit_max_bytes() })
             .map_err(StartError::Audit)?,
@@ -165,6 +176,9 @@ async fn assemble(config: &Config, serving: bool) -> Result<App, StartError> {
     if let Some(budget) = config.job_wait() {
         gateway = gateway.with_job_budget(budget);
     }
+    if let Some(shadow) = shadow {
+        gateway = gateway.with_shadow_policy(Arc::new(shadow));
+    }
     let mut listener = None;
     if serving && (uses_approval || config.state_dir().is_some()) {
         let dir = config.state_dir().cloned().or_else(crate::state::default_dir).ok_or(StartError::NoStateDir)?;
@@ -183,5 +197,16 @@ async fn assemble(config: &Config, serving: bool) -> Result<App, StartError> {
         tracing::info!(socket = %path.display(), "approvals: control socket ready");
         ControlGuard { shutdown, path }
     });
-    Ok(App { gateway, _sim: sim, _control: control })
+    // A served policy file (and shadow policy) reloads on SIGHUP and when it changes; the
+    // built-in policies do not.
+    let mut watchers = Vec::new();
+    if serving {
+        if let Some(path) = config.policy() {
+            watchers.push(crate::reload::spawn(Arc::clone(&gateway), path.clone(), crate::reload::Which::Active));
+        }
+        if let Some(path) = config.shadow_policy() {
+            watchers.push(crate::reload::spawn(Arc::clone(&gateway), path.clone(), crate::reload::Which::Shadow));
+        }
+    }
+    Ok(App { gateway, _sim: sim, _control: control, _watchers: watchers })
 }

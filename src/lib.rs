@@ -29,6 +29,8 @@
 //!   `approvals` CLI talks to.
 //! - [`redact`]: the one list of secret-bearing fields and the one scrubber: masks secret values
 //!   in results, and the API key, bearer tokens and URL passwords in errors, audit and log lines.
+//! - [`reload`]: reloading the policy files while serving (SIGHUP, file change), atomically,
+//!   keeping the old policy when the new one is bad.
 //! - [`mcp`]: the MCP surface (rmcp `ServerHandler`): the `truenas` tool, flat tools,
 //!   resources, progress; stdio and streamable HTTP wiring.
 //! - [`sim`]: a simulated TrueNAS on a real socket, for the demo and the tests.
@@ -44,6 +46,7 @@ pub mod mcp;
 pub mod nas;
 pub mod policy;
 pub mod redact;
+pub mod reload;
 pub mod schema;
 pub mod sim;
 pub mod state;

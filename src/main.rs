@@ -96,6 +96,9 @@ async fn run(low: LowArgs) -> anyhow::Result<ExitCode> {
         Some(Command::Tools { ref category }) => tools(category.as_deref()),
         Some(Command::Approvals { ref command }) => approvals(&low, command).await,
         Some(Command::Policy { command: PolicyCommand::Check { ref file } }) => policy_check(file),
+        Some(Command::Policy {
+            command: PolicyCommand::Explain { ref file, ref action, ref args, ref grant, ref at, json },
+        }) => policy_explain(file, action, args, grant, at.as_deref(), json),
         Some(Command::Audit { command: AuditCommand::Verify { ref files } }) => Ok(audit_verify(files)),
         Some(Command::Audit {
             command: AuditCommand::Show { ref files, ref action, decision, ref since, ref grant },
@@ -241,6 +244,44 @@ fn policy_test(file: &std::path::Path, cases: &std::path::Path) -> anyhow::Resul
     }
     out!("{} case(s), {} passed, {failed} failed", outcomes.len(), outcomes.len() - failed);
     Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// `policy explain FILE ACTION JSON`: the decision and every rule considered, with exit code 0
+/// whatever the decision; 2 when the file, the action or the arguments are bad.
+fn policy_explain(
+    file: &std::path::Path,
+    action: &str,
+    args: &str,
+    grant: &str,
+    at: Option<&str>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let usage = |message: String| {
+        eprintln!("error: {message}");
+        Ok(ExitCode::from(USAGE))
+    };
+    let catalog = Catalog::builtin().context("the embedded tool catalog is invalid")?;
+    let policy = match app::load_policy(Some(file), &catalog) {
+        Ok(policy) => policy,
+        Err(e) => return usage(e.to_string()),
+    };
+    let Ok(serde_json::Value::Object(args)) = serde_json::from_str::<serde_json::Value>(args) else {
+        return usage("the arguments must be a JSON object, e.g. '{\"id\": 1}'".into());
+    };
+    let at = match at {
+        None => std::time::SystemTime::now(),
+        Some(text) => match time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339) {
+            Ok(t) => t.into(),
+            Err(_) => return usage(format!("--at: `{text}` is not an RFC 3339 time (2026-01-03T04:00:00Z)")),
+        },
+    };
+    let grant = GrantId::new(grant);
+    match truenas_mcp::policy::explain(&policy, &catalog, action, &args, &grant, at) {
+        Ok(explained) if json => out!("{}", serde_json::to_string_pretty(&explained)?),
+        Ok(explained) => out!("{}", explained.to_string().trim_end()),
+        Err(e) => return usage(e.to_string()),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `audit verify FILE...`: the summary to stdout with exit code 0, or the first break to stderr

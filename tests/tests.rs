@@ -25,6 +25,7 @@ mod raw_api;
 mod raw_guards;
 mod reliability;
 mod rest;
+mod rollout;
 mod secrets;
 mod standing;
 mod tls;

@@ -58,6 +58,7 @@ pub(crate) fn command(nas: &SimHandle) -> Command {
         "TRUENAS_VERIFY_SSL",
         "TRUENAS_CA_FILE",
         "TRUENAS_MCP_POLICY",
+        "TRUENAS_MCP_SHADOW_POLICY",
         "TRUENAS_MCP_HTTP",
         "TRUENAS_MCP_HTTP_TOKENS",
         "TRUENAS_MCP_AUDIT",

@@ -27,6 +27,10 @@ pub struct CommonArgs {
     /// Policy file (PolicyLayer JSON); default: the built-in policy/default.json.
     #[arg(long, env = "TRUENAS_MCP_POLICY", global = true, value_name = "FILE")]
     pub policy: Option<PathBuf>,
+    /// A second policy file evaluated beside the active one on every call; it never changes an
+    /// outcome, and each disagreement is audited (`shadow_disagreement`). Reloaded like `--policy`.
+    #[arg(long, env = "TRUENAS_MCP_SHADOW_POLICY", global = true, value_name = "FILE")]
+    pub shadow_policy: Option<PathBuf>,
     /// Serve streamable HTTP at http://ADDR/mcp instead of stdio.
     #[arg(long, env = "TRUENAS_MCP_HTTP", global = true, value_name = "ADDR")]
     pub http: Option<SocketAddr>,
@@ -316,6 +320,24 @@ pub enum PolicyCommand {
         file: PathBuf,
         /// The case file (`.json` is read as JSON, anything else as TOML).
         cases: PathBuf,
+    },
+    /// Decide one call as the server would, and show every rule considered and why.
+    Explain {
+        /// The policy file.
+        file: PathBuf,
+        /// The action (`vm_start`).
+        action: String,
+        /// The arguments, a JSON object (`'{"id": 1}'`).
+        args: String,
+        /// The grant calling (`stdio`, `http`, `cli`, or an HTTP token's grant).
+        #[arg(long, default_value = "stdio")]
+        grant: String,
+        /// The time of the call, RFC 3339 (`2026-01-03T04:00:00Z`); default now.
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
     },
 }
 

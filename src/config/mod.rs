@@ -155,6 +155,7 @@ pub const MIN_TOKEN_CHARS: usize = 16;
 pub struct Config {
     nas: NasTarget,
     policy: Option<PathBuf>,
+    shadow_policy: Option<PathBuf>,
     transport: Transport,
     audit: Option<PathBuf>,
     audit_max_bytes: Option<u64>,
@@ -204,6 +205,7 @@ impl Config {
         Ok(Config {
             nas: resolve_nas(low)?,
             policy: low.policy.clone(),
+            shadow_policy: low.shadow_policy.clone(),
             transport,
             audit: low.audit.clone(),
             audit_max_bytes: match (low.audit_max_bytes, &low.audit) {
@@ -231,6 +233,11 @@ impl Config {
     /// The policy file, or `None` for the built-in default.
     pub fn policy(&self) -> Option<&PathBuf> {
         self.policy.as_ref()
+    }
+
+    /// The shadow policy file (`--shadow-policy`), if one is given.
+    pub fn shadow_policy(&self) -> Option<&PathBuf> {
+        self.shadow_policy.as_ref()
     }
 
     /// Where MCP is served.

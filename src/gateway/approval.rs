@@ -89,7 +89,7 @@ impl Gateway {
                 grant: audit.grant.clone(),
                 action: audit.action.clone(),
                 args_sha256,
-                policy_sha256: self.policy.sha256().to_owned(),
+                policy_sha256: audit.policy.sha256().to_owned(),
             },
             arg_keys,
             method: method.clone(),
@@ -268,6 +268,7 @@ impl Gateway {
             job_id: None,
             duration_ms: 0,
             approval: Some(ApprovalEvent { id: record.id.clone(), event, by }),
+            notes: Default::default(),
         };
         self.audit.record(&rec).await
     }
@@ -292,7 +293,7 @@ impl AuditDraft<'_> {
             kind: RecordKind::Approval,
             transport: self.transport,
             grant: self.grant.clone(),
-            policy_sha256: self.gateway.policy.sha256().to_string(),
+            policy_sha256: self.policy.sha256().to_string(),
             action: self.action.clone(),
             method: self.method.clone(),
             decision: None,
@@ -305,6 +306,7 @@ impl AuditDraft<'_> {
             job_id: None,
             duration_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
             approval: Some(ApprovalEvent { id: id.to_owned(), event, by }),
+            notes: Default::default(),
         };
         self.gateway.audit.record(&rec).await
     }

@@ -6,11 +6,14 @@ use std::time::{Instant, SystemTime};
 
 use serde_json::{Map, Value};
 
+use std::sync::Arc;
+
 use super::{CallError, Gateway};
 use crate::ids::{ActionName, GrantId, JobId, MethodName};
 use crate::nas::NasError;
 use crate::policy::{
-    AuditDecision, AuditRecord, AuditTransport, AuditWriteError, ErrorSummary, Outcome, Phase, RecordKind,
+    AuditDecision, AuditRecord, AuditTransport, AuditWriteError, ErrorSummary, Outcome, Phase, PolicyEngine,
+    PolicyNotes, RecordKind,
 };
 
 /// How an unknown name is recorded: as given when it is a plain identifier, else a marker, so a
@@ -22,6 +25,10 @@ pub(super) fn audit_name(name: &str) -> ActionName {
 /// The facts of one request that each of its audit records repeats.
 pub(super) struct AuditDraft<'a> {
     pub(super) gateway: &'a Gateway,
+    // The policy snapshot the request is decided with: its hash goes in every record.
+    pub(super) policy: Arc<PolicyEngine>,
+    // Shadow mode's findings, written on the `decided` (or `refused`) record.
+    pub(super) notes: PolicyNotes,
     pub(super) request_id: String,
     pub(super) grant: &'a GrantId,
     pub(super) transport: AuditTransport,
@@ -47,6 +54,8 @@ impl<'a> AuditDraft<'a> {
     ) -> AuditDraft<'a> {
         AuditDraft {
             gateway,
+            policy: gateway.policy(),
+            notes: PolicyNotes::default(),
             request_id: uuid::Uuid::new_v4().to_string(),
             grant,
             transport,
@@ -58,6 +67,12 @@ impl<'a> AuditDraft<'a> {
             started: Instant::now(),
             decided: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The same draft, deciding with `policy` (the snapshot the request took first).
+    pub(super) fn under(mut self, policy: &Arc<PolicyEngine>) -> AuditDraft<'a> {
+        self.policy = Arc::clone(policy);
+        self
     }
 
     /// Records a refusal. It stands whether or not the record is written (a lost record is
@@ -132,7 +147,7 @@ impl<'a> AuditDraft<'a> {
             kind: self.kind,
             transport: self.transport,
             grant: self.grant.clone(),
-            policy_sha256: self.gateway.policy.sha256().to_string(),
+            policy_sha256: self.policy.sha256().to_string(),
             action: self.action.clone(),
             method: self.method.clone(),
             decision,
@@ -145,6 +160,8 @@ impl<'a> AuditDraft<'a> {
             job_id,
             duration_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
             approval: None,
+            // Shadow findings belong to the decision: the `done` record does not repeat them.
+            notes: if phase == Phase::Done { PolicyNotes::default() } else { self.notes.clone() },
         };
         self.count(&record);
         self.gateway.audit.record(&record).await?;

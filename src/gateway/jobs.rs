@@ -59,7 +59,7 @@ impl Gateway {
         audit.method = Some(method.clone());
         let at = audit.at;
         let request = Request { grant, action: &action, method: &method, risk: crate::ids::Risk::Read, args: &args };
-        let permit = match self.policy.authorize(&request, at) {
+        let permit = match audit.policy.authorize(&request, at) {
             Decision::Allow(permit) => permit,
             Decision::Deny(denial) => {
                 let rule = Some(denial.rule.clone());
@@ -80,13 +80,14 @@ impl Gateway {
         };
         // Only the caller's own jobs, unless the policy says otherwise; any other id answers as
         // a job that does not exist, and nothing is asked of the NAS.
-        if !self.policy.any_job() && !self.owns_job(grant, id) {
+        if !audit.policy.any_job() && !self.owns_job(grant, id) {
             permit.rollback();
             let err = CallError::NoSuchJob(id);
             audit.refused(None, None, &err).await;
             return Err(err);
         }
         let rule = permit.rule().cloned();
+        audit.notes = super::shadow_notes(&permit);
         if let Err(e) = audit.decided(rule.clone()).await {
             permit.rollback();
             return Err(CallError::AuditUnavailable(e));
@@ -107,7 +108,7 @@ impl Gateway {
     /// Whether job ids can be read at all (`truenas://jobs/{id}`): not when the policy hides
     /// [`JOB_STATUS`].
     pub fn jobs_visible(&self) -> bool {
-        !self.policy.is_hidden(&ActionName::new(JOB_STATUS), &MethodName::new("core.get_jobs"))
+        jobs_visible_under(&self.policy())
     }
 
     /// Remembers that `grant` started job `id`.
@@ -121,6 +122,11 @@ impl Gateway {
         let jobs = self.jobs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         jobs.get(grant).is_some_and(|owned| owned.ids.contains(&id))
     }
+}
+
+/// Whether `policy` lets job ids be read at all.
+pub(super) fn jobs_visible_under(policy: &crate::policy::PolicyEngine) -> bool {
+    !policy.is_hidden(&ActionName::new(JOB_STATUS), &MethodName::new("core.get_jobs"))
 }
 
 #[cfg(test)]

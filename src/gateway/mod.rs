@@ -17,6 +17,7 @@
 //! `/metrics` reports).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -29,7 +30,8 @@ use crate::ids::{ActionName, GrantId, JobId, MethodName, RuleId};
 use crate::nas::{CallOptions, CallOutcome, NasClient, NasError, ProgressSink};
 use crate::policy::{
     ApprovalNeed, ArgScope, AuditLog, AuditTransport, AuditWriteError, Decision, Denial, ErrorSummary, MethodRules,
-    Outcome, Permit, Phase, PolicyEngine, RecordKind, Request,
+    Outcome, Permit, Phase, PolicyEngine, PolicyHolder, PolicyNotes, RecordKind, Request, ShadowDisagreement,
+    WouldApprove, WouldDeny,
 };
 use crate::schema::Release;
 use crate::state::approvals::{ApprovalError, ApprovalStore};
@@ -185,7 +187,10 @@ pub struct Event<'a> {
 /// The guarded path to the NAS.
 pub struct Gateway {
     catalog: Arc<Catalog>,
-    policy: Arc<PolicyEngine>,
+    // The policy in force; a reload swaps it, and each call decides with one snapshot.
+    policy: Arc<PolicyHolder>,
+    // `--shadow-policy`: decided beside the active policy, never changing an outcome.
+    shadow: Option<ShadowPolicy>,
     nas: NasClient,
     audit: AuditLog,
     // How long a call waits for its job before answering with a handle to it.
@@ -196,6 +201,13 @@ pub struct Gateway {
     approvals: Arc<ApprovalStore>,
     // What `/metrics` reports.
     metrics: metrics::Metrics,
+}
+
+/// A second policy evaluated beside the active one (`--shadow-policy`), with its own counters.
+struct ShadowPolicy {
+    holder: Arc<PolicyHolder>,
+    // How many calls it has decided otherwise than the active policy, for the log.
+    disagreements: AtomicU64,
 }
 
 /// The policy's name for reading a job's state (`truenas://jobs/{id}`): not an action of the
@@ -219,7 +231,8 @@ impl Gateway {
     pub fn new(catalog: Arc<Catalog>, policy: Arc<PolicyEngine>, nas: NasClient, audit: AuditLog) -> Gateway {
         Gateway {
             catalog,
-            policy,
+            policy: Arc::new(PolicyHolder::new(policy)),
+            shadow: None,
             nas,
             audit,
             job_budget: DEFAULT_JOB_BUDGET,
@@ -248,9 +261,32 @@ impl Gateway {
         self
     }
 
-    /// The policy in force.
-    pub fn policy(&self) -> &PolicyEngine {
+    /// The policy in force now (a snapshot: a reload does not change it).
+    pub fn policy(&self) -> Arc<PolicyEngine> {
+        self.policy.current()
+    }
+
+    /// Where the policy in force is held, for reloading it.
+    pub fn policy_holder(&self) -> &Arc<PolicyHolder> {
         &self.policy
+    }
+
+    /// Evaluates `shadow` beside the active policy on every call (`--shadow-policy`): it never
+    /// changes an outcome, and each disagreement is audited and counted in the log.
+    pub fn with_shadow_policy(mut self, shadow: Arc<PolicyEngine>) -> Gateway {
+        let holder = Arc::new(PolicyHolder::new(shadow));
+        self.shadow = Some(ShadowPolicy { holder, disagreements: AtomicU64::new(0) });
+        self
+    }
+
+    /// Where the shadow policy is held, if there is one, for reloading it.
+    pub fn shadow_holder(&self) -> Option<&Arc<PolicyHolder>> {
+        self.shadow.as_ref().map(|s| &s.holder)
+    }
+
+    /// The audit log.
+    pub fn audit_log(&self) -> &AuditLog {
+        &self.audit
     }
 
     /// Changes how long a call waits for its job before answering with a handle.
@@ -272,7 +308,7 @@ impl Gateway {
     /// Whether the policy lets agents see the action at all: hiding any method it may call
     /// (on any release) hides it.
     pub fn is_visible(&self, action: &ActionDef) -> bool {
-        !action.methods().any(|method| self.policy.is_hidden(&action.name, method))
+        visible_under(&self.policy(), action)
     }
 
     /// The release calls are routed for: the connected NAS's, connecting first if need be.
@@ -313,17 +349,20 @@ impl Gateway {
     /// [`Gateway::execute`], with a way to ask a person (the client's elicitation) when the call
     /// needs an approval; the answer goes through [`Gateway::answer_approval`] like any other.
     pub async fn execute_asking(&self, call: Invocation<'_>, asker: Option<Asker>) -> Result<CallOutcome, CallError> {
+        // One snapshot of the policy decides, audits and binds the whole call.
+        let policy = self.policy();
         let Some(action) = self.catalog.action(call.action) else {
             let name = audit_name(call.action);
-            let audit = AuditDraft::new(self, call.grant, call.transport, call.kind, &name, &call.args);
+            let audit = AuditDraft::new(self, call.grant, call.transport, call.kind, &name, &call.args).under(&policy);
             let err = CallError::UnknownAction(call.action.to_string());
             audit.refused(None, None, &err).await;
             return Err(err);
         };
         // Hidden answers exactly as absent, before anything else (argument checks included)
         // could tell that the action exists. The operator's audit still says why.
-        if !self.is_visible(action) {
-            let audit = AuditDraft::new(self, call.grant, call.transport, call.kind, &action.name, &call.args);
+        if !visible_under(&policy, action) {
+            let audit =
+                AuditDraft::new(self, call.grant, call.transport, call.kind, &action.name, &call.args).under(&policy);
             let rule = RuleId::new(HIDDEN_RULE);
             let reason = format!("action `{}` is hidden by this policy", action.name);
             let hidden = CallError::Denied(Denial { rule: rule.clone(), reason: reason.clone(), retry_after: None });
@@ -332,7 +371,8 @@ impl Gateway {
         }
         // What the policy and the audit digest see: the arguments the params are built from.
         let args = action.effective_args(&call.args);
-        let mut audit = AuditDraft::new(self, call.grant, call.transport, call.kind, &action.name, &args);
+        let mut audit =
+            AuditDraft::new(self, call.grant, call.transport, call.kind, &action.name, &args).under(&policy);
         audit.method = Some(action.method.clone());
         let at = audit.at;
 
@@ -351,7 +391,7 @@ impl Gateway {
             Ok(resolved) => resolved,
             // A body error names its method: a hidden one must read like an unknown path.
             Err(MappingError::Rest(RestError::Body { method, .. }))
-                if action.is_rest_call() && self.raw_hidden(&MethodName::new(method.as_str())) =>
+                if action.is_rest_call() && self.raw_hidden(&policy, &MethodName::new(method.as_str())) =>
             {
                 audit.method = Some(MethodName::new(method.as_str()));
                 return Err(self.raw_absent(&audit, &args).await);
@@ -365,10 +405,10 @@ impl Gateway {
         audit.method = Some(method.clone());
         if action.is_rest_call() {
             // Hidden answers as absent for the raw API too, before any check could tell more.
-            if self.raw_hidden(&method) {
+            if self.raw_hidden(&policy, &method) {
                 return Err(self.raw_absent(&audit, &args).await);
             }
-            if let Some(denial) = self.raw_refusal(&method) {
+            if let Some(denial) = self.raw_refusal(&policy, &method) {
                 let (rule, reason) = (Some(denial.rule.clone()), Some(denial.reason.clone()));
                 let err = CallError::Denied(denial);
                 audit.refused(rule, reason, &err).await;
@@ -389,7 +429,9 @@ impl Gateway {
             let reason = Some(denial.reason.clone());
             (rule, reason, CallError::Denied(denial))
         };
-        let (mut permit, mut laundering_checks, need) = match self.authorize(&request, raw.as_ref(), at, false) {
+        let active = self.authorize(&policy, &request, raw.as_ref(), at, false);
+        audit.notes.shadow_disagreement = self.shadow_disagreement(&active, &request, raw.as_ref(), at);
+        let (mut permit, mut laundering_checks, need) = match active {
             Ok(Authorized::Allowed(permit, checks)) => (Some(permit), checks, None),
             Ok(Authorized::NeedsApproval(need)) => (None, Vec::new(), Some(need)),
             Err(denial) => {
@@ -422,7 +464,15 @@ impl Gateway {
                     return Err(err);
                 }
             };
-            match self.authorize(&request, raw.as_ref(), SystemTime::now(), true) {
+            // The approval is bound to this call's policy; if another was put in force while
+            // the call waited, the approval no longer speaks for the policy that now decides.
+            if self.policy().sha256() != policy.sha256() {
+                let denial = Denial { rule: RuleId::new(RELOADED_RULE), reason: RELOADED.into(), retry_after: None };
+                let (rule, reason, err) = refuse(denial);
+                audit.refused(rule, reason, &err).await;
+                return Err(err);
+            }
+            match self.authorize(&policy, &request, raw.as_ref(), SystemTime::now(), true) {
                 Ok(Authorized::Allowed(p, checks)) => {
                     permit = Some(p);
                     laundering_checks = checks;
@@ -455,6 +505,12 @@ impl Gateway {
             laundering_checks.into_iter().for_each(Permit::rollback);
             audit.refused(None, None, &err).await;
             return Err(err);
+        }
+        // Shadow mode: what an advisory rule would have done, on the `decided` record.
+        let shadow = std::iter::once(&permit).chain(&laundering_checks).map(shadow_notes);
+        for found in shadow {
+            audit.notes.would_deny = audit.notes.would_deny.take().or(found.would_deny);
+            audit.notes.would_approve = audit.notes.would_approve.take().or(found.would_approve);
         }
         // Fail closed: no record of the decision, no call.
         if let Err(e) = audit.decided(rule.clone()).await {
@@ -497,17 +553,14 @@ impl Gateway {
     /// no action calls the method, blind (any predicate denies).
     fn authorize(
         &self,
+        policy: &PolicyEngine,
         request: &Request<'_>,
         raw: Option<&RawReading<'_>>,
         at: SystemTime,
         approved: bool,
     ) -> Result<Authorized, Denial> {
         let decide = |req: &Request<'_>, scope: ArgScope<'_>| {
-            if approved {
-                self.policy.authorize_approved(req, scope, at)
-            } else {
-                self.policy.authorize_scoped(req, scope, at)
-            }
+            if approved { policy.authorize_approved(req, scope, at) } else { policy.authorize_scoped(req, scope, at) }
         };
         let method_rules = match raw {
             None => MethodRules::Check,
@@ -568,6 +621,62 @@ impl Gateway {
     }
 }
 
+impl Gateway {
+    /// Decides the call with the shadow policy too, if there is one: `Some` when it decides
+    /// otherwise than the active policy did (`active`). Its permits are dropped at once (its
+    /// own counters keep the call, as they would have had it been in force).
+    fn shadow_disagreement(
+        &self,
+        active: &Result<Authorized, Denial>,
+        request: &Request<'_>,
+        raw: Option<&RawReading<'_>>,
+        at: SystemTime,
+    ) -> Option<ShadowDisagreement> {
+        let shadow = self.shadow.as_ref()?;
+        let engine = shadow.holder.current();
+        let (shadow_said, shadow_rule) = match self.authorize(&engine, request, raw, at, false) {
+            Ok(Authorized::Allowed(permit, _)) => ("allow", permit.rule().cloned()),
+            Ok(Authorized::NeedsApproval(need)) => ("approve", Some(need.rule)),
+            Err(denial) => ("deny", Some(denial.rule)),
+        };
+        let active_said = match active {
+            Ok(Authorized::Allowed(..)) => "allow",
+            Ok(Authorized::NeedsApproval(_)) => "approve",
+            Err(_) => "deny",
+        };
+        if active_said == shadow_said {
+            return None;
+        }
+        let count = shadow.disagreements.fetch_add(1, Ordering::Relaxed) + 1;
+        tracing::info!(
+            action = %request.action,
+            active = active_said,
+            shadow = shadow_said,
+            shadow_rule = shadow_rule.as_ref().map_or("-", |r| r.as_str()),
+            disagreements = count,
+            "shadow policy disagrees"
+        );
+        Some(ShadowDisagreement { active: active_said, shadow: shadow_said, shadow_rule })
+    }
+}
+
+/// What an advisory (`x-mode: shadow`) rule would have done to an allowed call.
+pub(super) fn shadow_notes(permit: &Permit) -> PolicyNotes {
+    PolicyNotes {
+        would_deny: permit
+            .would_deny()
+            .map(|d| WouldDeny { rule: d.rule.clone(), reason: crate::redact::scrub_text(&d.reason) }),
+        would_approve: permit.would_approve().map(|rule| WouldApprove { rule: rule.clone() }),
+        ..PolicyNotes::default()
+    }
+}
+
+/// Whether `policy` lets agents see the action at all: hiding any method it may call (on any
+/// release) hides it.
+pub(super) fn visible_under(policy: &PolicyEngine, action: &ActionDef) -> bool {
+    !action.methods().any(|method| policy.is_hidden(&action.name, method))
+}
+
 /// What the policy said about a call and its twins.
 enum Authorized {
     /// Allowed: the call's permit and its twins' (limit slots to keep or refund).
@@ -580,6 +689,10 @@ enum Authorized {
 fn unreachable_denial() -> Result<Authorized, Denial> {
     Err(Denial { rule: RuleId::new("(internal)"), reason: "the policy gave no decision".into(), retry_after: None })
 }
+
+/// The rule id of a call refused because the policy was reloaded while it waited for approval.
+const RELOADED_RULE: &str = "(policy reloaded)";
+const RELOADED: &str = "the policy was reloaded while this call waited for approval; call again to have it decided under the policy now in force";
 
 /// The rule id audit records carry for a call of a hidden action (the policy's own).
 pub(super) const HIDDEN_RULE: &str = "(hidden)";

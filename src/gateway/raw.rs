@@ -5,11 +5,12 @@
 use serde_json::{Map, Value};
 
 use super::audit_draft::AuditDraft;
+use super::visible_under;
 use super::{CallError, Gateway, HIDDEN_RULE};
 use crate::catalog::MappingError;
 use crate::catalog::rest_call::RestError;
 use crate::ids::{ActionName, MethodName, RuleId};
-use crate::policy::Denial;
+use crate::policy::{Denial, PolicyEngine};
 
 /// The rule id of a raw call refused whatever the policy says (see [`Gateway::raw_refusal`]).
 const RAW_RULE: &str = "(raw api)";
@@ -32,14 +33,14 @@ pub(super) fn is_job_method(method: &MethodName) -> bool {
 impl Gateway {
     /// Whether a raw call of `method` would touch something the policy hides: the method
     /// itself, an action that calls it, or (a job method) `job_status`.
-    pub(super) fn raw_hidden(&self, method: &MethodName) -> bool {
+    pub(super) fn raw_hidden(&self, policy: &PolicyEngine, method: &MethodName) -> bool {
         let raw = ActionName::new("truenas_api_call");
-        self.policy.is_hidden(&raw, method)
-            || (is_job_method(method) && !self.jobs_visible())
+        policy.is_hidden(&raw, method)
+            || (is_job_method(method) && !super::jobs::jobs_visible_under(policy))
             || self
                 .catalog
                 .actions()
-                .any(|a| !a.is_rest_call() && a.methods().any(|m| m == method) && !self.is_visible(a))
+                .any(|a| !a.is_rest_call() && a.methods().any(|m| m == method) && !visible_under(policy, a))
     }
 
     /// Answers a raw call of a hidden method exactly as a path that names no method; the audit
@@ -58,12 +59,12 @@ impl Gateway {
 
     /// The refusal of a raw call that no policy rule may open: a method that runs others or
     /// changes the shared session, or a job method while jobs are served to their owners only.
-    pub(super) fn raw_refusal(&self, method: &MethodName) -> Option<Denial> {
+    pub(super) fn raw_refusal(&self, policy: &PolicyEngine, method: &MethodName) -> Option<Denial> {
         let reason = if is_session_or_meta_method(method) {
             format!(
                 "`{method}` runs other methods or changes the server's own TrueNAS session: it cannot be called raw"
             )
-        } else if is_job_method(method) && !self.policy.any_job() {
+        } else if is_job_method(method) && !policy.any_job() {
             format!(
                 "`{method}` reaches every job on the NAS; jobs are served only to the grant that started them \
                  (`truenas://jobs/{{id}}`) unless `tools.job_status` sets `x-any-job`"

@@ -18,14 +18,14 @@ impl Gateway {
     /// Where calls of `action` stand under the policy, whatever their arguments.
     pub fn standing(&self, action: &ActionDef) -> Standing {
         if action.is_rest_call() {
-            return self.policy.raw_standing(action.name.as_str());
+            return self.policy().raw_standing(action.name.as_str());
         }
-        self.policy.standing(action.name.as_str(), action.methods().map(|m| m.as_str()), action.risk)
+        self.policy().standing(action.name.as_str(), action.methods().map(|m| m.as_str()), action.risk)
     }
 
     /// Where `policy_status` itself stands (hidden: absent from every listing).
     pub fn policy_status_standing(&self) -> Standing {
-        self.policy.standing(POLICY_STATUS, [POLICY_STATUS], Risk::Read)
+        self.policy().standing(POLICY_STATUS, [POLICY_STATUS], Risk::Read)
     }
 
     /// Whether a flat listing shows `standing`: never hidden, denied outright only when the
@@ -33,7 +33,7 @@ impl Gateway {
     pub fn listed(&self, standing: &Standing) -> bool {
         match standing {
             Standing::Hidden => false,
-            Standing::Denied(_) => self.policy.list_denied(),
+            Standing::Denied(_) => self.policy().list_denied(),
             Standing::Allowed { .. } => true,
         }
     }
@@ -51,17 +51,19 @@ impl Gateway {
         let action = ActionName::new(POLICY_STATUS);
         let method = MethodName::new(POLICY_STATUS);
         let args = Map::new();
-        let mut audit = AuditDraft::new(self, grant, transport, kind, &action, &args);
+        // One snapshot decides and audits this read, as for any call.
+        let policy = self.policy();
+        let mut audit = AuditDraft::new(self, grant, transport, kind, &action, &args).under(&policy);
         audit.method = Some(method.clone());
         let request = Request { grant, action: &action, method: &method, risk: Risk::Read, args: &args };
-        if self.policy.is_hidden(&action, &method) {
+        if policy.is_hidden(&action, &method) {
             let rule = crate::ids::RuleId::new(super::HIDDEN_RULE);
             let reason = format!("action `{POLICY_STATUS}` is hidden by this policy");
             let err = CallError::Denied(Denial { rule: rule.clone(), reason: reason.clone(), retry_after: None });
             audit.refused(Some(rule), Some(reason), &err).await;
             return Err(CallError::UnknownAction(POLICY_STATUS.to_string()));
         }
-        let permit = match self.policy.authorize(&request, audit.at) {
+        let permit = match policy.authorize(&request, audit.at) {
             Decision::Allow(permit) => permit,
             Decision::Deny(denial) => {
                 let (rule, reason) = (Some(denial.rule.clone()), Some(denial.reason.clone()));
@@ -139,7 +141,7 @@ impl Gateway {
             }
         }
         let budgets: Vec<Value> = self
-            .policy
+            .policy()
             .budgets(grant, now)
             .into_iter()
             .filter(|b| self.rule_visible(b.rule.as_str()))
@@ -155,7 +157,7 @@ impl Gateway {
         let by_risk: Map<String, Value> = usual.iter().map(|(r, (w, _))| ((*r).to_string(), json!(w))).collect();
         json!({
             "grant": grant.as_str(),
-            "policy_sha256": self.policy.sha256(),
+            "policy_sha256": self.policy().sha256(),
             "standings": {
                 "allow": "allowed",
                 "allow_if": "allowed when the arguments pass the policy's rules",
@@ -177,7 +179,7 @@ impl Gateway {
         let name = rest.split('/').next().unwrap_or_default().replace("~1", "/").replace("~0", "~");
         match self.catalog.action(&name) {
             Some(def) => self.is_visible(def),
-            None => !self.policy.is_hidden(&ActionName::new(name.as_str()), &MethodName::new(name.as_str())),
+            None => !self.policy().is_hidden(&ActionName::new(name.as_str()), &MethodName::new(name.as_str())),
         }
     }
 }

@@ -160,6 +160,68 @@ pub struct AuditRecord {
     /// For an approval event (kind `approval`): which approval, what happened, and who.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub approval: Option<ApprovalEvent>,
+    /// Shadow mode and policy reloads: written as top-level fields, each left out when empty.
+    #[serde(flatten)]
+    pub notes: PolicyNotes,
+}
+
+/// What shadow mode and policy reloads add to a record; each field is left out when empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PolicyNotes {
+    /// An advisory (`x-mode: shadow`) rule would have denied this call, which went through.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub would_deny: Option<WouldDeny>,
+    /// An advisory rule would have asked a person first; nobody was asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub would_approve: Option<WouldApprove>,
+    /// The `--shadow-policy` document decided otherwise than the active one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shadow_disagreement: Option<ShadowDisagreement>,
+    /// A reload of the policy file (records of kind `policy_reload`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_reload: Option<PolicyReload>,
+}
+
+/// The rule that would have denied a call, and its reason (the policy's text, never values).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WouldDeny {
+    /// The rule (JSON Pointer).
+    pub rule: RuleId,
+    /// Its reason.
+    pub reason: String,
+}
+
+/// The rule that would have asked a person to approve a call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WouldApprove {
+    /// The rule (JSON Pointer).
+    pub rule: RuleId,
+}
+
+/// What the active and the shadow policy decided: `allow`, `deny` or `approve` each.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ShadowDisagreement {
+    /// The active policy's decision.
+    pub active: &'static str,
+    /// The shadow policy's decision.
+    pub shadow: &'static str,
+    /// The shadow policy's deciding rule, if one decided.
+    pub shadow_rule: Option<RuleId>,
+}
+
+/// One attempt to reload a policy file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PolicyReload {
+    /// Which policy: `active` (`--policy`) or `shadow` (`--shadow-policy`).
+    pub policy: &'static str,
+    /// `applied`, `unchanged` (same bytes), or `rejected` (the old policy stays).
+    pub result: &'static str,
+    /// SHA-256 of the policy in force before.
+    pub previous_sha256: String,
+    /// SHA-256 of the file's bytes as read (absent when it could not be read).
+    pub file_sha256: Option<String>,
+    /// How many problems the new document has (rejected only; they are in the server log).
+    pub problems: usize,
 }
 
 /// One event in an approval's life, as recorded.
@@ -218,6 +280,9 @@ pub enum RecordKind {
     Job,
     /// An event of an approval (requested, approved, denied, expired, used).
     Approval,
+    /// A reload of the policy file (on SIGHUP or a change of the file).
+    #[serde(rename = "policy_reload")]
+    PolicyReload,
 }
 
 /// How a request came in.
@@ -232,6 +297,8 @@ pub enum AuditTransport {
     Cli,
     /// The control socket (`truenas-mcp approvals ...`): a person's answer to an approval.
     Control,
+    /// The server itself (a policy reload on SIGHUP or a file change).
+    Server,
 }
 
 /// What went wrong, told without values: a kind, the argument names involved, and TrueNAS's

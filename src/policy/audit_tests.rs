@@ -33,6 +33,7 @@ fn record(args: &Map<String, Value>) -> AuditRecord {
         job_id: None,
         duration_ms: 0,
         approval: None,
+        notes: Default::default(),
     }
 }
 

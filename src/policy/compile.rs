@@ -8,7 +8,7 @@ use serde_json::Value;
 use std::time::Duration;
 
 use super::decision::{ApprovalRule, DefaultEffect, Policy, ToolEntry, WindowRule, risk_index};
-use super::document::{self, Approval, Limit, Op, PolicyDocument, RiskEffect, ToolRules};
+use super::document::{self, Approval, Limit, Mode, Op, PolicyDocument, RiskEffect, ToolRules};
 use super::extensions::{APPROVAL, DEFAULT_APPROVAL_TTL, WHEN};
 use super::limits::LimitSpec;
 use super::load::{Problem, child, escape};
@@ -59,6 +59,7 @@ pub(crate) fn compile(doc: &PolicyDocument) -> Result<(Policy, Vec<LimitSpec>), 
                 .when
                 .as_ref()
                 .and_then(|w| window_rule(&child(&base, WHEN), w, rules.on_deny.clone(), &mut problems)),
+            shadow: rules.mode == Some(Mode::Shadow),
         };
         // INVARIANT: a name with a dot is a middleware method; action names never contain one.
         let table = if name.contains('.') { &mut methods } else { &mut actions };
@@ -99,6 +100,7 @@ pub(crate) fn compile(doc: &PolicyDocument) -> Result<(Policy, Vec<LimitSpec>), 
         all_tools_limits,
         approval_ttl: Duration::from_secs(doc.approval_ttl.unwrap_or(DEFAULT_APPROVAL_TTL)),
         approval_wait: Duration::from_secs(doc.approval_wait.unwrap_or(0)),
+        shadow: doc.mode == Some(Mode::Shadow),
     };
     Ok((policy, limits))
 }

@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime};
 use super::document::Effect;
 use super::limits::{Limiter, whole_seconds_up};
 use super::predicate::{Eval, Predicate};
+use super::trace::{Step, Tracer, step};
 use super::when::Windows;
 use super::{ArgScope, MethodRules, Permit, Request};
 use crate::ids::{Risk, RuleId};
@@ -97,6 +98,8 @@ pub(crate) struct Policy {
     pub(crate) approval_ttl: Duration,
     /// `x-approval-wait` at the top (default zero).
     pub(crate) approval_wait: Duration,
+    /// `x-mode: shadow` at the top: every rule is advisory.
+    pub(crate) shadow: bool,
 }
 
 /// One entry under `tools`.
@@ -114,6 +117,8 @@ pub(crate) struct ToolEntry {
     pub(crate) approval_ttl: Option<Duration>,
     /// The entry's own `x-approval-wait`.
     pub(crate) approval_wait: Option<Duration>,
+    /// `x-mode: shadow`: the entry's rules, limits and approval are advisory.
+    pub(crate) shadow: bool,
     /// `x-when`, if the entry has maintenance windows.
     pub(crate) when: Option<WindowRule>,
 }
@@ -151,26 +156,33 @@ impl ToolEntry {
         &self,
         args: &serde_json::Map<String, serde_json::Value>,
         unknown: Unknown<'_>,
+        trace: Tracer<'_>,
         action: &str,
         now: SystemTime,
     ) -> Result<(), Denial> {
         let eval = |p: &Predicate| if unknown.covers(p.arg_name()) { Eval::Unknown } else { p.eval(args) };
         for p in &self.require {
-            match eval(p) {
-                Eval::Holds => {}
-                outcome @ (Eval::Fails | Eval::Missing | Eval::Mismatch(_) | Eval::Unknown) => {
-                    return Err(deny_by(p, outcome, true));
-                }
+            let outcome = eval(p);
+            let denies = !matches!(outcome, Eval::Holds);
+            trace.note(|| predicate_step(p, "require", outcome, denies));
+            if denies {
+                return Err(deny_by(p, outcome, true));
             }
         }
         for p in &self.deny_if {
-            match eval(p) {
-                Eval::Fails | Eval::Missing => {}
-                outcome @ (Eval::Holds | Eval::Mismatch(_) | Eval::Unknown) => return Err(deny_by(p, outcome, false)),
+            let outcome = eval(p);
+            let denies = !matches!(outcome, Eval::Fails | Eval::Missing);
+            trace.note(|| predicate_step(p, "deny_if", outcome, denies));
+            if denies {
+                return Err(deny_by(p, outcome, false));
             }
         }
         match &self.when {
-            Some(when) => when.check(&format!("`{action}`"), now),
+            Some(when) => {
+                let result = when.check(&format!("`{action}`"), now);
+                trace.note(|| window_step(when, &result));
+                result
+            }
             None => Ok(()),
         }
     }
@@ -182,13 +194,25 @@ impl ToolEntry {
         &self,
         args: &serde_json::Map<String, serde_json::Value>,
         unknown: Unknown<'_>,
+        trace: Tracer<'_>,
     ) -> Result<Option<&RuleId>, Denial> {
         match &self.approval {
             None => Ok(None),
-            Some(ApprovalRule::Always(rule)) => Ok(Some(rule)),
+            Some(ApprovalRule::Always(rule)) => {
+                trace.note(|| step(rule.as_str(), "x-approval", "asks", "every call this entry allows"));
+                Ok(Some(rule))
+            }
             Some(ApprovalRule::When(predicates)) => {
                 for p in predicates {
                     let outcome = if unknown.covers(p.arg_name()) { Eval::Unknown } else { p.eval(args) };
+                    let denies = matches!(outcome, Eval::Mismatch(_) | Eval::Unknown);
+                    trace.note(|| {
+                        let mut s = predicate_step(p, "x-approval", outcome, denies);
+                        if outcome == Eval::Holds {
+                            s.outcome = "asks";
+                        }
+                        s
+                    });
                     match outcome {
                         Eval::Holds => return Ok(Some(&p.rule)),
                         Eval::Fails | Eval::Missing => {}
@@ -199,6 +223,24 @@ impl ToolEntry {
             }
         }
     }
+
+    /// Whether `rule` is this entry's or one of its parts' (`/tools/<name>/...`).
+    fn owns(&self, rule: &RuleId) -> bool {
+        let (own, other) = (self.rule.as_str(), rule.as_str());
+        other == own || other.strip_prefix(own).is_some_and(|rest| rest.starts_with('/'))
+    }
+}
+
+/// A predicate's step: what it tests, what the argument gave, and whether that denies.
+fn predicate_step(p: &Predicate, list: &'static str, outcome: Eval, denies: bool) -> Step {
+    let found = match outcome {
+        Eval::Holds => "holds".to_owned(),
+        Eval::Fails => "does not hold".to_owned(),
+        Eval::Missing => "the argument is absent (false)".to_owned(),
+        Eval::Mismatch(kind) => format!("the argument is {kind}, which it cannot test"),
+        Eval::Unknown => "the argument's value cannot be told".to_owned(),
+    };
+    step(p.rule.as_str(), list, if denies { "denies" } else { "passes" }, format!("{}: {found}", p.describe()))
 }
 
 /// Which arguments a check cannot read.
@@ -249,6 +291,11 @@ impl Policy {
 
     /// Decides one call. Pure apart from the limit counters, which only an allowed call moves.
     /// `approved` says that a person has approved this very call (the approval step passes).
+    /// `trace` is told every rule considered, in order (`policy explain`).
+    ///
+    /// Shadow (`x-mode: shadow` on the document or an entry): a denial or approval need by an
+    /// advisory rule lets the call through, carried on the permit as `would_deny` or
+    /// `would_approve`; enforcing rules still decide. Hidden is never advisory.
     pub(crate) fn decide(
         &self,
         limiter: &Arc<Limiter>,
@@ -256,6 +303,7 @@ impl Policy {
         scope: ArgScope<'_>,
         approved: bool,
         now: SystemTime,
+        trace: Tracer<'_>,
     ) -> Decision {
         let known = Unknown::Names(scope.unknown);
         // The method's entry: checked here, by each twin of a raw call, or (no twin) blind.
@@ -264,84 +312,158 @@ impl Policy {
             MethodRules::PerTwin => None,
             MethodRules::Opaque => Some(Unknown::All),
         };
-        let action = req.action.as_str();
-        let check_method = |entry: &ToolEntry| match method_unknown {
-            Some(unknown) => entry.check(req.args, unknown, action, now),
-            None => Ok(()),
-        };
         let hidden = self.is_hidden(req.action.as_str(), req.method.as_str());
         let by_action = self.actions.get(req.action.as_str());
         let by_method = self.methods.get(req.method.as_str());
         let risk_default = self.risk_defaults[risk_index(req.risk)].as_ref();
         let not_allowed = || format!("action `{}` is not allowed by this policy", req.action);
+        // A rule is advisory when the document is in shadow mode or the rule belongs to an
+        // entry that is.
+        let advisory = |rule: &RuleId| {
+            self.shadow || [by_action, by_method].into_iter().flatten().any(|e| e.shadow && e.owns(rule))
+        };
+        trace.note(|| {
+            let why = if hidden { self.hidden_denial(req).reason } else { "not hidden".to_owned() };
+            step(HIDDEN, "hide", if hidden { "denies" } else { "passes" }, why)
+        });
+        if !hidden {
+            trace.note(|| entry_step(by_action, "/tools", req.action.as_str(), "action"));
+            trace.note(|| entry_step(by_method, "/tools", req.method.as_str(), "method"));
+        }
 
-        // Precedence, first match wins. `Ok((rule, ask))` means allowed so far (limits and
-        // approval still apply), carrying the rule that allowed the call, if any, and the rule
-        // that asks a person to approve it, if any.
-        type Verdict<'r> = Result<(Option<&'r RuleId>, Option<&'r RuleId>), Denial>;
-        let verdict: Verdict<'_> = match (hidden, by_action, by_method, risk_default, self.default) {
-            // 1. Hidden, by action, by method or by "*": the tool does not exist for the caller.
-            (true, ..) => Err(self.hidden_denial(req)),
-            // 2. Listed under `tools` by action and by method: both entries must pass, so the
-            //    raw API escape hatch cannot launder a method its action may not use; either
-            //    entry may ask for approval (the action's first).
-            (false, Some(entry), Some(method), ..) => entry.check(req.args, known, action, now).and_then(|()| {
-                check_method(method)?;
-                let ask = match entry.approval(req.args, known)? {
-                    Some(rule) => Some(rule),
-                    None => approve_method(method, method_unknown, req.args)?,
-                };
-                Ok((Some(&entry.rule), ask))
-            }),
-            // 3. Listed by action only, or by method only: that entry decides.
-            (false, Some(entry), None, ..) => entry
-                .check(req.args, known, action, now)
-                .and_then(|()| entry.approval(req.args, known))
-                .map(|ask| (Some(&entry.rule), ask)),
-            (false, None, Some(entry), ..) => check_method(entry)
-                .and_then(|()| approve_method(entry, method_unknown, req.args))
-                .map(|ask| (Some(&entry.rule), ask)),
-            // 4. Not listed: the `x-risk-defaults` entry for the call's risk, when present (and
-            //    inside its maintenance windows, when it has some).
-            (false, None, None, Some((DefaultEffect::Allow, rule)), _) => {
-                self.risk_window(req, now).map(|()| (Some(rule), None))
+        // Precedence, first match wins. The rules give the rule that allowed the call (if
+        // any), the rule that asks a person to approve it (if any), and every denial, in order:
+        // the first that is not advisory decides; an advisory one is only recorded. Limits and
+        // approval come after.
+        let judge = |entry, unknown| judge(entry, unknown, req, now, trace);
+        let (rule, ask, denials): (Option<&RuleId>, Option<&RuleId>, Vec<Denial>) =
+            match (hidden, by_action, by_method, risk_default, self.default) {
+                // 1. Hidden, by action, by method or by "*": the tool does not exist for the
+                //    caller. Never advisory: shadow mode does not reveal a hidden tool.
+                (true, ..) => return Decision::Deny(self.hidden_denial(req)),
+                // 2. Listed under `tools` by action and by method: both entries must pass, so
+                //    the raw API escape hatch cannot launder a method its action may not use;
+                //    either may ask for approval (the action's first). Each entry is judged
+                //    whole, so an advisory entry's denial does not skip the other's rules.
+                (false, Some(action), Some(method), ..) => {
+                    let (a, m) = (judge(action, Some(known)), judge(method, method_unknown));
+                    let ask = a.as_ref().ok().copied().flatten().or(m.as_ref().ok().copied().flatten());
+                    (Some(&action.rule), ask, [a.err(), m.err()].into_iter().flatten().collect())
+                }
+                // 3. Listed by action only, or by method only: that entry decides.
+                (false, Some(entry), None, ..) | (false, None, Some(entry), ..) => {
+                    let unknown = if by_action.is_some() { Some(known) } else { method_unknown };
+                    match judge(entry, unknown) {
+                        Ok(ask) => (Some(&entry.rule), ask, Vec::new()),
+                        Err(denial) => (Some(&entry.rule), None, vec![denial]),
+                    }
+                }
+                // 4. Not listed: the `x-risk-defaults` entry for the call's risk, when present.
+                (false, None, None, Some((effect, rule)), _) => {
+                    let risk = req.risk.as_str();
+                    let (outcome, why) = match effect {
+                        DefaultEffect::Allow => ("passes", "allowed"),
+                        DefaultEffect::Approve => ("asks", "put to a person"),
+                        DefaultEffect::Deny => ("denies", "denied"),
+                    };
+                    trace.note(|| {
+                        step(rule.as_str(), "x-risk-defaults", outcome, format!("`{risk}` actions are {why}"))
+                    });
+                    let window = match effect {
+                        DefaultEffect::Allow | DefaultEffect::Approve => self.risk_window(req, now, trace),
+                        DefaultEffect::Deny => Ok(()),
+                    };
+                    match (effect, window) {
+                        (_, Err(closed)) => (None, None, vec![closed]),
+                        (DefaultEffect::Allow, Ok(())) => (Some(rule), None, Vec::new()),
+                        (DefaultEffect::Approve, Ok(())) => (Some(rule), Some(rule), Vec::new()),
+                        (DefaultEffect::Deny, Ok(())) => {
+                            let reason = format!("{} (`{risk}` actions are denied by default)", not_allowed());
+                            (None, None, vec![Denial { rule: rule.clone(), reason, retry_after: None }])
+                        }
+                    }
+                }
+                // 5. Otherwise the document's `default`.
+                (false, None, None, None, Effect::Allow) => {
+                    trace.note(|| step("(default allow)", "default", "passes", "`default` is `allow`"));
+                    (None, None, Vec::new())
+                }
+                (false, None, None, None, Effect::Deny) => {
+                    trace.note(|| step(DEFAULT_DENY, "default", "denies", "`default` is `deny`"));
+                    let denial = Denial { rule: RuleId::new(DEFAULT_DENY), reason: not_allowed(), retry_after: None };
+                    (None, None, vec![denial])
+                }
+            };
+        let mut would_deny = None;
+        for denial in denials {
+            if !advisory(&denial.rule) {
+                return Decision::Deny(denial);
             }
-            (false, None, None, Some((DefaultEffect::Approve, rule)), _) => {
-                self.risk_window(req, now).map(|()| (Some(rule), Some(rule)))
-            }
-            (false, None, None, Some((DefaultEffect::Deny, rule)), _) => Err(Denial {
-                rule: rule.clone(),
-                reason: format!("{} (`{}` actions are denied by default)", not_allowed(), req.risk.as_str()),
-                retry_after: None,
-            }),
-            // 5. Otherwise the document's `default`.
-            (false, None, None, None, Effect::Allow) => Ok((None, None)),
-            (false, None, None, None, Effect::Deny) => {
-                Err(Denial { rule: RuleId::new(DEFAULT_DENY), reason: not_allowed(), retry_after: None })
-            }
-        };
-        let (rule, ask) = match verdict {
-            Ok((rule, ask)) => (rule.cloned(), ask),
-            Err(denial) => return Decision::Deny(denial),
-        };
+            trace.note(|| step(denial.rule.as_str(), "x-mode", "shadowed", "shadow: recorded as `would_deny`"));
+            would_deny.get_or_insert(denial);
+        }
+        let rule = rule.cloned();
 
         // 6. Limits after every rule, so only a call that every rule allows spends quota: the
         //    entries' own limits, then `all_tools`, reserved together or not at all.
         //    A raw call's twin counts only its own entry's: the rest were counted with the call.
+        //    An advisory group is left out once an advisory rule would deny the call: enforced,
+        //    that call would not have counted.
         let once = scope.method_rules != MethodRules::Twin;
         let groups = [
-            by_action.map_or(&[][..], |e| &e.limits),
-            by_method.filter(|_| once).map_or(&[][..], |e| &e.limits),
-            if once { &self.all_tools_limits } else { &[][..] },
+            (by_action.map_or(&[][..], |e| &e.limits), self.shadow || by_action.is_some_and(|e| e.shadow)),
+            (
+                by_method.filter(|_| once).map_or(&[][..], |e| &e.limits),
+                self.shadow || by_method.is_some_and(|e| e.shadow),
+            ),
+            (if once { &self.all_tools_limits } else { &[][..] }, self.shadow),
         ];
-        let reservation = match limiter.reserve(&groups, req.grant, now) {
+        // No allocation on the hot path: an advisory group is an empty one in `enforced`.
+        let enforced: [&[usize]; 3] = groups.map(|(g, adv)| if adv { &[][..] } else { g });
+        let all: [&[usize]; 3] = groups.map(|(g, _)| g);
+        trace.note_all(|| {
+            limiter.usage(&all, req.grant, now).into_iter().map(|(rule, used, describe)| {
+                step(rule.as_str(), "limit", "counted", format!("{used} used of {describe}"))
+            })
+        });
+        let reserved = if would_deny.is_some() {
+            limiter.reserve(&enforced, req.grant, now)
+        } else {
+            match limiter.reserve(&all, req.grant, now) {
+                Err(denial) if advisory(&denial.rule) => {
+                    trace.note(|| step(denial.rule.as_str(), "x-mode", "shadowed", "shadow: recorded as `would_deny`"));
+                    would_deny = Some(denial);
+                    limiter.reserve(&enforced, req.grant, now)
+                }
+                other => other,
+            }
+        };
+        let reservation = match reserved {
             Ok(reservation) => reservation,
-            Err(denial) => return Decision::Deny(denial),
+            Err(denial) => {
+                trace.note(|| step(denial.rule.as_str(), "limit", "denies", denial.reason.clone()));
+                return Decision::Deny(denial);
+            }
         };
         // 7. Approval last, so a call that would be denied is never put to a person. While it
         //    is pending the limits are checked (above) but not spent: the slots go back, and the
-        //    approved call takes them when it runs (and is denied then if they are gone).
+        //    approved call takes them when it runs (and is denied then if they are gone). An
+        //    advisory rule's need is only recorded.
+        let mut would_approve = None;
+        let permit = |reservation, would_deny, would_approve| Permit {
+            action: req.action.clone(),
+            method: req.method.clone(),
+            rule: rule.clone(),
+            reservation,
+            would_deny,
+            would_approve,
+        };
         match (ask, approved) {
+            (Some(ask), false) if advisory(ask) => {
+                trace.note(|| step(ask.as_str(), "x-mode", "shadowed", "shadow: recorded as `would_approve`"));
+                would_approve = Some(ask.clone());
+                Decision::Allow(permit(reservation, would_deny, would_approve))
+            }
             (Some(ask), false) => {
                 if let Some(reservation) = reservation {
                     reservation.rollback();
@@ -351,32 +473,58 @@ impl Policy {
                 let wait = entry.and_then(|e| e.approval_wait).unwrap_or(self.approval_wait);
                 Decision::NeedsApproval(ApprovalNeed { rule: ask.clone(), ttl, wait })
             }
-            (Some(_), true) | (None, _) => {
-                Decision::Allow(Permit { action: req.action.clone(), method: req.method.clone(), rule, reservation })
-            }
+            (Some(_), true) | (None, _) => Decision::Allow(permit(reservation, would_deny, would_approve)),
         }
+    }
+}
+
+/// One entry's rules and approval, read with `unknown` arguments (`None`: not here, by each
+/// twin of a raw call instead).
+fn judge<'e>(
+    entry: &'e ToolEntry,
+    unknown: Option<Unknown<'_>>,
+    req: &Request<'_>,
+    now: SystemTime,
+    trace: Tracer<'_>,
+) -> Result<Option<&'e RuleId>, Denial> {
+    match unknown {
+        Some(unknown) => entry
+            .check(req.args, unknown, trace, req.action.as_str(), now)
+            .and_then(|()| entry.approval(req.args, unknown, trace)),
+        None => Ok(None),
     }
 }
 
 impl Policy {
     /// The maintenance windows of the risk default deciding `req`, if it has some.
-    fn risk_window(&self, req: &Request<'_>, now: SystemTime) -> Result<(), Denial> {
+    fn risk_window(&self, req: &Request<'_>, now: SystemTime, trace: Tracer<'_>) -> Result<(), Denial> {
         match &self.risk_windows[risk_index(req.risk)] {
-            Some(when) => when.check(&format!("`{}` (a {} action)", req.action, req.risk.as_str()), now),
+            Some(when) => {
+                let result = when.check(&format!("`{}` (a {} action)", req.action, req.risk.as_str()), now);
+                trace.note(|| window_step(when, &result));
+                result
+            }
             None => Ok(()),
         }
     }
 }
 
-/// The method entry's approval rule, read as its checks are (`None`: by each twin instead).
-fn approve_method<'e>(
-    entry: &'e ToolEntry,
-    unknown: Option<Unknown<'_>>,
-    args: &serde_json::Map<String, serde_json::Value>,
-) -> Result<Option<&'e RuleId>, Denial> {
-    match unknown {
-        Some(unknown) => entry.approval(args, unknown),
-        None => Ok(None),
+/// A maintenance window's step in a trace.
+fn window_step(when: &WindowRule, result: &Result<(), Denial>) -> Step {
+    match result {
+        Ok(()) => step(when.rule.as_str(), "x-when", "passes", format!("inside {}", when.windows.shown())),
+        Err(denial) => step(when.rule.as_str(), "x-when", "denies", denial.reason.clone()),
+    }
+}
+
+/// Whether a `tools` entry names the call's action (or method).
+fn entry_step(entry: Option<&ToolEntry>, base: &str, name: &str, by: &str) -> Step {
+    match entry {
+        Some(e) => {
+            let mode = if e.shadow { " (x-mode: shadow)" } else { "" };
+            step(e.rule.as_str(), "entry", "found", format!("listed by {by} `{name}`{mode}"))
+        }
+        None => step(super::load::child(base, name), "entry", "absent", format!("no entry for {by} `{name}`")),
     }
 }
 

@@ -73,6 +73,35 @@ pub(crate) struct PolicyDocument {
     /// denial. Hidden tools are never listed.
     #[serde(default, rename = "x-list-denied")]
     pub(crate) list_denied: bool,
+    /// Extension: `"shadow"` makes every rule of the document advisory: a call it would deny,
+    /// or put to a person, goes through, and its audit `decided` record says `would_deny` (the
+    /// rule and reason) or `would_approve` (the rule). Hidden tools stay hidden. Default
+    /// `"enforce"`.
+    #[serde(default, rename = "x-mode", skip_serializing_if = "Option::is_none")]
+    pub(crate) mode: Option<Mode>,
+}
+
+/// Extension `x-mode`: whether rules decide or only report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Mode {
+    /// Rules decide (the default).
+    Enforce,
+    /// Rules only report what they would have decided; the call goes through.
+    Shadow,
+}
+
+impl Mode {
+    /// Every mode, in the order error messages list them.
+    pub(crate) const ALL: [Mode; 2] = [Mode::Enforce, Mode::Shadow];
+
+    /// The name used in documents.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Mode::Enforce => "enforce",
+            Mode::Shadow => "shadow",
+        }
+    }
 }
 
 /// The format version.
@@ -169,6 +198,11 @@ pub(crate) struct ToolRules {
     #[serde(default, rename = "x-when", skip_serializing_if = "Option::is_none")]
     #[schemars(with = "super::when::When")]
     pub(crate) when: Option<Value>,
+    /// Extension: `"shadow"` makes this entry advisory: a call it would deny (a predicate or
+    /// one of its limits) or put to a person goes through, and the audit `decided` record says
+    /// `would_deny` or `would_approve`. Other entries and `all_tools` still decide.
+    #[serde(default, rename = "x-mode", skip_serializing_if = "Option::is_none")]
+    pub(crate) mode: Option<Mode>,
 }
 
 /// Extension `x-approval`: when a call needs a person's approval.

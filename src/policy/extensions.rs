@@ -34,6 +34,8 @@ pub(crate) const EXTENSIONS: &[(&str, Location, &str)] = &[
     (WHEN, Location::Tool, "in a `tools` entry"),
     (WHEN, Location::RiskDefault, "in an `x-risk-defaults` entry written as an object"),
     (LIST_DENIED, Location::Top, "at the top level"),
+    (MODE, Location::Top, "at the top level"),
+    (MODE, Location::Tool, "in a `tools` entry"),
 ];
 
 /// Maintenance windows: calls only inside one (a `tools` entry or a risk default object).
@@ -54,6 +56,10 @@ pub(crate) const DEFAULT_APPROVAL_TTL: u64 = 600;
 pub(crate) const MAX_APPROVAL_TTL: u64 = 86_400;
 /// Largest [`APPROVAL_WAIT`]: an hour.
 pub(crate) const MAX_APPROVAL_WAIT: u64 = 3_600;
+
+/// `"enforce"` (the default) or `"shadow"`: the document's (or one entry's) denials and
+/// approval needs are recorded (`would_deny`, `would_approve`) and the call goes through.
+pub(crate) const MODE: &str = "x-mode";
 
 /// Lets `job_status` read jobs this server did not start (only on the `job_status` entry).
 pub(crate) const ANY_JOB: &str = "x-any-job";

@@ -195,6 +195,25 @@ impl Limiter {
         Ok(Some(Reservation { limiter: Arc::clone(self), slots }))
     }
 
+    /// Each limit of `groups`, with what `grant` has used of it in the window containing `now`
+    /// and its description (`10 per minute`), for `policy explain`.
+    pub(crate) fn usage(&self, groups: &[&[usize]], grant: &GrantId, now: SystemTime) -> Vec<(RuleId, u64, String)> {
+        let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let state = self.lock();
+        let applicable = groups.iter().flat_map(|g| g.iter().copied());
+        applicable
+            .filter_map(|i| {
+                let spec = self.specs.get(i)?;
+                let start = window_start(secs, spec.window);
+                let used = match spec.scope {
+                    Scope::Server => state.counters.get(i)?.server.used_in(start),
+                    Scope::Grant => state.counters.get(i)?.grants.get(grant.as_str()).map_or(0, |c| c.used_in(start)),
+                };
+                Some((spec.rule.clone(), used, spec.describe()))
+            })
+            .collect()
+    }
+
     fn denial(&self, exceeded: Exceeded) -> Denial {
         let spec = &self.specs[exceeded.limit];
         let base = match (&spec.on_deny, spec.max) {

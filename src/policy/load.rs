@@ -11,10 +11,10 @@ use serde_json::{Map, Value};
 
 use super::compile::compile;
 use super::decision::Policy;
-use super::document::{Effect, Op, PolicyDocument, RiskEffect, Scope, Window};
+use super::document::{Effect, Mode, Op, PolicyDocument, RiskEffect, Scope, Window};
 use super::extensions::{
     ANY_JOB, APPROVAL, APPROVAL_TTL, APPROVAL_WAIT, EXTENSIONS, LIST_DENIED, Location, MAX_APPROVAL_TTL,
-    MAX_APPROVAL_WAIT, WHEN, unknown_extension,
+    MAX_APPROVAL_WAIT, MODE, WHEN, unknown_extension,
 };
 use super::limits::LimitSpec;
 use super::names::{self, Tool, Vocabulary};
@@ -296,6 +296,14 @@ impl Checker<'_, '_> {
         {
             self.problem(child("", LIST_DENIED), format!("must be `true` or `false`, found {}", shown(v)));
         }
+        self.mode(top, "");
+    }
+
+    /// `x-mode` of the document or of one tool entry.
+    fn mode(&mut self, map: &Map<String, Value>, at: &str) {
+        if let Some(mode) = map.get(MODE) {
+            self.choice(mode, &child(at, MODE), &Mode::ALL, Mode::as_str);
+        }
     }
 
     /// `x-approval-ttl` and `x-approval-wait` of the document or of one tool entry.
@@ -365,6 +373,7 @@ impl Checker<'_, '_> {
                 ),
             }
             self.approval_times(entry, &at);
+            self.mode(entry, &at);
             self.when(entry, &at);
         }
     }

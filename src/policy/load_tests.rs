@@ -56,7 +56,7 @@ fn every_problem_is_reported_at_once() {
     assert_eq!(
         found,
         [
-            "/defualt: unknown key `defualt`; expected `version`, `description`, `default`, `hide`, `all_tools`, `tools`, `$schema`, `x-risk-defaults`, `x-approval-ttl`, `x-approval-wait`, `x-list-denied`; did you mean `default`?",
+            "/defualt: unknown key `defualt`; expected `version`, `description`, `default`, `hide`, `all_tools`, `tools`, `$schema`, `x-risk-defaults`, `x-approval-ttl`, `x-approval-wait`, `x-list-denied`, `x-mode`; did you mean `default`?",
             "/version: unsupported version `\"2\"`; only `\"1\"` exists",
             "/default: missing required key `default`",
             "/hide/0: unknown action `ok`",
@@ -68,7 +68,7 @@ fn every_problem_is_reported_at_once() {
             "/tools/a~1b/require/0/path: `name` must start with `args.` (a dot path into the call arguments)",
             "/tools/a~1b/require/0/value: invalid regex `(`: unclosed group",
             "/tools/*: `*` is only meaningful in `hide`; put rules for every tool under `all_tools`",
-            "/tools/vm_stop/onDeny: unknown key `onDeny`; expected `require`, `deny_if`, `limits`, `on_deny`, `x-any-job`, `x-approval`, `x-approval-ttl`, `x-approval-wait`, `x-when`; did you mean `on_deny`?",
+            "/tools/vm_stop/onDeny: unknown key `onDeny`; expected `require`, `deny_if`, `limits`, `on_deny`, `x-any-job`, `x-approval`, `x-approval-ttl`, `x-approval-wait`, `x-when`, `x-mode`; did you mean `on_deny`?",
             "/tools/vm_stop/deny_if/0/op: must be `eq`, `neq`, `in`, `not_in`, `lt`, `lte`, `gt`, `gte`, `regex`, `contains`, `exists`, `starts_with`, `glob`, `cidr`, `len_lte`, `len_gte` or `between`, found `\"is\"`",
             "/x-risk-defaults/admin: unknown key `admin`; expected `read`, `write`, `destructive`",
             "/x-risk-defaults/read: must be `allow`, `deny` or `approve`, found `\"maybe\"`",
@@ -325,7 +325,8 @@ fn duplicate_keys_anywhere_are_errors_naming_their_pointer() {
 fn unknown_extensions_are_errors_listing_the_known_ones() {
     let known = "the known extensions are `x-risk-defaults` (at the top level), `x-any-job` (in `tools.job_status`), \
                  `x-approval` (in a `tools` entry), `x-approval-ttl` (at the top level or in a `tools` entry), \
-                 `x-approval-wait` (at the top level or in a `tools` entry), `x-when` (in a `tools` entry or in an `x-risk-defaults` entry written as an object), `x-list-denied` (at the top level)";
+                 `x-approval-wait` (at the top level or in a `tools` entry), `x-when` (in a `tools` entry or in an `x-risk-defaults` entry written as an object), `x-list-denied` (at the top level), \
+                 `x-mode` (at the top level or in a `tools` entry)";
     let found = problems(json!({"version": "1", "default": "deny", "x-owner": "ops",
         "tools": {"x-notes": {}, "vm_stop": {"x-approvals": "always"}, "vm_start": {"x-any-job": true},
                   "job_status": {"x-any-job": "yes"}}}));

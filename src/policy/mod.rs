@@ -33,7 +33,9 @@ mod cases;
 mod compile;
 mod decision;
 mod document;
+mod explain;
 mod extensions;
+mod holder;
 mod init;
 mod json;
 mod limits;
@@ -44,24 +46,30 @@ mod pattern;
 mod predicate;
 mod standing;
 mod summary;
+mod trace;
 mod when;
 
 pub use audit::{
     ApprovalEvent, ApprovalEventKind, AuditDecision, AuditError, AuditLog, AuditOptions, AuditRecord, AuditTransport,
-    AuditWriteError, ErrorSummary, Outcome, Phase, RecordKind, is_symbol,
+    AuditWriteError, ErrorSummary, Outcome, Phase, PolicyNotes, PolicyReload, RecordKind, ShadowDisagreement,
+    WouldApprove, WouldDeny, is_symbol,
 };
 pub use audit_chain::{ChainBreak, ChainSummary, verify as verify_audit_chain};
 pub use audit_show::{ShowError, ShowFilter, parse_since, show as show_audit};
 pub use cases::{CaseOutcome, CasesError, Expect, run_cases};
 pub use decision::{ApprovalNeed, Decision, Denial};
+pub use explain::{ExplainError, Explanation, explain};
+pub use holder::PolicyHolder;
 pub use init::{InitError, Preset, starting_policy};
 pub use json::MAX_BYTES;
 pub use load::{PolicyError, Problem};
 pub use standing::{ApprovalStanding, Budget, Standing};
+pub use trace::Step;
 
 use decision::Policy;
 pub(crate) use limits::whole_seconds_up;
 use limits::{Limiter, Reservation};
+use trace::Tracer;
 
 /// The shipped policies, by name.
 const BUILTIN: [(&str, &str); 4] = [
@@ -175,12 +183,20 @@ impl PolicyEngine {
     /// Decides one call at time `now`. An allowed call has taken its limit slots; give them
     /// back with [`Permit::rollback`] if nothing was sent to the NAS.
     pub fn authorize(&self, req: &Request<'_>, now: SystemTime) -> Decision {
-        self.policy.decide(&self.limiter, req, ArgScope::default(), false, now)
+        self.policy.decide(&self.limiter, req, ArgScope::default(), false, now, Tracer::OFF)
+    }
+
+    /// Decides one call as [`PolicyEngine::authorize`] does, and says every rule the decision
+    /// considered, in precedence order, with why it matched or not (`policy explain`).
+    pub fn explain(&self, req: &Request<'_>, now: SystemTime) -> (Decision, Vec<Step>) {
+        let steps = std::cell::RefCell::new(Vec::new());
+        let decision = self.policy.decide(&self.limiter, req, ArgScope::default(), false, now, Tracer::into(&steps));
+        (decision, steps.into_inner())
     }
 
     /// Decides one call whose arguments are only partly known (a raw call and its twins).
     pub fn authorize_scoped(&self, req: &Request<'_>, scope: ArgScope<'_>, now: SystemTime) -> Decision {
-        self.policy.decide(&self.limiter, req, scope, false, now)
+        self.policy.decide(&self.limiter, req, scope, false, now, Tracer::OFF)
     }
 
     /// Decides a call that a person has approved (the caller holds the approval record bound
@@ -188,7 +204,7 @@ impl PolicyEngine {
     /// again, as for any call, and only the approval step passes. Never
     /// [`Decision::NeedsApproval`].
     pub fn authorize_approved(&self, req: &Request<'_>, scope: ArgScope<'_>, now: SystemTime) -> Decision {
-        self.policy.decide(&self.limiter, req, scope, true, now)
+        self.policy.decide(&self.limiter, req, scope, true, now, Tracer::OFF)
     }
 
     /// Whether any rule of the policy can ask for approval (then the server keeps an approval
@@ -238,6 +254,10 @@ pub struct Permit {
     /// The tools entry (or risk default) that allowed the call; `None` for `default: allow`.
     rule: Option<RuleId>,
     reservation: Option<Reservation>,
+    /// Shadow mode: the advisory rule that would have denied the call, and why.
+    would_deny: Option<Denial>,
+    /// Shadow mode: the advisory rule that would have put the call to a person.
+    would_approve: Option<RuleId>,
 }
 
 impl Permit {
@@ -256,6 +276,16 @@ impl Permit {
         self.rule.as_ref()
     }
 
+    /// Shadow mode: the advisory rule that would have denied this call, if one would have.
+    pub fn would_deny(&self) -> Option<&Denial> {
+        self.would_deny.as_ref()
+    }
+
+    /// Shadow mode: the advisory rule that would have asked a person first, if one would have.
+    pub fn would_approve(&self) -> Option<&RuleId> {
+        self.would_approve.as_ref()
+    }
+
     /// Refunds the reserved limit slots. Call it only when nothing was sent to the NAS.
     pub fn rollback(self) {
         if let Some(reservation) = self.reservation {
@@ -266,7 +296,7 @@ impl Permit {
     /// A permit with no rule and no reservation, for other modules' unit tests.
     #[cfg(test)]
     pub(crate) fn for_tests(action: ActionName, method: MethodName) -> Permit {
-        Permit { action, method, rule: None, reservation: None }
+        Permit { action, method, rule: None, reservation: None, would_deny: None, would_approve: None }
     }
 }
 
@@ -292,3 +322,7 @@ mod approval_tests;
 #[cfg(test)]
 #[path = "window_tests.rs"]
 mod window_tests;
+
+#[cfg(test)]
+#[path = "shadow_tests.rs"]
+mod shadow_tests;

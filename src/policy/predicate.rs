@@ -90,6 +90,11 @@ impl Predicate {
         self.segments.first().map_or("", String::as_str)
     }
 
+    /// The predicate as written (`` `args.name` regex `^tank/` ``), for `policy explain`.
+    pub(crate) fn describe(&self) -> String {
+        format!("`{}` {} `{}`", self.path, self.op.as_str(), render(&self.value))
+    }
+
     /// Evaluates the predicate against a call's arguments.
     pub(crate) fn eval(&self, args: &Map<String, Value>) -> Eval {
         let found = lookup(args, &self.segments);
