@@ -21,6 +21,8 @@ mod policy_rules;
 mod python_client;
 mod raw_api;
 mod raw_guards;
+mod redis_server;
+mod redis_store;
 mod reliability;
 mod rest;
 mod secrets;
