@@ -22,6 +22,7 @@ mod python_client;
 mod raw_api;
 mod raw_guards;
 mod redis_server;
+mod redis_shared;
 mod redis_store;
 mod reliability;
 mod rest;
