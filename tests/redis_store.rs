@@ -318,3 +318,24 @@ fn shared_approvals_fail_closed_when_redis_is_down() {
     assert!(store.get(&record.id).is_none());
     assert!(doc.load().is_err());
 }
+
+#[test]
+fn a_garbled_shared_document_is_refused_and_an_unreachable_one_opens_closed() {
+    let mut server = RedisServer::start();
+    let _: () = redis::cmd("HSET")
+        .arg("truenas-mcp:doc:approvals")
+        .arg("v")
+        .arg(3)
+        .arg("doc")
+        .arg("{not json")
+        .query(&mut server.conn())
+        .unwrap();
+    let garbled = ApprovalStore::open_shared(Box::new(RedisDoc::new(link(&server), "approvals")));
+    assert!(garbled.is_err(), "a server must not start forgetting which approvals were used");
+    let doc = RedisDoc::new(link(&server), "approvals");
+    server.kill();
+    // Redis down at start: the store opens, and nothing can be asked for, answered or used.
+    let store = ApprovalStore::open_shared(Box::new(doc)).unwrap();
+    assert!(store.lookup_or_request(&request("y"), SystemTime::now()).is_err());
+    assert!(store.list().is_empty());
+}

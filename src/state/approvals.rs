@@ -218,10 +218,17 @@ impl ApprovalStore {
     }
 
     /// Approvals kept in a document shared by several processes. It is read once here: a
-    /// document that does not parse is an error, as for [`ApprovalStore::open`].
+    /// document that does not parse is an error, as for [`ApprovalStore::open`]; one that
+    /// cannot be read now (Redis down) is read when first needed, and until then every
+    /// change fails (nothing is approved or used).
     pub fn open_shared(doc: Box<dyn SharedDoc>) -> Result<Arc<ApprovalStore>, StateError> {
-        let (_, bytes) = doc.load()?;
-        let records = parse(bytes.as_deref())?;
+        let records = match doc.load() {
+            Ok((_, bytes)) => parse(bytes.as_deref())?,
+            Err(e) => {
+                tracing::warn!(error = %e, "approvals: the shared records cannot be read yet");
+                BTreeMap::new()
+            }
+        };
         let (changes, _) = watch::channel(0);
         Ok(Arc::new(ApprovalStore {
             backend: Box::<super::MemoryBackend>::default(),
