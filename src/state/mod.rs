@@ -1,7 +1,7 @@
 //! Server state that outlives a process: where it lives (the state directory) and how it is
 //! stored ([`Backend`]: small named documents written atomically). Approvals are its first
 //! user ([`approvals`]); rate-limit counters ([`counters`]) are kept by a [`counters::CounterStore`]
-//! (memory, file or Redis).
+//! (memory: [`counters_memory`], file: [`counters_file`], or Redis).
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -10,6 +10,8 @@ use std::sync::Mutex;
 pub mod approvals;
 pub mod control;
 pub mod counters;
+pub mod counters_file;
+pub mod counters_memory;
 
 /// Why state could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +39,14 @@ pub enum StateError {
         path: String,
         /// Why.
         source: std::io::Error,
+    },
+    /// Changes could not be saved (a write failed earlier, or the writer stopped).
+    #[error("cannot save `{path}`: {reason}")]
+    Unsaved {
+        /// The document.
+        path: String,
+        /// Why.
+        reason: String,
     },
 }
 
