@@ -8,11 +8,14 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 use crate::catalog::{Catalog, CatalogError};
-use crate::config::{Config, NasTarget};
+use crate::config::{Config, NasTarget, StateStore};
 use crate::gateway::Gateway;
 use crate::nas::{ApiKey, Endpoint, NasClient, NasConfig, NasError, TlsTrust};
 use crate::policy::{AuditError, AuditLog, AuditOptions, PolicyEngine, PolicyError};
 use crate::sim::{self, SimConfig, SimHandle};
+use crate::state::counters::CounterStore;
+use crate::state::counters_file::{FileStore, FileStoreError};
+use crate::state::counters_memory::MemoryStore;
 
 /// Why the server cannot start.
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +68,9 @@ pub enum StartError {
     /// The control socket cannot be used.
     #[error("{0}")]
     Control(crate::state::control::ControlError),
+    /// The limit counters in the state directory cannot be used.
+    #[error("limit counters: {0}")]
+    Counters(FileStoreError),
 }
 
 /// The assembled server. Keeps the simulated NAS alive for `--demo`.
@@ -93,8 +99,19 @@ impl Drop for ControlGuard {
 /// Loads a policy file, or the built-in default when `path` is `None`. A file over
 /// [`policy::MAX_BYTES`](crate::policy::MAX_BYTES) is refused before it is read whole.
 pub fn load_policy(path: Option<&Path>, catalog: &Catalog) -> Result<PolicyEngine, StartError> {
+    load_policy_with_store(path, catalog, Arc::new(MemoryStore::new()))
+}
+
+/// [`load_policy`], keeping limit counters in `store`.
+pub fn load_policy_with_store(
+    path: Option<&Path>,
+    catalog: &Catalog,
+    store: Arc<dyn CounterStore>,
+) -> Result<PolicyEngine, StartError> {
     let Some(path) = path else {
-        return PolicyEngine::builtin("default", catalog).ok_or_else(|| StartError::BuiltinPolicy("default".into()));
+        let text = crate::policy::builtin_text("default").ok_or_else(|| StartError::BuiltinPolicy("default".into()))?;
+        return PolicyEngine::load_with_store(text, catalog, store)
+            .map_err(|error| StartError::Policy { path: "(built-in default)".into(), error });
     };
     let shown = || path.display().to_string();
     let read_error = |e: std::io::Error| StartError::PolicyRead { path: shown(), reason: e.to_string() };
@@ -110,7 +127,37 @@ pub fn load_policy(path: Option<&Path>, catalog: &Catalog) -> Result<PolicyEngin
     }
     let text = String::from_utf8(bytes)
         .map_err(|_| StartError::PolicyRead { path: shown(), reason: "the file is not UTF-8 text".into() })?;
-    PolicyEngine::load(&text, catalog).map_err(|error| StartError::Policy { path: shown(), error })
+    PolicyEngine::load_with_store(&text, catalog, store).map_err(|error| StartError::Policy { path: shown(), error })
+}
+
+/// The counter store `--state` asks for. By default a file in the state directory; when none
+/// can be used (no directory, or another server holds its counters) the counters are kept in
+/// memory, with a warning. A corrupt counters file always stops the start: silently starting
+/// from zero would forget counts.
+pub fn counter_store(config: &Config) -> Result<Arc<dyn CounterStore>, StartError> {
+    match config.state() {
+        Some(StateStore::Memory) => Ok(Arc::new(MemoryStore::new())),
+        Some(StateStore::File) => open_file_store(config),
+        None => match open_file_store(config) {
+            Err(e @ StartError::Counters(FileStoreError::Corrupt { .. })) => Err(e),
+            Err(e) => {
+                tracing::warn!(
+                    error = %e,
+                    "limit counters are kept in memory: they will not survive a restart (set --state-dir, or --state memory to silence this)"
+                );
+                Ok(Arc::new(MemoryStore::new()))
+            }
+            ok => ok,
+        },
+    }
+}
+
+fn open_file_store(config: &Config) -> Result<Arc<dyn CounterStore>, StartError> {
+    let dir = config.state_dir().cloned().or_else(crate::state::default_dir).ok_or(StartError::NoStateDir)?;
+    let backend = crate::state::FileBackend::open(&dir).map_err(StartError::State)?;
+    let store = FileStore::open(&dir, Box::new(backend)).map_err(StartError::Counters)?;
+    tracing::info!(dir = %dir.display(), "limit counters: kept in the state directory");
+    Ok(Arc::new(store))
 }
 
 /// Builds every piece from the configuration, for one call (`call`): approvals are kept in
@@ -132,7 +179,8 @@ async fn assemble(config: &Config, serving: bool) -> Result<App, StartError> {
         let known: Vec<&str> = catalog.categories().iter().map(|c| c.name.as_str()).collect();
         return Err(StartError::UnknownCategory { name: name.clone(), known: known.join(", ") });
     }
-    let policy = load_policy(config.policy().map(|p| p.as_path()), &catalog)?;
+    let store = counter_store(config)?;
+    let policy = load_policy_with_store(config.policy().map(|p| p.as_path()), &catalog, store)?;
     let audit = match config.audit() {
         Some(path) => AuditLog::open_with(path, AuditOptions { max_bytes: config.audit_max_bytes() })
             .map_err(StartError::Audit)?,

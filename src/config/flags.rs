@@ -103,6 +103,10 @@ pub struct CommonArgs {
     /// `$XDG_STATE_HOME/truenas-mcp` or `~/.local/state/truenas-mcp`.
     #[arg(long = "state-dir", env = "TRUENAS_MCP_STATE_DIR", global = true, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+    /// Where limit counters live: `file` (the default: `counters.json` in the state directory,
+    /// kept across restarts) or `memory` (forgotten when the server stops).
+    #[arg(long = "state", env = "TRUENAS_MCP_STATE", global = true, value_name = "file|memory")]
+    pub state: Option<String>,
     /// The control socket `truenas-mcp approvals` talks to; default `control.sock` in the
     /// state directory.
     #[arg(long = "control", env = "TRUENAS_MCP_CONTROL", global = true, value_name = "PATH")]

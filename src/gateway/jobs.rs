@@ -87,6 +87,14 @@ impl Gateway {
             return Err(err);
         }
         let rule = permit.rule().cloned();
+        // Fail closed, as for any call: counts not saved, nothing asked.
+        if let Err(e) = self.policy.store().persist().await {
+            tracing::error!(error = %e, "refusing a job read: the limit counters cannot be saved");
+            permit.rollback();
+            let err = CallError::CountersUnavailable(e);
+            audit.refused(None, None, &err).await;
+            return Err(err);
+        }
         if let Err(e) = audit.decided(rule.clone()).await {
             permit.rollback();
             return Err(CallError::AuditUnavailable(e));

@@ -4,11 +4,10 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use super::document::Effect;
-use super::limits::Limiter;
+use super::limits::{Call, Limiter};
 use super::predicate::{Eval, Predicate};
 use super::{ArgScope, MethodRules, Permit, Request};
 use crate::ids::{Risk, RuleId};
@@ -211,7 +210,7 @@ impl Policy {
     /// `approved` says that a person has approved this very call (the approval step passes).
     pub(crate) fn decide(
         &self,
-        limiter: &Arc<Limiter>,
+        limiter: &Limiter,
         req: &Request<'_>,
         scope: ArgScope<'_>,
         approved: bool,
@@ -280,15 +279,26 @@ impl Policy {
         };
 
         // 6. Limits after every rule, so only a call that every rule allows spends quota: the
-        //    entries' own limits, then `all_tools`, reserved together or not at all.
-        //    A raw call's twin counts only its own entry's: the rest were counted with the call.
+        //    entries' own limits, then `all_tools`, then the loop breaker, reserved together or
+        //    not at all. A raw call's twin counts only its own entry's: the rest were counted
+        //    with the call. The method entry's limits on a raw call cannot read the method's
+        //    arguments (the raw call's are not them): an `x-key` or `x-amount` there denies.
         let once = scope.method_rules != MethodRules::Twin;
+        let method_args = matches!(scope.method_rules, MethodRules::Check | MethodRules::Twin);
         let groups = [
-            by_action.map_or(&[][..], |e| &e.limits),
-            by_method.filter(|_| once).map_or(&[][..], |e| &e.limits),
-            if once { &self.all_tools_limits } else { &[][..] },
+            (by_action.map_or(&[][..], |e| &e.limits[..]), true),
+            (by_method.filter(|_| once).map_or(&[][..], |e| &e.limits[..]), method_args),
+            (if once { &self.all_tools_limits[..] } else { &[][..] }, true),
         ];
-        let reservation = match limiter.reserve(&groups, req.grant, now) {
+        let call = Call {
+            grant: req.grant,
+            action: req.action.as_str(),
+            args: req.args,
+            unknown: scope.unknown,
+            // Polling a job's state is waiting, not a loop.
+            breaker: once && req.action.as_str() != crate::gateway::JOB_STATUS,
+        };
+        let reservation = match limiter.reserve(&groups, &call, now) {
             Ok(reservation) => reservation,
             Err(denial) => return Decision::Deny(denial),
         };

@@ -1,8 +1,8 @@
 //! Server state that outlives a process: where it lives (the state directory) and how it is
 //! stored ([`Backend`]: small named documents written atomically). Approvals are its first
 //! user ([`approvals`]); rate-limit counters ([`counters`]) are kept by a [`counters::CounterStore`]
-//! (memory, file or Redis). Several processes share counters and approvals through one Redis
-//! ([`redis`], [`counters_redis`], [`SharedDoc`]).
+//! (memory: [`counters_memory`], file: [`counters_file`], or Redis: [`counters_redis`]).
+//! Several processes share counters and approvals through one Redis ([`redis`], [`SharedDoc`]).
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -11,6 +11,8 @@ use std::sync::Mutex;
 pub mod approvals;
 pub mod control;
 pub mod counters;
+pub mod counters_file;
+pub mod counters_memory;
 pub mod counters_redis;
 pub mod redis;
 
@@ -40,6 +42,14 @@ pub enum StateError {
         path: String,
         /// Why.
         source: std::io::Error,
+    },
+    /// Changes could not be saved (a write failed earlier, or the writer stopped).
+    #[error("cannot save `{path}`: {reason}")]
+    Unsaved {
+        /// The document.
+        path: String,
+        /// Why.
+        reason: String,
     },
 }
 
