@@ -13,9 +13,12 @@ use crate::gateway::Gateway;
 use crate::nas::{ApiKey, Endpoint, NasClient, NasConfig, NasError, TlsTrust};
 use crate::policy::{AuditError, AuditLog, AuditOptions, PolicyEngine, PolicyError};
 use crate::sim::{self, SimConfig, SimHandle};
+use crate::state::approvals::ApprovalStore;
 use crate::state::counters::CounterStore;
 use crate::state::counters_file::{FileStore, FileStoreError};
 use crate::state::counters_memory::MemoryStore;
+use crate::state::counters_redis::RedisStore;
+use crate::state::redis::{RedisDoc, RedisLink, RedisTarget};
 
 /// Why the server cannot start.
 #[derive(Debug, thiserror::Error)]
@@ -138,6 +141,7 @@ pub fn counter_store(config: &Config) -> Result<Arc<dyn CounterStore>, StartErro
     match config.state() {
         Some(StateStore::Memory) => Ok(Arc::new(MemoryStore::new())),
         Some(StateStore::File) => open_file_store(config),
+        Some(StateStore::Redis(target)) => Ok(Arc::new(RedisStore::new(redis_link(target)))),
         None => match open_file_store(config) {
             Err(e @ StartError::Counters(FileStoreError::Corrupt { .. })) => Err(e),
             Err(e) => {
@@ -150,6 +154,19 @@ pub fn counter_store(config: &Config) -> Result<Arc<dyn CounterStore>, StartErro
             ok => ok,
         },
     }
+}
+
+/// A link to the Redis of `--state redis://...`. A Redis that does not answer now is a
+/// warning, not a refusal to start: every call that needs it is denied until it answers.
+fn redis_link(target: &RedisTarget) -> Arc<RedisLink> {
+    let link = Arc::new(RedisLink::new(target.clone()));
+    match link.ping() {
+        Ok(()) => tracing::info!(redis = %target.shown(), "limit counters and approvals: shared in redis"),
+        Err(e) => {
+            tracing::warn!(error = %e, "shared state: redis does not answer; calls that need it are denied until it does")
+        }
+    }
+    link
 }
 
 fn open_file_store(config: &Config) -> Result<Arc<dyn CounterStore>, StartError> {
@@ -220,8 +237,15 @@ async fn assemble(config: &Config, serving: bool) -> Result<App, StartError> {
         let path = crate::state::control::socket_path(config.control().map(|p| p.as_path()), &dir);
         // The socket first: a live server on this state directory keeps it, and its file.
         let bound = crate::state::control::bind(&path).await.map_err(StartError::Control)?;
-        let store = crate::state::approvals::ApprovalStore::open(Box::new(backend)).map_err(StartError::State)?;
-        gateway = gateway.with_approvals(store);
+        let store = match config.state() {
+            // Shared by every process on this Redis; the control socket stays this process's.
+            Some(StateStore::Redis(target)) => ApprovalStore::open_shared(Box::new(RedisDoc::new(
+                Arc::new(RedisLink::new(target.clone())),
+                "approvals",
+            ))),
+            _ => ApprovalStore::open(Box::new(backend)),
+        };
+        gateway = gateway.with_approvals(store.map_err(StartError::State)?);
         listener = Some((bound, path));
     }
     let gateway = Arc::new(gateway);

@@ -51,7 +51,8 @@ async fn three_processes_admit_exactly_max_of_500_concurrent_calls() {
     assert!(other.is_empty(), "only the limit denies: {other:?}");
     assert_eq!((allowed, limited), (37, 463));
     assert_eq!(nas_calls_of(&nas, "vm.status").len(), 37, "the NAS received exactly what was allowed");
-    // Every process allowed some, so the count really was shared (not 37 each).
+    // Every process now refuses: one count for all (counts of their own would have let
+    // 3 x 37 through above).
     for session in &sessions {
         let again = truenas(session, "vm", "vm_status", json!({"id": 1})).await;
         assert!(denied_by_limit(&again), "{}", text(&again));
@@ -61,7 +62,7 @@ async fn three_processes_admit_exactly_max_of_500_concurrent_calls() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn calls_are_denied_and_nothing_sent_once_redis_is_gone() {
     let mut redis = RedisServer::start();
     let nas = start_sim().await;
@@ -72,14 +73,28 @@ async fn calls_are_denied_and_nothing_sent_once_redis_is_gone() {
         let r = truenas(session, "vm", "vm_status", json!({"id": 1})).await;
         assert!(!is_error(&r), "{}", text(&r));
     }
-    redis.kill();
+    // Redis dies while 30 calls are under way (slow NAS replies keep them in flight): whatever
+    // each call was told, the NAS received exactly the calls that were allowed.
+    nas.faults().set_latency(std::time::Duration::from_millis(30));
+    let calls = (0..30).map(|i| truenas([&one, &two][i % 2], "vm", "vm_status", json!({"id": 1})));
+    let (results, ()) = tokio::join!(futures_util::future::join_all(calls), async {
+        tokio::time::sleep(std::time::Duration::from_millis(40)).await;
+        redis.kill();
+    });
+    nas.faults().set_latency(std::time::Duration::ZERO);
+    let allowed = results.iter().filter(|r| !is_error(r)).count();
+    for r in results.iter().filter(|r| is_error(r)) {
+        assert!(text(r).contains("unavailable") || denied_by_limit(r), "{}", text(r));
+    }
+    assert_eq!(nas_calls_of(&nas, "vm.status").len(), 2 + allowed, "only allowed calls were sent");
+    // With Redis gone, every call is denied and nothing is sent.
     for session in [&one, &two, &one] {
         let r = truenas(session, "vm", "vm_status", json!({"id": 1})).await;
         let t = text(&r);
         assert!(is_error(&r), "{t}");
         assert!(t.contains("redis at `redis://127.0.0.1:") && t.contains("unavailable"), "{t}");
     }
-    assert_eq!(nas_calls_of(&nas, "vm.status").len(), 2, "nothing sent while Redis is down");
+    assert_eq!(nas_calls_of(&nas, "vm.status").len(), 2 + allowed, "nothing sent while Redis is down");
     // Redis back (empty): calls go through again, without a restart.
     redis.restart();
     let r = truenas(&one, "vm", "vm_status", json!({"id": 1})).await;

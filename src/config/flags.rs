@@ -104,8 +104,10 @@ pub struct CommonArgs {
     #[arg(long = "state-dir", env = "TRUENAS_MCP_STATE_DIR", global = true, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
     /// Where limit counters live: `file` (the default: `counters.json` in the state directory,
-    /// kept across restarts) or `memory` (forgotten when the server stops).
-    #[arg(long = "state", env = "TRUENAS_MCP_STATE", global = true, value_name = "file|memory")]
+    /// kept across restarts), `memory` (forgotten when the server stops), or
+    /// `redis://[:PASSWORD@]HOST:PORT/N` (counters and approvals shared by every server using
+    /// that Redis; calls are denied while it cannot be reached).
+    #[arg(long = "state", env = "TRUENAS_MCP_STATE", global = true, value_name = "file|memory|redis://HOST:PORT/N")]
     pub state: Option<String>,
     /// The control socket `truenas-mcp approvals` talks to; default `control.sock` in the
     /// state directory.

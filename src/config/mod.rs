@@ -146,8 +146,12 @@ pub enum ConfigError {
     #[error("{0} must be at least 1 second")]
     ZeroTimeout(&'static str),
     /// `--state` names no known store.
-    #[error("--state (TRUENAS_MCP_STATE) must be `file` or `memory`, got `{0}`")]
+    #[error("--state (TRUENAS_MCP_STATE) must be `file`, `memory` or `redis://HOST:PORT/N`, got `{0}`")]
     UnknownState(String),
+    /// `--state` is a URL, but not a usable Redis one (the URL is not repeated: it may hold a
+    /// password).
+    #[error("--state (TRUENAS_MCP_STATE): {0}")]
+    StateUrl(crate::state::redis::RedisUrlError),
 }
 
 /// Where limit counters live (`--state`, `TRUENAS_MCP_STATE`).
@@ -157,6 +161,8 @@ pub enum StateStore {
     File,
     /// In memory, for this process alone.
     Memory,
+    /// In Redis, shared by every process using it (counters and approvals).
+    Redis(crate::state::redis::RedisTarget),
 }
 
 impl std::str::FromStr for StateStore {
@@ -166,6 +172,9 @@ impl std::str::FromStr for StateStore {
         match text.trim() {
             "file" => Ok(StateStore::File),
             "memory" => Ok(StateStore::Memory),
+            url if url.contains("://") => {
+                crate::state::redis::RedisTarget::parse(url).map(StateStore::Redis).map_err(ConfigError::StateUrl)
+            }
             other => Err(ConfigError::UnknownState(other.to_owned())),
         }
     }
@@ -434,7 +443,23 @@ mod tests {
         assert_eq!(parse(&["--demo", "--state", "memory"]).unwrap().state(), Some(&StateStore::Memory));
         assert_eq!(parse(&["--demo", "--state", "file"]).unwrap().state(), Some(&StateStore::File));
         let err = parse(&["--demo", "--state", "disk"]).unwrap_err();
-        assert_eq!(err.to_string(), "--state (TRUENAS_MCP_STATE) must be `file` or `memory`, got `disk`");
+        assert_eq!(
+            err.to_string(),
+            "--state (TRUENAS_MCP_STATE) must be `file`, `memory` or `redis://HOST:PORT/N`, got `disk`"
+        );
+    }
+
+    #[test]
+    fn state_may_be_a_redis_url_whose_password_is_never_shown() {
+        let c = parse(&["--demo", "--state", "redis://:pw-in-state-url@127.0.0.1:6390/3"]).unwrap();
+        let Some(StateStore::Redis(target)) = c.state() else { panic!("redis: {:?}", c.state()) };
+        assert_eq!(target.shown(), "redis://127.0.0.1:6390/3");
+        assert!(!format!("{:?}", c.state()).contains("pw-in-state-url"));
+        for url in ["rediss://:pw-in-state-url@h:1/0", "redis://:pw-in-state-url@[::1/0"] {
+            let err = parse(&["--demo", "--state", url]).unwrap_err().to_string();
+            assert!(err.starts_with("--state (TRUENAS_MCP_STATE): "), "{err}");
+            assert!(!err.contains("pw-in-state-url"), "{err}");
+        }
     }
 
     #[test]

@@ -48,6 +48,14 @@ impl std::fmt::Debug for RedisTarget {
     }
 }
 
+impl PartialEq for RedisTarget {
+    fn eq(&self, other: &RedisTarget) -> bool {
+        self.shown == other.shown && self.password == other.password
+    }
+}
+
+impl Eq for RedisTarget {}
+
 impl RedisTarget {
     /// Parses `redis://[[USER]:PASSWORD@]HOST[:PORT][/N]`. The password is remembered as a
     /// secret (see [`crate::redact::remember_secret`]) and never shown.
@@ -129,6 +137,11 @@ impl RedisLink {
                 Err(e) => Err(self.failed(&e)),
             }
         })
+    }
+
+    /// Whether Redis answers (`PING`), for a warning at start.
+    pub fn ping(&self) -> Result<(), String> {
+        self.with(|conn| redis::cmd("PING").query::<String>(conn)).map(drop)
     }
 
     fn connect(&self) -> redis::RedisResult<redis::Connection> {
