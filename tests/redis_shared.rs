@@ -174,3 +174,35 @@ async fn an_approval_asked_in_one_process_is_approved_through_another_and_used_o
         session.cancel().await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn a_redis_password_is_never_printed_and_a_wrong_one_denies() {
+    let redis = RedisServer::start_with(Some("right-redis-password"));
+    let nas = start_sim().await;
+    let wrong = redis.url().replace("right-redis-password", "wrong-redis-password");
+    let out = command(&nas)
+        .args(["call", "vm_status", r#"{"id": 1}"#, "--state", &wrong])
+        .env("RUST_LOG", "debug")
+        .output()
+        .await
+        .unwrap();
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!out.status.success(), "{all}");
+    assert!(all.contains("unavailable"), "{all}");
+    assert!(!all.contains("redis-password"), "{all}");
+    assert!(nas_calls_of(&nas, "vm.status").is_empty());
+    let right = command(&nas)
+        .args(["call", "vm_status", r#"{"id": 1}"#])
+        .env("TRUENAS_MCP_STATE", redis.url())
+        .env("RUST_LOG", "debug")
+        .output()
+        .await
+        .unwrap();
+    let all = format!("{}{}", String::from_utf8_lossy(&right.stdout), String::from_utf8_lossy(&right.stderr));
+    assert!(right.status.success(), "{all}");
+    assert!(!all.contains("redis-password"), "{all}");
+    assert_eq!(nas_calls_of(&nas, "vm.status").len(), 1);
+    let help = command(&nas).arg("--help").env("TRUENAS_MCP_STATE", redis.url()).output().await.unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("--state") && !help.contains("redis-password"), "{help}");
+}

@@ -107,7 +107,14 @@ pub struct CommonArgs {
     /// kept across restarts), `memory` (forgotten when the server stops), or
     /// `redis://[:PASSWORD@]HOST:PORT/N` (counters and approvals shared by every server using
     /// that Redis; calls are denied while it cannot be reached).
-    #[arg(long = "state", env = "TRUENAS_MCP_STATE", global = true, value_name = "file|memory|redis://HOST:PORT/N")]
+    // The value is hidden in `--help`: a Redis URL may hold a password.
+    #[arg(
+        long = "state",
+        env = "TRUENAS_MCP_STATE",
+        global = true,
+        hide_env_values = true,
+        value_name = "file|memory|redis://HOST:PORT/N"
+    )]
     pub state: Option<String>,
     /// The control socket `truenas-mcp approvals` talks to; default `control.sock` in the
     /// state directory.
