@@ -339,3 +339,22 @@ fn a_garbled_shared_document_is_refused_and_an_unreachable_one_opens_closed() {
     assert!(store.lookup_or_request(&request("y"), SystemTime::now()).is_err());
     assert!(store.list().is_empty());
 }
+
+#[test]
+fn the_store_works_from_either_runtime_flavour_and_from_blocking_threads() {
+    let server = RedisServer::start();
+    let store = Arc::new(store(&server));
+    let c = fixed("/tools/a/limits/rt|*|", T0, 10);
+    // A current-thread runtime (where block_in_place would panic) runs it in place.
+    let current = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    current.block_on(async { store.reserve(std::slice::from_ref(&c), T0).unwrap() });
+    // A multi-thread runtime's worker hands its other tasks over while Redis answers.
+    let multi = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let (s, c2) = (Arc::clone(&store), c.clone());
+    multi.block_on(async move {
+        tokio::spawn(async move { s.reserve(std::slice::from_ref(&c2), T0 + 1).unwrap() }).await.unwrap();
+        let (s, c3) = (Arc::clone(&store), c.clone());
+        tokio::task::spawn_blocking(move || s.reserve(std::slice::from_ref(&c3), T0 + 2).unwrap()).await.unwrap();
+        assert_eq!(store.remaining(std::slice::from_ref(&c), T0 + 3).unwrap(), vec![7]);
+    });
+}
