@@ -240,7 +240,7 @@ async fn assemble(config: &Config, serving: bool) -> Result<App, StartError> {
         let store = match config.state() {
             // Shared by every process on this Redis; the control socket stays this process's.
             Some(StateStore::Redis(target)) => ApprovalStore::open_shared(Box::new(RedisDoc::new(
-                Arc::new(RedisLink::new(target.clone())),
+                Arc::new(RedisLink::new((**target).clone())),
                 "approvals",
             ))),
             _ => ApprovalStore::open(Box::new(backend)),

@@ -162,7 +162,7 @@ pub enum StateStore {
     /// In memory, for this process alone.
     Memory,
     /// In Redis, shared by every process using it (counters and approvals).
-    Redis(crate::state::redis::RedisTarget),
+    Redis(Box<crate::state::redis::RedisTarget>),
 }
 
 impl std::str::FromStr for StateStore {
@@ -172,9 +172,9 @@ impl std::str::FromStr for StateStore {
         match text.trim() {
             "file" => Ok(StateStore::File),
             "memory" => Ok(StateStore::Memory),
-            url if url.contains("://") => {
-                crate::state::redis::RedisTarget::parse(url).map(StateStore::Redis).map_err(ConfigError::StateUrl)
-            }
+            url if url.contains("://") => crate::state::redis::RedisTarget::parse(url)
+                .map(|t| StateStore::Redis(Box::new(t)))
+                .map_err(ConfigError::StateUrl),
             other => Err(ConfigError::UnknownState(other.to_owned())),
         }
     }
