@@ -49,6 +49,9 @@ fn fixed_window_counts_to_max_refunds_and_starts_over_in_the_next_window() {
     assert_eq!(store.remaining(std::slice::from_ref(&c), T0 + 10_000).unwrap(), vec![0]);
     store.refund(&tickets[0]);
     assert_eq!(store.remaining(std::slice::from_ref(&c), T0 + 10_000).unwrap(), vec![1]);
+    // A refund runs once per ticket, however often it is asked for.
+    store.refund(&tickets[0]);
+    assert_eq!(store.remaining(std::slice::from_ref(&c), T0 + 10_000).unwrap(), vec![1]);
     store.reserve(std::slice::from_ref(&c), T0 + 10_001).unwrap();
     assert!(store.reserve(std::slice::from_ref(&c), T0 + 10_002).is_err());
     // The next window has its own count.
@@ -206,6 +209,11 @@ fn redis_down_is_unavailable_and_the_next_call_reconnects() {
     // A new, empty Redis on the same address: the store reconnects (and reloads its scripts).
     store.reserve(std::slice::from_ref(&c), T0 + 2).unwrap();
     assert_eq!(store.remaining(std::slice::from_ref(&c), T0 + 2).unwrap(), vec![9]);
+    // Restarted between two calls: the kept connection is dead, and the call still goes through
+    // on a fresh one.
+    server.restart();
+    store.reserve(std::slice::from_ref(&c), T0 + 3).unwrap();
+    assert_eq!(store.remaining(std::slice::from_ref(&c), T0 + 3).unwrap(), vec![9]);
 }
 
 #[test]

@@ -9,7 +9,9 @@
 //! - a rolling window (and a cooldown): `ctr:rolling:<counter>`, a sorted set of
 //!   `<ticket>:<i>:<amount>` scored by when it was taken, trimmed as the span moves;
 //! - calls in flight: `ctr:inflight:<counter>`, a sorted set of leases scored by when they
-//!   expire (a process that dies mid-call holds its lease at most `lease_ms`).
+//!   expire (a process that dies mid-call holds its lease at most `lease_ms`);
+//! - `ctr:refunded:<ticket>`: a ticket's counts were given back (a minute), so that a refund
+//!   retried after a dropped connection does not give them back twice.
 //!
 //! Time is the caller's clock (`now_ms`), not the Redis server's: processes sharing a Redis
 //! must keep their clocks in step (NTP). A process whose clock runs ahead sees rolling entries
@@ -109,7 +111,7 @@ impl RedisStore {
             return;
         }
         let mut invocation = self.give_back.prepare_invoke();
-        invocation.arg(&ticket.id).arg(mode);
+        invocation.key(format!("{KEY_PREFIX}ctr:refunded:{}", ticket.id)).arg(&ticket.id).arg(mode).arg(SLACK_MS);
         for charge in &ticket.charges {
             invocation.key(redis_key(charge)).arg(kind_tag(&charge.kind)).arg(charge.amount);
         }

@@ -115,16 +115,26 @@ impl RedisLink {
     }
 
     /// Runs `op` on a connection, off the runtime's worker. An error (unreachable, timed out,
-    /// refused by the server) drops the connection and comes back as text fit for a denial:
-    /// the server's address, never its password.
-    pub fn with<T>(&self, op: impl FnOnce(&mut redis::Connection) -> redis::RedisResult<T>) -> Result<T, String> {
+    /// refused by the server) drops every idle connection and comes back as text fit for a
+    /// denial: the server's address, never its password.
+    ///
+    /// A kept connection that turns out dropped (Redis restarted since it was last used) is
+    /// replaced and `op` tried once more on a fresh one. If the old server did run `op` before
+    /// the connection dropped, it runs twice: a count taken twice refuses more, never less.
+    pub fn with<T>(&self, mut op: impl FnMut(&mut redis::Connection) -> redis::RedisResult<T>) -> Result<T, String> {
         off_runtime(|| {
             let pooled = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
-            let mut conn = match pooled {
-                Some(conn) => conn,
-                None => self.connect().map_err(|e| self.failed(&e))?,
+            let (mut conn, reused) = match pooled {
+                Some(conn) => (conn, true),
+                None => (self.connect().map_err(|e| self.failed(&e))?, false),
             };
-            match op(&mut conn) {
+            let mut result = op(&mut conn);
+            if reused && result.as_ref().is_err_and(redis::RedisError::is_connection_dropped) {
+                self.idle.lock().unwrap_or_else(PoisonError::into_inner).clear();
+                conn = self.connect().map_err(|e| self.failed(&e))?;
+                result = op(&mut conn);
+            }
+            match result {
                 Ok(value) => {
                     let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
                     if idle.len() < MAX_IDLE {
@@ -132,9 +142,12 @@ impl RedisLink {
                     }
                     Ok(value)
                 }
-                // A reply the server refused (a script error) leaves the connection usable,
-                // but a timeout may leave a late reply in it: never reuse after an error.
-                Err(e) => Err(self.failed(&e)),
+                // A timeout may leave a late reply in the connection, and the others were
+                // opened to the same server: never reuse any after an error.
+                Err(e) => {
+                    self.idle.lock().unwrap_or_else(PoisonError::into_inner).clear();
+                    Err(self.failed(&e))
+                }
             }
         })
     }
