@@ -8,11 +8,17 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 use crate::catalog::{Catalog, CatalogError};
-use crate::config::{Config, NasTarget};
+use crate::config::{Config, NasTarget, StateStore};
 use crate::gateway::Gateway;
 use crate::nas::{ApiKey, Endpoint, NasClient, NasConfig, NasError, TlsTrust};
 use crate::policy::{AuditError, AuditLog, AuditOptions, PolicyEngine, PolicyError};
 use crate::sim::{self, SimConfig, SimHandle};
+use crate::state::approvals::ApprovalStore;
+use crate::state::counters::CounterStore;
+use crate::state::counters_file::{FileStore, FileStoreError};
+use crate::state::counters_memory::MemoryStore;
+use crate::state::counters_redis::RedisStore;
+use crate::state::redis::{RedisDoc, RedisLink, RedisTarget};
 
 /// Why the server cannot start.
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +71,9 @@ pub enum StartError {
     /// The control socket cannot be used.
     #[error("{0}")]
     Control(crate::state::control::ControlError),
+    /// The limit counters in the state directory cannot be used.
+    #[error("limit counters: {0}")]
+    Counters(FileStoreError),
 }
 
 /// The assembled server. Keeps the simulated NAS alive for `--demo`.
@@ -95,11 +104,23 @@ impl Drop for ControlGuard {
 /// Loads a policy file, or the built-in default when `path` is `None`. A file over
 /// [`policy::MAX_BYTES`](crate::policy::MAX_BYTES) is refused before it is read whole.
 pub fn load_policy(path: Option<&Path>, catalog: &Catalog) -> Result<PolicyEngine, StartError> {
+    load_policy_with_store(path, catalog, Arc::new(MemoryStore::new()))
+}
+
+/// [`load_policy`], keeping limit counters in `store`.
+pub fn load_policy_with_store(
+    path: Option<&Path>,
+    catalog: &Catalog,
+    store: Arc<dyn CounterStore>,
+) -> Result<PolicyEngine, StartError> {
     let Some(path) = path else {
-        return PolicyEngine::builtin("default", catalog).ok_or_else(|| StartError::BuiltinPolicy("default".into()));
+        let text = crate::policy::builtin_text("default").ok_or_else(|| StartError::BuiltinPolicy("default".into()))?;
+        return PolicyEngine::load_with_store(text, catalog, store)
+            .map_err(|error| StartError::Policy { path: "(built-in default)".into(), error });
     };
     let text = read_policy(path)?;
-    PolicyEngine::load(&text, catalog).map_err(|error| StartError::Policy { path: path.display().to_string(), error })
+    PolicyEngine::load_with_store(&text, catalog, store)
+        .map_err(|error| StartError::Policy { path: path.display().to_string(), error })
 }
 
 /// Reads a policy file's text: at most [`policy::MAX_BYTES`](crate::policy::MAX_BYTES), UTF-8.
@@ -118,6 +139,50 @@ pub fn read_policy(path: &Path) -> Result<String, StartError> {
     }
     String::from_utf8(bytes)
         .map_err(|_| StartError::PolicyRead { path: shown(), reason: "the file is not UTF-8 text".into() })
+}
+
+/// The counter store `--state` asks for. By default a file in the state directory; when none
+/// can be used (no directory, or another server holds its counters) the counters are kept in
+/// memory, with a warning. A corrupt counters file always stops the start: silently starting
+/// from zero would forget counts.
+pub fn counter_store(config: &Config) -> Result<Arc<dyn CounterStore>, StartError> {
+    match config.state() {
+        Some(StateStore::Memory) => Ok(Arc::new(MemoryStore::new())),
+        Some(StateStore::File) => open_file_store(config),
+        Some(StateStore::Redis(target)) => Ok(Arc::new(RedisStore::new(redis_link(target)))),
+        None => match open_file_store(config) {
+            Err(e @ StartError::Counters(FileStoreError::Corrupt { .. })) => Err(e),
+            Err(e) => {
+                tracing::warn!(
+                    error = %e,
+                    "limit counters are kept in memory: they will not survive a restart (set --state-dir, or --state memory to silence this)"
+                );
+                Ok(Arc::new(MemoryStore::new()))
+            }
+            ok => ok,
+        },
+    }
+}
+
+/// A link to the Redis of `--state redis://...`. A Redis that does not answer now is a
+/// warning, not a refusal to start: every call that needs it is denied until it answers.
+fn redis_link(target: &RedisTarget) -> Arc<RedisLink> {
+    let link = Arc::new(RedisLink::new(target.clone()));
+    match link.ping() {
+        Ok(()) => tracing::info!(redis = %target.shown(), "limit counters and approvals: shared in redis"),
+        Err(e) => {
+            tracing::warn!(error = %e, "shared state: redis does not answer; calls that need it are denied until it does")
+        }
+    }
+    link
+}
+
+fn open_file_store(config: &Config) -> Result<Arc<dyn CounterStore>, StartError> {
+    let dir = config.state_dir().cloned().or_else(crate::state::default_dir).ok_or(StartError::NoStateDir)?;
+    let backend = crate::state::FileBackend::open(&dir).map_err(StartError::State)?;
+    let store = FileStore::open(&dir, Box::new(backend)).map_err(StartError::Counters)?;
+    tracing::info!(dir = %dir.display(), "limit counters: kept in the state directory");
+    Ok(Arc::new(store))
 }
 
 /// Builds every piece from the configuration, for one call (`call`): approvals are kept in
@@ -139,7 +204,9 @@ async fn assemble(config: &Config, serving: bool) -> Result<App, StartError> {
         let known: Vec<&str> = catalog.categories().iter().map(|c| c.name.as_str()).collect();
         return Err(StartError::UnknownCategory { name: name.clone(), known: known.join(", ") });
     }
-    let policy = load_policy(config.policy().map(|p| p.as_path()), &catalog)?;
+    let store = counter_store(config)?;
+    let policy = load_policy_with_store(config.policy().map(|p| p.as_path()), &catalog, store)?;
+    // The shadow policy keeps its own counters in memory: it never spends the real ones.
     let shadow = match config.shadow_policy() {
         Some(path) => Some(load_policy(Some(path), &catalog)?),
         None => None,
@@ -186,8 +253,15 @@ async fn assemble(config: &Config, serving: bool) -> Result<App, StartError> {
         let path = crate::state::control::socket_path(config.control().map(|p| p.as_path()), &dir);
         // The socket first: a live server on this state directory keeps it, and its file.
         let bound = crate::state::control::bind(&path).await.map_err(StartError::Control)?;
-        let store = crate::state::approvals::ApprovalStore::open(Box::new(backend)).map_err(StartError::State)?;
-        gateway = gateway.with_approvals(store);
+        let store = match config.state() {
+            // Shared by every process on this Redis; the control socket stays this process's.
+            Some(StateStore::Redis(target)) => ApprovalStore::open_shared(Box::new(RedisDoc::new(
+                Arc::new(RedisLink::new((**target).clone())),
+                "approvals",
+            ))),
+            _ => ApprovalStore::open(Box::new(backend)),
+        };
+        gateway = gateway.with_approvals(store.map_err(StartError::State)?);
         listener = Some((bound, path));
     }
     let gateway = Arc::new(gateway);

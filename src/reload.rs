@@ -243,13 +243,10 @@ impl Watch {
     }
 }
 
-/// Builds the new engine. Counters are meant to survive a reload: once limit counters live in
-/// a store shared across engines (`PolicyEngine::load_with_store`), this is the one place that
-/// hands the old engine's store to the new one; until then the new engine counts afresh.
+/// Builds the new engine over the old engine's counter store: counters are keyed by rule id,
+/// so a limit that keeps its id keeps its count across the reload.
 fn build(text: &str, catalog: &crate::catalog::Catalog, old: &PolicyEngine) -> Result<PolicyEngine, PolicyError> {
-    // MERGE(limits): PolicyEngine::load_with_store(text, catalog, Arc::clone(old.store()))
-    let _ = old;
-    PolicyEngine::load(text, catalog)
+    PolicyEngine::load_with_store(text, catalog, Arc::clone(old.store()))
 }
 
 fn hex(bytes: &[u8]) -> String {

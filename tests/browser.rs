@@ -20,7 +20,7 @@ fn find(names: &[&str]) -> Option<PathBuf> {
 }
 
 /// Runs apt-get (through `sudo -n` when not root); true if it succeeded.
-fn apt_get(args: &[&str]) -> bool {
+pub(crate) fn apt_get(args: &[&str]) -> bool {
     let root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"));
     let mut cmd = if root {
         Command::new("apt-get")

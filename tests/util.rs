@@ -66,6 +66,7 @@ pub(crate) fn command(nas: &SimHandle) -> Command {
         "TRUENAS_MCP_DEMO",
         "TRUENAS_MCP_CALL_TIMEOUT",
         "TRUENAS_MCP_CONNECT_TIMEOUT",
+        "TRUENAS_MCP_STATE",
     ] {
         cmd.env_remove(var);
     }
@@ -73,6 +74,9 @@ pub(crate) fn command(nas: &SimHandle) -> Command {
         .env("TRUENAS_API_KEY", sim::DEMO_API_KEY)
         .env("TRUENAS_USERNAME", sim::DEMO_USERNAME)
         .env("RUST_LOG", "warn")
+        // Counters in memory unless a test asks for a state directory: tests never share a
+        // `counters.json` (nor write one in the home directory).
+        .env("TRUENAS_MCP_STATE", "memory")
         .kill_on_drop(true);
     cmd
 }

@@ -107,6 +107,19 @@ pub struct CommonArgs {
     /// `$XDG_STATE_HOME/truenas-mcp` or `~/.local/state/truenas-mcp`.
     #[arg(long = "state-dir", env = "TRUENAS_MCP_STATE_DIR", global = true, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+    /// Where limit counters live: `file` (the default: `counters.json` in the state directory,
+    /// kept across restarts), `memory` (forgotten when the server stops), or
+    /// `redis://[:PASSWORD@]HOST:PORT/N` (counters and approvals shared by every server using
+    /// that Redis; calls are denied while it cannot be reached).
+    // The value is hidden in `--help`: a Redis URL may hold a password.
+    #[arg(
+        long = "state",
+        env = "TRUENAS_MCP_STATE",
+        global = true,
+        hide_env_values = true,
+        value_name = "file|memory|redis://HOST:PORT/N"
+    )]
+    pub state: Option<String>,
     /// The control socket `truenas-mcp approvals` talks to; default `control.sock` in the
     /// state directory.
     #[arg(long = "control", env = "TRUENAS_MCP_CONTROL", global = true, value_name = "PATH")]

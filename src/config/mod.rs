@@ -145,6 +145,39 @@ pub enum ConfigError {
     /// A timeout of zero seconds.
     #[error("{0} must be at least 1 second")]
     ZeroTimeout(&'static str),
+    /// `--state` names no known store.
+    #[error("--state (TRUENAS_MCP_STATE) must be `file`, `memory` or `redis://HOST:PORT/N`, got `{0}`")]
+    UnknownState(String),
+    /// `--state` is a URL, but not a usable Redis one (the URL is not repeated: it may hold a
+    /// password).
+    #[error("--state (TRUENAS_MCP_STATE): {0}")]
+    StateUrl(crate::state::redis::RedisUrlError),
+}
+
+/// Where limit counters live (`--state`, `TRUENAS_MCP_STATE`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StateStore {
+    /// `counters.json` in the state directory.
+    File,
+    /// In memory, for this process alone.
+    Memory,
+    /// In Redis, shared by every process using it (counters and approvals).
+    Redis(Box<crate::state::redis::RedisTarget>),
+}
+
+impl std::str::FromStr for StateStore {
+    type Err = ConfigError;
+
+    fn from_str(text: &str) -> Result<StateStore, ConfigError> {
+        match text.trim() {
+            "file" => Ok(StateStore::File),
+            "memory" => Ok(StateStore::Memory),
+            url if url.contains("://") => crate::state::redis::RedisTarget::parse(url)
+                .map(|t| StateStore::Redis(Box::new(t)))
+                .map_err(ConfigError::StateUrl),
+            other => Err(ConfigError::UnknownState(other.to_owned())),
+        }
+    }
 }
 
 /// Bearer tokens shorter than this are refused at start.
@@ -165,6 +198,8 @@ pub struct Config {
     call_timeout: Option<std::time::Duration>,
     connect_timeout: Option<std::time::Duration>,
     state_dir: Option<PathBuf>,
+    // `None`: the default, a file in the state directory, or memory if none can be used.
+    state: Option<StateStore>,
     control: Option<PathBuf>,
     admin_token: Option<String>,
     elicitation: bool,
@@ -219,6 +254,7 @@ impl Config {
             call_timeout: positive_secs(low.call_timeout, "--call-timeout (TRUENAS_MCP_CALL_TIMEOUT)")?,
             connect_timeout: positive_secs(low.connect_timeout, "--connect-timeout (TRUENAS_MCP_CONNECT_TIMEOUT)")?,
             state_dir: low.state_dir.clone(),
+            state: low.state.as_deref().map(str::parse).transpose()?,
             control: low.control.clone(),
             admin_token,
             elicitation: low.elicitation == Switch::On && !low.no_elicitation,
@@ -283,6 +319,12 @@ impl Config {
     /// The state directory given, if one was (else the default, [`crate::state::default_dir`]).
     pub fn state_dir(&self) -> Option<&PathBuf> {
         self.state_dir.as_ref()
+    }
+
+    /// Where limit counters live, if given (`None`: a file in the state directory, falling
+    /// back to memory with a warning when there is none).
+    pub fn state(&self) -> Option<&StateStore> {
+        self.state.as_ref()
     }
 
     /// The control socket path given, if one was.
@@ -400,6 +442,31 @@ mod tests {
         assert!(parse(&["--demo"]).unwrap().elicitation());
         assert!(!parse(&["--demo", "--no-elicitation"]).unwrap().elicitation());
         assert!(!parse(&["--demo", "--elicitation", "off"]).unwrap().elicitation());
+    }
+
+    #[test]
+    fn state_is_file_or_memory() {
+        assert_eq!(parse(&["--demo"]).unwrap().state(), None);
+        assert_eq!(parse(&["--demo", "--state", "memory"]).unwrap().state(), Some(&StateStore::Memory));
+        assert_eq!(parse(&["--demo", "--state", "file"]).unwrap().state(), Some(&StateStore::File));
+        let err = parse(&["--demo", "--state", "disk"]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "--state (TRUENAS_MCP_STATE) must be `file`, `memory` or `redis://HOST:PORT/N`, got `disk`"
+        );
+    }
+
+    #[test]
+    fn state_may_be_a_redis_url_whose_password_is_never_shown() {
+        let c = parse(&["--demo", "--state", "redis://:pw-in-state-url@127.0.0.1:6390/3"]).unwrap();
+        let Some(StateStore::Redis(target)) = c.state() else { panic!("redis: {:?}", c.state()) };
+        assert_eq!(target.shown(), "redis://127.0.0.1:6390/3");
+        assert!(!format!("{:?}", c.state()).contains("pw-in-state-url"));
+        for url in ["rediss://:pw-in-state-url@h:1/0", "redis://:pw-in-state-url@[::1/0"] {
+            let err = parse(&["--demo", "--state", url]).unwrap_err().to_string();
+            assert!(err.starts_with("--state (TRUENAS_MCP_STATE): "), "{err}");
+            assert!(!err.contains("pw-in-state-url"), "{err}");
+        }
     }
 
     #[test]

@@ -165,7 +165,9 @@ impl Gateway {
                     ),
                 });
             }
-            let tick = deadline.min(now + WAIT_TICK);
+            // Shared approvals (Redis) change under other processes too: look again sooner.
+            let every = self.approvals.recheck_every().map_or(WAIT_TICK, |d| d.min(WAIT_TICK));
+            let tick = deadline.min(now + every);
             // A change, the next tick or a cancel: either way look again.
             tokio::select! {
                 _ = tokio::time::timeout_at(tick, changes.changed()) => {}

@@ -88,6 +88,14 @@ impl Gateway {
         }
         let rule = permit.rule().cloned();
         audit.notes = super::shadow_notes(&permit);
+        // Fail closed, as for any call: counts not saved, nothing asked.
+        if let Err(e) = audit.policy.store().persist().await {
+            tracing::error!(error = %e, "refusing a job read: the limit counters cannot be saved");
+            permit.rollback();
+            let err = CallError::CountersUnavailable(e);
+            audit.refused(None, None, &err).await;
+            return Err(err);
+        }
         if let Err(e) = audit.decided(rule.clone()).await {
             permit.rollback();
             return Err(CallError::AuditUnavailable(e));

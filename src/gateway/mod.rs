@@ -110,6 +110,9 @@ pub enum CallError {
         /// Why, if they said.
         reason: Option<String>,
     },
+    /// The limit counters cannot be saved; nothing was sent.
+    #[error("refused: the limit counters cannot be saved, so nothing was sent to TrueNAS (see the server log)")]
+    CountersUnavailable(crate::state::StateError),
     /// The approval state cannot be read or saved; nothing was sent.
     #[error("refused: the approval state cannot be saved, so nothing was sent to TrueNAS ({0})")]
     ApprovalState(ApprovalError),
@@ -138,6 +141,7 @@ impl CallError {
             CallError::ApprovalRequired { .. } => ErrorSummary::new("approval_required"),
             CallError::ApprovalDenied { .. } => ErrorSummary::new("approval_denied"),
             CallError::ApprovalState(_) => ErrorSummary::new("approval_state"),
+            CallError::CountersUnavailable(_) => ErrorSummary::new("counters_unavailable"),
         }
     }
 }
@@ -497,6 +501,16 @@ impl Gateway {
             return Err(err);
         };
         let rule = permit.rule().cloned();
+        // Fail closed: counts that are not durable (a file store's write) are not spent, so
+        // nothing is sent.
+        if let Err(e) = policy.store().persist().await {
+            tracing::error!(error = %e, "refusing a call: the limit counters cannot be saved");
+            permit.rollback();
+            laundering_checks.into_iter().for_each(Permit::rollback);
+            let err = CallError::CountersUnavailable(e);
+            audit.refused(None, None, &err).await;
+            return Err(err);
+        }
         // Single use: marked used, saved and recorded before anything is sent.
         if let Some(id) = &approval
             && let Err(err) = self.use_approval(&audit, id).await

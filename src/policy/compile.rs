@@ -8,30 +8,34 @@ use serde_json::Value;
 use std::time::Duration;
 
 use super::decision::{ApprovalRule, DefaultEffect, Policy, ToolEntry, WindowRule, risk_index};
-use super::document::{self, Approval, Limit, Mode, Op, PolicyDocument, RiskEffect, ToolRules};
-use super::extensions::{APPROVAL, DEFAULT_APPROVAL_TTL, WHEN};
-use super::limits::LimitSpec;
+use super::document::{self, Approval, Limit, LoopBreakerSetting, Mode, Op, PolicyDocument, RiskEffect, ToolRules};
+use super::extensions::{APPROVAL, DEFAULT_APPROVAL_TTL, LOOP_BREAKER, ROLLING, WHEN, parse_span};
+use super::limits::{ArgPath, Bound, LimitSpec, LoopBreaker};
 use super::load::{Problem, child, escape};
-use super::predicate::Predicate;
+use super::predicate::{Predicate, parse_path};
 use super::when::Windows;
 use crate::ids::{Risk, RuleId};
 
+/// The compiled parts of a document: its rules, its limits and its loop breaker.
+pub(crate) type Compiled = (Policy, Vec<LimitSpec>, Option<LoopBreaker>);
+
 /// Turns a checked document into the engine's rules and the limits for its limiter.
-pub(crate) fn compile(doc: &PolicyDocument) -> Result<(Policy, Vec<LimitSpec>), Vec<Problem>> {
+pub(crate) fn compile(doc: &PolicyDocument) -> Result<Compiled, Vec<Problem>> {
     let mut problems = Vec::new();
     let mut limits = Vec::new();
+    let mut limit_problems = Vec::new();
     let mut add_limits = |base: &str, list: &[Limit], fallback: Option<&String>| -> Vec<usize> {
         list.iter()
-            .map(|l| {
-                limits.push(LimitSpec {
-                    rule: RuleId::new(child(base, &l.counter)),
-                    counter: l.counter.clone(),
-                    window: l.window,
-                    max: l.max,
-                    scope: l.scope,
-                    on_deny: l.on_deny.clone().or_else(|| fallback.cloned()),
-                });
-                limits.len() - 1
+            .enumerate()
+            .filter_map(|(i, l)| match limit_spec(base, l, fallback) {
+                Ok(spec) => {
+                    limits.push(spec);
+                    Some(limits.len() - 1)
+                }
+                Err(message) => {
+                    limit_problems.push(Problem { pointer: format!("{base}/{i}"), message });
+                    None
+                }
             })
             .collect()
     };
@@ -86,6 +90,19 @@ pub(crate) fn compile(doc: &PolicyDocument) -> Result<(Policy, Vec<LimitSpec>), 
         risk_defaults[risk_index(risk)] = effect.map(|e| (e, RuleId::new(base)));
     }
 
+    problems.extend(limit_problems);
+    let breaker = match &doc.loop_breaker {
+        None | Some(LoopBreakerSetting::Off(_)) => None,
+        Some(LoopBreakerSetting::On(rules)) => match parse_span(&rules.rolling) {
+            Ok(secs) => {
+                Some(LoopBreaker { max: rules.max, len_ms: secs.saturating_mul(1_000), text: rules.rolling.clone() })
+            }
+            Err(message) => {
+                problems.push(Problem { pointer: format!("/{LOOP_BREAKER}/{ROLLING}"), message });
+                None
+            }
+        },
+    };
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -102,7 +119,32 @@ pub(crate) fn compile(doc: &PolicyDocument) -> Result<(Policy, Vec<LimitSpec>), 
         approval_wait: Duration::from_secs(doc.approval_wait.unwrap_or(0)),
         shadow: doc.mode == Some(Mode::Shadow),
     };
-    Ok((policy, limits))
+    Ok((policy, limits, breaker))
+}
+
+/// One limit, already checked by the loader (anything else is reported, not assumed).
+fn limit_spec(base: &str, l: &Limit, fallback: Option<&String>) -> Result<LimitSpec, String> {
+    let bound = match (l.window, &l.rolling, l.cooldown, l.concurrency, l.max) {
+        (Some(window), None, None, None, Some(max)) => Bound::Window { window, max },
+        (None, Some(text), None, None, Some(max)) => {
+            Bound::Rolling { text: text.clone(), len_ms: parse_span(text)?.saturating_mul(1_000), max }
+        }
+        (None, None, Some(secs), None, None) => Bound::Cooldown { secs },
+        (None, None, None, Some(max), None) => Bound::Concurrency { max },
+        _ => return Err("a limit needs exactly one bound".into()),
+    };
+    let path = |p: &Option<String>| -> Result<Option<ArgPath>, String> {
+        p.as_ref().map(|p| parse_path(p).map(|segments| ArgPath { path: p.clone(), segments })).transpose()
+    };
+    Ok(LimitSpec {
+        rule: RuleId::new(child(base, &l.counter)),
+        counter: l.counter.clone(),
+        bound,
+        scope: l.scope,
+        on_deny: l.on_deny.clone().or_else(|| fallback.cloned()),
+        key: path(&l.key)?,
+        amount: path(&l.amount)?,
+    })
 }
 
 /// An `x-when` already checked by the loader; a problem (none expected) is kept, not dropped.

@@ -4,11 +4,10 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use super::document::Effect;
-use super::limits::{Limiter, whole_seconds_up};
+use super::limits::{Call, Group, Limiter, whole_seconds_up};
 use super::predicate::{Eval, Predicate};
 use super::trace::{Step, Tracer, step};
 use super::when::Windows;
@@ -298,7 +297,7 @@ impl Policy {
     /// `would_approve`; enforcing rules still decide. Hidden is never advisory.
     pub(crate) fn decide(
         &self,
-        limiter: &Arc<Limiter>,
+        limiter: &Limiter,
         req: &Request<'_>,
         scope: ArgScope<'_>,
         approved: bool,
@@ -405,35 +404,54 @@ impl Policy {
         let rule = rule.cloned();
 
         // 6. Limits after every rule, so only a call that every rule allows spends quota: the
-        //    entries' own limits, then `all_tools`, reserved together or not at all.
-        //    A raw call's twin counts only its own entry's: the rest were counted with the call.
+        //    entries' own limits, then `all_tools`, then the loop breaker, reserved together or
+        //    not at all. A raw call's twin counts only its own entry's: the rest were counted
+        //    with the call. The method entry's limits on a raw call cannot read the method's
+        //    arguments (the raw call's are not them): an `x-key` or `x-amount` there denies.
         //    An advisory group is left out once an advisory rule would deny the call: enforced,
         //    that call would not have counted.
         let once = scope.method_rules != MethodRules::Twin;
+        let method_args = matches!(scope.method_rules, MethodRules::Check | MethodRules::Twin);
         let groups = [
-            (by_action.map_or(&[][..], |e| &e.limits), self.shadow || by_action.is_some_and(|e| e.shadow)),
-            (
-                by_method.filter(|_| once).map_or(&[][..], |e| &e.limits),
-                self.shadow || by_method.is_some_and(|e| e.shadow),
-            ),
-            (if once { &self.all_tools_limits } else { &[][..] }, self.shadow),
+            (by_action.map_or(&[][..], |e| &e.limits[..]), true),
+            (by_method.filter(|_| once).map_or(&[][..], |e| &e.limits[..]), method_args),
+            (if once { &self.all_tools_limits[..] } else { &[][..] }, true),
+        ];
+        let shadowed = [
+            self.shadow || by_action.is_some_and(|e| e.shadow),
+            self.shadow || by_method.is_some_and(|e| e.shadow),
+            self.shadow,
         ];
         // No allocation on the hot path: an advisory group is an empty one in `enforced`.
-        let enforced: [&[usize]; 3] = groups.map(|(g, adv)| if adv { &[][..] } else { g });
-        let all: [&[usize]; 3] = groups.map(|(g, _)| g);
+        let enforced: [Group<'_>; 3] =
+            std::array::from_fn(|i| if shadowed[i] { (&[][..], groups[i].1) } else { groups[i] });
         trace.note_all(|| {
-            limiter.usage(&all, req.grant, now).into_iter().map(|(rule, used, describe)| {
-                step(rule.as_str(), "limit", "counted", format!("{used} used of {describe}"))
+            limiter.usage(&groups, req.grant, now).into_iter().map(|(rule, left, describe)| {
+                let counted = match left {
+                    Some(left) => format!("{left} left of {describe}"),
+                    None => describe,
+                };
+                step(rule.as_str(), "limit", "counted", counted)
             })
         });
+        let call = Call {
+            grant: req.grant,
+            action: req.action.as_str(),
+            args: req.args,
+            unknown: scope.unknown,
+            // Polling a job's state is waiting, not a loop.
+            breaker: once && req.action.as_str() != crate::gateway::JOB_STATUS,
+        };
+        // The loop breaker is advisory with the document.
+        let enforced_call = Call { breaker: call.breaker && !self.shadow, ..call };
         let reserved = if would_deny.is_some() {
-            limiter.reserve(&enforced, req.grant, now)
+            limiter.reserve(&enforced, &enforced_call, now)
         } else {
-            match limiter.reserve(&all, req.grant, now) {
+            match limiter.reserve(&groups, &call, now) {
                 Err(denial) if advisory(&denial.rule) => {
                     trace.note(|| step(denial.rule.as_str(), "x-mode", "shadowed", "shadow: recorded as `would_deny`"));
                     would_deny = Some(denial);
-                    limiter.reserve(&enforced, req.grant, now)
+                    limiter.reserve(&enforced, &enforced_call, now)
                 }
                 other => other,
             }

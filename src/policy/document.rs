@@ -67,6 +67,11 @@ pub(crate) struct PolicyDocument {
     #[serde(default, rename = "x-approval-wait", skip_serializing_if = "Option::is_none")]
     #[schemars(range(max = 3_600))]
     pub(crate) approval_wait: Option<u64>,
+    /// Extension: the runaway-loop breaker. The same action with the same arguments (compared
+    /// canonically) more than `max` times in the span, per grant, is denied with a message
+    /// telling the agent it is repeating itself (rule `/x-loop-breaker`). Absent or `false`: off.
+    #[serde(default, rename = "x-loop-breaker", skip_serializing_if = "Option::is_none")]
+    pub(crate) loop_breaker: Option<LoopBreakerSetting>,
     /// Extension: `true` keeps listing, in flat mode, the tools this policy denies outright
     /// (denied whatever the arguments: no entry and a deny default, or a limit of `max: 0`).
     /// By default they are left out of `tools/list`; called anyway, they answer with the
@@ -338,24 +343,87 @@ impl Op {
     }
 }
 
-/// A quota: at most `max` allowed calls per calendar-aligned UTC window.
+/// A quota on the calls the rest of the policy allows. Give exactly one bound: `window` (with
+/// `max`), `x-rolling` (with `max`), `x-cooldown` or `x-concurrency`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[schemars(extend("additionalProperties" = false))]
 pub(crate) struct Limit {
     /// The counter's name, unique within its tool entry (or within `all_tools`). Its rule id is
-    /// `/tools/<tool>/limits/<counter>` or `/all_tools/limits/<counter>`.
+    /// `/tools/<tool>/limits/<counter>` or `/all_tools/limits/<counter>`; counters are kept by
+    /// rule id, so they survive a policy change that keeps it.
     #[schemars(length(min = 1))]
     pub(crate) counter: String,
-    /// The window; windows start on the minute, hour or day (UTC).
-    pub(crate) window: Window,
-    /// Calls allowed per window; `0` blocks the tool.
-    pub(crate) max: u64,
+    /// A calendar window; windows start on the minute, hour or day (UTC). Needs `max`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) window: Option<Window>,
+    /// Calls allowed per window or rolling span (with `x-amount`: the total amount); `0` blocks
+    /// the tool.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) max: Option<u64>,
     /// Whose calls share the counter.
     pub(crate) scope: Scope,
     /// The message an agent sees when this limit denies a call (a retry-after is appended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "String", length(min = 1))]
     pub(crate) on_deny: Option<String>,
+    /// Extension: a rolling window instead of a calendar one: at most `max` in any span of
+    /// this length, `<n>s`, `<n>m`, `<n>h` or `<n>d` (1 s to 30 d). Exact: a log per counter,
+    /// not an approximation.
+    #[serde(default, rename = "x-rolling", skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String", pattern(r"^[1-9][0-9]*[smhd]$"))]
+    pub(crate) rolling: Option<String>,
+    /// Extension: a cooldown: at least this many seconds (1 to 2,592,000) between two calls
+    /// with the same counter (and `x-key` value). No `max`.
+    #[serde(default, rename = "x-cooldown", skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 2_592_000))]
+    pub(crate) cooldown: Option<u64>,
+    /// Extension: at most this many calls in flight at once (1 to 10,000). No `max`.
+    #[serde(default, rename = "x-concurrency", skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 10_000))]
+    pub(crate) concurrency: Option<u64>,
+    /// Extension: one counter per value of this argument (`args.id`: at most N per VM); an
+    /// absent argument is a value of its own. Only in a `tools` entry; never a secret argument.
+    #[serde(default, rename = "x-key", skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String", pattern(r"^args(\.[^.]+)+$"))]
+    pub(crate) key: Option<String>,
+    /// Extension: add this argument's value (a whole number, 0 or more) instead of 1, e.g.
+    /// `args.volsize` for bytes of new zvols per day. Reserved before the call, refunded when
+    /// nothing was sent; a missing or non-integer amount denies. Only with `window` or
+    /// `x-rolling`, in a `tools` entry.
+    #[serde(default, rename = "x-amount", skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String", pattern(r"^args(\.[^.]+)+$"))]
+    pub(crate) amount: Option<String>,
+}
+
+/// Extension `x-loop-breaker`: `false`, or the most times the same action with the same
+/// arguments may be called in a rolling span, per grant.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub(crate) enum LoopBreakerSetting {
+    /// `false`: off (as when absent). The loader refuses `true`.
+    #[allow(dead_code, reason = "the loader has checked the value")]
+    Off(#[schemars(with = "FalseWord")] bool),
+    /// On.
+    On(LoopBreakerRules),
+}
+
+/// The literal `false`.
+#[derive(JsonSchema)]
+#[schemars(extend("const" = false))]
+#[allow(dead_code, reason = "only its schema is used")]
+pub(crate) struct FalseWord(bool);
+
+/// The loop breaker's bound.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[schemars(extend("additionalProperties" = false))]
+pub(crate) struct LoopBreakerRules {
+    /// The most identical calls in the span (1 or more); one more is denied.
+    #[schemars(range(min = 1))]
+    pub(crate) max: u64,
+    /// The span: `<n>s`, `<n>m`, `<n>h` or `<n>d` (1 s to 30 d).
+    #[serde(rename = "x-rolling")]
+    #[schemars(pattern(r"^[1-9][0-9]*[smhd]$"))]
+    pub(crate) rolling: String,
 }
 
 /// A fixed window, aligned to the Unix epoch in UTC.

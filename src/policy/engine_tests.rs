@@ -295,10 +295,17 @@ fn shipped_default_policy_allows_reads_and_writes_and_denies_destructive() {
     permit(call("vm_start", "vm.start").risk(Risk::Write).decide(&engine, at(T0)));
     let d = denial(call("vm_delete", "vm.delete").risk(Risk::Destructive).decide(&engine, at(T0)));
     assert_eq!(d.rule.as_str(), "/x-risk-defaults/destructive");
-    for _ in 2..120 {
+    // Ten identical calls pass; the eleventh is the loop breaker's.
+    for _ in 1..10 {
         permit(call("vm_list", "vm.query").risk(Risk::Read).decide(&engine, at(T0)));
     }
     let d = denial(call("vm_list", "vm.query").risk(Risk::Read).decide(&engine, at(T0)));
+    assert_eq!(d.rule.as_str(), "/x-loop-breaker");
+    // Different calls count only against the per-minute limit.
+    for i in 11..120 {
+        permit(call("vm_get", "vm.get_instance").args(json!({"id": i})).risk(Risk::Read).decide(&engine, at(T0)));
+    }
+    let d = denial(call("vm_get", "vm.get_instance").args(json!({"id": 0})).risk(Risk::Read).decide(&engine, at(T0)));
     assert_eq!(d.rule.as_str(), "/all_tools/limits/calls-per-minute");
 
     let readonly = PolicyEngine::builtin("readonly", test_catalog()).unwrap();

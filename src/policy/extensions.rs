@@ -18,6 +18,8 @@ pub(crate) enum Location {
     RiskDefaults,
     /// One entry of `x-risk-defaults` written as an object (`{"effect": ..., "x-when": ...}`).
     RiskDefault,
+    /// `x-loop-breaker`.
+    LoopBreaker,
 }
 
 /// Every known `x-` extension and where it may appear: one table, so later extensions are
@@ -36,6 +38,13 @@ pub(crate) const EXTENSIONS: &[(&str, Location, &str)] = &[
     (LIST_DENIED, Location::Top, "at the top level"),
     (MODE, Location::Top, "at the top level"),
     (MODE, Location::Tool, "in a `tools` entry"),
+    (ROLLING, Location::Limit, "in a limit"),
+    (COOLDOWN, Location::Limit, "in a limit"),
+    (CONCURRENCY, Location::Limit, "in a limit"),
+    (KEY, Location::Limit, "in a limit"),
+    (AMOUNT, Location::Limit, "in a limit"),
+    (LOOP_BREAKER, Location::Top, "at the top level"),
+    (ROLLING, Location::LoopBreaker, "in `x-loop-breaker`"),
 ];
 
 /// Maintenance windows: calls only inside one (a `tools` entry or a risk default object).
@@ -43,6 +52,44 @@ pub(crate) const WHEN: &str = "x-when";
 
 /// `true` keeps listing tools the policy denies outright (flat mode).
 pub(crate) const LIST_DENIED: &str = "x-list-denied";
+
+/// A limit's rolling span (`10m`), instead of a calendar `window`.
+pub(crate) const ROLLING: &str = "x-rolling";
+/// A limit's minimum gap between two calls, in seconds.
+pub(crate) const COOLDOWN: &str = "x-cooldown";
+/// A limit on calls in flight at once.
+pub(crate) const CONCURRENCY: &str = "x-concurrency";
+/// The argument whose value splits a limit's counter.
+pub(crate) const KEY: &str = "x-key";
+/// The argument whose value a limit adds instead of 1.
+pub(crate) const AMOUNT: &str = "x-amount";
+/// The runaway-loop breaker (top level).
+pub(crate) const LOOP_BREAKER: &str = "x-loop-breaker";
+/// The longest rolling span or cooldown: 30 days, in seconds.
+pub(crate) const MAX_SPAN_SECS: u64 = 30 * 86_400;
+/// The largest `x-concurrency`.
+pub(crate) const MAX_CONCURRENCY: u64 = 10_000;
+
+/// Reads a span `<n>s|m|h|d` into seconds (1 s to 30 d); the error says what is wrong.
+pub(crate) fn parse_span(text: &str) -> Result<u64, String> {
+    let bad = || format!("must be a span like `90s`, `10m`, `2h` or `1d` (1 s to 30 d), found `{text}`");
+    let unit = match text.chars().last() {
+        Some('s') => 1,
+        Some('m') => 60,
+        Some('h') => 3_600,
+        Some('d') => 86_400,
+        _ => return Err(bad()),
+    };
+    let digits = &text[..text.len() - 1];
+    if digits.is_empty() || digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let secs = digits.parse::<u64>().ok().and_then(|n| n.checked_mul(unit)).ok_or_else(bad)?;
+    if secs > MAX_SPAN_SECS {
+        return Err(bad());
+    }
+    Ok(secs)
+}
 
 /// A call the entry allows needs a person's approval: `"always"` or a list of predicates.
 pub(crate) const APPROVAL: &str = "x-approval";

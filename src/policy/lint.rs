@@ -16,7 +16,7 @@ pub(crate) fn warnings(doc: &PolicyDocument, vocabulary: &Vocabulary<'_>) -> Vec
     let mut out = Vec::new();
     let mut warn = |pointer: String, message: String| out.push(Problem { pointer, message });
     for (i, limit) in doc.all_tools.limits.iter().enumerate() {
-        if limit.max == 0 {
+        if limit.max == Some(0) {
             let message = format!("limit `{}` has `max: 0`, so it denies every call of every tool", limit.counter);
             warn(format!("/all_tools/limits/{i}/max"), message);
         }
@@ -56,7 +56,7 @@ fn hidden_by(doc: &PolicyDocument, name: &str, tool: &Tool<'_>) -> Option<String
 
 fn limits(list: &[Limit], name: &str, at: &str, warn: &mut impl FnMut(String, String)) {
     for (i, limit) in list.iter().enumerate() {
-        if limit.max == 0 {
+        if limit.max == Some(0) {
             warn(
                 format!("{at}/limits/{i}/max"),
                 format!(

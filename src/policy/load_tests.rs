@@ -34,7 +34,7 @@ fn an_unknown_key_is_reported_with_its_path() {
     assert_eq!(
         found,
         [
-            "/tools/vm_start/limits/0/windw: unknown key `windw`; expected `counter`, `window`, `max`, `scope`, `on_deny`; did you mean `window`?"
+            "/tools/vm_start/limits/0/windw: unknown key `windw`; expected `counter`, `window`, `max`, `scope`, `on_deny`, `x-rolling`, `x-cooldown`, `x-concurrency`, `x-key`, `x-amount`; did you mean `window`?"
         ]
     );
 }
@@ -56,7 +56,7 @@ fn every_problem_is_reported_at_once() {
     assert_eq!(
         found,
         [
-            "/defualt: unknown key `defualt`; expected `version`, `description`, `default`, `hide`, `all_tools`, `tools`, `$schema`, `x-risk-defaults`, `x-approval-ttl`, `x-approval-wait`, `x-list-denied`, `x-mode`; did you mean `default`?",
+            "/defualt: unknown key `defualt`; expected `version`, `description`, `default`, `hide`, `all_tools`, `tools`, `$schema`, `x-risk-defaults`, `x-approval-ttl`, `x-approval-wait`, `x-list-denied`, `x-mode`, `x-loop-breaker`; did you mean `default`?",
             "/version: unsupported version `\"2\"`; only `\"1\"` exists",
             "/default: missing required key `default`",
             "/hide/0: unknown action `ok`",
@@ -185,7 +185,7 @@ fn rule_ids_are_escaped_json_pointers() {
         "vm.delete": {}
     }}))
     .unwrap();
-    let (policy, limits) = compile(&doc).unwrap();
+    let (policy, limits, _) = compile(&doc).unwrap();
     let entry = &policy.actions["odd/name~1"];
     assert_eq!(entry.rule.as_str(), "/tools/odd~1name~01");
     assert_eq!(entry.require[0].rule.as_str(), "/tools/odd~1name~01/require/args.a~1b-eq");
@@ -326,7 +326,9 @@ fn unknown_extensions_are_errors_listing_the_known_ones() {
     let known = "the known extensions are `x-risk-defaults` (at the top level), `x-any-job` (in `tools.job_status`), \
                  `x-approval` (in a `tools` entry), `x-approval-ttl` (at the top level or in a `tools` entry), \
                  `x-approval-wait` (at the top level or in a `tools` entry), `x-when` (in a `tools` entry or in an `x-risk-defaults` entry written as an object), `x-list-denied` (at the top level), \
-                 `x-mode` (at the top level or in a `tools` entry)";
+                 `x-mode` (at the top level or in a `tools` entry), `x-rolling` (in a limit or in `x-loop-breaker`), \
+                 `x-cooldown` (in a limit), `x-concurrency` (in a limit), `x-key` (in a limit), `x-amount` (in a limit), \
+                 `x-loop-breaker` (at the top level)";
     let found = problems(json!({"version": "1", "default": "deny", "x-owner": "ops",
         "tools": {"x-notes": {}, "vm_stop": {"x-approvals": "always"}, "vm_start": {"x-any-job": true},
                   "job_status": {"x-any-job": "yes"}}}));

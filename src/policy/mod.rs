@@ -63,9 +63,13 @@ pub use holder::PolicyHolder;
 pub use init::{InitError, Preset, starting_policy};
 pub use json::MAX_BYTES;
 pub use load::{PolicyError, Problem};
-pub use standing::{ApprovalStanding, Budget, Standing};
+pub use standing::{ApprovalStanding, Standing};
 pub use trace::Step;
 
+pub use limits::Budget;
+
+use crate::state::counters::CounterStore;
+use crate::state::counters_memory::MemoryStore;
 use decision::Policy;
 pub(crate) use limits::whole_seconds_up;
 use limits::{Limiter, Reservation};
@@ -79,11 +83,17 @@ const BUILTIN: [(&str, &str); 4] = [
     ("seed-vm-start", include_str!("../../policy/seed-vm-start.json")),
 ];
 
-/// A compiled policy and its limit counters. Share it as `Arc<PolicyEngine>`: counters live
-/// here, so two engines from one document count separately.
+/// The text of a shipped policy, by name.
+pub fn builtin_text(name: &str) -> Option<&'static str> {
+    BUILTIN.iter().find(|(n, _)| *n == name).map(|(_, text)| *text)
+}
+
+/// A compiled policy and the store of its limit counters. Share it as `Arc<PolicyEngine>`.
+/// Counters live in the store, keyed by rule id: an engine loaded from a changed document with
+/// the same store keeps counting where the old one stopped.
 pub struct PolicyEngine {
     policy: Policy,
-    limiter: Arc<Limiter>,
+    limiter: Limiter,
     summary: String,
     /// What `policy check` warns about; never stops a load.
     warnings: Vec<Problem>,
@@ -140,15 +150,26 @@ pub enum MethodRules {
 
 impl PolicyEngine {
     /// Loads a policy document, or lists every problem in it. Every action, method and argument
-    /// it names must exist in `catalog` (or the release method tables).
+    /// it names must exist in `catalog` (or the release method tables). Its counters are kept
+    /// in memory, for this engine alone.
     pub fn load(text: &str, catalog: &Catalog) -> Result<PolicyEngine, PolicyError> {
+        PolicyEngine::load_with_store(text, catalog, Arc::new(MemoryStore::new()))
+    }
+
+    /// [`PolicyEngine::load`], keeping counters in `store` (a file, Redis, or a store shared
+    /// with the engine this one replaces).
+    pub fn load_with_store(
+        text: &str,
+        catalog: &Catalog,
+        store: Arc<dyn CounterStore>,
+    ) -> Result<PolicyEngine, PolicyError> {
         let loaded = load::load(text, catalog)?;
         let summary = summary::summarize(&loaded.doc);
         let sha256 = audit::sha256_hex(text.as_bytes());
         let any_job = loaded.doc.tools.get(crate::gateway::JOB_STATUS).is_some_and(|rules| rules.any_job);
         Ok(PolicyEngine {
             policy: loaded.policy,
-            limiter: Arc::new(Limiter::new(loaded.limits)),
+            limiter: Limiter::new(loaded.limits, loaded.breaker, store),
             summary,
             warnings: loaded.warnings,
             any_job,
@@ -157,12 +178,25 @@ impl PolicyEngine {
         })
     }
 
+    /// Where the counters live. The gateway awaits its [`CounterStore::persist`] before a call
+    /// goes to the NAS.
+    pub fn store(&self) -> &Arc<dyn CounterStore> {
+        self.limiter.store()
+    }
+
+    /// What is left of every limit for `grant` at `now` (for `policy_status`).
+    pub fn budgets(&self, grant: &GrantId, now: SystemTime) -> Vec<Budget> {
+        self.limiter.budgets(grant, now)
+    }
+
     /// SHA-256 (hex) of the policy text as loaded: which policy decided, in audit records.
     pub fn sha256(&self) -> &str {
         &self.sha256
     }
 
     /// A shipped policy: `default`, `readonly`, `seed-vm-start` or `approve-destructive`.
+    /// Its counters are kept in memory; [`builtin_text`] and [`PolicyEngine::load_with_store`]
+    /// keep them elsewhere.
     pub fn builtin(name: &str, catalog: &Catalog) -> Option<PolicyEngine> {
         let (_, text) = BUILTIN.iter().find(|(n, _)| *n == name)?;
         match PolicyEngine::load(text, catalog) {
@@ -246,7 +280,8 @@ impl fmt::Debug for PolicyEngine {
 }
 
 /// Proof that the policy allowed one call. Only the engine makes one; the NAS client consumes
-/// it. Dropping it commits the limit slots it reserved; [`Permit::rollback`] refunds them.
+/// it. Dropping it keeps the counts it reserved and ends its in-flight leases (the call is
+/// over); [`Permit::rollback`] refunds everything.
 #[derive(Debug)]
 pub struct Permit {
     action: ActionName,
@@ -286,7 +321,8 @@ impl Permit {
         self.would_approve.as_ref()
     }
 
-    /// Refunds the reserved limit slots. Call it only when nothing was sent to the NAS.
+    /// Refunds what the call reserved (counts, rolling entries, leases). Call it only when
+    /// nothing was sent to the NAS.
     pub fn rollback(self) {
         if let Some(reservation) = self.reservation {
             reservation.rollback();

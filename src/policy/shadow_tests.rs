@@ -138,7 +138,7 @@ fn explain_traces_the_rules_in_precedence_order() {
     let (decision, steps) = policy.explain(&req, UNIX_EPOCH + Duration::from_secs(1_704_067_200));
     assert!(matches!(decision, Decision::Allow(_)));
     let limit = steps.iter().find(|s| s.check == "limit").expect("the limit is shown");
-    assert_eq!((limit.rule.as_str(), limit.why.as_str()), ("/tools/vm_stop/limits/stops", "0 used of 2 per hour"));
+    assert_eq!((limit.rule.as_str(), limit.why.as_str()), ("/tools/vm_stop/limits/stops", "2 left of 2 per hour"));
 }
 
 #[test]

@@ -8,13 +8,12 @@
 //! `max: 0`. A rule that depends on the arguments (`require`, `deny_if`) or on the counters
 //! never makes an action denied outright.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
+use super::PolicyEngine;
 use super::decision::{ApprovalRule, DEFAULT_DENY, DefaultEffect, Denial, Policy, ToolEntry, risk_index};
-use super::document::{Effect, Scope};
+use super::document::Effect;
+use super::limits::Bound;
 use super::limits::Limiter;
-use super::{PolicyEngine, limits::LimitSpec};
-use crate::ids::{GrantId, Risk, RuleId};
+use crate::ids::{Risk, RuleId};
 
 /// What the policy does with calls of one action, whatever their arguments.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,19 +53,6 @@ impl ApprovalStanding {
     }
 }
 
-/// What is left of one limit for a grant.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Budget {
-    /// The limit's rule id (`/tools/vm_start/limits/starts`).
-    pub rule: RuleId,
-    /// The limit in words (`10 per hour`).
-    pub describe: String,
-    /// Calls left before the limit denies; `None` when it cannot be told.
-    pub remaining: Option<u64>,
-    /// When the current window ends; `None` when the limit never resets (`max: 0`).
-    pub resets_in: Option<Duration>,
-}
-
 impl PolicyEngine {
     /// Where calls of `action` stand, over every middleware method it may call (`methods`,
     /// at least one). Denied outright only when every method is; approval is the weakest
@@ -98,12 +84,6 @@ impl PolicyEngine {
     /// Whether `x-list-denied` keeps actions denied outright in the flat tool listing.
     pub fn list_denied(&self) -> bool {
         self.list_denied
-    }
-
-    /// What is left, at `now`, of every limit that can count a call of `grant`: `remaining`
-    /// counts this grant's calls for a grant-scoped limit, everyone's for a server-scoped one.
-    pub fn budgets(&self, grant: &GrantId, now: SystemTime) -> Vec<Budget> {
-        self.limiter.budgets(grant, now)
     }
 }
 
@@ -182,52 +162,18 @@ fn entry_approval(entry: &ToolEntry) -> ApprovalStanding {
 }
 
 impl Limiter {
-    /// The denial of limit `i` when it has `max: 0` (it denies every call).
+    /// The denial of limit `i` when it admits nothing (`max: 0`): it denies every call.
     pub(crate) fn zero_limit(&self, i: usize) -> Option<Denial> {
         let spec = self.spec(i)?;
-        (spec.max == 0).then(|| Denial {
+        let admits_nothing = matches!(
+            spec.bound,
+            Bound::Window { max: 0, .. } | Bound::Rolling { max: 0, .. } | Bound::Concurrency { max: 0 }
+        );
+        admits_nothing.then(|| Denial {
             rule: spec.rule.clone(),
             reason: spec.on_deny.clone().unwrap_or_else(|| format!("limit `{}` allows no calls", spec.counter)),
             retry_after: None,
         })
-    }
-
-    /// What is left of every limit for `grant` at `now`.
-    pub(crate) fn budgets(&self, grant: &GrantId, now: SystemTime) -> Vec<Budget> {
-        let since_epoch = now.duration_since(UNIX_EPOCH).ok();
-        self.specs()
-            .iter()
-            .enumerate()
-            .map(|(i, spec)| {
-                let Some(since_epoch) = since_epoch else {
-                    // The clock reads before 1970: nothing can be told (and the limit denies).
-                    return Budget {
-                        rule: spec.rule.clone(),
-                        describe: describe(spec),
-                        remaining: None,
-                        resets_in: None,
-                    };
-                };
-                let window = spec.window.seconds();
-                let start = since_epoch.as_secs() - since_epoch.as_secs() % window;
-                let used = self.used_at(i, grant, since_epoch.as_secs());
-                let resets_in = (spec.max > 0).then(|| Duration::from_secs(start + window).saturating_sub(since_epoch));
-                Budget {
-                    rule: spec.rule.clone(),
-                    describe: describe(spec),
-                    remaining: Some(spec.max.saturating_sub(used)),
-                    resets_in,
-                }
-            })
-            .collect()
-    }
-}
-
-/// The limit in words, saying whose calls count.
-fn describe(spec: &LimitSpec) -> String {
-    match spec.scope {
-        Scope::Grant => format!("{} per grant", spec.describe()),
-        Scope::Server => spec.describe(),
     }
 }
 

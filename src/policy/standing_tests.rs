@@ -3,8 +3,8 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::*;
-use crate::ids::{ActionName, MethodName};
-use crate::policy::{Decision, Request, test_catalog};
+use crate::ids::{ActionName, GrantId, MethodName};
+use crate::policy::{Budget, Decision, Request, test_catalog};
 
 fn engine(text: &str) -> PolicyEngine {
     PolicyEngine::load(text, test_catalog()).unwrap_or_else(|e| panic!("{e}"))
@@ -143,7 +143,7 @@ fn budgets_count_down_per_grant_and_say_when_they_reset() {
     let find = |b: &[Budget], rule: &str| b.iter().find(|x| x.rule.as_str() == rule).cloned().unwrap();
     let minute = find(&budgets, "/all_tools/limits/per-minute");
     assert_eq!((minute.remaining, minute.resets_in), (Some(1), Some(Duration::from_secs(40))));
-    assert_eq!(minute.describe, "3 per minute per grant");
+    assert_eq!(minute.describe, "3 per minute");
     let shared = find(&budgets, "/all_tools/limits/shared");
     assert_eq!((shared.remaining, shared.resets_in), (Some(8), Some(Duration::from_secs(2980))));
     let never = find(&budgets, "/tools/vm_start/limits/never");

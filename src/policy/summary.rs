@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use super::document::{Approval, Limit, PolicyDocument, Predicate, Version};
+use super::document::{Approval, Limit, LoopBreakerSetting, PolicyDocument, Predicate, Version};
 use super::extensions::DEFAULT_APPROVAL_TTL;
 use super::when::Windows;
 
@@ -47,6 +47,9 @@ fn write_summary(out: &mut String, doc: &PolicyDocument) -> std::fmt::Result {
             doc.approval_ttl.unwrap_or(DEFAULT_APPROVAL_TTL),
             doc.approval_wait.unwrap_or(0)
         )?;
+    }
+    if let Some(LoopBreakerSetting::On(b)) = &doc.loop_breaker {
+        writeln!(out, "loop breaker (x-loop-breaker): the same call at most {} times in any {}", b.max, b.rolling)?;
     }
     if doc.hide.iter().any(|n| n.0 == "*") {
         writeln!(out, "hidden: every tool (*)")?;
@@ -110,5 +113,18 @@ fn predicate_line(p: &Predicate) -> String {
 }
 
 fn limit_line(limit: &Limit) -> String {
-    format!("limit `{}`: {} per {} per {}", limit.counter, limit.max, limit.window.as_str(), limit.scope.as_str())
+    let max = limit.max.unwrap_or(0);
+    let what = match &limit.amount {
+        Some(path) => format!("{max} of `{path}`"),
+        None => max.to_string(),
+    };
+    let bound = match (&limit.window, &limit.rolling, limit.cooldown, limit.concurrency) {
+        (Some(window), ..) => format!("{what} per {}", window.as_str()),
+        (None, Some(span), ..) => format!("{what} in any {span}"),
+        (None, None, Some(secs), _) => format!("one call every {secs} s"),
+        (None, None, None, Some(n)) => format!("{n} in flight at once"),
+        (None, None, None, None) => "no bound".to_owned(),
+    };
+    let key = limit.key.as_ref().map(|k| format!(" for each `{k}`")).unwrap_or_default();
+    format!("limit `{}`: {bound}{key} per {}", limit.counter, limit.scope.as_str())
 }

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::watch;
 
-use super::{Backend, StateError};
+use super::{Backend, SharedDoc, StateError};
 use crate::ids::{ActionName, GrantId, MethodName, Risk, RuleId};
 
 /// The backend document holding every approval.
@@ -24,6 +24,13 @@ const DOC: &str = "approvals.json";
 /// How long an answered, used or expired record is kept (shown by `approvals list`, and so
 /// that a used approval is never taken for a new one) after it expires.
 const KEEP_AFTER_EXPIRY: Duration = Duration::from_secs(24 * 3600);
+
+/// How often a call held for an answer looks again when the records are shared (an answer
+/// given through another process does not wake it).
+const SHARED_RECHECK: Duration = Duration::from_secs(1);
+
+/// Attempts at a shared change before giving up (each loses only to another process's change).
+const SHARED_ATTEMPTS: u32 = 100;
 
 /// Most records kept; past it the oldest finished ones are dropped (pending ones never are).
 const MAX_RECORDS: usize = 10_000;
@@ -167,9 +174,14 @@ pub enum ApprovalError {
     State(#[from] StateError),
 }
 
-/// Every approval, persisted through a [`Backend`]. Share it as `Arc<ApprovalStore>`.
+/// Every approval, persisted through a [`Backend`] (this process's copy is the authority), or
+/// kept in a [`SharedDoc`] that several processes change (Redis: the shared document is the
+/// authority, read afresh for every change and replaced by compare-and-set, so an approval
+/// asked for in one process can be answered through another and used once across all).
+/// Share it as `Arc<ApprovalStore>`.
 pub struct ApprovalStore {
     backend: Box<dyn Backend>,
+    shared: Option<Box<dyn SharedDoc>>,
     records: Mutex<BTreeMap<String, ApprovalRecord>>,
     /// Bumped on every change, for calls held open waiting for an answer.
     changes: watch::Sender<u64>,
@@ -200,16 +212,37 @@ impl ApprovalStore {
     /// Loads the approvals the backend holds. A document that does not parse is an error:
     /// a server must not start forgetting which approvals were used.
     pub fn open(backend: Box<dyn Backend>) -> Result<Arc<ApprovalStore>, StateError> {
-        let records = match backend.load(DOC)? {
-            None => BTreeMap::new(),
-            Some(bytes) => {
-                let list: Vec<ApprovalRecord> = serde_json::from_slice(&bytes)
-                    .map_err(|e| StateError::Read { path: DOC.to_owned(), reason: e.to_string() })?;
-                list.into_iter().map(|r| (r.id.clone(), r)).collect()
+        let records = parse(backend.load(DOC)?.as_deref())?;
+        let (changes, _) = watch::channel(0);
+        Ok(Arc::new(ApprovalStore { backend, shared: None, records: Mutex::new(records), changes }))
+    }
+
+    /// Approvals kept in a document shared by several processes. It is read once here: a
+    /// document that does not parse is an error, as for [`ApprovalStore::open`]; one that
+    /// cannot be read now (Redis down) is read when first needed, and until then every
+    /// change fails (nothing is approved or used).
+    pub fn open_shared(doc: Box<dyn SharedDoc>) -> Result<Arc<ApprovalStore>, StateError> {
+        let records = match doc.load() {
+            Ok((_, bytes)) => parse(bytes.as_deref())?,
+            Err(e) => {
+                tracing::warn!(error = %e, "approvals: the shared records cannot be read yet");
+                BTreeMap::new()
             }
         };
         let (changes, _) = watch::channel(0);
-        Ok(Arc::new(ApprovalStore { backend, records: Mutex::new(records), changes }))
+        Ok(Arc::new(ApprovalStore {
+            backend: Box::<super::MemoryBackend>::default(),
+            shared: Some(doc),
+            records: Mutex::new(records),
+            changes,
+        }))
+    }
+
+    /// How long a call held for an answer may sleep before looking again: a change made by
+    /// this process wakes it ([`ApprovalStore::subscribe`]), one made by another process
+    /// does not.
+    pub fn recheck_every(&self) -> Option<Duration> {
+        self.shared.as_ref().map(|_| SHARED_RECHECK)
     }
 
     /// A store in memory only (one-shot commands, tests).
@@ -217,6 +250,7 @@ impl ApprovalStore {
         let (changes, _) = watch::channel(0);
         Arc::new(ApprovalStore {
             backend: Box::<super::MemoryBackend>::default(),
+            shared: None,
             records: Mutex::new(BTreeMap::new()),
             changes,
         })
@@ -231,21 +265,69 @@ impl ApprovalStore {
     /// current: a change that cannot be saved does not happen.
     fn update<T>(
         &self,
-        change: impl FnOnce(&mut BTreeMap<String, ApprovalRecord>) -> Result<T, ApprovalError>,
+        mut change: impl FnMut(&mut BTreeMap<String, ApprovalRecord>) -> Result<T, ApprovalError>,
     ) -> Result<T, ApprovalError> {
+        if let Some(doc) = &self.shared {
+            return self.update_shared(doc.as_ref(), change);
+        }
         let mut records = self.records.lock().unwrap_or_else(PoisonError::into_inner);
         let mut next = records.clone();
         let out = change(&mut next)?;
         if next != *records {
-            let list: Vec<&ApprovalRecord> = next.values().collect();
-            let bytes = serde_json::to_vec(&list)
-                .map_err(|e| StateError::Read { path: DOC.to_owned(), reason: e.to_string() })?;
-            self.backend.store(DOC, &bytes)?;
+            self.backend.store(DOC, &serialize(&next)?)?;
             *records = next;
             drop(records);
             self.changes.send_modify(|n| *n += 1);
         }
         Ok(out)
+    }
+
+    /// [`ApprovalStore::update`] on the shared document: read it, apply `change`, write it back
+    /// only if no other process wrote it meanwhile; else start over from what it wrote.
+    fn update_shared<T>(
+        &self,
+        doc: &dyn SharedDoc,
+        mut change: impl FnMut(&mut BTreeMap<String, ApprovalRecord>) -> Result<T, ApprovalError>,
+    ) -> Result<T, ApprovalError> {
+        for attempt in 0..SHARED_ATTEMPTS {
+            let (version, bytes) = doc.load()?;
+            let records = parse(bytes.as_deref())?;
+            let mut next = records.clone();
+            let out = change(&mut next)?;
+            if next == records {
+                *self.records.lock().unwrap_or_else(PoisonError::into_inner) = next;
+                return Ok(out);
+            }
+            if doc.replace(version, &serialize(&next)?)? {
+                *self.records.lock().unwrap_or_else(PoisonError::into_inner) = next;
+                self.changes.send_modify(|n| *n += 1);
+                return Ok(out);
+            }
+            // Another process changed it first: back off a little (more each time) and retry.
+            std::thread::sleep(Duration::from_micros(200 * u64::from(attempt % 10 + 1)));
+        }
+        Err(ApprovalError::State(StateError::Write {
+            path: DOC.to_owned(),
+            source: std::io::Error::other("too many processes changing the shared approvals at once"),
+        }))
+    }
+
+    /// The records as they stand: the shared document read afresh, or this process's copy.
+    fn current(&self) -> BTreeMap<String, ApprovalRecord> {
+        if let Some(doc) = &self.shared {
+            match doc.load().and_then(|(_, bytes)| parse(bytes.as_deref())) {
+                Ok(records) => {
+                    *self.records.lock().unwrap_or_else(PoisonError::into_inner) = records.clone();
+                    return records;
+                }
+                // Shown as "no approval": nothing can be answered or used while it is unreadable.
+                Err(e) => {
+                    tracing::warn!(error = %e, "approvals: the shared records cannot be read");
+                    return BTreeMap::new();
+                }
+            }
+        }
+        self.records.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     /// Marks records past their expiry as expired and forgets finished ones long past it.
@@ -358,16 +440,32 @@ impl ApprovalStore {
 
     /// One record.
     pub fn get(&self, id: &str) -> Option<ApprovalRecord> {
+        if self.shared.is_some() {
+            return self.current().remove(id);
+        }
         self.records.lock().unwrap_or_else(PoisonError::into_inner).get(id).cloned()
     }
 
     /// Every record kept, newest first.
     pub fn list(&self) -> Vec<ApprovalRecord> {
-        let mut all: Vec<ApprovalRecord> =
-            self.records.lock().unwrap_or_else(PoisonError::into_inner).values().cloned().collect();
+        let mut all: Vec<ApprovalRecord> = self.current().into_values().collect();
         all.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)));
         all
     }
+}
+
+/// The records of a stored document (none if it was never written).
+fn parse(bytes: Option<&[u8]>) -> Result<BTreeMap<String, ApprovalRecord>, StateError> {
+    let Some(bytes) = bytes else { return Ok(BTreeMap::new()) };
+    let list: Vec<ApprovalRecord> =
+        serde_json::from_slice(bytes).map_err(|e| StateError::Read { path: DOC.to_owned(), reason: e.to_string() })?;
+    Ok(list.into_iter().map(|r| (r.id.clone(), r)).collect())
+}
+
+/// The stored form of the records: a JSON array.
+fn serialize(records: &BTreeMap<String, ApprovalRecord>) -> Result<Vec<u8>, StateError> {
+    let list: Vec<&ApprovalRecord> = records.values().collect();
+    serde_json::to_vec(&list).map_err(|e| StateError::Read { path: DOC.to_owned(), reason: e.to_string() })
 }
 
 /// Expires what is due and drops finished records long past expiry.

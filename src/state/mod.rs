@@ -1,7 +1,8 @@
 //! Server state that outlives a process: where it lives (the state directory) and how it is
 //! stored ([`Backend`]: small named documents written atomically). Approvals are its first
 //! user ([`approvals`]); rate-limit counters ([`counters`]) are kept by a [`counters::CounterStore`]
-//! (memory, file or Redis).
+//! (memory: [`counters_memory`], file: [`counters_file`], or Redis: [`counters_redis`]).
+//! Several processes share counters and approvals through one Redis ([`redis`], [`SharedDoc`]).
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -10,6 +11,10 @@ use std::sync::Mutex;
 pub mod approvals;
 pub mod control;
 pub mod counters;
+pub mod counters_file;
+pub mod counters_memory;
+pub mod counters_redis;
+pub mod redis;
 
 /// Why state could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +43,14 @@ pub enum StateError {
         /// Why.
         source: std::io::Error,
     },
+    /// Changes could not be saved (a write failed earlier, or the writer stopped).
+    #[error("cannot save `{path}`: {reason}")]
+    Unsaved {
+        /// The document.
+        path: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// Where state documents are kept. A file backend writes each as a file in the state
@@ -48,6 +61,16 @@ pub trait Backend: Send + Sync {
     /// Replaces the document, all at once: a reader (or a crash) sees the old or the new
     /// bytes, never a mix.
     fn store(&self, name: &str, bytes: &[u8]) -> Result<(), StateError>;
+}
+
+/// A state document that several processes change at once (approvals in Redis): read with its
+/// version, replaced only if nobody changed it since (compare-and-set), so no change is lost.
+pub trait SharedDoc: Send + Sync + std::fmt::Debug {
+    /// The document's version (0 if never written) and bytes.
+    fn load(&self) -> Result<(u64, Option<Vec<u8>>), StateError>;
+    /// Replaces the document if it is still at `version`; false if another process changed it
+    /// first (read it again and retry).
+    fn replace(&self, version: u64, bytes: &[u8]) -> Result<bool, StateError>;
 }
 
 /// The state directory: `--state-dir` / `TRUENAS_MCP_STATE_DIR`, else

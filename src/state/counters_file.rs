@@ -1,0 +1,247 @@
+//! [`FileStore`]: the memory store, kept on disk as one state document, `counters.json`, so
+//! that counts, cooldowns and the loop breaker's log survive a restart (leases do not: calls in
+//! flight died with the process).
+//!
+//! Reservations change memory only. A flusher thread writes the whole table with the backend's
+//! atomic `store` when asked, and one write covers every reservation made before it (group
+//! commit), so a burst of calls costs one write, never a blocking write on an async worker.
+//! [`CounterStore::persist`] resolves once the reservations made before it are on disk; the
+//! gateway awaits it before any call goes to the NAS.
+//!
+//! One process owns a state directory's counters at a time: `counters.lock` is held (an
+//! advisory lock) while the store lives, so two servers cannot overwrite each other's counts.
+
+use std::fs::File;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, mpsc};
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+use super::counters::{Charge, CounterStore, Persisting, Refusal, Ticket};
+use super::counters_memory::{Book, Entry, MAX_KEYS, MemoryStore};
+use super::{Backend, StateError};
+
+/// The state document holding the counters.
+pub const COUNTERS_DOC: &str = "counters.json";
+/// The lock file that says which process owns the counters.
+pub const COUNTERS_LOCK: &str = "counters.lock";
+/// The format of [`COUNTERS_DOC`].
+const FORMAT: u64 = 1;
+
+/// How long [`FileStore::open`] waits for another process to let go of the counters (a
+/// server restarting while the old one exits).
+const LOCK_WAIT: Duration = Duration::from_secs(3);
+
+/// Counters in memory, written to the state directory.
+#[derive(Debug)]
+pub struct FileStore {
+    memory: Arc<MemoryStore>,
+    /// Bumped by every reservation, after it is made.
+    made: Arc<AtomicU64>,
+    /// Wakes the flusher.
+    wake: mpsc::Sender<()>,
+    /// What the flusher has written: the last generation on disk, and the error of the last
+    /// write if it failed.
+    written: watch::Receiver<Flushed>,
+    /// Held while the store lives: the advisory lock on `counters.lock`.
+    _lock: File,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Flushed {
+    generation: u64,
+    error: Option<String>,
+}
+
+/// The document on disk.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Document {
+    format: u64,
+    #[serde(flatten)]
+    book: Book,
+}
+
+/// Why the counters of a state directory cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum FileStoreError {
+    /// Another live process holds the counters of this directory.
+    #[error(
+        "the counters in `{0}` are in use by another truenas-mcp process; give each server its own --state-dir, or share counters with --state redis://"
+    )]
+    Locked(String),
+    /// The directory, the lock or the document cannot be used.
+    #[error("{0}")]
+    State(#[from] StateError),
+    /// The document is not what this program writes: refusing to start rather than forget counts.
+    #[error("`{path}` is corrupt ({reason}); move it aside to start with empty counters")]
+    Corrupt {
+        /// The document.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl FileStore {
+    /// Opens the counters of the state directory `dir` through `backend` (which writes in
+    /// `dir`): takes the lock, reads `counters.json` if there is one, and starts the flusher.
+    pub fn open(dir: &Path, backend: Box<dyn Backend>) -> Result<FileStore, FileStoreError> {
+        let lock = take_lock(dir)?;
+        let book = match backend.load(COUNTERS_DOC)? {
+            None => Book::default(),
+            Some(bytes) => read_document(&bytes).map_err(|reason| FileStoreError::Corrupt {
+                path: dir.join(COUNTERS_DOC).display().to_string(),
+                reason,
+            })?,
+        };
+        let memory = Arc::new(MemoryStore::from_book(book, MAX_KEYS));
+        let made = Arc::new(AtomicU64::new(0));
+        let (wake, wakes) = mpsc::channel();
+        let (publish, written) = watch::channel(Flushed::default());
+        let flusher = Flusher { memory: Arc::clone(&memory), made: Arc::clone(&made), backend, publish };
+        std::thread::Builder::new()
+            .name("counters-flush".into())
+            .spawn(move || flusher.run(&wakes))
+            .map_err(|source| StateError::Write { path: dir.join(COUNTERS_DOC).display().to_string(), source })?;
+        Ok(FileStore { memory, made, wake, written, _lock: lock })
+    }
+
+    /// How many keys the store holds.
+    pub fn keys(&self) -> usize {
+        self.memory.keys()
+    }
+}
+
+/// Takes `counters.lock`, waiting a little for a process that is exiting.
+fn take_lock(dir: &Path) -> Result<File, FileStoreError> {
+    let path = dir.join(COUNTERS_LOCK);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| StateError::Write { path: path.display().to_string(), source })?;
+    let deadline = Instant::now() + LOCK_WAIT;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => return Err(FileStoreError::Locked(dir.display().to_string())),
+            Err(std::fs::TryLockError::Error(source)) => {
+                return Err(StateError::Write { path: path.display().to_string(), source }.into());
+            }
+        }
+    }
+}
+
+fn read_document(bytes: &[u8]) -> Result<Book, String> {
+    let doc: Document = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    if doc.format != FORMAT {
+        return Err(format!("format {} is not {FORMAT}", doc.format));
+    }
+    Ok(doc.book)
+}
+
+/// Writes the table when woken; one write covers every reservation made before it.
+struct Flusher {
+    memory: Arc<MemoryStore>,
+    made: Arc<AtomicU64>,
+    backend: Box<dyn Backend>,
+    publish: watch::Sender<Flushed>,
+}
+
+impl Flusher {
+    fn run(self, wakes: &mpsc::Receiver<()>) {
+        // Ends when the store (the only sender) is dropped, after one last write.
+        while wakes.recv().is_ok() {
+            while wakes.try_recv().is_ok() {}
+            self.flush();
+        }
+        self.flush();
+    }
+
+    fn flush(&self) {
+        // Read the generation first: the snapshot taken after it holds at least that much.
+        let generation = self.made.load(Ordering::Acquire);
+        if generation <= self.publish.borrow().generation && self.publish.borrow().error.is_none() {
+            return;
+        }
+        let bytes = {
+            let book = self.memory.lock();
+            let counters = book
+                .counters
+                .iter()
+                .filter(|(_, e)| !matches!(e, Entry::InFlight { .. }))
+                .map(|(k, e)| (k.clone(), e.clone()))
+                .collect();
+            let doc = Document { format: FORMAT, book: Book { seq: book.seq, counters, ..Book::default() } };
+            serde_json::to_vec(&doc)
+        };
+        let result = match bytes {
+            Ok(bytes) => self.backend.store(COUNTERS_DOC, &bytes).map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        match result {
+            Ok(()) => self.publish.send_replace(Flushed { generation, error: None }),
+            Err(error) => {
+                tracing::error!(%error, "limit counters cannot be saved; calls are refused until they can");
+                self.publish.send_replace(Flushed { generation, error: Some(error) })
+            }
+        };
+    }
+}
+
+impl CounterStore for FileStore {
+    fn reserve(&self, charges: &[Charge], now_ms: u64) -> Result<Ticket, Refusal> {
+        let ticket = self.memory.reserve(charges, now_ms)?;
+        self.made.fetch_add(1, Ordering::AcqRel);
+        Ok(ticket)
+    }
+
+    fn refund(&self, ticket: &Ticket) {
+        // Written with the next reservation: until then the file over-counts, which is safe.
+        self.memory.refund(ticket);
+    }
+
+    fn release(&self, ticket: &Ticket) {
+        self.memory.release(ticket);
+    }
+
+    fn remaining(&self, charges: &[Charge], now_ms: u64) -> Result<Vec<u64>, Refusal> {
+        self.memory.remaining(charges, now_ms)
+    }
+
+    fn persist(&self) -> Persisting<'_> {
+        let wanted = self.made.load(Ordering::Acquire);
+        let mut written = self.written.clone();
+        Box::pin(async move {
+            let unsaved = |reason: String| StateError::Unsaved { path: COUNTERS_DOC.into(), reason };
+            {
+                let flushed = written.borrow();
+                if flushed.generation >= wanted && flushed.error.is_none() {
+                    return Ok(());
+                }
+            }
+            // A send fails only if the flusher is gone; the wait below then reports it.
+            let _ = self.wake.send(());
+            // The flusher reads the generation after this wake, so its next write covers `wanted`.
+            let flushed = written
+                .wait_for(|f| f.generation >= wanted)
+                .await
+                .map_err(|_| unsaved("the counter flusher stopped".into()))?
+                .clone();
+            match flushed.error {
+                None => Ok(()),
+                Some(reason) => Err(unsaved(reason)),
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+#[path = "counters_file_tests.rs"]
+mod tests;

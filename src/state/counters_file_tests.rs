@@ -1,0 +1,120 @@
+use super::*;
+use crate::state::FileBackend;
+use crate::state::counters::ChargeKind;
+
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new() -> TempDir {
+        let path = std::env::temp_dir().join(format!("truenas-mcp-counters-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn open(dir: &TempDir) -> Result<FileStore, FileStoreError> {
+    FileStore::open(&dir.0, Box::new(FileBackend::open(&dir.0).unwrap()))
+}
+
+fn hourly(key: &str) -> Charge {
+    Charge { key: key.into(), amount: 1, kind: ChargeKind::Fixed { start_ms: 0, len_ms: 3_600_000, max: 2 } }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+#[test]
+fn persisted_counters_survive_a_reopen_and_leases_do_not() {
+    let dir = TempDir::new();
+    let lease = Charge { key: "f".into(), amount: 1, kind: ChargeKind::InFlight { max: 1, lease_ms: 600_000 } };
+    let rolling = Charge { key: "r".into(), amount: 1, kind: ChargeKind::Rolling { len_ms: 600_000, max: 1 } };
+    {
+        let store = open(&dir).unwrap();
+        store.reserve(&[hourly("k"), lease.clone(), rolling.clone()], 10).unwrap();
+        store.reserve(&[hourly("k")], 20).unwrap();
+        runtime().block_on(store.persist()).unwrap();
+    }
+    let store = open(&dir).unwrap();
+    assert!(store.reserve(&[hourly("k")], 30).is_err(), "the hour's two calls are remembered");
+    assert!(store.reserve(&[rolling], 40).is_err(), "the rolling log is remembered");
+    assert!(store.reserve(&[lease], 50).is_ok(), "a lease of a dead process is not restored");
+}
+
+#[test]
+fn a_ticket_refunded_after_a_restart_finds_its_entries() {
+    let dir = TempDir::new();
+    let rolling = Charge { key: "r".into(), amount: 1, kind: ChargeKind::Rolling { len_ms: 600_000, max: 1 } };
+    let first = {
+        let store = open(&dir).unwrap();
+        let t = store.reserve(std::slice::from_ref(&rolling), 10).unwrap();
+        runtime().block_on(store.persist()).unwrap();
+        t
+    };
+    let store = open(&dir).unwrap();
+    let second = store.reserve(&[hourly("other")], 20).unwrap();
+    assert_ne!(first.id, second.id, "ticket numbers continue after a restart");
+    store.refund(&first);
+    assert!(store.reserve(&[rolling], 30).is_ok());
+}
+
+#[test]
+fn a_corrupt_file_refuses_to_open() {
+    let dir = TempDir::new();
+    std::fs::write(dir.0.join(COUNTERS_DOC), b"{not json").unwrap();
+    let err = open(&dir).unwrap_err();
+    assert!(matches!(err, FileStoreError::Corrupt { .. }), "{err}");
+    assert!(err.to_string().contains("counters.json` is corrupt"), "{err}");
+    std::fs::write(dir.0.join(COUNTERS_DOC), br#"{"format": 9, "seq": 0, "counters": {}}"#).unwrap();
+    assert!(matches!(open(&dir).unwrap_err(), FileStoreError::Corrupt { .. }));
+}
+
+#[test]
+fn a_second_store_on_the_same_directory_is_refused() {
+    let dir = TempDir::new();
+    let _first = open(&dir).unwrap();
+    let err = open(&dir).unwrap_err();
+    assert!(matches!(err, FileStoreError::Locked(_)), "{err}");
+}
+
+#[test]
+fn persist_waits_for_the_write_and_one_write_covers_many_reservations() {
+    let dir = TempDir::new();
+    let store = open(&dir).unwrap();
+    runtime().block_on(store.persist()).unwrap();
+    assert!(!dir.0.join(COUNTERS_DOC).exists(), "nothing reserved, nothing written");
+    for i in 0..50 {
+        store.reserve(&[hourly(&format!("k{i}"))], 10).unwrap();
+    }
+    runtime().block_on(store.persist()).unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.0.join(COUNTERS_DOC)).unwrap()).unwrap();
+    assert_eq!(doc["counters"].as_object().unwrap().len(), 50);
+}
+
+/// A backend whose writes fail.
+struct Broken;
+
+impl Backend for Broken {
+    fn load(&self, _: &str) -> Result<Option<Vec<u8>>, StateError> {
+        Ok(None)
+    }
+
+    fn store(&self, name: &str, _: &[u8]) -> Result<(), StateError> {
+        Err(StateError::Write { path: name.into(), source: std::io::Error::other("disk full") })
+    }
+}
+
+#[test]
+fn a_failed_write_fails_persist() {
+    let dir = TempDir::new();
+    let store = FileStore::open(&dir.0, Box::new(Broken)).unwrap();
+    store.reserve(&[hourly("k")], 10).unwrap();
+    let err = runtime().block_on(store.persist()).unwrap_err();
+    assert!(err.to_string().contains("disk full"), "{err}");
+}
