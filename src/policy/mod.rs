@@ -11,7 +11,7 @@
 //! duplicate keys), `load` (checking, every problem with its path), `names` (what a policy may
 //! name, with "did you mean"), `lint` (warnings), `compile` (typed document to rules),
 //! `predicate` (argument tests),
-//! `limits` (counters and reservations), `decision` (precedence, [`Decision`], [`Denial`]),
+//! `limits` (what each limit charges a call in the [`CounterStore`], the loop breaker, denials), `decision` (precedence, [`Decision`], [`Denial`]),
 //! `summary` (the human summary), `audit` (one JSON line per call), `audit_chain` (the hash
 //! chain over those lines and `audit verify`), `audit_show` (`audit show`'s table).
 
