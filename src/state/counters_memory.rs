@@ -178,10 +178,14 @@ impl Entry {
     }
 
     fn take(&mut self, kind: &ChargeKind, amount: u64, ticket: u64, now_ms: u64) {
-        let used_now = self.used(kind, now_ms);
+        // Only a calendar count needs what it held (a rolling log only grows: no walk of it).
+        let held = match kind {
+            ChargeKind::Fixed { .. } => self.used(kind, now_ms),
+            _ => 0,
+        };
         match (self, *kind) {
             (Entry::Fixed { start_ms, len_ms, used }, ChargeKind::Fixed { start_ms: window, len_ms: len, .. }) => {
-                *used = used_now.saturating_add(amount);
+                *used = held.saturating_add(amount);
                 *start_ms = window;
                 *len_ms = len;
             }
