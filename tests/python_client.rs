@@ -54,6 +54,7 @@ async fn the_python_mcp_sdk_lists_calls_sees_progress_and_denials() {
         .env("TRUENAS_API_KEY", truenas_mcp::sim::DEMO_API_KEY)
         .env("TRUENAS_USERNAME", truenas_mcp::sim::DEMO_USERNAME)
         .env("RUST_LOG", "warn")
+        .env("TRUENAS_MCP_STATE", "memory")
         .output()
         .await
         .unwrap();
@@ -96,6 +97,7 @@ async fn python_elicit(nas: &truenas_mcp::sim::SimHandle, dir: &tempdir::Dir, an
         .env("TRUENAS_USERNAME", truenas_mcp::sim::DEMO_USERNAME)
         .env_remove("TRUENAS_MCP_ELICITATION")
         .env("RUST_LOG", "warn")
+        .env("TRUENAS_MCP_STATE", "memory")
         .output()
         .await
         .unwrap();

@@ -116,7 +116,13 @@ async fn a_failed_job_is_a_tool_error_with_truenas_reason() {
 #[tokio::test]
 async fn many_concurrent_calls_stay_under_truenas_in_flight_cap_and_all_succeed() {
     let nas = start_sim().await;
-    let (session, _) = connect_stdio(&nas, &[]).await;
+    // The default policy with its loop breaker off: 40 identical reads are the point here.
+    let dir = tempdir::Dir::new("in-flight-cap");
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(repo("policy/default.json")).unwrap()).unwrap();
+    doc["x-loop-breaker"] = json!(false);
+    let policy = policy_file(&dir, "p.json", &doc);
+    let (session, _) = connect_stdio(&nas, &["--policy", policy.to_str().unwrap()]).await;
     assert!(!is_error(&truenas(&session, "vm", "vm_list", json!({})).await));
     // Each reply takes a while, so calls pile up; TrueNAS refuses the 21st in flight.
     nas.faults().set_latency(std::time::Duration::from_millis(150));

@@ -15,6 +15,7 @@ mod cli;
 mod elicitation;
 mod every_action;
 mod http;
+mod limits;
 mod mcp_surface;
 mod policy_load;
 mod policy_rules;

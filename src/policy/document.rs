@@ -71,6 +71,7 @@ pub(crate) struct PolicyDocument {
     /// canonically) more than `max` times in the span, per grant, is denied with a message
     /// telling the agent it is repeating itself (rule `/x-loop-breaker`). Absent or `false`: off.
     #[serde(default, rename = "x-loop-breaker", skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "LoopBreakerSetting")]
     pub(crate) loop_breaker: Option<LoopBreakerSetting>,
     /// Extension: `true` keeps listing, in flat mode, the tools this policy denies outright
     /// (denied whatever the arguments: no entry and a deny default, or a limit of `max: 0`).
@@ -355,10 +356,12 @@ pub(crate) struct Limit {
     pub(crate) counter: String,
     /// A calendar window; windows start on the minute, hour or day (UTC). Needs `max`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Window")]
     pub(crate) window: Option<Window>,
     /// Calls allowed per window or rolling span (with `x-amount`: the total amount); `0` blocks
     /// the tool.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "u64")]
     pub(crate) max: Option<u64>,
     /// Whose calls share the counter.
     pub(crate) scope: Scope,
@@ -375,11 +378,11 @@ pub(crate) struct Limit {
     /// Extension: a cooldown: at least this many seconds (1 to 2,592,000) between two calls
     /// with the same counter (and `x-key` value). No `max`.
     #[serde(default, rename = "x-cooldown", skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 1, max = 2_592_000))]
+    #[schemars(with = "u64", range(min = 1, max = 2_592_000))]
     pub(crate) cooldown: Option<u64>,
     /// Extension: at most this many calls in flight at once (1 to 10,000). No `max`.
     #[serde(default, rename = "x-concurrency", skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 1, max = 10_000))]
+    #[schemars(with = "u64", range(min = 1, max = 10_000))]
     pub(crate) concurrency: Option<u64>,
     /// Extension: one counter per value of this argument (`args.id`: at most N per VM); an
     /// absent argument is a value of its own. Only in a `tools` entry; never a secret argument.

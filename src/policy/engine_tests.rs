@@ -286,6 +286,18 @@ fn every_shipped_policy_loads() {
     let summary = PolicyEngine::load(example, test_catalog()).unwrap().summary();
     assert!(summary.contains("vm_create (action)"), "{summary}");
     assert!(summary.contains("vm.delete (method)"), "{summary}");
+    let limits = include_str!("../../policy/examples/nas-limits.json");
+    let summary = PolicyEngine::load(limits, test_catalog()).unwrap().summary();
+    for line in [
+        "loop breaker (x-loop-breaker): the same call at most 10 times in any 2m",
+        "limit `in-flight`: 4 in flight at once per grant",
+        "limit `starts`: 10 in any 1h per grant",
+        "limit `restarts-per-vm`: 3 per hour for each `args.id` per server",
+        "limit `stop-cooldown`: one call every 300 s for each `args.id` per server",
+        "limit `zvol-bytes-per-day`: 2199023255552 of `args.volsize` per day per server",
+    ] {
+        assert!(summary.contains(line), "{line}\n{summary}");
+    }
 }
 
 #[test]
@@ -353,9 +365,10 @@ fn committed_schema_matches_the_document_types() {
 #[test]
 fn the_schema_accepts_shipped_policies_and_known_extensions_and_refuses_unknown_keys() {
     let validator = jsonschema::validator_for(&PolicyEngine::json_schema()).unwrap();
-    for text in
-        BUILTIN.map(|(_, text)| text).into_iter().chain([include_str!("../../policy/examples/vm-operator.json")])
-    {
+    for text in BUILTIN.map(|(_, text)| text).into_iter().chain([
+        include_str!("../../policy/examples/vm-operator.json"),
+        include_str!("../../policy/examples/nas-limits.json"),
+    ]) {
         let doc: Value = serde_json::from_str(text).unwrap();
         assert!(validator.is_valid(&doc), "{text}");
     }

@@ -7,14 +7,19 @@
 //! twin actions are decided with [`PolicyEngine::authorize_scoped`], where an [`ArgScope`] says
 //! which arguments cannot be told (a predicate reading one denies).
 //!
-//! Files: `document` (the format's types and schema), `extensions` (the known `x-` keys), `json` (strict parsing: size, depth,
-//! duplicate keys), `load` (checking, every problem with its path), `names` (what a policy may
-//! name, with "did you mean"), `lint` (warnings), `compile` (typed document to rules),
-//! `predicate` (argument tests),
-//! `limits` (counters and reservations), `decision` (precedence, [`Decision`], [`Denial`]),
-//! `standing` (where a grant stands: per-action standing and limit budgets, read without
-//! deciding), `summary` (the human summary), `audit` (one JSON line per call), `audit_chain` (the hash
-//! chain over those lines and `audit verify`), `audit_show` (`audit show`'s table).
+//! Files, by stage:
+//! - reading a document: `json` (strict parsing: size, depth, duplicate keys), `document` (the
+//!   format's types and schema), `extensions` (the known `x-` keys), `load` (checking, every
+//!   problem with its path), `names` (what a policy may name, with "did you mean"), `lint`
+//!   (warnings), `compile` (typed document to rules), `summary` (the human summary);
+//! - deciding: `decision` (precedence, [`Decision`], [`Denial`]), `predicate` and `pattern`
+//!   (argument tests, globs and CIDRs), `when` (maintenance windows), `limits` (what each limit
+//!   charges a call in the [`CounterStore`], the loop breaker), `trace` (what `policy explain`
+//!   records), `holder` (the policy in force, swapped on reload);
+//! - reading a policy without deciding: `standing` (where a grant stands, for listings and
+//!   `policy_status`), `explain`, `cases` (`policy test`), `init` (`policy init`);
+//! - the audit log: `audit` (one JSON line per call), `audit_chain` (the hash chain and `audit
+//!   verify`), `audit_show` (`audit show`'s table).
 
 use std::collections::BTreeSet;
 use std::fmt;

@@ -58,6 +58,10 @@ pub(crate) enum Entry {
         len_ms: u64,
         /// `(at_ms, amount, ticket)` per reservation still inside the span.
         log: VecDeque<(u64, u64, u64)>,
+        /// The sum of the log's amounts (recomputed when read back), so a check after
+        /// [`Entry::trim`] costs no walk of the log.
+        #[serde(skip)]
+        total: u64,
     },
     /// Calls in flight.
     InFlight {
@@ -71,7 +75,7 @@ impl Entry {
     fn new(kind: &ChargeKind) -> Entry {
         match *kind {
             ChargeKind::Fixed { start_ms, len_ms, .. } => Entry::Fixed { start_ms, len_ms, used: 0 },
-            ChargeKind::Rolling { len_ms, .. } => Entry::Rolling { len_ms, log: VecDeque::new() },
+            ChargeKind::Rolling { len_ms, .. } => Entry::Rolling { len_ms, log: VecDeque::new(), total: 0 },
             ChargeKind::InFlight { .. } => Entry::InFlight { leases: Vec::new() },
         }
     }
@@ -98,8 +102,12 @@ impl Entry {
                 *used
             }
             (Entry::Rolling { log, .. }, ChargeKind::Rolling { len_ms, .. }) => {
+                // Newest first, stopping at the first entry out of the span: only live entries.
                 let from = now_ms.saturating_sub(len_ms);
-                log.iter().filter(|(at, ..)| *at > from).fold(0u64, |sum, (_, amount, _)| sum.saturating_add(*amount))
+                log.iter()
+                    .rev()
+                    .take_while(|(at, ..)| *at > from)
+                    .fold(0u64, |sum, (_, amount, _)| sum.saturating_add(*amount))
             }
             (Entry::InFlight { leases }, ChargeKind::InFlight { .. }) => {
                 leases.iter().filter(|(_, expires)| *expires > now_ms).count() as u64
@@ -140,17 +148,51 @@ impl Entry {
         }
     }
 
+    /// Drops rolling entries that left the span of `kind` (a no-op for other forms), so that
+    /// [`Entry::used_now`] reads the running total.
+    fn trim(&mut self, kind: &ChargeKind, now_ms: u64) {
+        if let (Entry::Rolling { log, total, .. }, ChargeKind::Rolling { len_ms, .. }) = (self, *kind) {
+            let from = now_ms.saturating_sub(len_ms);
+            while let Some((at, amount, _)) = log.front().copied()
+                && at <= from
+            {
+                log.pop_front();
+                *total = total.saturating_sub(amount);
+            }
+        }
+    }
+
+    /// [`Entry::used`] after [`Entry::trim`]: constant time for every form but leases.
+    fn used_now(&self, kind: &ChargeKind, now_ms: u64) -> u64 {
+        match (self, kind) {
+            (Entry::Rolling { total, .. }, ChargeKind::Rolling { .. }) => *total,
+            _ => self.used(kind, now_ms),
+        }
+    }
+
+    /// Sets the running total from the log (after reading it back).
+    fn recount(&mut self) {
+        if let Entry::Rolling { log, total, .. } = self {
+            *total = log.iter().fold(0u64, |sum, (_, amount, _)| sum.saturating_add(*amount));
+        }
+    }
+
     fn take(&mut self, kind: &ChargeKind, amount: u64, ticket: u64, now_ms: u64) {
-        let used_now = self.used(kind, now_ms);
+        // Only a calendar count needs what it held (a rolling log only grows: no walk of it).
+        let held = match kind {
+            ChargeKind::Fixed { .. } => self.used(kind, now_ms),
+            _ => 0,
+        };
         match (self, *kind) {
             (Entry::Fixed { start_ms, len_ms, used }, ChargeKind::Fixed { start_ms: window, len_ms: len, .. }) => {
-                *used = used_now.saturating_add(amount);
+                *used = held.saturating_add(amount);
                 *start_ms = window;
                 *len_ms = len;
             }
-            (Entry::Rolling { len_ms, log }, ChargeKind::Rolling { len_ms: len, .. }) => {
+            (Entry::Rolling { len_ms, log, total }, ChargeKind::Rolling { len_ms: len, .. }) => {
                 *len_ms = len;
                 log.push_back((now_ms, amount, ticket));
+                *total = total.saturating_add(amount);
             }
             (Entry::InFlight { leases }, ChargeKind::InFlight { lease_ms, .. }) => {
                 leases.push((ticket, now_ms.saturating_add(lease_ms)));
@@ -168,7 +210,10 @@ impl Entry {
                     *used = used.saturating_sub(amount);
                 }
             }
-            Entry::Rolling { log, .. } => log.retain(|(_, _, t)| *t != ticket),
+            Entry::Rolling { log, .. } => {
+                log.retain(|(_, _, t)| *t != ticket);
+                self.recount();
+            }
             Entry::InFlight { leases } => leases.retain(|(t, _)| *t != ticket),
         }
     }
@@ -177,10 +222,13 @@ impl Entry {
     fn is_stale(&mut self, now_ms: u64) -> bool {
         match self {
             Entry::Fixed { start_ms, len_ms, used } => *used == 0 || start_ms.saturating_add(*len_ms) <= now_ms,
-            Entry::Rolling { len_ms, log } => {
+            Entry::Rolling { len_ms, log, total } => {
                 let from = now_ms.saturating_sub(*len_ms);
-                while log.front().is_some_and(|(at, ..)| *at <= from) {
+                while let Some((at, amount, _)) = log.front().copied()
+                    && at <= from
+                {
                     log.pop_front();
+                    *total = total.saturating_sub(amount);
                 }
                 log.is_empty()
             }
@@ -203,7 +251,13 @@ impl Book {
         if now_ms >= self.next_prune_ms {
             self.prune(now_ms);
         }
-        // First pass: find every charge that does not fit, changing nothing.
+        // Drop what left each rolling span: the checks below then read running totals.
+        for charge in charges {
+            if let Some(entry) = self.counters.get_mut(&charge.key) {
+                entry.trim(&charge.kind, now_ms);
+            }
+        }
+        // First pass: find every charge that does not fit, changing nothing else.
         let mut worst: Option<(usize, Option<u64>)> = None;
         let mut new_keys = 0usize;
         for (i, charge) in charges.iter().enumerate() {
@@ -228,7 +282,7 @@ impl Book {
                 ChargeKind::InFlight { .. } => 1,
                 _ => charge.amount,
             };
-            let fits = entry.used(&charge.kind, now_ms).checked_add(amount).is_some_and(|total| total <= max);
+            let fits = entry.used_now(&charge.kind, now_ms).checked_add(amount).is_some_and(|total| total <= max);
             if fits {
                 continue;
             }
@@ -319,7 +373,8 @@ impl MemoryStore {
     }
 
     /// A store starting from counters read back (the file store's).
-    pub(crate) fn from_book(book: Book, max_keys: usize) -> MemoryStore {
+    pub(crate) fn from_book(mut book: Book, max_keys: usize) -> MemoryStore {
+        book.counters.values_mut().for_each(Entry::recount);
         MemoryStore { book: Mutex::new(book), max_keys }
     }
 
