@@ -323,7 +323,7 @@ fn policy_explain_shows_the_decision_and_every_rule_considered() {
         "absent    entry            /tools/vm.stop  -- no entry for method `vm.stop`",
         "passes    require          /tools/vm_stop/require/args.id-lt  -- `args.id` lt `5`: holds",
         "passes    deny_if          /tools/vm_stop/deny_if/args.force-eq  -- `args.force` eq `true`: does not hold",
-        "counted   limit            /tools/vm_stop/limits/stops  -- 0 used of 2 per hour",
+        "counted   limit            /tools/vm_stop/limits/stops  -- 2 left of 2 per hour",
     ] {
         assert!(out.contains(line), "missing `{line}` in:\n{out}");
     }

@@ -235,7 +235,7 @@ async fn policy_status_says_what_the_grant_may_do_and_what_its_limits_have_left(
         |status: &Value, rule: &str| status["budgets"].as_array().unwrap().iter().find(|b| b["rule"] == rule).cloned();
     let starts = budget(&status, "/tools/vm_status/limits/starts").unwrap_or_else(|| panic!("{status}"));
     assert_eq!(starts["remaining"], 2, "{status}");
-    assert_eq!(starts["limit"], "3 per day per grant");
+    assert_eq!(starts["limit"], "3 per day");
     assert!(starts["resets_in"].as_u64().is_some_and(|s| s <= 86_400), "{status}");
     // Two calls so far (vm_status and this one) counted by the hourly limit: policy_status is a read.
     assert_eq!(budget(&status, "/all_tools/limits/per-hour").unwrap()["remaining"], 48, "{status}");
