@@ -13,7 +13,7 @@ use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use serde_json::{Map, Value, json};
 use truenas_mcp::ids::{ActionName, GrantId, MethodName, Risk, RuleId};
 use truenas_mcp::policy::{ArgScope, AuditRecord, Decision, PolicyEngine, Request};
-use truenas_mcp::state::approvals::{ApprovalRequest, ApprovalStore, Binding, Lookup};
+use truenas_mcp::state::approvals::{ApprovalCall, ApprovalRequest, ApprovalStore, Binding, Lookup};
 
 /// 2024-01-01T00:00:00Z.
 const T0: u64 = 1_704_067_200;
@@ -41,17 +41,19 @@ fn approved_call(engine: &PolicyEngine, store: &ApprovalStore, req: &Request<'_>
     let Decision::NeedsApproval(need) = engine.authorize(req, now) else { return false };
     let (_, args_sha256) = AuditRecord::digest_args(req.args);
     let request = ApprovalRequest {
-        binding: Binding {
-            grant: req.grant.clone(),
-            action: req.action.clone(),
-            args_sha256,
-            policy_sha256: engine.sha256().to_owned(),
+        call: ApprovalCall {
+            binding: Binding {
+                grant: req.grant.clone(),
+                action: req.action.clone(),
+                args_sha256,
+                policy_sha256: engine.sha256().to_owned(),
+            },
+            arg_keys: req.args.keys().cloned().collect(),
+            method: req.method.clone(),
+            params: json!([7, {"zvols": false, "force": false}]),
+            risk: req.risk,
+            rule: RuleId::new(need.rule.as_str()),
         },
-        arg_keys: req.args.keys().cloned().collect(),
-        method: req.method.clone(),
-        params: json!([7, {"zvols": false, "force": false}]),
-        risk: req.risk,
-        rule: RuleId::new(need.rule.as_str()),
         ttl: need.ttl,
     };
     let Ok((Lookup::Pending { record, .. }, _)) = store.lookup_or_request(&request, now) else { return false };

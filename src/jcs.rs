@@ -87,24 +87,34 @@ pub fn write_value(value: &Value, out: &mut String) -> Result<(), JcsError> {
 }
 
 /// A string with JCS's escaping: `"` and `\`, the short forms `\b \t \n \f \r`, `\u00xx`
-/// (lowercase hex) for the other control characters, everything else as is.
+/// (lowercase hex) for the other control characters, everything else as is. Runs of bytes that
+/// need no escape are copied whole: every byte that needs one is ASCII, so it never falls
+/// inside a multi-byte character and the runs between them are whole characters.
 pub fn write_string(s: &str, out: &mut String) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{8}' => out.push_str("\\b"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\u{c}' => out.push_str("\\f"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
+    let mut run = 0;
+    for (i, byte) in s.bytes().enumerate() {
+        let short = match byte {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            0x08 => "\\b",
+            b'\t' => "\\t",
+            b'\n' => "\\n",
+            0x0c => "\\f",
+            b'\r' => "\\r",
+            0x00..=0x1f => "",
+            _ => continue,
+        };
+        // INVARIANT: `run` and `i` are at ASCII bytes or the ends, so both are char boundaries.
+        out.push_str(s.get(run..i).unwrap_or_default());
+        if short.is_empty() {
+            let _ = write!(out, "\\u{byte:04x}");
+        } else {
+            out.push_str(short);
         }
+        run = i + 1;
     }
+    out.push_str(s.get(run..).unwrap_or_default());
     out.push('"');
 }
 

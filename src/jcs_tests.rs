@@ -122,3 +122,38 @@ fn nested_objects_sort_at_every_level_without_whitespace() {
     assert_eq!(to_string(&value).unwrap(), r#"{"a":{"x":-1.5,"y":"s"},"b":[1,{"a":true,"z":null}]}"#);
     assert_eq!(to_vec(&value).unwrap(), to_string(&value).unwrap().into_bytes());
 }
+
+/// The escaping spelled out one character at a time, to check the run-copying writer against.
+fn escaped_char_by_char(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{8}' => out.push_str("\\b"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\u{c}' => out.push_str("\\f"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[test]
+fn strings_mixing_escapes_and_multibyte_characters_are_written_whole() {
+    let pieces = ["", "a", "é", "€", "😀", "\"", "\\", "\n", "\u{1}", "\u{1f}", "\u{7f}", "\u{80}", "/", "tank/data"];
+    for a in pieces {
+        for b in pieces {
+            for c in pieces {
+                let s = format!("{a}{b}{c}");
+                let mut out = String::new();
+                write_string(&s, &mut out);
+                assert_eq!(out, escaped_char_by_char(&s), "{s:?}");
+            }
+        }
+    }
+}

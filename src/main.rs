@@ -8,13 +8,14 @@ use tokio_util::sync::CancellationToken;
 
 use truenas_mcp::app;
 use truenas_mcp::catalog::Catalog;
-use truenas_mcp::config::{ApprovalsCommand, AuditCommand, Command, Config, LowArgs, PolicyCommand, Transport};
-use truenas_mcp::gateway::Invocation;
+use truenas_mcp::config::{AuditCommand, Command, Config, LowArgs, PolicyCommand, Transport};
+use truenas_mcp::gateway::{CallError, Invocation};
 use truenas_mcp::ids::GrantId;
 use truenas_mcp::mcp::{self, TrueNasServer};
 use truenas_mcp::policy::{AuditTransport, PolicyEngine, RecordKind};
 use truenas_mcp::redact;
 use truenas_mcp::sim::{self, SimConfig};
+use truenas_mcp::state::control::{self, ControlRequest};
 
 /// Prints a line to stdout; a closed pipe (`truenas-mcp tools | head`) ends the output quietly
 /// instead of panicking as `println!` does.
@@ -437,15 +438,25 @@ async fn call(low: &LowArgs, action: &str, args: &str) -> anyhow::Result<ExitCod
         }
         Err(e) => {
             eprintln!("{}", redact::scrub_text_with(&e.to_string(), &secrets));
+            if matches!(e, CallError::ApprovalRequired { .. }) {
+                eprintln!("{CALL_CANNOT_BE_APPROVED}");
+            }
             Ok(ExitCode::from(1))
         }
     }
 }
 
+/// What `call` adds to `[APPROVAL REQUIRED]`: its approval lives in this process's memory and
+/// ends with it, so no person can answer it.
+const CALL_CANNOT_BE_APPROVED: &str = "note: a one-shot `truenas-mcp call` cannot be approved out of band: \
+     it keeps its approval in memory and exits, with no state directory and no control socket, so \
+     `truenas-mcp approvals approve` has nothing to answer. Make calls that need approval through a \
+     running server (stdio or --http): it keeps approvals in its state directory (--state-dir) and \
+     answers `truenas-mcp approvals` on its control socket";
+
 /// `approvals list | show ID | approve ID | deny ID [--reason TEXT]`, over the running
 /// server's control socket. Exit code 1 when the server refuses or cannot be reached.
-async fn approvals(low: &LowArgs, command: &ApprovalsCommand) -> anyhow::Result<ExitCode> {
-    use truenas_mcp::state::control::{self, ControlRequest};
+async fn approvals(low: &LowArgs, request: &ControlRequest) -> anyhow::Result<ExitCode> {
     let dir = low.common.state_dir.clone().or_else(truenas_mcp::state::default_dir);
     let path = match (&low.common.control, &dir) {
         (Some(path), _) => path.clone(),
@@ -455,19 +466,13 @@ async fn approvals(low: &LowArgs, command: &ApprovalsCommand) -> anyhow::Result<
             return Ok(ExitCode::from(USAGE));
         }
     };
-    let request = match command {
-        ApprovalsCommand::List => ControlRequest::List,
-        ApprovalsCommand::Show { id } => ControlRequest::Show { id: id.clone() },
-        ApprovalsCommand::Approve { id } => ControlRequest::Approve { id: id.clone() },
-        ApprovalsCommand::Deny { id, reason } => ControlRequest::Deny { id: id.clone(), reason: reason.clone() },
-    };
-    match control::request(&path, &request).await {
+    match control::request(&path, request).await {
         Ok(result) => {
-            match command {
-                ApprovalsCommand::List => print_approvals(&result),
-                ApprovalsCommand::Show { .. } => out!("{}", serde_json::to_string_pretty(&result)?),
-                ApprovalsCommand::Approve { id } => out!("approved {id}: the agent's next identical call goes through"),
-                ApprovalsCommand::Deny { id, .. } => out!("denied {id}"),
+            match request {
+                ControlRequest::List => print_approvals(&result),
+                ControlRequest::Show { .. } => out!("{}", serde_json::to_string_pretty(&result)?),
+                ControlRequest::Approve { id } => out!("approved {id}: the agent's next identical call goes through"),
+                ControlRequest::Deny { id, .. } => out!("denied {id}"),
             }
             Ok(ExitCode::SUCCESS)
         }

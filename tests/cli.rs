@@ -105,3 +105,40 @@ async fn short_or_repeated_bearer_tokens_refuse_to_start_without_echoing_them() 
     assert!(stderr.contains("TRUENAS_MCP_HTTP_TOKENS") && stderr.contains("twice"), "{stderr}");
     assert!(!stderr.contains(long), "the token is never echoed: {stderr}");
 }
+
+#[tokio::test]
+async fn call_says_that_a_call_needing_approval_cannot_be_approved_out_of_band() {
+    let nas = start_sim().await;
+    let dir = tempdir::Dir::new("call-approval");
+    let policy = policy_file(
+        &dir,
+        "approve.json",
+        &json!({"version": "1", "default": "allow", "tools": {"vm_stop": {"x-approval": "always"}}}),
+    );
+    let state = dir.path().join("state");
+    let audit = dir.path().join("audit.jsonl");
+    let (code, stdout, stderr) = run(command(&nas).args([
+        "--policy",
+        policy.to_str().unwrap(),
+        "--state-dir",
+        state.to_str().unwrap(),
+        "--audit",
+        audit.to_str().unwrap(),
+        "call",
+        "vm_stop",
+        r#"{"id": 1}"#,
+    ]))
+    .await;
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(stderr.starts_with("[APPROVAL REQUIRED] vm_stop needs approval "), "{stderr}");
+    assert!(stderr.contains("a one-shot `truenas-mcp call` cannot be approved out of band"), "{stderr}");
+    assert!(stderr.contains("through a running server"), "{stderr}");
+    assert!(nas_calls_of(&nas, "vm.stop").is_empty(), "nothing was sent");
+    assert!(!state.join("approvals.json").exists(), "a one-shot call keeps no approval on disk");
+    // A denial or an ordinary failure says nothing about approval.
+    let (code, _, stderr) =
+        run(command(&nas).args(["--policy", policy.to_str().unwrap(), "call", "vm_stop", r#"{"id": "x"}"#])).await;
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(!stderr.contains("out of band"), "{stderr}");
+}

@@ -23,7 +23,14 @@ async fn serve_http_at(
     args: &[&str],
 ) -> (tokio::process::Child, String) {
     let mut cmd = command(nas);
-    cmd.args(["--http", addr]).args(args).stderr(Stdio::piped()).stdout(Stdio::null());
+    cmd.args(["--http", addr]).args(args);
+    serve_http_command(cmd).await
+}
+
+/// Starts `cmd` (the binary with its `--http` address and the rest) and returns it with its MCP
+/// URL.
+pub(crate) async fn serve_http_command(mut cmd: tokio::process::Command) -> (tokio::process::Child, String) {
+    cmd.stderr(Stdio::piped()).stdout(Stdio::null());
     let mut child = cmd.spawn().unwrap();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let url = loop {

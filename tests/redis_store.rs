@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use truenas_mcp::ids::{ActionName, GrantId, MethodName, Risk, RuleId};
 use truenas_mcp::state::SharedDoc;
-use truenas_mcp::state::approvals::{ApprovalRequest, ApprovalStore, Binding, Lookup, Status};
+use truenas_mcp::state::approvals::{ApprovalCall, ApprovalRequest, ApprovalStore, Binding, Lookup, Status};
 use truenas_mcp::state::counters::{Charge, ChargeKind, CounterStore, Refusal};
 use truenas_mcp::state::counters_redis::RedisStore;
 use truenas_mcp::state::redis::{RedisDoc, RedisLink, RedisTarget};
@@ -249,17 +249,19 @@ fn a_password_in_the_url_is_used_and_never_shown() {
 
 fn request(tag: &str) -> ApprovalRequest {
     ApprovalRequest {
-        binding: Binding {
-            grant: GrantId::new("g"),
-            action: ActionName::new("vm_delete"),
-            args_sha256: format!("sha-{tag}"),
-            policy_sha256: "p".into(),
+        call: ApprovalCall {
+            binding: Binding {
+                grant: GrantId::new("g"),
+                action: ActionName::new("vm_delete"),
+                args_sha256: format!("sha-{tag}"),
+                policy_sha256: "p".into(),
+            },
+            arg_keys: vec!["id".into()],
+            method: MethodName::new("vm.delete"),
+            params: serde_json::json!([1]),
+            risk: Risk::Destructive,
+            rule: RuleId::new("/tools/vm_delete"),
         },
-        arg_keys: vec!["id".into()],
-        method: MethodName::new("vm.delete"),
-        params: serde_json::json!([1]),
-        risk: Risk::Destructive,
-        rule: RuleId::new("/tools/vm_delete"),
         ttl: std::time::Duration::from_secs(600),
     }
 }

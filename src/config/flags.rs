@@ -183,38 +183,13 @@ pub enum Command {
     Approvals {
         /// What to do.
         #[command(subcommand)]
-        command: ApprovalsCommand,
+        command: crate::state::control::ControlRequest,
     },
     /// Check or read audit files.
     Audit {
         /// What to do.
         #[command(subcommand)]
         command: AuditCommand,
-    },
-}
-
-/// `approvals` subcommands.
-#[derive(Debug, Subcommand)]
-pub enum ApprovalsCommand {
-    /// List approvals: pending first, then recent answers.
-    List,
-    /// Show one approval: the call, what it would send, the rule that asked.
-    Show {
-        /// The approval id.
-        id: String,
-    },
-    /// Approve a pending call; the agent's next identical call goes through, once.
-    Approve {
-        /// The approval id.
-        id: String,
-    },
-    /// Deny a pending call; the agent reads the reason.
-    Deny {
-        /// The approval id.
-        id: String,
-        /// Why (shown to the agent).
-        #[arg(long)]
-        reason: Option<String>,
     },
 }
 

@@ -11,9 +11,7 @@ use clap::ValueEnum;
 use crate::nas::{ApiKey, Endpoint, NasError, TlsTrust};
 
 mod flags;
-pub use flags::{
-    ApprovalsCommand, AuditCommand, Command, CommonArgs, DecisionFilter, LowArgs, PolicyCommand, PresetArg, SimRelease,
-};
+pub use flags::{AuditCommand, Command, CommonArgs, DecisionFilter, LowArgs, PolicyCommand, PresetArg, SimRelease};
 
 /// How actions are exposed as MCP tools.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

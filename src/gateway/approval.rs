@@ -22,7 +22,9 @@ use crate::policy::{
     ApprovalEvent, ApprovalEventKind, ApprovalNeed, AuditRecord, AuditTransport, AuditWriteError, Outcome, Phase,
     RecordKind,
 };
-use crate::state::approvals::{ApprovalError, ApprovalRecord, ApprovalRequest, ApprovalStore, Binding, Lookup};
+use crate::state::approvals::{
+    ApprovalCall, ApprovalError, ApprovalRecord, ApprovalRequest, ApprovalStore, Binding, Lookup,
+};
 use crate::state::control::{ControlHandler, ControlRequest};
 
 /// How often a held call tells the client it is still waiting.
@@ -85,17 +87,19 @@ impl Gateway {
         let mut shown = params.clone();
         crate::redact::redact_with(&mut shown, &secrets);
         let request = ApprovalRequest {
-            binding: Binding {
-                grant: audit.grant.clone(),
-                action: audit.action.clone(),
-                args_sha256,
-                policy_sha256: audit.policy.sha256().to_owned(),
+            call: ApprovalCall {
+                binding: Binding {
+                    grant: audit.grant.clone(),
+                    action: audit.action.clone(),
+                    args_sha256,
+                    policy_sha256: audit.policy.sha256().to_owned(),
+                },
+                arg_keys,
+                method: method.clone(),
+                params: shown,
+                risk,
+                rule: need.rule.clone(),
             },
-            arg_keys,
-            method: method.clone(),
-            params: shown,
-            risk,
-            rule: need.rule.clone(),
             ttl: need.ttl,
         };
         let deadline = tokio::time::Instant::now() + need.wait;
@@ -111,7 +115,7 @@ impl Gateway {
                 Lookup::Approved(record) => return Ok(record.id),
                 Lookup::Denied(record) => {
                     return Err(CallError::ApprovalDenied {
-                        action: record.binding.action.to_string(),
+                        action: record.call.binding.action.to_string(),
                         id: record.id,
                         by: record.by.unwrap_or_default(),
                         reason: record.reason,
@@ -138,9 +142,9 @@ impl Gateway {
                     }
                     Asked::Later => {
                         return Err(CallError::ApprovalRequired {
-                            action: record.binding.action.to_string(),
+                            action: record.call.binding.action.to_string(),
                             id: record.id,
-                            rule: record.rule.to_string(),
+                            rule: record.call.rule.to_string(),
                         });
                     }
                     Asked::NoAnswer => {}
@@ -150,9 +154,9 @@ impl Gateway {
             // Out of time, or the client gave up: the approval stays pending for a repeat.
             if now >= deadline || cancel.is_cancelled() {
                 return Err(CallError::ApprovalRequired {
-                    action: record.binding.action.to_string(),
+                    action: record.call.binding.action.to_string(),
                     id: record.id,
-                    rule: record.rule.to_string(),
+                    rule: record.call.rule.to_string(),
                 });
             }
             if let Some(progress) = progress {
@@ -256,15 +260,15 @@ impl Gateway {
             phase: Phase::Done,
             kind: RecordKind::Approval,
             transport: AuditTransport::Control,
-            grant: record.binding.grant.clone(),
-            policy_sha256: record.binding.policy_sha256.clone(),
-            action: record.binding.action.clone(),
-            method: Some(record.method.clone()),
+            grant: record.call.binding.grant.clone(),
+            policy_sha256: record.call.binding.policy_sha256.clone(),
+            action: record.call.binding.action.clone(),
+            method: Some(record.call.method.clone()),
             decision: None,
-            rule: Some(record.rule.clone()),
+            rule: Some(record.call.rule.clone()),
             reason: None,
-            arg_keys: record.arg_keys.clone(),
-            args_sha256: record.binding.args_sha256.clone(),
+            arg_keys: record.call.arg_keys.clone(),
+            args_sha256: record.call.binding.args_sha256.clone(),
             outcome,
             error: None,
             job_id: None,

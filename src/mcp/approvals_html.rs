@@ -120,7 +120,7 @@ pub(super) fn page(records: &[ApprovalRecord], csrf: Option<&str>, flash: Option
 
 fn pending_card(out: &mut String, r: &ApprovalRecord, csrf: Option<&str>, now: u64) {
     let id = escape(&r.id);
-    let params = serde_json::to_string_pretty(&r.params).unwrap_or_else(|_| r.params.to_string());
+    let params = serde_json::to_string_pretty(&r.call.params).unwrap_or_else(|_| r.call.params.to_string());
     let _ = write!(
         out,
         "<div class=\"card\" id=\"approval-{id}\"><h3>{action}</h3><dl>\
@@ -133,12 +133,12 @@ fn pending_card(out: &mut String, r: &ApprovalRecord, csrf: Option<&str>, now: u
          <dt>created</dt><dd>{created} ({created_rel})</dd>\
          <dt>expires</dt><dd>{expires} ({expires_rel})</dd>\
          <dt>would send</dt><dd><pre>{params}</pre></dd></dl>",
-        action = escape(r.binding.action.as_str()),
-        method = escape(r.method.as_str()),
-        risk = escape(r.risk.as_str()),
-        rule = escape(r.rule.as_ref()),
-        grant = escape(r.binding.grant.as_str()),
-        policy = escape(&r.binding.policy_sha256),
+        action = escape(r.call.binding.action.as_str()),
+        method = escape(r.call.method.as_str()),
+        risk = escape(r.call.risk.as_str()),
+        rule = escape(r.call.rule.as_ref()),
+        grant = escape(r.call.binding.grant.as_str()),
+        policy = escape(&r.call.binding.policy_sha256),
         created = when(r.created),
         created_rel = relative(r.created, now),
         expires = when(r.expires),
@@ -182,9 +182,9 @@ fn recent_table(out: &mut String, records: &[ApprovalRecord]) {
             "<tr class=\"status-{status}\"><td>{status}</td><td>{action}</td><td>{method}</td><td>{grant}</td>\
              <td>{by}</td><td>{reason}</td><td>{when}</td><td>{id}</td></tr>",
             status = escape(r.status.as_str()),
-            action = escape(r.binding.action.as_str()),
-            method = escape(r.method.as_str()),
-            grant = escape(r.binding.grant.as_str()),
+            action = escape(r.call.binding.action.as_str()),
+            method = escape(r.call.method.as_str()),
+            grant = escape(r.call.binding.grant.as_str()),
             by = escape(r.by.as_deref().unwrap_or("-")),
             reason = escape(r.reason.as_deref().unwrap_or("")),
             when = when(r.changed.unwrap_or(r.created)),

@@ -159,7 +159,7 @@ pub(super) fn read_answer(result: &ElicitResult, by: &str) -> Asked {
 /// What the person reads: the action, what exactly would be sent (secrets masked), the risk,
 /// the rule, and how long the approval lives.
 pub(super) fn message(record: &ApprovalRecord) -> String {
-    let params = serde_json::to_string(&record.params).unwrap_or_else(|_| "(not shown)".to_owned());
+    let params = serde_json::to_string(&record.call.params).unwrap_or_else(|_| "(not shown)".to_owned());
     format!(
         "An AI agent asks to run a TrueNAS action that needs your approval.\n\
          Action: {action} (risk: {risk})\n\
@@ -168,11 +168,11 @@ pub(super) fn message(record: &ApprovalRecord) -> String {
          Grant: {grant}\n\
          Approval: {id} (expires in {left} s)\n\
          Approve only if you meant this to happen; deny with a reason the agent will read.",
-        action = record.binding.action,
-        risk = record.risk.as_str(),
-        method = record.method,
-        rule = record.rule,
-        grant = record.binding.grant,
+        action = record.call.binding.action,
+        risk = record.call.risk.as_str(),
+        method = record.call.method,
+        rule = record.call.rule,
+        grant = record.call.binding.grant,
         id = record.id,
         left = record.expires.saturating_sub(unix(SystemTime::now())),
     )

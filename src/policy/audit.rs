@@ -406,8 +406,7 @@ impl AuditLog {
         let Some(sink) = &self.sink else { return Ok(()) };
         let fields = fields(rec)?;
         let sink = Arc::clone(sink);
-        // Approval events are answers a person gave: as durable as a decision.
-        let sync = rec.phase == Phase::Decided || rec.kind == RecordKind::Approval;
+        let sync = rec.must_be_durable();
         let result = tokio::task::spawn_blocking(move || sink.write(fields, sync))
             .await
             .unwrap_or(Err(AuditWriteError::Stopped));
@@ -420,7 +419,7 @@ impl AuditLog {
     /// [`AuditLog::record`] for callers outside an async runtime.
     pub fn record_blocking(&self, rec: &AuditRecord) -> Result<(), AuditWriteError> {
         let Some(sink) = &self.sink else { return Ok(()) };
-        sink.write(fields(rec)?, rec.phase == Phase::Decided)
+        sink.write(fields(rec)?, rec.must_be_durable())
     }
 }
 
@@ -448,7 +447,7 @@ impl Sink {
             return self.append(&mut tail, fields, sync, false);
         }
         tail.file.lock().map_err(|source| self.error(source))?;
-        let result = self.catch_up(&mut tail).and_then(|()| self.append(&mut tail, fields, sync, true));
+        let result = self.catch_up(&mut tail, sync).and_then(|()| self.append(&mut tail, fields, sync, true));
         let _ = tail.file.unlock();
         result
     }
@@ -494,22 +493,39 @@ impl Sink {
 
     /// Under the file lock: if another process appended to the file or rotated it since our
     /// last record, continue from where it left the chain.
-    fn catch_up(&self, tail: &mut Tail) -> Result<(), AuditWriteError> {
+    ///
+    /// One `fstat` of the open file per record tells most of it: a file with no links left was
+    /// deleted; one whose owner-write bit is off was sealed by a writer that rotated it away
+    /// ([`Sink::rotate`]); a length other than ours means another writer appended. Only then,
+    /// and for every record that is synced anyway (`check_path`: a `decided` record, an approval
+    /// event), is the path looked up as well, to see whether it still names our file. So a
+    /// rotation by another writer is followed at once (no record lands in the sealed file, no
+    /// fork), a deleted log refuses the next record, and a file renamed away by something else
+    /// (logrotate, `mv`) is followed at the next synced record: the record a call waits for
+    /// always goes to the file at the path, while a lookup's record just before it may still go
+    /// to the renamed file, with its chain intact. The path lookup (a `statx` walking the path)
+    /// was the costliest step of an append after the write itself; a `done` record skips it.
+    fn catch_up(&self, tail: &mut Tail, check_path: bool) -> Result<(), AuditWriteError> {
         let ours = tail.file.metadata().map_err(|source| self.error(source))?;
-        // A log deleted under us fails the write: records would go to a file nobody can read,
-        // and a new file would start a chain that links to nothing. Nothing new is created.
-        let on_disk = std::fs::metadata(&self.path).map_err(|source| self.error(source))?;
-        let same = same_file(&on_disk, &ours);
-        if same && ours.len() == tail.len {
-            return Ok(());
+        if check_path || deleted(&ours) || sealed(&ours) {
+            // A log deleted under us fails the write: records would go to a file nobody can read,
+            // and a new file would start a chain that links to nothing. Nothing new is created.
+            let on_disk = std::fs::metadata(&self.path).map_err(|source| self.error(source))?;
+            // Replaced by another file (rotated by another writer, by logrotate, or deleted and
+            // created again): follow it.
+            if !same_file(&on_disk, &ours) {
+                let file = OpenOptions::new().append(true).open(&self.path).map_err(|s| self.error(s))?;
+                file.lock().map_err(|source| self.error(source))?;
+                // Dropping the old handle releases its lock.
+                tail.file = file;
+                return self.resume(tail);
+            }
         }
-        // Replaced by another file (rotated by us in another process, or by logrotate): follow it.
-        if !same {
-            let file = OpenOptions::new().append(true).open(&self.path).map_err(|s| self.error(s))?;
-            file.lock().map_err(|source| self.error(source))?;
-            // Dropping the old handle releases its lock.
-            tail.file = file;
-        }
+        if ours.len() == tail.len { Ok(()) } else { self.resume(tail) }
+    }
+
+    /// Picks the chain up from the file (another writer moved it on).
+    fn resume(&self, tail: &mut Tail) -> Result<(), AuditWriteError> {
         tail.len = tail.file.metadata().map_err(|source| self.error(source))?.len();
         tail.chain = super::audit_chain::resume(&self.path).map_err(|e| AuditWriteError::Resume(e.to_string()))?;
         Ok(())
@@ -532,6 +548,9 @@ impl Sink {
         let file = OpenOptions::new().create(true).append(true).open(&self.path)?;
         // Locked before the old handle (and its lock) is dropped: no other writer slips in.
         file.lock()?;
+        // Sealed (no write bits) while still locked: another writer holding the old file sees
+        // it in its next `fstat` and follows the path instead of appending here.
+        seal_file(&tail.file)?;
         tail.file = file;
         tail.len = 0;
         if let Some(dir) = self.path.parent().map(|d| if d.as_os_str().is_empty() { Path::new(".") } else { d }) {
@@ -557,6 +576,44 @@ fn same_file(_: &std::fs::Metadata, _: &std::fs::Metadata) -> bool {
     true
 }
 
+/// Whether the open file has no name left (deleted).
+#[cfg(unix)]
+fn deleted(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    meta.nlink() == 0
+}
+
+/// Whether the open file was sealed by a rotation (its owner-write bit is off).
+#[cfg(unix)]
+fn sealed(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    meta.mode() & 0o200 == 0
+}
+
+/// Takes the write bits off a rotated file: it is finished, and other writers must notice.
+#[cfg(unix)]
+fn seal_file(file: &File) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = file.metadata()?.permissions().mode();
+    file.set_permissions(std::fs::Permissions::from_mode(mode & !0o222))
+}
+
+// Elsewhere the path is looked up for every record.
+#[cfg(not(unix))]
+fn deleted(_: &std::fs::Metadata) -> bool {
+    true
+}
+
+#[cfg(not(unix))]
+fn sealed(_: &std::fs::Metadata) -> bool {
+    true
+}
+
+#[cfg(not(unix))]
+fn seal_file(_: &File) -> std::io::Result<()> {
+    Ok(())
+}
+
 /// The `n`th rotated file of the log at `path` (`audit.jsonl.1` is the newest).
 pub(crate) fn rotated(path: &Path, n: u32) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
@@ -565,6 +622,13 @@ pub(crate) fn rotated(path: &Path, n: u32) -> PathBuf {
 }
 
 impl AuditRecord {
+    /// Whether the record is synced to disk before [`AuditLog::record`] returns: a `decided`
+    /// record (the call waits for it) and an approval event (an answer a person gave is as
+    /// durable as a decision).
+    pub fn must_be_durable(&self) -> bool {
+        self.phase == Phase::Decided || self.kind == RecordKind::Approval
+    }
+
     /// The sorted argument keys and the SHA-256 (hex) of the arguments' RFC 8785 canonical
     /// form. The one argument digest: audit records and approvals both bind to it.
     pub fn digest_args(args: &Map<String, Value>) -> (Vec<String>, String) {
@@ -581,12 +645,18 @@ impl AuditRecord {
 
 /// SHA-256 of `bytes` as lowercase hex.
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut hex = String::with_capacity(64);
-    for b in Sha256::digest(bytes) {
-        let _ = write!(hex, "{b:02x}");
+    hex(&Sha256::digest(bytes))
+}
+
+/// `bytes` as lowercase hex, two digits a byte, from a table.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        text.push(char::from(DIGITS[usize::from(b >> 4)]));
+        text.push(char::from(DIGITS[usize::from(b & 0x0f)]));
     }
-    hex
+    text
 }
 
 fn rfc3339<S: Serializer>(time: &SystemTime, serializer: S) -> Result<S::Ok, S::Error> {

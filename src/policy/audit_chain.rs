@@ -25,8 +25,9 @@ use std::io::{Read as _, Seek as _, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
+use sha2::{Digest as _, Sha256};
 
-use super::audit::{AuditError, rotated, sha256_hex};
+use super::audit::{AuditError, hex, rotated, sha256_hex};
 use crate::jcs::{self, JcsError};
 
 /// The longest line the chain reader accepts (a record is well under 4 KiB).
@@ -46,44 +47,66 @@ pub(crate) struct Sealed {
     pub(crate) head: ChainHead,
 }
 
-/// Adds `seq`, `prev_hash` and `record_hash` to a record's fields and writes its line. Each
-/// value is written once; the two canonical forms (without and with `record_hash`) are joined
-/// from the same sorted pieces.
+/// Adds `seq`, `prev_hash` and `record_hash` to a record's fields and writes its line.
+///
+/// The line is written once, straight into one buffer. `record_hash` hashes the canonical form
+/// without `record_hash`, the chain hashes the line with it; both begin with the same bytes (the
+/// entries whose keys sort before `record_hash`, most of the record), so those are hashed once
+/// and the hasher's state is copied for the two endings.
 pub(crate) fn seal(mut fields: Map<String, Value>, head: &ChainHead) -> Result<Sealed, JcsError> {
     let seq = head.seq + 1;
     fields.remove("record_hash");
     fields.insert("seq".into(), Value::from(seq));
     fields.insert("prev_hash".into(), head.hash.clone().map_or(Value::Null, Value::String));
-    let mut entries: Vec<(&str, String)> = Vec::with_capacity(fields.len() + 1);
-    for (key, value) in &fields {
-        let mut text = String::new();
-        jcs::write_string(key, &mut text);
-        text.push(':');
-        jcs::write_value(value, &mut text)?;
-        entries.push((key.as_str(), text));
-    }
+    let mut entries: Vec<(&String, &Value)> = fields.iter().collect();
     entries.sort_by(|a, b| jcs::key_order(a.0, b.0));
-    let record_hash = sha256_hex(join(&entries).as_bytes());
     let at = entries.partition_point(|(key, _)| jcs::key_order(key, "record_hash").is_lt());
-    entries.insert(at, ("record_hash", format!("\"record_hash\":\"{record_hash}\"")));
-    let mut line = join(&entries);
-    let hash = sha256_hex(line.as_bytes());
+    let (before, after) = entries.split_at(at);
+    let mut line = String::with_capacity(1024);
+    line.push('{');
+    write_entries(before, &mut line)?;
+    let mut rest = String::with_capacity(512);
+    write_entries(after, &mut rest)?;
+
+    let mut common = Sha256::new();
+    common.update(line.as_bytes());
+    let mut unsealed = common.clone();
+    if !before.is_empty() && !after.is_empty() {
+        unsealed.update(b",");
+    }
+    unsealed.update(rest.as_bytes());
+    unsealed.update(b"}");
+    let record_hash = hex(&unsealed.finalize());
+
+    let sealed_from = line.len();
+    if !before.is_empty() {
+        line.push(',');
+    }
+    line.push_str("\"record_hash\":\"");
+    line.push_str(&record_hash);
+    line.push('"');
+    if !after.is_empty() {
+        line.push(',');
+        line.push_str(&rest);
+    }
+    line.push('}');
+    common.update(&line.as_bytes()[sealed_from..]);
+    let hash = hex(&common.finalize());
     line.push('\n');
     Ok(Sealed { line, head: ChainHead { seq, hash: Some(hash) } })
 }
 
-/// `{` entries `}`, comma-separated.
-fn join(entries: &[(&str, String)]) -> String {
-    let mut out = String::with_capacity(entries.iter().map(|e| e.1.len() + 1).sum::<usize>() + 2);
-    out.push('{');
-    for (i, (_, text)) in entries.iter().enumerate() {
+/// `"key":value` for each entry, comma-separated, appended to `out`.
+fn write_entries(entries: &[(&String, &Value)], out: &mut String) -> Result<(), JcsError> {
+    for (i, (key, value)) in entries.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        out.push_str(text);
+        jcs::write_string(key, out);
+        out.push(':');
+        jcs::write_value(value, out)?;
     }
-    out.push('}');
-    out
+    Ok(())
 }
 
 /// One line that holds up on its own: canonical, with a matching `record_hash`.

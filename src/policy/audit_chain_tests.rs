@@ -184,3 +184,27 @@ fn a_damaged_tail_refuses_to_resume_and_says_how_to_recover() {
         assert!(text.contains("audit verify") && text.contains("move the file aside"), "{text}");
     }
 }
+
+#[test]
+fn a_sealed_line_holds_up_whatever_keys_surround_record_hash() {
+    let cases = [
+        json!({}),
+        json!({"a": 1}),
+        json!({"zz": 1}),
+        json!({"record_hasg": "x", "record_hasi": "y", "recorda": [1, {"b": "é\n", "a": null}],
+               "é": "😀", "\u{e000}": 1, "😀": 2, "": "empty key"}),
+    ];
+    for fields in cases {
+        let mut head = ChainHead::default();
+        for _ in 0..3 {
+            let sealed = seal(fields.as_object().unwrap().clone(), &head).unwrap();
+            let line = sealed.line.strip_suffix('\n').unwrap();
+            // Canonical, and `record_hash` is the SHA-256 of the canonical form without it.
+            let checked = check_line(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+            assert_eq!(checked.hash, sha256_hex(line.as_bytes()));
+            assert_eq!(sealed.head.hash.as_deref(), Some(checked.hash.as_str()));
+            assert_eq!((checked.seq, checked.prev), (head.seq + 1, head.hash.clone()));
+            head = sealed.head;
+        }
+    }
+}

@@ -202,3 +202,86 @@ fn two_writers_on_one_file_share_one_chain() {
     assert_eq!((summary.records, summary.seqs), (9, Some((1, 9))));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A fresh directory for one test, removed at the end.
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("truenas-mcp-{name}-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn line_count(path: &Path) -> usize {
+    std::fs::read_to_string(path).map(|t| t.lines().count()).unwrap_or(0)
+}
+
+#[test]
+fn a_deleted_log_refuses_every_kind_of_record() {
+    let dir = temp_dir("audit-deleted");
+    let path = dir.join("audit.jsonl");
+    let log = AuditLog::open(&path).unwrap();
+    log.record_blocking(&record(&Map::new())).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    // A refusal skips the path lookup; the open file's link count still tells it was deleted.
+    let refused = record(&Map::new());
+    assert!(matches!(log.record_blocking(&refused), Err(AuditWriteError::Write { .. })));
+    let mut decided = record(&Map::new());
+    decided.phase = Phase::Decided;
+    assert!(matches!(log.record_blocking(&decided), Err(AuditWriteError::Write { .. })));
+    assert!(!path.exists(), "no new log is started quietly");
+    // Deleted and created again: the new file is followed.
+    std::fs::write(&path, "").unwrap();
+    log.record_blocking(&refused).unwrap();
+    assert_eq!(line_count(&path), 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_log_renamed_away_is_followed_by_the_next_record_that_must_be_durable() {
+    let dir = temp_dir("audit-renamed");
+    let path = dir.join("audit.jsonl");
+    let log = AuditLog::open(&path).unwrap();
+    log.record_blocking(&record(&Map::new())).unwrap();
+    // Renamed away by something else (logrotate's `create` mode) and a new file put in place.
+    std::fs::rename(&path, rotated(&path, 1)).unwrap();
+    std::fs::write(&path, "").unwrap();
+    // A refusal (no sync, no path lookup) still goes to the renamed file, chained on.
+    log.record_blocking(&record(&Map::new())).unwrap();
+    assert_eq!((line_count(&rotated(&path, 1)), line_count(&path)), (2, 0));
+    // A `decided` record (synced, the call waits for it) goes to the file at the path.
+    let mut decided = record(&Map::new());
+    decided.phase = Phase::Decided;
+    log.record_blocking(&decided).unwrap();
+    log.record_blocking(&record(&Map::new())).unwrap();
+    assert_eq!((line_count(&rotated(&path, 1)), line_count(&path)), (2, 2));
+    let summary = crate::policy::verify_audit_chain(&[rotated(&path, 1), path.clone()]).unwrap();
+    assert_eq!((summary.records, summary.seqs), (4, Some((1, 4))));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn a_rotated_file_is_sealed_so_another_writer_follows_the_path() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = temp_dir("audit-sealed");
+    let path = dir.join("audit.jsonl");
+    // Room for two records, not three (a record's line is a little longer each time, with seq).
+    AuditLog::open(&path).unwrap().record_blocking(&record(&Map::new())).unwrap();
+    let one = std::fs::metadata(&path).unwrap().len();
+    std::fs::remove_file(&path).unwrap();
+    let options = AuditOptions { max_bytes: Some(one * 5 / 2) };
+    let (a, b) = (AuditLog::open_with(&path, options).unwrap(), AuditLog::open_with(&path, options).unwrap());
+    a.record_blocking(&record(&Map::new())).unwrap();
+    a.record_blocking(&record(&Map::new())).unwrap();
+    // `b` catches up and rotates; `a` still holds the old file, whose length has not changed
+    // since its own last record.
+    b.record_blocking(&record(&Map::new())).unwrap();
+    let mode = std::fs::metadata(rotated(&path, 1)).unwrap().permissions().mode();
+    assert_eq!(mode & 0o222, 0, "the rotated file is sealed: {mode:o}");
+    assert_ne!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o200, 0, "the live file is not");
+    // A refusal from `a` skips the path lookup, but the seal sends it to the new file.
+    a.record_blocking(&record(&Map::new())).unwrap();
+    assert_eq!((line_count(&rotated(&path, 1)), line_count(&path)), (2, 2));
+    let summary = crate::policy::verify_audit_chain(&[rotated(&path, 1), path.clone()]).unwrap();
+    assert_eq!((summary.records, summary.seqs), (4, Some((1, 4))));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

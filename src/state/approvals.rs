@@ -77,11 +77,10 @@ impl Status {
     }
 }
 
-/// One approval, as stored and as shown to a person.
+/// The call an approval is about: what it is bound to and what a person judges. Both a
+/// request for approval and the stored record carry it whole.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ApprovalRecord {
-    /// 128 random bits, hex: unguessable.
-    pub id: String,
+pub struct ApprovalCall {
     /// What it is bound to.
     #[serde(flatten)]
     pub binding: Binding,
@@ -95,6 +94,16 @@ pub struct ApprovalRecord {
     pub risk: Risk,
     /// The rule that asked (JSON Pointer into the policy).
     pub rule: RuleId,
+}
+
+/// One approval, as stored and as shown to a person.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApprovalRecord {
+    /// 128 random bits, hex: unguessable.
+    pub id: String,
+    /// The call it is about (its fields are written inline).
+    #[serde(flatten)]
+    pub call: ApprovalCall,
     /// Unix seconds when it was asked for.
     pub created: u64,
     /// Unix seconds after which it cannot be used.
@@ -115,18 +124,8 @@ pub struct ApprovalRecord {
 /// A call's need for approval, as the gateway describes it.
 #[derive(Debug, Clone)]
 pub struct ApprovalRequest {
-    /// What to bind to.
-    pub binding: Binding,
-    /// The argument names.
-    pub arg_keys: Vec<String>,
-    /// The middleware method.
-    pub method: MethodName,
-    /// The params, secrets already masked.
-    pub params: Value,
-    /// The risk class.
-    pub risk: Risk,
-    /// The rule that asks.
-    pub rule: RuleId,
+    /// The call, secrets in its params already masked.
+    pub call: ApprovalCall,
     /// How long the approval may wait and then be used.
     pub ttl: Duration,
 }
@@ -349,7 +348,7 @@ impl ApprovalStore {
             let expired = expire_in(records, now);
             let live = records
                 .values()
-                .filter(|r| r.binding == request.binding)
+                .filter(|r| r.call.binding == request.call.binding)
                 .find(|r| matches!(r.status, Status::Pending | Status::Approved | Status::Denied) && r.expires >= now);
             let found = match live {
                 Some(r) if r.status == Status::Approved => Lookup::Approved(r.clone()),
@@ -359,12 +358,7 @@ impl ApprovalStore {
                     let ttl = request.ttl.as_secs();
                     let record = ApprovalRecord {
                         id: new_id(),
-                        binding: request.binding.clone(),
-                        arg_keys: request.arg_keys.clone(),
-                        method: request.method.clone(),
-                        params: request.params.clone(),
-                        risk: request.risk,
-                        rule: request.rule.clone(),
+                        call: request.call.clone(),
                         created: now,
                         expires: now.saturating_add(ttl),
                         status: Status::Pending,

@@ -12,17 +12,19 @@ fn at(secs: u64) -> SystemTime {
 
 fn request(grant: &str, digest: &str) -> ApprovalRequest {
     ApprovalRequest {
-        binding: Binding {
-            grant: GrantId::new(grant),
-            action: ActionName::new("vm_delete"),
-            args_sha256: digest.to_owned(),
-            policy_sha256: "p1".to_owned(),
+        call: ApprovalCall {
+            binding: Binding {
+                grant: GrantId::new(grant),
+                action: ActionName::new("vm_delete"),
+                args_sha256: digest.to_owned(),
+                policy_sha256: "p1".to_owned(),
+            },
+            arg_keys: vec!["id".into()],
+            method: MethodName::new("vm.delete"),
+            params: json!([1]),
+            risk: Risk::Destructive,
+            rule: RuleId::new("/x-risk-defaults/destructive"),
         },
-        arg_keys: vec!["id".into()],
-        method: MethodName::new("vm.delete"),
-        params: json!([1]),
-        risk: Risk::Destructive,
-        rule: RuleId::new("/x-risk-defaults/destructive"),
         ttl: Duration::from_secs(600),
     }
 }

@@ -18,28 +18,30 @@ pub const SOCKET: &str = "control.sock";
 /// Longest request line read (an id and a reason fit easily).
 const MAX_LINE: usize = 16 * 1024;
 
-/// A request on the control socket.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// A request on the control socket, and the `truenas-mcp approvals` subcommand that sends it:
+/// one enum, so the command line and the wire cannot drift apart.
+#[derive(Debug, Clone, Serialize, Deserialize, clap::Subcommand)]
 #[serde(tag = "op", rename_all = "lowercase")]
 pub enum ControlRequest {
-    /// Every approval kept.
+    /// List approvals: pending first, then recent answers.
     List,
-    /// One approval.
+    /// Show one approval: the call, what it would send, the rule that asked.
     Show {
-        /// Its id.
+        /// The approval id.
         id: String,
     },
-    /// Approve a pending approval.
+    /// Approve a pending call; the agent's next identical call goes through, once.
     Approve {
-        /// Its id.
+        /// The approval id.
         id: String,
     },
-    /// Deny a pending approval.
+    /// Deny a pending call; the agent reads the reason.
     Deny {
-        /// Its id.
+        /// The approval id.
         id: String,
-        /// Why, for the agent.
+        /// Why (shown to the agent).
         #[serde(default)]
+        #[arg(long)]
         reason: Option<String>,
     },
 }
