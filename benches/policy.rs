@@ -122,11 +122,6 @@ impl Drop for LocalRedis {
     }
 }
 
-/// The Redis path beside the in-process one: one allowed decision on a policy with a calendar
-/// limit, a rolling limit keyed by `args.id`, a concurrency cap and the loop breaker (four
-/// charges, one Lua script round trip to a local `redis-server`), p50/p99 over individually
-/// timed decisions, with counters in memory and in Redis.
-
 /// A 100-rule policy using every limit form: 20 actions that take an integer `id`, each with a
 /// `require`, a calendar limit, a rolling limit keyed by `args.id`, a concurrency cap and a
 /// cooldown (keyed) or an amount quota (weighed by `args.id`), plus a loop breaker.

@@ -166,7 +166,6 @@ async fn a_broken_edit_keeps_the_old_policy_and_the_log_lists_every_problem() {
 }
 
 #[tokio::test]
-#[ignore = "needs part A's shared counter store (PolicyEngine::load_with_store), not on this branch"]
 async fn counters_survive_a_reload() {
     let nas = start_sim().await;
     let dir = tempdir::Dir::new("reload-counters");

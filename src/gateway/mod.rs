@@ -436,7 +436,7 @@ impl Gateway {
         let active = self.authorize(&policy, &request, raw.as_ref(), at, false);
         audit.notes.shadow_disagreement = self.shadow_disagreement(&active, &request, raw.as_ref(), at);
         let (mut permit, mut laundering_checks, need) = match active {
-            Ok(Authorized::Allowed(permit, checks)) => (Some(permit), checks, None),
+            Ok(Authorized::Allowed(permit, checks)) => (Some(*permit), checks, None),
             Ok(Authorized::NeedsApproval(need)) => (None, Vec::new(), Some(need)),
             Err(denial) => {
                 let (rule, reason, err) = refuse(denial);
@@ -478,7 +478,7 @@ impl Gateway {
             }
             match self.authorize(&policy, &request, raw.as_ref(), SystemTime::now(), true) {
                 Ok(Authorized::Allowed(p, checks)) => {
-                    permit = Some(p);
+                    permit = Some(*p);
                     laundering_checks = checks;
                 }
                 Ok(Authorized::NeedsApproval(_)) => {
@@ -624,7 +624,7 @@ impl Gateway {
             }
         }
         match (permit, need) {
-            (Some(permit), None) => Ok(Authorized::Allowed(permit, checks)),
+            (Some(permit), None) => Ok(Authorized::Allowed(Box::new(permit), checks)),
             (permit, Some(need)) => {
                 // Nothing is spent while approval is pending.
                 give_back(permit, checks);
@@ -694,7 +694,7 @@ pub(super) fn visible_under(policy: &PolicyEngine, action: &ActionDef) -> bool {
 /// What the policy said about a call and its twins.
 enum Authorized {
     /// Allowed: the call's permit and its twins' (limit slots to keep or refund).
-    Allowed(Permit, Vec<Permit>),
+    Allowed(Box<Permit>, Vec<Permit>),
     /// Allowed once a person approves it; nothing reserved.
     NeedsApproval(ApprovalNeed),
 }
