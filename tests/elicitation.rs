@@ -143,10 +143,10 @@ impl Setup {
         &self,
         person: Person,
         version: ProtocolVersion,
+        lifecycle: ClientLifecycleMode,
     ) -> (tokio::process::Child, RunningService<RoleClient, Person>) {
         let (child, url) = crate::http::serve_http_command(self.command(&["--http", "127.0.0.1:0"])).await;
         let transport = StreamableHttpClientTransport::from_config(StreamableHttpClientTransportConfig::with_uri(url));
-        let lifecycle = ClientLifecycleMode::Discover { preferred_versions: vec![version.clone()] };
         let session = person.serve_with_lifecycle(transport, lifecycle).await.unwrap();
         assert_eq!(session.peer().peer_info().unwrap().protocol_version, version);
         (child, session)
@@ -307,13 +307,25 @@ async fn the_form_never_shows_a_secret_argument() {
     assert!(nas_calls_of(&setup.nas, "user.create").is_empty());
 }
 
+/// The ways a client reaches the server over HTTP that can carry an answer: a 2025-11-25
+/// session (`initialize`, the answer is POSTed to the session) and a 2026-07-28 sessionless
+/// client (the answer comes back in the retried call).
+fn answerable_http() -> [(ProtocolVersion, ClientLifecycleMode); 2] {
+    [
+        (ProtocolVersion::V_2025_11_25, ClientLifecycleMode::Initialize),
+        (
+            ProtocolVersion::V_2026_07_28,
+            ClientLifecycleMode::Discover { preferred_versions: vec![ProtocolVersion::V_2026_07_28] },
+        ),
+    ]
+}
+
 #[tokio::test]
-#[ignore = "fails today: over streamable HTTP the held call is never answered (the form is not answered or its answer never reaches the call) and waits until the approval expires; run with --ignored"]
 async fn over_http_an_elicitation_approval_lets_the_call_through_once() {
-    for version in [ProtocolVersion::V_2025_11_25, ProtocolVersion::V_2026_07_28] {
+    for (version, lifecycle) in answerable_http() {
         let setup = Setup::new("elicit-http-approve").await;
         let person = Person::approving();
-        let (_server, session) = setup.connect_http(person.clone(), version.clone()).await;
+        let (_server, session) = setup.connect_http(person.clone(), version.clone(), lifecycle).await;
         let result = stop_vm(&session).await;
         assert!(!is_error(&result), "{version:?}: {}", text(&result));
         let asked = person.asked();
@@ -331,11 +343,11 @@ async fn over_http_an_elicitation_approval_lets_the_call_through_once() {
 }
 
 #[tokio::test]
-#[ignore = "fails today: over streamable HTTP the held call is never answered (the form is not answered or its answer never reaches the call) and waits until the approval expires; run with --ignored"]
 async fn over_http_an_elicitation_denial_reaches_the_agent_with_its_reason_and_nothing_is_sent() {
-    for version in [ProtocolVersion::V_2025_11_25, ProtocolVersion::V_2026_07_28] {
+    for (version, lifecycle) in answerable_http() {
         let setup = Setup::new("elicit-http-deny").await;
-        let (_server, session) = setup.connect_http(Person::denying("not during backups"), version.clone()).await;
+        let (_server, session) =
+            setup.connect_http(Person::denying("not during backups"), version.clone(), lifecycle).await;
         let result = stop_vm(&session).await;
         assert!(is_error(&result), "{version:?}");
         let said = text(&result);
@@ -349,4 +361,22 @@ async fn over_http_an_elicitation_denial_reaches_the_agent_with_its_reason_and_n
         assert_eq!(setup.approval_events(), vec![("requested".to_owned(), None), ("denied".to_owned(), denied)]);
         session.cancel().await.unwrap();
     }
+}
+
+/// A 2025-11-25 client without a session (it used `server/discover`) cannot get a server
+/// request's answer back to the held call (rmcp's sessionless path refuses JSON-RPC
+/// responses): the server does not ask it, and the call answers `[APPROVAL REQUIRED]` at once
+/// instead of hanging until the approval expires.
+#[tokio::test]
+async fn over_sessionless_http_a_2025_client_is_not_asked_and_gets_approval_required() {
+    let setup = Setup::new("elicit-http-sessionless").await;
+    let person = Person::approving();
+    let version = ProtocolVersion::V_2025_11_25;
+    let lifecycle = ClientLifecycleMode::Discover { preferred_versions: vec![version.clone()] };
+    let (_server, session) = setup.connect_http(person.clone(), version, lifecycle).await;
+    let result = stop_vm(&session).await;
+    assert!(text(&result).starts_with("[APPROVAL REQUIRED] vm_stop needs approval "), "{}", text(&result));
+    assert!(person.asked().is_empty(), "{:?}", person.asked());
+    assert!(nas_calls_of(&setup.nas, "vm.stop").is_empty());
+    session.cancel().await.unwrap();
 }

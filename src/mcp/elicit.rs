@@ -51,6 +51,16 @@ fn form_supported(ctx: &RequestContext<RoleServer>) -> bool {
     ctx.client_capabilities().and_then(|c| c.elicitation).is_some_and(|e| e.form.is_some() || e.url.is_none())
 }
 
+/// Whether the call came over streamable HTTP without a session (a client that used
+/// `server/discover` and sends each request on its own). Such a call has nowhere to receive
+/// the client's answer to a server request: rmcp's sessionless path refuses JSON-RPC responses,
+/// so an `elicitation/create` would hang until the approval expires.
+fn sessionless_http(ctx: &RequestContext<RoleServer>) -> bool {
+    ctx.extensions
+        .get::<axum::http::request::Parts>()
+        .is_some_and(|parts| !parts.headers.contains_key("mcp-session-id"))
+}
+
 /// Who answered, as recorded: the client's own name for itself (it could be any string, so
 /// only plain characters are kept).
 fn approver(ctx: &RequestContext<RoleServer>) -> String {
@@ -101,6 +111,10 @@ pub(super) fn for_call(
             Box::pin(std::future::ready(asked))
         });
         return Some(Elicitation { asker, deferred: Some(deferred) });
+    }
+    if sessionless_http(ctx) {
+        // No way to hear the answer: the call answers `[APPROVAL REQUIRED]` instead.
+        return None;
     }
     let peer = ctx.peer.clone();
     let cancel = ctx.ct.clone();
