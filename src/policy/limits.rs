@@ -17,6 +17,7 @@ use serde_json::{Map, Value};
 
 use super::decision::Denial;
 use super::document::{Scope, Window};
+use super::predicate::lookup;
 use crate::ids::{GrantId, RuleId};
 use crate::state::counters::{Charge, ChargeKind, CounterStore, Refusal, Ticket};
 
@@ -411,19 +412,6 @@ fn readable_value<'a>(
         });
     }
     Ok(lookup(call.args, &path.segments))
-}
-
-fn lookup<'a>(args: &'a Map<String, Value>, segments: &[String]) -> Option<&'a Value> {
-    let (first, rest) = segments.split_first()?;
-    let mut current = args.get(first)?;
-    for segment in rest {
-        current = match current {
-            Value::Object(map) => map.get(segment)?,
-            Value::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
-            _ => return None,
-        };
-    }
-    Some(current)
 }
 
 fn breaker_denial(breaker: Option<&LoopBreaker>, action: &str, retry_after: Option<Duration>) -> Denial {

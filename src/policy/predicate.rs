@@ -313,7 +313,8 @@ pub(crate) fn parse_path(path: &str) -> Result<Vec<String>, String> {
     Ok(segments)
 }
 
-fn lookup<'a>(args: &'a Map<String, Value>, segments: &[String]) -> Option<&'a Value> {
+/// The value at `segments` below the call arguments (a numeric segment indexes an array).
+pub(crate) fn lookup<'a>(args: &'a Map<String, Value>, segments: &[String]) -> Option<&'a Value> {
     let (first, rest) = segments.split_first()?;
     let mut current = args.get(first)?;
     for segment in rest {
