@@ -42,21 +42,7 @@ async fn serve(nas: &truenas_mcp::sim::SimHandle, dir: &tempdir::Dir, policy: &V
 
 /// Runs `truenas-mcp approvals ARGS --state-dir DIR/state`: (exit code, stdout, stderr).
 async fn approvals(dir: &tempdir::Dir, args: &[&str]) -> (i32, String, String) {
-    let state = dir.path().join("state");
-    let out = tokio::process::Command::new(bin())
-        .arg("approvals")
-        .args(args)
-        .arg("--state-dir")
-        .arg(&state)
-        .env_remove("TRUENAS_MCP_CONTROL")
-        .output()
-        .await
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
+    approvals_cli(&dir.path().join("state"), args).await
 }
 
 /// The approval id of an `[APPROVAL REQUIRED]` answer, checked against its `_meta`.

@@ -106,20 +106,7 @@ async fn calls_are_denied_and_nothing_sent_once_redis_is_gone() {
 /// Runs `truenas-mcp approvals ARGS` against the control socket of the process whose state
 /// directory is `dir/name`: (exit code, stdout, stderr).
 async fn approvals(dir: &tempdir::Dir, name: &str, args: &[&str]) -> (i32, String, String) {
-    let out = tokio::process::Command::new(bin())
-        .arg("approvals")
-        .args(args)
-        .arg("--state-dir")
-        .arg(dir.path().join(name))
-        .env_remove("TRUENAS_MCP_CONTROL")
-        .output()
-        .await
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
+    approvals_cli(&dir.path().join(name), args).await
 }
 
 fn approval_id(r: &CallToolResult) -> String {

@@ -370,18 +370,7 @@ async fn a_call_held_for_approval_across_a_reload_is_refused_even_once_approved(
     let s = serve(&nas, &dir, &held_policy(600), &["--state-dir", state.to_str().unwrap()]).await;
     let approvals = |args: Vec<String>| {
         let state = state.clone();
-        async move {
-            let out = tokio::process::Command::new(bin())
-                .arg("approvals")
-                .args(args)
-                .arg("--state-dir")
-                .arg(&state)
-                .env_remove("TRUENAS_MCP_CONTROL")
-                .output()
-                .await
-                .unwrap();
-            String::from_utf8_lossy(&out.stdout).into_owned()
-        }
+        async move { approvals_cli(&state, &args).await.1 }
     };
     let held = truenas(&s.session, "vm", "vm_stop", json!({"id": 1}));
     let meanwhile = async {

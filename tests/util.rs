@@ -191,3 +191,22 @@ pub(crate) mod tempdir {
         }
     }
 }
+
+/// Runs `truenas-mcp approvals ARGS --state-dir STATE` (talking to the control socket of the
+/// server on that state directory): (exit code, stdout, stderr).
+pub(crate) async fn approvals_cli<S: AsRef<std::ffi::OsStr>>(state: &Path, args: &[S]) -> (i32, String, String) {
+    let out = Command::new(bin())
+        .arg("approvals")
+        .args(args)
+        .arg("--state-dir")
+        .arg(state)
+        .env_remove("TRUENAS_MCP_CONTROL")
+        .output()
+        .await
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
