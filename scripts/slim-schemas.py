@@ -13,7 +13,7 @@ It also builds two approximated tables (see `about` in each overlay file):
   (every name in it is authoritative), filled from v25.10.5 minus `remove_from_fill` (names
   25.10 introduced), plus the `borrow`ed methods of another overlay (old names 25.04 still has).
 
-usage: scripts/slim-schemas.py ../shared/reference/truenas-api schemas
+usage: scripts/slim-schemas.py ../shared/reference/truenas-api crates/truenas-api/schemas
 """
 import json
 import pathlib

@@ -5,14 +5,11 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use tokio::net::TcpListener;
-
 use crate::catalog::{Catalog, CatalogError};
 use crate::config::{Config, NasTarget, StateStore};
 use crate::gateway::Gateway;
-use crate::nas::{ApiKey, Endpoint, NasClient, NasConfig, NasError, TlsTrust};
+use crate::nas::{NasClient, NasConfig, NasError};
 use crate::policy::{AuditError, AuditLog, AuditOptions, PolicyEngine, PolicyError};
-use crate::sim::{self, SimConfig, SimHandle};
 use crate::state::approvals::ApprovalStore;
 use crate::state::counters::CounterStore;
 use crate::state::counters_file::{FileStore, FileStoreError};
@@ -51,6 +48,9 @@ pub enum StartError {
     /// The simulated NAS did not start.
     #[error("cannot start the simulated NAS: {0}")]
     Sim(String),
+    /// `--demo` on a build without the simulated NAS (`--no-default-features`).
+    #[error("--demo needs the simulated NAS, which this build leaves out (built without the `sim` feature)")]
+    NoSim,
     /// `--categories` names a category the tool set does not have.
     #[error("--categories (TRUENAS_MCP_CATEGORIES): no category `{name}`; there are: {known}")]
     UnknownCategory {
@@ -81,7 +81,7 @@ pub struct App {
     /// The guarded call path.
     pub gateway: Arc<Gateway>,
     // Dropping it stops the in-process simulated NAS.
-    _sim: Option<SimHandle>,
+    _sim: Option<DemoNas>,
     // Dropping it stops the control socket and removes its file.
     _control: Option<ControlGuard>,
     // Dropping them stops watching the policy files.
@@ -218,13 +218,8 @@ async fn assemble(config: &Config, serving: bool) -> Result<App, StartError> {
     };
     let (nas_config, sim) = match config.nas() {
         NasTarget::Demo => {
-            let listener = TcpListener::bind("127.0.0.1:0").await.map_err(|e| StartError::Sim(e.to_string()))?;
-            let handle =
-                sim::start(listener, SimConfig::default()).await.map_err(|e| StartError::Sim(e.to_string()))?;
-            let endpoint = Endpoint::parse(&handle.url()).map_err(StartError::Nas)?;
-            tracing::info!(url = %handle.url(), "demo mode: using the in-process simulated TrueNAS");
-            let key = ApiKey::new(sim::DEMO_API_KEY);
-            (NasConfig::new(endpoint, key, Some(sim::DEMO_USERNAME.to_string()), &TlsTrust::PublicRoots), Some(handle))
+            let (nas_config, handle) = start_demo_nas().await?;
+            (nas_config, Some(handle))
         }
         NasTarget::Remote { endpoint, api_key, username, trust } => {
             (NasConfig::new(endpoint.clone(), api_key.clone(), username.clone(), trust), None)
@@ -283,4 +278,33 @@ async fn assemble(config: &Config, serving: bool) -> Result<App, StartError> {
         }
     }
     Ok(App { gateway, _sim: sim, _control: control, _watchers: watchers })
+}
+
+/// What keeps the demo's simulated NAS running.
+#[cfg(feature = "sim")]
+type DemoNas = truenas_sim::SimHandle;
+/// Nothing: a build without the simulator refuses `--demo`.
+#[cfg(not(feature = "sim"))]
+type DemoNas = std::convert::Infallible;
+
+/// Starts the in-process simulated NAS for `--demo` on a loopback port, and the client settings
+/// that reach it.
+#[cfg(feature = "sim")]
+async fn start_demo_nas() -> Result<(NasConfig, DemoNas), StartError> {
+    use crate::nas::{ApiKey, Endpoint, TlsTrust};
+    use tokio::net::TcpListener;
+    use truenas_sim::{DEMO_API_KEY, DEMO_USERNAME, SimConfig};
+    let listener = TcpListener::bind("127.0.0.1:0").await.map_err(|e| StartError::Sim(e.to_string()))?;
+    let handle =
+        truenas_sim::start(listener, SimConfig::default()).await.map_err(|e| StartError::Sim(e.to_string()))?;
+    let endpoint = Endpoint::parse(&handle.url()).map_err(StartError::Nas)?;
+    tracing::info!(url = %handle.url(), "demo mode: using the in-process simulated TrueNAS");
+    let key = ApiKey::new(DEMO_API_KEY);
+    Ok((NasConfig::new(endpoint, key, Some(DEMO_USERNAME.to_string()), &TlsTrust::PublicRoots), handle))
+}
+
+/// A build without the simulator has no demo NAS.
+#[cfg(not(feature = "sim"))]
+async fn start_demo_nas() -> Result<(NasConfig, DemoNas), StartError> {
+    Err(StartError::NoSim)
 }

@@ -38,7 +38,6 @@
 pub mod app;
 pub mod catalog;
 pub mod config;
-mod errno;
 pub mod gateway;
 pub mod ids;
 pub mod jcs;
@@ -47,6 +46,5 @@ pub mod nas;
 pub mod policy;
 pub mod redact;
 pub mod reload;
-pub mod schema;
-pub mod sim;
+pub use truenas_api::schema;
 pub mod state;

@@ -14,7 +14,6 @@ use truenas_mcp::ids::GrantId;
 use truenas_mcp::mcp::{self, TrueNasServer};
 use truenas_mcp::policy::{AuditTransport, PolicyEngine, RecordKind};
 use truenas_mcp::redact;
-use truenas_mcp::sim::{self, SimConfig};
 use truenas_mcp::state::control::{self, ControlRequest};
 
 /// Prints a line to stdout; a closed pipe (`truenas-mcp tools | head`) ends the output quietly
@@ -112,36 +111,50 @@ async fn run(low: LowArgs) -> anyhow::Result<ExitCode> {
             out!("{}", serde_json::to_string_pretty(&PolicyEngine::json_schema())?);
             Ok(ExitCode::SUCCESS)
         }
+        #[cfg(feature = "sim")]
         Some(Command::Sim { listen, ref api_key, release, rest_only, ref tls_cert, ref tls_key }) => {
-            let mut config = SimConfig { release: release.release(), rest_only, ..SimConfig::default() };
-            if let Some(key) = api_key {
-                config.api_key = key.clone();
-            }
-            let listener =
-                tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot bind {listen}"))?;
-            let key = config.api_key.clone();
-            let user = config.username.clone();
-            let handle = match (tls_cert, tls_key) {
-                (Some(cert), Some(key)) => {
-                    let identity = match sim::TlsIdentity::from_files(cert, key) {
-                        Ok(identity) => identity,
-                        Err(e) => {
-                            eprintln!("error: {e}");
-                            return Ok(ExitCode::from(USAGE));
-                        }
-                    };
-                    sim::start_tls(listener, config, &identity).await
-                }
-                _ => sim::start(listener, config).await,
-            }
-            .context("cannot start the simulated NAS")?;
-            out!("simulated TrueNAS listening on {}", handle.url());
-            out!("  TRUENAS_URL={} TRUENAS_USERNAME={user} TRUENAS_API_KEY={key}", handle.url());
-            tokio::signal::ctrl_c().await?;
-            handle.shutdown().await;
-            Ok(ExitCode::SUCCESS)
+            run_sim(listen, api_key.as_deref(), release, rest_only, tls_cert.as_deref(), tls_key.as_deref()).await
         }
     }
+}
+
+/// `sim`: the simulated TrueNAS alone, until Ctrl-C.
+#[cfg(feature = "sim")]
+async fn run_sim(
+    listen: std::net::SocketAddr,
+    api_key: Option<&str>,
+    release: truenas_mcp::config::SimRelease,
+    rest_only: bool,
+    tls_cert: Option<&std::path::Path>,
+    tls_key: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
+    use truenas_sim::{self as sim, SimConfig};
+    let mut config = SimConfig { release: release.release(), rest_only, ..SimConfig::default() };
+    if let Some(key) = api_key {
+        config.api_key = key.to_string();
+    }
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot bind {listen}"))?;
+    let key = config.api_key.clone();
+    let user = config.username.clone();
+    let handle = match (tls_cert, tls_key) {
+        (Some(cert), Some(key)) => {
+            let identity = match sim::TlsIdentity::from_files(cert, key) {
+                Ok(identity) => identity,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Ok(ExitCode::from(USAGE));
+                }
+            };
+            sim::start_tls(listener, config, &identity).await
+        }
+        _ => sim::start(listener, config).await,
+    }
+    .context("cannot start the simulated NAS")?;
+    out!("simulated TrueNAS listening on {}", handle.url());
+    out!("  TRUENAS_URL={} TRUENAS_USERNAME={user} TRUENAS_API_KEY={key}", handle.url());
+    tokio::signal::ctrl_c().await?;
+    handle.shutdown().await;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `policy check FILE`: errors to stderr with exit code 1; otherwise the warnings and the

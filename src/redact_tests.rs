@@ -263,3 +263,120 @@ fn a_job_error_echoing_its_own_unlock_key_is_scrubbed_with_the_keys_of_its_argum
     assert!(!job.to_string().contains(key), "{job}");
     assert_eq!(job["error"], "[EINVAL] tank/secure: key <redacted> is wrong");
 }
+
+// The secrets the simulated NAS returns as TrueNAS does, through the result filter.
+mod against_the_sim {
+    use serde_json::{Value, json};
+    use truenas_api::schema::Release;
+    use truenas_sim::testing::Harness;
+
+    use crate::redact::{MASK, redact};
+
+    #[tokio::test]
+    async fn no_secret_of_these_results_reaches_the_agent() {
+        let h = Harness::new(Release::V25_10);
+        h.ok(
+            "snmp.update",
+            json!([{"v3": true, "v3_username": "mon", "v3_authtype": "SHA",
+            "v3_password": "Snmp-Auth-Secret", "v3_privproto": "AES", "v3_privpassphrase": "Snmp-Priv-Secret",
+            "community": "Community-Secret"}]),
+        )
+        .await;
+        h.ok(
+            "directoryservices.leave",
+            json!([{"credential": {"credential_type": "KERBEROS_USER", "username": "a", "password": "b"}}]),
+        )
+        .await;
+        let ldap = json!([{"service_type": "LDAP", "enable": true,
+            "credential": {"credential_type": "LDAP_PLAIN", "binddn": "cn=nas,dc=lab", "bindpw": "Ldap-Bind-Secret"},
+            "configuration": {"service_type": "LDAP", "server_urls": ["ldaps://ldap.lab"], "basedn": "dc=lab"}}]);
+        h.ok("directoryservices.update", ldap).await;
+        let mut results = Vec::new();
+        for method in ["ssh.config", "snmp.config", "ups.config", "directoryservices.config"] {
+            results.push(h.ok(method, json!([])).await);
+        }
+        let mut all = Value::Array(results);
+        // The keytab of the seeded join was dropped by the leave; a fresh NAS still has it.
+        all.as_array_mut().unwrap().push(Harness::new(Release::V25_10).ok("kerberos.keytab.query", json!([])).await);
+        let before = all.to_string();
+        redact(&mut all);
+        let text = all.to_string();
+        for secret in [
+            "Snmp-Auth-Secret",
+            "Snmp-Priv-Secret",
+            "Community-Secret",
+            "Ldap-Bind-Secret",
+            "Sim-Ups-Monitor1",
+            "LS0tLS1CRUdJTi",
+            "BQIAAABH",
+        ] {
+            assert!(before.contains(secret), "the sim returns {secret}");
+            assert!(!text.contains(secret), "{secret} survived redaction: {text}");
+        }
+        let ssh = &all[0];
+        assert_eq!(ssh["host_ed25519_key"], MASK);
+        assert!(ssh["host_ed25519_key_pub"].as_str().unwrap().starts_with("ssh-ed25519 "), "public keys stay");
+        assert_eq!(all[3]["credential"]["binddn"], "cn=nas,dc=lab");
+        assert_eq!(all[4][0]["name"], "AD_MACHINE_ACCOUNT");
+    }
+
+    /// Every secret the seed holds, as stored.
+    const SEEDED_SECRETS: [&str; 7] = [
+        "K001sImUlAtEdB2aPpLiCaTiOnKeY",
+        "jz3demosecretkey9f8e7d6c5b4a",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "sImUlAtEd-crypt-pass",
+        "sImUlAtEd-salt",
+        "sImUlAtEd-restic-repo-pass",
+        "sImUlAtEd-restic-vms-pass",
+    ];
+
+    #[tokio::test]
+    async fn the_sim_returns_secrets_as_truenas_does_and_the_result_filter_masks_every_one() {
+        let nas = Harness::new(Release::V25_10);
+        for method in ["cloudsync.credentials.query", "cloudsync.query", "cloud_backup.query", "replication.query"] {
+            let mut result = nas.ok(method, json!([])).await;
+            let raw = result.to_string();
+            redact(&mut result);
+            let shown = result.to_string();
+            for secret in SEEDED_SECRETS {
+                assert!(!shown.contains(secret), "{method} shows {secret}");
+            }
+            if method != "replication.query" {
+                assert!(
+                    SEEDED_SECRETS.iter().any(|s| raw.contains(s)),
+                    "{method} should carry secrets before the filter"
+                );
+                assert!(shown.contains(MASK), "{method}");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn private_keys_in_keychain_results_are_masked_by_the_result_filter() {
+        let h = Harness::new(Release::V26_0);
+        // keychaincredential.query: a key pair's private key is masked; its public half, and the SSH
+        // connection's key pair id and host key, stay readable.
+        let mut keychain = h.ok("keychaincredential.query", json!([])).await;
+        assert!(keychain.to_string().contains("PRIVATE KEY"), "the NAS does send it");
+        redact(&mut keychain);
+        assert_eq!(keychain[0]["attributes"]["private_key"], MASK);
+        assert!(keychain[0]["attributes"]["public_key"].as_str().unwrap().starts_with("ssh-rsa "));
+        assert_eq!(keychain[1]["attributes"]["private_key"], 1);
+        assert!(keychain[1]["attributes"]["remote_host_key"].as_str().unwrap().starts_with("ssh-ed25519 "));
+        assert_eq!(keychain[2]["attributes"]["private_key"], Value::Null, "a public-only pair has nothing to mask");
+        let mut one = h.ok("keychaincredential.get_instance", json!([1])).await;
+        redact(&mut one);
+        assert_eq!(one["attributes"]["private_key"], MASK);
+        let mut pair = h.ok("keychaincredential.generate_ssh_key_pair", json!([])).await;
+        redact(&mut pair);
+        assert_eq!(pair["private_key"], MASK);
+        assert!(pair["public_key"].as_str().unwrap().starts_with("ssh-rsa "));
+        // rsynctask.query embeds the SSH connection: still readable after the filter.
+        let mut rsync = h.ok("rsynctask.query", json!([])).await;
+        redact(&mut rsync);
+        assert_eq!(rsync[0]["ssh_credentials"]["name"], "backup-box");
+        assert_eq!(rsync[0]["ssh_credentials"]["attributes"]["host"], "192.168.1.60");
+        assert!(!format!("{keychain}{one}{pair}{rsync}").contains("PRIVATE KEY"));
+    }
+}

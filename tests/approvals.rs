@@ -25,7 +25,7 @@ fn stop_needs_approval(extra: Value) -> Value {
     doc
 }
 
-async fn serve(nas: &truenas_mcp::sim::SimHandle, dir: &tempdir::Dir, policy: &Value) -> Session {
+async fn serve(nas: &truenas_sim::SimHandle, dir: &tempdir::Dir, policy: &Value) -> Session {
     let path = policy_file(dir, "p.json", policy);
     let state = dir.path().join("state");
     let audit = dir.path().join("audit.jsonl");

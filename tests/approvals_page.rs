@@ -15,7 +15,7 @@ const ADMIN: &str = "admin-token-0123456789";
 /// A server with the approving policy, an agent token and (if `admin`) the admin token.
 /// Returns it with its MCP URL, its page URL and the state directory (kept alive).
 async fn serve_page(
-    nas: &truenas_mcp::sim::SimHandle,
+    nas: &truenas_sim::SimHandle,
     admin: bool,
 ) -> (tokio::process::Child, String, String, tempdir::Dir) {
     let state = tempdir::Dir::new("page");

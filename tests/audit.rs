@@ -9,7 +9,7 @@ use rmcp::ServiceExt;
 use rmcp::transport::TokioChildProcess;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use truenas_mcp::sim::{self, SimHandle};
+use truenas_sim::{self as sim, SimHandle};
 
 use crate::util::*;
 

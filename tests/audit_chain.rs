@@ -35,7 +35,7 @@ fn sha256(text: &str) -> String {
 
 /// A few calls through a server writing to `audit` (with extra flags): allowed, denied,
 /// refused.
-async fn some_calls(nas: &truenas_mcp::sim::SimHandle, audit: &Path, extra: &[&str]) {
+async fn some_calls(nas: &truenas_sim::SimHandle, audit: &Path, extra: &[&str]) {
     let mut args = vec!["--audit", audit.to_str().unwrap()];
     args.extend_from_slice(extra);
     let (session, _) = connect_stdio(nas, &args).await;

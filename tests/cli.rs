@@ -46,7 +46,7 @@ async fn missing_configuration_is_one_line_naming_the_variable_with_exit_code_2(
     let (code, _, stderr) = run(command(&nas).env("TRUENAS_URL", "http://192.0.2.10")).await;
     assert_eq!(code, Some(2));
     assert!(stderr.contains("clear text"), "{stderr}");
-    assert!(!stderr.contains(truenas_mcp::sim::DEMO_API_KEY));
+    assert!(!stderr.contains(truenas_sim::DEMO_API_KEY));
 
     let (code, _, stderr) = run(command(&nas).args(["--http", "0.0.0.0:0"])).await;
     assert_eq!(code, Some(2));

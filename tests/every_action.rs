@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 use truenas_mcp::catalog::{Catalog, MappingError};
 use truenas_mcp::schema::{MethodTable, Release};
-use truenas_mcp::sim::SimHandle;
+use truenas_sim::SimHandle;
 
 use crate::util::*;
 

@@ -12,16 +12,12 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use crate::util::*;
 
 /// Starts the binary with `--http 127.0.0.1:0` and returns it with its MCP URL.
-pub(crate) async fn serve_http(nas: &truenas_mcp::sim::SimHandle, args: &[&str]) -> (tokio::process::Child, String) {
+pub(crate) async fn serve_http(nas: &truenas_sim::SimHandle, args: &[&str]) -> (tokio::process::Child, String) {
     serve_http_at(nas, "127.0.0.1:0", args).await
 }
 
 /// Starts the binary with `--http ADDR` and returns it with its MCP URL.
-async fn serve_http_at(
-    nas: &truenas_mcp::sim::SimHandle,
-    addr: &str,
-    args: &[&str],
-) -> (tokio::process::Child, String) {
+async fn serve_http_at(nas: &truenas_sim::SimHandle, addr: &str, args: &[&str]) -> (tokio::process::Child, String) {
     let mut cmd = command(nas);
     cmd.args(["--http", addr]).args(args);
     serve_http_command(cmd).await
@@ -236,7 +232,7 @@ async fn a_job_is_read_only_by_the_token_that_started_it() {
     let (other, _) = connect_stdio(&nas, &["--job-wait", "0"]).await;
     let theirs = json_of(&truenas(&other, "vm", "vm_stop", json!({"id": 3})).await)["job_id"].as_u64().unwrap();
     other.cancel().await.unwrap();
-    let asked = |nas: &truenas_mcp::sim::SimHandle| {
+    let asked = |nas: &truenas_sim::SimHandle| {
         nas_calls_of(nas, "core.get_jobs").into_iter().filter(|p| p == &json!([[["id", "=", theirs]]])).count()
     };
     let before = asked(&nas);

@@ -8,7 +8,7 @@ use std::time::Duration;
 use rmcp::ServiceExt;
 use rmcp::transport::TokioChildProcess;
 use serde_json::{Value, json};
-use truenas_mcp::sim::{self, SimConfig, SimHandle};
+use truenas_sim::{self as sim, SimConfig, SimHandle};
 
 use crate::util::{
     Client, Session, command, connect_stdio, is_error, nas_calls_of, policy_file, tempdir, text, truenas,

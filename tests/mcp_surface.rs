@@ -200,7 +200,7 @@ async fn resources_are_version_routed_like_the_actions_on_a_24_10_nas() {
 }
 
 /// Lists the resources and reads each one, which must be JSON and not null.
-async fn read_every_resource(nas: &truenas_mcp::sim::SimHandle) -> Vec<(String, Value)> {
+async fn read_every_resource(nas: &truenas_sim::SimHandle) -> Vec<(String, Value)> {
     let (session, _) = connect_stdio(nas, &[]).await;
     let listed = session.list_resources(None).await.unwrap();
     let mut read_all = Vec::new();
@@ -228,7 +228,7 @@ struct RawStdio {
 }
 
 impl RawStdio {
-    async fn spawn(nas: &truenas_mcp::sim::SimHandle) -> RawStdio {
+    async fn spawn(nas: &truenas_sim::SimHandle) -> RawStdio {
         use std::process::Stdio;
         let mut child = command(nas).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
         let stdin = child.stdin.take().unwrap();

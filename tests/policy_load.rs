@@ -15,7 +15,7 @@ async fn run(cmd: &mut tokio::process::Command) -> (Option<i32>, String, String)
 
 /// Starts the server with the policy text and checks it refuses to start naming `expected`;
 /// `policy check` refuses it too.
-async fn refuses(nas: &truenas_mcp::sim::SimHandle, dir: &tempdir::Dir, name: &str, text: &str, expected: &[&str]) {
+async fn refuses(nas: &truenas_sim::SimHandle, dir: &tempdir::Dir, name: &str, text: &str, expected: &[&str]) {
     let path = dir.path().join(name);
     std::fs::write(&path, text).unwrap();
     let (code, stdout, stderr) = run(command(nas).args(["--policy", path.to_str().unwrap()])).await;

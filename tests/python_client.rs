@@ -51,8 +51,8 @@ async fn the_python_mcp_sdk_lists_calls_sees_progress_and_denials() {
         .arg(repo("tests/python/client.py"))
         .arg(bin())
         .env("TRUENAS_URL", nas.url())
-        .env("TRUENAS_API_KEY", truenas_mcp::sim::DEMO_API_KEY)
-        .env("TRUENAS_USERNAME", truenas_mcp::sim::DEMO_USERNAME)
+        .env("TRUENAS_API_KEY", truenas_sim::DEMO_API_KEY)
+        .env("TRUENAS_USERNAME", truenas_sim::DEMO_USERNAME)
         .env("RUST_LOG", "warn")
         .env("TRUENAS_MCP_STATE", "memory")
         .output()
@@ -77,7 +77,7 @@ async fn the_python_mcp_sdk_lists_calls_sees_progress_and_denials() {
 
 /// Runs `tests/python/elicit_client.py` (a Python client whose user answers `answer`) against
 /// the binary with a policy where `vm_stop` needs approval.
-async fn python_elicit(nas: &truenas_mcp::sim::SimHandle, dir: &tempdir::Dir, answer: &str) -> Value {
+async fn python_elicit(nas: &truenas_sim::SimHandle, dir: &tempdir::Dir, answer: &str) -> Value {
     let python = python_client();
     let policy = r#"{"version": "1", "default": "allow", "tools": {"vm_stop": {"x-approval": "always"}}}"#;
     let policy_path = dir.path().join("policy.json");
@@ -93,8 +93,8 @@ async fn python_elicit(nas: &truenas_mcp::sim::SimHandle, dir: &tempdir::Dir, an
         .arg("--state-dir")
         .arg(dir.path().join("state"))
         .env("TRUENAS_URL", nas.url())
-        .env("TRUENAS_API_KEY", truenas_mcp::sim::DEMO_API_KEY)
-        .env("TRUENAS_USERNAME", truenas_mcp::sim::DEMO_USERNAME)
+        .env("TRUENAS_API_KEY", truenas_sim::DEMO_API_KEY)
+        .env("TRUENAS_USERNAME", truenas_sim::DEMO_USERNAME)
         .env_remove("TRUENAS_MCP_ELICITATION")
         .env("RUST_LOG", "warn")
         .env("TRUENAS_MCP_STATE", "memory")

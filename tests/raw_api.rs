@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::util::*;
 
-async fn session_with(nas: &truenas_mcp::sim::SimHandle, dir: &tempdir::Dir, policy: Value) -> Session {
+async fn session_with(nas: &truenas_sim::SimHandle, dir: &tempdir::Dir, policy: Value) -> Session {
     let path = policy_file(dir, "p.json", &policy);
     connect_stdio(nas, &["--policy", path.to_str().unwrap()]).await.0
 }

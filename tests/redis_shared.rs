@@ -20,7 +20,7 @@ fn status_limit(max: u64) -> Value {
 
 /// One server process over stdio, its own state directory (and control socket), counters and
 /// approvals in `redis`.
-async fn serve(nas: &truenas_mcp::sim::SimHandle, dir: &tempdir::Dir, name: &str, redis: &str) -> Session {
+async fn serve(nas: &truenas_sim::SimHandle, dir: &tempdir::Dir, name: &str, redis: &str) -> Session {
     let policy = policy_file(dir, "p.json", &status_limit(37));
     let state = dir.path().join(name);
     let args = ["--policy", policy.to_str().unwrap(), "--state-dir", state.to_str().unwrap(), "--state", redis];

@@ -93,7 +93,7 @@ async fn the_api_key_never_reaches_the_logs_even_at_trace_level() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("auth.login_ex") || stderr.lines().count() > 10, "trace logging was on: {stderr}");
-    let key = truenas_mcp::sim::DEMO_API_KEY;
+    let key = truenas_sim::DEMO_API_KEY;
     assert!(!stderr.contains(key) && !String::from_utf8_lossy(&out.stdout).contains(key), "the key leaked: {stderr}");
     assert!(!stderr.contains(&key[2..20]), "not even part of it");
 }
@@ -307,7 +307,7 @@ async fn a_nas_that_redirects_elsewhere_is_not_followed() {
     assert!(!out.status.success());
     assert_eq!(elsewhere_hits.load(std::sync::atomic::Ordering::SeqCst), 0, "the redirect was followed");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.contains(truenas_mcp::sim::DEMO_API_KEY), "{stderr}");
+    assert!(!stderr.contains(truenas_sim::DEMO_API_KEY), "{stderr}");
     assert!(stderr.contains("307"), "{stderr}");
 
     // A NAS without JSON-RPC (REST): its REST answers redirect elsewhere, with the request body.

@@ -92,7 +92,7 @@ async fn over_rest_the_key_never_reaches_the_logs_even_at_trace_level() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("over REST"), "the REST transport was chosen: {stderr}");
-    let key = truenas_mcp::sim::DEMO_API_KEY;
+    let key = truenas_sim::DEMO_API_KEY;
     assert!(!stderr.contains(&key[2..20]) && !String::from_utf8_lossy(&out.stdout).contains(&key[2..20]));
     assert_eq!(nas_calls_of(&nas, "vm.status"), [json!([1])]);
 }

@@ -12,7 +12,7 @@ use rmcp::ServiceExt;
 use rmcp::model::CallToolResult;
 use rmcp::transport::TokioChildProcess;
 use serde_json::{Value, json};
-use truenas_mcp::sim::SimHandle;
+use truenas_sim::SimHandle;
 
 use crate::util::*;
 

@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 use truenas_mcp::catalog::Catalog;
 use truenas_mcp::ids::Risk;
 use truenas_mcp::schema::Release;
-use truenas_mcp::sim::{self, SimHandle};
+use truenas_sim::{self as sim, SimHandle};
 
 use crate::every_action::NOT_WITH_EVERY_ARG;
 use crate::util::*;

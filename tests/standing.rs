@@ -17,7 +17,7 @@ fn denial(result: &CallToolResult) -> Value {
     meta.0.get(META).cloned().unwrap_or_else(|| panic!("no {META} in {:?}", meta.0))
 }
 
-async fn stdio_with(nas: &truenas_mcp::sim::SimHandle, dir: &tempdir::Dir, policy: Value, args: &[&str]) -> Session {
+async fn stdio_with(nas: &truenas_sim::SimHandle, dir: &tempdir::Dir, policy: Value, args: &[&str]) -> Session {
     let path = policy_file(dir, &format!("p{}.json", uuid_like()), &policy);
     let mut all = vec!["--policy", path.to_str().unwrap()];
     all.extend_from_slice(args);

@@ -4,7 +4,7 @@
 
 use std::process::Output;
 
-use truenas_mcp::sim::{self, SimConfig, SimHandle, TlsIdentity};
+use truenas_sim::{self as sim, SimConfig, SimHandle, TlsIdentity};
 
 use crate::util::*;
 

@@ -12,7 +12,7 @@ use rmcp::{ClientHandler, RoleClient, ServiceExt};
 use serde_json::{Map, Value, json};
 use tokio::process::Command;
 
-use truenas_mcp::sim::{self, SimConfig, SimHandle};
+use truenas_sim::{self as sim, SimConfig, SimHandle};
 
 /// The binary under test.
 pub(crate) fn bin() -> &'static str {

@@ -12,7 +12,7 @@ use crate::util::*;
 /// Turns a hang into a test failure instead of a stuck test run; far above every bound tested.
 const HANG: Duration = Duration::from_secs(40);
 
-fn logins(nas: &truenas_mcp::sim::SimHandle) -> usize {
+fn logins(nas: &truenas_sim::SimHandle) -> usize {
     nas.recorder().calls().iter().filter(|c| c.method.starts_with("auth.")).count()
 }
 

@@ -16,7 +16,7 @@
 //! - `template`: building positional params ([`ActionDef::build_params`]).
 //! - `route`: per-release methods (`[[action.route]]`, [`ActionDef::resolve_for`]).
 //! - `value_kind`: path, dataset and snapshot arguments and their canonical form ([`ValueKind`]).
-//! - [`rest_call`], `recover`, `twins`: the raw escape hatch: its REST request as a method and
+//! - `truenas_api::rest::lenient`, `recover`, `twins`: the raw escape hatch: its REST request as a method and
 //!   params, the params read back as the arguments of each twin action ([`Recovered`]), and the
 //!   risk and gate it inherits ([`RawReading`]).
 //! - `parse`, `load`, `diagnostics`: reading sources, checking them, reporting every problem.
@@ -29,7 +29,6 @@ mod load;
 mod model;
 mod parse;
 mod recover;
-pub mod rest_call;
 mod route;
 mod template;
 mod twins;
@@ -201,6 +200,14 @@ mod data_protection_tasks_tests;
 #[cfg(test)]
 #[path = "route_tests.rs"]
 mod route_tests;
+
+#[cfg(test)]
+#[path = "examples_tests.rs"]
+mod examples_tests;
+
+#[cfg(test)]
+#[path = "v25_04_tests.rs"]
+mod v25_04_tests;
 
 #[cfg(test)]
 #[path = "data_protection_tests.rs"]

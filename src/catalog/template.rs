@@ -49,7 +49,7 @@ pub enum MappingError {
     Body(String),
     /// The raw request names no method, or one it may not.
     #[error("{0}")]
-    Rest(#[from] super::rest_call::RestError),
+    Rest(#[from] truenas_api::rest::RestError),
     /// The connected release has no method for the action; nothing was sent.
     #[error(
         "`{method}` does not exist on the connected TrueNAS ({release}){}",
@@ -235,11 +235,12 @@ impl ActionDef {
             }
             Some(other) => Some(other.clone()),
         };
-        let request = super::rest_call::RestRequest { verb: text("method"), path: text("path"), body: body.as_ref() };
+        let request = truenas_api::rest::RestRequest { verb: text("method"), path: text("path"), body: body.as_ref() };
         // Which names are services is the same on every release we speak; the connected
         // release's own table still checks the method and params before anything is sent.
         let table = crate::schema::MethodTable::get(crate::schema::Release::V25_10);
-        Ok(super::rest_call::resolve(request, table)?)
+        let (method, params) = truenas_api::rest::resolve(request, table)?;
+        Ok((MethodName::new(method), params))
     }
 
     /// Whether the method is named by the arguments (the raw escape hatch).

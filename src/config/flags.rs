@@ -139,6 +139,7 @@ pub struct CommonArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the simulated TrueNAS alone, for other clients.
+    #[cfg(feature = "sim")]
     Sim {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:6000")]

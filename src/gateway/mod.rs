@@ -24,7 +24,6 @@ use std::time::{Duration, SystemTime};
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
 
-use crate::catalog::rest_call::RestError;
 use crate::catalog::{ActionDef, ArgsError, Catalog, MappingError, RawReading};
 use crate::ids::{ActionName, GrantId, JobId, MethodName, RuleId};
 use crate::nas::{CallOptions, CallOutcome, NasClient, NasError, ProgressSink};
@@ -35,6 +34,7 @@ use crate::policy::{
 };
 use crate::schema::Release;
 use crate::state::approvals::{ApprovalError, ApprovalStore};
+use truenas_api::rest::RestError;
 
 mod approval;
 mod audit_draft;

@@ -8,9 +8,9 @@ use super::audit_draft::AuditDraft;
 use super::visible_under;
 use super::{CallError, Gateway, HIDDEN_RULE};
 use crate::catalog::MappingError;
-use crate::catalog::rest_call::RestError;
 use crate::ids::{ActionName, MethodName, RuleId};
 use crate::policy::{Denial, PolicyEngine};
+use truenas_api::rest::RestError;
 
 /// The rule id of a raw call refused whatever the policy says (see [`Gateway::raw_refusal`]).
 const RAW_RULE: &str = "(raw api)";

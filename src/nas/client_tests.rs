@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::*;
 use crate::ids::{ActionName, MethodName};
-use crate::sim::{self, SimConfig, SimHandle};
+use truenas_sim::{self as sim, SimConfig, SimHandle};
 
 /// Turns a hang into a failure; far above every bound tested.
 const HANG: Duration = Duration::from_secs(30);

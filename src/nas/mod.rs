@@ -5,7 +5,7 @@
 //! [`Permit`]: only the policy engine makes those, so nothing reaches the NAS without a
 //! decision. Framing and request ids live in `rpc`; connecting, logging in and choosing the
 //! transport in `session`; the connection state machine in `link`; job waits in `jobs` (`rest_jobs` over REST); the REST transport in
-//! `rest`, its method-to-HTTP rules in `rest_map` and `rest_query`; addresses and TLS in
+//! `rest`, its method-to-HTTP rules in `truenas_api::rest`; addresses and TLS in
 //! `endpoint`.
 //!
 //! A misbehaving NAS never wedges the client. Every network step has a deadline, and a call
@@ -21,8 +21,6 @@ mod jobs;
 mod link;
 mod rest;
 mod rest_jobs;
-pub(crate) mod rest_map;
-mod rest_query;
 mod rpc;
 mod session;
 
@@ -37,7 +35,7 @@ use tokio_util::sync::CancellationToken;
 pub use endpoint::{Endpoint, TlsTrust};
 pub use error::{FieldError, NasError, RpcError};
 pub use jobs::{JobProgress, ProgressSink};
-pub use rest_map::same_over_rest;
+pub use truenas_api::rest::same_over_rest;
 
 use crate::ids::JobId;
 use crate::policy::Permit;
@@ -327,3 +325,7 @@ impl NasClient {
 #[cfg(test)]
 #[path = "client_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "rest_tests.rs"]
+mod rest_tests;

@@ -1,5 +1,5 @@
 //! The REST transport, for releases without JSON-RPC (24.04, 24.10): each call is one HTTP
-//! request to `/api/v2.0` with `Authorization: Bearer <key>`, shaped by `rest_map`, on the same
+//! request to `/api/v2.0` with `Authorization: Bearer <key>`, shaped by `truenas_api::rest::map`, on the same
 //! per-connection TLS settings as the websocket. TrueNAS's REST error replies become the same
 //! `NasError`s as JSON-RPC errors; jobs are followed by polling (`rest_jobs`).
 
@@ -11,9 +11,9 @@ use serde_json::Value;
 use tokio::sync::Semaphore;
 
 use super::error::{FieldError, NasError, RpcError};
-use super::rest_map::{self, HttpCall, Verb};
 use super::{ApiKey, Endpoint, NasConfig};
 use crate::schema::{MethodTable, Release};
+use truenas_api::rest::map::{self as rest_map, HttpCall, Verb};
 
 /// A REST client for one NAS. Stateless on the wire: every request carries the key.
 pub(crate) struct RestClient {
@@ -154,7 +154,7 @@ fn unprocessable(body: &Value) -> RpcError {
 
 /// A `CallError` as JSON-RPC would carry it: errname from the errno, reason `[ERRNAME] message`.
 fn call_error(errno: i64, message: String) -> RpcError {
-    let name = crate::errno::name(errno);
+    let name = truenas_api::errno::name(errno);
     RpcError {
         code: -32001,
         message: "Method call error".into(),

@@ -10,8 +10,8 @@ use tokio::time::Instant;
 use super::error::NasError;
 use super::jobs::{ABORT_GRACE, JobProgress, JobSnapshot, POLL_EVERY, WaitFor, Waited, finish};
 use super::rest::RestClient;
-use super::rest_map::{HttpCall, Verb};
 use crate::ids::JobId;
+use truenas_api::rest::{HttpCall, Verb};
 
 /// The first poll comes this soon; each next one waits twice as long, up to `POLL_EVERY`.
 const FIRST_POLL: Duration = Duration::from_millis(50);

@@ -1,0 +1,247 @@
+//! The simulated methods: a table from middleware method name to handler, filled per domain
+//! (`auth`, `core`, `system`, `vm`, `vm_device`, `pool`, `dataset`, `snapshot`, `iscsi`, `sharing`,
+//! `system_settings`, `service`, `mail`, `config`, `api_key`, `user`, `group`, `privilege`, `interface`,
+//! `network`, `disk`, `certificate`, `alert`, `app`, `app_catalog`, `docker`, `update`, `boot`,
+//! `filesystem`, `reporting`, `audit`, `replication`, `cloud_sync`, `cloud_backup`). A handler is a plain call or a job; the dispatcher does
+//! authentication, schema validation and job bookkeeping around it.
+
+mod alert;
+mod api_key;
+mod app;
+mod app_catalog;
+mod audit;
+mod auth;
+mod boot;
+mod certificate;
+mod cloud_backup;
+mod cloud_providers;
+mod cloud_sync;
+mod config;
+mod core;
+mod dataset;
+mod directory;
+mod disk;
+mod docker;
+mod filesystem;
+mod group;
+mod interface;
+mod iscsi;
+mod keychain;
+mod mail;
+mod network;
+mod pool;
+mod privilege;
+mod replication;
+mod reporting;
+mod service;
+mod service_config;
+mod sharing;
+mod snapshot;
+mod system;
+mod system_settings;
+mod tasks;
+mod update;
+mod user;
+mod vm;
+mod vm_device;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::{Map, Value, json};
+
+use super::failure::Failure;
+use super::jobs::{JobCtx, JobFuture};
+use super::machine::Machine;
+use super::params::Params;
+use super::query;
+use super::session::Session;
+use truenas_api::schema::{MethodTable, Release};
+
+/// What a handler sees of its call.
+pub(crate) struct Ctx<'a> {
+    pub(crate) machine: &'a Arc<Machine>,
+    pub(crate) session: &'a Arc<Session>,
+    pub(crate) params: Params<'a>,
+}
+
+/// A method that answers at once.
+pub(crate) type CallFn = fn(&Ctx<'_>) -> Result<Value, Failure>;
+/// A `@job` method: describes the job; the dispatcher creates and runs it.
+pub(crate) type JobFn = fn(&Ctx<'_>) -> JobPlan;
+
+/// How to run one job: built with [`JobPlan::new`], then the builder methods for what differs
+/// from the default (no description, not abortable, no lock).
+pub(crate) struct JobPlan {
+    pub(crate) description: Option<String>,
+    pub(crate) abortable: bool,
+    pub(crate) lock: Option<String>,
+    pub(crate) body: Box<dyn FnOnce(JobCtx) -> JobFuture + Send>,
+}
+
+impl JobPlan {
+    /// A job running `body`: no description, not abortable, no lock.
+    pub(crate) fn new<F, Fut>(body: F) -> JobPlan
+    where
+        F: FnOnce(JobCtx) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<Value, Failure>> + Send + 'static,
+    {
+        JobPlan { description: None, abortable: false, lock: None, body: Box::new(move |job| Box::pin(body(job))) }
+    }
+
+    /// A job that reports each of `list` (a job step apart), then applies `finish`.
+    pub(crate) fn stepped(
+        machine: &Arc<Machine>,
+        list: &'static [(i64, &'static str)],
+        finish: impl FnOnce(&Machine) -> Result<Value, Failure> + Send + 'static,
+    ) -> JobPlan {
+        let machine = Arc::clone(machine);
+        JobPlan::new(move |job| async move {
+            job.steps(list).await;
+            finish(&machine)
+        })
+    }
+
+    /// Runs under the named lock: one job holding it at a time.
+    pub(crate) fn lock(mut self, name: impl Into<String>) -> JobPlan {
+        self.lock = Some(name.into());
+        self
+    }
+
+    /// `core.job_abort` may end the job while it runs.
+    pub(crate) fn abortable(mut self) -> JobPlan {
+        self.abortable = true;
+        self
+    }
+
+    /// The job's description in `core.get_jobs`.
+    pub(crate) fn described(mut self, text: impl Into<String>) -> JobPlan {
+        self.description = Some(text.into());
+        self
+    }
+}
+
+/// A simulated method.
+#[derive(Clone, Copy)]
+pub(crate) enum Handler {
+    Call(CallFn),
+    Job(JobFn),
+}
+
+/// Every simulated method of one release.
+pub(crate) struct Handlers {
+    release: Release,
+    map: HashMap<&'static str, Handler>,
+}
+
+impl Handlers {
+    pub(crate) fn for_release(release: Release) -> Handlers {
+        let mut handlers = Handlers { release, map: HashMap::new() };
+        auth::register(&mut handlers);
+        core::register(&mut handlers);
+        iscsi::register(&mut handlers);
+        sharing::register(&mut handlers);
+        system::register(&mut handlers);
+        vm::register(&mut handlers);
+        vm_device::register(&mut handlers);
+        system_settings::register(&mut handlers);
+        service::register(&mut handlers);
+        mail::register(&mut handlers);
+        config::register(&mut handlers);
+        api_key::register(&mut handlers);
+        user::register(&mut handlers);
+        group::register(&mut handlers);
+        privilege::register(&mut handlers);
+        pool::register(&mut handlers);
+        dataset::register(&mut handlers);
+        snapshot::register(&mut handlers);
+        interface::register(&mut handlers);
+        network::register(&mut handlers);
+        disk::register(&mut handlers);
+        certificate::register(&mut handlers);
+        alert::register(&mut handlers);
+        app::register(&mut handlers);
+        app_catalog::register(&mut handlers);
+        docker::register(&mut handlers);
+        update::register(&mut handlers);
+        boot::register(&mut handlers);
+        filesystem::register(&mut handlers);
+        reporting::register(&mut handlers);
+        audit::register(&mut handlers);
+        tasks::register(&mut handlers);
+        keychain::register(&mut handlers);
+        service_config::register(&mut handlers);
+        directory::register(&mut handlers);
+        replication::register(&mut handlers);
+        cloud_sync::register(&mut handlers);
+        cloud_backup::register(&mut handlers);
+        handlers
+    }
+
+    pub(crate) fn get(&self, method: &str) -> Option<Handler> {
+        self.map.get(method).copied()
+    }
+
+    /// Registers `handler` for `method` if the release has that method.
+    fn add(&mut self, method: &'static str, handler: Handler) {
+        if MethodTable::get(self.release).method(method).is_some() {
+            self.map.insert(method, handler);
+        }
+    }
+
+    fn call(&mut self, method: &'static str, f: CallFn) {
+        self.add(method, Handler::Call(f));
+    }
+
+    fn job(&mut self, method: &'static str, f: JobFn) {
+        self.add(method, Handler::Job(f));
+    }
+}
+
+/// A query method over `rows`: params are `(filters, options)`.
+fn run_query(ctx: &Ctx<'_>, rows: Vec<Value>) -> Result<Value, Failure> {
+    query::run(rows, &ctx.params.value(0), &ctx.params.value(1))
+}
+
+/// A `get_instance` method over `rows`: params are `(id, options)`.
+fn run_get_instance(ctx: &Ctx<'_>, rows: Vec<Value>, not_found: fn(i64) -> Failure) -> Result<Value, Failure> {
+    let id = ctx.params.int(0)?;
+    let mut options = ctx.params.object(1);
+    options.insert("get".into(), json!(true));
+    query::run(rows, &json!([["id", "=", id]]), &Value::Object(options))
+        .map_err(|e| if e == query::match_not_found() { not_found(id) } else { e })
+}
+
+fn object(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plan_has_no_description_abort_or_lock_until_a_builder_sets_it() {
+        let plain = JobPlan::new(|_| async { Ok(Value::Null) });
+        assert_eq!((plain.description, plain.abortable, plain.lock), (None, false, None));
+        let built = JobPlan::new(|_| async { Ok(Value::Null) }).described("Scrub").lock("pool_scrub").abortable();
+        let fields = (built.description.as_deref(), built.abortable, built.lock.as_deref());
+        assert_eq!(fields, (Some("Scrub"), true, Some("pool_scrub")));
+    }
+
+    #[test]
+    fn every_handler_matches_the_release_table() {
+        for release in Release::KNOWN {
+            let handlers = Handlers::for_release(release);
+            let table = MethodTable::get(release);
+            assert!(handlers.map.len() > 30, "{release}: {}", handlers.map.len());
+            for (name, handler) in &handlers.map {
+                let spec = table.method(name).unwrap();
+                assert_eq!(spec.job, matches!(handler, Handler::Job(_)), "{release}: job flag of {name}");
+            }
+        }
+    }
+}
