@@ -45,6 +45,9 @@ mod user;
 mod vm;
 mod vm_device;
 
+#[cfg(test)]
+mod v24_10_tests;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 

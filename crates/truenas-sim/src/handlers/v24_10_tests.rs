@@ -1,13 +1,11 @@
-//! TrueNAS 24.10 at the dispatch level (it has no JSON-RPC socket to test through): every
-//! catalog action, routed for 24.10, builds params the 24.10 table accepts and reaches a
-//! simulated 24.10 handler; and the 24.10-only methods work over the same state as their
-//! successors.
+//! TrueNAS 24.10 at the dispatch level (it has no JSON-RPC socket to test through): the
+//! 24.10-only methods work over the same state as their successors. (That every catalog action
+//! routed for 24.10 reaches one of these handlers is the server's test: src/catalog/examples_tests.rs.)
 
 use serde_json::json;
 
-use super::testing::Harness;
-use crate::catalog::{Catalog, MappingError};
-use truenas_api::schema::{MethodTable, Release};
+use crate::testing::Harness;
+use truenas_api::schema::Release;
 
 #[tokio::test]
 async fn zfs_snapshot_methods_share_the_snapshot_state() {
