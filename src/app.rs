@@ -212,8 +212,10 @@ async fn assemble(config: &Config, serving: bool) -> Result<App, StartError> {
         None => None,
     };
     let audit = match config.audit() {
-        Some(path) => AuditLog::open_with(path, AuditOptions { max_bytes: config.audit_max_bytes() })
-            .map_err(StartError::Audit)?,
+        Some(path) => {
+            AuditLog::open_with(path, AuditOptions { max_bytes: config.audit_max_bytes(), ..AuditOptions::default() })
+                .map_err(StartError::Audit)?
+        }
         None => AuditLog::disabled(),
     };
     let (nas_config, sim) = match config.nas() {

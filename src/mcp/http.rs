@@ -14,6 +14,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use axum::serve::ListenerExt as _;
 use rmcp::transport::streamable_http_server::session::local::{LocalSessionManager, SessionConfig};
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio::net::TcpListener;
@@ -121,6 +122,13 @@ pub async fn serve(
     }
     // The peer address names the approver on the page (`web-admin@ADDRESS`).
     let app = app.into_make_service_with_connect_info::<SocketAddr>();
+    // Replies go out in several writes (headers, then each server-sent event): with Nagle's
+    // algorithm on, the last one waited for the client's delayed ACK, 40 ms a call.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "cannot set TCP_NODELAY on an MCP connection");
+        }
+    });
     axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.cancelled().await }).await
 }
 

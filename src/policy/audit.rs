@@ -14,12 +14,15 @@
 //! the newest rotated file), and refuses to start on a damaged tail rather than fork the chain.
 //! With a size limit the file rotates (`audit.jsonl` -> `audit.jsonl.1` -> `audit.jsonl.2`...);
 //! the chain runs on across files.
+//!
+//! The file I/O runs on one writer thread ([`super::audit_writer`]), never on an async worker,
+//! and each record has a deadline: a disk that hangs refuses the call that waits for it.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
@@ -31,11 +34,11 @@ use crate::ids::{ActionName, GrantId, JobId, MethodName, RuleId};
 #[derive(Debug, Clone)]
 pub struct AuditLog {
     /// `None` when auditing is off.
-    sink: Option<Arc<Sink>>,
+    sink: Option<Arc<super::audit_writer::Writer>>,
 }
 
 #[derive(Debug)]
-struct Sink {
+pub(super) struct Sink {
     /// The live file; rotated files are `PATH.1`, `PATH.2`, ... (newest first).
     path: PathBuf,
     /// Rotate before a line would take the file past this many bytes.
@@ -56,10 +59,23 @@ struct Tail {
 }
 
 /// How an audit log is kept.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct AuditOptions {
     /// Rotate the file before it would grow past this many bytes (`--audit-max-bytes`).
     pub max_bytes: Option<u64>,
+    /// How long a record may take to be written (and synced); past it the request waiting for
+    /// it is refused. [`AUDIT_WRITE_DEADLINE`] by default.
+    pub write_deadline: Duration,
+}
+
+/// How long one audit record may take to be written and synced before the request waiting
+/// for it is refused (a hung disk must not hang the call).
+pub const AUDIT_WRITE_DEADLINE: Duration = Duration::from_secs(5);
+
+impl Default for AuditOptions {
+    fn default() -> AuditOptions {
+        AuditOptions { max_bytes: None, write_deadline: AUDIT_WRITE_DEADLINE }
+    }
 }
 
 /// The audit log could not be opened.
@@ -107,6 +123,15 @@ pub enum AuditWriteError {
     /// The writer task died (a defect or shutdown).
     #[error("the audit writer stopped")]
     Stopped,
+    /// The record was not written within the deadline (a hung disk, a full pipe): the call
+    /// waiting for it is refused.
+    #[error("the audit log `{path}` did not finish a write within {} s (is its disk hung?)", .after.as_secs_f64())]
+    Stalled {
+        /// The log's path.
+        path: String,
+        /// The deadline that passed.
+        after: Duration,
+    },
 }
 
 /// One request, or one phase of an allowed call. Field names are stable (documented in README).
@@ -396,20 +421,20 @@ impl AuditLog {
         let len = if meta.is_file() { meta.len() } else { 0 };
         let chain = super::audit_chain::resume(&path)?;
         let state = Mutex::new(Tail { file, len, regular: meta.is_file(), chain });
-        Ok(AuditLog { sink: Some(Arc::new(Sink { path, max_bytes: options.max_bytes, state })) })
+        let sink = Arc::new(Sink { path, max_bytes: options.max_bytes, state });
+        let writer = super::audit_writer::Writer::start(sink, options.write_deadline)
+            .map_err(|source| AuditError::Open { path: shown, source })?;
+        Ok(AuditLog { sink: Some(Arc::new(writer)) })
     }
 
     /// Writes one record as one chained line and flushes it; a `decided` record is also synced
-    /// to disk. Runs the file I/O on the blocking pool so a slow disk does not stall a runtime
-    /// worker.
+    /// to disk. The file I/O runs on the log's writer thread, so a slow disk never stalls a
+    /// runtime worker; past the write deadline the record fails (and a `decided` record that
+    /// was not started by then is never written: its call is refused).
     pub async fn record(&self, rec: &AuditRecord) -> Result<(), AuditWriteError> {
-        let Some(sink) = &self.sink else { return Ok(()) };
+        let Some(writer) = &self.sink else { return Ok(()) };
         let fields = fields(rec)?;
-        let sink = Arc::clone(sink);
-        let sync = rec.must_be_durable();
-        let result = tokio::task::spawn_blocking(move || sink.write(fields, sync))
-            .await
-            .unwrap_or(Err(AuditWriteError::Stopped));
+        let result = writer.write(fields, rec.must_be_durable(), rec.phase == Phase::Decided).await;
         if let Err(error) = &result {
             tracing::error!(%error, "audit record not written");
         }
@@ -418,8 +443,8 @@ impl AuditLog {
 
     /// [`AuditLog::record`] for callers outside an async runtime.
     pub fn record_blocking(&self, rec: &AuditRecord) -> Result<(), AuditWriteError> {
-        let Some(sink) = &self.sink else { return Ok(()) };
-        sink.write(fields(rec)?, rec.must_be_durable())
+        let Some(writer) = &self.sink else { return Ok(()) };
+        writer.sink().write(fields(rec)?, rec.must_be_durable())
     }
 }
 
@@ -440,7 +465,7 @@ impl Sink {
     /// the same `--audit`: a regular file is locked (`flock`) for the whole append, and the chain
     /// is picked up from the file whenever it moved on without us, so the writers share one
     /// chain instead of forking it.
-    fn write(&self, fields: Map<String, Value>, sync: bool) -> Result<(), AuditWriteError> {
+    pub(super) fn write(&self, fields: Map<String, Value>, sync: bool) -> Result<(), AuditWriteError> {
         let mut tail = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let regular = tail.regular;
         if !regular {
@@ -557,6 +582,11 @@ impl Sink {
             File::open(dir)?.sync_all()?;
         }
         Ok(())
+    }
+
+    /// The log's path, as shown in errors.
+    pub(super) fn shown_path(&self) -> String {
+        self.path.display().to_string()
     }
 
     fn error(&self, source: std::io::Error) -> AuditWriteError {

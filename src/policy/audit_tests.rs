@@ -157,7 +157,7 @@ fn rotation_keeps_one_chain_across_files() {
     let dir = std::env::temp_dir().join(format!("truenas-mcp-rotate-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("audit.jsonl");
-    let log = AuditLog::open_with(&path, AuditOptions { max_bytes: Some(1500) }).unwrap();
+    let log = AuditLog::open_with(&path, AuditOptions { max_bytes: Some(1500), ..AuditOptions::default() }).unwrap();
     for _ in 0..7 {
         log.record_blocking(&record(&Map::new())).unwrap();
     }
@@ -170,7 +170,7 @@ fn rotation_keeps_one_chain_across_files() {
     let summary = crate::policy::verify_audit_chain(&files).unwrap();
     assert_eq!((summary.records, summary.seqs, summary.starts_after), (7, Some((1, 7)), None));
     // A restart continues after the newest record.
-    AuditLog::open_with(&path, AuditOptions { max_bytes: Some(1500) })
+    AuditLog::open_with(&path, AuditOptions { max_bytes: Some(1500), ..AuditOptions::default() })
         .unwrap()
         .record_blocking(&record(&Map::new()))
         .unwrap();
@@ -189,7 +189,7 @@ fn two_writers_on_one_file_share_one_chain() {
     let dir = std::env::temp_dir().join(format!("truenas-mcp-writers-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("audit.jsonl");
-    let options = AuditOptions { max_bytes: Some(2000) };
+    let options = AuditOptions { max_bytes: Some(2000), ..AuditOptions::default() };
     let (a, b) = (AuditLog::open_with(&path, options).unwrap(), AuditLog::open_with(&path, options).unwrap());
     for i in 0..9 {
         let log = if i % 3 == 0 { &b } else { &a };
@@ -268,7 +268,7 @@ fn a_rotated_file_is_sealed_so_another_writer_follows_the_path() {
     AuditLog::open(&path).unwrap().record_blocking(&record(&Map::new())).unwrap();
     let one = std::fs::metadata(&path).unwrap().len();
     std::fs::remove_file(&path).unwrap();
-    let options = AuditOptions { max_bytes: Some(one * 5 / 2) };
+    let options = AuditOptions { max_bytes: Some(one * 5 / 2), ..AuditOptions::default() };
     let (a, b) = (AuditLog::open_with(&path, options).unwrap(), AuditLog::open_with(&path, options).unwrap());
     a.record_blocking(&record(&Map::new())).unwrap();
     a.record_blocking(&record(&Map::new())).unwrap();
@@ -284,4 +284,64 @@ fn a_rotated_file_is_sealed_so_another_writer_follows_the_path() {
     let summary = crate::policy::verify_audit_chain(&[rotated(&path, 1), path.clone()]).unwrap();
     assert_eq!((summary.records, summary.seqs), (4, Some((1, 4))));
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A log on a pipe nobody reads stands for a hung disk: once the pipe is full, every write
+/// blocks. Records past the deadline fail (the one a call waits for refuses that call), the
+/// abandoned `decided` record is never written, other records are written late, and the log
+/// works again once the pipe drains.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_log_refuses_records_past_the_deadline_and_recovers() {
+    use std::io::Read as _;
+    let dir = temp_dir("hung");
+    let fifo = dir.join("audit.fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let (drain, drained) = std::sync::mpsc::channel::<()>();
+    let reader_path = fifo.clone();
+    let reader = std::thread::spawn(move || {
+        // Opens once the log opens its end; reads nothing until told, then everything.
+        let mut pipe = std::fs::File::open(&reader_path).unwrap();
+        drained.recv().unwrap();
+        let mut bytes = Vec::new();
+        pipe.read_to_end(&mut bytes).unwrap();
+        String::from_utf8(bytes).unwrap()
+    });
+    let options = AuditOptions { write_deadline: Duration::from_millis(300), ..AuditOptions::default() };
+    let log = AuditLog::open_with(&fifo, options).unwrap();
+    let rec = record(&Map::new());
+    let mut written = 0;
+    let stalled = loop {
+        match log.record(&rec).await {
+            Ok(()) => written += 1,
+            Err(e) => break e,
+        }
+        assert!(written < 10_000, "a pipe nobody reads never filled");
+    };
+    assert!(matches!(stalled, AuditWriteError::Stalled { .. }), "{stalled}");
+    assert!(stalled.to_string().contains("did not finish a write within 0.3 s"), "{stalled}");
+    let mut decided = record(&Map::new());
+    decided.phase = Phase::Decided;
+    decided.request_id = "abandoned-decided-record".into();
+    assert!(matches!(log.record(&decided).await, Err(AuditWriteError::Stalled { .. })));
+    let mut late = record(&Map::new());
+    late.request_id = "late-refused-record".into();
+    assert!(matches!(log.record(&late).await, Err(AuditWriteError::Stalled { .. })));
+
+    drain.send(()).unwrap();
+    let mut recovered = false;
+    for _ in 0..200 {
+        if log.record(&rec).await.is_ok() {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(recovered, "the log works again once the pipe drains");
+    drop(log);
+    let text = reader.join().unwrap();
+    assert!(!text.contains("abandoned-decided-record"), "a decided record nobody waits for is not written");
+    assert!(text.contains("late-refused-record"), "other records are written late, not lost");
+    let _ = std::fs::remove_dir_all(&dir);
 }

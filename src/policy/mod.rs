@@ -19,7 +19,8 @@
 //! - reading a policy without deciding: `standing` (where a grant stands, for listings and
 //!   `policy_status`), `explain`, `cases` (`policy test`), `init` (`policy init`);
 //! - the audit log: `audit` (one JSON line per call), `audit_chain` (the hash chain and `audit
-//!   verify`), `audit_show` (`audit show`'s table).
+//!   verify`), `audit_show` (`audit show`'s table), `audit_writer` (the thread that writes it,
+//!   with a deadline per record).
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -34,6 +35,7 @@ use crate::ids::{ActionName, GrantId, MethodName, Risk, RuleId};
 mod audit;
 mod audit_chain;
 mod audit_show;
+mod audit_writer;
 mod cases;
 mod compile;
 mod decision;
@@ -55,9 +57,9 @@ mod trace;
 mod when;
 
 pub use audit::{
-    ApprovalEvent, ApprovalEventKind, AuditDecision, AuditError, AuditLog, AuditOptions, AuditRecord, AuditTransport,
-    AuditWriteError, ErrorSummary, Outcome, Phase, PolicyNotes, PolicyReload, RecordKind, ShadowDisagreement,
-    WouldApprove, WouldDeny, is_symbol,
+    AUDIT_WRITE_DEADLINE, ApprovalEvent, ApprovalEventKind, AuditDecision, AuditError, AuditLog, AuditOptions,
+    AuditRecord, AuditTransport, AuditWriteError, ErrorSummary, Outcome, Phase, PolicyNotes, PolicyReload, RecordKind,
+    ShadowDisagreement, WouldApprove, WouldDeny, is_symbol,
 };
 pub use audit_chain::{ChainBreak, ChainSummary, verify as verify_audit_chain};
 pub use audit_show::{ShowError, ShowFilter, parse_since, show as show_audit};

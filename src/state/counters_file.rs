@@ -6,7 +6,9 @@
 //! atomic `store` when asked, and one write covers every reservation made before it (group
 //! commit), so a burst of calls costs one write, never a blocking write on an async worker.
 //! [`CounterStore::persist`] resolves once the reservations made before it are on disk; the
-//! gateway awaits it before any call goes to the NAS.
+//! gateway awaits it before any call goes to the NAS. It waits at most [`PERSIST_DEADLINE`]: a
+//! write that hangs (a hung disk) refuses the call instead of hanging it, and while the flusher
+//! has been stuck longer than that, calls are refused at once.
 //!
 //! One process owns a state directory's counters at a time: `counters.lock` is held (an
 //! advisory lock) while the store lives, so two servers cannot overwrite each other's counts.
@@ -34,6 +36,10 @@ const FORMAT: u64 = 1;
 /// server restarting while the old one exits).
 const LOCK_WAIT: Duration = Duration::from_secs(3);
 
+/// How long [`CounterStore::persist`] waits for the counters to reach the disk before the call
+/// that needs them is refused.
+pub const PERSIST_DEADLINE: Duration = Duration::from_secs(5);
+
 /// Counters in memory, written to the state directory.
 #[derive(Debug)]
 pub struct FileStore {
@@ -45,6 +51,11 @@ pub struct FileStore {
     /// What the flusher has written: the last generation on disk, and the error of the last
     /// write if it failed.
     written: watch::Receiver<Flushed>,
+    /// How long `persist` waits for the flusher.
+    deadline: Duration,
+    /// When the flusher started its current write, in ms after `epoch` (0: idle).
+    busy_since: Arc<AtomicU64>,
+    epoch: Instant,
     /// Held while the store lives: the advisory lock on `counters.lock`.
     _lock: File,
 }
@@ -100,12 +111,34 @@ impl FileStore {
         let made = Arc::new(AtomicU64::new(0));
         let (wake, wakes) = mpsc::channel();
         let (publish, written) = watch::channel(Flushed::default());
-        let flusher = Flusher { memory: Arc::clone(&memory), made: Arc::clone(&made), backend, publish };
+        let busy_since = Arc::new(AtomicU64::new(0));
+        let epoch = Instant::now();
+        let flusher = Flusher {
+            memory: Arc::clone(&memory),
+            made: Arc::clone(&made),
+            backend,
+            publish,
+            busy_since: Arc::clone(&busy_since),
+            epoch,
+        };
         std::thread::Builder::new()
             .name("counters-flush".into())
             .spawn(move || flusher.run(&wakes))
             .map_err(|source| StateError::Write { path: dir.join(COUNTERS_DOC).display().to_string(), source })?;
-        Ok(FileStore { memory, made, wake, written, _lock: lock })
+        Ok(FileStore { memory, made, wake, written, deadline: PERSIST_DEADLINE, busy_since, epoch, _lock: lock })
+    }
+
+    /// The same store, waiting at most `deadline` in `persist` (tests of a hung disk).
+    pub fn with_persist_deadline(mut self, deadline: Duration) -> FileStore {
+        self.deadline = deadline;
+        self
+    }
+
+    /// Whether the flusher has been on one write for longer than the deadline.
+    fn stuck(&self) -> bool {
+        let since = self.busy_since.load(Ordering::Acquire);
+        let limit = u64::try_from(self.deadline.as_millis()).unwrap_or(u64::MAX);
+        since != 0 && millis(self.epoch).saturating_sub(since) > limit
     }
 
     /// How many keys the store holds.
@@ -152,6 +185,12 @@ struct Flusher {
     made: Arc<AtomicU64>,
     backend: Box<dyn Backend>,
     publish: watch::Sender<Flushed>,
+    busy_since: Arc<AtomicU64>,
+    epoch: Instant,
+}
+
+fn millis(epoch: Instant) -> u64 {
+    u64::try_from(epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
 impl Flusher {
@@ -181,10 +220,13 @@ impl Flusher {
             let doc = Document { format: FORMAT, book: Book { seq: book.seq, counters, ..Book::default() } };
             serde_json::to_vec(&doc)
         };
+        // Never 0 (idle) while busy, even in the first millisecond.
+        self.busy_since.store(millis(self.epoch).max(1), Ordering::Release);
         let result = match bytes {
             Ok(bytes) => self.backend.store(COUNTERS_DOC, &bytes).map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         };
+        self.busy_since.store(0, Ordering::Release);
         match result {
             Ok(()) => self.publish.send_replace(Flushed { generation, error: None }),
             Err(error) => {
@@ -220,18 +262,23 @@ impl CounterStore for FileStore {
         let mut written = self.written.clone();
         Box::pin(async move {
             let unsaved = |reason: String| StateError::Unsaved { path: COUNTERS_DOC.into(), reason };
+            let late = || unsaved(format!("not written within {} s (is the disk hung?)", self.deadline.as_secs_f64()));
             {
                 let flushed = written.borrow();
                 if flushed.generation >= wanted && flushed.error.is_none() {
                     return Ok(());
                 }
             }
+            if self.stuck() {
+                return Err(late());
+            }
             // A send fails only if the flusher is gone; the wait below then reports it.
             let _ = self.wake.send(());
             // The flusher reads the generation after this wake, so its next write covers `wanted`.
-            let flushed = written
-                .wait_for(|f| f.generation >= wanted)
+            let wait = written.wait_for(|f| f.generation >= wanted);
+            let flushed = tokio::time::timeout(self.deadline, wait)
                 .await
+                .map_err(|_| late())?
                 .map_err(|_| unsaved("the counter flusher stopped".into()))?
                 .clone();
             match flushed.error {

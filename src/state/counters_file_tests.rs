@@ -118,3 +118,45 @@ fn a_failed_write_fails_persist() {
     let err = runtime().block_on(store.persist()).unwrap_err();
     assert!(err.to_string().contains("disk full"), "{err}");
 }
+
+/// A backend whose writes hang until the test lets them go: a hung disk.
+struct Hung {
+    release: std::sync::Mutex<std::sync::mpsc::Receiver<()>>,
+}
+
+impl Backend for Hung {
+    fn load(&self, _: &str) -> Result<Option<Vec<u8>>, StateError> {
+        Ok(None)
+    }
+
+    fn store(&self, _: &str, _: &[u8]) -> Result<(), StateError> {
+        // Returns when the test sends, or at once for good once it drops its end.
+        let _ = self.release.lock().unwrap().recv();
+        Ok(())
+    }
+}
+
+#[test]
+fn a_hung_write_refuses_the_call_past_the_deadline_and_the_store_recovers() {
+    let dir = TempDir::new();
+    let (release, hold) = std::sync::mpsc::channel();
+    let backend = Hung { release: std::sync::Mutex::new(hold) };
+    let store = FileStore::open(&dir.0, Box::new(backend)).unwrap().with_persist_deadline(Duration::from_millis(200));
+    let rt = runtime();
+    store.reserve(&[hourly("a")], 10).unwrap();
+    let late = rt.block_on(store.persist()).unwrap_err();
+    assert!(late.to_string().contains("not written within 0.2 s"), "{late}");
+    // Still hung: the next call is refused too, and nothing waits forever.
+    store.reserve(&[hourly("b")], 20).unwrap();
+    assert!(rt.block_on(store.persist()).is_err());
+    drop(release);
+    let mut saved = false;
+    for _ in 0..200 {
+        if rt.block_on(store.persist()).is_ok() {
+            saved = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    assert!(saved, "once the disk answers, the counters are saved again");
+}

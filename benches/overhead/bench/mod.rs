@@ -1,0 +1,241 @@
+//! What the per-call overhead bench measures and prints: `vm_list` called on one simulated NAS
+//! directly over JSON-RPC (the baseline), through our server over stdio and over streamable
+//! HTTP, guarded calls per second over HTTP with many sessions, and, side by side, another
+//! stdio MCP server exposing the `truenas` tool. Shared by the bench binary and a smoke test.
+
+mod clients;
+mod procs;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use clients::{HttpClient, NasClient, StdioClient};
+use procs::{Nas, Scratch};
+
+/// The action timed, and the method it resolves to.
+const CATEGORY: &str = "vm";
+const ACTION: &str = "vm_list";
+const METHOD: &str = "vm.query";
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub(crate) struct Options {
+    /// The `truenas-mcp` binary (the simulator and our server).
+    pub(crate) bin: PathBuf,
+    /// Timed calls per path.
+    pub(crate) calls: usize,
+    /// Untimed calls first, per path.
+    pub(crate) warmup: usize,
+    /// Concurrent HTTP sessions for the throughput figure.
+    pub(crate) sessions: usize,
+    /// Calls each of those sessions makes.
+    pub(crate) calls_per_session: usize,
+    /// Another stdio MCP server's command line (run by `sh -c`), measured beside ours.
+    pub(crate) compare: Option<String>,
+}
+
+/// Latency figures of one path.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Figures {
+    pub(crate) p50: Duration,
+    pub(crate) p90: Duration,
+    pub(crate) p99: Duration,
+}
+
+impl Figures {
+    fn of(mut samples: Vec<Duration>) -> Figures {
+        samples.sort_unstable();
+        let at = |q: f64| {
+            let i = ((samples.len() as f64 * q).ceil() as usize).clamp(1, samples.len().max(1)) - 1;
+            samples.get(i).copied().unwrap_or_default()
+        };
+        Figures { p50: at(0.50), p90: at(0.90), p99: at(0.99) }
+    }
+}
+
+/// Guarded calls per second with many sessions at once.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Throughput {
+    pub(crate) sessions: usize,
+    pub(crate) calls: usize,
+    pub(crate) elapsed: Duration,
+}
+
+impl Throughput {
+    pub(crate) fn per_second(&self) -> f64 {
+        self.calls as f64 / self.elapsed.as_secs_f64().max(f64::MIN_POSITIVE)
+    }
+}
+
+/// The other server beside ours, both over stdio.
+#[derive(Debug, Clone)]
+pub(crate) struct Comparison {
+    pub(crate) command: String,
+    pub(crate) theirs: Figures,
+}
+
+/// Everything measured.
+#[derive(Debug, Clone)]
+pub(crate) struct Report {
+    pub(crate) options: Options,
+    /// Where the audit log and counters were written (`/dev/shm`: tmpfs).
+    pub(crate) files_on: String,
+    pub(crate) baseline: Figures,
+    pub(crate) stdio: Figures,
+    /// Over stdio without an audit log and with counters in memory.
+    pub(crate) bare: Figures,
+    pub(crate) http: Figures,
+    pub(crate) throughput: Throughput,
+    pub(crate) compare: Option<Comparison>,
+}
+
+/// Times `$options.calls` runs of `$call` (a `Result<(), String>` expression, awaited inside),
+/// after `$options.warmup` untimed ones; returns early from the enclosing function on an error.
+macro_rules! timed {
+    ($options:expr, $call:expr) => {{
+        let mut samples = Vec::with_capacity($options.calls);
+        for i in 0..($options.warmup + $options.calls) {
+            let start = Instant::now();
+            $call?;
+            if i >= $options.warmup {
+                samples.push(start.elapsed());
+            }
+        }
+        Figures::of(samples)
+    }};
+}
+
+/// Runs every measurement against one simulated NAS.
+pub(crate) async fn run(options: Options) -> Result<Report, String> {
+    let nas = Nas::start(&options.bin).await?;
+    let scratch = Scratch::new()?;
+    let mut direct = NasClient::connect(&nas.addr, procs::NAS_USER, procs::NAS_KEY).await?;
+    let baseline = timed!(options, direct.call(METHOD, json!([])).await.map(drop));
+
+    let mut stdio = StdioClient::spawn(procs::ours(&options.bin, &nas, &scratch, "stdio")).await?;
+    let stdio_figures = timed!(options, stdio.truenas(CATEGORY, ACTION).await);
+    drop(stdio);
+    let mut bare = StdioClient::spawn(procs::ours_bare(&options.bin, &nas, &scratch)).await?;
+    let bare_figures = timed!(options, bare.truenas(CATEGORY, ACTION).await);
+    drop(bare);
+
+    let (_server, url) = procs::ours_http(&options.bin, &nas, &scratch).await?;
+    let mut http = HttpClient::open(&url).await?;
+    let http_figures = timed!(options, http.truenas(CATEGORY, ACTION).await);
+    drop(http);
+    let throughput = throughput(&url, options.sessions, options.calls_per_session).await?;
+
+    let compare = match &options.compare {
+        None => None,
+        Some(command) => {
+            let mut theirs = StdioClient::spawn(procs::other(command, &nas)).await?;
+            let figures = timed!(options, theirs.truenas(CATEGORY, ACTION).await);
+            Some(Comparison { command: command.clone(), theirs: figures })
+        }
+    };
+    let files_on = scratch.path().parent().map(|p| p.display().to_string()).unwrap_or_default();
+    Ok(Report {
+        options,
+        files_on,
+        baseline,
+        stdio: stdio_figures,
+        bare: bare_figures,
+        http: http_figures,
+        throughput,
+        compare,
+    })
+}
+
+/// `sessions` HTTP sessions calling at once, `calls` each; the whole run timed.
+async fn throughput(url: &str, sessions: usize, calls: usize) -> Result<Throughput, String> {
+    let mut clients = Vec::with_capacity(sessions);
+    for _ in 0..sessions {
+        let mut client = HttpClient::open(url).await?;
+        client.truenas(CATEGORY, ACTION).await?;
+        clients.push(client);
+    }
+    let start = Instant::now();
+    let tasks: Vec<_> = clients
+        .into_iter()
+        .map(|mut client| {
+            tokio::spawn(async move {
+                for _ in 0..calls {
+                    client.truenas(CATEGORY, ACTION).await?;
+                }
+                Ok::<(), String>(())
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.map_err(|e| e.to_string())??;
+    }
+    Ok(Throughput { sessions, calls: sessions * calls, elapsed: start.elapsed() })
+}
+
+fn us(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+fn row(name: &str, f: &Figures, base: &Figures) -> String {
+    let added = us(f.p50) - us(base.p50);
+    format!("{name:<34} {:>9.1} {:>9.1} {:>9.1} {:>+12.1}", us(f.p50), us(f.p90), us(f.p99), added)
+}
+
+impl Report {
+    /// The figures as printed.
+    pub(crate) fn render(&self) -> String {
+        let o = &self.options;
+        let mut out = String::new();
+        out.push_str(&format!(
+            "per-call latency of `{ACTION}` ({} calls per path after {} warm-up; clients: hand-rolled JSON-RPC, \
+             one request at a time)\n",
+            o.calls, o.warmup
+        ));
+        out.push_str(&format!("{:<34} {:>9} {:>9} {:>9} {:>12}\n", "path (µs)", "p50", "p90", "p99", "added p50"));
+        out.push_str(&row(&format!("NAS direct (`{METHOD}`, websocket)"), &self.baseline, &self.baseline));
+        out.push('\n');
+        out.push_str(&row("truenas-mcp over stdio", &self.stdio, &self.baseline));
+        out.push('\n');
+        out.push_str(&row("truenas-mcp over streamable HTTP", &self.http, &self.baseline));
+        out.push('\n');
+        out.push_str(&row("  stdio, no audit, counters in memory", &self.bare, &self.baseline));
+        out.push('\n');
+        out.push_str(&format!(
+            "(truenas-mcp runs an allow-all policy with one per-grant limit, its audit log and counters \
+             in {}: every call pays for a limit, the counters' write and two audit records)\n",
+            self.files_on
+        ));
+        let t = &self.throughput;
+        out.push_str(&format!(
+            "guarded calls per second over HTTP, {} sessions at once: {:.0}/s ({} calls in {:.2} s)\n",
+            t.sessions,
+            t.per_second(),
+            t.calls,
+            t.elapsed.as_secs_f64()
+        ));
+        if let Some(c) = &self.compare {
+            out.push_str(&format!("\nside by side over stdio, the other server: `{}`\n", c.command));
+            out.push_str(&format!(
+                "{:<34} {:>9} {:>9} {:>9} {:>12}\n",
+                "server (µs)", "p50", "p90", "p99", "added p50"
+            ));
+            out.push_str(&row("truenas-mcp", &self.stdio, &self.baseline));
+            out.push('\n');
+            out.push_str(&row("other", &c.theirs, &self.baseline));
+            out.push('\n');
+            let ratio = |a: Duration, b: Duration| us(a) / us(b).max(f64::MIN_POSITIVE);
+            let added_ours = (us(self.stdio.p50) - us(self.baseline.p50)).max(f64::MIN_POSITIVE);
+            let added_theirs = us(c.theirs.p50) - us(self.baseline.p50);
+            out.push_str(&format!(
+                "other / truenas-mcp: p50 {:.2}x, p90 {:.2}x, p99 {:.2}x, added p50 {:.2}x\n",
+                ratio(c.theirs.p50, self.stdio.p50),
+                ratio(c.theirs.p90, self.stdio.p90),
+                ratio(c.theirs.p99, self.stdio.p99),
+                added_theirs / added_ours
+            ));
+        }
+        out
+    }
+}
