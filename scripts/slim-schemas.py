@@ -6,6 +6,14 @@ every prose keyword (description, title, examples) removed, except the `title` o
 positional param, which is the param's name. TrueNAS's documentation text
 is not embedded; types, required keys, enums, bounds and defaults are.
 
+Beside each table from a real dump it writes `<version>.returns.json`: the `returns` schema of
+every method the tool set (`tools/*.toml`) calls, as declared by that dump, reduced to structure
+(types, properties, required, items, enums and consts, combinators; `oneOf` kept as `anyOf`, as
+TrueNAS's discriminated unions never overlap; a `date-time` string also as its wire form
+`{"$date": ms}`) with no prose, defaults, examples or bounds.
+Identical schemas are stored once. 25.04's file holds only the methods its partial dump has;
+24.10 (no dump) has none.
+
 It also builds two approximated tables (see `about` in each overlay file):
 - TrueNAS 24.10, for which no dump exists (schemas/v24.10-overlay.json): the v25.04.2 dump,
   filled from v25.10.5, minus the overlay's `remove` names, plus its hand-written `methods`.
@@ -18,6 +26,7 @@ usage: scripts/slim-schemas.py ../shared/reference/truenas-api crates/truenas-ap
 import json
 import pathlib
 import sys
+import tomllib
 
 PROSE = {"description", "title", "examples", "doc"}
 RELEASES = ["v25.10.5", "v26.0.0"]
@@ -41,6 +50,63 @@ def strip(node):
     if isinstance(node, list):
         return [strip(item) for item in node]
     return node
+
+
+# What a result schema keeps: its structure. Bounds, formats and defaults say nothing about
+# the shape of a result, and a masked secret must not break a length or pattern rule.
+STRUCTURE = {"type", "properties", "required", "items", "prefixItems", "additionalProperties", "anyOf",
+             "oneOf", "allOf", "enum", "const", "patternProperties", "propertyNames"}
+
+
+# The wire form of a datetime: TrueNAS's JSON encoder sends `{"$date": <ms since the epoch>}`
+# where the models declare a `date-time` string.
+WIRE_DATE = {"anyOf": [{"type": "string"}, {"type": "object", "properties": {"$date": {"type": "integer"}},
+                                              "required": ["$date"], "additionalProperties": False}]}
+
+
+def structure(node):
+    if isinstance(node, list):
+        return [structure(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if node.get("format") == "date-time":
+        return WIRE_DATE
+    out = {}
+    for key, value in node.items():
+        if key not in STRUCTURE:
+            continue
+        if key in ("properties", "patternProperties"):
+            out[key] = {name: structure(sub) for name, sub in value.items()}
+        elif key in ("enum", "const", "required"):
+            out[key] = value
+        else:
+            out["anyOf" if key == "oneOf" else key] = structure(value)
+    return out
+
+
+def catalog_methods():
+    """Every method an action of the tool set calls, its routes' included."""
+    methods = set()
+    for path in sorted((pathlib.Path(__file__).resolve().parent.parent / "tools").glob("*.toml")):
+        for action in tomllib.loads(path.read_text()).get("action", []):
+            methods.update(m["method"] for m in [action, *action.get("route", [])] if "method" in m)
+    return methods
+
+
+def write_returns(dst, version, dump_methods, wanted):
+    schemas, index, methods = [], {}, {}
+    for m in sorted(dump_methods, key=lambda m: m["name"]):
+        if m["name"] not in wanted or m.get("returns") is None:
+            continue
+        slimmed = structure(m["returns"])
+        key = json.dumps(slimmed, sort_keys=True)
+        if key not in index:
+            index[key] = len(schemas)
+            schemas.append(slimmed)
+        methods[m["name"]] = index[key]
+    out = {"version": version, "methods": methods, "schemas": schemas}
+    (dst / f"{version}.returns.json").write_text(json.dumps(out, separators=(",", ":")) + "\n")
+    print(f"{version}: returns of {len(methods)} methods, {len(schemas)} distinct")
 
 
 def slim(m, job=None):
@@ -125,9 +191,12 @@ def partial_table(src, dst, overlay_path):
 def main(src, dst):
     src, dst = pathlib.Path(src), pathlib.Path(dst)
     dst.mkdir(parents=True, exist_ok=True)
+    wanted = catalog_methods()
     for release in RELEASES:
         dump = json.loads((src / f"{release}.json").read_text())
         write(dst, release, [slim(m) for m in dump["methods"]])
+        write_returns(dst, release, dump["methods"], wanted)
+    write_returns(dst, "v25.04.2", json.loads((src / "v25.04.2.json").read_text())["methods"], wanted)
     approximation = "v25.04.2 + v25.10.5 fill - removals + v24.10-overlay.json"
     write(dst, "v24.10", legacy_table(src, dst / "v24.10-overlay.json"), approximated_from=approximation)
     approximation = "v25.04.2 + v25.10.5 fill (minus 25.10 names) + old names from v24.10-overlay.json"

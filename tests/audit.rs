@@ -326,7 +326,7 @@ async fn every_mcp_request_leaves_a_record_and_an_unknown_method_name_is_not_rec
         ("list_resource_templates", ""),
         ("list_prompts", "unknown_method"),
         ("complete", "unknown_method"),
-        ("set_level", "unknown_method"),
+        ("set_level", ""),
         ("unknown_method", "unknown_method"),
     ] {
         let expected = (expected.0.to_string(), expected.1.to_string());

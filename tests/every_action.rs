@@ -1,6 +1,7 @@
 //! Generated from the catalog: every action, called through the real binary with its example
 //! arguments, reaches the simulated NAS as its method with params that release's schema
-//! accepts, and the simulated NAS implements it. An action cannot be added without this test
+//! accepts, and the simulated NAS implements it; a successful result carries structured content
+//! valid for the tool's declared output schema. An action cannot be added without this test
 //! covering it. The same run over REST (`rest.rs`) must make the very same calls.
 
 use serde_json::{Value, json};
@@ -75,6 +76,17 @@ pub(crate) async fn run_every_action(
     let open = policy_file(&dir, "open.json", &json!({"version": "1", "default": "allow"}));
     let (session, _) = connect_stdio(nas, &["--tool-mode", "flat", "--policy", open.to_str().unwrap()]).await;
     let table = MethodTable::get(release);
+    // Each flat tool's declared output schema: every successful result must carry structured
+    // content that validates against it (and a tool without one sends none).
+    let declared: std::collections::HashMap<String, jsonschema::Validator> = session
+        .list_all_tools()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|t| {
+            Some((t.name.to_string(), jsonschema::validator_for(&Value::Object((*t.output_schema?).clone())).ok()?))
+        })
+        .collect();
 
     let mut run = EveryAction { calls: Vec::new(), failures: Vec::new() };
     for action in catalog.actions() {
@@ -103,6 +115,17 @@ pub(crate) async fn run_every_action(
             .map(|c| (c.method, c.params))
             .collect();
         run.calls.push((action.name.to_string(), received));
+        let structured = result.structured_content.as_ref();
+        match (declared.get(action.name.as_str()), structured) {
+            (_, None) if is_error(&result) => {}
+            (None, None) => {}
+            (None, Some(s)) => run.failures.push(format!("{}: structured content without a schema: {s}", action.name)),
+            (Some(_), None) => run.failures.push(format!("{}: no structured content: {reply}", action.name)),
+            (Some(v), Some(s)) if !v.is_valid(s) => {
+                run.failures.push(format!("{}: structured content breaks its output schema", action.name))
+            }
+            (Some(_), Some(_)) => {}
+        }
         let calls = nas_calls_of(nas, &method);
         if routed_away || table.method(&method).is_none() {
             // The release lacks the method: the action must say so, naming the release, and send nothing.

@@ -223,8 +223,9 @@ pub const JOB_STATUS: &str = "job_status";
 /// read. Its method in audit records is its own name.
 pub const POLICY_STATUS: &str = "policy_status";
 
-/// The release whose methods an action names in its `method` (routes cover the others).
-const DEFAULT_RELEASE: Release = Release::V25_10;
+/// The release whose methods an action names in its `method` (routes cover the others): calls
+/// are routed for it, and flat tools list its output schemas, while no NAS was ever reached.
+pub const DEFAULT_RELEASE: Release = Release::V25_10;
 
 /// How long a call waits for its job by default: under the 60 s request timeout many MCP
 /// clients apply.

@@ -1,6 +1,10 @@
-//! The rmcp `ServerHandler`: tools (the `truenas` tool or one tool per action), resources,
-//! and the bridge from TrueNAS job progress to MCP progress notifications. Every call goes
+//! The rmcp `ServerHandler`: tools (the `truenas` tool or one tool per action, the latter with
+//! structured results: `output.rs`), resources, logging (`logging.rs`), and the bridge from
+//! TrueNAS job progress to MCP progress notifications and log messages. Every call goes
 //! through the [`Gateway`]; this file only speaks MCP.
+//!
+//! `tools/list` is in a fixed order: flat mode lists the catalog's actions by category (in the
+//! reference's order) and, within one, in `tools/*.toml` order, then `policy_status`.
 
 use std::sync::Arc;
 
@@ -13,17 +17,20 @@ use rmcp::model::{
     ReadResourceResponse, ReadResourceResult, Resource, ResourceContents, ResourceTemplate, ServerCapabilities,
     ServerConfig, Tool, ToolAnnotations,
 };
-// Logging is deprecated in MCP, but a client may still ask for it: answered (and audited) as unsupported.
+// Logging is deprecated by SEP-2577 in rmcp, but clients of 2025-06-18 and 2025-11-25 use it.
 #[allow(deprecated)]
-use rmcp::model::{SetLevelRequestMethod, SetLevelRequestParams};
+use rmcp::model::SetLevelRequestParams;
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use tokio::sync::mpsc;
 
 use super::elicit;
 use super::hierarchical::{self, Lookup, Step};
+use super::logging::{self, Threshold};
+use super::output::Outputs;
 use super::reply;
 use super::resources::{self, ResourceDef};
+use super::session::SessionState;
 use crate::catalog::ActionDef;
 use crate::config::ToolMode;
 use crate::gateway::{CallError, Event, Gateway, Invocation};
@@ -31,6 +38,7 @@ use crate::ids::{GrantId, JobId};
 use crate::nas::{JobProgress, ProgressSink};
 use crate::policy::{AuditTransport, ErrorSummary, RecordKind};
 use crate::redact::scrub_text;
+use crate::schema::Release;
 
 #[path = "policy_status.rs"]
 mod policy_status;
@@ -51,6 +59,10 @@ pub struct TrueNasServer {
     // Whether a client that declared elicitation is asked to approve calls (the operator can
     // turn it off so that only out-of-band answers count).
     elicitation: bool,
+    // Output schemas and validators of flat tools, shared by every session.
+    outputs: Arc<Outputs>,
+    // This session's own: log level, listed release, event forwarder.
+    session: Arc<SessionState>,
 }
 
 impl TrueNasServer {
@@ -68,7 +80,21 @@ impl TrueNasServer {
             default_grant,
             categories: Arc::default(),
             elicitation: true,
+            outputs: Arc::default(),
+            session: Arc::default(),
         }
+    }
+
+    /// The same server for a new session: shared gateway and caches, its own log level,
+    /// listing and event forwarder.
+    pub fn for_session(&self) -> TrueNasServer {
+        TrueNasServer { session: Arc::default(), ..self.clone() }
+    }
+
+    /// The release a listing is made for: the connected NAS's, else the last connected one's,
+    /// else the release the catalog names its methods for (25.10).
+    fn listing_release(&self) -> Release {
+        self.gateway.nas().last_release().unwrap_or(crate::gateway::DEFAULT_RELEASE)
     }
 
     /// Whether to ask clients that declared elicitation to approve calls (on by default).
@@ -166,9 +192,10 @@ impl TrueNasServer {
         }
     }
 
-    /// The tools this client sees. Flat mode leaves out the actions the policy denies outright
-    /// (unless it says `x-list-denied`); calling one still answers with its denial.
-    fn tools(&self) -> Vec<Tool> {
+    /// The tools this client sees, with the output schemas of `release` in flat mode. Flat mode
+    /// leaves out the actions the policy denies outright (unless it says `x-list-denied`);
+    /// calling one still answers with its denial.
+    fn tools(&self, release: Release) -> Vec<Tool> {
         let catalog = self.gateway.catalog();
         let visible = self.visible();
         match self.mode {
@@ -176,7 +203,7 @@ impl TrueNasServer {
             ToolMode::Flat => catalog
                 .actions()
                 .filter(|a| visible(a) && self.gateway.listed(&self.gateway.standing(a)))
-                .map(flat_tool)
+                .map(|a| flat_tool(a, self.outputs.schema(a, release)))
                 .chain(self.policy_status_listed().then(policy_status::flat_tool))
                 .collect(),
         }
@@ -190,8 +217,9 @@ impl TrueNasServer {
         request: &CallToolRequestParams,
     ) -> CallToolResponse {
         let grant = self.grant(ctx);
-        let (progress, forwarder) = progress_bridge(ctx);
         let secrets = crate::redact::secret_values(&params);
+        let threshold = self.session.threshold.for_request(ctx);
+        let (progress, forwarder) = progress_bridge(ctx, &threshold, action.name.as_str(), &secrets);
         let call = Invocation {
             grant: &grant,
             action: action.name.as_str(),
@@ -208,6 +236,11 @@ impl TrueNasServer {
             let _ = forwarder.await;
         }
         match outcome {
+            Ok(done) if self.mode == ToolMode::Flat => {
+                // Checked against the structure this session was shown, whatever the NAS runs now.
+                let release = self.session.listed().unwrap_or_else(|| self.listing_release());
+                reply::success_with(&done, |whole| self.outputs.structured(action, release, &done, whole)).into()
+            }
             Ok(done) => reply::success(&done).into(),
             Err(e) => {
                 // 2026-07-28: the form goes back in the result; the retry carries the answer.
@@ -246,26 +279,45 @@ fn resource_error(e: &CallError) -> McpError {
     McpError::internal_error(scrub_text(&e.to_string()), data)
 }
 
-/// One MCP tool for one action (flat mode).
-fn flat_tool(action: &ActionDef) -> Tool {
+/// One MCP tool for one action (flat mode), with its output schema if it has one.
+fn flat_tool(action: &ActionDef, output: Option<Arc<JsonObject>>) -> Tool {
     let a = action.annotations();
     let annotations = ToolAnnotations::new()
         .read_only(a.read_only)
         .destructive(a.destructive)
         .idempotent(a.idempotent)
         .open_world(a.open_world);
-    Tool::new(action.name.to_string(), action.description.clone(), Arc::clone(action.input_schema()))
-        .with_annotations(annotations)
+    let tool = Tool::new(action.name.to_string(), action.description.clone(), Arc::clone(action.input_schema()))
+        .with_annotations(annotations);
+    match output {
+        Some(schema) => tool.with_raw_output_schema(schema),
+        None => tool,
+    }
 }
 
 /// Turns job progress into MCP progress notifications, in order, when the client asked for
-/// them (sent a progress token).
-fn progress_bridge(ctx: &RequestContext<RoleServer>) -> (Option<ProgressSink>, Option<tokio::task::JoinHandle<()>>) {
-    let Some(token) = ctx.meta.get_progress_token() else { return (None, None) };
+/// them (sent a progress token), and into log messages when its log level takes info.
+#[allow(deprecated)]
+fn progress_bridge(
+    ctx: &RequestContext<RoleServer>,
+    threshold: &Threshold,
+    action: &str,
+    secrets: &[String],
+) -> (Option<ProgressSink>, Option<tokio::task::JoinHandle<()>>) {
+    let token = ctx.meta.get_progress_token();
+    let log = threshold.allows(rmcp::model::LoggingLevel::Info);
+    if token.is_none() && !log {
+        return (None, None);
+    }
     let (tx, mut rx) = mpsc::unbounded_channel::<JobProgress>();
     let peer = ctx.peer.clone();
+    let (action, secrets) = (action.to_string(), secrets.to_vec());
     let forwarder = tokio::spawn(async move {
         while let Some(p) = rx.recv().await {
+            if log && peer.notify_logging_message(logging::job_message(&action, &p, &secrets)).await.is_err() {
+                break;
+            }
+            let Some(token) = &token else { continue };
             // Job 0 is no job: the call itself (waiting for an approval).
             let message = if p.job.0 == 0 {
                 p.description.clone()
@@ -288,7 +340,8 @@ fn progress_bridge(ctx: &RequestContext<RoleServer>) -> (Option<ProgressSink>, O
 
 impl ServerHandler for TrueNasServer {
     fn get_info(&self) -> ServerConfig {
-        let capabilities = ServerCapabilities::builder().enable_tools().enable_resources().build();
+        #[allow(deprecated)]
+        let capabilities = ServerCapabilities::builder().enable_tools().enable_resources().enable_logging().build();
         ServerConfig::new(capabilities)
             .with_server_info(Implementation::new("truenas-mcp", env!("CARGO_PKG_VERSION")))
             .with_instructions(
@@ -307,7 +360,10 @@ impl ServerHandler for TrueNasServer {
         ctx: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
         self.protocol(&ctx, "list_tools", None).await?;
-        Ok(ListToolsResult::with_all_items(self.tools()))
+        let release = self.listing_release();
+        let tools = self.tools(release);
+        self.session.set_listed(release);
+        Ok(ListToolsResult::with_all_items(tools))
     }
 
     async fn list_prompts(
@@ -337,14 +393,13 @@ impl ServerHandler for TrueNasServer {
         Err(McpError::method_not_found::<CompleteRequestMethod>())
     }
 
+    /// Sets the level of this session's log messages, and starts sending it connection events.
     #[allow(deprecated)]
-    async fn set_level(
-        &self,
-        _request: SetLevelRequestParams,
-        ctx: RequestContext<RoleServer>,
-    ) -> Result<(), McpError> {
-        self.protocol(&ctx, "set_level", Some(UNKNOWN_METHOD)).await?;
-        Err(McpError::method_not_found::<SetLevelRequestMethod>())
+    async fn set_level(&self, request: SetLevelRequestParams, ctx: RequestContext<RoleServer>) -> Result<(), McpError> {
+        self.protocol(&ctx, "set_level", None).await?;
+        self.session.threshold.set(request.level);
+        self.session.forward_events(self.gateway.nas(), ctx.peer.clone());
+        Ok(())
     }
 
     async fn on_custom_request(
@@ -358,7 +413,8 @@ impl ServerHandler for TrueNasServer {
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        self.tools().into_iter().find(|t| t.name == name)
+        let release = self.session.listed().unwrap_or_else(|| self.listing_release());
+        self.tools(release).into_iter().find(|t| t.name == name)
     }
 
     async fn call_tool(

@@ -105,7 +105,7 @@ pub async fn serve(
     manager.session_config = session_config();
     let manager = Arc::new(manager);
     let sessions = Arc::new(Sessions::new(Arc::clone(&manager), options.max_sessions));
-    let service = StreamableHttpService::new(move || Ok(server.clone()), manager, config);
+    let service = StreamableHttpService::new(move || Ok(server.for_session()), manager, config);
     let tokens = Tokens::new(&options.tokens);
     let page = approvals_page::router(options.approvals_page.clone(), tokens.clone(), addr);
     // Layers run outside in: authenticate first, then check the session belongs to the grant.

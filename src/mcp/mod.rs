@@ -1,13 +1,16 @@
-//! The MCP surface: the rmcp `ServerHandler` (the `truenas` tool or one tool per action,
-//! resources, progress, approval by elicitation), and its wiring to stdio and streamable HTTP. Policy and NAS access
+//! The MCP surface: the rmcp `ServerHandler` (the `truenas` tool or one tool per action with
+//! structured results, resources, progress, logging, approval by elicitation), and its wiring to stdio and streamable HTTP. Policy and NAS access
 //! stay in the gateway; this module only speaks MCP.
 
 mod elicit;
 mod handler;
 mod hierarchical;
 pub mod http;
+mod logging;
+mod output;
 mod reply;
 mod resources;
+mod session;
 mod stdio;
 
 pub use handler::TrueNasServer;

@@ -115,7 +115,10 @@ impl NasClient {
             {
                 let mut state = inner.state.lock().unwrap_or_else(|p| p.into_inner());
                 *state = match &result {
-                    Ok(session) => Link::Up(Arc::clone(session)),
+                    Ok(session) => {
+                        inner.announce_up(session);
+                        Link::Up(Arc::clone(session))
+                    }
                     Err(e) => {
                         let delay =
                             BACKOFF_FIRST.saturating_mul(2u32.saturating_pow(failures.min(16))).min(BACKOFF_MAX);

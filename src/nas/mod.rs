@@ -4,7 +4,7 @@
 //! The one public way to call a middleware method is [`NasClient::call`], which consumes a
 //! [`Permit`]: only the policy engine makes those, so nothing reaches the NAS without a
 //! decision. Framing and request ids live in `rpc`; connecting, logging in and choosing the
-//! transport in `session`; the connection state machine in `link`; job waits in `jobs` (`rest_jobs` over REST); the REST transport in
+//! transport in `session`; the connection state machine in `link` (its events in `events`); job waits in `jobs` (`rest_jobs` over REST); the REST transport in
 //! `rest`, its method-to-HTTP rules in `truenas_api::rest`; addresses and TLS in
 //! `endpoint`.
 //!
@@ -17,6 +17,7 @@
 
 mod endpoint;
 mod error;
+mod events;
 mod jobs;
 mod link;
 mod rest;
@@ -34,6 +35,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use endpoint::{Endpoint, TlsTrust};
 pub use error::{FieldError, NasError, RpcError};
+pub use events::NasEvent;
 pub use jobs::{JobProgress, ProgressSink};
 pub use truenas_api::rest::same_over_rest;
 
@@ -207,6 +209,12 @@ struct Inner {
     // INVARIANT: never held across an await (a std guard cannot be): network I/O happens in
     // the attempt's own task, outside the lock.
     state: std::sync::Mutex<Link>,
+    // Connection events for whoever listens (`events`).
+    events: tokio::sync::broadcast::Sender<NasEvent>,
+    // Whether a connection was ever up: the next one is a reconnection.
+    ever_up: std::sync::atomic::AtomicBool,
+    // The release of the current or last connection.
+    last_release: std::sync::Mutex<Option<Release>>,
 }
 
 impl NasClient {
@@ -214,7 +222,16 @@ impl NasClient {
     pub fn new(config: NasConfig) -> NasClient {
         let tls = config.endpoint.is_secure().then(|| Arc::clone(&config.tls));
         let state = std::sync::Mutex::new(Link::Down { failures: 0, retry_at: Instant::now(), last: None });
-        NasClient { inner: Arc::new(Inner { config, tls, state }) }
+        let (events, _) = tokio::sync::broadcast::channel(events::CAPACITY);
+        let inner = Inner {
+            config,
+            tls,
+            state,
+            events,
+            ever_up: std::sync::atomic::AtomicBool::new(false),
+            last_release: std::sync::Mutex::new(None),
+        };
+        NasClient { inner: Arc::new(inner) }
     }
 
     /// Connects now (if not connected) and returns the NAS's version string.

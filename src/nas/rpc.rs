@@ -186,6 +186,11 @@ impl Connection {
         self.closed.cancelled().await
     }
 
+    /// A token cancelled once the socket is gone, for a watcher that must not keep it open.
+    pub(crate) fn closed_signal(&self) -> CancellationToken {
+        self.closed.clone()
+    }
+
     /// Closes the socket; outstanding calls fail with "connection lost".
     pub(crate) fn close(&self) {
         self.closed.cancel();

@@ -148,6 +148,14 @@ impl Session {
         }
     }
 
+    /// A token cancelled once the websocket is gone; `None` over REST (no lasting connection).
+    pub(crate) fn closed_signal(&self) -> Option<tokio_util::sync::CancellationToken> {
+        match &self.transport {
+            Transport::JsonRpc { conn, .. } => Some(conn.closed_signal()),
+            Transport::Rest(_) => None,
+        }
+    }
+
     pub(crate) fn close(&self) {
         if let Transport::JsonRpc { conn, .. } = &self.transport {
             conn.close();

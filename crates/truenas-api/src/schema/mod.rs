@@ -35,6 +35,7 @@
 //! Validators are compiled lazily, on the first call of each method, and cached.
 
 pub mod exact;
+pub mod returns;
 
 use std::collections::HashMap;
 use std::fmt;
