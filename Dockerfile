@@ -19,6 +19,8 @@
 # The builder: rust:*-alpine's host target is x86_64-unknown-linux-musl, whose binaries are
 # static by default; musl-dev is the C library the TLS crypto (aws-lc-sys, built with cc) links.
 FROM rust:1.95-alpine AS build
+# Not pinned (DL3018): Alpine drops old package versions, so a pin would break the build; the
+# base image's tag fixes the toolchain, and Cargo.lock (--locked) every crate.
 # hadolint ignore=DL3018
 RUN apk add --no-cache musl-dev
 WORKDIR /src
