@@ -3,12 +3,11 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::Parser;
 use tokio_util::sync::CancellationToken;
 
 use truenas_mcp::app;
 use truenas_mcp::catalog::Catalog;
-use truenas_mcp::config::{AuditCommand, Command, Config, LowArgs, PolicyCommand, Transport};
+use truenas_mcp::config::{AuditCommand, Command, Config, LowArgs, PolicyCommand, Transport, cli};
 use truenas_mcp::gateway::{CallError, Invocation};
 use truenas_mcp::ids::GrantId;
 use truenas_mcp::mcp::{self, TrueNasServer};
@@ -32,7 +31,8 @@ fn main() -> ExitCode {
     // One crypto provider for every TLS client, whatever features dependencies enable.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     init_logging();
-    let low = LowArgs::parse();
+    // The version text names the TrueNAS releases known at run time (`config::cli`).
+    let low = cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -91,7 +91,13 @@ impl std::io::Write for ScrubbedStderr {
 
 async fn run(low: LowArgs) -> anyhow::Result<ExitCode> {
     match low.command {
-        None => serve(&low).await,
+        None | Some(Command::Serve) => serve(&low).await,
+        Some(Command::Completions { shell }) => {
+            // A closed pipe (`truenas-mcp completions bash | head`) ends the output quietly.
+            let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), &cli::completions(shell));
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Man { ref dir }) => man(dir.as_deref()),
         Some(Command::Call { ref action, ref args }) => call(&low, action, args).await,
         Some(Command::Tools { ref category }) => tools(category.as_deref()),
         Some(Command::Approvals { ref command }) => approvals(&low, command).await,
@@ -155,6 +161,25 @@ async fn run_sim(
     tokio::signal::ctrl_c().await?;
     handle.shutdown().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `man [--dir DIR]`: the page to stdout, or every page into DIR (exit code 2 if it cannot
+/// be written).
+fn man(dir: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
+    let written = match dir {
+        None => cli::man_page().and_then(|page| std::io::Write::write_all(&mut std::io::stdout().lock(), &page)),
+        Some(dir) => cli::write_man_pages(dir),
+    };
+    match written {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        // A closed pipe (`truenas-mcp man | head`) ends the output quietly.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        Err(e) => {
+            let target = dir.map_or_else(|| "stdout".to_string(), |d| format!("`{}`", d.display()));
+            eprintln!("error: cannot write the man page to {target}: {e}");
+            Ok(ExitCode::from(USAGE))
+        }
+    }
 }
 
 /// `policy check FILE`: errors to stderr with exit code 1; otherwise the warnings and the

@@ -61,6 +61,7 @@ pub(crate) fn command(nas: &SimHandle) -> Command {
         "TRUENAS_MCP_SHADOW_POLICY",
         "TRUENAS_MCP_HTTP",
         "TRUENAS_MCP_HTTP_TOKENS",
+        "TRUENAS_MCP_HTTP_TOKENS_FILE",
         "TRUENAS_MCP_AUDIT",
         "TRUENAS_MCP_TOOL_MODE",
         "TRUENAS_MCP_DEMO",

@@ -44,6 +44,10 @@ pub struct CommonArgs {
         value_name = "TOKEN"
     )]
     pub http_tokens: Vec<String>,
+    /// A file holding the bearer tokens, one per line (instead of --http-token; for container
+    /// secrets). Blank lines are skipped.
+    #[arg(long = "http-token-file", env = "TRUENAS_MCP_HTTP_TOKENS_FILE", global = true, value_name = "FILE")]
+    pub http_token_file: Option<PathBuf>,
     /// Serve the approvals page at http://ADDR/approvals, opened only with this token (at least
     /// 16 characters, none of the agents' bearer tokens); without it the page is not served.
     #[arg(
@@ -138,6 +142,8 @@ pub struct CommonArgs {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Serve MCP: stdio, or streamable HTTP with --http (the same as giving no subcommand).
+    Serve,
     /// Run the simulated TrueNAS alone, for other clients.
     #[cfg(feature = "sim")]
     Sim {
@@ -191,6 +197,19 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// Print the shell completion script for SHELL (e.g. `truenas-mcp completions bash >
+    /// /etc/bash_completion.d/truenas-mcp`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), or write one page per subcommand into --dir.
+    Man {
+        /// Write `truenas-mcp.1` and a page per subcommand into this directory (it must exist).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
     },
 }
 

@@ -10,6 +10,7 @@ use clap::ValueEnum;
 
 use crate::nas::{ApiKey, Endpoint, NasError, TlsTrust};
 
+pub mod cli;
 mod flags;
 pub use flags::{AuditCommand, Command, CommonArgs, DecisionFilter, LowArgs, PolicyCommand, PresetArg, SimRelease};
 
@@ -99,6 +100,19 @@ pub enum ConfigError {
     /// Tokens without HTTP.
     #[error("--http-token (TRUENAS_MCP_HTTP_TOKENS) needs --http")]
     TokensWithoutHttp,
+    /// Tokens given both inline and in a file.
+    #[error(
+        "--http-token (TRUENAS_MCP_HTTP_TOKENS) and --http-token-file (TRUENAS_MCP_HTTP_TOKENS_FILE) are both set: keep one"
+    )]
+    TwoTokenSources,
+    /// The token file cannot be read.
+    #[error("--http-token-file (TRUENAS_MCP_HTTP_TOKENS_FILE) `{path}` cannot be read: {reason}")]
+    TokenFile {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
     /// An empty token.
     #[error("--http-token (TRUENAS_MCP_HTTP_TOKENS) contains an empty token")]
     EmptyToken,
@@ -215,9 +229,10 @@ pub enum Switch {
 impl Config {
     /// Resolves and checks the raw arguments.
     pub fn from_low_args(low: &CommonArgs) -> Result<Config, ConfigError> {
+        let given_tokens = http_tokens(low)?;
         let transport = match low.http {
             Some(addr) => {
-                let tokens = check_tokens(&low.http_tokens)?;
+                let tokens = check_tokens(&given_tokens)?;
                 if tokens.is_empty() && !addr.ip().is_loopback() {
                     return Err(ConfigError::OpenHttp(addr));
                 }
@@ -230,7 +245,7 @@ impl Config {
                 tokens.iter().for_each(|t| crate::redact::remember_secret(t));
                 Transport::Http { addr, tokens, max_sessions }
             }
-            None if !low.http_tokens.is_empty() => return Err(ConfigError::TokensWithoutHttp),
+            None if !given_tokens.is_empty() => return Err(ConfigError::TokensWithoutHttp),
             None if low.http_max_sessions.is_some() => return Err(ConfigError::SessionsWithoutHttp),
             None => Transport::Stdio,
         };
@@ -339,6 +354,22 @@ impl Config {
     pub fn categories(&self) -> &[String] {
         &self.categories
     }
+}
+
+/// The bearer tokens as given: inline (`--http-token`), or one per line in a file
+/// (`--http-token-file`), never both. Errors never show a token.
+fn http_tokens(low: &CommonArgs) -> Result<Vec<String>, ConfigError> {
+    let Some(path) = &low.http_token_file else { return Ok(low.http_tokens.clone()) };
+    if !low.http_tokens.is_empty() {
+        return Err(ConfigError::TwoTokenSources);
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError::TokenFile { path: path.display().to_string(), reason: e.to_string() })?;
+    let tokens: Vec<String> = text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
+    if tokens.is_empty() {
+        return Err(ConfigError::EmptyToken);
+    }
+    Ok(tokens)
 }
 
 /// The bearer tokens, each checked: not empty, at least [`MIN_TOKEN_CHARS`] long, not repeated.
@@ -543,6 +574,30 @@ mod tests {
         let e = parse(&["--demo", "--http", "127.0.0.1:0", "--http-token", A, "--http-token", A]).unwrap_err();
         assert!(matches!(e, ConfigError::RepeatedToken { position: 2 }), "{e}");
         assert!(!e.to_string().contains(A), "{e}");
+    }
+
+    #[test]
+    fn tokens_may_come_from_a_file_one_per_line_but_not_also_inline() {
+        let dir = std::env::temp_dir().join(format!("truenas-mcp-tokens-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("tokens");
+        std::fs::write(&file, format!("{A}\n\n  {B}  \n")).unwrap();
+        let path = file.to_str().unwrap();
+        let c = parse(&["--demo", "--http", "0.0.0.0:8080", "--http-token-file", path]).unwrap();
+        assert!(matches!(c.transport(), Transport::Http { tokens, .. } if tokens == &[A.to_string(), B.to_string()]));
+        let both = parse(&["--demo", "--http", "0.0.0.0:8080", "--http-token-file", path, "--http-token", A]);
+        assert!(matches!(both, Err(ConfigError::TwoTokenSources)));
+        std::fs::write(&file, "short-secret\n").unwrap();
+        let e = parse(&["--demo", "--http", "0.0.0.0:8080", "--http-token-file", path]).unwrap_err();
+        assert!(matches!(e, ConfigError::ShortToken { position: 1 }), "{e}");
+        assert!(!e.to_string().contains("short-secret"), "{e}");
+        std::fs::write(&file, "\n").unwrap();
+        let e = parse(&["--demo", "--http", "0.0.0.0:8080", "--http-token-file", path]).unwrap_err();
+        assert!(matches!(e, ConfigError::EmptyToken), "{e}");
+        let missing = dir.join("absent").display().to_string();
+        let e = parse(&["--demo", "--http", "0.0.0.0:8080", "--http-token-file", &missing]).unwrap_err();
+        assert!(matches!(e, ConfigError::TokenFile { .. }), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
