@@ -20,7 +20,12 @@ import pathlib
 import sys
 
 PROSE = {"description", "title", "examples", "doc"}
-RELEASES = ["v25.10.5", "v26.0.0"]
+RELEASES = ["v25.10.5", "v26.0.0", "v27.0.0"]
+# The middleware makes a method private (absent for API clients: "Method does not exist") in the
+# API version its `removed_in` names. The 27 dump still lists those methods (`auth.login`,
+# `auth.login_with_api_key`, ...): its table leaves them out. The 26.0 table keeps its three
+# `removed_in: v26` methods as before (not confirmed either way for the 26.0 release).
+GONE_IN = {"v27.0.0": "v27"}
 
 
 def strip(node):
@@ -127,7 +132,8 @@ def main(src, dst):
     dst.mkdir(parents=True, exist_ok=True)
     for release in RELEASES:
         dump = json.loads((src / f"{release}.json").read_text())
-        write(dst, release, [slim(m) for m in dump["methods"]])
+        gone = GONE_IN.get(release)
+        write(dst, release, [slim(m) for m in dump["methods"] if gone is None or m.get("removed_in") != gone])
     approximation = "v25.04.2 + v25.10.5 fill - removals + v24.10-overlay.json"
     write(dst, "v24.10", legacy_table(src, dst / "v24.10-overlay.json"), approximated_from=approximation)
     approximation = "v25.04.2 + v25.10.5 fill (minus 25.10 names) + old names from v24.10-overlay.json"

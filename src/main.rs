@@ -112,8 +112,18 @@ async fn run(low: LowArgs) -> anyhow::Result<ExitCode> {
             out!("{}", serde_json::to_string_pretty(&PolicyEngine::json_schema())?);
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Sim { listen, ref api_key, release, rest_only, ref tls_cert, ref tls_key }) => {
-            let mut config = SimConfig { release: release.release(), rest_only, ..SimConfig::default() };
+        Some(Command::Sim {
+            listen,
+            ref api_key,
+            release,
+            rest_only,
+            ref tls_cert,
+            ref tls_key,
+            ref report_version,
+        }) => {
+            let reported_version = report_version.clone();
+            let mut config =
+                SimConfig { release: release.release(), rest_only, reported_version, ..SimConfig::default() };
             if let Some(key) = api_key {
                 config.api_key = key.clone();
             }
