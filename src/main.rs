@@ -118,8 +118,9 @@ async fn run(low: LowArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         #[cfg(feature = "sim")]
-        Some(Command::Sim { listen, ref api_key, release, rest_only, ref tls_cert, ref tls_key }) => {
-            run_sim(listen, api_key.as_deref(), release, rest_only, tls_cert.as_deref(), tls_key.as_deref()).await
+        Some(Command::Sim { listen, ref api_key, release, rest_only, ref tls_cert, ref tls_key, ref report_version }) => {
+            let tls = (tls_cert.as_deref(), tls_key.as_deref());
+            run_sim(listen, api_key.as_deref(), release, rest_only, tls, report_version.clone()).await
         }
     }
 }
@@ -131,11 +132,11 @@ async fn run_sim(
     api_key: Option<&str>,
     release: truenas_mcp::config::SimRelease,
     rest_only: bool,
-    tls_cert: Option<&std::path::Path>,
-    tls_key: Option<&std::path::Path>,
+    (tls_cert, tls_key): (Option<&std::path::Path>, Option<&std::path::Path>),
+    reported_version: Option<String>,
 ) -> anyhow::Result<ExitCode> {
     use truenas_sim::{self as sim, SimConfig};
-    let mut config = SimConfig { release: release.release(), rest_only, ..SimConfig::default() };
+    let mut config = SimConfig { release: release.release(), rest_only, reported_version, ..SimConfig::default() };
     if let Some(key) = api_key {
         config.api_key = key.to_string();
     }

@@ -34,6 +34,7 @@ mod raw_guards;
 mod redis_server;
 mod redis_shared;
 mod redis_store;
+mod release27;
 mod reliability;
 mod rest;
 mod rollout;

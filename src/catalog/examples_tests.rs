@@ -77,7 +77,10 @@ async fn the_directory_and_service_config_examples_succeed_in_catalog_order() {
         let mut failures = Vec::new();
         let mut called = 0;
         for action in catalog.actions().filter(|a| a.category == "directory" || a.category == "service_config") {
-            let args = action.example_args();
+            let mut args = action.example_args();
+            if release >= Release::V27_0 {
+                args.remove("loglevel"); // 27 has no SNMP log level: refused there before sending
+            }
             let params = action.build_params(&args).unwrap();
             called += 1;
             if let Err(e) = h.call(action.method.as_str(), params.clone()).await {

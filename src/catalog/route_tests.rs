@@ -144,7 +144,7 @@ method = "service.start"
     };
     let messages: Vec<&str> = err.errors.iter().map(|d| d.message.as_str()).collect();
     for expected in [
-        "route: unknown release `23.10` (known: `24.04`, `24.10`, `25.04`, `25.10`, `26.0`)",
+        "route: unknown release `23.10` (known: `24.04`, `24.10`, `25.04`, `25.10`, `26.0`, `27.0`)",
         "route: method `service.control` does not exist on TrueNAS 24.10",
         "route: the params template references undeclared argument `servise`",
         "route: release `24.10` is routed twice",

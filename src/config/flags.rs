@@ -165,6 +165,10 @@ pub enum Command {
         /// Behave as a release without JSON-RPC: serve only REST `/api/v2.0`.
         #[arg(long)]
         rest_only: bool,
+        /// Report this version (`TrueNAS-28.0.0`) in `system.version` and `system.info` instead
+        /// of the release's own, to play a NAS newer than any method table.
+        #[arg(long, value_name = "VERSION")]
+        report_version: Option<String>,
     },
     /// Make one call through the policy layer and print the result.
     Call {
@@ -283,6 +287,9 @@ pub enum SimRelease {
     /// TrueNAS 26.0 (API v26.0.0).
     #[value(name = "26.0")]
     V26_0,
+    /// TrueNAS 27.0 (API v27.0.0): no `auth.login_with_api_key`, keys log in with a username.
+    #[value(name = "27.0")]
+    V27_0,
 }
 
 impl SimRelease {
@@ -294,6 +301,7 @@ impl SimRelease {
             SimRelease::V25_04 => crate::schema::Release::V25_04,
             SimRelease::V25_10 => crate::schema::Release::V25_10,
             SimRelease::V26_0 => crate::schema::Release::V26_0,
+            SimRelease::V27_0 => crate::schema::Release::V27_0,
         }
     }
 }

@@ -128,3 +128,35 @@ async fn a_silent_nas_is_found_by_the_keepalive_and_pending_calls_fail_as_lost()
     nas.faults().set_silent(false);
     assert!(read(&client, "system.version").await.is_ok(), "the next call connects anew");
 }
+
+#[tokio::test]
+async fn without_a_username_a_release_lacking_the_key_only_login_names_the_setting() {
+    use super::rpc::{Connection, Limits};
+    use super::session::login;
+    use crate::schema::Release;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let nas = sim::start(listener, SimConfig { release: Release::V27_0, ..SimConfig::default() }).await.unwrap();
+    let url = format!("{}/api/current", nas.url().replacen("http://", "ws://", 1));
+    let limits = Limits { max_in_flight: 4, max_reply_bytes: 1 << 20 };
+    let (conn, _events) = Connection::open(&url, None, limits).await.unwrap();
+    let key = ApiKey::new(sim::DEMO_API_KEY);
+    // The release not yet known (no probe): the NAS's "Method does not exist" becomes the reason.
+    let err = login(&conn, &key, None, None, HANG).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "TrueNAS has no login by API key alone: set `TRUENAS_USERNAME` to the user that owns the key"
+    );
+    assert_eq!(serde_json::to_string(&err.summary()).unwrap(), r#"{"kind":"username_required"}"#);
+    // Known from the probe: refused before anything is sent.
+    nas.recorder().clear();
+    let err = login(&conn, &key, None, Some(Release::V27_0), HANG).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "TrueNAS 27.0 has no login by API key alone: set `TRUENAS_USERNAME` to the user that owns the key"
+    );
+    assert!(nas.recorder().calls().is_empty(), "{:?}", nas.recorder().calls());
+    // With the username, the same key logs in.
+    login(&conn, &key, Some(sim::DEMO_USERNAME), Some(Release::V27_0), HANG).await.unwrap();
+    let methods: Vec<String> = nas.recorder().calls().into_iter().map(|c| c.method).collect();
+    assert_eq!(methods, ["auth.login_ex"]);
+}

@@ -130,12 +130,23 @@ pub enum NasError {
         /// The username sent with the key, if any.
         user: Option<String>,
     },
+    /// The release logs API keys in only with the owner's username (`auth.login_ex`; 27.0 has no
+    /// `auth.login_with_api_key`), and none is configured. `release` is `None` when the NAS
+    /// answered that the key-only login does not exist before we knew its release.
+    #[error(
+        "TrueNAS{} has no login by API key alone: set `TRUENAS_USERNAME` to the user that owns the key",
+        .release.map(|r| format!(" {}", r.name())).unwrap_or_default()
+    )]
+    UsernameRequired {
+        /// The release, when known.
+        release: Option<Release>,
+    },
     /// The key is expired or revoked (TrueNAS revokes keys used over clear text).
     #[error("TrueNAS reports the API key as expired or revoked; create or reset the key in the TrueNAS UI")]
     AuthExpired,
     /// The NAS runs a release we have no method table for.
     #[error(
-        "unsupported TrueNAS release `{0}`: this server has no method table for it (supported: 24.04, 24.10, 25.04, 25.10, 26.0 and later)"
+        "unsupported TrueNAS release `{0}`: this server has no method table for it (supported: 24.04, 24.10, 25.04, 25.10, 26.0, 27.0 and later)"
     )]
     UnsupportedRelease(String),
     /// The connection broke while the call was outstanding.
@@ -224,6 +235,7 @@ impl NasError {
             NasError::Connect { .. } => ErrorSummary::new("connect"),
             NasError::AuthFailed { .. } => ErrorSummary::new("auth_failed"),
             NasError::AuthExpired => ErrorSummary::new("auth_expired"),
+            NasError::UsernameRequired { .. } => ErrorSummary::new("username_required"),
             NasError::UnsupportedRelease(_) => ErrorSummary::new("unsupported_release"),
             NasError::ConnectionLost { sent: true, .. } => ErrorSummary::new("connection_lost_after_send"),
             NasError::ConnectionLost { sent: false, .. } => ErrorSummary::new("connection_lost"),
@@ -252,6 +264,7 @@ impl NasError {
             | NasError::Connect { .. }
             | NasError::AuthFailed { .. }
             | NasError::AuthExpired
+            | NasError::UsernameRequired { .. }
             | NasError::UnsupportedRelease(_)
             | NasError::MethodUnavailable { .. }
             | NasError::InvalidParams(_)

@@ -114,7 +114,9 @@ impl Session {
         let t = config.call_timeout;
 
         stage.set("logging in");
-        login(&conn, &config.api_key, config.username.as_deref(), t).await?;
+        // The release the probe named, if any: one without the key-only login needs a username.
+        let probed = api.as_deref().and_then(Release::from_version_string);
+        login(&conn, &config.api_key, config.username.as_deref(), probed, t).await?;
 
         stage.set("asking `system.version`");
         let version = conn.call("system.version", json!([]), t).await?;
@@ -124,6 +126,14 @@ impl Session {
             .and_then(Release::from_version_string)
             .or_else(|| Release::from_version_string(&version))
             .ok_or_else(|| NasError::UnsupportedRelease(version.clone()))?;
+        if Release::is_newer_than_known(&version) {
+            tracing::warn!(
+                %version,
+                api = %release,
+                "TrueNAS `{version}` is newer than every release this server knows: serving it with the {} method table",
+                release.name()
+            );
+        }
 
         let jobs = JobTracker::default();
         jobs.follow(events);
@@ -208,12 +218,22 @@ async fn probe(config: &NasConfig) -> Result<Probe, NasError> {
     Ok(Probe::JsonRpc(api.map(str::to_string)))
 }
 
-async fn login(
+/// Logs in with the API key: `auth.login_ex` with the username when there is one, else (or on
+/// a release without `login_ex`) `auth.login_with_api_key`. Without a username, a release that
+/// lacks the key-only login (`release`, when the probe named it, or the NAS's own answer) is
+/// refused at once, naming the setting that is missing, rather than retried.
+pub(super) async fn login(
     conn: &Connection,
     key: &ApiKey,
     username: Option<&str>,
+    release: Option<Release>,
     timeout: std::time::Duration,
 ) -> Result<(), NasError> {
+    if username.is_none()
+        && let Some(release) = release.filter(|r| MethodTable::get(*r).method("auth.login_with_api_key").is_none())
+    {
+        return Err(NasError::UsernameRequired { release: Some(release) });
+    }
     if let Some(user) = username {
         let request = json!([{"mechanism": "API_KEY_PLAIN", "username": user, "api_key": key.expose()}]);
         match conn.call("auth.login_ex", request, timeout).await {
@@ -233,8 +253,13 @@ async fn login(
             Err(e) => return Err(e),
         }
     }
-    match conn.call("auth.login_with_api_key", json!([key.expose()]), timeout).await? {
-        Value::Bool(true) => Ok(()),
-        _ => Err(NasError::AuthFailed { user: username.map(str::to_string) }),
+    match conn.call("auth.login_with_api_key", json!([key.expose()]), timeout).await {
+        Ok(Value::Bool(true)) => Ok(()),
+        Ok(_) => Err(NasError::AuthFailed { user: username.map(str::to_string) }),
+        // A release without the key-only login (27.0 and later): only `login_ex` with a username.
+        Err(NasError::Rpc(e)) if e.code == -32601 && username.is_none() => {
+            Err(NasError::UsernameRequired { release: None })
+        }
+        Err(e) => Err(e),
     }
 }

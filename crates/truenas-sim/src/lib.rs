@@ -74,6 +74,9 @@ pub struct SimConfig {
     /// Play a NAS without JSON-RPC (TrueNAS 24.04/24.10): `/api/versions` and the websocket
     /// answer 404, only REST `/api/v2.0` is served.
     pub rest_only: bool,
+    /// The version `system.version` and `system.info` report instead of the release's own
+    /// (`TrueNAS-28.0.0` plays a NAS newer than any method table); `None`: the release's.
+    pub reported_version: Option<String>,
 }
 
 impl Default for SimConfig {
@@ -83,6 +86,7 @@ impl Default for SimConfig {
             username: DEMO_USERNAME.to_string(),
             release: Release::V25_10,
             rest_only: false,
+            reported_version: None,
         }
     }
 }
@@ -94,6 +98,7 @@ impl fmt::Debug for SimConfig {
             .field("username", &self.username)
             .field("release", &self.release)
             .field("rest_only", &self.rest_only)
+            .field("reported_version", &self.reported_version)
             .finish()
     }
 }

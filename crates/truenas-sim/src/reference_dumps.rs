@@ -13,7 +13,7 @@ use truenas_api::schema::{MethodTable, Release};
 /// The releases whose result shapes the simulated NAS follows to the letter: the tests that
 /// check results against the dumps run on these. 25.04's dump is partial (methods it lacks go
 /// unchecked) and 25.04 keeps some older names (checked by its own tests).
-pub const SHAPED: [Release; 3] = [Release::V25_04, Release::V25_10, Release::V26_0];
+pub const SHAPED: [Release; 4] = [Release::V25_04, Release::V25_10, Release::V26_0, Release::V27_0];
 
 fn dump_dirs() -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::env::var_os("TRUENAS_API_DUMP").map(PathBuf::from).into_iter().collect();
@@ -48,9 +48,16 @@ pub fn callable_on(release: Release, method: &str) -> bool {
     in_table
 }
 
+/// Returns schemas a dump gets wrong, so that nothing validates: the 27 dump's `get_quota` items
+/// are a `oneOf` of three bare objects (every object matches all three).
+const UNUSABLE: [(Release, &str); 1] = [(Release::V27_0, "pool.dataset.get_quota")];
+
 /// The `returns` schema a shape test checks `method` against: always there on a complete dump
 /// (a method missing there fails the test); the partial 25.04 dump may lack it.
 pub fn schema_on(schemas: &HashMap<String, Value>, release: Release, method: &str) -> Option<Value> {
+    if UNUSABLE.contains(&(release, method)) {
+        return None;
+    }
     let schema = schemas.get(method).cloned();
     assert!(schema.is_some() || release == Release::V25_04, "the {release} dump lacks `{method}`");
     schema

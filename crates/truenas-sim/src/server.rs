@@ -47,6 +47,7 @@ pub(crate) fn api_versions(release: Release) -> Vec<String> {
         Release::V25_04 => &[("v25.04", 2)],
         Release::V25_10 => &[("v25.04", 2), ("v25.10", 5)],
         Release::V26_0 => &[("v25.04", 2), ("v25.10", 5), ("v26.0", 0)],
+        Release::V27_0 => &[("v25.04", 2), ("v25.10", 5), ("v26.0", 0), ("v27.0", 0)],
     };
     series.iter().flat_map(|(prefix, last)| (0..=*last).map(move |n| format!("{prefix}.{n}"))).collect()
 }

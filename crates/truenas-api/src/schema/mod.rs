@@ -32,6 +32,11 @@
 //!   which the catalog does not drive, so the app actions answer that they do not exist there.
 //!   Its other differences from 24.10 are not modelled.
 //!
+//! The 27.0 table (`schemas/v27.0.0.json`) is its dump without the methods whose `removed_in`
+//! is `v27` (`auth.login`, `auth.login_with_api_key` and one syslog choices method): the
+//! middleware makes them private in the v27 API, though the dump still lists them. A NAS newer
+//! than every table (28 and later) is served with the newest one, [`Release::NEWEST`].
+//!
 //! Validators are compiled lazily, on the first call of each method, and cached.
 
 pub mod exact;
@@ -62,18 +67,25 @@ pub enum Release {
     V25_10,
     /// TrueNAS 26.0, API `v26.0.0`.
     V26_0,
+    /// TrueNAS 27.0, API `v27.0.0`: `auth.login` and `auth.login_with_api_key` are gone (an
+    /// API key logs in with `auth.login_ex` and the key's username only).
+    V27_0,
 }
 
 impl Release {
     /// Every release served over JSON-RPC (`/api/<version>`), oldest first. 24.10 is not
     /// among them: it is in [`Release::KNOWN`] only.
-    pub const ALL: [Release; 3] = [Release::V25_04, Release::V25_10, Release::V26_0];
+    pub const ALL: [Release; 4] = [Release::V25_04, Release::V25_10, Release::V26_0, Release::V27_0];
 
     /// Every release with a method table, oldest first, the REST-only 24.04 and 24.10 included.
-    pub const KNOWN: [Release; 5] =
-        [Release::V24_04, Release::V24_10, Release::V25_04, Release::V25_10, Release::V26_0];
+    pub const KNOWN: [Release; 6] =
+        [Release::V24_04, Release::V24_10, Release::V25_04, Release::V25_10, Release::V26_0, Release::V27_0];
 
-    /// The release as people name it and as `tools/*.toml` routes name it: `24.10`, `25.04`, `25.10`, `26.0`.
+    /// The newest release with a method table: a NAS running a later one is served with it.
+    pub const NEWEST: Release = Release::V27_0;
+
+    /// The release as people name it and as `tools/*.toml` routes name it: `24.10`, `25.04`,
+    /// `25.10`, `26.0`, `27.0`.
     pub fn name(self) -> &'static str {
         match self {
             Release::V24_04 => "24.04",
@@ -81,6 +93,7 @@ impl Release {
             Release::V25_04 => "25.04",
             Release::V25_10 => "25.10",
             Release::V26_0 => "26.0",
+            Release::V27_0 => "27.0",
         }
     }
 
@@ -103,6 +116,7 @@ impl Release {
             Release::V25_04 => "v25.04.2",
             Release::V25_10 => "v25.10.5",
             Release::V26_0 => "v26.0.0",
+            Release::V27_0 => "v27.0.0",
         }
     }
 
@@ -114,6 +128,7 @@ impl Release {
             Release::V25_04 => "TrueNAS-SCALE-25.04.2.6",
             Release::V25_10 => "TrueNAS-25.10.5",
             Release::V26_0 => "TrueNAS-26.0.0",
+            Release::V27_0 => "TrueNAS-27.0.0",
         }
     }
 
@@ -139,12 +154,21 @@ impl Release {
         })
     }
 
+    /// Whether `version` (as [`Release::from_version_string`] reads it) names a release newer
+    /// than [`Release::NEWEST`]: one this server serves with the newest table, which may not
+    /// match it in every method.
+    pub fn is_newer_than_known(version: &str) -> bool {
+        let newest = parse_major_minor(Release::NEWEST.api_version()).unwrap_or((0, 0));
+        parse_major_minor(version).is_some_and(|found| found > newest)
+    }
+
     fn source(self) -> &'static str {
         match self {
             Release::V24_04 | Release::V24_10 => include_str!("../../schemas/v24.10.json"),
             Release::V25_04 => include_str!("../../schemas/v25.04.2.json"),
             Release::V25_10 => include_str!("../../schemas/v25.10.5.json"),
             Release::V26_0 => include_str!("../../schemas/v26.0.0.json"),
+            Release::V27_0 => include_str!("../../schemas/v27.0.0.json"),
         }
     }
 }
@@ -360,10 +384,26 @@ mod tests {
         for release in Release::KNOWN {
             let table = MethodTable::get(release);
             assert!(table.len() > 650, "{release}: only {} methods", table.len());
-            for name in ["vm.query", "vm.start", "vm.stop", "core.get_jobs", "auth.login_with_api_key", "system.info"] {
+            for name in ["vm.query", "vm.start", "vm.stop", "core.get_jobs", "system.info"] {
                 assert!(table.validator(name).is_ok(), "{release}: {name}");
             }
+            assert_eq!(table.method("auth.login_ex").is_some(), release.has_json_rpc(), "{release}: auth.login_ex");
+            // TrueNAS 27 removed the key-only login; every earlier release has it.
+            let old_login = table.method("auth.login_with_api_key").is_some();
+            assert_eq!(old_login, release < Release::V27_0, "{release}: auth.login_with_api_key");
         }
+    }
+
+    #[test]
+    fn the_27_0_table_lacks_what_27_removed_and_has_what_it_changed() {
+        let t = MethodTable::get(Release::V27_0);
+        for gone in ["auth.login", "auth.login_with_api_key", "system.advanced.syslog_certificate_authority_choices"] {
+            assert!(t.method(gone).is_none() && MethodTable::get(Release::V26_0).method(gone).is_some(), "{gone}");
+        }
+        assert!(t.method("pool.snapshottask.run").map(|m| m.job).unwrap_or(false), "a job on 27");
+        assert!(!MethodTable::get(Release::V26_0).method("pool.snapshottask.run").map(|m| m.job).unwrap_or(true));
+        assert!(t.validate("snmp.update", &json!([{"loglevel": 3}])).is_err(), "27 dropped the SNMP log level");
+        assert_eq!(MethodTable::get(Release::V26_0).validate("snmp.update", &json!([{"loglevel": 3}])), Ok(()));
     }
 
     #[test]
@@ -392,7 +432,8 @@ mod tests {
     fn version_strings_pick_the_nearest_older_table() {
         assert_eq!(Release::from_version_string("TrueNAS-SCALE-25.10.1"), Some(Release::V25_10));
         assert_eq!(Release::from_version_string("TrueNAS-26.0.0-BETA.3"), Some(Release::V26_0));
-        assert_eq!(Release::from_version_string("v27.0.0"), Some(Release::V26_0));
+        assert_eq!(Release::from_version_string("v27.0.0"), Some(Release::V27_0));
+        assert_eq!(Release::from_version_string("TrueNAS-28.0.0"), Some(Release::V27_0), "newer: the newest table");
         assert_eq!(Release::from_version_string("TrueNAS-SCALE-25.04.2"), Some(Release::V25_04));
         assert_eq!(Release::from_version_string("v25.04.0"), Some(Release::V25_04));
         assert_eq!(Release::from_version_string(Release::V25_04.system_version()), Some(Release::V25_04));
@@ -420,6 +461,20 @@ mod tests {
         assert_eq!(Release::V25_04.to_string(), "v25.04.2");
         assert_eq!(Release::V24_10.to_string(), "24.10");
         assert_eq!(Release::V26_0.to_string(), "v26.0.0");
+        assert_eq!(Release::V27_0.to_string(), "v27.0.0");
+    }
+
+    #[test]
+    fn only_versions_past_the_newest_table_are_newer_than_known() {
+        for newer in ["TrueNAS-28.0.0", "28.0", "v27.10.0", "TrueNAS-SCALE-30.04.1"] {
+            assert!(Release::is_newer_than_known(newer), "{newer}");
+        }
+        for known in ["TrueNAS-27.0.0", "v27.0.0", "27.0.3", "TrueNAS-26.0.0", "garbage", ""] {
+            assert!(!Release::is_newer_than_known(known), "{known}");
+        }
+        for release in Release::KNOWN {
+            assert!(!Release::is_newer_than_known(release.system_version()), "{release}");
+        }
     }
 
     #[test]

@@ -70,7 +70,8 @@ fn source(release: Release) -> Option<&'static str> {
         Release::V25_04 => Some(include_str!("../../schemas/v25.04.2.returns.json")),
         Release::V25_10 => Some(include_str!("../../schemas/v25.10.5.returns.json")),
         Release::V26_0 => Some(include_str!("../../schemas/v26.0.0.returns.json")),
-        _ => None,
+        Release::V27_0 => Some(include_str!("../../schemas/v27.0.0.returns.json")),
+        Release::V24_04 | Release::V24_10 => None,
     }
 }
 

@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use super::{Ctx, Handlers};
+use truenas_api::schema::Release;
 use crate::failure::Failure;
 
 pub(super) fn register(h: &mut Handlers) {
@@ -11,10 +12,22 @@ pub(super) fn register(h: &mut Handlers) {
     h.call("ssh.update", ssh_update);
     h.call("ftp.config", |ctx| Ok(ctx.machine.state().service_configs.ftp.get()));
     h.call("ftp.update", |ctx| ctx.machine.state().service_configs.update_ftp(&ctx.params.object(0)));
-    h.call("snmp.config", |ctx| Ok(ctx.machine.state().service_configs.snmp.get()));
-    h.call("snmp.update", |ctx| ctx.machine.state().service_configs.update_snmp(&ctx.params.object(0)));
+    h.call("snmp.config", |ctx| Ok(snmp_of(ctx, ctx.machine.state().service_configs.snmp.get())));
+    h.call("snmp.update", |ctx| {
+        ctx.machine.state().service_configs.update_snmp(&ctx.params.object(0)).map(|v| snmp_of(ctx, v))
+    });
     h.call("ups.config", |ctx| Ok(ctx.machine.state().service_configs.ups.get()));
     h.call("ups.update", |ctx| ctx.machine.state().service_configs.update_ups(&ctx.params.object(0)));
+}
+
+/// The SNMP settings as the release shows them: TrueNAS 27 has no `loglevel`.
+fn snmp_of(ctx: &Ctx<'_>, mut settings: Value) -> Value {
+    if ctx.machine.config.release >= Release::V27_0
+        && let Some(fields) = settings.as_object_mut()
+    {
+        fields.remove("loglevel");
+    }
+    settings
 }
 
 /// `ssh.update`: sshd may listen only on the NAS's interfaces.

@@ -3,10 +3,13 @@
 //! public API with the same params, the same handlers answer under those names. Snapshot
 //! changes are published on `pool.snapshot.query`.
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
 
 use super::pool::publish;
-use super::{Ctx, Handlers, object, run_get_instance, run_query};
+use super::{Ctx, Handlers, JobPlan, object, run_get_instance, run_query};
+use truenas_api::schema::Release;
 use crate::defaults;
 use crate::events::Change;
 use crate::failure::Failure;
@@ -38,10 +41,23 @@ pub(super) fn register(h: &mut Handlers) {
         ctx.machine.state().storage.delete_task(ctx.params.int(0)?)?;
         Ok(json!(true))
     });
-    h.call("pool.snapshottask.run", |ctx| {
-        ctx.machine.state().storage.run_task(ctx.params.int(0)?)?;
+    // TrueNAS 27 runs a snapshot task as a job; earlier releases answer at once.
+    if h.release >= Release::V27_0 {
+        h.job("pool.snapshottask.run", run_task_job);
+    } else {
+        h.call("pool.snapshottask.run", |ctx| {
+            ctx.machine.state().storage.run_task(ctx.params.int(0)?)?;
+            Ok(Value::Null)
+        });
+    }
+}
+
+fn run_task_job(ctx: &Ctx<'_>) -> JobPlan {
+    let (machine, id) = (Arc::clone(ctx.machine), ctx.params.int(0));
+    JobPlan::new(move |_| async move {
+        machine.state().storage.run_task(id?)?;
         Ok(Value::Null)
-    });
+    })
 }
 
 fn get_instance(ctx: &Ctx<'_>) -> Result<Value, Failure> {

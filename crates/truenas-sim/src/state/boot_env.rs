@@ -54,6 +54,9 @@ impl BootEnvs {
     /// the running one.
     pub(crate) fn demo(release: Release) -> BootEnvs {
         let history: &[(&str, i64, i64)] = match release {
+            Release::V27_0 => {
+                &[("25.04.2.6", 24 * 240, 2 * GIB), ("26.0.0", 24 * 60, 3 * GIB), ("27.0.0", 24 * 6, 4 * GIB)]
+            }
             Release::V26_0 => {
                 &[("25.04.2.6", 24 * 240, 2 * GIB), ("25.10.5", 24 * 60, 3 * GIB), ("26.0.0", 24 * 6, 4 * GIB)]
             }

@@ -69,6 +69,8 @@ impl Updates {
             Release::V25_04 => "TrueNAS-SCALE-Fangtooth",
             Release::V25_10 => "TrueNAS-SCALE-Goldeye",
             Release::V26_0 => "TrueNAS-SCALE-Halfmoon",
+            // 27's train name is not public yet: the simulated NAS names it by number.
+            Release::V27_0 => "TrueNAS-27",
         }
     }
 
