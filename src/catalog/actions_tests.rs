@@ -41,8 +41,8 @@ fn every_action_builds_params_its_method_accepts_from_its_examples() {
             for release in Release::KNOWN {
                 let table = MethodTable::get(release);
                 let outcome = example_args(action, only_required).and_then(|args| {
-                    action.validate_args(&args).map_err(|e| e.to_string())?;
-                    let (method, params) = match action.resolve_for(release, &args) {
+                    let valid = action.validate_args(&args).map_err(|e| e.to_string())?;
+                    let (method, params) = match action.resolve_for(release, &valid) {
                         Err(MappingError::Unavailable { .. }) if release != Release::V25_10 => return Ok(()),
                         other => other.map_err(|e| e.to_string())?,
                     };
@@ -236,7 +236,7 @@ fn only_vm_delete_is_gated_in_vm_and_its_refusal_is_the_reference_text() {
         .collect();
     assert_eq!(gated, [("vm_delete", "VM deletion aborted: 'confirm' must be set to true.")]);
     let delete = catalog.action("vm_delete").unwrap();
-    let params = delete.build_params(&object(json!({"id": 1, "confirm": true}))).unwrap();
+    let params = delete.check_and_build_params(&object(json!({"id": 1, "confirm": true}))).unwrap();
     assert!(!params.to_string().contains("confirm"), "confirm is never forwarded: {params}");
 }
 

@@ -177,6 +177,6 @@ fn the_gated_actions_keep_the_reference_refusals_and_are_destructive() {
     let destructive: Vec<&str> = mine().filter(|a| a.risk == Risk::Destructive).map(|a| a.name.as_str()).collect();
     assert_eq!(destructive, ["network_interface_delete", "network_commit_changes", "disk_wipe", "certificate_delete"]);
     let removed = catalog.action("disk_update").unwrap();
-    let err = removed.build_params(&object(json!({"id": "x", "togglesmart": true}))).unwrap_err();
+    let err = removed.check_and_build_params(&object(json!({"id": "x", "togglesmart": true}))).unwrap_err();
     assert!(err.to_string().contains("togglesmart"), "arguments 25.10 lacks are refused by name: {err}");
 }

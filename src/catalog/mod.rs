@@ -36,7 +36,7 @@ mod value_kind;
 
 use std::collections::HashMap;
 
-pub use args::{ArgProblem, ArgsError};
+pub use args::{ArgProblem, ArgsError, ValidArgs};
 pub use diagnostics::{CatalogError, Diagnostic, Severity};
 pub use model::{ActionDef, Annotations, ArgDef, ArgType, Category};
 pub use recover::Recovered;

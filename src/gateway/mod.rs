@@ -380,18 +380,22 @@ impl Gateway {
         audit.method = Some(action.method.clone());
         let at = audit.at;
 
-        if let Err(error) = action.validate_args(&call.args) {
-            let err = CallError::InvalidArgs { action: action.name.clone(), error };
-            audit.refused(None, None, &err).await;
-            return Err(err);
-        }
+        // Validated once: the mapping below takes what the validator returns.
+        let valid = match action.validate_args(&call.args) {
+            Ok(valid) => valid,
+            Err(error) => {
+                let err = CallError::InvalidArgs { action: action.name.clone(), error };
+                audit.refused(None, None, &err).await;
+                return Err(err);
+            }
+        };
         if !action.confirmed(&call.args) {
             let err = CallError::NotConfirmed { refusal: action.confirm.clone().unwrap_or_default() };
             audit.refused(None, None, &err).await;
             return Err(err);
         }
         let release = self.release().await;
-        let (method, params) = match action.resolve_for(release, &args) {
+        let (method, params) = match action.resolve_for(release, &valid) {
             Ok(resolved) => resolved,
             // A body error names its method: a hidden one must read like an unknown path.
             Err(MappingError::Rest(RestError::Body { method, .. }))
