@@ -336,7 +336,10 @@ fn every_method_exists_on_both_releases() {
 fn a_bootenv_source_is_required_and_listdir_bounds_are_checked() {
     let catalog = builtin();
     let create = catalog.action("bootenv_create").unwrap();
-    assert!(create.check_and_build_params(&object(json!({"name": "x"}))).is_err(), "boot.environment.clone needs a source");
+    assert!(
+        create.check_and_build_params(&object(json!({"name": "x"}))).is_err(),
+        "boot.environment.clone needs a source"
+    );
     let listdir = catalog.action("filesystem_listdir").unwrap();
     assert!(listdir.check_and_build_params(&object(json!({"path": "/mnt", "limit": -1}))).is_err());
     let audit = catalog.action("audit_config_update").unwrap();

@@ -22,9 +22,9 @@
 
 use serde_json::{Map, Value};
 
+use super::args::ValidArgs;
 use super::diagnostics::Severity;
 use super::diagnostics::{Findings, Loc};
-use super::args::ValidArgs;
 use super::model::{ActionDef, CONFIRM};
 use super::parse::{RawAction, RawRoute};
 use super::template::{self, Context, MappingError, Template};

@@ -200,7 +200,9 @@ fn shipped_actions_call_the_24_10_methods() {
     );
     expect("update_apply", json!({"confirm": true}), "update.update", json!([{"reboot": false}]));
     expect("vm_start", json!({"id": 1}), "vm.start", json!([1, {"overcommit": false}]));
-    let err =
-        c.action("api_key_create").unwrap().check_and_resolve_for(Release::V24_10, &args(json!({"name": "k", "username": "u"})));
+    let err = c
+        .action("api_key_create")
+        .unwrap()
+        .check_and_resolve_for(Release::V24_10, &args(json!({"name": "k", "username": "u"})));
     assert!(err.unwrap_err().to_string().contains("create the key in the TrueNAS web UI"));
 }

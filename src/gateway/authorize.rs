@@ -153,4 +153,3 @@ pub(super) enum Authorized {
 fn unreachable_denial() -> Result<Authorized, Denial> {
     Err(Denial { rule: RuleId::new("(internal)"), reason: "the policy gave no decision".into(), retry_after: None })
 }
-

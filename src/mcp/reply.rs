@@ -229,7 +229,10 @@ mod tests {
         let denied = CallError::Denied(Denial { rule: RuleId::new("/r"), reason: "no".into(), retry_after: None });
         let error = resource_error(&denied);
         assert_eq!(error.code, ErrorCode::INVALID_REQUEST);
-        assert_eq!(error.message, failure(&denied, &[]).content[0].as_text().map(|t| t.text.clone()).unwrap_or_default());
+        assert_eq!(
+            error.message,
+            failure(&denied, &[]).content[0].as_text().map(|t| t.text.clone()).unwrap_or_default()
+        );
         assert_eq!(error.data.map(|d| d[DENIAL_META]["rule"].clone()), Some(json!("/r")));
         let asked = CallError::ApprovalRequired { action: "vm_list".into(), id: "a1".into(), rule: "/x".into() };
         assert_eq!(resource_error(&asked).code, ErrorCode::INVALID_REQUEST);

@@ -13,8 +13,8 @@ use tokio::sync::Semaphore;
 use super::error::{FieldError, NasError, RpcError};
 use super::{ApiKey, Endpoint, NasConfig};
 use crate::schema::{MethodTable, Release};
-use truenas_api::rest::map::{self as rest_map, HttpCall, Verb};
 use truenas_api::errno;
+use truenas_api::rest::map::{self as rest_map, HttpCall, Verb};
 
 /// A REST client for one NAS. Stateless on the wire: every request carries the key.
 pub(crate) struct RestClient {

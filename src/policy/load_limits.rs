@@ -7,7 +7,7 @@ use super::*;
 
 impl Checker<'_, '_> {
     /// The limits of `all_tools` (`tool` is `None`) or of one tools entry.
-    fn limits(&mut self, list: &Value, at: &str, tool: Option<Option<&Tool<'_>>>) {
+    pub(super) fn limits(&mut self, list: &Value, at: &str, tool: Option<Option<&Tool<'_>>>) {
         let mut seen: HashMap<String, String> = HashMap::new();
         for (i, l) in self.array(list, at).iter().enumerate() {
             let at = format!("{at}/{i}");
@@ -125,7 +125,7 @@ impl Checker<'_, '_> {
     }
 
     /// `x-loop-breaker`: `false` or `{max, x-rolling}`.
-    fn loop_breaker(&mut self, v: &Value) {
+    pub(super) fn loop_breaker(&mut self, v: &Value) {
         let at = child("", LOOP_BREAKER);
         match v {
             Value::Bool(false) => {}
