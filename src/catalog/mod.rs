@@ -182,8 +182,12 @@ mod load_tests;
 mod sharing_tests;
 
 #[cfg(test)]
-#[path = "system_account_tests.rs"]
-mod system_account_tests;
+#[path = "system_tests.rs"]
+mod system_tests;
+
+#[cfg(test)]
+#[path = "account_tests.rs"]
+mod account_tests;
 
 #[cfg(test)]
 #[path = "storage_tests.rs"]
