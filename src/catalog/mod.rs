@@ -170,8 +170,20 @@ pub(crate) fn fixture(vm_toml: &str) -> Result<(Catalog, Vec<Diagnostic>), Catal
 mod actions_tests;
 
 #[cfg(test)]
-#[path = "infra_actions_tests.rs"]
-mod infra_actions_tests;
+#[path = "network_tests.rs"]
+mod network_tests;
+
+#[cfg(test)]
+#[path = "disk_tests.rs"]
+mod disk_tests;
+
+#[cfg(test)]
+#[path = "certificate_tests.rs"]
+mod certificate_tests;
+
+#[cfg(test)]
+#[path = "alert_tests.rs"]
+mod alert_tests;
 
 #[cfg(test)]
 #[path = "load_tests.rs"]
