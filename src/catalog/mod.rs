@@ -206,8 +206,24 @@ mod account_tests;
 mod storage_tests;
 
 #[cfg(test)]
-#[path = "apps_tests.rs"]
-mod apps_tests;
+#[path = "app_tests.rs"]
+mod app_tests;
+
+#[cfg(test)]
+#[path = "update_tests.rs"]
+mod update_tests;
+
+#[cfg(test)]
+#[path = "filesystem_tests.rs"]
+mod filesystem_tests;
+
+#[cfg(test)]
+#[path = "reporting_tests.rs"]
+mod reporting_tests;
+
+#[cfg(test)]
+#[path = "audit_tests.rs"]
+mod audit_tests;
 
 #[cfg(test)]
 #[path = "data_protection_tasks_tests.rs"]
