@@ -170,6 +170,10 @@ pub(crate) fn fixture(vm_toml: &str) -> Result<(Catalog, Vec<Diagnostic>), Catal
 mod actions_tests;
 
 #[cfg(test)]
+#[path = "vm_tests.rs"]
+mod vm_tests;
+
+#[cfg(test)]
 #[path = "network_tests.rs"]
 mod network_tests;
 
