@@ -28,7 +28,8 @@
 //! - [`ids`]: newtypes for actions, middleware methods, grants, rule ids and job ids.
 //! - [`catalog`]: the tool set as data (`tools/*.toml`): actions, their arguments, and how each
 //!   maps to a middleware call. Its validator is the only maker of a [`catalog::ValidArgs`],
-//!   which the mapping takes: arguments are validated once.
+//!   which the mapping takes: arguments are validated once. The tests of each tools file are
+//!   beside it as `src/catalog/<file>_tests.rs`.
 //! - [`policy`]: the guardrail engine: the policy document and its loader (`load`, limits in
 //!   `load_limits`), decisions, rate limits, the audit log (records in `audit_record`, the writer
 //!   in `audit`, the hash chain in `audit_chain`). The only maker of a [`policy::Permit`].
