@@ -118,7 +118,15 @@ async fn run(low: LowArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         #[cfg(feature = "sim")]
-        Some(Command::Sim { listen, ref api_key, release, rest_only, ref tls_cert, ref tls_key, ref report_version }) => {
+        Some(Command::Sim {
+            listen,
+            ref api_key,
+            release,
+            rest_only,
+            ref tls_cert,
+            ref tls_key,
+            ref report_version,
+        }) => {
             let tls = (tls_cert.as_deref(), tls_key.as_deref());
             run_sim(listen, api_key.as_deref(), release, rest_only, tls, report_version.clone()).await
         }

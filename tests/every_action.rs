@@ -138,7 +138,7 @@ pub(crate) async fn run_every_action(
         // The method the action calls on this release (its route's, if any; the raw escape
         // hatch names it in its arguments), as the transport carries it. A route may also say
         // the action has no counterpart there.
-        let resolved = action.resolve_for(release, &args);
+        let resolved = action.check_and_resolve_for(release, &args);
         let routed_away = matches!(resolved, Err(MappingError::Unavailable { .. }));
         let (method, params) =
             resolved.map(|(m, p)| (m.to_string(), p)).unwrap_or_else(|_| (action.method.to_string(), json!([])));

@@ -116,7 +116,7 @@ async fn no_marked_secret_api_key_or_url_password_leaks_from_any_action() {
         let Some(action) = catalog.action(name) else { continue };
         let echoed: Vec<String> =
             markers.iter().filter(|m| serde_json::to_string(args).unwrap().contains(*m)).cloned().collect();
-        if let Ok((method, _)) = action.resolve_for(Release::V25_10, args) {
+        if let Ok((method, _)) = action.check_and_resolve_for(Release::V25_10, args) {
             let reason = format!(
                 "[EINVAL] {} rejected with key {} from https://admin:{URL_PASSWORD}@backup.example/x",
                 echoed.join(" "),

@@ -120,6 +120,25 @@ async fn a_denied_resource_read_carries_the_denial_in_the_error_data() {
     session.cancel().await.unwrap();
 }
 
+#[tokio::test]
+async fn a_resource_read_the_policy_denies_answers_as_the_tool_call_does_not_as_an_internal_error() {
+    use rmcp::model::ErrorCode;
+    let nas = start_sim().await;
+    let dir = tempdir::Dir::new("resource-denied");
+    // `vm_list` is denied (default deny), not hidden: `truenas://vms` is still listed and read.
+    let policy = json!({"version": "1", "default": "deny", "tools": {"vm_stop": {}}});
+    let session = stdio_with(&nas, &dir, policy, &[]).await;
+    let tool = truenas(&session, "vm", "vm_list", json!({})).await;
+    let err = session.read_resource(ReadResourceRequestParams::new("truenas://vms")).await.unwrap_err();
+    let rmcp::ServiceError::McpError(error) = err else { panic!("{err:?}") };
+    assert_ne!(error.code, ErrorCode::INTERNAL_ERROR, "a denial is not an internal error: {error:?}");
+    assert_eq!(error.code, ErrorCode::INVALID_REQUEST, "{error:?}");
+    assert_eq!(error.message, text(&tool));
+    assert_eq!(error.data.as_ref().map(|d| d[META].clone()), Some(denial(&tool)));
+    assert!(nas_calls_of(&nas, "vm.query").is_empty());
+    session.cancel().await.unwrap();
+}
+
 /// The names of the flat tools listed.
 async fn flat_names(session: &Session) -> Vec<String> {
     session.list_all_tools().await.unwrap().into_iter().map(|t| t.name.to_string()).collect()

@@ -194,10 +194,36 @@ fn same_value(a: &Value, b: &Value) -> bool {
     }
 }
 
+/// Arguments that passed [`ActionDef::validate_args`]. Only the validator makes one, and the
+/// mapping ([`ActionDef::resolve_for`], [`ActionDef::resolve`], [`ActionDef::build_params`])
+/// takes one instead of validating again: a call's arguments are validated once.
+#[derive(Debug, Clone, Copy)]
+pub struct ValidArgs<'a> {
+    action: &'a ActionDef,
+    args: &'a Map<String, Value>,
+}
+
+impl<'a> ValidArgs<'a> {
+    /// The arguments, as given.
+    pub fn as_map(&self) -> &'a Map<String, Value> {
+        self.args
+    }
+
+    /// The arguments for `action`'s mapping. Arguments validated for another action are
+    /// validated again for this one (fail closed): the mapping never sees unchecked input.
+    pub(crate) fn for_action(&self, action: &ActionDef) -> Result<&'a Map<String, Value>, ArgsError> {
+        if !std::ptr::eq(self.action, action) {
+            action.validate_args(self.args)?;
+        }
+        Ok(self.args)
+    }
+}
+
 impl ActionDef {
     /// Checks the arguments of a call: unknown keys, missing required ones, types, enums and
-    /// bounds, all at once. `confirm: "false"` is a type error, not a refusal.
-    pub fn validate_args(&self, args: &Map<String, Value>) -> Result<(), ArgsError> {
+    /// bounds, all at once. `confirm: "false"` is a type error, not a refusal. The arguments
+    /// come back as [`ValidArgs`], what the mapping takes.
+    pub fn validate_args<'a>(&'a self, args: &'a Map<String, Value>) -> Result<ValidArgs<'a>, ArgsError> {
         let mut problems = Vec::new();
         let accepted = || self.args.iter().map(|a| a.name.clone()).collect::<Vec<_>>();
         for key in args.keys() {
@@ -212,7 +238,11 @@ impl ActionDef {
                 None => {}
             }
         }
-        if problems.is_empty() { Ok(()) } else { Err(ArgsError { action: self.name.clone(), problems }) }
+        if problems.is_empty() {
+            Ok(ValidArgs { action: self, args })
+        } else {
+            Err(ArgsError { action: self.name.clone(), problems })
+        }
     }
 }
 

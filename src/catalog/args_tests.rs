@@ -13,9 +13,20 @@ fn args(v: Value) -> Map<String, Value> {
 
 fn messages(action: &ActionDef, v: Value) -> Vec<String> {
     match action.validate_args(&args(v)) {
-        Ok(()) => Vec::new(),
+        Ok(_) => Vec::new(),
         Err(e) => e.problems.iter().map(ToString::to_string).collect(),
     }
+}
+
+#[test]
+fn arguments_validated_for_one_action_are_validated_again_when_another_maps_them() {
+    let (get, create) = (action("vm_get"), action("vm_create"));
+    let given = args(json!({"id": 3}));
+    let valid = get.validate_args(&given).unwrap();
+    assert_eq!(get.build_params(&valid).unwrap(), json!([3]));
+    // `vm_create` takes no `id` and needs a `name`: refused, never mapped unchecked.
+    let err = create.build_params(&valid).unwrap_err().to_string();
+    assert!(err.contains("`id`") && err.contains("`name`"), "{err}");
 }
 
 #[test]
@@ -127,8 +138,8 @@ fn only_confirm_true_confirms_a_gated_action() {
 fn integral_floats_are_accepted_as_integers_and_sent_as_integers() {
     let get = action("vm_get");
     assert!(messages(&get, json!({"id": 3.0})).is_empty());
-    assert_eq!(get.build_params(&args(json!({"id": 3.0}))).unwrap(), json!([3]));
-    assert_eq!(get.build_params(&args(json!({"id": 3.0}))).unwrap().to_string(), "[3]");
+    assert_eq!(get.check_and_build_params(&args(json!({"id": 3.0}))).unwrap(), json!([3]));
+    assert_eq!(get.check_and_build_params(&args(json!({"id": 3.0}))).unwrap().to_string(), "[3]");
     assert_eq!(messages(&get, json!({"id": 3.25})), ["`id` must be an integer, got number 3.25"]);
     assert_eq!(
         messages(&get, json!({"id": 1e300})),
@@ -146,7 +157,7 @@ fn integers_truenas_cannot_take_exactly_are_refused_at_any_depth() {
         let got = messages(&get, v.clone());
         assert_eq!(got.len(), 1, "{raw}: {got:?}");
         assert!(got[0].starts_with("`id` is not an integer TrueNAS can take exactly"), "{raw}: {got:?}");
-        assert!(get.build_params(&args(v)).is_err(), "{raw} is never rounded into params");
+        assert!(get.check_and_build_params(&args(v)).is_err(), "{raw} is never rounded into params");
     }
     assert!(messages(&get, json!({"id": 9007199254740991.0})).is_empty(), "below 2^53 a float is exact");
     let create = action("vm_device_create");
@@ -158,7 +169,7 @@ fn integers_truenas_cannot_take_exactly_are_refused_at_any_depth() {
 
 #[test]
 fn build_params_refuses_invalid_arguments() {
-    let err = action("vm_get").build_params(&args(json!({"id": "3"}))).unwrap_err();
+    let err = action("vm_get").check_and_build_params(&args(json!({"id": "3"}))).unwrap_err();
     assert_eq!(err.to_string(), "invalid arguments for `vm_get`: `id` must be an integer, got string \"3\"");
 }
 

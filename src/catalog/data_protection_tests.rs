@@ -63,7 +63,7 @@ fn actions_build_the_expected_middleware_calls() {
     ];
     for (name, args, method, params) in cases {
         let action = catalog.action(name).unwrap();
-        let (resolved, built) = action.resolve(&object(args)).unwrap();
+        let (resolved, built) = action.check_and_resolve(&object(args)).unwrap();
         assert_eq!((resolved.as_str(), built), (method, params), "{name}");
     }
 }

@@ -25,7 +25,7 @@ async fn every_catalog_action_reaches_a_24_10_handler_with_params_its_table_acce
                 args.remove(*arg);
             }
         }
-        let (method, params) = match action.resolve_for(Release::V24_10, &args) {
+        let (method, params) = match action.check_and_resolve_for(Release::V24_10, &args) {
             Ok(resolved) => resolved,
             Err(MappingError::Unavailable { method, note, .. }) => {
                 // Only where a route says so or the table really lacks the method.
@@ -81,7 +81,7 @@ async fn the_directory_and_service_config_examples_succeed_in_catalog_order() {
             if release >= Release::V27_0 {
                 args.remove("loglevel"); // 27 has no SNMP log level: refused there before sending
             }
-            let params = action.build_params(&args).unwrap();
+            let params = action.check_and_build_params(&args).unwrap();
             called += 1;
             if let Err(e) = h.call(action.method.as_str(), params.clone()).await {
                 failures.push(format!("{} {params}: {}", action.name, e.reason()));
@@ -104,7 +104,7 @@ async fn the_catalog_examples_of_the_first_data_protection_part_succeed_in_order
         let ours = |m: &str| ["replication.", "cloudsync.", "cloud_backup."].iter().any(|p| m.starts_with(p));
         for action in catalog.actions().filter(|a| ours(a.method.as_str())) {
             let args = action.example_args();
-            let params = action.build_params(&args).unwrap();
+            let params = action.check_and_build_params(&args).unwrap();
             // Each result is also checked against the method's returns schema.
             nas.ok(action.method.as_str(), params).await;
             called += 1;
@@ -132,7 +132,7 @@ async fn the_sharing_examples_succeed_in_catalog_order_against_the_seed() {
         if action.confirm.is_some() {
             args.insert("confirm".into(), json!(true));
         }
-        let params = action.build_params(&args).unwrap();
+        let params = action.check_and_build_params(&args).unwrap();
         let reply = h.call(action.method.as_str(), params).await;
         if reply.is_err() != REFUSED_BY_DESIGN.contains(&action.name.as_str()) {
             failures.push(format!("{}: {reply:?}", action.name));

@@ -36,7 +36,7 @@ mod value_kind;
 
 use std::collections::HashMap;
 
-pub use args::{ArgProblem, ArgsError};
+pub use args::{ArgProblem, ArgsError, ValidArgs};
 pub use diagnostics::{CatalogError, Diagnostic, Severity};
 pub use model::{ActionDef, Annotations, ArgDef, ArgType, Category};
 pub use recover::Recovered;
@@ -170,8 +170,24 @@ pub(crate) fn fixture(vm_toml: &str) -> Result<(Catalog, Vec<Diagnostic>), Catal
 mod actions_tests;
 
 #[cfg(test)]
-#[path = "infra_actions_tests.rs"]
-mod infra_actions_tests;
+#[path = "vm_tests.rs"]
+mod vm_tests;
+
+#[cfg(test)]
+#[path = "network_tests.rs"]
+mod network_tests;
+
+#[cfg(test)]
+#[path = "disk_tests.rs"]
+mod disk_tests;
+
+#[cfg(test)]
+#[path = "certificate_tests.rs"]
+mod certificate_tests;
+
+#[cfg(test)]
+#[path = "alert_tests.rs"]
+mod alert_tests;
 
 #[cfg(test)]
 #[path = "load_tests.rs"]
@@ -182,16 +198,36 @@ mod load_tests;
 mod sharing_tests;
 
 #[cfg(test)]
-#[path = "system_account_tests.rs"]
-mod system_account_tests;
+#[path = "system_tests.rs"]
+mod system_tests;
+
+#[cfg(test)]
+#[path = "account_tests.rs"]
+mod account_tests;
 
 #[cfg(test)]
 #[path = "storage_tests.rs"]
 mod storage_tests;
 
 #[cfg(test)]
-#[path = "apps_tests.rs"]
-mod apps_tests;
+#[path = "app_tests.rs"]
+mod app_tests;
+
+#[cfg(test)]
+#[path = "update_tests.rs"]
+mod update_tests;
+
+#[cfg(test)]
+#[path = "filesystem_tests.rs"]
+mod filesystem_tests;
+
+#[cfg(test)]
+#[path = "reporting_tests.rs"]
+mod reporting_tests;
+
+#[cfg(test)]
+#[path = "audit_tests.rs"]
+mod audit_tests;
 
 #[cfg(test)]
 #[path = "data_protection_tasks_tests.rs"]

@@ -22,6 +22,7 @@
 
 use serde_json::{Map, Value};
 
+use super::args::ValidArgs;
 use super::diagnostics::Severity;
 use super::diagnostics::{Findings, Loc};
 use super::model::{ActionDef, CONFIRM};
@@ -162,16 +163,12 @@ impl ActionDef {
     /// The middleware method and positional params a call with `args` makes on `release`: the
     /// route for that release if there is one, else the action's own method and params. The raw
     /// escape hatch resolves as [`ActionDef::resolve`] does.
-    pub fn resolve_for(
-        &self,
-        release: Release,
-        args: &Map<String, Value>,
-    ) -> Result<(MethodName, Value), MappingError> {
+    pub fn resolve_for(&self, release: Release, args: &ValidArgs<'_>) -> Result<(MethodName, Value), MappingError> {
         if self.rest_call {
             return self.resolve(args);
         }
         let method = self.method_for(release)?.clone();
-        self.validate_args(args)?;
+        let args = args.for_action(self)?;
         let (positions, rest) = self.template_for(release);
         let params = template::build(positions, &Context { action: &self.name, defs: &self.args, args, rest })?;
         Ok((method, params))
@@ -192,6 +189,16 @@ impl ActionDef {
             Target::Unavailable(_) => None,
         });
         std::iter::once(&self.method).chain(routed)
+    }
+
+    /// [`ActionDef::validate_args`], then [`ActionDef::resolve_for`]: for callers that hold
+    /// arguments no one validated yet (tests, tools over the catalog).
+    pub fn check_and_resolve_for(
+        &self,
+        release: Release,
+        args: &Map<String, Value>,
+    ) -> Result<(MethodName, Value), MappingError> {
+        self.resolve_for(release, &self.validate_args(args)?)
     }
 
     /// The releases some route of the action names.

@@ -74,13 +74,13 @@ fn a_route_gives_its_release_another_method_and_params() {
     let c = catalog(ROUTED);
     let start = c.action("vm_service_start").unwrap();
     let a = args(json!({"service": "ssh"}));
-    let (m, p) = start.resolve_for(Release::V24_10, &a).unwrap();
+    let (m, p) = start.check_and_resolve_for(Release::V24_10, &a).unwrap();
     assert_eq!((m.as_str(), p), ("service.start", json!(["ssh", {}])));
     for release in [Release::V25_10, Release::V26_0] {
-        let (m, p) = start.resolve_for(release, &a).unwrap();
+        let (m, p) = start.check_and_resolve_for(release, &a).unwrap();
         assert_eq!((m.as_str(), p), ("service.control", json!(["START", "ssh", {"silent": false}])), "{release}");
     }
-    assert!(start.resolve_for(Release::V25_04, &a).is_err(), "unrouted, and 25.04 has no `service.control`");
+    assert!(start.check_and_resolve_for(Release::V25_04, &a).is_err(), "unrouted, and 25.04 has no `service.control`");
     let methods: Vec<&str> = start.methods().map(|m| m.as_str()).collect();
     assert_eq!(methods, ["service.control", "service.start"]);
     assert_eq!(start.routed_releases().collect::<Vec<_>>(), [Release::V24_10]);
@@ -90,23 +90,23 @@ fn a_route_gives_its_release_another_method_and_params() {
 fn a_route_without_params_reuses_the_action_template() {
     let c = catalog(ROUTED);
     let delete = c.action("vm_snapshot_delete").unwrap();
-    let (m, p) = delete.resolve_for(Release::V24_10, &args(json!({"id": "tank@a"}))).unwrap();
+    let (m, p) = delete.check_and_resolve_for(Release::V24_10, &args(json!({"id": "tank@a"}))).unwrap();
     assert_eq!((m.as_str(), p), ("zfs.snapshot.delete", json!(["tank@a", {"defer": false}])));
-    assert!(delete.resolve_for(Release::V24_10, &args(json!({}))).is_err(), "arguments are still validated");
+    assert!(delete.check_and_resolve_for(Release::V24_10, &args(json!({}))).is_err(), "arguments are still validated");
 }
 
 #[test]
 fn an_unavailable_route_or_a_missing_method_is_refused_naming_the_release() {
     let c = catalog(ROUTED);
-    let err = c.action("vm_profile").unwrap().resolve_for(Release::V24_10, &Map::new()).unwrap_err();
+    let err = c.action("vm_profile").unwrap().check_and_resolve_for(Release::V24_10, &Map::new()).unwrap_err();
     assert!(matches!(err, MappingError::Unavailable { release: Release::V24_10, .. }), "{err:?}");
     assert_eq!(
         err.to_string(),
         "`update.profile_choices` does not exist on the connected TrueNAS (24.10): added in 25.10; use update_config"
     );
-    let err = c.action("vm_control").unwrap().resolve_for(Release::V24_10, &Map::new()).unwrap_err();
+    let err = c.action("vm_control").unwrap().check_and_resolve_for(Release::V24_10, &Map::new()).unwrap_err();
     assert_eq!(err.to_string(), "`service.control` does not exist on the connected TrueNAS (24.10)");
-    assert!(c.action("vm_control").unwrap().resolve_for(Release::V26_0, &Map::new()).is_ok());
+    assert!(c.action("vm_control").unwrap().check_and_resolve_for(Release::V26_0, &Map::new()).is_ok());
     assert!(c.action("vm_profile").unwrap().method_for(Release::V25_10).is_ok());
 }
 
@@ -167,7 +167,7 @@ method = "service.start"
 fn shipped_actions_call_the_24_10_methods() {
     let (c, _) = Catalog::from_sources(builtin_sources()).unwrap();
     let on_24_10 = |action: &str, a: Value| {
-        let (m, p) = c.action(action).unwrap().resolve_for(Release::V24_10, &args(a)).unwrap();
+        let (m, p) = c.action(action).unwrap().check_and_resolve_for(Release::V24_10, &args(a)).unwrap();
         (m.as_str().to_string(), p)
     };
     let expect = |action: &str, a: Value, method: &str, params: Value| {
@@ -200,7 +200,9 @@ fn shipped_actions_call_the_24_10_methods() {
     );
     expect("update_apply", json!({"confirm": true}), "update.update", json!([{"reboot": false}]));
     expect("vm_start", json!({"id": 1}), "vm.start", json!([1, {"overcommit": false}]));
-    let err =
-        c.action("api_key_create").unwrap().resolve_for(Release::V24_10, &args(json!({"name": "k", "username": "u"})));
+    let err = c
+        .action("api_key_create")
+        .unwrap()
+        .check_and_resolve_for(Release::V24_10, &args(json!({"name": "k", "username": "u"})));
     assert!(err.unwrap_err().to_string().contains("create the key in the TrueNAS web UI"));
 }

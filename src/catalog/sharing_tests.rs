@@ -192,7 +192,7 @@ fn a_force_object_never_reaches_an_iscsi_delete() {
     let catalog = builtin();
     for name in ["iscsi_target_delete", "iscsi_extent_delete", "iscsi_targetextent_delete"] {
         let action = catalog.action(name).unwrap();
-        let params = action.build_params(&object(json!({"id": 1, "force": true, "confirm": true}))).unwrap();
+        let params = action.check_and_build_params(&object(json!({"id": 1, "force": true, "confirm": true}))).unwrap();
         let items = params.as_array().unwrap();
         assert!(items.iter().skip(1).all(Value::is_boolean), "{name}: {params}");
     }
@@ -203,7 +203,7 @@ fn smb_option_flags_without_a_purpose_are_refused_on_update() {
     // Options are a union discriminated by purpose: without it TrueNAS cannot place them.
     let catalog = builtin();
     let action = catalog.action("smb_share_update").unwrap();
-    let params = action.build_params(&object(json!({"id": 2, "guestok": true}))).unwrap();
+    let params = action.check_and_build_params(&object(json!({"id": 2, "guestok": true}))).unwrap();
     assert_eq!(params, json!([2, {"options": {"guestok": true}}]));
     let table = MethodTable::get(Release::V25_10);
     assert!(table.validate("sharing.smb.update", &params).is_err());

@@ -129,7 +129,7 @@ fn storage_actions_build_the_expected_middleware_calls() {
 #[test]
 fn pool_status_selects_only_the_health_fields() {
     let catalog = builtin();
-    let params = catalog.action("pool_status").unwrap().build_params(&object(json!({"id": 1}))).unwrap();
+    let params = catalog.action("pool_status").unwrap().check_and_build_params(&object(json!({"id": 1}))).unwrap();
     assert_eq!(params[0], 1);
     let select = params[1]["select"].as_array().unwrap();
     assert!(select.contains(&json!("topology")) && select.contains(&json!("scan")));

@@ -14,7 +14,7 @@
 
 use serde_json::{Map, Value};
 
-use super::args::ArgsError;
+use super::args::{ArgsError, ValidArgs};
 use super::model::{ActionDef, ArgDef, ArgType, CONFIRM, as_integer};
 use crate::ids::{ActionName, MethodName};
 
@@ -221,11 +221,11 @@ impl ActionDef {
     /// releases (25.10 and later), ignoring routes: see [`ActionDef::resolve_for`] for the
     /// connected release. For most actions the method is fixed; the raw escape hatch names it
     /// in its arguments (REST style).
-    pub fn resolve(&self, args: &Map<String, Value>) -> Result<(MethodName, Value), MappingError> {
+    pub fn resolve(&self, args: &ValidArgs<'_>) -> Result<(MethodName, Value), MappingError> {
         if !self.rest_call {
             return Ok((self.method.clone(), self.build_params(args)?));
         }
-        self.validate_args(args)?;
+        let args = args.for_action(self)?;
         let text = |k: &str| args.get(k).and_then(Value::as_str).unwrap_or_default();
         let body = match args.get("body") {
             None | Some(Value::Null) => None,
@@ -248,11 +248,22 @@ impl ActionDef {
         self.rest_call
     }
 
-    /// Validates the arguments, then builds the positional params array of the middleware call.
+    /// Builds the positional params array of the middleware call from validated arguments.
     /// `confirm` is never part of it.
-    pub fn build_params(&self, args: &Map<String, Value>) -> Result<Value, MappingError> {
-        self.validate_args(args)?;
+    pub fn build_params(&self, args: &ValidArgs<'_>) -> Result<Value, MappingError> {
+        let args = args.for_action(self)?;
         build(&self.params, &Context { action: &self.name, defs: &self.args, args, rest: &self.rest })
+    }
+
+    /// [`ActionDef::validate_args`], then [`ActionDef::resolve`]: for callers that hold
+    /// arguments no one validated yet (tests, tools over the catalog).
+    pub fn check_and_resolve(&self, args: &Map<String, Value>) -> Result<(MethodName, Value), MappingError> {
+        self.resolve(&self.validate_args(args)?)
+    }
+
+    /// [`ActionDef::validate_args`], then [`ActionDef::build_params`].
+    pub fn check_and_build_params(&self, args: &Map<String, Value>) -> Result<Value, MappingError> {
+        self.build_params(&self.validate_args(args)?)
     }
 }
 

@@ -16,7 +16,7 @@ fn one(params: &str, args: &str) -> Catalog {
 
 fn build(catalog: &Catalog, args: Value) -> Value {
     let args: Map<String, Value> = args.as_object().cloned().unwrap();
-    catalog.action("vm_t").unwrap().build_params(&args).unwrap()
+    catalog.action("vm_t").unwrap().check_and_build_params(&args).unwrap()
 }
 
 const A_B: &str = r#"

@@ -39,7 +39,7 @@ pub(crate) fn assert_builds(
     if let Some(method) = method {
         assert_eq!(action.method.as_str(), method, "{name}");
     }
-    let params = action.build_params(&object(args.clone())).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let params = action.check_and_build_params(&object(args.clone())).unwrap_or_else(|e| panic!("{name}: {e}"));
     assert_eq!(&params, expected, "{name} {args}");
     let checked = MethodTable::get(Release::V25_10).validate(action.method.as_str(), &params);
     assert_eq!(checked, Ok(()), "{name} {params}");

@@ -10,14 +10,15 @@
 //! A call the policy allows only with a person's approval takes the approval step
 //! (`approval.rs`): it goes out only once an approved record bound to it is used.
 //!
-//! Files: this one (the call path and the policy question), `approval` (approval records,
+//! Files: this one (the call path), `authorize` (the policy question for a call and its raw
+//! twins, and the shadow policy's answer to it), `approval` (approval records,
 //! answers, elicitation hook), `audit_draft` (the records of one request), `jobs` (jobs belong
 //! to their grant; `truenas://jobs/{id}`), `raw` (what the raw API may never reach), `status`
 //! (where the caller stands: standings for listings, `policy_status`), `metrics` (what
 //! `/metrics` reports).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -28,9 +29,8 @@ use crate::catalog::{ActionDef, ArgsError, Catalog, MappingError, RawReading};
 use crate::ids::{ActionName, GrantId, JobId, MethodName, RuleId};
 use crate::nas::{CallOptions, CallOutcome, NasClient, NasError, ProgressSink};
 use crate::policy::{
-    ApprovalNeed, ArgScope, AuditLog, AuditTransport, AuditWriteError, Decision, Denial, ErrorSummary, MethodRules,
-    Outcome, Permit, Phase, PolicyEngine, PolicyHolder, PolicyNotes, RecordKind, Request, ShadowDisagreement,
-    WouldApprove, WouldDeny,
+    AuditLog, AuditTransport, AuditWriteError, Denial, ErrorSummary, Outcome, Permit, Phase, PolicyEngine,
+    PolicyHolder, PolicyNotes, RecordKind, Request, WouldApprove, WouldDeny,
 };
 use crate::schema::Release;
 use crate::state::approvals::{ApprovalError, ApprovalStore};
@@ -38,14 +38,15 @@ use truenas_api::rest::RestError;
 
 mod approval;
 mod audit_draft;
+mod authorize;
 mod jobs;
 mod metrics;
 mod raw;
 mod status;
 
 use audit_draft::{AuditDraft, audit_name};
+use authorize::{Authorized, ShadowPolicy};
 use jobs::{OwnedJobs, started_job};
-use raw::is_job_method;
 
 pub use approval::{Answer, Asked, Asker};
 pub use jobs::MAX_JOBS_PER_GRANT;
@@ -205,13 +206,6 @@ pub struct Gateway {
     approvals: Arc<ApprovalStore>,
     // What `/metrics` reports.
     metrics: metrics::Metrics,
-}
-
-/// A second policy evaluated beside the active one (`--shadow-policy`), with its own counters.
-struct ShadowPolicy {
-    holder: Arc<PolicyHolder>,
-    // How many calls it has decided otherwise than the active policy, for the log.
-    disagreements: AtomicU64,
 }
 
 /// The policy's name for reading a job's state (`truenas://jobs/{id}`): not an action of the
@@ -381,18 +375,22 @@ impl Gateway {
         audit.method = Some(action.method.clone());
         let at = audit.at;
 
-        if let Err(error) = action.validate_args(&call.args) {
-            let err = CallError::InvalidArgs { action: action.name.clone(), error };
-            audit.refused(None, None, &err).await;
-            return Err(err);
-        }
+        // Validated once: the mapping below takes what the validator returns.
+        let valid = match action.validate_args(&call.args) {
+            Ok(valid) => valid,
+            Err(error) => {
+                let err = CallError::InvalidArgs { action: action.name.clone(), error };
+                audit.refused(None, None, &err).await;
+                return Err(err);
+            }
+        };
         if !action.confirmed(&call.args) {
             let err = CallError::NotConfirmed { refusal: action.confirm.clone().unwrap_or_default() };
             audit.refused(None, None, &err).await;
             return Err(err);
         }
         let release = self.release().await;
-        let (method, params) = match action.resolve_for(release, &args) {
+        let (method, params) = match action.resolve_for(release, &valid) {
             Ok(resolved) => resolved,
             // A body error names its method: a hidden one must read like an unknown path.
             Err(MappingError::Rest(RestError::Body { method, .. }))
@@ -559,122 +557,6 @@ impl Gateway {
     }
 }
 
-impl Gateway {
-    /// Asks the policy about the call. A raw call (its method named by its arguments) must
-    /// also pass the rules of every twin action it stands for, as if that action had been
-    /// called with the arguments recovered from the params (an argument that cannot be told
-    /// fails any rule that reads it), so the escape hatch cannot launder an operation the
-    /// policy denies. The method's own entry is checked with each twin's arguments, or, when
-    /// no action calls the method, blind (any predicate denies).
-    fn authorize(
-        &self,
-        policy: &PolicyEngine,
-        request: &Request<'_>,
-        raw: Option<&RawReading<'_>>,
-        at: SystemTime,
-        approved: bool,
-    ) -> Result<Authorized, Denial> {
-        let decide = |req: &Request<'_>, scope: ArgScope<'_>| {
-            if approved { policy.authorize_approved(req, scope, at) } else { policy.authorize_scoped(req, scope, at) }
-        };
-        let method_rules = match raw {
-            None => MethodRules::Check,
-            Some(r) if r.twins.is_empty() => MethodRules::Opaque,
-            Some(_) => MethodRules::PerTwin,
-        };
-        // A need for approval (the call's own, or any twin's) is kept while the rest is
-        // checked: a call some rule denies is never put to a person.
-        let mut need: Option<ApprovalNeed> = None;
-        let permit = match decide(request, ArgScope { unknown: None, method_rules }) {
-            Decision::Allow(permit) => Some(permit),
-            Decision::Deny(denial) => return Err(denial),
-            Decision::NeedsApproval(n) => {
-                need = Some(n);
-                None
-            }
-        };
-        let mut checks = Vec::new();
-        let give_back = |permit: Option<Permit>, checks: Vec<Permit>| {
-            permit.into_iter().for_each(Permit::rollback);
-            checks.into_iter().for_each(Permit::rollback);
-        };
-        if let Some(raw) = raw {
-            // A raw job method is also a read of `job_status`, of a job it cannot tell.
-            let job_status = ActionName::new(JOB_STATUS);
-            let job_id: std::collections::BTreeSet<String> = ["id".to_string()].into();
-            let no_args = Map::new();
-            let job_read = is_job_method(request.method).then(|| {
-                let as_job = Request { action: &job_status, risk: crate::ids::Risk::Read, args: &no_args, ..*request };
-                (as_job, ArgScope { unknown: Some(&job_id), method_rules: MethodRules::Twin })
-            });
-            let as_twins = raw.twins.iter().map(|(twin, recovered)| {
-                let as_twin = Request { action: &twin.name, risk: twin.risk, args: &recovered.known, ..*request };
-                (as_twin, ArgScope { unknown: Some(&recovered.unknown), method_rules: MethodRules::Twin })
-            });
-            for (as_twin, scope) in job_read.into_iter().chain(as_twins) {
-                match decide(&as_twin, scope) {
-                    Decision::Allow(p) => checks.push(p),
-                    Decision::Deny(denial) => {
-                        give_back(permit, checks);
-                        return Err(denial);
-                    }
-                    Decision::NeedsApproval(n) => {
-                        need.get_or_insert(n);
-                    }
-                }
-            }
-        }
-        match (permit, need) {
-            (Some(permit), None) => Ok(Authorized::Allowed(Box::new(permit), checks)),
-            (permit, Some(need)) => {
-                // Nothing is spent while approval is pending.
-                give_back(permit, checks);
-                Ok(Authorized::NeedsApproval(need))
-            }
-            (None, None) => unreachable_denial(),
-        }
-    }
-}
-
-impl Gateway {
-    /// Decides the call with the shadow policy too, if there is one: `Some` when it decides
-    /// otherwise than the active policy did (`active`). Its permits are dropped at once (its
-    /// own counters keep the call, as they would have had it been in force).
-    fn shadow_disagreement(
-        &self,
-        active: &Result<Authorized, Denial>,
-        request: &Request<'_>,
-        raw: Option<&RawReading<'_>>,
-        at: SystemTime,
-    ) -> Option<ShadowDisagreement> {
-        let shadow = self.shadow.as_ref()?;
-        let engine = shadow.holder.current();
-        let (shadow_said, shadow_rule) = match self.authorize(&engine, request, raw, at, false) {
-            Ok(Authorized::Allowed(permit, _)) => ("allow", permit.rule().cloned()),
-            Ok(Authorized::NeedsApproval(need)) => ("approve", Some(need.rule)),
-            Err(denial) => ("deny", Some(denial.rule)),
-        };
-        let active_said = match active {
-            Ok(Authorized::Allowed(..)) => "allow",
-            Ok(Authorized::NeedsApproval(_)) => "approve",
-            Err(_) => "deny",
-        };
-        if active_said == shadow_said {
-            return None;
-        }
-        let count = shadow.disagreements.fetch_add(1, Ordering::Relaxed) + 1;
-        tracing::info!(
-            action = %request.action,
-            active = active_said,
-            shadow = shadow_said,
-            shadow_rule = shadow_rule.as_ref().map_or("-", |r| r.as_str()),
-            disagreements = count,
-            "shadow policy disagrees"
-        );
-        Some(ShadowDisagreement { active: active_said, shadow: shadow_said, shadow_rule })
-    }
-}
-
 /// What an advisory (`x-mode: shadow`) rule would have done to an allowed call.
 pub(super) fn shadow_notes(permit: &Permit) -> PolicyNotes {
     PolicyNotes {
@@ -690,19 +572,6 @@ pub(super) fn shadow_notes(permit: &Permit) -> PolicyNotes {
 /// release) hides it.
 pub(super) fn visible_under(policy: &PolicyEngine, action: &ActionDef) -> bool {
     !action.methods().any(|method| policy.is_hidden(&action.name, method))
-}
-
-/// What the policy said about a call and its twins.
-enum Authorized {
-    /// Allowed: the call's permit and its twins' (limit slots to keep or refund).
-    Allowed(Box<Permit>, Vec<Permit>),
-    /// Allowed once a person approves it; nothing reserved.
-    NeedsApproval(ApprovalNeed),
-}
-
-/// A decision with neither permit nor need cannot happen; it denies if it ever does.
-fn unreachable_denial() -> Result<Authorized, Denial> {
-    Err(Denial { rule: RuleId::new("(internal)"), reason: "the policy gave no decision".into(), retry_after: None })
 }
 
 /// The rule id of a call refused because the policy was reloaded while it waited for approval.

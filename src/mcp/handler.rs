@@ -11,9 +11,9 @@ use std::sync::Arc;
 use axum::http::request::Parts;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CompleteRequestMethod, CompleteRequestParams, CompleteResult,
-    CustomRequest, CustomResult, ErrorCode, GetPromptRequestMethod, GetPromptRequestParams, GetPromptResponse,
-    Implementation, JsonObject, ListPromptsRequestMethod, ListPromptsResult, ListResourceTemplatesResult,
-    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ProgressNotificationParam, ReadResourceRequestParams,
+    CustomRequest, CustomResult, GetPromptRequestMethod, GetPromptRequestParams, GetPromptResponse, Implementation,
+    JsonObject, ListPromptsRequestMethod, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
+    ListToolsResult, PaginatedRequestParams, ProgressNotificationParam, ReadResourceRequestParams,
     ReadResourceResponse, ReadResourceResult, Resource, ResourceContents, ResourceTemplate, ServerCapabilities,
     ServerConfig, Tool, ToolAnnotations,
 };
@@ -37,7 +37,6 @@ use crate::gateway::{CallError, Event, Gateway, Invocation};
 use crate::ids::{GrantId, JobId};
 use crate::nas::{JobProgress, ProgressSink};
 use crate::policy::{AuditTransport, ErrorSummary, RecordKind};
-use crate::redact::scrub_text;
 use crate::schema::Release;
 
 #[path = "policy_status.rs"]
@@ -185,9 +184,7 @@ impl TrueNasServer {
             error: error.map(ErrorSummary::new),
         };
         match self.gateway.audit_event(event).await {
-            Err(e) if error.is_none() => {
-                Err(McpError::internal_error(CallError::AuditUnavailable(e).to_string(), None))
-            }
+            Err(e) if error.is_none() => Err(reply::audit_unavailable(e)),
             _ => Ok(()),
         }
     }
@@ -270,13 +267,6 @@ fn json_contents(uri: &str, value: &serde_json::Value) -> ResourceContents {
         text: reply::pretty(value),
         meta: None,
     }
-}
-
-/// A failed resource read as a JSON-RPC error: a refusal by the policy or a person carries
-/// its machine-readable form in the error's `data`, under the same key as a tool result's `_meta`.
-fn resource_error(e: &CallError) -> McpError {
-    let data = reply::denial_meta(e, &[]).map(|denial| serde_json::json!({ reply::DENIAL_META: denial }));
-    McpError::internal_error(scrub_text(&e.to_string()), data)
 }
 
 /// One MCP tool for one action (flat mode), with its output schema if it has one.
@@ -372,7 +362,7 @@ impl ServerHandler for TrueNasServer {
         ctx: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, McpError> {
         self.protocol(&ctx, "list_prompts", Some(UNKNOWN_METHOD)).await?;
-        Err(McpError::method_not_found::<ListPromptsRequestMethod>())
+        Err(reply::unsupported::<ListPromptsRequestMethod>())
     }
 
     async fn get_prompt(
@@ -381,7 +371,7 @@ impl ServerHandler for TrueNasServer {
         ctx: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, McpError> {
         self.protocol(&ctx, "get_prompt", Some(UNKNOWN_METHOD)).await?;
-        Err(McpError::method_not_found::<GetPromptRequestMethod>())
+        Err(reply::unsupported::<GetPromptRequestMethod>())
     }
 
     async fn complete(
@@ -390,7 +380,7 @@ impl ServerHandler for TrueNasServer {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CompleteResult, McpError> {
         self.protocol(&ctx, "complete", Some(UNKNOWN_METHOD)).await?;
-        Err(McpError::method_not_found::<CompleteRequestMethod>())
+        Err(reply::unsupported::<CompleteRequestMethod>())
     }
 
     /// Sets the level of this session's log messages, and starts sending it connection events.
@@ -409,7 +399,7 @@ impl ServerHandler for TrueNasServer {
     ) -> Result<CustomResult, McpError> {
         // The method name is the client's text: recorded as a fixed word only.
         self.protocol(&ctx, UNKNOWN_METHOD, Some(UNKNOWN_METHOD)).await?;
-        Err(McpError::new(ErrorCode::METHOD_NOT_FOUND, request.method, None))
+        Err(reply::method_not_found(request.method))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
@@ -460,12 +450,12 @@ impl ServerHandler for TrueNasServer {
                 }
                 _ => {
                     self.refused(&ctx, RecordKind::Refusal, &request.name, ErrorSummary::new("unknown_tool")).await;
-                    return Err(McpError::invalid_params(format!("tool `{}` not found", request.name), None));
+                    return Err(reply::tool_not_found(&request.name));
                 }
             },
             ToolMode::Hierarchical => {
                 self.refused(&ctx, RecordKind::Refusal, &request.name, ErrorSummary::new("unknown_tool")).await;
-                return Err(McpError::invalid_params(format!("tool `{}` not found", request.name), None));
+                return Err(reply::tool_not_found(&request.name));
             }
         };
         Ok(result)
@@ -515,7 +505,7 @@ impl ServerHandler for TrueNasServer {
         request: ReadResourceRequestParams,
         ctx: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, McpError> {
-        let not_found = || McpError::resource_not_found(format!("no resource `{}`", scrub_text(&request.uri)), None);
+        let not_found = || reply::resource_not_found(&request.uri);
         if let Some(id) = request.uri.strip_prefix(JOBS_PREFIX).filter(|_| self.gateway.jobs_visible()) {
             // Only the canonical spelling names a job (`01`, `+1` name none).
             let Some(id) = id.parse::<u64>().ok().filter(|n| n.to_string() == id) else {
@@ -526,14 +516,14 @@ impl ServerHandler for TrueNasServer {
             let job = match self.gateway.read_job(&self.grant(&ctx), Self::transport(&ctx), JobId(id)).await {
                 Ok(job) => job,
                 Err(CallError::NoSuchJob(_)) => return Err(not_found()),
-                Err(e) => return Err(McpError::internal_error(scrub_text(&e.to_string()), None)),
+                Err(e) => return Err(reply::resource_error(&e)),
             };
             return Ok(ReadResourceResult::new(vec![json_contents(&request.uri, &job)]).into());
         }
         if request.uri == policy_status::RESOURCE_URI && self.policy_status_offered() {
             return match self.policy_status(&ctx, RecordKind::Resource).await {
                 Ok(status) => Ok(ReadResourceResult::new(vec![json_contents(&request.uri, &status)]).into()),
-                Err(e) => Err(resource_error(&e)),
+                Err(e) => Err(reply::resource_error(&e)),
             };
         }
         let catalog = self.gateway.catalog();
@@ -557,7 +547,7 @@ impl ServerHandler for TrueNasServer {
                 transport: Self::transport(&ctx),
                 kind: RecordKind::Resource,
             };
-            let done = self.gateway.execute(call).await.map_err(|e| resource_error(&e))?;
+            let done = self.gateway.execute(call).await.map_err(|e| reply::resource_error(&e))?;
             match key {
                 Some(key) => {
                     gathered.insert(key.to_string(), done.result);

@@ -1,7 +1,15 @@
-//! The wire form of every call outcome, in one place: a result becomes pretty JSON text, and
-//! each kind of failure becomes an `isError` tool result whose text an agent can act on.
+//! The wire form of every outcome, in one place: a result becomes pretty JSON text; each kind
+//! of failure of a tool call becomes an `isError` tool result whose text an agent can act on;
+//! and every JSON-RPC error this server answers with (a resource read, an unknown tool or
+//! method, a line on stdin that is no request) is made here, with rmcp's own error codes only.
+//!
+//! A refusal by the policy or by a person reads the same everywhere: the tool result's text,
+//! and its machine-readable form under [`DENIAL_META`] (a tool result's `_meta`, a JSON-RPC
+//! error's `data`). As a JSON-RPC error it is `INVALID_REQUEST`, never `INTERNAL_ERROR`, so a
+//! client can tell "not allowed" from "broken".
 
-use rmcp::model::{CallToolResult, ContentBlock as Content};
+use rmcp::ErrorData as McpError;
+use rmcp::model::{CallToolResult, ContentBlock as Content, ErrorCode};
 use serde_json::Value;
 
 use crate::gateway::CallError;
@@ -72,14 +80,7 @@ pub(crate) fn lookup_error(text: impl Into<String>) -> CallToolResult {
 /// A failure the agent should read, scrubbed of known secrets and of `secrets`, the secret
 /// argument values of the call (a NAS error may echo them back).
 pub(crate) fn failure(error: &CallError, secrets: &[String]) -> CallToolResult {
-    let text = match error {
-        // Exact texts agents and tests match on.
-        CallError::Denied(denial) => denial.to_string(),
-        CallError::NotConfirmed { refusal } => refusal.clone(),
-        CallError::ApprovalRequired { .. } | CallError::ApprovalDenied { .. } => error.to_string(),
-        // Everything else keeps the reference's `Error: <message>` shape.
-        other => format!("Error: {other}"),
-    };
+    let text = failure_text(error);
     // A NAS error may echo the API key or a credentialed URL back: scrub before the agent sees it.
     let result = CallToolResult::error(vec![Content::text(crate::redact::scrub_text_with(&text, secrets))]);
     let mut meta = serde_json::Map::new();
@@ -92,6 +93,61 @@ pub(crate) fn failure(error: &CallError, secrets: &[String]) -> CallToolResult {
         meta.insert(APPROVAL_META.into(), serde_json::json!({"id": id, "status": status}));
     }
     if meta.is_empty() { result } else { result.with_meta(Some(rmcp::model::MetaObject(meta))) }
+}
+
+/// The text of a failed call, unscrubbed.
+fn failure_text(error: &CallError) -> String {
+    match error {
+        // Exact texts agents and tests match on.
+        CallError::Denied(denial) => denial.to_string(),
+        CallError::NotConfirmed { refusal } => refusal.clone(),
+        CallError::ApprovalRequired { .. } | CallError::ApprovalDenied { .. } => error.to_string(),
+        // Everything else keeps the reference's `Error: <message>` shape.
+        other => format!("Error: {other}"),
+    }
+}
+
+/// A failed resource read (or job read) as a JSON-RPC error. A refusal by the policy or a
+/// person is `INVALID_REQUEST` with the tool call's text and its denial in `data`, under the
+/// same key as a tool result's `_meta`; anything else is an internal error.
+pub(crate) fn resource_error(error: &CallError) -> McpError {
+    match denial_meta(error, &[]) {
+        Some(denial) => {
+            let text = crate::redact::scrub_text(&failure_text(error));
+            McpError::invalid_request(text, Some(serde_json::json!({ DENIAL_META: denial })))
+        }
+        None => McpError::internal_error(crate::redact::scrub_text(&error.to_string()), None),
+    }
+}
+
+/// A resource this client cannot read: absent, or hidden (which answers exactly alike).
+pub(crate) fn resource_not_found(uri: &str) -> McpError {
+    McpError::resource_not_found(format!("no resource `{}`", crate::redact::scrub_text(uri)), None)
+}
+
+/// A tool this client cannot call: absent, or hidden (which answers exactly alike).
+pub(crate) fn tool_not_found(name: &str) -> McpError {
+    McpError::invalid_params(format!("tool `{name}` not found"), None)
+}
+
+/// A request method of MCP's that this server does not offer (prompts, completion, logging).
+pub(crate) fn unsupported<M: rmcp::model::ConstString>() -> McpError {
+    McpError::method_not_found::<M>()
+}
+
+/// A request method this server does not offer, named by the client.
+pub(crate) fn method_not_found(method: String) -> McpError {
+    McpError::new(ErrorCode::METHOD_NOT_FOUND, method, None)
+}
+
+/// A protocol request refused because its audit record cannot be written.
+pub(crate) fn audit_unavailable(error: crate::policy::AuditWriteError) -> McpError {
+    McpError::internal_error(CallError::AuditUnavailable(error).to_string(), None)
+}
+
+/// A JSON-RPC error reply written by the transport itself (a line that is no request).
+pub(crate) fn jsonrpc_error(id: Value, code: ErrorCode, message: &str) -> Value {
+    serde_json::json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}})
 }
 
 /// The `_meta` key of an approval's id and status in a refused call's result.
@@ -173,6 +229,24 @@ mod tests {
         assert_eq!(meta[APPROVAL_META]["status"], "denied");
         let other = CallError::UnknownAction("nope".into());
         assert!(failure(&other, &[]).meta.is_none());
+    }
+
+    #[test]
+    fn a_refused_resource_read_is_invalid_request_with_its_denial_and_a_broken_one_internal() {
+        use crate::ids::RuleId;
+        use crate::policy::Denial;
+        let denied = CallError::Denied(Denial { rule: RuleId::new("/r"), reason: "no".into(), retry_after: None });
+        let error = resource_error(&denied);
+        assert_eq!(error.code, ErrorCode::INVALID_REQUEST);
+        assert_eq!(
+            error.message,
+            failure(&denied, &[]).content[0].as_text().map(|t| t.text.clone()).unwrap_or_default()
+        );
+        assert_eq!(error.data.map(|d| d[DENIAL_META]["rule"].clone()), Some(json!("/r")));
+        let asked = CallError::ApprovalRequired { action: "vm_list".into(), id: "a1".into(), rule: "/x".into() };
+        assert_eq!(resource_error(&asked).code, ErrorCode::INVALID_REQUEST);
+        let broken = resource_error(&CallError::UnknownAction("nope".into()));
+        assert_eq!((broken.code, broken.data), (ErrorCode::INTERNAL_ERROR, None));
     }
 
     #[test]

@@ -6,9 +6,9 @@
 use std::sync::Arc;
 
 use rmcp::RoleServer;
-use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
+use rmcp::model::{ClientJsonRpcMessage, ErrorCode, ServerJsonRpcMessage};
 use rmcp::transport::Transport;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::sync::Mutex;
 
@@ -17,9 +17,9 @@ use tokio::sync::Mutex;
 pub(crate) const MAX_LINE: usize = 16 * 1024 * 1024;
 
 /// JSON-RPC's code for input that is not JSON.
-const PARSE_ERROR: i64 = -32700;
+const PARSE_ERROR: ErrorCode = ErrorCode::PARSE_ERROR;
 /// JSON-RPC's code for JSON that is not a valid request.
-const INVALID_REQUEST: i64 = -32600;
+const INVALID_REQUEST: ErrorCode = ErrorCode::INVALID_REQUEST;
 
 /// The server side of a line-delimited JSON-RPC stream.
 pub(crate) struct LineTransport<R, W> {
@@ -94,8 +94,8 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin + Send + 'static> LineTransport
 
     /// Writes an error reply in the background: a reply cut short by a cancelled `receive`
     /// would break the framing of every line after it.
-    fn reply_error(&mut self, id: Value, code: i64, message: &str) {
-        let reply = json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}});
+    fn reply_error(&mut self, id: Value, code: ErrorCode, message: &str) {
+        let reply = super::reply::jsonrpc_error(id, code, message);
         let write = Arc::clone(&self.write);
         self.replying = Some(tokio::spawn(async move {
             if let Err(e) = write_line(&write, &reply).await {
@@ -114,7 +114,7 @@ async fn write_line<W: AsyncWrite + Unpin, T: serde::Serialize>(write: &Mutex<W>
 }
 
 /// How a line that is not a message is answered.
-fn refusal(line: &[u8]) -> Option<(Value, i64, &'static str)> {
+fn refusal(line: &[u8]) -> Option<(Value, ErrorCode, &'static str)> {
     match serde_json::from_slice::<Value>(line) {
         Err(_) => Some((Value::Null, PARSE_ERROR, "Parse error")),
         // A notification gets no reply, even an error (JSON-RPC 2.0, section 4.1).
@@ -182,6 +182,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn refusals_follow_json_rpc() {

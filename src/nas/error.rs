@@ -76,7 +76,9 @@ impl RpcError {
 impl fmt::Display for RpcError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // TrueNAS reports an unknown id as a validation error without attribute, errno ENOENT.
-        if !self.fields.is_empty() && self.fields.iter().all(|e| e.attribute.is_none() && e.errno == Some(2)) {
+        if !self.fields.is_empty()
+            && self.fields.iter().all(|e| e.attribute.is_none() && e.errno == Some(truenas_api::errno::ENOENT))
+        {
             let messages: Vec<&str> = self.fields.iter().map(|e| e.message.as_str()).collect();
             return write!(f, "TrueNAS ENOENT: {}", messages.join("; "));
         }

@@ -328,9 +328,9 @@ impl NasClient {
         let outcome = self.call(permit, params, CallOptions { read_only: true, ..CallOptions::default() }).await?;
         outcome.result.as_array().and_then(|jobs| jobs.first()).cloned().ok_or_else(|| {
             NasError::Rpc(RpcError {
-                code: -32001,
+                code: truenas_api::errno::rpc::CALL_ERROR,
                 message: "Method call error".into(),
-                errno: Some(2),
+                errno: Some(truenas_api::errno::ENOENT),
                 errname: Some("ENOENT".into()),
                 reason: Some(format!("job {id} does not exist")),
                 fields: Vec::new(),

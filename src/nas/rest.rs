@@ -13,6 +13,7 @@ use tokio::sync::Semaphore;
 use super::error::{FieldError, NasError, RpcError};
 use super::{ApiKey, Endpoint, NasConfig};
 use crate::schema::{MethodTable, Release};
+use truenas_api::errno;
 use truenas_api::rest::map::{self as rest_map, HttpCall, Verb};
 
 /// A REST client for one NAS. Stateless on the wire: every request carries the key.
@@ -102,7 +103,7 @@ impl RestClient {
             403 => Err(NasError::Rpc(call_error(13, "Not authorized".into()))),
             404 => match message {
                 // MatchNotFound: the route exists, the item does not.
-                Some(message) => Err(NasError::Rpc(call_error(2, message))),
+                Some(message) => Err(NasError::Rpc(call_error(errno::ENOENT, message))),
                 None => Err(NasError::RestUnsupported(format!("TrueNAS has no REST route for `{method}`"))),
             },
             422 => Err(NasError::Rpc(unprocessable(&json.unwrap_or(Value::Null)))),
@@ -111,7 +112,7 @@ impl RestClient {
                 message.unwrap_or_else(|| String::from_utf8_lossy(bytes).trim().to_string())
             ))),
             _ => Err(NasError::Rpc(RpcError {
-                code: -32001,
+                code: errno::rpc::CALL_ERROR,
                 message: "Method call error".into(),
                 errno: None,
                 errname: None,
@@ -125,7 +126,7 @@ impl RestClient {
 /// A 422 body: a `CallError` (`{"message", "errno"}`) or validation errors (`{attr: [{..}]}`).
 fn unprocessable(body: &Value) -> RpcError {
     if let (Some(message), errno) = (body.get("message").and_then(Value::as_str), body.get("errno")) {
-        return call_error(errno.and_then(Value::as_i64).unwrap_or(14), message.to_string());
+        return call_error(errno.and_then(Value::as_i64).unwrap_or(errno::EFAULT), message.to_string());
     }
     let fields: Vec<FieldError> = body
         .as_object()
@@ -143,9 +144,9 @@ fn unprocessable(body: &Value) -> RpcError {
         })
         .collect();
     RpcError {
-        code: -32602,
+        code: errno::rpc::INVALID_PARAMS,
         message: "Invalid params".into(),
-        errno: Some(22),
+        errno: Some(errno::EINVAL),
         errname: Some("EINVAL".into()),
         reason: None,
         fields,
@@ -154,9 +155,9 @@ fn unprocessable(body: &Value) -> RpcError {
 
 /// A `CallError` as JSON-RPC would carry it: errname from the errno, reason `[ERRNAME] message`.
 fn call_error(errno: i64, message: String) -> RpcError {
-    let name = truenas_api::errno::name(errno);
+    let name = errno::name(errno);
     RpcError {
-        code: -32001,
+        code: errno::rpc::CALL_ERROR,
         message: "Method call error".into(),
         errno: Some(errno),
         errname: Some(name.to_string()),

@@ -30,7 +30,7 @@ fn every_catalog_call_survives_the_round_trip() {
             if action.confirm.is_some() {
                 args.insert("confirm".into(), Value::Bool(true));
             }
-            let Ok((method, params)) = action.resolve(&args) else { continue };
+            let Ok((method, params)) = action.check_and_resolve(&args) else { continue };
             if table().method(method.as_str()).is_none() {
                 continue;
             }

@@ -249,7 +249,7 @@ pub(super) async fn login(
                 };
             }
             // A release without login_ex: fall through to the older method.
-            Err(NasError::Rpc(e)) if e.code == -32601 => {}
+            Err(NasError::Rpc(e)) if e.code == truenas_api::errno::rpc::METHOD_NOT_FOUND => {}
             Err(e) => return Err(e),
         }
     }

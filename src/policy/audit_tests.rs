@@ -4,6 +4,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use serde_json::json;
 
 use super::*;
+use crate::ids::{ActionName, GrantId, JobId, MethodName, RuleId};
 
 fn temp_path() -> PathBuf {
     std::env::temp_dir().join(format!("truenas-mcp-audit-{}.jsonl", uuid::Uuid::new_v4()))

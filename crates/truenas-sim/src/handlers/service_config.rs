@@ -4,8 +4,8 @@
 use serde_json::Value;
 
 use super::{Ctx, Handlers};
-use truenas_api::schema::Release;
 use crate::failure::Failure;
+use truenas_api::schema::Release;
 
 pub(super) fn register(h: &mut Handlers) {
     h.call("ssh.config", |ctx| Ok(ctx.machine.state().service_configs.ssh.get()));

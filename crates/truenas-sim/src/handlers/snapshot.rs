@@ -9,12 +9,12 @@ use serde_json::{Value, json};
 
 use super::pool::publish;
 use super::{Ctx, Handlers, JobPlan, object, run_get_instance, run_query};
-use truenas_api::schema::Release;
 use crate::defaults;
 use crate::events::Change;
 use crate::failure::Failure;
 use crate::query;
 use crate::state::storage::{snapshot_not_found, task_not_found};
+use truenas_api::schema::Release;
 
 const COLLECTION: &str = "pool.snapshot.query";
 

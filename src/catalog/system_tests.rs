@@ -1,5 +1,5 @@
-//! The `system` and `account` actions build exactly the middleware calls they should, are gated
-//! with the reference's refusal texts, and carry the risk classes chosen for them.
+//! The `system` actions (`tools/system.toml`) build exactly the middleware calls they should,
+//! are gated with the reference's refusal texts, and carry the risk classes chosen for them.
 
 use serde_json::{Map, Value, json};
 
@@ -77,42 +77,11 @@ fn cases() -> Vec<(&'static str, &'static str, Value, Value)> {
             json!([{"name": "ci", "username": "truenas_admin"}]),
         ),
         ("api_key_delete", "api_key.delete", json!({"id": 2}), json!([2])),
-        ("user_list", "user.query", json!({}), json!([])),
-        ("user_get", "user.get_instance", json!({"id": 6}), json!([6])),
-        (
-            "user_create",
-            "user.create",
-            json!({"username": "carol", "full_name": "Carol", "group_create": true, "password": "pw"}),
-            json!([{"username": "carol", "group_create": true, "full_name": "Carol", "password": "pw"}]),
-        ),
-        ("user_update", "user.update", json!({"id": 6, "locked": true}), json!([6, {"locked": true}])),
-        ("user_delete", "user.delete", json!({"id": 7, "confirm": true}), json!([7, {"delete_group": false}])),
-        ("user_shell_choices", "user.shell_choices", json!({}), json!([])),
-        ("user_set_password", "user.update", json!({"id": 6, "password": "pw2"}), json!([6, {"password": "pw2"}])),
-        ("group_list", "group.query", json!({}), json!([])),
-        ("group_get", "group.get_instance", json!({"id": 13}), json!([13])),
-        ("group_create", "group.create", json!({"name": "g", "users": [6]}), json!([{"name": "g", "users": [6]}])),
-        ("group_update", "group.update", json!({"id": 13, "smb": false}), json!([13, {"smb": false}])),
-        (
-            "group_delete",
-            "group.delete",
-            json!({"id": 13, "confirm": true, "delete_users": true}),
-            json!([13, {"delete_users": true}]),
-        ),
-        ("privilege_list", "privilege.query", json!({}), json!([])),
-        (
-            "privilege_create",
-            "privilege.create",
-            json!({"name": "p", "roles": ["READONLY_ADMIN"]}),
-            json!([{"name": "p", "local_groups": [], "ds_groups": [], "web_shell": false, "roles": ["READONLY_ADMIN"]}]),
-        ),
-        ("privilege_update", "privilege.update", json!({"id": 4, "web_shell": true}), json!([4, {"web_shell": true}])),
-        ("privilege_delete", "privilege.delete", json!({"id": 4}), json!([4])),
     ]
 }
 
 #[test]
-fn system_and_account_actions_build_the_expected_middleware_calls() {
+fn system_actions_build_the_expected_middleware_calls() {
     let catalog = builtin();
     let cases = cases();
     for (name, method, args, expected) in &cases {
@@ -125,7 +94,7 @@ fn system_and_account_actions_build_the_expected_middleware_calls() {
             assert_eq!(table.validate(method, &params), Ok(()), "{name} on {release}: {params}");
         }
     }
-    for action in catalog.actions().filter(|a| a.category == "system" || a.category == "account") {
+    for action in catalog.actions().filter(|a| a.category == "system") {
         assert!(cases.iter().any(|(n, ..)| *n == action.name.as_str()), "no case for {}", action.name);
     }
 }
@@ -135,7 +104,7 @@ fn gated_actions_refuse_with_the_reference_texts() {
     let catalog = builtin();
     let gated: Vec<(&str, &str)> = catalog
         .actions()
-        .filter(|a| a.category == "system" || a.category == "account")
+        .filter(|a| a.category == "system")
         .filter_map(|a| Some((a.name.as_str(), a.confirm.as_deref()?)))
         .collect();
     assert_eq!(
@@ -143,8 +112,6 @@ fn gated_actions_refuse_with_the_reference_texts() {
         [
             ("system_reboot", "Reboot aborted: 'confirm' must be set to true."),
             ("system_shutdown", "Shutdown aborted: 'confirm' must be set to true."),
-            ("user_delete", "Delete aborted: 'confirm' must be set to true."),
-            ("group_delete", "Delete aborted: 'confirm' must be set to true."),
         ]
     );
     let reboot = catalog.action("system_reboot").unwrap();
@@ -158,10 +125,7 @@ fn jobs_are_the_power_service_and_mail_actions() {
     let table = MethodTable::get(Release::V25_10);
     let jobs: Vec<&str> = catalog
         .actions()
-        .filter(|a| {
-            (a.category == "system" || a.category == "account")
-                && table.method(a.method.as_str()).is_some_and(|m| m.job)
-        })
+        .filter(|a| a.category == "system" && table.method(a.method.as_str()).is_some_and(|m| m.job))
         .map(|a| a.name.as_str())
         .collect();
     assert_eq!(
@@ -179,25 +143,14 @@ fn jobs_are_the_power_service_and_mail_actions() {
 }
 
 #[test]
-fn whatever_can_take_the_nas_down_or_lose_access_is_destructive() {
+fn whatever_can_take_the_nas_down_is_destructive() {
     let catalog = builtin();
     let destructive: Vec<&str> = catalog
         .actions()
-        .filter(|a| (a.category == "system" || a.category == "account") && a.risk == Risk::Destructive)
+        .filter(|a| a.category == "system" && a.risk == Risk::Destructive)
         .map(|a| a.name.as_str())
         .collect();
-    assert_eq!(
-        destructive,
-        [
-            "system_reboot",
-            "system_shutdown",
-            "system_config_upload",
-            "api_key_delete",
-            "user_delete",
-            "group_delete",
-            "privilege_delete"
-        ]
-    );
+    assert_eq!(destructive, ["system_reboot", "system_shutdown", "system_config_upload", "api_key_delete"]);
     assert_eq!(catalog.action("system_config_download").unwrap().risk, Risk::Write, "it exports secrets");
 }
 
@@ -208,11 +161,6 @@ fn arguments_truenas_dropped_are_refused_not_forwarded() {
         ("system_general_update", "language"),
         ("system_general_update", "crash_reporting"),
         ("api_key_create", "allowlist"),
-        ("user_create", "microsoft_account"),
-        ("user_update", "uid"),
-        ("user_set_password", "old_password"),
-        ("group_update", "gid"),
-        ("privilege_create", "allowlist"),
     ] {
         let def = catalog.action(action).unwrap();
         assert!(def.arg(gone).is_none(), "{action} still declares {gone}");

@@ -1,0 +1,89 @@
+//! The `alert` actions (`tools/alert.toml`) (and the alert services) build exactly the expected middleware calls,
+//! name the right methods, and keep the reference's gates and texts.
+
+use serde_json::{Value, json};
+
+use super::test_support::*;
+use crate::ids::Risk;
+use crate::schema::{MethodTable, Release};
+
+/// (action, arguments, expected positional params).
+fn cases() -> Vec<(&'static str, Value, Value)> {
+    vec![
+        ("alert_list", json!({}), json!([])),
+        ("alert_dismiss", json!({"uuid": "u1"}), json!(["u1"])),
+        ("alert_restore", json!({"uuid": "u1"}), json!(["u1"])),
+        ("alert_categories", json!({}), json!([])),
+        ("alert_policies", json!({}), json!([])),
+        ("alertservice_list", json!({}), json!([])),
+        (
+            "alertservice_create",
+            json!({"name": "m", "type": "Mail", "attributes": {"email": "a@b.c"}, "level": "WARNING"}),
+            json!([{"name": "m", "attributes": {"email": "a@b.c", "type": "Mail"}, "level": "WARNING"}]),
+        ),
+        (
+            "alertservice_update",
+            json!({"id": 2, "name": "m", "type": "Mail", "attributes": {}, "level": "INFO", "enabled": false}),
+            json!([2, {"name": "m", "attributes": {"type": "Mail"}, "enabled": false, "level": "INFO"}]),
+        ),
+        ("alertservice_delete", json!({"id": 2}), json!([2])),
+        (
+            "alertservice_test",
+            json!({"name": "s", "type": "Slack", "attributes": {"url": "https://x"}, "level": "INFO"}),
+            json!([{"name": "s", "attributes": {"url": "https://x", "type": "Slack"}, "level": "INFO"}]),
+        ),
+    ]
+}
+
+/// The actions of `alert`, in catalog order.
+fn mine(catalog: &super::Catalog) -> impl Iterator<Item = &super::ActionDef> {
+    catalog.actions().filter(|a| a.category == "alert")
+}
+
+#[test]
+fn actions_build_the_expected_middleware_calls() {
+    let catalog = builtin();
+    let cases = cases();
+    for (name, args, expected) in &cases {
+        assert_builds(&catalog, name, None, args, expected);
+    }
+    for action in mine(&catalog) {
+        assert!(cases.iter().any(|(n, _, _)| *n == action.name.as_str()), "no case for {}", action.name);
+    }
+}
+
+#[test]
+fn the_category_holds_the_reference_actions_in_reference_order() {
+    let catalog = builtin();
+    let names: Vec<String> =
+        catalog.category("alert").unwrap().actions.iter().map(|a| a.as_str().to_string()).collect();
+    assert_eq!(names.len(), 10);
+}
+
+#[test]
+fn methods_that_are_not_obvious() {
+    let catalog = builtin();
+    let method = |a: &str| catalog.action(a).map(|d| d.method.as_str().to_string()).unwrap_or_default();
+    for (action, expected) in
+        [("alert_categories", "alert.list_categories"), ("alertservice_list", "alertservice.query")]
+    {
+        assert_eq!(method(action), expected, "{action}");
+    }
+    let table = MethodTable::get(Release::V25_10);
+    let jobs: Vec<&str> = mine(&catalog)
+        .filter(|a| table.method(a.method.as_str()).is_some_and(|m| m.job))
+        .map(|a| a.name.as_str())
+        .collect();
+    assert!(jobs.is_empty(), "{jobs:?}");
+}
+
+#[test]
+fn the_gated_actions_keep_the_reference_refusals_and_are_destructive() {
+    let catalog = builtin();
+    let gated: Vec<(&str, &str)> =
+        mine(&catalog).filter_map(|a| Some((a.name.as_str(), a.confirm.as_deref()?))).collect();
+    assert!(gated.is_empty(), "{gated:?}");
+    let destructive: Vec<&str> =
+        mine(&catalog).filter(|a| a.risk == Risk::Destructive).map(|a| a.name.as_str()).collect();
+    assert!(destructive.is_empty(), "{destructive:?}");
+}

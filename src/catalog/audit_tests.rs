@@ -1,0 +1,95 @@
+//! The `audit` actions (`tools/audit.toml`) build exactly the expected middleware calls and keep
+//! the reference's gates.
+
+use serde_json::{Value, json};
+
+use super::test_support::*;
+use crate::ids::Risk;
+use crate::schema::{MethodTable, Release};
+
+/// (action, arguments, expected method, expected positional params).
+fn cases() -> Vec<(&'static str, Value, &'static str, Value)> {
+    vec![
+        ("audit_query", json!({}), "audit.query", json!([{"query-filters": [], "query-options": {}}])),
+        (
+            "audit_query",
+            json!({"services": ["SMB"], "query_filters": [["username", "=", "bob"]], "query_options": {"limit": 5}}),
+            "audit.query",
+            json!([{"services": ["SMB"], "query-filters": [["username", "=", "bob"]], "query-options": {"limit": 5}}]),
+        ),
+        ("audit_config", json!({}), "audit.config", json!([])),
+        ("audit_config_update", json!({"retention": 20}), "audit.update", json!([{"retention": 20}])),
+    ]
+}
+
+/// The actions of `audit`, in catalog order.
+fn mine(catalog: &super::Catalog) -> impl Iterator<Item = &super::ActionDef> {
+    catalog.actions().filter(|a| a.category == "audit")
+}
+
+#[test]
+fn actions_build_the_expected_middleware_calls() {
+    let catalog = builtin();
+    for (name, args, method, expected) in cases() {
+        assert_builds(&catalog, name, Some(method), &args, &expected);
+    }
+    for action in mine(&catalog) {
+        assert!(cases().iter().any(|(n, ..)| *n == action.name.as_str()), "no case for {}", action.name);
+    }
+}
+
+#[test]
+fn the_category_has_the_reference_actions_in_reference_order() {
+    let catalog = builtin();
+    let names: Vec<&str> = catalog.category("audit").unwrap().actions.iter().map(|a| a.as_str()).collect();
+    assert_eq!(names, ["audit_query", "audit_config", "audit_config_update"]);
+}
+
+#[test]
+fn gated_actions_keep_the_reference_refusal_texts() {
+    let catalog = builtin();
+    let gated: Vec<(&str, &str)> =
+        mine(&catalog).filter_map(|a| Some((a.name.as_str(), a.confirm.as_deref()?))).collect();
+    assert!(gated.is_empty(), "{gated:?}");
+    for (name, _) in &gated {
+        let action = catalog.action(name).unwrap();
+        assert_eq!(action.risk, Risk::Destructive, "{name}");
+        assert!(!action.confirmed(&object(json!({"confirm": false}))), "{name}");
+    }
+    // Destructive without a reference gate.
+    let ungated: Vec<&str> = mine(&catalog)
+        .filter(|a| a.risk == Risk::Destructive && a.confirm.is_none())
+        .map(|a| a.name.as_str())
+        .collect();
+    assert!(ungated.is_empty(), "{ungated:?}");
+}
+
+#[test]
+fn job_methods_are_the_long_running_ones() {
+    let catalog = builtin();
+    let table = MethodTable::get(Release::V25_10);
+    let jobs: Vec<&str> = mine(&catalog)
+        .filter(|a| table.method(a.method.as_str()).is_some_and(|m| m.job))
+        .map(|a| a.name.as_str())
+        .collect();
+    assert!(jobs.is_empty(), "{jobs:?}");
+}
+
+#[test]
+fn every_method_exists_on_every_release_it_is_not_routed_away_from() {
+    let catalog = builtin();
+    for action in mine(&catalog) {
+        // Releases a route sends elsewhere are checked by the catalog-wide route tests.
+        for release in Release::ALL.into_iter().filter(|r| !action.routed_releases().any(|routed| routed == *r)) {
+            assert!(MethodTable::get(release).method(action.method.as_str()).is_some(), "{} on {release}", action.name);
+        }
+    }
+}
+
+#[test]
+fn the_retention_is_bounded_and_unknown_keys_are_refused() {
+    let catalog = builtin();
+    let audit = catalog.action("audit_config_update").unwrap();
+    assert!(audit.check_and_build_params(&object(json!({"retention": 31}))).is_err());
+    assert!(audit.check_and_build_params(&object(json!({"bogus": 1}))).is_err(), "unknown keys are refused");
+}

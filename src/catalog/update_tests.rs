@@ -1,0 +1,152 @@
+//! The `update` actions (`tools/update.toml`: updates, boot environments, the boot pool) build
+//! exactly the expected middleware calls: the 25.10 replacements of the reference's removed
+//! methods (`bootenv.*`, `update.check_available`, `update.update` as an installer), and
+//! `boot.attach`'s options where TrueNAS wants them; the reference's gates are kept.
+
+use serde_json::{Value, json};
+
+use super::test_support::*;
+use crate::ids::Risk;
+use crate::schema::{MethodTable, Release};
+
+/// (action, arguments, expected method, expected positional params).
+fn cases() -> Vec<(&'static str, Value, &'static str, Value)> {
+    vec![
+        ("update_check", json!({}), "update.status", json!([])),
+        ("update_config", json!({}), "update.config", json!([])),
+        (
+            "update_config_set",
+            json!({"train": "EARLY_ADOPTER"}),
+            "update.update",
+            json!([{"profile": "EARLY_ADOPTER"}]),
+        ),
+        ("update_download", json!({}), "update.download", json!([])),
+        ("update_apply", json!({"confirm": true}), "update.run", json!([{"reboot": false}])),
+        ("update_apply", json!({"confirm": true, "reboot": true}), "update.run", json!([{"reboot": true}])),
+        ("bootenv_list", json!({}), "boot.environment.query", json!([])),
+        (
+            "bootenv_create",
+            json!({"name": "before", "source": "25.10.5"}),
+            "boot.environment.clone",
+            json!([{"id": "25.10.5", "target": "before"}]),
+        ),
+        ("bootenv_activate", json!({"id": "before"}), "boot.environment.activate", json!([{"id": "before"}])),
+        ("bootenv_delete", json!({"id": "old", "confirm": true}), "boot.environment.destroy", json!([{"id": "old"}])),
+        (
+            "bootenv_keep",
+            json!({"id": "old", "keep": false}),
+            "boot.environment.keep",
+            json!([{"id": "old", "value": false}]),
+        ),
+        ("boot_state", json!({}), "boot.get_state", json!([])),
+        ("boot_attach_disk", json!({"dev": "sdf", "confirm": true}), "boot.attach", json!(["sdf", {"expand": false}])),
+        (
+            "boot_attach_disk",
+            json!({"dev": "sdf", "expand": true, "confirm": true}),
+            "boot.attach",
+            json!(["sdf", {"expand": true}]),
+        ),
+        ("boot_detach_disk", json!({"dev": "sdf", "confirm": true}), "boot.detach", json!(["sdf"])),
+        ("boot_scrub", json!({}), "boot.scrub", json!([])),
+    ]
+}
+
+/// The actions of `update`, in catalog order.
+fn mine(catalog: &super::Catalog) -> impl Iterator<Item = &super::ActionDef> {
+    catalog.actions().filter(|a| a.category == "update")
+}
+
+#[test]
+fn actions_build_the_expected_middleware_calls() {
+    let catalog = builtin();
+    for (name, args, method, expected) in cases() {
+        assert_builds(&catalog, name, Some(method), &args, &expected);
+    }
+    for action in mine(&catalog) {
+        assert!(cases().iter().any(|(n, ..)| *n == action.name.as_str()), "no case for {}", action.name);
+    }
+}
+
+#[test]
+fn the_category_has_the_reference_actions_in_reference_order() {
+    let catalog = builtin();
+    let names: Vec<&str> = catalog.category("update").unwrap().actions.iter().map(|a| a.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "update_check",
+            "update_config",
+            "update_config_set",
+            "update_download",
+            "update_apply",
+            "bootenv_list",
+            "bootenv_create",
+            "bootenv_activate",
+            "bootenv_delete",
+            "bootenv_keep",
+            "boot_state",
+            "boot_attach_disk",
+            "boot_detach_disk",
+            "boot_scrub"
+        ]
+    );
+}
+
+#[test]
+fn gated_actions_keep_the_reference_refusal_texts() {
+    let catalog = builtin();
+    let gated: Vec<(&str, &str)> =
+        mine(&catalog).filter_map(|a| Some((a.name.as_str(), a.confirm.as_deref()?))).collect();
+    assert_eq!(
+        gated,
+        [
+            ("update_apply", "Update aborted: 'confirm' must be set to true."),
+            ("bootenv_delete", "Deletion aborted: 'confirm' must be set to true."),
+            ("boot_attach_disk", "Attach aborted: 'confirm' must be set to true."),
+            ("boot_detach_disk", "Detach aborted: 'confirm' must be set to true.")
+        ]
+    );
+    for (name, _) in &gated {
+        let action = catalog.action(name).unwrap();
+        assert_eq!(action.risk, Risk::Destructive, "{name}");
+        assert!(!action.confirmed(&object(json!({"confirm": false}))), "{name}");
+    }
+    // Destructive without a reference gate.
+    let ungated: Vec<&str> = mine(&catalog)
+        .filter(|a| a.risk == Risk::Destructive && a.confirm.is_none())
+        .map(|a| a.name.as_str())
+        .collect();
+    assert!(ungated.is_empty(), "{ungated:?}");
+}
+
+#[test]
+fn job_methods_are_the_long_running_ones() {
+    let catalog = builtin();
+    let table = MethodTable::get(Release::V25_10);
+    let jobs: Vec<&str> = mine(&catalog)
+        .filter(|a| table.method(a.method.as_str()).is_some_and(|m| m.job))
+        .map(|a| a.name.as_str())
+        .collect();
+    assert_eq!(jobs, ["update_download", "update_apply", "boot_attach_disk", "boot_scrub"]);
+}
+
+#[test]
+fn every_method_exists_on_every_release_it_is_not_routed_away_from() {
+    let catalog = builtin();
+    for action in mine(&catalog) {
+        // Releases a route sends elsewhere are checked by the catalog-wide route tests.
+        for release in Release::ALL.into_iter().filter(|r| !action.routed_releases().any(|routed| routed == *r)) {
+            assert!(MethodTable::get(release).method(action.method.as_str()).is_some(), "{} on {release}", action.name);
+        }
+    }
+}
+
+#[test]
+fn a_bootenv_source_is_required() {
+    let catalog = builtin();
+    let create = catalog.action("bootenv_create").unwrap();
+    assert!(
+        create.check_and_build_params(&object(json!({"name": "x"}))).is_err(),
+        "boot.environment.clone needs a source"
+    );
+}
