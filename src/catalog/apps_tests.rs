@@ -333,10 +333,12 @@ fn every_method_exists_on_both_releases() {
 }
 
 #[test]
-fn a_bootenv_source_is_required_and_listdir_bounds_are_checked() {
+fn a_bootenv_source_is_read_when_left_out_and_listdir_bounds_are_checked() {
     let catalog = builtin();
     let create = catalog.action("bootenv_create").unwrap();
-    assert!(create.build_params(&object(json!({"name": "x"}))).is_err(), "boot.environment.clone needs a source");
+    let reads = create.lookups_for(Release::V25_10, &object(json!({"name": "x"}))).unwrap();
+    assert_eq!(reads.len(), 1, "boot.environment.clone needs a source: the active one is read");
+    assert!(create.lookups_for(Release::V25_10, &object(json!({"name": "x", "source": "y"}))).unwrap().is_empty());
     let listdir = catalog.action("filesystem_listdir").unwrap();
     assert!(listdir.build_params(&object(json!({"path": "/mnt", "limit": -1}))).is_err());
     let audit = catalog.action("audit_config_update").unwrap();
