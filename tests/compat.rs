@@ -87,7 +87,10 @@ async fn alertservice_update_with_some_fields_reads_merges_and_sends_the_whole_d
         assert_eq!(sent.len(), 1, "{release}");
         assert_eq!(sent[0][0], 1, "{release}");
         let definition = &sent[0][1];
-        assert_eq!((definition["name"].as_str(), definition["level"].as_str()), (Some("Email admins"), Some("CRITICAL")));
+        assert_eq!(
+            (definition["name"].as_str(), definition["level"].as_str()),
+            (Some("Email admins"), Some("CRITICAL"))
+        );
         assert_eq!(definition["attributes"]["email"], "admin@example.com", "{release}: {definition}");
         let saved = json_of(&call(&nas, &session, "alertservice_list", json!({})).await);
         let one = saved.as_array().unwrap().iter().find(|s| s["id"] == 1).cloned().unwrap();
@@ -115,11 +118,11 @@ async fn smb_share_create_without_name_uses_the_last_path_component() {
     let dir = tempdir::Dir::new("compat-smb-share");
     for release in [Release::V24_10, Release::V25_04, Release::V25_10, Release::V26_0] {
         let (nas, session) = open(release, &dir).await;
-        let r = call(&nas, &session, "smb_share_create", json!({"path": "/mnt/tank/media"})).await;
+        let r = call(&nas, &session, "smb_share_create", json!({"path": "/mnt/tank/isos"})).await;
         assert!(!is_error(&r), "{release}: {}", text(&r));
         let sent = nas_calls_of(&nas, "sharing.smb.create");
         assert_eq!(sent.len(), 1, "{release}");
-        assert_eq!(sent[0][0]["name"], "media", "{release}: {}", sent[0][0]);
+        assert_eq!(sent[0][0]["name"], "isos", "{release}: {}", sent[0][0]);
         session.cancel().await.unwrap();
     }
 }
@@ -184,7 +187,10 @@ async fn smb_config_update_enable_smb1_is_routed_per_release() {
     let (nas, session) = open(Release::V26_0, &dir).await;
     let r = call(&nas, &session, "smb_config_update", json!({"enable_smb1": true})).await;
     let said = text(&r);
-    assert!(is_error(&r) && said.contains("`enable_smb1` does not exist") && said.contains("minimum_protocol"), "{said}");
+    assert!(
+        is_error(&r) && said.contains("`enable_smb1` does not exist") && said.contains("minimum_protocol"),
+        "{said}"
+    );
     assert!(nas_methods(&nas).is_empty(), "nothing sent");
     let r = call(&nas, &session, "smb_config_update", json!({"minimum_protocol": "SMB1"})).await;
     assert!(!is_error(&r), "{}", text(&r));

@@ -287,8 +287,13 @@ fn check_template(raw: &RawAction, by_lookup: &[bool], findings: &mut Findings) 
             *u = true;
         }
     }
-    let rest: Vec<bool> =
-        raw.args.iter().zip(&used).zip(by_lookup).map(|((a, u), l)| has_rest && !u && !l && a.name != CONFIRM).collect();
+    let rest: Vec<bool> = raw
+        .args
+        .iter()
+        .zip(&used)
+        .zip(by_lookup)
+        .map(|((a, u), l)| has_rest && !u && !l && a.name != CONFIRM)
+        .collect();
     for ((arg, u), l) in raw.args.iter().zip(&used).zip(by_lookup) {
         if !u && !l && !has_rest && arg.name != CONFIRM && raw.unavailable.is_none() {
             findings.error(loc, format!("argument `{}` is declared but `params` never uses it", arg.name));

@@ -154,7 +154,8 @@ fn check_one(raw: &RawAction, l: &RawLookup, used: &mut [bool], findings: &mut F
 impl Lookup {
     /// Whether the lookup applies on `release` (for an action that runs there).
     fn applies(&self, raw: &RawAction, release: Release) -> bool {
-        let routed_away = raw.routes.iter().any(|r| r.unavailable.is_some() && r.releases.iter().any(|n| n == release.name()));
+        let routed_away =
+            raw.routes.iter().any(|r| r.unavailable.is_some() && r.releases.iter().any(|n| n == release.name()));
         if !self.releases.is_empty() {
             return self.releases.contains(&release);
         }
@@ -164,6 +165,7 @@ impl Lookup {
 
 impl ActionDef {
     /// Whether some lookup of the action fills argument `name`.
+    #[cfg(test)]
     pub(crate) fn filled_by_lookup(&self, name: &str) -> bool {
         self.lookups.iter().any(|l| l.fill.iter().any(|(i, _)| self.args.get(*i).is_some_and(|a| a.name == name)))
     }
@@ -178,7 +180,11 @@ impl ActionDef {
         let unavailable = self.routes.iter().any(|r| r.releases.contains(&release) && r.is_unavailable());
         let mut reads = Vec::new();
         for (index, l) in self.lookups.iter().enumerate() {
-            let applies = if l.releases.is_empty() { !unavailable && !l.except.contains(&release) } else { l.releases.contains(&release) };
+            let applies = if l.releases.is_empty() {
+                !unavailable && !l.except.contains(&release)
+            } else {
+                l.releases.contains(&release)
+            };
             if !applies || !l.triggered(self, args) {
                 continue;
             }
@@ -239,10 +245,9 @@ impl ActionDef {
             };
             if !given.as_str().is_some_and(|g| keys.iter().any(|k| k == g)) {
                 return Err(MappingError::NotAChoice {
-                    action: self.name.clone(),
                     arg: def.name.clone(),
                     method: l.method.clone(),
-                    got: given.clone(),
+                    got: given.to_string(),
                     choices: keys,
                 });
             }

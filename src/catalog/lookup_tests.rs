@@ -87,7 +87,10 @@ fn a_profile_must_be_one_of_the_choices_truenas_lists() {
 #[test]
 fn lookups_follow_the_release() {
     assert!(reads("bootenv_create", Release::V24_10, json!({"name": "x"})).is_empty());
-    assert_eq!(reads("bootenv_create", Release::V25_04, json!({"name": "x"}))[0].method.as_str(), "boot.environment.query");
+    assert_eq!(
+        reads("bootenv_create", Release::V25_04, json!({"name": "x"}))[0].method.as_str(),
+        "boot.environment.query"
+    );
     assert!(reads("api_key_create", Release::V24_10, json!({"name": "x"})).is_empty());
     assert_eq!(reads("api_key_create", Release::V26_0, json!({"name": "x"}))[0].method.as_str(), "auth.me");
 }

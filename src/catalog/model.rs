@@ -345,8 +345,11 @@ pub(crate) fn input_schema(args: &[ArgDef]) -> Map<String, Value> {
     schema.insert("properties".into(), Value::Object(properties));
     // An argument another one stands for (`same_as`) may be given under either name.
     let aliased = |a: &ArgDef| args.iter().any(|o| o.same_as.as_deref() == Some(a.name.as_str()));
-    let required: Vec<Value> =
-        args.iter().filter(|a| a.required && a.required_unless.is_none() && !aliased(a)).map(|a| Value::String(a.name.clone())).collect();
+    let required: Vec<Value> = args
+        .iter()
+        .filter(|a| a.required && a.required_unless.is_none() && !aliased(a))
+        .map(|a| Value::String(a.name.clone()))
+        .collect();
     if !required.is_empty() {
         schema.insert("required".into(), Value::Array(required));
     }

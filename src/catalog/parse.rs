@@ -387,8 +387,12 @@ fn parse_arg(table: &toml::Table, loc: &Loc, findings: &mut Findings) -> Option<
     let (minimum, maximum) = (r.number("minimum"), r.number("maximum"));
     let (default, example, compat) = (r.json("default"), r.json("example"), r.string("compat"));
     let value_kind = r.string("kind").and_then(|k| {
-        ValueKind::parse(&k)
-            .or_else(|| r.bad("kind", format!("must be `path`, `dataset`, `dataset_or_mount`, `snapshot` or `paths_within`, not `{k}`")))
+        ValueKind::parse(&k).or_else(|| {
+            r.bad(
+                "kind",
+                format!("must be `path`, `dataset`, `dataset_or_mount`, `snapshot` or `paths_within`, not `{k}`"),
+            )
+        })
     });
     let (same_as, required_unless) = (r.string("same_as"), r.string("required_unless"));
     let default_from = r.value("default_from").and_then(|v| match v {
@@ -400,8 +404,7 @@ fn parse_arg(table: &toml::Table, loc: &Loc, findings: &mut Findings) -> Option<
     });
     let mut release = |key: &str| {
         r.string(key).and_then(|name| {
-            crate::schema::Release::from_name(&name)
-                .or_else(|| r.bad(key, format!("names unknown release `{name}`")))
+            crate::schema::Release::from_name(&name).or_else(|| r.bad(key, format!("names unknown release `{name}`")))
         })
     };
     let (since, until) = (release("since"), release("until"));

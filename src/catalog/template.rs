@@ -103,14 +103,12 @@ pub enum MappingError {
         .choices.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
     )]
     NotAChoice {
-        /// The action called.
-        action: ActionName,
         /// The argument at fault.
         arg: String,
         /// The read that lists the choices.
         method: MethodName,
-        /// What was given.
-        got: Value,
+        /// What was given, as JSON.
+        got: String,
         /// The choices.
         choices: Vec<String>,
     },
