@@ -229,11 +229,6 @@ async fn update_config_set_checks_the_profile_against_truenas_choices() {
         assert_eq!(nas_calls_of(&nas, "update.update"), [json!([{"profile": "GENERAL"}])], "{release}");
         session.cancel().await.unwrap();
     }
-    let (nas, session) = open(Release::V25_04, &dir).await;
-    let r = call(&nas, &session, "update_config_set", json!({"train": "NIGHTLY"})).await;
-    assert!(is_error(&r) && text(&r).contains("update.get_trains"), "{}", text(&r));
-    assert!(nas_calls_of(&nas, "update.set_train").is_empty());
-    session.cancel().await.unwrap();
 }
 
 /// The audit file's records.
