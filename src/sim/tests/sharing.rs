@@ -1,7 +1,7 @@
 //! SMB, NFS and iSCSI methods over the wire: the catalog's examples run in order against the
 //! seed, not-found shapes, and collection events.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::{Client, sim};
 use crate::catalog::Catalog;
@@ -17,15 +17,8 @@ async fn the_sharing_examples_succeed_in_catalog_order_against_the_seed() {
     let mut c = Client::logged_in(&sim).await;
     let mut failures = Vec::new();
     for action in catalog.actions().filter(|a| a.category == "sharing") {
-        let mut args = Map::new();
-        for arg in &action.args {
-            if let Some(value) = arg.example_value() {
-                args.insert(arg.name.clone(), value);
-            }
-        }
-        if action.confirm.is_some() {
-            args.insert("confirm".into(), json!(true));
-        }
+        // Every example (but those of arguments only some releases have), confirmed.
+        let args = action.example_args();
         let params = action.build_params(&args).unwrap();
         let reply = c.request(action.method.as_str(), params).await;
         let refused = reply.get("error").is_some();
