@@ -12,6 +12,7 @@ mod audit;
 mod audit_chain;
 mod browser;
 mod cli;
+mod compat;
 mod conformance;
 mod container;
 mod elicitation;

@@ -68,6 +68,13 @@ pub enum ArgProblem {
         /// What was given.
         got: Value,
     },
+    /// An argument and its other name (`same_as`) given with different values.
+    Differs {
+        /// The other name, as given.
+        name: String,
+        /// The argument it stands for.
+        of: String,
+    },
     /// A path, dataset or snapshot name that is not canonical.
     Malformed {
         /// The argument.
@@ -89,7 +96,8 @@ impl ArgProblem {
             | ArgProblem::NotAllowed { name, .. }
             | ArgProblem::OutOfRange { name, .. }
             | ArgProblem::Inexact { name, .. }
-            | ArgProblem::Malformed { name, .. } => name,
+            | ArgProblem::Malformed { name, .. }
+            | ArgProblem::Differs { name, .. } => name,
         }
     }
 }
@@ -114,6 +122,7 @@ impl fmt::Display for ArgProblem {
             }
             ArgProblem::OutOfRange { name, bound, got } => write!(f, "`{name}` must be {bound}, got {got}"),
             ArgProblem::Inexact { name, got } => write!(f, "`{name}` {}, got number {got}", exact::INEXACT_REASON),
+            ArgProblem::Differs { name, of } => write!(f, "`{name}` must equal `{of}` when both are given"),
             ArgProblem::Malformed { name, kind: super::value_kind::ValueKind::PathsWithin, why } => {
                 write!(f, "`{name}` holds a path that is not canonical: it {why}")
             }
@@ -232,10 +241,21 @@ impl ActionDef {
             }
         }
         for def in &self.args {
+            // Given under its other name (`same_as`), or supplied by the saved object the
+            // argument named by `required_unless` selects.
+            let aliased = self.args.iter().any(|a| a.same_as.as_ref() == Some(&def.name) && args.contains_key(&a.name));
+            let excused = def.required_unless.as_ref().is_some_and(|other| args.contains_key(other));
             match args.get(&def.name) {
                 Some(value) => check_value(def, value, &mut problems),
-                None if def.required => problems.push(ArgProblem::Missing { name: def.name.clone() }),
+                None if def.required && !aliased && !excused => {
+                    problems.push(ArgProblem::Missing { name: def.name.clone() })
+                }
                 None => {}
+            }
+            if let (Some(of), Some(value)) = (&def.same_as, args.get(&def.name))
+                && args.get(of).is_some_and(|v| !same_value(v, value))
+            {
+                problems.push(ArgProblem::Differs { name: def.name.clone(), of: of.clone() });
             }
         }
         if problems.is_empty() {

@@ -209,6 +209,11 @@ fn arguments_without_description_are_listed_by_name() {
         example: None,
         compat: None,
         value_kind: None,
+        same_as: None,
+        required_unless: None,
+        default_from: None,
+        since: None,
+        until: None,
     };
     let mut y = arg.clone();
     y.name = "y".into();

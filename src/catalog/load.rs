@@ -159,7 +159,7 @@ fn build_action(
             true
         }
     };
-    if !rest_call && table.method(&raw.method).is_none() {
+    if !rest_call && raw.unavailable.is_none() && table.method(&raw.method).is_none() {
         findings.error(loc, format!("method `{}` does not exist on TrueNAS {}", raw.method, table.release()));
     }
     let risk = raw.risk.unwrap_or(Risk::Destructive);
@@ -171,7 +171,9 @@ fn build_action(
         _ => {}
     }
     check_args(raw, risk, findings);
-    let (params, rest) = if rest_call { (Vec::new(), Vec::new()) } else { check_template(raw, findings) };
+    let mut used = vec![false; raw.args.len()];
+    let lookups = super::lookup::check(raw, &mut used, findings);
+    let (params, rest) = if rest_call { (Vec::new(), Vec::new()) } else { check_template(raw, &used, findings) };
     if rest_call && !raw.routes.is_empty() {
         findings.error(loc, "an action with `resolve` takes no routes: the arguments name the method");
     }
@@ -194,6 +196,9 @@ fn build_action(
         rest,
         routes: routes.unwrap_or_default(),
         rest_call,
+        lookups: lookups.unwrap_or_default(),
+        unavailable: raw.unavailable.clone(),
+        result_note: raw.result_note.clone(),
     })
 }
 
@@ -211,6 +216,18 @@ fn check_args(raw: &RawAction, risk: Risk, findings: &mut Findings) {
         }
         if raw.args[..i].iter().any(|a| &a.name == name) {
             findings.error(loc, format!("argument `{name}` is declared twice"));
+        }
+        let refs = [
+            ("same_as", arg.same_as.as_deref()),
+            ("required_unless", arg.required_unless.as_deref()),
+            ("default_from", arg.default_from.as_ref().map(|super::model::DefaultFrom::LastComponent(s)| s.as_str())),
+        ];
+        for (key, other) in refs {
+            if let Some(other) = other
+                && (other == name || !raw.args.iter().any(|a| a.name == other))
+            {
+                findings.error(loc, format!("argument `{name}`: `{key}` names `{other}`, not another argument"));
+            }
         }
         if arg.required && arg.default.is_some() {
             findings.warning(loc, format!("argument `{name}` is required, so its default is never used"));
@@ -248,7 +265,9 @@ fn check_args(raw: &RawAction, risk: Risk, findings: &mut Findings) {
 }
 
 /// Parses the params template; returns its positions and the arguments `$rest` gathers.
-fn check_template(raw: &RawAction, findings: &mut Findings) -> (Vec<Template>, Vec<bool>) {
+/// Arguments `by_lookup[i]` are used by a lookup's params; an argument standing for another
+/// (`same_as`) is used through it; those of an action that runs nowhere need no use.
+fn check_template(raw: &RawAction, by_lookup: &[bool], findings: &mut Findings) -> (Vec<Template>, Vec<bool>) {
     let loc = &raw.loc;
     let Some(value) = &raw.params else { return (Vec::new(), Vec::new()) };
     let toml::Value::Array(items) = value else {
@@ -263,9 +282,20 @@ fn check_template(raw: &RawAction, findings: &mut Findings) -> (Vec<Template>, V
         findings.error(loc, p);
     }
     let has_rest = positions.iter().any(template::contains_rest);
-    let rest: Vec<bool> = raw.args.iter().zip(&used).map(|(a, u)| has_rest && !u && a.name != CONFIRM).collect();
-    for (arg, u) in raw.args.iter().zip(&used) {
-        if !u && !has_rest && arg.name != CONFIRM {
+    for (arg, u) in raw.args.iter().zip(used.iter_mut()) {
+        if arg.same_as.as_ref().is_some_and(|of| raw.args.iter().any(|a| &a.name == of)) {
+            *u = true;
+        }
+    }
+    let rest: Vec<bool> = raw
+        .args
+        .iter()
+        .zip(&used)
+        .zip(by_lookup)
+        .map(|((a, u), l)| has_rest && !u && !l && a.name != CONFIRM)
+        .collect();
+    for ((arg, u), l) in raw.args.iter().zip(&used).zip(by_lookup) {
+        if !u && !l && !has_rest && arg.name != CONFIRM && raw.unavailable.is_none() {
             findings.error(loc, format!("argument `{}` is declared but `params` never uses it", arg.name));
         }
     }

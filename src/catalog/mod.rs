@@ -14,6 +14,7 @@
 //! - `model`: the definitions ([`ActionDef`], [`ArgDef`], [`Category`]) and annotations.
 //! - `args`: checking an agent's arguments ([`ActionDef::validate_args`]).
 //! - `template`: building positional params ([`ActionDef::build_params`]).
+//! - `lookup`: reads a call makes first (`[[action.lookup]]`, [`ActionDef::lookups_for`]).
 //! - `route`: per-release methods (`[[action.route]]`, [`ActionDef::resolve_for`]).
 //! - `value_kind`: path, dataset and snapshot arguments and their canonical form ([`ValueKind`]).
 //! - `truenas_api::rest::lenient`, `recover`, `twins`: the raw escape hatch: its REST request as a method and
@@ -26,6 +27,7 @@ mod args;
 mod diagnostics;
 pub mod listing;
 mod load;
+mod lookup;
 mod model;
 mod parse;
 mod recover;
@@ -38,7 +40,8 @@ use std::collections::HashMap;
 
 pub use args::{ArgProblem, ArgsError, ValidArgs};
 pub use diagnostics::{CatalogError, Diagnostic, Severity};
-pub use model::{ActionDef, Annotations, ArgDef, ArgType, Category};
+pub use lookup::LookupRead;
+pub use model::{ActionDef, Annotations, ArgDef, ArgType, Category, DefaultFrom};
 pub use recover::Recovered;
 pub use template::MappingError;
 pub use twins::RawReading;

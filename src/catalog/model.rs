@@ -131,9 +131,48 @@ pub struct ArgDef {
     /// What the string (or each string of the array) names, when it names a path, dataset or
     /// snapshot: it must then be canonical (`kind = "path"` in `tools/*.toml`).
     pub value_kind: Option<super::value_kind::ValueKind>,
+    /// Another name for argument `same_as` (the reference's name for it): given alone it stands
+    /// for that argument; given with it, both must be equal (`same_as = "dev_name"`).
+    pub same_as: Option<String>,
+    /// A required argument that may be left out when this other argument is given
+    /// (`required_unless = "id"`: the saved object named by `id` supplies it).
+    pub required_unless: Option<String>,
+    /// Where the value comes from when the argument is absent and has no `default`.
+    pub default_from: Option<DefaultFrom>,
+    /// The first release that has the argument (`since = "26.0"`); on older ones giving it is
+    /// refused, with `compat` as the reason.
+    pub since: Option<crate::schema::Release>,
+    /// The last release that has the argument (`until = "25.10"`); on newer ones giving it is
+    /// refused, with `compat` as the reason.
+    pub until: Option<crate::schema::Release>,
+}
+
+/// A default derived from another argument (`default_from = { last_component = "path" }`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DefaultFrom {
+    /// The last component of the path in the named argument (`/mnt/tank/photos` -> `photos`).
+    LastComponent(String),
+}
+
+impl DefaultFrom {
+    /// The derived value, when the argument it reads is given.
+    pub(crate) fn derive(&self, args: &Map<String, Value>) -> Option<Value> {
+        match self {
+            DefaultFrom::LastComponent(source) => {
+                let path = args.get(source)?.as_str()?;
+                let last = path.rsplit('/').find(|c| !c.is_empty())?;
+                Some(Value::String(last.to_string()))
+            }
+        }
+    }
 }
 
 impl ArgDef {
+    /// Whether `release` has the argument (`since`, `until`).
+    pub fn exists_on(&self, release: crate::schema::Release) -> bool {
+        self.since.is_none_or(|s| release >= s) && self.until.is_none_or(|u| release <= u)
+    }
+
     /// A valid value for the argument: its declared example, else one derived from its default,
     /// its enum, its type (`true` for booleans) or its bounds (numbers). `None` when nothing can
     /// be derived (strings, objects and arrays without an example).
@@ -218,14 +257,26 @@ pub struct ActionDef {
     pub(crate) schema: Arc<Map<String, Value>>,
     /// The raw escape hatch: the method comes from the `method`/`path`/`body` arguments.
     pub(crate) rest_call: bool,
+    /// Reads made under the call's permit before the call itself (`[[action.lookup]]`).
+    pub(crate) lookups: Vec<super::lookup::Lookup>,
+    /// Why the action cannot run on a release whose table lacks its method (`unavailable`).
+    pub(crate) unavailable: Option<String>,
+    /// Said beside the result, when the result is not what the action's name suggests.
+    pub result_note: Option<String>,
 }
 
 impl ActionDef {
-    /// Arguments for a call that uses every argument: each one's [`ArgDef::example_value`], and
-    /// `confirm: true` on a gated action. The tests call every action this way.
+    /// Arguments for a call that uses every argument that all releases have: each one's
+    /// [`ArgDef::example_value`], and `confirm: true` on a gated action. The tests call every
+    /// action this way.
     pub fn example_args(&self) -> Map<String, Value> {
-        let mut args: Map<String, Value> =
-            self.args.iter().filter_map(|a| a.example_value().map(|v| (a.name.clone(), v))).collect();
+        let everywhere = |a: &&ArgDef| a.since.is_none() && a.until.is_none();
+        let mut args: Map<String, Value> = self
+            .args
+            .iter()
+            .filter(everywhere)
+            .filter_map(|a| a.example_value().map(|v| (a.name.clone(), v)))
+            .collect();
         if self.confirm.is_some() {
             args.insert(CONFIRM.into(), Value::Bool(true));
         }
@@ -256,11 +307,11 @@ impl ActionDef {
     /// declared default. The policy decides on these, so a rule sees what is sent.
     pub fn effective_args(&self, args: &Map<String, Value>) -> Map<String, Value> {
         let mut effective = args.clone();
-        for def in &self.args {
-            if let Some(default) = &def.default
-                && !effective.contains_key(&def.name)
+        for (i, def) in self.args.iter().enumerate() {
+            if !effective.contains_key(&def.name)
+                && let Some(value) = fallback(&self.args, i, args)
             {
-                effective.insert(def.name.clone(), default.clone());
+                effective.insert(def.name.clone(), value);
             }
         }
         effective
@@ -272,13 +323,33 @@ impl ActionDef {
     }
 }
 
+/// The value of absent argument `i`: its declared default, else the argument given under its
+/// other name (`same_as`), else its derived default (`default_from`).
+pub(crate) fn fallback(defs: &[ArgDef], i: usize, args: &Map<String, Value>) -> Option<Value> {
+    let def = defs.get(i)?;
+    if let Some(default) = &def.default {
+        return Some(default.clone());
+    }
+    let alias = defs.iter().find(|a| a.same_as.as_deref() == Some(def.name.as_str()));
+    if let Some(value) = alias.and_then(|a| args.get(&a.name)) {
+        return Some(value.clone());
+    }
+    def.default_from.as_ref().and_then(|d| d.derive(args))
+}
+
 /// The JSON Schema object for a list of arguments.
 pub(crate) fn input_schema(args: &[ArgDef]) -> Map<String, Value> {
     let mut schema = Map::new();
     schema.insert("type".into(), Value::String("object".into()));
     let properties: Map<String, Value> = args.iter().map(|a| (a.name.clone(), a.schema())).collect();
     schema.insert("properties".into(), Value::Object(properties));
-    let required: Vec<Value> = args.iter().filter(|a| a.required).map(|a| Value::String(a.name.clone())).collect();
+    // An argument another one stands for (`same_as`) may be given under either name.
+    let aliased = |a: &ArgDef| args.iter().any(|o| o.same_as.as_deref() == Some(a.name.as_str()));
+    let required: Vec<Value> = args
+        .iter()
+        .filter(|a| a.required && a.required_unless.is_none() && !aliased(a))
+        .map(|a| Value::String(a.name.clone()))
+        .collect();
     if !required.is_empty() {
         schema.insert("required".into(), Value::Array(required));
     }

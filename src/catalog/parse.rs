@@ -6,7 +6,7 @@ use toml::de::{DeTable, DeValue};
 
 use super::args::check_value;
 use super::diagnostics::{Findings, Loc, line_of};
-use super::model::{ArgDef, ArgType};
+use super::model::{ArgDef, ArgType, DefaultFrom};
 use super::template::literal;
 use super::value_kind::ValueKind;
 use crate::ids::Risk;
@@ -55,6 +55,12 @@ pub(crate) struct RawAction {
     pub(crate) args: Vec<ArgDef>,
     /// `[[action.route]]`: other methods for some releases.
     pub(crate) routes: Vec<RawRoute>,
+    /// `[[action.lookup]]`: reads made before the call (checked in `lookup`).
+    pub(crate) lookups: Vec<RawLookup>,
+    /// Why the action cannot run where its method is missing.
+    pub(crate) unavailable: Option<String>,
+    /// Said beside the result.
+    pub(crate) result_note: Option<String>,
     /// Set when a field could not be read; the action is then not built.
     pub(crate) broken: bool,
 }
@@ -69,6 +75,27 @@ pub(crate) struct RawRoute {
     pub(crate) params: Option<toml::Value>,
     /// Why the action cannot run on these releases (instead of a method).
     pub(crate) unavailable: Option<String>,
+}
+
+/// One `[[action.lookup]]` table, as read (checked in `lookup`).
+#[derive(Debug)]
+pub(crate) struct RawLookup {
+    pub(crate) loc: Loc,
+    /// Release names; empty for every release the action runs on, less `except`.
+    pub(crate) releases: Vec<String>,
+    pub(crate) except: Vec<String>,
+    pub(crate) method: String,
+    pub(crate) params: toml::Value,
+    /// Runs only when this argument is given.
+    pub(crate) if_given: Option<String>,
+    /// Runs only when this argument is not an absolute path; its fills replace given values.
+    pub(crate) unless_path: Option<String>,
+    /// Argument -> JSON Pointers into the result, the first that resolves wins.
+    pub(crate) fill: Vec<(String, Vec<String>)>,
+    /// Argument -> JSON Pointer of the object whose keys are its allowed values.
+    pub(crate) choices: Vec<(String, String)>,
+    /// Said when the result is empty.
+    pub(crate) missing: Option<String>,
 }
 
 /// What one source holds.
@@ -166,9 +193,12 @@ fn parse_tools(table: &toml::Table, lines: &Lines<'_>, loc: Loc, findings: &mut 
         if let Some(name) = t.get("name").and_then(toml::Value::as_str).filter(|n| !n.is_empty()) {
             loc = loc.action(name);
         }
-        const KEYS: [&str; 11] = [
+        const KEYS: [&str; 14] = [
             "name",
             "description",
+            "lookup",
+            "unavailable",
+            "result_note",
             "risk",
             "idempotent",
             "method",
@@ -201,6 +231,8 @@ fn parse_tools(table: &toml::Table, lines: &Lines<'_>, loc: Loc, findings: &mut 
             r.bad::<()>("params", "is required (use `params = []` for a method without arguments)".into());
         }
         let route_tables = r.tables("route");
+        let lookup_tables = r.tables("lookup");
+        let (unavailable, result_note) = (r.string("unavailable"), r.string("result_note"));
         let arg_tables = r.tables("args");
         let mut broken = r.broken;
         let mut args = Vec::new();
@@ -214,6 +246,13 @@ fn parse_tools(table: &toml::Table, lines: &Lines<'_>, loc: Loc, findings: &mut 
         for (j, rt) in route_tables.into_iter().enumerate() {
             match parse_route(rt, &loc.at(lines.nested(i, "route", j)), findings) {
                 Some(route) => routes.push(route),
+                None => broken = true,
+            }
+        }
+        let mut lookups = Vec::new();
+        for (j, lt) in lookup_tables.into_iter().enumerate() {
+            match parse_lookup(lt, &loc.at(lines.nested(i, "lookup", j)), findings) {
+                Some(lookup) => lookups.push(lookup),
                 None => broken = true,
             }
         }
@@ -231,6 +270,9 @@ fn parse_tools(table: &toml::Table, lines: &Lines<'_>, loc: Loc, findings: &mut 
                 params,
                 args,
                 routes,
+                lookups,
+                unavailable,
+                result_note,
                 broken,
             });
         }
@@ -254,10 +296,71 @@ fn parse_route(table: &toml::Table, loc: &Loc, findings: &mut Findings) -> Optio
     Some(RawRoute { loc: loc.clone(), releases, method, params, unavailable })
 }
 
+fn parse_lookup(table: &toml::Table, loc: &Loc, findings: &mut Findings) -> Option<RawLookup> {
+    const KEYS: [&str; 9] =
+        ["releases", "except", "method", "params", "if_given", "unless_path", "fill", "choices", "missing"];
+    let mut r = Reader::with_context(table, loc.clone(), findings, &KEYS, "lookup");
+    let (releases, except) = (r.strings("releases"), r.strings("except"));
+    let method = r.required_string("method");
+    let params = r.value("params").cloned();
+    if params.is_none() {
+        r.bad::<()>("params", "is required (use `params = []` for a method without arguments)".into());
+    }
+    let (if_given, unless_path, missing) = (r.string("if_given"), r.string("unless_path"), r.string("missing"));
+    let pointers = |v: &toml::Value| match v {
+        toml::Value::String(p) => Some(vec![p.clone()]),
+        toml::Value::Array(items) if !items.is_empty() && items.iter().all(toml::Value::is_str) => {
+            Some(items.iter().filter_map(|i| i.as_str().map(String::from)).collect())
+        }
+        _ => None,
+    };
+    let mut fill = Vec::new();
+    let mut choices = Vec::new();
+    for (key, out) in [("fill", true), ("choices", false)] {
+        match r.value(key) {
+            None => {}
+            Some(toml::Value::Table(t)) => {
+                for (arg, v) in t {
+                    match (pointers(v), out) {
+                        (Some(p), true) => fill.push((arg.clone(), p)),
+                        (Some(mut p), false) if p.len() == 1 => choices.push((arg.clone(), p.remove(0))),
+                        _ => {
+                            r.bad::<()>(key, format!("`{arg}` must map to a JSON Pointer string"));
+                        }
+                    }
+                }
+            }
+            Some(_) => {
+                r.bad::<()>(key, "must be a table of argument = JSON Pointer".into());
+            }
+        }
+    }
+    if r.broken {
+        return None;
+    }
+    Some(RawLookup {
+        loc: loc.clone(),
+        releases,
+        except,
+        method: method?,
+        params: params?,
+        if_given,
+        unless_path,
+        fill,
+        choices,
+        missing,
+    })
+}
+
 fn parse_arg(table: &toml::Table, loc: &Loc, findings: &mut Findings) -> Option<ArgDef> {
-    const KEYS: [&str; 11] = [
+    const KEYS: [&str; 16] = [
         "name",
         "type",
+        "same_as",
+        "required_unless",
+        "default_from",
+        "since",
+        "until",
         "required",
         "description",
         "enum",
@@ -284,9 +387,27 @@ fn parse_arg(table: &toml::Table, loc: &Loc, findings: &mut Findings) -> Option<
     let (minimum, maximum) = (r.number("minimum"), r.number("maximum"));
     let (default, example, compat) = (r.json("default"), r.json("example"), r.string("compat"));
     let value_kind = r.string("kind").and_then(|k| {
-        ValueKind::parse(&k)
-            .or_else(|| r.bad("kind", format!("must be `path`, `dataset`, `snapshot` or `paths_within`, not `{k}`")))
+        ValueKind::parse(&k).or_else(|| {
+            r.bad(
+                "kind",
+                format!("must be `path`, `dataset`, `dataset_or_mount`, `snapshot` or `paths_within`, not `{k}`"),
+            )
+        })
     });
+    let (same_as, required_unless) = (r.string("same_as"), r.string("required_unless"));
+    let default_from = r.value("default_from").and_then(|v| match v {
+        toml::Value::Table(t) if t.len() == 1 => match t.get("last_component") {
+            Some(toml::Value::String(source)) => Some(DefaultFrom::LastComponent(source.clone())),
+            _ => r.bad("default_from", "must be `{ last_component = \"<argument>\" }`".into()),
+        },
+        _ => r.bad("default_from", "must be `{ last_component = \"<argument>\" }`".into()),
+    });
+    let mut release = |key: &str| {
+        r.string(key).and_then(|name| {
+            crate::schema::Release::from_name(&name).or_else(|| r.bad(key, format!("names unknown release `{name}`")))
+        })
+    };
+    let (since, until) = (release("since"), release("until"));
     if r.broken {
         return None;
     }
@@ -303,6 +424,11 @@ fn parse_arg(table: &toml::Table, loc: &Loc, findings: &mut Findings) -> Option<
         example,
         compat,
         value_kind,
+        same_as,
+        required_unless,
+        default_from,
+        since,
+        until,
     };
     let mut ok = true;
     let fits = match def.value_kind {

@@ -134,6 +134,13 @@ fn parse_params(raw: &RawAction, value: &toml::Value, loc: &Loc, findings: &mut 
     RouteParams { positions, rest }
 }
 
+impl Route {
+    /// Whether the route says the action cannot run on its releases.
+    pub(crate) fn is_unavailable(&self) -> bool {
+        matches!(self.target, Target::Unavailable(_))
+    }
+}
+
 impl ActionDef {
     /// The route that applies on `release`, if any.
     fn route_for(&self, release: Release) -> Option<&Route> {
@@ -155,7 +162,7 @@ impl ActionDef {
             None => &self.method,
         };
         if !self.rest_call && MethodTable::get(release).method(method.as_str()).is_none() {
-            return Err(unavailable(method, None));
+            return Err(unavailable(method, self.unavailable.as_deref()));
         }
         Ok(method)
     }
@@ -169,6 +176,17 @@ impl ActionDef {
         }
         let method = self.method_for(release)?.clone();
         let args = args.for_action(self)?;
+        // Arguments only some releases have: given elsewhere, they are refused, saying why.
+        for def in &self.args {
+            if !def.exists_on(release) && args.contains_key(&def.name) {
+                return Err(MappingError::ArgUnavailable {
+                    action: self.name.clone(),
+                    arg: def.name.clone(),
+                    release,
+                    note: def.compat.clone(),
+                });
+            }
+        }
         let (positions, rest) = self.template_for(release);
         let params = template::build(positions, &Context { action: &self.name, defs: &self.args, args, rest })?;
         Ok((method, params))

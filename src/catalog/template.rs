@@ -65,6 +65,53 @@ pub enum MappingError {
         /// What to use instead, or since when it exists, where the catalog says.
         note: Option<String>,
     },
+    /// The argument does not exist on the connected release; nothing was sent.
+    #[error("`{arg}` does not exist on the connected TrueNAS ({release}){}", .note.as_deref().map(|n| format!(": {n}")).unwrap_or_default())]
+    ArgUnavailable {
+        /// The action called.
+        action: ActionName,
+        /// The argument given.
+        arg: String,
+        /// The connected release.
+        release: crate::schema::Release,
+        /// What to use instead, where the catalog says.
+        note: Option<String>,
+    },
+    /// A read the call makes first (`[[action.lookup]]`) found nothing; the call was not sent.
+    #[error("`{action}`: {}; nothing else was sent", .note.clone().unwrap_or_else(|| format!("`{method}` found nothing")))]
+    LookupEmpty {
+        /// The action called.
+        action: ActionName,
+        /// The read's method.
+        method: MethodName,
+        /// What that means, where the catalog says.
+        note: Option<String>,
+    },
+    /// A read the call makes first gave no value for an argument the call needs.
+    #[error("`{action}`: `{method}` gave no `{arg}`; nothing else was sent")]
+    LookupLacks {
+        /// The action called.
+        action: ActionName,
+        /// The read's method.
+        method: MethodName,
+        /// The argument it was to fill.
+        arg: String,
+    },
+    /// The value is not among the choices TrueNAS offers; the call was not sent.
+    #[error(
+        "`{arg}` must be one of {} (the choices of TrueNAS's `{method}`), got {got}",
+        .choices.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+    )]
+    NotAChoice {
+        /// The argument at fault.
+        arg: String,
+        /// The read that lists the choices.
+        method: MethodName,
+        /// What was given, as JSON.
+        got: String,
+        /// The choices.
+        choices: Vec<String>,
+    },
     /// A positional param has no value while a later one has.
     #[error("`{action}`: position {position} of the params has no value while a later one has")]
     Hole {
@@ -202,17 +249,20 @@ pub(crate) struct Context<'a> {
 }
 
 impl Context<'_> {
-    /// The value of argument `i`: given, else its default; integral floats of integer
-    /// arguments become integers.
+    /// The value of argument `i`: given, else its default (declared, under its other name, or
+    /// derived); integral floats of integer arguments become integers.
     fn arg(&self, i: usize) -> Option<Value> {
         let def = self.defs.get(i)?;
-        let value = self.args.get(&def.name).or(def.default.as_ref())?;
+        let value = match self.args.get(&def.name) {
+            Some(v) => v.clone(),
+            None => super::model::fallback(self.defs, i, self.args)?,
+        };
         if def.kind == ArgType::Integer
-            && let Some(n) = as_integer(value)
+            && let Some(n) = as_integer(&value)
         {
             return Some(Value::Number(n));
         }
-        Some(value.clone())
+        Some(value)
     }
 }
 

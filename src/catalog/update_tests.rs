@@ -142,11 +142,10 @@ fn every_method_exists_on_every_release_it_is_not_routed_away_from() {
 }
 
 #[test]
-fn a_bootenv_source_is_required() {
+fn a_bootenv_source_is_read_when_left_out() {
     let catalog = builtin();
     let create = catalog.action("bootenv_create").unwrap();
-    assert!(
-        create.check_and_build_params(&object(json!({"name": "x"}))).is_err(),
-        "boot.environment.clone needs a source"
-    );
+    let reads = create.lookups_for(Release::V25_10, &object(json!({"name": "x"}))).unwrap();
+    assert_eq!(reads.len(), 1, "boot.environment.clone needs a source: the active one is read");
+    assert!(create.lookups_for(Release::V25_10, &object(json!({"name": "x", "source": "y"}))).unwrap().is_empty());
 }

@@ -16,6 +16,9 @@ pub enum ValueKind {
     Dataset,
     /// A ZFS snapshot name, e.g. `tank/media@before-upgrade`.
     Snapshot,
+    /// A dataset name (`tank/data`) or a mount path under `/mnt` (`/mnt/tank/data`): either
+    /// canonical, and a path only under `/mnt/`.
+    DatasetOrMount,
     /// An object (app values, VM device attributes) in which every string under a key named
     /// `path`, `host_path`, `hostpath` or `mountpoint`, at any depth, is a canonical absolute
     /// path.
@@ -37,6 +40,7 @@ impl ValueKind {
         match self {
             ValueKind::Path => "path",
             ValueKind::Dataset => "dataset",
+            ValueKind::DatasetOrMount => "dataset_or_mount",
             ValueKind::Snapshot => "snapshot",
             ValueKind::PathsWithin => "paths_within",
         }
@@ -47,6 +51,7 @@ impl ValueKind {
         match self {
             ValueKind::Path => "path",
             ValueKind::Dataset => "dataset name",
+            ValueKind::DatasetOrMount => "dataset name or mount path",
             ValueKind::Snapshot => "snapshot name",
             ValueKind::PathsWithin => "path",
         }
@@ -56,6 +61,7 @@ impl ValueKind {
         Some(match name {
             "path" => ValueKind::Path,
             "dataset" => ValueKind::Dataset,
+            "dataset_or_mount" => ValueKind::DatasetOrMount,
             "snapshot" => ValueKind::Snapshot,
             "paths_within" => ValueKind::PathsWithin,
             _ => return None,
@@ -83,6 +89,14 @@ impl ValueKind {
         match self {
             ValueKind::Path | ValueKind::PathsWithin => check_path(value),
             ValueKind::Dataset => check_dataset(value),
+            ValueKind::DatasetOrMount if value.starts_with('/') => {
+                check_path(value)?;
+                match value.strip_prefix("/mnt/") {
+                    Some(rest) if !rest.is_empty() => Ok(()),
+                    _ => Err("must be under `/mnt/` (a dataset's mount path) or a dataset name".into()),
+                }
+            }
+            ValueKind::DatasetOrMount => check_dataset(value),
             ValueKind::Snapshot => {
                 let Some((dataset, snapshot)) = value.split_once('@') else {
                     return Err("must be a snapshot name: `dataset@snapshot`".into());

@@ -90,6 +90,13 @@ impl<'a> AuditDraft<'a> {
         self.write(Phase::Decided, Some(AuditDecision::Allow), rule, None, Outcome::Pending, None, None).await
     }
 
+    /// Records the end of an allowed call refused before it was sent (a read it makes first
+    /// found nothing, or completed it into arguments that do not fit).
+    pub(super) async fn failed(&self, rule: Option<crate::ids::RuleId>, error: &CallError) {
+        let summary = Some(error.summary());
+        let _ = self.write(Phase::Done, Some(AuditDecision::Allow), rule, None, Outcome::Error, summary, None).await;
+    }
+
     /// Records an allowed call's end: `Ok` carries the job id, if the call was a job.
     pub(super) async fn finished(&self, rule: Option<crate::ids::RuleId>, result: Result<Option<JobId>, &NasError>) {
         let (outcome, error, job) = match result {

@@ -135,6 +135,14 @@ impl CallError {
                 MappingError::Rest(_) => ErrorSummary::new("invalid_raw_call"),
                 MappingError::Unavailable { .. } => ErrorSummary::new("method_unavailable"),
                 MappingError::Hole { .. } => ErrorSummary::new("invalid_params"),
+                MappingError::ArgUnavailable { arg, .. } => {
+                    ErrorSummary::new("arg_unavailable").with_args(vec![arg.clone()])
+                }
+                MappingError::LookupEmpty { .. } => ErrorSummary::new("lookup_empty"),
+                MappingError::LookupLacks { arg, .. } => {
+                    ErrorSummary::new("lookup_incomplete").with_args(vec![arg.clone()])
+                }
+                MappingError::NotAChoice { arg, .. } => ErrorSummary::new("invalid_args").with_args(vec![arg.clone()]),
             },
             CallError::Nas(e) => e.summary(),
             CallError::AuditUnavailable(_) => ErrorSummary::new("audit_unavailable"),
@@ -531,6 +539,21 @@ impl Gateway {
             laundering_checks.into_iter().for_each(Permit::rollback);
             return Err(CallError::AuditUnavailable(e));
         }
+        // Reads the call makes first (`[[action.lookup]]`): after the decision and its record,
+        // under the call's permit, so a denied call reads nothing and the audit holds one call.
+        let params = if action.has_lookups() {
+            match self.looked_up(action, release, &args, &permit).await {
+                Ok(params) => params,
+                Err(err) => {
+                    permit.rollback();
+                    laundering_checks.into_iter().for_each(Permit::rollback);
+                    audit.failed(rule, &err).await;
+                    return Err(err);
+                }
+            }
+        } else {
+            params
+        };
         let options = CallOptions {
             read_only: risk == crate::ids::Risk::Read,
             progress: call.progress,
@@ -553,7 +576,29 @@ impl Gateway {
         }
         let mut done = result.map_err(CallError::Nas)?;
         crate::redact::redact_with(&mut done.result, &crate::redact::secret_values(&call.args));
+        if let Some(note) = &action.result_note {
+            let result = std::mem::take(&mut done.result);
+            done.result = serde_json::json!({ "note": note, "result": result });
+        }
         Ok(done)
+    }
+
+    /// Makes the reads an allowed call needs first and builds its params from the arguments
+    /// they complete; the filled arguments are checked like the agent's own.
+    async fn looked_up(
+        &self,
+        action: &ActionDef,
+        release: Release,
+        args: &Map<String, Value>,
+        permit: &Permit,
+    ) -> Result<Value, CallError> {
+        let mut filled = args.clone();
+        for read in action.lookups_for(release, args).map_err(CallError::Mapping)? {
+            let result = self.nas.read_for(permit, &read.method, read.params.clone()).await.map_err(CallError::Nas)?;
+            action.apply_lookup(&read, &result, &mut filled).map_err(CallError::Mapping)?;
+        }
+        let (_, params) = action.check_and_resolve_for(release, &filled).map_err(CallError::Mapping)?;
+        Ok(params)
     }
 }
 

@@ -39,7 +39,7 @@ pub use events::NasEvent;
 pub use jobs::{JobProgress, ProgressSink};
 pub use truenas_api::rest::same_over_rest;
 
-use crate::ids::JobId;
+use crate::ids::{JobId, MethodName};
 use crate::policy::Permit;
 use crate::schema::{MethodTable, Release};
 use jobs::Waited;
@@ -320,6 +320,27 @@ impl NasClient {
                 CallOutcome { result: handle(id, method, budget, seen), job: Some(id), still_running: true }
             }
         })
+    }
+
+    /// A read that is part of a permitted call (its `[[action.lookup]]`), made before the call
+    /// itself: it needs the call's permit, borrowed, so no read happens for a call the policy
+    /// did not allow. Never a job; checked against the release's schema like any call; retried
+    /// once on a lost connection, as reads are.
+    pub async fn read_for(&self, permit: &Permit, method: &MethodName, params: Value) -> Result<Value, NasError> {
+        let options = CallOptions { read_only: true, ..CallOptions::default() };
+        let name = method.as_str();
+        tracing::debug!(action = %permit.action(), method = name, "reading before the call");
+        if let Some(release) = self.release().await
+            && MethodTable::get(release).method(name).is_some_and(|m| m.job)
+        {
+            return Err(NasError::Protocol(format!("`{name}` is a job, not a read")));
+        }
+        let attempt = self.call_once(name, &params, &options).await;
+        let attempt = match attempt {
+            Err(NasError::ConnectionLost { .. }) => self.call_once(name, &params, &options).await,
+            other => other,
+        };
+        attempt.map(|outcome| outcome.result)
     }
 
     /// Reads one job's current state (`core.get_jobs` filtered by id) under a permit for it.
