@@ -3,13 +3,13 @@
 
 use serde_json::{Value, json};
 
-use super::{Ctx, Handlers, JobPlan, run_query};
 use crate::failure::Failure;
 use crate::jobs::Outcome;
+use crate::methods::{Ctx, Handlers, JobPlan, run_query};
 use crate::session::SessionOptions;
 use truenas_api::schema::Release;
 
-pub(super) fn register(h: &mut Handlers) {
+pub(crate) fn register(h: &mut Handlers) {
     h.call("core.ping", |_| Ok(json!("pong")));
     h.call("core.set_options", set_options);
     h.call("core.subscribe", subscribe);

@@ -15,27 +15,38 @@
 //! - `failure`, `wire`: TrueNAS's error model and the JSON-RPC shapes.
 //! - `recorder`, `faults`: the test switches, shared with [`SimHandle`].
 
+mod account;
+mod apps;
+mod clock;
 mod connection;
+mod core_methods;
+mod data_protection;
 mod defaults;
 mod dispatch;
 mod events;
 mod failure;
 mod faults;
-mod handlers;
 mod jobs;
 mod machine;
+mod methods;
+mod network;
 mod params;
 mod query;
 mod recorder;
+mod records;
 #[cfg(any(test, feature = "testing"))]
 pub mod reference_dumps;
 mod rest;
 mod server;
 mod session;
+mod sharing;
 mod state;
+mod storage;
+mod system;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod tls;
+mod vm;
 mod wire;
 
 #[cfg(test)]

@@ -5,46 +5,6 @@
 //! `filesystem`, `reporting`, `audit`, `replication`, `cloud_sync`, `cloud_backup`). A handler is a plain call or a job; the dispatcher does
 //! authentication, schema validation and job bookkeeping around it.
 
-mod alert;
-mod api_key;
-mod app;
-mod app_catalog;
-mod audit;
-mod auth;
-mod boot;
-mod certificate;
-mod cloud_backup;
-mod cloud_providers;
-mod cloud_sync;
-mod config;
-mod core;
-mod dataset;
-mod directory;
-mod disk;
-mod docker;
-mod filesystem;
-mod group;
-mod interface;
-mod iscsi;
-mod keychain;
-mod mail;
-mod network;
-mod pool;
-mod privilege;
-mod replication;
-mod reporting;
-mod service;
-mod service_config;
-mod sharing;
-mod snapshot;
-mod system;
-mod system_settings;
-mod tasks;
-mod update;
-mod user;
-mod vm;
-mod vm_device;
-
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -130,51 +90,51 @@ pub(crate) enum Handler {
 
 /// Every simulated method of one release.
 pub(crate) struct Handlers {
-    release: Release,
+    pub(crate) release: Release,
     map: HashMap<&'static str, Handler>,
 }
 
 impl Handlers {
     pub(crate) fn for_release(release: Release) -> Handlers {
         let mut handlers = Handlers { release, map: HashMap::new() };
-        auth::register(&mut handlers);
-        core::register(&mut handlers);
-        iscsi::register(&mut handlers);
-        sharing::register(&mut handlers);
-        system::register(&mut handlers);
-        vm::register(&mut handlers);
-        vm_device::register(&mut handlers);
-        system_settings::register(&mut handlers);
-        service::register(&mut handlers);
-        mail::register(&mut handlers);
-        config::register(&mut handlers);
-        api_key::register(&mut handlers);
-        user::register(&mut handlers);
-        group::register(&mut handlers);
-        privilege::register(&mut handlers);
-        pool::register(&mut handlers);
-        dataset::register(&mut handlers);
-        snapshot::register(&mut handlers);
-        interface::register(&mut handlers);
-        network::register(&mut handlers);
-        disk::register(&mut handlers);
-        certificate::register(&mut handlers);
-        alert::register(&mut handlers);
-        app::register(&mut handlers);
-        app_catalog::register(&mut handlers);
-        docker::register(&mut handlers);
-        update::register(&mut handlers);
-        boot::register(&mut handlers);
-        filesystem::register(&mut handlers);
-        reporting::register(&mut handlers);
-        audit::register(&mut handlers);
-        tasks::register(&mut handlers);
-        keychain::register(&mut handlers);
-        service_config::register(&mut handlers);
-        directory::register(&mut handlers);
-        replication::register(&mut handlers);
-        cloud_sync::register(&mut handlers);
-        cloud_backup::register(&mut handlers);
+        crate::account::auth_methods::register(&mut handlers);
+        crate::core_methods::register(&mut handlers);
+        crate::sharing::iscsi_methods::register(&mut handlers);
+        crate::sharing::sharing_methods::register(&mut handlers);
+        crate::system::system_methods::register(&mut handlers);
+        crate::vm::vm_methods::register(&mut handlers);
+        crate::vm::vm_device_methods::register(&mut handlers);
+        crate::system::system_settings_methods::register(&mut handlers);
+        crate::system::service_methods::register(&mut handlers);
+        crate::system::mail_methods::register(&mut handlers);
+        crate::system::config_methods::register(&mut handlers);
+        crate::account::api_key_methods::register(&mut handlers);
+        crate::account::user_methods::register(&mut handlers);
+        crate::account::group_methods::register(&mut handlers);
+        crate::account::privilege_methods::register(&mut handlers);
+        crate::storage::pool_methods::register(&mut handlers);
+        crate::storage::dataset_methods::register(&mut handlers);
+        crate::storage::snapshot_methods::register(&mut handlers);
+        crate::network::interface_methods::register(&mut handlers);
+        crate::network::network_methods::register(&mut handlers);
+        crate::storage::disk_methods::register(&mut handlers);
+        crate::system::certificate_methods::register(&mut handlers);
+        crate::system::alert_methods::register(&mut handlers);
+        crate::apps::app_methods::register(&mut handlers);
+        crate::apps::app_catalog_methods::register(&mut handlers);
+        crate::apps::docker_methods::register(&mut handlers);
+        crate::system::update_methods::register(&mut handlers);
+        crate::system::boot_methods::register(&mut handlers);
+        crate::storage::fs_methods::register(&mut handlers);
+        crate::system::reporting_methods::register(&mut handlers);
+        crate::system::audit_methods::register(&mut handlers);
+        crate::system::tasks_methods::register(&mut handlers);
+        crate::system::keychain_methods::register(&mut handlers);
+        crate::system::service_config_methods::register(&mut handlers);
+        crate::account::directory_methods::register(&mut handlers);
+        crate::data_protection::replication_methods::register(&mut handlers);
+        crate::data_protection::cloud_sync_methods::register(&mut handlers);
+        crate::data_protection::cloud_backup_methods::register(&mut handlers);
         handlers
     }
 
@@ -183,28 +143,32 @@ impl Handlers {
     }
 
     /// Registers `handler` for `method` if the release has that method.
-    fn add(&mut self, method: &'static str, handler: Handler) {
+    pub(crate) fn add(&mut self, method: &'static str, handler: Handler) {
         if MethodTable::get(self.release).method(method).is_some() {
             self.map.insert(method, handler);
         }
     }
 
-    fn call(&mut self, method: &'static str, f: CallFn) {
+    pub(crate) fn call(&mut self, method: &'static str, f: CallFn) {
         self.add(method, Handler::Call(f));
     }
 
-    fn job(&mut self, method: &'static str, f: JobFn) {
+    pub(crate) fn job(&mut self, method: &'static str, f: JobFn) {
         self.add(method, Handler::Job(f));
     }
 }
 
 /// A query method over `rows`: params are `(filters, options)`.
-fn run_query(ctx: &Ctx<'_>, rows: Vec<Value>) -> Result<Value, Failure> {
+pub(crate) fn run_query(ctx: &Ctx<'_>, rows: Vec<Value>) -> Result<Value, Failure> {
     query::run(rows, &ctx.params.value(0), &ctx.params.value(1))
 }
 
 /// A `get_instance` method over `rows`: params are `(id, options)`.
-fn run_get_instance(ctx: &Ctx<'_>, rows: Vec<Value>, not_found: fn(i64) -> Failure) -> Result<Value, Failure> {
+pub(crate) fn run_get_instance(
+    ctx: &Ctx<'_>,
+    rows: Vec<Value>,
+    not_found: fn(i64) -> Failure,
+) -> Result<Value, Failure> {
     let id = ctx.params.int(0)?;
     let mut options = ctx.params.object(1);
     options.insert("get".into(), json!(true));
@@ -212,7 +176,7 @@ fn run_get_instance(ctx: &Ctx<'_>, rows: Vec<Value>, not_found: fn(i64) -> Failu
         .map_err(|e| if e == query::match_not_found() { not_found(id) } else { e })
 }
 
-fn object(value: Value) -> Map<String, Value> {
+pub(crate) fn object(value: Value) -> Map<String, Value> {
     match value {
         Value::Object(map) => map,
         _ => Map::new(),

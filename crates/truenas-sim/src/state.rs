@@ -1,76 +1,17 @@
-//! The simulated NAS's state, one module per domain. Later domains (pools, datasets, shares,
-//! users) add a file and a field here.
+//! The simulated NAS's state: one field per store, each defined in its domain folder
+//! (`storage/`, `sharing/`, `account/`, `network/`, `apps/`, `system/`, `vm/`,
+//! `data_protection/`), and the demo NAS they make together.
 
-pub(crate) mod account;
-mod account_checks;
-pub(crate) mod account_groups;
-pub(crate) mod account_privileges;
-mod account_seed;
-mod account_users;
-pub(crate) mod acme;
-pub(crate) mod alert;
-pub(crate) mod api_keys;
-pub(crate) mod app_catalog;
-pub(crate) mod apps;
-pub(crate) mod audit;
-pub(crate) mod boot_env;
-pub(crate) mod boot_pool;
-pub(crate) mod certificate;
-mod certificate_entry;
-pub(crate) mod clock;
-pub(crate) mod cloud_credentials;
-pub(crate) mod cloud_task;
-pub(crate) mod data_protection;
-mod dataset;
-mod dataset_crypto;
-mod dataset_entry;
-mod dataset_perm;
-mod dataset_props;
-pub(crate) mod directory;
-pub(crate) mod disk;
-pub(crate) mod docker;
-pub(crate) mod fs;
-mod fs_acl;
-mod fs_seed;
-pub(crate) mod host;
-pub(crate) mod interface;
-mod interface_checks;
-mod interface_entry;
-mod ipnet;
-pub(crate) mod iscsi;
-mod iscsi_target;
-pub(crate) mod keychain;
-pub(crate) mod mail;
-pub(crate) mod network_config;
-pub(crate) mod nfs;
-pub(crate) mod ntp;
-mod pool;
-mod pool_entry;
-mod pool_topology;
-pub(crate) mod records;
-pub(crate) mod replication;
-pub(crate) mod reporting;
-pub(crate) mod service_config;
-pub(crate) mod services;
-pub(crate) mod settings;
-mod sharing_env;
-mod sharing_seed;
-pub(crate) mod smb;
-mod snapshot;
-mod snapshot_task;
-pub(crate) mod storage;
-mod storage_seed;
-pub(crate) mod system_config;
-pub(crate) mod tasks;
-pub(crate) mod update;
-pub(crate) mod vm;
-mod vm_device;
-mod vm_seed;
-
-pub(crate) use iscsi_target::{extent_not_found, target_not_found, targetextent_not_found};
-pub(crate) use sharing_env::ADDRESSES as NAS_ADDRESSES;
-pub(crate) use vm_device::device_not_found as vm_device_not_found;
-
+use crate::account::{self, account_seed, directory};
+use crate::apps::{app as apps, app_catalog, docker};
+use crate::data_protection;
+use crate::network::{interface, network_config};
+use crate::sharing::{iscsi, nfs, sharing_seed, smb};
+use crate::storage::{self, disk, fs, storage_seed};
+use crate::system::{
+    acme, alert, audit, boot_env, boot_pool, certificate, host, reporting, service_config, settings, tasks, update,
+};
+use crate::vm::{self, vm_seed};
 use truenas_api::schema::Release;
 
 /// Everything that persists between calls, guarded by one lock in the machine.

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::account::{AccountStore, DEFAULT_HOME, User, invalid};
+use crate::account::{AccountStore, DEFAULT_HOME, User, invalid};
 use crate::failure::{Invalid, errno};
 
 /// Login shells of the base system, as `/etc/shells` lists them under `/usr/bin`.
@@ -25,7 +25,7 @@ const ADMIN_SHELLS: [(&str, &str); 2] = [("/usr/bin/cli", "TrueNAS CLI"), ("/usr
 const INVALID_NAME_CHARS: &str = " ,\t:+&#%^()!@~*?<>=|\\/\"";
 
 /// The middleware's `pw_checkname`.
-pub(super) fn check_name(attribute: &str, name: &str) -> Vec<Invalid> {
+pub(crate) fn check_name(attribute: &str, name: &str) -> Vec<Invalid> {
     let mut problems = Vec::new();
     if name.starts_with('-') {
         problems.push(invalid(
@@ -55,7 +55,7 @@ pub(super) fn check_name(attribute: &str, name: &str) -> Vec<Invalid> {
 }
 
 /// `sudo_commands` and `sudo_commands_nopasswd`: `ALL` alone, or absolute executables.
-pub(super) fn check_sudo(schema: &str, data: &Map<String, Value>) -> Vec<Invalid> {
+pub(crate) fn check_sudo(schema: &str, data: &Map<String, Value>) -> Vec<Invalid> {
     let mut problems = Vec::new();
     for key in ["sudo_commands", "sudo_commands_nopasswd"] {
         let Some(commands) = data.get(key).and_then(Value::as_array) else { continue };
@@ -102,7 +102,7 @@ impl AccountStore {
 
     /// Problems with a user's attributes, named after `schema` (`user_create`, `user_update`).
     /// `group_ids` are the database ids of the groups the user will be in.
-    pub(super) fn check_user(
+    pub(crate) fn check_user(
         &self,
         schema: &str,
         data: &Map<String, Value>,

@@ -4,9 +4,9 @@
 
 use serde_json::{Map, Value, json};
 
-use super::account::{AccountStore, EACCES, FIRST_FREE_ID, check, ids, invalid};
-use super::account_checks::{check_name, check_sudo};
-use super::account_privileges::Privilege;
+use crate::account::account_checks::{check_name, check_sudo};
+use crate::account::account_privileges::Privilege;
+use crate::account::{AccountStore, EACCES, FIRST_FREE_ID, check, ids, invalid};
 use crate::failure::{Failure, Invalid, errno};
 
 /// Attributes a group keeps, as `group.create` names them.
@@ -130,7 +130,7 @@ impl AccountStore {
     }
 
     /// Stores a group as given, picking a gid when it has none; seeds and `group_create`.
-    pub(super) fn insert_group(&mut self, builtin: bool, fields: Value) -> i64 {
+    pub(crate) fn insert_group(&mut self, builtin: bool, fields: Value) -> i64 {
         let id = self.next_group;
         self.next_group += 1;
         let mut fields = match fields {

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::account::{AccountStore, EPERM, check, ids, invalid};
+use crate::account::{AccountStore, EPERM, check, ids, invalid};
 use crate::failure::{Failure, Invalid, errno};
 
 /// Attributes a privilege keeps, as `privilege.create` names them.
@@ -186,7 +186,7 @@ impl AccountStore {
     }
 
     /// Stores a privilege as given; seeds and creates.
-    pub(super) fn insert_privilege(&mut self, fields: Value) -> i64 {
+    pub(crate) fn insert_privilege(&mut self, fields: Value) -> i64 {
         let id = self.next_privilege;
         self.next_privilege += 1;
         let mut fields = match fields {

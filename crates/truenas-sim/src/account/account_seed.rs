@@ -5,8 +5,8 @@
 
 use serde_json::{Value, json};
 
-use super::account::{AccountStore, BUILTIN_USERS};
 use crate::DEMO_API_KEY;
+use crate::account::{AccountStore, BUILTIN_USERS};
 use truenas_api::schema::Release;
 
 /// Groups as `(builtin, fields)`, in database order.

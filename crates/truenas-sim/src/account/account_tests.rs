@@ -1,8 +1,8 @@
 use serde_json::{Map, Value, json};
 
 use super::*;
+use crate::account::account_seed::seeded;
 use crate::defaults;
-use crate::state::account_seed::seeded;
 use truenas_api::schema::Release;
 
 fn demo() -> AccountStore {
@@ -260,7 +260,7 @@ fn api_keys_need_a_privileged_owner_and_show_the_secret_once() {
 
 #[test]
 fn datetimes_parse_as_rfc_3339() {
-    use crate::state::api_keys::parse_datetime;
+    use crate::account::api_keys::parse_datetime;
     assert_eq!(parse_datetime("1970-01-01T00:00:00Z"), Some(0));
     assert_eq!(parse_datetime("2026-03-01T12:30:00Z"), Some(1_772_368_200_000));
     assert_eq!(parse_datetime("2026-03-01T14:30:00.250+02:00"), Some(1_772_368_200_000));

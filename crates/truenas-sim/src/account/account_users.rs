@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
-use super::account::{
+use crate::account::{
     AccountStore, BUILTIN_USERS, DEFAULT_HOME, EACCES, USER_FIELDS, check, ids, invalid, user_not_found,
 };
 use crate::failure::{Failure, errno};
@@ -222,5 +222,5 @@ impl AccountStore {
 
 /// A password `random_password` makes up (20 letters and digits).
 fn random_password() -> String {
-    super::api_keys::random_alphanumeric(20)
+    crate::account::api_keys::random_alphanumeric(20)
 }

@@ -3,11 +3,11 @@
 
 use serde_json::{Value, json};
 
-use super::{Ctx, Handlers, run_get_instance, run_query};
+use crate::account::api_keys::api_key_not_found;
 use crate::failure::Failure;
-use crate::state::api_keys::api_key_not_found;
+use crate::methods::{Ctx, Handlers, run_get_instance, run_query};
 
-pub(super) fn register(h: &mut Handlers) {
+pub(crate) fn register(h: &mut Handlers) {
     h.call("api_key.query", |ctx| run_query(ctx, ctx.machine.state().account.api_key_entries()));
     h.call("api_key.get_instance", |ctx| {
         run_get_instance(ctx, ctx.machine.state().account.api_key_entries(), api_key_not_found)

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
-use super::account::{AccountStore, REDACTED, check, invalid, now_ms, wire_date};
+use crate::account::{AccountStore, REDACTED, check, invalid, now_ms, wire_date};
 use crate::failure::{Failure, errno};
 use truenas_api::schema::Release;
 
@@ -155,7 +155,7 @@ impl AccountStore {
     }
 
     /// Stores a key; returns its id and its full secret.
-    pub(super) fn insert_api_key(&mut self, name: &str, user: i64, secret: Option<&str>) -> (i64, String) {
+    pub(crate) fn insert_api_key(&mut self, name: &str, user: i64, secret: Option<&str>) -> (i64, String) {
         let id = self.api_keys.next;
         self.api_keys.next += 1;
         let secret = secret.map(str::to_string).unwrap_or_else(|| random_alphanumeric(KEY_CHARS));

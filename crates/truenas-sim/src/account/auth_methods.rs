@@ -6,11 +6,11 @@ use std::sync::atomic::Ordering;
 
 use serde_json::{Value, json};
 
-use super::{Ctx, Handlers};
 use crate::failure::Failure;
+use crate::methods::{Ctx, Handlers};
 use truenas_api::schema::Release;
 
-pub(super) fn register(h: &mut Handlers) {
+pub(crate) fn register(h: &mut Handlers) {
     h.call("auth.login_with_api_key", login_with_api_key);
     h.call("auth.login_ex", login_ex);
     h.call("auth.login", refuse_login);

@@ -6,9 +6,9 @@
 
 use serde_json::{Map, Value, json};
 
-use super::records::Records;
-use super::service_config::ConfigObject;
 use crate::failure::{Failure, Invalid, errno};
+use crate::records::Records;
+use crate::system::service_config::ConfigObject;
 
 /// The domain the demo NAS is joined to.
 const DOMAIN: &str = "ad.homelab.lan";

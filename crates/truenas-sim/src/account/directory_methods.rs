@@ -4,12 +4,12 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Ctx, Handlers, JobPlan, run_query};
 use crate::defaults;
 use crate::failure::Failure;
+use crate::methods::{Ctx, Handlers, JobPlan, run_query};
 use crate::query;
+use crate::records::Records;
 use crate::state::State;
-use crate::state::records::Records;
 use truenas_api::schema::MethodTable;
 
 fn realms(s: &State) -> &Records {
@@ -19,7 +19,7 @@ fn keytabs(s: &State) -> &Records {
     &s.directory.keytabs
 }
 
-pub(super) fn register(h: &mut Handlers) {
+pub(crate) fn register(h: &mut Handlers) {
     h.call("directoryservices.config", |ctx| Ok(ctx.machine.state().directory.config()));
     h.call("directoryservices.status", |ctx| Ok(ctx.machine.state().directory.status()));
     h.job("directoryservices.update", update);
@@ -61,7 +61,7 @@ const LOCK: &str = "directoryservices_change";
 /// `directoryservices.update`: the given keys, with the defaults TrueNAS fills into a
 /// `configuration`, merged into the settings; enabling AD or IPA joins the domain.
 fn update(ctx: &Ctx<'_>) -> JobPlan {
-    let mut changes: Map<String, Value> = super::object(ctx.params.value(0));
+    let mut changes: Map<String, Value> = crate::methods::object(ctx.params.value(0));
     if let Some(conf) = changes.get_mut("configuration").filter(|c| c.is_object()) {
         let table = MethodTable::get(ctx.machine.config.release);
         let schema = table

@@ -3,12 +3,12 @@
 
 use serde_json::{Value, json};
 
-use super::{Ctx, Handlers, object, run_get_instance, run_query};
+use crate::account::account_groups::group_not_found;
 use crate::defaults;
 use crate::failure::Failure;
-use crate::state::account_groups::group_not_found;
+use crate::methods::{Ctx, Handlers, object, run_get_instance, run_query};
 
-pub(super) fn register(h: &mut Handlers) {
+pub(crate) fn register(h: &mut Handlers) {
     h.call("group.query", |ctx| run_query(ctx, ctx.machine.state().account.group_entries()));
     h.call("group.get_instance", |ctx| {
         run_get_instance(ctx, ctx.machine.state().account.group_entries(), group_not_found)

@@ -1,3 +1,15 @@
+//! The account domain: users, groups, privileges, API keys, logins and directory services
+//! (`user.*`, `group.*`, `privilege.*`, `api_key.*`, `auth.*`, `directoryservices.*`).
+//!
+//! State: this file's type and `account_users` (changing users), `account_checks` (the checks
+//! `user.create`/`user.update` share), `account_groups` (groups), `account_privileges` (privileges
+//! and roles), `api_keys` (API keys), `account_seed` (the demo accounts), `directory` (directory
+//! services (AD, LDAP, IPA)).
+//! Methods (`*_methods.rs`, registered in `crate::methods`): `user_methods` (`user.*`),
+//! `group_methods` (`group.*`), `privilege_methods` (`privilege.*`), `api_key_methods`
+//! (`api_key.*`), `auth_methods` (`auth.*`: logins and sessions), `directory_methods`
+//! (`directoryservices.*`).
+//!
 //! Local accounts (`user.*`, `group.*`, `privilege.*`, `api_key.*`): the users, groups,
 //! privileges and API keys of the simulated NAS and the links TrueNAS keeps between them (a
 //! user's primary and auxiliary groups, the roles a user gets through its groups' privileges,
@@ -6,24 +18,38 @@
 //! groups in `account_groups.rs`, privileges in `account_privileges.rs`, keys in `api_keys.rs`,
 //! the demo data in `account_seed.rs`.
 
+pub(crate) mod account_checks;
+pub(crate) mod account_groups;
+pub(crate) mod account_privileges;
+pub(crate) mod account_seed;
+pub(crate) mod account_users;
+pub(crate) mod api_key_methods;
+pub(crate) mod api_keys;
+pub(crate) mod auth_methods;
+pub(crate) mod directory;
+pub(crate) mod directory_methods;
+pub(crate) mod group_methods;
+pub(crate) mod privilege_methods;
+pub(crate) mod user_methods;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
-use super::account_groups::Group;
-use super::account_privileges::Privilege;
-use super::api_keys::ApiKeyStore;
+use crate::account::account_groups::Group;
+use crate::account::account_privileges::Privilege;
+use crate::account::api_keys::ApiKeyStore;
 use crate::failure::{Failure, Invalid};
 use truenas_api::schema::Release;
 
 /// The home of users without one.
 pub(crate) const DEFAULT_HOME: &str = "/var/empty";
 /// First uid and gid handed out automatically (TrueNAS keeps lower ones for the system).
-pub(super) const FIRST_FREE_ID: i64 = 3000;
+pub(crate) const FIRST_FREE_ID: i64 = 3000;
 /// The group every SMB user joins.
-pub(super) const BUILTIN_USERS: &str = "builtin_users";
+pub(crate) const BUILTIN_USERS: &str = "builtin_users";
 /// How TrueNAS shows a secret to a caller.
 pub(crate) const REDACTED: &str = "********";
 const MS_PER_DAY: u64 = 86_400_000;
@@ -33,7 +59,7 @@ pub(crate) const EPERM: i64 = 1;
 pub(crate) const EACCES: i64 = 13;
 
 /// Attributes a user keeps, as `user.create` and `user.update` name them.
-pub(super) const USER_FIELDS: [&str; 16] = [
+pub(crate) const USER_FIELDS: [&str; 16] = [
     "uid",
     "username",
     "home",
@@ -98,7 +124,7 @@ impl User {
             || (["admin", "truenas_admin"].contains(&name) && self.text("home") == Some(&format!("/home/{name}")))
     }
 
-    pub(super) fn set_password(&mut self, password: &str) {
+    pub(crate) fn set_password(&mut self, password: &str) {
         self.password = Some(digest(password));
         self.password_changed = Some(now_ms());
     }
@@ -124,30 +150,30 @@ pub(crate) fn wire_date(ms: u64) -> Value {
 /// Every user, group, privilege and API key of the simulated NAS.
 #[derive(Debug)]
 pub(crate) struct AccountStore {
-    pub(super) release: Release,
-    pub(super) users: BTreeMap<i64, User>,
-    pub(super) groups: BTreeMap<i64, Group>,
-    pub(super) privileges: BTreeMap<i64, Privilege>,
+    pub(crate) release: Release,
+    pub(crate) users: BTreeMap<i64, User>,
+    pub(crate) groups: BTreeMap<i64, Group>,
+    pub(crate) privileges: BTreeMap<i64, Privilege>,
     pub(crate) api_keys: ApiKeyStore,
-    pub(super) next_user: i64,
-    pub(super) next_group: i64,
-    pub(super) next_privilege: i64,
+    pub(crate) next_user: i64,
+    pub(crate) next_group: i64,
+    pub(crate) next_privilege: i64,
 }
 
 pub(crate) fn user_not_found(id: i64) -> Failure {
     Failure::not_found(format!("User {id} does not exist"))
 }
 
-pub(super) fn invalid(attribute: &str, message: impl Into<String>, errno: i64) -> Invalid {
+pub(crate) fn invalid(attribute: &str, message: impl Into<String>, errno: i64) -> Invalid {
     Invalid { attribute: Some(attribute.to_string()), message: message.into(), errno }
 }
 
-pub(super) fn check(problems: Vec<Invalid>) -> Result<(), Failure> {
+pub(crate) fn check(problems: Vec<Invalid>) -> Result<(), Failure> {
     if problems.is_empty() { Ok(()) } else { Err(Failure::Validation(problems)) }
 }
 
 /// The integers of an array member, empty when absent.
-pub(super) fn ids(data: &Map<String, Value>, key: &str) -> Vec<i64> {
+pub(crate) fn ids(data: &Map<String, Value>, key: &str) -> Vec<i64> {
     data.get(key).and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_i64).collect()).unwrap_or_default()
 }
 
@@ -223,7 +249,7 @@ impl AccountStore {
 
     /// A user or group entry as this release shows it: before 25.10 both carry `id_type_both`
     /// (false for local accounts, placed before `local`) and a group has no `immutable`.
-    pub(super) fn as_release_shows(&self, entry: Value) -> Value {
+    pub(crate) fn as_release_shows(&self, entry: Value) -> Value {
         let Value::Object(map) = entry else { return entry };
         if self.release >= Release::V25_10 {
             return Value::Object(map);
@@ -242,7 +268,7 @@ impl AccountStore {
     }
 
     /// The gids of a user's primary and auxiliary groups.
-    pub(super) fn gids_of(&self, user: &User) -> Vec<i64> {
+    pub(crate) fn gids_of(&self, user: &User) -> Vec<i64> {
         std::iter::once(user.group)
             .chain(user.groups.iter().copied())
             .filter_map(|id| self.groups.get(&id).map(Group::gid))
@@ -264,7 +290,7 @@ impl AccountStore {
     }
 
     /// Stores a user as given; seeds only.
-    pub(super) fn insert_user(&mut self, builtin: bool, fields: Value, group: i64, password: Option<&str>) -> i64 {
+    pub(crate) fn insert_user(&mut self, builtin: bool, fields: Value, group: i64, password: Option<&str>) -> i64 {
         let id = self.next_user;
         self.next_user += 1;
         let mut fields = match fields {

@@ -2,12 +2,12 @@
 
 use serde_json::{Value, json};
 
-use super::{Ctx, Handlers, object, run_get_instance, run_query};
+use crate::account::account_privileges::{privilege_not_found, role_entries};
 use crate::defaults;
 use crate::failure::Failure;
-use crate::state::account_privileges::{privilege_not_found, role_entries};
+use crate::methods::{Ctx, Handlers, object, run_get_instance, run_query};
 
-pub(super) fn register(h: &mut Handlers) {
+pub(crate) fn register(h: &mut Handlers) {
     h.call("privilege.query", |ctx| run_query(ctx, ctx.machine.state().account.privilege_entries()));
     h.call("privilege.get_instance", |ctx| {
         run_get_instance(ctx, ctx.machine.state().account.privilege_entries(), privilege_not_found)

@@ -3,12 +3,12 @@
 
 use serde_json::{Value, json};
 
-use super::{Ctx, Handlers, object, run_get_instance, run_query};
+use crate::account::user_not_found;
 use crate::defaults;
 use crate::failure::Failure;
-use crate::state::account::user_not_found;
+use crate::methods::{Ctx, Handlers, object, run_get_instance, run_query};
 
-pub(super) fn register(h: &mut Handlers) {
+pub(crate) fn register(h: &mut Handlers) {
     h.call("user.query", |ctx| run_query(ctx, ctx.machine.state().account.user_entries()));
     h.call("user.get_instance", |ctx| {
         run_get_instance(ctx, ctx.machine.state().account.user_entries(), user_not_found)
@@ -74,5 +74,5 @@ fn set_password(ctx: &Ctx<'_>) -> Result<Value, Failure> {
 }
 
 #[cfg(test)]
-#[path = "account_tests.rs"]
+#[path = "user_methods_tests.rs"]
 mod tests;

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
 
-use super::app_catalog::{Catalog, CatalogApp, human_version, version_key};
+use crate::apps::app_catalog::{Catalog, CatalogApp, human_version, version_key};
 use crate::failure::{Failure, Invalid, errno};
 use truenas_api::schema::Release;
 
@@ -348,5 +348,5 @@ impl AppStore {
 }
 
 #[cfg(test)]
-#[path = "apps_tests.rs"]
+#[path = "app_tests.rs"]
 mod tests;

@@ -4,12 +4,12 @@
 
 use serde_json::{Value, json};
 
-use super::app::installed;
-use super::{Ctx, Handlers, run_query};
+use crate::apps::app_catalog::{human_version, version_key};
+use crate::apps::app_methods::installed;
 use crate::failure::Failure;
-use crate::state::app_catalog::{human_version, version_key};
+use crate::methods::{Ctx, Handlers, run_query};
 
-pub(super) fn register(h: &mut Handlers) {
+pub(crate) fn register(h: &mut Handlers) {
     h.call("app.available", |ctx| {
         let rows: Vec<Value> = {
             let state = ctx.machine.state();

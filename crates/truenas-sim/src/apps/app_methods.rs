@@ -7,18 +7,18 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
-use super::audit::record;
-use super::{Ctx, Handlers, JobPlan, object, run_query};
+use crate::apps::app::{AppState, app_not_found};
 use crate::defaults;
 use crate::events::{Change, Event};
 use crate::failure::Failure;
 use crate::jobs::JobCtx;
 use crate::machine::Machine;
+use crate::methods::{Ctx, Handlers, JobPlan, object, run_query};
 use crate::query;
 use crate::state::State;
-use crate::state::apps::{AppState, app_not_found};
+use crate::system::audit_methods::record;
 
-pub(super) fn register(h: &mut Handlers) {
+pub(crate) fn register(h: &mut Handlers) {
     h.call("app.query", |ctx| {
         let rows = {
             let state = ctx.machine.state();
@@ -45,7 +45,7 @@ pub(super) fn register(h: &mut Handlers) {
 }
 
 /// The app `name` as `app.get_instance` sees it: installed on Docker's current pool.
-pub(super) fn installed(state: &State, name: &str) -> Result<(), Failure> {
+pub(crate) fn installed(state: &State, name: &str) -> Result<(), Failure> {
     let app = state.apps.get(name)?;
     if state.docker.pool.as_deref() == Some(app.pool.as_str()) { Ok(()) } else { Err(app_not_found(name)) }
 }

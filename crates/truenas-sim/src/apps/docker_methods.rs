@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::audit::record;
-use super::{Ctx, Handlers, JobPlan};
+use crate::methods::{Ctx, Handlers, JobPlan};
+use crate::system::audit_methods::record;
 
-pub(super) fn register(h: &mut Handlers) {
+pub(crate) fn register(h: &mut Handlers) {
     h.call("docker.config", |ctx| Ok(ctx.machine.state().docker.entry(ctx.machine.config.release)));
     h.call("docker.status", |ctx| Ok(ctx.machine.state().docker.status()));
     h.call("docker.nvidia_present", |_| Ok(Value::Bool(false)));

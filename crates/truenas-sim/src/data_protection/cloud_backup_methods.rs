@@ -4,13 +4,13 @@
 
 use serde_json::Value;
 
-use super::cloud_sync::{abort, create_task, delete_task, entries, sync_plan, update_task};
-use super::{Handlers, run_get_instance, run_query};
-use crate::state::cloud_task::CloudKind;
+use crate::data_protection::cloud_sync_methods::{abort, create_task, delete_task, entries, sync_plan, update_task};
+use crate::data_protection::cloud_task::CloudKind;
+use crate::methods::{Handlers, run_get_instance, run_query};
 
 const KIND: CloudKind = CloudKind::Backup;
 
-pub(super) fn register(h: &mut Handlers) {
+pub(crate) fn register(h: &mut Handlers) {
     h.call("cloud_backup.query", |ctx| run_query(ctx, entries(ctx.machine, KIND)));
     h.call("cloud_backup.get_instance", |ctx| {
         run_get_instance(ctx, entries(ctx.machine, KIND), |id| KIND.not_found(id))

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::storage::{check, invalid};
 use crate::failure::{Failure, errno};
+use crate::storage::{check, invalid};
 
 /// Providers that keep files in buckets (the task's `attributes` name one).
 pub(crate) const BUCKET_PROVIDERS: [&str; 5] = ["AZUREBLOB", "B2", "GOOGLE_CLOUD_STORAGE", "S3", "STORJ_IX"];

@@ -32,7 +32,7 @@ const PROVIDERS: [Provider; 19] = [
 ];
 
 /// The provider list as TrueNAS returns it.
-pub(super) fn providers() -> Value {
+pub(crate) fn providers() -> Value {
     let list = PROVIDERS.iter().map(|(name, title, oauth, bucket_title, extra)| {
         let mut schema: Vec<Value> = Vec::new();
         if bucket_title.is_some() {

@@ -7,14 +7,14 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::cloud_providers::providers;
-use super::{Ctx, Handlers, JobPlan, object, run_get_instance, run_query};
+use crate::data_protection::cloud_credentials::{credential_not_found, verify};
+use crate::data_protection::cloud_providers::providers;
+use crate::data_protection::cloud_task::{CloudKind, is_active, last_job};
 use crate::defaults;
 use crate::failure::Failure;
 use crate::machine::Machine;
+use crate::methods::{Ctx, Handlers, JobPlan, object, run_get_instance, run_query};
 use crate::state::State;
-use crate::state::cloud_credentials::{credential_not_found, verify};
-use crate::state::cloud_task::{CloudKind, is_active, last_job};
 use truenas_api::schema::Release;
 
 /// The buckets every simulated bucket provider holds.
@@ -22,7 +22,7 @@ const BUCKETS: [&str; 3] = ["homelab-backup", "truenas-backup", "archive"];
 /// When the simulated remote files were last changed.
 const MOD_TIME: &str = "2025-06-14T02:07:31.000000000Z";
 
-pub(super) fn register(h: &mut Handlers) {
+pub(crate) fn register(h: &mut Handlers) {
     h.call("cloudsync.credentials.query", |ctx| {
         run_query(ctx, ctx.machine.state().data_protection.credentials.entries())
     });
@@ -49,7 +49,7 @@ pub(super) fn register(h: &mut Handlers) {
     h.call("cloudsync.list_directory", list_directory);
 }
 
-fn store(state: &State, kind: CloudKind) -> &crate::state::cloud_task::CloudTasks {
+fn store(state: &State, kind: CloudKind) -> &crate::data_protection::cloud_task::CloudTasks {
     match kind {
         CloudKind::Sync => &state.data_protection.cloud_sync,
         CloudKind::Backup => &state.data_protection.cloud_backup,
@@ -57,14 +57,14 @@ fn store(state: &State, kind: CloudKind) -> &crate::state::cloud_task::CloudTask
 }
 
 /// Every task of `kind` as `query` shows it.
-pub(super) fn entries(machine: &Machine, kind: CloudKind) -> Vec<Value> {
+pub(crate) fn entries(machine: &Machine, kind: CloudKind) -> Vec<Value> {
     let jobs = machine.jobs.dicts();
     let state = machine.state();
     store(&state, kind).entries(&state.data_protection.credentials, &jobs, datasets(machine, &state))
 }
 
 /// TrueNAS 26.0 resolves a task's path to its dataset in every entry.
-fn datasets<'a>(machine: &Machine, state: &'a State) -> Option<&'a crate::state::storage::Storage> {
+fn datasets<'a>(machine: &Machine, state: &'a State) -> Option<&'a crate::storage::Storage> {
     (machine.config.release >= Release::V26_0).then_some(&state.storage)
 }
 
@@ -75,7 +75,7 @@ fn entry(machine: &Machine, kind: CloudKind, id: i64) -> Result<Value, Failure> 
     Ok(tasks.entry(tasks.get(id)?, &state.data_protection.credentials, &jobs, datasets(machine, &state)))
 }
 
-pub(super) fn create_task(machine: &Machine, kind: CloudKind, mut data: Value) -> Result<Value, Failure> {
+pub(crate) fn create_task(machine: &Machine, kind: CloudKind, mut data: Value) -> Result<Value, Failure> {
     let method = if kind == CloudKind::Sync { "cloudsync.create" } else { "cloud_backup.create" };
     defaults::apply(machine.config.release, method, 0, &mut data);
     let id = {
@@ -88,7 +88,7 @@ pub(super) fn create_task(machine: &Machine, kind: CloudKind, mut data: Value) -
     entry(machine, kind, id)
 }
 
-pub(super) fn update_task(ctx: &Ctx<'_>, kind: CloudKind) -> Result<Value, Failure> {
+pub(crate) fn update_task(ctx: &Ctx<'_>, kind: CloudKind) -> Result<Value, Failure> {
     let id = ctx.params.int(0)?;
     {
         let mut state = ctx.machine.state();
@@ -100,7 +100,7 @@ pub(super) fn update_task(ctx: &Ctx<'_>, kind: CloudKind) -> Result<Value, Failu
     entry(ctx.machine, kind, id)
 }
 
-pub(super) fn delete_task(ctx: &Ctx<'_>, kind: CloudKind) -> Result<Value, Failure> {
+pub(crate) fn delete_task(ctx: &Ctx<'_>, kind: CloudKind) -> Result<Value, Failure> {
     let id = ctx.params.int(0)?;
     let mut state = ctx.machine.state();
     let dp = &mut state.data_protection;
@@ -110,7 +110,7 @@ pub(super) fn delete_task(ctx: &Ctx<'_>, kind: CloudKind) -> Result<Value, Failu
 }
 
 /// `abort`: stops the task's waiting or running job; `false` when it has none.
-pub(super) fn abort(ctx: &Ctx<'_>, kind: CloudKind) -> Result<Value, Failure> {
+pub(crate) fn abort(ctx: &Ctx<'_>, kind: CloudKind) -> Result<Value, Failure> {
     let id = ctx.params.int(0)?;
     store(&ctx.machine.state(), kind).get(id)?;
     let jobs = ctx.machine.jobs.dicts();
@@ -122,7 +122,7 @@ pub(super) fn abort(ctx: &Ctx<'_>, kind: CloudKind) -> Result<Value, Failure> {
 }
 
 /// The sync job of a task of `kind`: one run per task at a time, abortable, with progress.
-pub(super) fn sync_plan(ctx: &Ctx<'_>, kind: CloudKind) -> JobPlan {
+pub(crate) fn sync_plan(ctx: &Ctx<'_>, kind: CloudKind) -> JobPlan {
     let id = ctx.params.int(0).unwrap_or_default();
     let machine = Arc::clone(ctx.machine);
     let lock = match kind {
@@ -150,11 +150,11 @@ pub(super) fn sync_plan(ctx: &Ctx<'_>, kind: CloudKind) -> JobPlan {
             job.step().await;
         }
         if kind == CloudKind::Backup {
-            let secs = u64::try_from(crate::state::clock::now_secs()).unwrap_or_default();
+            let secs = u64::try_from(crate::clock::now_secs()).unwrap_or_default();
             let mut state = machine.state();
             let tasks = &mut state.data_protection.cloud_backup;
             let seq = tasks.get(id).map(|t| t.snapshots.len() as u64).unwrap_or_default() + 1;
-            let snapshot = crate::state::data_protection::restic_snapshot(&path, secs, seq);
+            let snapshot = crate::data_protection::restic_snapshot(&path, secs, seq);
             tasks.add_snapshot(id, snapshot)?;
         }
         Ok(Value::Null)
@@ -250,5 +250,5 @@ fn list_directory(ctx: &Ctx<'_>) -> Result<Value, Failure> {
 }
 
 #[cfg(test)]
-#[path = "cloud_sync_tests.rs"]
+#[path = "cloud_sync_methods_tests.rs"]
 mod tests;

@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::cloud_credentials::CloudCredentials;
-use super::storage::{Storage, check, invalid};
+use crate::data_protection::cloud_credentials::CloudCredentials;
 use crate::failure::{Failure, Invalid, errno};
+use crate::storage::{Storage, check, invalid};
 
 /// Which of the two task kinds a store holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 use serde_json::json;
 
-use super::super::storage_seed;
 use super::*;
+use crate::storage::storage_seed;
 
 fn seeded() -> Storage {
     let mut storage = Storage::default();

@@ -1,15 +1,33 @@
+//! The data protection domain: replication tasks, cloud credentials, cloud sync and cloud
+//! backup tasks (`replication.*`, `cloudsync.*`, `cloud_backup.*`).
+//!
+//! State: this file's type and `replication` (replication tasks), `replication_checks` (what
+//! replication tasks refuse), `cloud_task` (cloud sync and cloud backup tasks), `cloud_credentials`
+//! (cloud credentials), `cloud_providers` (the providers table of `cloudsync.providers`).
+//! Methods (`*_methods.rs`, registered in `crate::methods`): `replication_methods`
+//! (`replication.*`), `cloud_sync_methods` (`cloudsync.*`), `cloud_backup_methods`
+//! (`cloud_backup.*`).
+//!
 //! The data protection tasks that copy data elsewhere: replication tasks, cloud credentials,
 //! cloud sync tasks and cloud backup tasks, with the demo NAS's seed (a local replication of the
 //! documents, an offsite one over SSH, a Backblaze B2 and a Storj credential, nightly syncs of
 //! documents and photos, weekly TrueCloud backups).
 
+pub(crate) mod cloud_backup_methods;
+pub(crate) mod cloud_credentials;
+pub(crate) mod cloud_providers;
+pub(crate) mod cloud_sync_methods;
+pub(crate) mod cloud_task;
+pub(crate) mod replication;
+pub(crate) mod replication_methods;
+
 use serde_json::{Map, Value, json};
 
-use super::cloud_credentials::CloudCredentials;
-use super::cloud_task::{CloudKind, CloudTasks};
-use super::replication::Replications;
-use super::storage::{Storage, date};
+use crate::data_protection::cloud_credentials::CloudCredentials;
+use crate::data_protection::cloud_task::{CloudKind, CloudTasks};
+use crate::data_protection::replication::Replications;
 use crate::defaults;
+use crate::storage::{Storage, date};
 use truenas_api::schema::Release;
 
 /// Replication, cloud sync and cloud backup state.
@@ -158,11 +176,11 @@ mod tests {
     fn the_seed_passes_the_create_checks_on_both_releases() {
         for release in Release::ALL {
             let mut storage = Storage::default();
-            super::super::storage_seed::seed(&mut storage);
+            crate::storage::storage_seed::seed(&mut storage);
             let dp = DataProtection::demo(release, &storage);
             assert_eq!(dp.credentials.entries().len(), 3, "{release}");
             assert_eq!(
-                dp.replications.entries(&storage, &crate::state::tasks::Tasks::demo().keychain, &[]).len(),
+                dp.replications.entries(&storage, &crate::system::tasks::Tasks::demo().keychain, &[]).len(),
                 2,
                 "{release}"
             );

@@ -9,10 +9,10 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::cloud_task::last_job;
-use super::records::Records;
-use super::storage::{Storage, check, date, invalid};
+use crate::data_protection::cloud_task::last_job;
 use crate::failure::{Failure, Invalid, errno};
+use crate::records::Records;
+use crate::storage::{Storage, check, date, invalid};
 
 /// One replication task.
 #[derive(Debug, Clone)]

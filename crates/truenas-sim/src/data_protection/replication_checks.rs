@@ -3,11 +3,11 @@
 
 use serde_json::{Map, Value};
 
-use super::super::storage::{Storage, invalid};
 use crate::failure::{Invalid, errno};
+use crate::storage::{Storage, invalid};
 
 /// Adds every problem of `data` to `problems`, attributes under `schema`.
-pub(super) fn validate(schema: &str, data: &Map<String, Value>, storage: &Storage, problems: &mut Vec<Invalid>) {
+pub(crate) fn validate(schema: &str, data: &Map<String, Value>, storage: &Storage, problems: &mut Vec<Invalid>) {
     let mut add =
         |field: &str, message: &str| problems.push(invalid(format!("{schema}.{field}"), message, errno::EINVAL));
     let text = |key: &str| data.get(key).and_then(Value::as_str).unwrap_or_default();

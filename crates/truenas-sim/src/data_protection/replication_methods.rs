@@ -6,15 +6,15 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::{Ctx, Handlers, JobPlan, object, run_get_instance, run_query};
+use crate::clock::now_secs;
+use crate::data_protection::replication::{Replication, replication_not_found};
 use crate::defaults;
 use crate::failure::Failure;
 use crate::machine::Machine;
+use crate::methods::{Ctx, Handlers, JobPlan, object, run_get_instance, run_query};
 use crate::state::State;
-use crate::state::clock::now_secs;
-use crate::state::replication::{Replication, replication_not_found};
 
-pub(super) fn register(h: &mut Handlers) {
+pub(crate) fn register(h: &mut Handlers) {
     h.call("replication.query", |ctx| run_query(ctx, entries(ctx.machine)));
     h.call("replication.get_instance", |ctx| run_get_instance(ctx, entries(ctx.machine), replication_not_found));
     h.call("replication.create", |ctx| create(ctx.machine, ctx.params.value(0)));
@@ -124,5 +124,5 @@ where
 }
 
 #[cfg(test)]
-#[path = "replication_tests.rs"]
+#[path = "replication_methods_tests.rs"]
 mod tests;

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
-use super::interface_checks::{check, parse_aliases};
 use crate::failure::{Failure, Invalid, errno};
+use crate::network::interface_checks::{check, parse_aliases};
 
 /// What kind of interface it is, as `type` spells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

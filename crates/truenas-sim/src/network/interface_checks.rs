@@ -6,9 +6,9 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::interface::{Alias, Iface, Interfaces, Kind, invalid};
-use super::ipnet::{max_prefix, network, parse_ip};
 use crate::failure::Invalid;
+use crate::network::interface::{Alias, Iface, Interfaces, Kind, invalid};
+use crate::network::ipnet::{max_prefix, network, parse_ip};
 
 /// Reads `aliases` (`[{type, address, netmask}]`); bad entries are reported and skipped.
 pub(crate) fn parse_aliases(schema: &str, aliases: &Value, problems: &mut Vec<Invalid>) -> Vec<Alias> {

@@ -4,8 +4,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::interface::{Iface, Interfaces, Kind};
-use super::ipnet::{broadcast, link_local};
+use crate::network::interface::{Iface, Interfaces, Kind};
+use crate::network::ipnet::{broadcast, link_local};
 
 impl Interfaces {
     /// The `interface.query` entry of interface `name`.

@@ -7,13 +7,13 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::{Ctx, Handlers, run_query};
 use crate::failure::Failure;
 use crate::machine::Machine;
+use crate::methods::{Ctx, Handlers, run_query};
+use crate::network::interface::interface_not_found;
 use crate::query;
-use crate::state::interface::interface_not_found;
 
-pub(super) fn register(h: &mut Handlers) {
+pub(crate) fn register(h: &mut Handlers) {
     h.call("interface.query", |ctx| run_query(ctx, ctx.machine.state().interfaces.entries()));
     h.call("interface.get_instance", |ctx| {
         get_instance_by_id(ctx, ctx.machine.state().interfaces.entries(), interface_not_found)
@@ -39,7 +39,7 @@ pub(super) fn register(h: &mut Handlers) {
 }
 
 /// A `get_instance` over rows with string ids (interfaces, disks): params are `(id, options)`.
-pub(super) fn get_instance_by_id(
+pub(crate) fn get_instance_by_id(
     ctx: &Ctx<'_>,
     rows: Vec<Value>,
     not_found: fn(&str) -> Failure,
@@ -92,5 +92,5 @@ fn revert_after(machine: Arc<Machine>, generation: u64, wait: Duration) {
 }
 
 #[cfg(test)]
-#[path = "interface_tests.rs"]
+#[path = "interface_methods_tests.rs"]
 mod tests;

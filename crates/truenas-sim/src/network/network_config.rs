@@ -7,9 +7,9 @@ use std::net::IpAddr;
 
 use serde_json::{Map, Value, json};
 
-use super::interface::{Interfaces, invalid};
-use super::ipnet::{contains, parse_ip, parse_network};
 use crate::failure::{Failure, Invalid};
+use crate::network::interface::{Interfaces, invalid};
+use crate::network::ipnet::{contains, parse_ip, parse_network};
 
 const SCHEMA: &str = "network_configuration_update";
 

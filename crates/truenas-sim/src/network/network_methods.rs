@@ -5,13 +5,13 @@
 
 use serde_json::{Value, json};
 
-use super::{Ctx, Handlers, object, run_get_instance, run_query};
 use crate::defaults;
 use crate::failure::Failure;
+use crate::methods::{Ctx, Handlers, object, run_get_instance, run_query};
+use crate::network::network_config::{route_not_found, summary};
 use crate::state::State;
-use crate::state::network_config::{route_not_found, summary};
 
-pub(super) fn register(h: &mut Handlers) {
+pub(crate) fn register(h: &mut Handlers) {
     h.call("network.configuration.config", |ctx| Ok(ctx.machine.state().network.config_entry()));
     h.call("network.configuration.update", update_config);
     h.call("network.configuration.activity_choices", |_| {

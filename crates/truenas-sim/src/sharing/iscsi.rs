@@ -12,8 +12,8 @@ use std::net::IpAddr;
 
 use serde_json::{Map, Value, json};
 
-use super::sharing_env::{ADDRESSES, Rows, check, invalid, object, strings, text, with_id};
 use crate::failure::{Failure, Invalid};
+use crate::sharing::{ADDRESSES, Rows, check, invalid, object, strings, text, with_id};
 use truenas_api::schema::Release;
 
 pub(crate) fn portal_not_found(id: i64) -> Failure {
@@ -31,19 +31,19 @@ pub(crate) fn auth_not_found(id: i64) -> Failure {
 /// Every iSCSI object of the simulated NAS.
 #[derive(Debug)]
 pub(crate) struct IscsiStore {
-    pub(super) release: Release,
+    pub(crate) release: Release,
     global: Map<String, Value>,
     /// Stored as `{listen: [{ip}], tag, comment}`; the port comes from the global settings.
-    pub(super) portals: Rows,
-    pub(super) initiators: Rows,
-    pub(super) auths: Rows,
-    pub(super) targets: Rows,
-    pub(super) extents: Rows,
-    pub(super) targetextents: Rows,
+    pub(crate) portals: Rows,
+    pub(crate) initiators: Rows,
+    pub(crate) auths: Rows,
+    pub(crate) targets: Rows,
+    pub(crate) extents: Rows,
+    pub(crate) targetextents: Rows,
     /// Open sessions, as `iscsi.global.sessions` lists them.
-    pub(super) sessions: Vec<Value>,
+    pub(crate) sessions: Vec<Value>,
     /// Files backing FILE extents; `filesize` 0 needs one to exist.
-    pub(super) files: BTreeSet<String>,
+    pub(crate) files: BTreeSet<String>,
 }
 
 impl IscsiStore {
@@ -68,7 +68,7 @@ impl IscsiStore {
     }
 
     /// The full IQN of a target name.
-    pub(super) fn iqn(&self, name: &str) -> String {
+    pub(crate) fn iqn(&self, name: &str) -> String {
         format!("{}:{name}", text(&self.global, "basename"))
     }
 

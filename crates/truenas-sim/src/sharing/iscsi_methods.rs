@@ -4,13 +4,14 @@
 
 use serde_json::{Map, Value, json};
 
-use super::sharing::publish;
-use super::{Ctx, Handlers, object, run_get_instance, run_query};
 use crate::defaults;
 use crate::events::Change;
 use crate::failure::Failure;
-use crate::state::iscsi::{IscsiStore, auth_not_found, initiator_not_found, portal_not_found};
-use crate::state::{NAS_ADDRESSES, extent_not_found, target_not_found, targetextent_not_found};
+use crate::methods::{Ctx, Handlers, object, run_get_instance, run_query};
+use crate::sharing::ADDRESSES as NAS_ADDRESSES;
+use crate::sharing::iscsi::{IscsiStore, auth_not_found, initiator_not_found, portal_not_found};
+use crate::sharing::iscsi_target::{extent_not_found, target_not_found, targetextent_not_found};
+use crate::sharing::sharing_methods::publish;
 
 /// A state call that changes row `id` with the update's changes.
 type UpdateFn = fn(&mut IscsiStore, i64, Map<String, Value>) -> Result<(), Failure>;
@@ -28,7 +29,7 @@ const INITIATOR: Kind = Kind { collection: "iscsi.initiator.query", entries: Isc
 const AUTH: Kind = Kind { collection: "iscsi.auth.query", entries: IscsiStore::auth_entries };
 const MAPPING: Kind = Kind { collection: "iscsi.targetextent.query", entries: IscsiStore::targetextent_entries };
 
-pub(super) fn register(h: &mut Handlers) {
+pub(crate) fn register(h: &mut Handlers) {
     h.call("iscsi.global.config", |ctx| Ok(ctx.machine.state().iscsi.global_config()));
     h.call("iscsi.global.update", |ctx| {
         let mut state = ctx.machine.state();

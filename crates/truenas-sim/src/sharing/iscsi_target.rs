@@ -9,9 +9,9 @@
 use regex::Regex;
 use serde_json::{Map, Value, json};
 
-use super::iscsi::IscsiStore;
-use super::sharing_env::{self, OUTSIDE_POOLS, ZVOLS, check, invalid, object, text, with_id};
 use crate::failure::{Failure, Invalid, errno};
+use crate::sharing::iscsi::IscsiStore;
+use crate::sharing::{OUTSIDE_POOLS, ZVOLS, check, invalid, object, text, with_id};
 use truenas_api::schema::Release;
 
 /// Stored fields of a target, in `iscsi.target.query` order (after `id`).
@@ -193,7 +193,7 @@ impl IscsiStore {
                 let path = text(extent, "path");
                 let (dataset, relative) = match path.strip_prefix("zvol/") {
                     Some(zvol) => (json!(zvol), json!("")),
-                    None => sharing_env::split(path),
+                    None => crate::sharing::split(path),
                 };
                 out.insert("dataset".into(), dataset);
                 out.insert("relative_path".into(), relative);
@@ -302,7 +302,7 @@ impl IscsiStore {
                 let message = "You need to specify a filepath not a directory";
                 problems.push(invalid(format!("{schema}.path"), message));
             }
-            if !sharing_env::in_pool(&path) {
+            if !crate::sharing::in_pool(&path) {
                 problems.push(invalid(format!("{schema}.path"), OUTSIDE_POOLS));
             }
             let blocksize = extent.get("blocksize").and_then(Value::as_u64).unwrap_or(512);

@@ -1,3 +1,12 @@
+//! The sharing domain: SMB, NFS and iSCSI shares (`sharing.smb.*`, `sharing.nfs.*`, `iscsi.*`), and
+//! what these services see of the rest of the NAS.
+//!
+//! State: this file's type and `smb` (SMB shares), `nfs` (NFS exports), `iscsi` (iSCSI portals,
+//! initiators, auth), `iscsi_target` (iSCSI targets, extents and their links), `sharing_seed` (the
+//! demo shares).
+//! Methods (`*_methods.rs`, registered in `crate::methods`): `sharing_methods` (`sharing.smb.*`,
+//! `sharing.nfs.*`), `iscsi_methods` (`iscsi.*`).
+//!
 //! What the sharing services (SMB, NFS, iSCSI) see of the rest of the NAS: the pool and its
 //! datasets and zvols that shares point into, the addresses services may bind to, and the
 //! id-keyed rows their records live in.
@@ -5,6 +14,14 @@
 //! The demo pool's layout is fixed here rather than read from the storage state, so sharing
 //! checks stay simple: a path is valid when it lies under `/mnt/<pool>`, and its dataset is the
 //! longest known dataset containing it.
+
+pub(crate) mod iscsi;
+pub(crate) mod iscsi_methods;
+pub(crate) mod iscsi_target;
+pub(crate) mod nfs;
+pub(crate) mod sharing_methods;
+pub(crate) mod sharing_seed;
+pub(crate) mod smb;
 
 use std::collections::BTreeMap;
 

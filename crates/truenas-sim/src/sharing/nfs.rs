@@ -8,8 +8,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::sharing_env::{self, ADDRESSES, OUTSIDE_POOLS, Rows, check, flag, invalid, object, strings, text};
 use crate::failure::{Failure, Invalid};
+use crate::sharing::{ADDRESSES, OUTSIDE_POOLS, Rows, check, flag, invalid, object, strings, text};
 use truenas_api::schema::Release;
 
 /// Stored fields of an export, in `sharing.nfs.query` order (after `id`).
@@ -68,7 +68,7 @@ impl NfsStore {
             }
             out.insert(key.into(), share.get(key).cloned().unwrap_or(Value::Null));
             if key == "path" && self.release >= Release::V26_0 {
-                let (dataset, relative) = sharing_env::split(text(share, "path"));
+                let (dataset, relative) = crate::sharing::split(text(share, "path"));
                 out.insert("dataset".into(), dataset);
                 out.insert("relative_path".into(), relative);
             }
@@ -114,7 +114,7 @@ impl NfsStore {
     fn problems(&self, schema: &str, share: &Map<String, Value>, id: Option<i64>) -> Vec<Invalid> {
         let mut problems = Vec::new();
         let path = text(share, "path");
-        if !sharing_env::in_pool(path) {
+        if !crate::sharing::in_pool(path) {
             problems.push(invalid(format!("{schema}.path"), OUTSIDE_POOLS));
             return problems;
         }

@@ -2,8 +2,8 @@ use serde_json::{Map, Value, json};
 
 use super::*;
 use crate::defaults;
-use crate::state::sharing_env::testing::shape_problems;
-use crate::state::sharing_seed;
+use crate::sharing::sharing_seed;
+use crate::sharing::testing::shape_problems;
 
 fn demo() -> NfsStore {
     sharing_seed::nfs(Release::V25_10)

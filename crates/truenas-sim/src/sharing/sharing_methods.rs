@@ -3,15 +3,15 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Ctx, Handlers, object, run_get_instance, run_query};
 use crate::defaults;
 use crate::events::{Change, Event};
 use crate::failure::Failure;
 use crate::machine::Machine;
-use crate::state::NAS_ADDRESSES;
-use crate::state::{nfs, smb};
+use crate::methods::{Ctx, Handlers, object, run_get_instance, run_query};
+use crate::sharing::ADDRESSES as NAS_ADDRESSES;
+use crate::sharing::{nfs, smb};
 
-pub(super) fn register(h: &mut Handlers) {
+pub(crate) fn register(h: &mut Handlers) {
     h.call("sharing.smb.query", |ctx| run_query(ctx, ctx.machine.state().smb.entries()));
     h.call("sharing.smb.get_instance", |ctx| {
         run_get_instance(ctx, ctx.machine.state().smb.entries(), smb::share_not_found)
@@ -45,7 +45,7 @@ pub(super) fn register(h: &mut Handlers) {
 }
 
 /// Publishes an added, changed or removed row of `collection`.
-pub(super) fn publish(machine: &Machine, collection: &str, change: Change, id: i64, fields: Option<Value>) {
+pub(crate) fn publish(machine: &Machine, collection: &str, change: Change, id: i64, fields: Option<Value>) {
     machine.events.publish(Event { collection: collection.into(), change, id: json!(id), fields });
 }
 

@@ -6,11 +6,11 @@
 
 use serde_json::{Map, Value, json};
 
-use super::iscsi::IscsiStore;
-use super::nfs::NfsStore;
-use super::sharing_env::object;
-use super::smb::SmbStore;
 use crate::defaults;
+use crate::sharing::iscsi::IscsiStore;
+use crate::sharing::nfs::NfsStore;
+use crate::sharing::object;
+use crate::sharing::smb::SmbStore;
 use truenas_api::schema::Release;
 
 /// `data` with the defaults of `method`'s first param filled in.

@@ -9,9 +9,9 @@
 
 use serde_json::{Map, Value, json};
 
-use super::sharing_env::{self, ADDRESSES, OUTSIDE_POOLS, Rows, check, flag, invalid, object, text, with_id};
 use crate::defaults;
 use crate::failure::{Failure, Invalid};
+use crate::sharing::{ADDRESSES, OUTSIDE_POOLS, Rows, check, flag, invalid, object, text, with_id};
 use truenas_api::schema::{MethodTable, Release};
 
 /// Shown when a purpose needs the Apple extensions the SMB service has off.
@@ -81,7 +81,7 @@ impl SmbStore {
         out.insert("audit".into(), audit.unwrap_or(Value::Null));
         out.insert("options".into(), options.unwrap_or(Value::Null));
         if self.release >= Release::V26_0 {
-            let (dataset, relative) = sharing_env::split(text(share, "path"));
+            let (dataset, relative) = crate::sharing::split(text(share, "path"));
             let mut shaped = Map::new();
             for (key, value) in out {
                 let after_path = key == "path";
@@ -177,7 +177,7 @@ impl SmbStore {
                 let message = "External paths may only be set for shares with an EXTERNAL_SHARE purpose";
                 problems.push(invalid(format!("{schema}.path"), message));
             }
-        } else if !sharing_env::in_pool(path) {
+        } else if !crate::sharing::in_pool(path) {
             problems.push(invalid(format!("{schema}.path"), OUTSIDE_POOLS));
         }
         let options = share.get("options").and_then(Value::as_object).cloned().unwrap_or_default();
@@ -191,7 +191,7 @@ impl SmbStore {
             problems.push(invalid(format!("{schema}.purpose"), message));
         }
         let audit = share.get("audit").and_then(Value::as_object).cloned().unwrap_or_default();
-        let lists = ["watch_list", "ignore_list"].iter().any(|k| !sharing_env::strings(&audit, k).is_empty());
+        let lists = ["watch_list", "ignore_list"].iter().any(|k| !crate::sharing::strings(&audit, k).is_empty());
         if flag(&audit, "enable") && !lists {
             let message = "Watch list or ignore list is required to enable auditing for an SMB share.";
             problems.push(invalid(format!("{schema}.audit.enable"), message));
@@ -240,7 +240,7 @@ impl SmbStore {
         let mut new = self.config.clone();
         new.extend(changes.into_iter().filter(|(k, _)| CONFIG_FIELDS.contains(&k.as_str()) && k != "id"));
         let mut problems = Vec::new();
-        for (idx, ip) in sharing_env::strings(&new, "bindip").iter().enumerate() {
+        for (idx, ip) in crate::sharing::strings(&new, "bindip").iter().enumerate() {
             if !ADDRESSES.contains(&ip.as_str()) {
                 let message = format!("IP address [{ip}] is not a configured address for this server");
                 problems.push(invalid(format!("smb_update.bindip.{idx}"), message));

@@ -1,8 +1,8 @@
 use serde_json::{Map, Value, json};
 
 use super::*;
-use crate::state::sharing_env::testing::shape_problems;
-use crate::state::sharing_seed;
+use crate::sharing::sharing_seed;
+use crate::sharing::testing::shape_problems;
 
 fn demo() -> SmbStore {
     sharing_seed::smb(Release::V25_10)

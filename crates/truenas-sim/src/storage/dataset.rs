@@ -7,13 +7,13 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use super::dataset_crypto::Crypto;
-use super::dataset_perm::{Perms, Quota};
-use super::dataset_props::set_props;
-use super::storage::{
+use crate::failure::{Failure, Invalid, errno};
+use crate::storage::dataset_crypto::Crypto;
+use crate::storage::dataset_perm::{Perms, Quota};
+use crate::storage::dataset_props::set_props;
+use crate::storage::{
     EMPTY_DATASET, Storage, check, invalid, is_within, now_secs, parent_name, parse_size, pool_name, refuse,
 };
-use crate::failure::{Failure, Invalid, errno};
 
 /// A filesystem or a volume (zvol).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,7 +196,7 @@ impl Storage {
         set_props(&mut dataset, &data);
         if data.get("encryption").and_then(Value::as_bool) == Some(true) {
             let options = data.get("encryption_options").cloned().unwrap_or(Value::Null);
-            dataset.crypto = Some(super::dataset_crypto::crypto_from_options(&options));
+            dataset.crypto = Some(crate::storage::dataset_crypto::crypto_from_options(&options));
         }
         if matches!(data.get("share_type").and_then(Value::as_str), Some("SMB" | "APPS" | "MULTIPROTOCOL" | "NFS")) {
             dataset.perms.nontrivial_acl = true;

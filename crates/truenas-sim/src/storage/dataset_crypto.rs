@@ -4,8 +4,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::storage::{Storage, invalid, is_within};
 use crate::failure::{Failure, Invalid, errno};
+use crate::storage::{Storage, invalid, is_within};
 
 /// How an encryption root's key is given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,7 +91,7 @@ fn credentials(options: &Map<String, Value>) -> Vec<(String, String)> {
 
 impl Storage {
     /// The encryption checks of `pool.dataset.create` under `parent`.
-    pub(super) fn check_new_encryption(&self, data: &Map<String, Value>, parent: &str) -> Vec<Invalid> {
+    pub(crate) fn check_new_encryption(&self, data: &Map<String, Value>, parent: &str) -> Vec<Invalid> {
         const SCHEMA: &str = "pool_dataset_create";
         let encryption = data.get("encryption").and_then(Value::as_bool).unwrap_or(false);
         let inherit = data.get("inherit_encryption").and_then(Value::as_bool).unwrap_or(true);

@@ -4,10 +4,10 @@
 
 use serde_json::{Map, Value, json};
 
-use super::dataset::{COMMENTS, Dataset, Kind};
-use super::dataset_crypto::KeyFormat;
-use super::dataset_props::{self, Applies, PROPS, Prop, Source, size_stat, with_source};
-use super::storage::{Storage, ctime, date, parent_name, pool_name};
+use crate::storage::dataset::{COMMENTS, Dataset, Kind};
+use crate::storage::dataset_crypto::KeyFormat;
+use crate::storage::dataset_props::{self, Applies, PROPS, Prop, Source, size_stat, with_source};
+use crate::storage::{Storage, ctime, date, parent_name, pool_name};
 
 impl Storage {
     /// The raw value of property `zfs` on dataset `name` with where it comes from.

@@ -8,17 +8,17 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::pool::publish;
-use super::{Ctx, Handlers, JobPlan};
 use crate::events::Change;
 use crate::failure::Failure;
 use crate::machine::Machine;
+use crate::methods::{Ctx, Handlers, JobPlan};
 use crate::query;
-use crate::state::storage::dataset_not_found;
+use crate::storage::dataset_not_found;
+use crate::storage::pool_methods::publish;
 
 const COLLECTION: &str = "pool.dataset.query";
 
-pub(super) fn register(h: &mut Handlers) {
+pub(crate) fn register(h: &mut Handlers) {
     h.call("pool.dataset.query", query_datasets);
     h.call("pool.dataset.get_instance", get_instance);
     h.call("pool.dataset.create", create);

@@ -5,9 +5,9 @@
 
 use serde_json::{Map, Value, json};
 
-use super::dataset::Kind;
-use super::storage::{Storage, check, invalid, is_within, refuse};
 use crate::failure::{Failure, Invalid, errno};
+use crate::storage::dataset::Kind;
+use crate::storage::{Storage, check, invalid, is_within, refuse};
 
 /// Accounts the simulated NAS can resolve by name (users and groups share names here).
 const ACCOUNTS: [(&str, i64); 4] = [("root", 0), ("apps", 568), ("truenas_admin", 950), ("nobody", 65534)];

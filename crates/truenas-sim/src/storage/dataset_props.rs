@@ -5,9 +5,9 @@
 
 use serde_json::{Map, Value, json};
 
-use super::dataset::{COMMENTS, Dataset};
+use crate::storage::dataset::{COMMENTS, Dataset};
 
-use super::storage::{nicenum, parse_size};
+use crate::storage::{nicenum, parse_size};
 
 /// How a property's values look.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,7 +175,7 @@ pub(crate) fn size_stat(bytes: u64) -> Value {
 }
 
 /// Stores the properties `data` sets (create or update); `INHERIT` clears a local value.
-pub(super) fn set_props(dataset: &mut Dataset, data: &Map<String, Value>) {
+pub(crate) fn set_props(dataset: &mut Dataset, data: &Map<String, Value>) {
     for prop in PROPS.iter() {
         let Some(value) = data.get(prop.api) else { continue };
         match raw_value(prop, value) {

@@ -1,7 +1,7 @@
 use serde_json::{Map, Value, json};
 
 use super::*;
-use crate::state::storage_seed::{SECURE_PASSPHRASE, seed};
+use crate::storage::storage_seed::{SECURE_PASSPHRASE, seed};
 
 fn seeded() -> Storage {
     let mut storage = Storage::default();

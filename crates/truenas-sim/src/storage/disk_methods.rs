@@ -5,13 +5,13 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::interface::get_instance_by_id;
-use super::{Ctx, Handlers, JobPlan};
+use crate::methods::{Ctx, Handlers, JobPlan};
+use crate::network::interface_methods::get_instance_by_id;
 use crate::query;
-use crate::state::disk::disk_not_found;
+use crate::storage::disk::disk_not_found;
 use truenas_api::schema::Release;
 
-pub(super) fn register(h: &mut Handlers) {
+pub(crate) fn register(h: &mut Handlers) {
     h.call("disk.query", |ctx| {
         let rows = rows(ctx, 1);
         query::run(rows, &ctx.params.value(0), &ctx.params.value(1))
@@ -118,5 +118,5 @@ fn capitalize(word: &str) -> String {
 }
 
 #[cfg(test)]
-#[path = "disk_tests.rs"]
+#[path = "disk_methods_tests.rs"]
 mod tests;

@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::clock::now_ms;
-pub(crate) use super::fs_acl::{Acl, AclType};
-use super::fs_acl::{Owner, getacl};
-use super::fs_seed::{group_name, user_name};
+use crate::clock::now_ms;
 use crate::failure::{Failure, Invalid, errno};
+pub(crate) use crate::storage::fs_acl::{Acl, AclType};
+use crate::storage::fs_acl::{Owner, getacl};
+use crate::storage::fs_seed::{group_name, user_name};
 
 const S_IFDIR: u32 = 0o040_000;
 const S_IFREG: u32 = 0o100_000;
@@ -80,7 +80,7 @@ impl FileSystem {
     /// The demo tree (`fs_seed`).
     pub(crate) fn demo() -> FileSystem {
         let mut fs = FileSystem::default();
-        super::fs_seed::seed(&mut fs);
+        crate::storage::fs_seed::seed(&mut fs);
         fs
     }
 

@@ -5,15 +5,15 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::audit::record;
-use super::{Ctx, Handlers, JobPlan, object};
 use crate::defaults;
 use crate::failure::{Failure, Invalid, errno};
 use crate::machine::Machine;
+use crate::methods::{Ctx, Handlers, JobPlan, object};
 use crate::query;
-use crate::state::fs::{Acl, parse_mode};
+use crate::storage::fs::{Acl, parse_mode};
+use crate::system::audit_methods::record;
 
-pub(super) fn register(h: &mut Handlers) {
+pub(crate) fn register(h: &mut Handlers) {
     h.call("filesystem.stat", |ctx| ctx.machine.state().fs.stat(ctx.params.str(0)?));
     h.call("filesystem.listdir", |ctx| {
         let rows = ctx.machine.state().fs.listdir(ctx.params.str(0)?)?;
@@ -86,7 +86,7 @@ fn perm_job(
 fn adopt_dataset_mount(state: &mut crate::state::State, path: &str) {
     let Some(name) = path.strip_prefix("/mnt/").map(|n| n.trim_end_matches('/')) else { return };
     if state.fs.node(path).is_none() && state.storage.dataset(name).is_ok() {
-        state.fs.add(path, crate::state::fs::Kind::Dir, 0o755, 0, 0, 0);
+        state.fs.add(path, crate::storage::fs::Kind::Dir, 0o755, 0, 0, 0);
     }
 }
 

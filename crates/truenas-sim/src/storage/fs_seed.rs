@@ -4,8 +4,8 @@
 
 use serde_json::{Value, json};
 
-use super::fs::{AclType, FileSystem, Kind};
-use super::fs_acl::Acl;
+use crate::storage::fs::{AclType, FileSystem, Kind};
+use crate::storage::fs_acl::Acl;
 
 const MIB: i64 = 1024 * 1024;
 const GIB: i64 = 1024 * MIB;

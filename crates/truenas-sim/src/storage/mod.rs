@@ -1,3 +1,21 @@
+//! The storage domain: disks, pools, datasets and zvols, snapshots, periodic snapshot tasks and
+//! the files under `/mnt` (`disk.*`, `pool.*`, `pool.dataset.*`, `pool.snapshot*`,
+//! `zfs.snapshot.*`,
+//! `filesystem.*`).
+//!
+//! State: this file's type and `pool` (pools: vdevs, status, scrub, import/export), `pool_entry` (a
+//! pool as `pool.query` renders it), `pool_topology` (vdev layouts, attach/detach/replace),
+//! `dataset` (datasets and zvols: create, update, delete), `dataset_crypto` (encryption: keys,
+//! lock, unlock), `dataset_entry` (a dataset as `pool.dataset.query` renders it), `dataset_perm`
+//! (`pool.dataset.permission` and quotas), `dataset_props` (ZFS properties, inherited and local),
+//! `snapshot` (snapshots: create, clone, rollback, holds, delete), `snapshot_task` (periodic
+//! snapshot tasks), `disk` (disks and their state), `fs` (the files under `/mnt`: stat, listdir,
+//! mode, ownership), `fs_acl` (ACLs), `fs_seed` (the demo tree), `storage_seed` (the demo pool and
+//! its datasets).
+//! Methods (`*_methods.rs`, registered in `crate::methods`): `pool_methods` (`pool.*`),
+//! `dataset_methods` (`pool.dataset.*`), `snapshot_methods` (`pool.snapshot*`, `zfs.snapshot.*`),
+//! `disk_methods` (`disk.*`), `fs_methods` (`filesystem.*`).
+//!
 //! Storage as ZFS keeps it: disks, pools, datasets and zvols, snapshots and periodic snapshot
 //! tasks. One store, because each refers to the others: a dataset lives in a pool, a snapshot
 //! on a dataset, a clone on a snapshot, a task on a dataset. The operations live beside their
@@ -8,21 +26,42 @@
 //! snapshots hold their `unique` bytes, `used` adds its children; a pool's capacity is the
 //! usable size of its data vdevs and its allocation is the `used` of its root dataset.
 
+pub(crate) mod dataset;
+pub(crate) mod dataset_crypto;
+pub(crate) mod dataset_entry;
+pub(crate) mod dataset_methods;
+pub(crate) mod dataset_perm;
+pub(crate) mod dataset_props;
+pub(crate) mod disk;
+pub(crate) mod disk_methods;
+pub(crate) mod fs;
+pub(crate) mod fs_acl;
+pub(crate) mod fs_methods;
+pub(crate) mod fs_seed;
+pub(crate) mod pool;
+pub(crate) mod pool_entry;
+pub(crate) mod pool_methods;
+pub(crate) mod pool_topology;
+pub(crate) mod snapshot;
+pub(crate) mod snapshot_methods;
+pub(crate) mod snapshot_task;
+pub(crate) mod storage_seed;
+
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
-use super::dataset::Dataset;
-use super::pool::{Disk, Pool};
-use super::snapshot::Snapshot;
-use super::snapshot_task::SnapshotTask;
 use crate::failure::{Failure, Invalid};
+use crate::storage::dataset::Dataset;
+use crate::storage::pool::{Disk, Pool};
+use crate::storage::snapshot::Snapshot;
+use crate::storage::snapshot_task::SnapshotTask;
 
-pub(crate) use super::dataset::dataset_not_found;
-pub(crate) use super::pool::{ScanState, pool_not_found};
-pub(crate) use super::snapshot::snapshot_not_found;
-pub(crate) use super::snapshot_task::task_not_found;
+pub(crate) use crate::storage::dataset::dataset_not_found;
+pub(crate) use crate::storage::pool::{ScanState, pool_not_found};
+pub(crate) use crate::storage::snapshot::snapshot_not_found;
+pub(crate) use crate::storage::snapshot_task::task_not_found;
 
 /// What a fresh dataset occupies before anything is written to it (ZFS shows 96K).
 pub(crate) const EMPTY_DATASET: u64 = 96 * 1024;
@@ -30,15 +69,15 @@ pub(crate) const EMPTY_DATASET: u64 = 96 * 1024;
 /// Every disk, pool, dataset, snapshot and snapshot task of the simulated NAS.
 #[derive(Debug)]
 pub(crate) struct Storage {
-    pub(super) disks: Vec<Disk>,
-    pub(super) pools: BTreeMap<i64, Pool>,
+    pub(crate) disks: Vec<Disk>,
+    pub(crate) pools: BTreeMap<i64, Pool>,
     /// By full name (`tank/media`); a pool's root dataset has the pool's name.
-    pub(super) datasets: BTreeMap<String, Dataset>,
+    pub(crate) datasets: BTreeMap<String, Dataset>,
     /// By full name (`tank/media@daily`).
-    pub(super) snapshots: BTreeMap<String, Snapshot>,
-    pub(super) tasks: BTreeMap<i64, SnapshotTask>,
-    pub(super) next_pool: i64,
-    pub(super) next_task: i64,
+    pub(crate) snapshots: BTreeMap<String, Snapshot>,
+    pub(crate) tasks: BTreeMap<i64, SnapshotTask>,
+    pub(crate) next_pool: i64,
+    pub(crate) next_task: i64,
     /// The transaction group counter: every change that ZFS would write bumps it.
     txg: u64,
 }
@@ -60,13 +99,13 @@ impl Default for Storage {
 
 impl Storage {
     /// A new transaction group number.
-    pub(super) fn next_txg(&mut self) -> u64 {
+    pub(crate) fn next_txg(&mut self) -> u64 {
         self.txg += 1;
         self.txg
     }
 
     /// The pool holding dataset (or snapshot) `name`.
-    pub(super) fn pool_of(&self, name: &str) -> Option<&Pool> {
+    pub(crate) fn pool_of(&self, name: &str) -> Option<&Pool> {
         let pool = pool_name(name);
         self.pools.values().find(|p| p.name == pool)
     }

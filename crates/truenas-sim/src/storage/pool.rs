@@ -5,10 +5,10 @@
 
 use serde_json::{Map, Value};
 
-use super::dataset::Dataset;
-use super::pool_topology::{Class, Vdev, new_member};
-use super::storage::{EMPTY_DATASET, Storage, check, invalid, new_guid, now_secs};
 use crate::failure::{Failure, errno};
+use crate::storage::dataset::Dataset;
+use crate::storage::pool_topology::{Class, Vdev, new_member};
+use crate::storage::{EMPTY_DATASET, Storage, check, invalid, new_guid, now_secs};
 
 /// A disk of the machine.
 #[derive(Debug, Clone)]
@@ -135,8 +135,10 @@ impl Storage {
         }
         if data.get("encryption").and_then(Value::as_bool) == Some(true) {
             let options = data.get("encryption_options").cloned().unwrap_or(Value::Null);
-            problems
-                .extend(super::dataset_crypto::check_encryption_options(&options, "pool_create.encryption_options"));
+            problems.extend(crate::storage::dataset_crypto::check_encryption_options(
+                &options,
+                "pool_create.encryption_options",
+            ));
         }
         check(problems)?;
         let topology = data.get("topology").cloned().unwrap_or(Value::Null);
@@ -174,7 +176,7 @@ impl Storage {
         }
         if data.get("encryption").and_then(Value::as_bool) == Some(true) {
             let options = data.get("encryption_options").cloned().unwrap_or(Value::Null);
-            root.crypto = Some(super::dataset_crypto::crypto_from_options(&options));
+            root.crypto = Some(crate::storage::dataset_crypto::crypto_from_options(&options));
         }
         root.written = EMPTY_DATASET;
         self.datasets.insert(name, root);
@@ -208,7 +210,7 @@ impl Storage {
     pub(crate) fn export_pool(&mut self, id: i64, cascade: bool, destroy: bool) -> Result<String, Failure> {
         let name = self.pool(id)?.name.clone();
         self.pools.remove(&id);
-        let inside = |n: &str| super::storage::pool_name(n) == name;
+        let inside = |n: &str| crate::storage::pool_name(n) == name;
         self.datasets.retain(|n, _| !inside(n));
         self.snapshots.retain(|n, _| !inside(n));
         if cascade || destroy {

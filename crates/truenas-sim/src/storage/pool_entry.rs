@@ -3,9 +3,9 @@
 
 use serde_json::{Map, Value, json};
 
-use super::pool::{Pool, ScanState};
-use super::pool_topology::{Class, Layout, Member, Vdev};
-use super::storage::{Storage, date};
+use crate::storage::pool::{Pool, ScanState};
+use crate::storage::pool_topology::{Class, Layout, Member, Vdev};
+use crate::storage::{Storage, date};
 use truenas_api::schema::Release;
 
 impl Storage {

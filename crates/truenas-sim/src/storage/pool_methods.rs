@@ -6,15 +6,15 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::{Ctx, Handlers, JobPlan, object, run_get_instance, run_query};
 use crate::defaults;
 use crate::events::{Change, Event};
 use crate::failure::Failure;
 use crate::jobs::JobCtx;
 use crate::machine::Machine;
-use crate::state::storage::{ScanState, pool_name, pool_not_found};
+use crate::methods::{Ctx, Handlers, JobPlan, object, run_get_instance, run_query};
+use crate::storage::{ScanState, pool_name, pool_not_found};
 
-pub(super) fn register(h: &mut Handlers) {
+pub(crate) fn register(h: &mut Handlers) {
     h.call("pool.query", |ctx| run_query(ctx, entries(ctx.machine)));
     h.call("pool.get_instance", |ctx| run_get_instance(ctx, entries(ctx.machine), pool_not_found));
     h.job("pool.create", create);
@@ -34,7 +34,7 @@ fn entries(machine: &Machine) -> Vec<Value> {
 }
 
 /// Publishes a change on `collection`: the current entry for added and changed, none for removed.
-pub(super) fn publish(machine: &Machine, collection: &str, change: Change, id: Value, fields: Option<Value>) {
+pub(crate) fn publish(machine: &Machine, collection: &str, change: Change, id: Value, fields: Option<Value>) {
     machine.events.publish(Event { collection: collection.into(), change, id, fields });
 }
 

@@ -1,8 +1,8 @@
 use serde_json::{Map, Value, json};
 
 use super::*;
-use crate::state::snapshot_task::SnapshotTask;
-use crate::state::storage_seed::seed;
+use crate::storage::snapshot_task::SnapshotTask;
+use crate::storage::storage_seed::seed;
 use truenas_api::schema::Release;
 
 fn seeded() -> Storage {

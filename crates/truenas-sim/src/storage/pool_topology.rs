@@ -4,9 +4,9 @@
 
 use serde_json::Value;
 
-use super::pool::{Disk, Pool};
-use super::storage::{Storage, check, invalid, new_guid};
 use crate::failure::{Failure, Invalid, errno};
+use crate::storage::pool::{Disk, Pool};
+use crate::storage::{Storage, check, invalid, new_guid};
 
 /// The vdev classes of a pool, as `topology` names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

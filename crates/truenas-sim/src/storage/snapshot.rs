@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::dataset::{Dataset, Kind, dataset_not_found};
-use super::storage::{
+use crate::failure::{Failure, errno};
+use crate::storage::dataset::{Dataset, Kind, dataset_not_found};
+use crate::storage::{
     EMPTY_DATASET, Storage, check, ctime, date, invalid, is_within, now_secs, parent_name, pool_name, refuse, strftime,
 };
-use crate::failure::{Failure, errno};
 
 /// One snapshot.
 #[derive(Debug, Clone)]
@@ -70,11 +70,11 @@ impl Storage {
         let mut properties = Map::new();
         properties.insert(
             "used".into(),
-            prop(snap.unique.to_string(), json!(snap.unique), super::storage::nicenum(snap.unique)),
+            prop(snap.unique.to_string(), json!(snap.unique), crate::storage::nicenum(snap.unique)),
         );
         properties.insert(
             "referenced".into(),
-            prop(snap.referenced.to_string(), json!(snap.referenced), super::storage::nicenum(snap.referenced)),
+            prop(snap.referenced.to_string(), json!(snap.referenced), crate::storage::nicenum(snap.referenced)),
         );
         properties.insert("creation".into(), prop(snap.created.to_string(), date(snap.created), ctime(snap.created)));
         let holds = u64::from(snap.hold);

@@ -5,17 +5,17 @@
 
 use serde_json::{Value, json};
 
-use super::pool::publish;
-use super::{Ctx, Handlers, object, run_get_instance, run_query};
 use crate::defaults;
 use crate::events::Change;
 use crate::failure::Failure;
+use crate::methods::{Ctx, Handlers, object, run_get_instance, run_query};
 use crate::query;
-use crate::state::storage::{snapshot_not_found, task_not_found};
+use crate::storage::pool_methods::publish;
+use crate::storage::{snapshot_not_found, task_not_found};
 
 const COLLECTION: &str = "pool.snapshot.query";
 
-pub(super) fn register(h: &mut Handlers) {
+pub(crate) fn register(h: &mut Handlers) {
     h.call("pool.snapshot.query", |ctx| run_query(ctx, ctx.machine.state().storage.snapshot_entries()));
     h.call("pool.snapshot.get_instance", get_instance);
     h.call("pool.snapshot.create", create);

@@ -3,8 +3,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::storage::{Storage, check, invalid, now_secs};
 use crate::failure::{Failure, errno};
+use crate::storage::{Storage, check, invalid, now_secs};
 
 /// One periodic snapshot task, with TrueNAS's defaults filled in.
 #[derive(Debug, Clone)]

@@ -1,8 +1,8 @@
 use serde_json::{Map, Value, json};
 
 use super::*;
-use crate::state::snapshot_task::task_not_found;
-use crate::state::storage_seed::seed;
+use crate::storage::snapshot_task::task_not_found;
+use crate::storage::storage_seed::seed;
 
 fn seeded() -> Storage {
     let mut storage = Storage::default();

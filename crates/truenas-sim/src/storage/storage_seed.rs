@@ -8,14 +8,14 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::dataset::{COMMENTS, Dataset, Kind};
-use super::dataset_crypto::{Crypto, KeyFormat};
-use super::dataset_perm::Quota;
-use super::pool::{Disk, Pool, Scan, ScanState};
-use super::pool_topology::Vdev;
-use super::snapshot::Snapshot;
-use super::snapshot_task::SnapshotTask;
-use super::storage::{EMPTY_DATASET, Storage};
+use crate::storage::dataset::{COMMENTS, Dataset, Kind};
+use crate::storage::dataset_crypto::{Crypto, KeyFormat};
+use crate::storage::dataset_perm::Quota;
+use crate::storage::pool::{Disk, Pool, Scan, ScanState};
+use crate::storage::pool_topology::Vdev;
+use crate::storage::snapshot::Snapshot;
+use crate::storage::snapshot_task::SnapshotTask;
+use crate::storage::{EMPTY_DATASET, Storage};
 
 const GIB: u64 = 1 << 30;
 const HDD_8TB: u64 = 8_001_563_222_016;

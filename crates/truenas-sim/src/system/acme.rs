@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::interface::invalid;
 use crate::failure::Failure;
+use crate::network::interface::invalid;
 
 /// One DNS authenticator.
 #[derive(Debug, Clone)]

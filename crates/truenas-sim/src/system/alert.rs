@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::certificate_entry::now_secs;
 use crate::failure::Failure;
+use crate::system::certificate_entry::now_secs;
 use truenas_api::schema::Release;
 
 /// One raised alert.

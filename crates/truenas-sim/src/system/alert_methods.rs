@@ -3,13 +3,13 @@
 
 use serde_json::{Value, json};
 
-use super::{Ctx, Handlers, object, run_get_instance, run_query};
 use crate::defaults;
 use crate::events::{Change, Event};
 use crate::failure::Failure;
-use crate::state::alert::{POLICIES, categories, service_not_found, test_delivery};
+use crate::methods::{Ctx, Handlers, object, run_get_instance, run_query};
+use crate::system::alert::{POLICIES, categories, service_not_found, test_delivery};
 
-pub(super) fn register(h: &mut Handlers) {
+pub(crate) fn register(h: &mut Handlers) {
     h.call("alert.list", |ctx| Ok(Value::Array(ctx.machine.state().alerts.entries())));
     h.call("alert.dismiss", |ctx| set_dismissed(ctx, true));
     h.call("alert.restore", |ctx| set_dismissed(ctx, false));
@@ -64,5 +64,5 @@ fn set_dismissed(ctx: &Ctx<'_>, dismissed: bool) -> Result<Value, Failure> {
 }
 
 #[cfg(test)]
-#[path = "alert_tests.rs"]
+#[path = "alert_methods_tests.rs"]
 mod tests;

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::clock::{date, now_ms};
+use crate::clock::{date, now_ms};
 use crate::failure::{Failure, Invalid, errno};
 
 const GIB: i64 = 1024 * 1024 * 1024;

@@ -3,11 +3,11 @@
 
 use serde_json::{Value, json};
 
-use super::{Ctx, Handlers};
 use crate::failure::Failure;
+use crate::methods::{Ctx, Handlers};
 use crate::query;
 
-pub(super) fn register(h: &mut Handlers) {
+pub(crate) fn register(h: &mut Handlers) {
     h.call("audit.config", |ctx| Ok(ctx.machine.state().audit.config()));
     h.call("audit.update", |ctx| {
         let mut state = ctx.machine.state();
@@ -32,7 +32,7 @@ fn audit_query(ctx: &Ctx<'_>) -> Result<Value, Failure> {
 
 /// Adds the audit record the middleware writes for an audited method (`description` is its
 /// audit text with the extended part, e.g. `App: Creating jellyfin`).
-pub(super) fn record(ctx: &Ctx<'_>, method: &str, description: &str) {
+pub(crate) fn record(ctx: &Ctx<'_>, method: &str, description: &str) {
     let user = ctx.session.user().unwrap_or_default();
     ctx.machine.state().audit.method_call(&user, method, description, true);
 }

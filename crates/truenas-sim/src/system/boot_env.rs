@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use super::clock::{date, hours_ago_ms, now_ms};
+use crate::clock::{date, hours_ago_ms, now_ms};
 use crate::failure::{Failure, Invalid, errno};
 use truenas_api::schema::Release;
 

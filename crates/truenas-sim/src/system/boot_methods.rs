@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::{Ctx, Handlers, JobPlan, run_query};
 use crate::failure::Failure;
+use crate::methods::{Ctx, Handlers, JobPlan, run_query};
 
 const GIB: i64 = 1024 * 1024 * 1024;
 
-pub(super) fn register(h: &mut Handlers) {
+pub(crate) fn register(h: &mut Handlers) {
     h.call("boot.get_state", |ctx| {
         let state = ctx.machine.state();
         // Beside the environments: swap-less TrueNAS keeps about a GiB of other datasets.

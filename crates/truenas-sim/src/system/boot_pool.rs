@@ -4,9 +4,9 @@
 
 use serde_json::{Value, json};
 
-use super::boot_env::format_size;
-use super::clock::{date, hours_ago_ms, now_ms};
+use crate::clock::{date, hours_ago_ms, now_ms};
 use crate::failure::{Failure, errno};
+use crate::system::boot_env::format_size;
 use truenas_api::schema::Release;
 
 const GIB: i64 = 1024 * 1024 * 1024;

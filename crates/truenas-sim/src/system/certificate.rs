@@ -8,10 +8,10 @@ use std::collections::BTreeMap;
 use regex::Regex;
 use serde_json::{Map, Value, json};
 
-use super::acme::Authenticators;
-use super::certificate_entry::{extension_texts, now_secs, pem};
-use super::interface::invalid;
 use crate::failure::{Failure, Invalid};
+use crate::network::interface::invalid;
+use crate::system::acme::Authenticators;
+use crate::system::certificate_entry::{extension_texts, now_secs, pem};
 
 const DAY: u64 = 86_400;
 

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-use super::certificate::{CertKind, Certificate};
+use crate::system::certificate::{CertKind, Certificate};
 
 /// `certificate.query`'s `type` for an imported or ACME-issued certificate, and for a CSR.
 const CERT_TYPE_EXISTING: i64 = 0x08;

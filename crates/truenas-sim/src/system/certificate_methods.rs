@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::{Ctx, Handlers, JobPlan, object, run_get_instance, run_query};
 use crate::defaults;
 use crate::machine::Machine;
-use crate::state::acme::authenticator_not_found;
-use crate::state::certificate::certificate_not_found;
+use crate::methods::{Ctx, Handlers, JobPlan, object, run_get_instance, run_query};
+use crate::system::acme::authenticator_not_found;
+use crate::system::certificate::certificate_not_found;
 
 /// The ACME directories TrueNAS offers.
 const ACME_SERVERS: [(&str, &str); 2] = [
@@ -17,7 +17,7 @@ const ACME_SERVERS: [(&str, &str); 2] = [
     ("https://acme-v02.api.letsencrypt.org/directory", "Let's Encrypt Production Directory"),
 ];
 
-pub(super) fn register(h: &mut Handlers) {
+pub(crate) fn register(h: &mut Handlers) {
     h.call("certificate.query", |ctx| run_query(ctx, ctx.machine.state().certificates.entries()));
     h.call("certificate.get_instance", |ctx| {
         run_get_instance(ctx, ctx.machine.state().certificates.entries(), certificate_not_found)
@@ -111,5 +111,5 @@ fn delete(ctx: &Ctx<'_>) -> JobPlan {
 }
 
 #[cfg(test)]
-#[path = "certificate_tests.rs"]
+#[path = "certificate_methods_tests.rs"]
 mod tests;

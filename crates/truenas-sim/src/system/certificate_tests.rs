@@ -4,7 +4,7 @@ use serde_json::{Map, Value, json};
 
 use super::*;
 use crate::failure::validation_messages as messages;
-use crate::state::acme;
+use crate::system::acme;
 
 fn data(v: Value) -> Map<String, Value> {
     v.as_object().cloned().unwrap()

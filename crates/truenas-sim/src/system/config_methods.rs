@@ -7,16 +7,16 @@
 
 use serde_json::{Value, json};
 
-use super::{Ctx, Handlers, JobPlan};
+use crate::account::api_keys::random_alphanumeric;
 use crate::failure::{Failure, errno};
 use crate::jobs::JobSpec;
-use crate::state::api_keys::random_alphanumeric;
+use crate::methods::{Ctx, Handlers, JobPlan};
 use truenas_api::schema::MethodTable;
 
 /// Methods whose jobs write a download into their output pipe.
 const DOWNLOADABLE: [&str; 1] = ["config.save"];
 
-pub(super) fn register(h: &mut Handlers) {
+pub(crate) fn register(h: &mut Handlers) {
     h.job("config.save", |_| pipe_missing("output"));
     h.job("config.upload", |_| pipe_missing("input"));
     h.call("core.download", download);

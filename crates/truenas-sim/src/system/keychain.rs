@@ -10,9 +10,9 @@
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
-use super::records::invalid;
-use super::tasks::Tasks;
 use crate::failure::{Failure, Invalid, errno};
+use crate::records::invalid;
+use crate::system::tasks::Tasks;
 
 /// Key types `ssh-keygen -l` accepts in a public key line.
 const KEY_TYPES: [&str; 6] =

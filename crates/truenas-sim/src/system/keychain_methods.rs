@@ -4,12 +4,12 @@
 
 use serde_json::{Value, json};
 
-use super::tasks::{Pick, create, get_instance, query_rows};
-use super::{Ctx, Handlers, object};
 use crate::failure::Failure;
+use crate::methods::{Ctx, Handlers, object};
+use crate::records::Records;
 use crate::state::State;
-use crate::state::keychain::{generate_key_pair, host_key_scan, in_use};
-use crate::state::records::Records;
+use crate::system::keychain::{generate_key_pair, host_key_scan, in_use};
+use crate::system::tasks_methods::{Pick, create, get_instance, query_rows};
 
 fn keychain(s: &mut State) -> &mut Records {
     &mut s.tasks.keychain
@@ -17,7 +17,7 @@ fn keychain(s: &mut State) -> &mut Records {
 
 const KEYCHAIN: Pick = keychain;
 
-pub(super) fn register(h: &mut Handlers) {
+pub(crate) fn register(h: &mut Handlers) {
     h.call("keychaincredential.query", |ctx| query_rows(ctx, KEYCHAIN));
     h.call("keychaincredential.get_instance", |ctx| get_instance(ctx, KEYCHAIN));
     h.call("keychaincredential.create", |ctx| {

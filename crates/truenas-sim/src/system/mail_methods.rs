@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::{Ctx, Handlers, JobPlan};
 use crate::machine::Machine;
+use crate::methods::{Ctx, Handlers, JobPlan};
 use truenas_api::schema::Release;
 
-pub(super) fn register(h: &mut Handlers) {
+pub(crate) fn register(h: &mut Handlers) {
     h.call("mail.config", |ctx| Ok(ctx.machine.state().settings.mail.config()));
     h.call("mail.update", |ctx| ctx.machine.state().settings.mail.update(&ctx.params.object(0)));
     h.job("mail.send", send);

@@ -3,11 +3,11 @@
 
 use serde_json::Value;
 
-use super::{Ctx, Handlers, run_query};
+use crate::clock::now_secs;
 use crate::failure::Failure;
-use crate::state::clock::now_secs;
+use crate::methods::{Ctx, Handlers, run_query};
 
-pub(super) fn register(h: &mut Handlers) {
+pub(crate) fn register(h: &mut Handlers) {
     h.call("reporting.config", |ctx| Ok(ctx.machine.state().reporting.config()));
     h.call("reporting.update", |ctx| Ok(ctx.machine.state().reporting.update(&ctx.params.object(0))));
     for name in ["reporting.graphs", "reporting.netdata_graphs"] {

@@ -3,10 +3,10 @@
 
 use serde_json::Value;
 
-use super::{Ctx, Handlers};
 use crate::failure::Failure;
+use crate::methods::{Ctx, Handlers};
 
-pub(super) fn register(h: &mut Handlers) {
+pub(crate) fn register(h: &mut Handlers) {
     h.call("ssh.config", |ctx| Ok(ctx.machine.state().service_configs.ssh.get()));
     h.call("ssh.update", ssh_update);
     h.call("ftp.config", |ctx| Ok(ctx.machine.state().service_configs.ftp.get()));
@@ -26,5 +26,5 @@ fn ssh_update(ctx: &Ctx<'_>) -> Result<Value, Failure> {
 }
 
 #[cfg(test)]
-#[path = "service_config_tests.rs"]
+#[path = "service_config_methods_tests.rs"]
 mod tests;

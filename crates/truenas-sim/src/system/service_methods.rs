@@ -6,13 +6,13 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::{Ctx, Handlers, JobPlan, run_get_instance, run_query};
 use crate::events::{Change, Event};
 use crate::failure::{Failure, errno};
 use crate::machine::Machine;
-use crate::state::services::{Verb, service_not_found};
+use crate::methods::{Ctx, Handlers, JobPlan, run_get_instance, run_query};
+use crate::system::services::{Verb, service_not_found};
 
-pub(super) fn register(h: &mut Handlers) {
+pub(crate) fn register(h: &mut Handlers) {
     h.call("service.query", |ctx| run_query(ctx, ctx.machine.state().settings.services.entries()));
     h.call("service.get_instance", |ctx| {
         run_get_instance(ctx, ctx.machine.state().settings.services.entries(), service_not_found)
@@ -34,7 +34,7 @@ pub(super) fn register(h: &mut Handlers) {
 }
 
 /// Publishes the service's entry on `service.query`.
-pub(super) fn publish(machine: &Machine, name: &str) {
+pub(crate) fn publish(machine: &Machine, name: &str) {
     let entry = machine.state().settings.services.named(name).map(|s| s.entry());
     if let Ok(fields) = entry {
         let event = Event {

@@ -2,10 +2,10 @@
 //! settings with the power log (`system_config`), time servers (`ntp`), services (`services`)
 //! and outgoing mail (`mail`).
 
-use super::mail::MailStore;
-use super::ntp::NtpStore;
-use super::services::ServiceStore;
-use super::system_config::SystemConfig;
+use crate::system::mail::MailStore;
+use crate::system::ntp::NtpStore;
+use crate::system::services::ServiceStore;
+use crate::system::system_config::SystemConfig;
 use truenas_api::schema::Release;
 
 /// Settings of the simulated NAS.

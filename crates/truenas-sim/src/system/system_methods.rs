@@ -2,9 +2,9 @@
 
 use serde_json::json;
 
-use super::{Ctx, Handlers};
+use crate::methods::{Ctx, Handlers};
 
-pub(super) fn register(h: &mut Handlers) {
+pub(crate) fn register(h: &mut Handlers) {
     h.call("system.info", |ctx: &Ctx<'_>| Ok(ctx.machine.state().host.system_info(ctx.machine.config.release)));
     h.call("system.version", |ctx| Ok(json!(ctx.machine.config.release.system_version())));
     h.call("system.version_short", |ctx| {

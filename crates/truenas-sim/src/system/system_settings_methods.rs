@@ -7,14 +7,14 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::{Ctx, Handlers, JobPlan, object, run_get_instance, run_query};
 use crate::defaults;
 use crate::events::{Change, Event};
 use crate::failure::Failure;
-use crate::state::ntp::ntp_server_not_found;
-use crate::state::system_config::PowerEvent;
+use crate::methods::{Ctx, Handlers, JobPlan, object, run_get_instance, run_query};
+use crate::system::ntp::ntp_server_not_found;
+use crate::system::system_config::PowerEvent;
 
-pub(super) fn register(h: &mut Handlers) {
+pub(crate) fn register(h: &mut Handlers) {
     h.call("system.general.config", |ctx| Ok(ctx.machine.state().settings.system.general()));
     h.call("system.general.update", |ctx| {
         Ok(ctx.machine.state().settings.system.update_general(&ctx.params.object(0)))
@@ -80,5 +80,5 @@ fn power(ctx: &Ctx<'_>, action: &'static str) -> JobPlan {
 }
 
 #[cfg(test)]
-#[path = "settings_tests.rs"]
+#[path = "system_settings_methods_tests.rs"]
 mod tests;

@@ -9,9 +9,9 @@
 
 use serde_json::{Map, Value, json};
 
-use super::fs::FileSystem;
-use super::keychain::derive_public_key;
-use super::records::Records;
+use crate::records::Records;
+use crate::storage::fs::FileSystem;
+use crate::system::keychain::derive_public_key;
 use truenas_api::schema::Release;
 
 /// The task stores of the simulated NAS.
@@ -143,7 +143,7 @@ impl Tasks {
 pub(crate) fn dataset_split(fs: &FileSystem, path: &str) -> (Value, Value) {
     let (mountpoint, _, _) = fs.dataset_of(path);
     let Some(dataset) = mountpoint.strip_prefix("/mnt/") else { return (Value::Null, Value::Null) };
-    let normalized = super::fs::normalize(path);
+    let normalized = crate::storage::fs::normalize(path);
     let relative = normalized.strip_prefix(&mountpoint).unwrap_or_default().trim_start_matches('/');
     (json!(dataset), json!(relative))
 }

@@ -5,18 +5,18 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Ctx, Handlers, JobPlan, object, run_query};
+use crate::clock;
 use crate::defaults;
 use crate::failure::Failure;
+use crate::methods::{Ctx, Handlers, JobPlan, object, run_query};
 use crate::query;
+use crate::records::{Records, invalid};
 use crate::state::State;
-use crate::state::clock;
-use crate::state::records::{Records, invalid};
 
 /// What TrueNAS says of a task path outside every pool.
 const OUTSIDE_POOLS: &str = "The path must reside within a pool mount point";
 
-pub(super) type Pick = fn(&mut State) -> &mut Records;
+pub(crate) type Pick = fn(&mut State) -> &mut Records;
 
 fn cron(s: &mut State) -> &mut Records {
     &mut s.tasks.cronjobs
@@ -31,7 +31,7 @@ fn tunable(s: &mut State) -> &mut Records {
     &mut s.tasks.tunables
 }
 
-pub(super) fn register(h: &mut Handlers) {
+pub(crate) fn register(h: &mut Handlers) {
     h.call("cronjob.query", |ctx| query_rows(ctx, cron));
     h.call("cronjob.get_instance", |ctx| get_instance(ctx, cron));
     h.call("cronjob.create", |ctx| create(ctx, "cronjob.create", "cron_job_create", cron, check_cronjob));
@@ -71,12 +71,12 @@ pub(super) fn register(h: &mut Handlers) {
     h.call("tunable.tunable_type_choices", |_| Ok(json!({"SYSCTL": "SYSCTL", "UDEV": "UDEV", "ZFS": "ZFS"})));
 }
 
-pub(super) fn query_rows(ctx: &Ctx<'_>, pick: Pick) -> Result<Value, Failure> {
+pub(crate) fn query_rows(ctx: &Ctx<'_>, pick: Pick) -> Result<Value, Failure> {
     let rows = pick(&mut ctx.machine.state()).entries();
     run_query(ctx, rows)
 }
 
-pub(super) fn get_instance(ctx: &Ctx<'_>, pick: Pick) -> Result<Value, Failure> {
+pub(crate) fn get_instance(ctx: &Ctx<'_>, pick: Pick) -> Result<Value, Failure> {
     let id = ctx.params.int(0)?;
     let (rows, not_found) = {
         let mut state = ctx.machine.state();
@@ -96,10 +96,10 @@ fn instance(ctx: &Ctx<'_>, rows: Vec<Value>, not_found: Failure) -> Result<Value
 }
 
 /// Checks a complete row before it is stored; `schema` prefixes attributes (`cron_job_create`).
-pub(super) type Check = fn(&State, &mut Map<String, Value>, &str, Option<i64>) -> Result<(), Failure>;
+pub(crate) type Check = fn(&State, &mut Map<String, Value>, &str, Option<i64>) -> Result<(), Failure>;
 
 /// `x.create`: TrueNAS's defaults filled in, the row checked, stored and returned.
-pub(super) fn create(ctx: &Ctx<'_>, method: &str, schema: &str, pick: Pick, check: Check) -> Result<Value, Failure> {
+pub(crate) fn create(ctx: &Ctx<'_>, method: &str, schema: &str, pick: Pick, check: Check) -> Result<Value, Failure> {
     let mut data = ctx.params.value(0);
     defaults::apply(ctx.machine.config.release, method, 0, &mut data);
     let mut row = object(data);
@@ -110,7 +110,7 @@ pub(super) fn create(ctx: &Ctx<'_>, method: &str, schema: &str, pick: Pick, chec
 
 /// `x.update`: the changes (a nested `schedule` completed with its defaults) merged into the
 /// stored row, the result checked as a whole, stored and returned.
-pub(super) fn update(ctx: &Ctx<'_>, method: &str, schema: &str, pick: Pick, check: Check) -> Result<Value, Failure> {
+pub(crate) fn update(ctx: &Ctx<'_>, method: &str, schema: &str, pick: Pick, check: Check) -> Result<Value, Failure> {
     let id = ctx.params.int(0)?;
     let mut changes = ctx.params.value(1);
     defaults::apply(ctx.machine.config.release, method, 1, &mut changes);
@@ -165,7 +165,7 @@ fn check_rsync(state: &State, row: &mut Map<String, Value>, schema: &str, _: Opt
     if state.account.user_named(&user).is_none() {
         return Err(invalid(&format!("{schema}.user"), format!("Provided user \"{user}\" does not exist")));
     }
-    if crate::state::tasks::dataset_split(&state.fs, text(row, "path")).0.is_null() {
+    if crate::system::tasks::dataset_split(&state.fs, text(row, "path")).0.is_null() {
         return Err(invalid(&format!("{schema}.path"), OUTSIDE_POOLS));
     }
     let missing = |key: &str| text(row, key).is_empty();
@@ -308,5 +308,5 @@ fn tunable_delete(ctx: &Ctx<'_>) -> JobPlan {
 }
 
 #[cfg(test)]
-#[path = "tasks_tests.rs"]
+#[path = "tasks_methods_tests.rs"]
 mod tests;

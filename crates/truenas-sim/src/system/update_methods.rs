@@ -7,14 +7,14 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::audit::record;
-use super::{Ctx, Handlers, JobPlan};
 use crate::failure::{Failure, errno};
 use crate::jobs::JobCtx;
 use crate::machine::Machine;
+use crate::methods::{Ctx, Handlers, JobPlan};
+use crate::system::audit_methods::record;
 use truenas_api::schema::Release;
 
-pub(super) fn register(h: &mut Handlers) {
+pub(crate) fn register(h: &mut Handlers) {
     h.call("update.status", |ctx| Ok(ctx.machine.state().update.status()));
     h.call("update.config", |ctx| Ok(ctx.machine.state().update.config()));
     if h.release < Release::V25_10 {

@@ -1,14 +1,25 @@
+//! The VM domain: virtual machines and their devices (`vm.*`, `vm.device.*`).
+//!
+//! State: this file's type and `vm_device` (devices), `vm_seed` (the demo guests).
+//! Methods (`*_methods.rs`, registered in `crate::methods`): `vm_methods` (`vm.*`),
+//! `vm_device_methods` (`vm.device.*`).
+//!
 //! Virtual machines: their stored configuration, power state and the transitions TrueNAS
 //! allows (create, update, clone, delete, start with the memory check, stop, power off).
 //! Devices live in `vm_device.rs`; both share [`VmStore`].
+
+pub(crate) mod vm_device;
+pub(crate) mod vm_device_methods;
+pub(crate) mod vm_methods;
+pub(crate) mod vm_seed;
 
 use std::collections::BTreeMap;
 
 use regex::Regex;
 use serde_json::{Map, Value, json};
 
-use super::host::Host;
 use crate::failure::{Failure, Invalid, errno};
+use crate::system::host::Host;
 
 const MIB: u64 = 1024 * 1024;
 
@@ -111,10 +122,10 @@ impl Device {
 /// Every VM and device of the simulated NAS.
 #[derive(Debug)]
 pub(crate) struct VmStore {
-    pub(super) vms: BTreeMap<i64, Vm>,
-    pub(super) devices: BTreeMap<i64, Device>,
+    pub(crate) vms: BTreeMap<i64, Vm>,
+    pub(crate) devices: BTreeMap<i64, Device>,
     next_vm: i64,
-    pub(super) next_device: i64,
+    pub(crate) next_device: i64,
     next_pid: i64,
 }
 

@@ -4,8 +4,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::vm::{Device, Power, VmStore, random_mac};
 use crate::failure::{Failure, Invalid, errno};
+use crate::vm::{Device, Power, VmStore, random_mac};
 
 /// First port handed out to display devices.
 const FIRST_DISPLAY_PORT: i64 = 5900;

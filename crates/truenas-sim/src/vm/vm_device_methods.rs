@@ -3,14 +3,14 @@
 
 use serde_json::{Value, json};
 
-use super::vm::publish;
-use super::{Ctx, Handlers, object, run_get_instance, run_query};
 use crate::defaults;
 use crate::events::Change;
 use crate::failure::Failure;
-use crate::state::vm_device_not_found;
+use crate::methods::{Ctx, Handlers, object, run_get_instance, run_query};
+use crate::vm::vm_device::device_not_found as vm_device_not_found;
+use crate::vm::vm_methods::publish;
 
-pub(super) fn register(h: &mut Handlers) {
+pub(crate) fn register(h: &mut Handlers) {
     h.call("vm.device.query", |ctx| run_query(ctx, ctx.machine.state().vm.device_entries()));
     h.call("vm.device.get_instance", |ctx| {
         run_get_instance(ctx, ctx.machine.state().vm.device_entries(), vm_device_not_found)

@@ -5,13 +5,13 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::{Ctx, Handlers, JobPlan, object, run_get_instance, run_query};
 use crate::defaults;
 use crate::events::{Change, Event};
 use crate::failure::Failure;
 use crate::machine::Machine;
+use crate::methods::{Ctx, Handlers, JobPlan, object, run_get_instance, run_query};
 use crate::state::State;
-use crate::state::vm::{MAXIMUM_SUPPORTED_VCPUS, random_mac, vm_not_found};
+use crate::vm::{MAXIMUM_SUPPORTED_VCPUS, random_mac, vm_not_found};
 use truenas_api::schema::Release;
 
 const RESOLUTIONS: [&str; 10] = [
@@ -27,7 +27,7 @@ const RESOLUTIONS: [&str; 10] = [
     "640x480",
 ];
 
-pub(super) fn register(h: &mut Handlers) {
+pub(crate) fn register(h: &mut Handlers) {
     h.call("vm.query", |ctx| run_query(ctx, ctx.machine.state().vm.entries()));
     h.call("vm.get_instance", |ctx| run_get_instance(ctx, ctx.machine.state().vm.entries(), vm_not_found));
     h.call("vm.create", create);
@@ -75,7 +75,7 @@ pub(super) fn register(h: &mut Handlers) {
 }
 
 /// Publishes the VM's current entry on `vm.query` (or its removal).
-pub(super) fn publish(machine: &Machine, change: Change, id: i64) {
+pub(crate) fn publish(machine: &Machine, change: Change, id: i64) {
     let fields = match change {
         Change::Removed => None,
         _ => machine.state().vm.entry(id).ok(),

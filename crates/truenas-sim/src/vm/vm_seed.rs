@@ -5,8 +5,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::vm::VmStore;
 use crate::defaults;
+use crate::vm::VmStore;
 use truenas_api::schema::Release;
 
 struct SeedVm {
