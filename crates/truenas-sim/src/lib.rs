@@ -27,6 +27,7 @@ mod events;
 mod failure;
 mod faults;
 mod jobs;
+mod json;
 mod machine;
 mod methods;
 mod network;

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
+use super::defaults;
 use super::failure::Failure;
 use super::jobs::{JobCtx, JobFuture};
 use super::machine::Machine;
@@ -23,6 +24,18 @@ pub(crate) struct Ctx<'a> {
     pub(crate) machine: &'a Arc<Machine>,
     pub(crate) session: &'a Arc<Session>,
     pub(crate) params: Params<'a>,
+}
+
+impl Ctx<'_> {
+    /// Param `index` as an object with `method`'s defaults for it filled in: what a create gets.
+    pub(crate) fn with_defaults(&self, method: &str, index: usize) -> Map<String, Value> {
+        defaults::filled(self.machine.config.release, method, index, self.params.value(index))
+    }
+
+    /// `(id, data)`: the params of an `update(id, data)` method.
+    pub(crate) fn id_and_data(&self) -> Result<(i64, Map<String, Value>), Failure> {
+        Ok((self.params.int(0)?, self.params.object(1)))
+    }
 }
 
 /// A method that answers at once.
@@ -176,12 +189,7 @@ pub(crate) fn run_get_instance(
         .map_err(|e| if e == query::match_not_found() { not_found(id) } else { e })
 }
 
-pub(crate) fn object(value: Value) -> Map<String, Value> {
-    match value {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    }
-}
+pub(crate) use crate::json::object;
 
 #[cfg(test)]
 mod tests {

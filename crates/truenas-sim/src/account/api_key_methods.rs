@@ -28,9 +28,9 @@ fn create(ctx: &Ctx<'_>) -> Result<Value, Failure> {
 }
 
 fn update(ctx: &Ctx<'_>) -> Result<Value, Failure> {
-    let id = ctx.params.int(0)?;
+    let (id, data) = ctx.id_and_data()?;
     let mut state = ctx.machine.state();
-    match state.account.update_api_key(id, &ctx.params.object(1))? {
+    match state.account.update_api_key(id, &data)? {
         Some(key) => state.account.api_key_entry_with_secret(id, &key),
         None => Ok(state.account.api_key_entry(state.account.api_keys.key(id)?)),
     }

@@ -6,6 +6,8 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::json::object;
+
 use crate::failure::{Failure, Invalid, errno};
 use crate::records::Records;
 use crate::system::service_config::ConfigObject;
@@ -29,13 +31,6 @@ pub(crate) struct Directory {
     pub(crate) kerberos: ConfigObject,
     pub(crate) realms: Records,
     pub(crate) keytabs: Records,
-}
-
-fn object(value: Value) -> Map<String, Value> {
-    match value {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    }
 }
 
 fn problem(attribute: &str, message: &str) -> Invalid {

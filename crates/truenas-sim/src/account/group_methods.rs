@@ -4,9 +4,8 @@
 use serde_json::{Value, json};
 
 use crate::account::account_groups::group_not_found;
-use crate::defaults;
 use crate::failure::Failure;
-use crate::methods::{Ctx, Handlers, object, run_get_instance, run_query};
+use crate::methods::{Ctx, Handlers, run_get_instance, run_query};
 
 pub(crate) fn register(h: &mut Handlers) {
     h.call("group.query", |ctx| run_query(ctx, ctx.machine.state().account.group_entries()));
@@ -20,14 +19,13 @@ pub(crate) fn register(h: &mut Handlers) {
 }
 
 fn create(ctx: &Ctx<'_>) -> Result<Value, Failure> {
-    let mut data = ctx.params.value(0);
-    defaults::apply(ctx.machine.config.release, "group.create", 0, &mut data);
-    Ok(json!(ctx.machine.state().account.create_group(object(data))?))
+    let data = ctx.with_defaults("group.create", 0);
+    Ok(json!(ctx.machine.state().account.create_group(data)?))
 }
 
 fn update(ctx: &Ctx<'_>) -> Result<Value, Failure> {
-    let id = ctx.params.int(0)?;
-    ctx.machine.state().account.update_group(id, ctx.params.object(1))?;
+    let (id, data) = ctx.id_and_data()?;
+    ctx.machine.state().account.update_group(id, data)?;
     Ok(json!(id))
 }
 

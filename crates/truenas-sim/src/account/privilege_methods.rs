@@ -3,9 +3,8 @@
 use serde_json::{Value, json};
 
 use crate::account::account_privileges::{privilege_not_found, role_entries};
-use crate::defaults;
 use crate::failure::Failure;
-use crate::methods::{Ctx, Handlers, object, run_get_instance, run_query};
+use crate::methods::{Ctx, Handlers, run_get_instance, run_query};
 
 pub(crate) fn register(h: &mut Handlers) {
     h.call("privilege.query", |ctx| run_query(ctx, ctx.machine.state().account.privilege_entries()));
@@ -27,14 +26,13 @@ fn entry(ctx: &Ctx<'_>, id: i64) -> Result<Value, Failure> {
 }
 
 fn create(ctx: &Ctx<'_>) -> Result<Value, Failure> {
-    let mut data = ctx.params.value(0);
-    defaults::apply(ctx.machine.config.release, "privilege.create", 0, &mut data);
-    let id = ctx.machine.state().account.create_privilege(object(data))?;
+    let data = ctx.with_defaults("privilege.create", 0);
+    let id = ctx.machine.state().account.create_privilege(data)?;
     entry(ctx, id)
 }
 
 fn update(ctx: &Ctx<'_>) -> Result<Value, Failure> {
-    let id = ctx.params.int(0)?;
-    ctx.machine.state().account.update_privilege(id, ctx.params.object(1))?;
+    let (id, data) = ctx.id_and_data()?;
+    ctx.machine.state().account.update_privilege(id, data)?;
     entry(ctx, id)
 }

@@ -4,9 +4,8 @@
 use serde_json::{Value, json};
 
 use crate::account::user_not_found;
-use crate::defaults;
 use crate::failure::Failure;
-use crate::methods::{Ctx, Handlers, object, run_get_instance, run_query};
+use crate::methods::{Ctx, Handlers, run_get_instance, run_query};
 
 pub(crate) fn register(h: &mut Handlers) {
     h.call("user.query", |ctx| run_query(ctx, ctx.machine.state().account.user_entries()));
@@ -30,15 +29,14 @@ fn entry_with_password(ctx: &Ctx<'_>, id: i64, password: Option<String>) -> Resu
 }
 
 fn create(ctx: &Ctx<'_>) -> Result<Value, Failure> {
-    let mut data = ctx.params.value(0);
-    defaults::apply(ctx.machine.config.release, "user.create", 0, &mut data);
-    let (id, password) = ctx.machine.state().account.create_user(object(data))?;
+    let data = ctx.with_defaults("user.create", 0);
+    let (id, password) = ctx.machine.state().account.create_user(data)?;
     entry_with_password(ctx, id, password)
 }
 
 fn update(ctx: &Ctx<'_>) -> Result<Value, Failure> {
-    let id = ctx.params.int(0)?;
-    let password = ctx.machine.state().account.update_user(id, ctx.params.object(1))?;
+    let (id, data) = ctx.id_and_data()?;
+    let password = ctx.machine.state().account.update_user(id, data)?;
     entry_with_password(ctx, id, password)
 }
 

@@ -8,12 +8,11 @@ use std::sync::Arc;
 use serde_json::{Map, Value, json};
 
 use crate::apps::app::{AppState, app_not_found};
-use crate::defaults;
-use crate::events::{Change, Event};
+use crate::events::Change;
 use crate::failure::Failure;
 use crate::jobs::JobCtx;
 use crate::machine::Machine;
-use crate::methods::{Ctx, Handlers, JobPlan, object, run_query};
+use crate::methods::{Ctx, Handlers, JobPlan, run_query};
 use crate::query;
 use crate::state::State;
 use crate::system::audit_methods::record;
@@ -57,11 +56,7 @@ fn entry(machine: &Machine, name: &str) -> Result<Value, Failure> {
 
 /// Publishes the app's entry on `app.query` (or its removal).
 fn publish(machine: &Machine, change: Change, name: &str) {
-    let fields = match change {
-        Change::Removed => None,
-        _ => entry(machine, name).ok(),
-    };
-    machine.events.publish(Event { collection: "app.query".into(), change, id: json!(name), fields });
+    machine.events.emit_entry("app.query", change, name, || entry(machine, name).ok());
 }
 
 fn set_state(machine: &Machine, name: &str, state: AppState) -> Result<(), Failure> {
@@ -104,9 +99,7 @@ where
 }
 
 fn create(ctx: &Ctx<'_>) -> JobPlan {
-    let mut data = ctx.params.value(0);
-    defaults::apply(ctx.machine.config.release, "app.create", 0, &mut data);
-    let data = object(data);
+    let data = ctx.with_defaults("app.create", 0);
     let name = data.get("app_name").and_then(Value::as_str).unwrap_or_default().to_string();
     record(ctx, "app.create", &format!("App: Creating {name}"));
     let lock = format!("app_create_{name}");

@@ -13,7 +13,7 @@ use crate::data_protection::cloud_task::{CloudKind, is_active, last_job};
 use crate::defaults;
 use crate::failure::Failure;
 use crate::machine::Machine;
-use crate::methods::{Ctx, Handlers, JobPlan, object, run_get_instance, run_query};
+use crate::methods::{Ctx, Handlers, JobPlan, run_get_instance, run_query};
 use crate::state::State;
 use truenas_api::schema::Release;
 
@@ -75,15 +75,15 @@ fn entry(machine: &Machine, kind: CloudKind, id: i64) -> Result<Value, Failure> 
     Ok(tasks.entry(tasks.get(id)?, &state.data_protection.credentials, &jobs, datasets(machine, &state)))
 }
 
-pub(crate) fn create_task(machine: &Machine, kind: CloudKind, mut data: Value) -> Result<Value, Failure> {
+pub(crate) fn create_task(machine: &Machine, kind: CloudKind, data: Value) -> Result<Value, Failure> {
     let method = if kind == CloudKind::Sync { "cloudsync.create" } else { "cloud_backup.create" };
-    defaults::apply(machine.config.release, method, 0, &mut data);
+    let data = defaults::filled(machine.config.release, method, 0, data);
     let id = {
         let mut state = machine.state();
         let State { storage, data_protection, .. } = &mut *state;
         let tasks =
             if kind == CloudKind::Sync { &mut data_protection.cloud_sync } else { &mut data_protection.cloud_backup };
-        tasks.create(object(data), &data_protection.credentials, storage)?
+        tasks.create(data, &data_protection.credentials, storage)?
     };
     entry(machine, kind, id)
 }
@@ -164,27 +164,25 @@ pub(crate) fn sync_plan(ctx: &Ctx<'_>, kind: CloudKind) -> JobPlan {
 }
 
 fn restore(ctx: &Ctx<'_>) -> Result<Value, Failure> {
-    let id = ctx.params.int(0)?;
-    let data = ctx.machine.state().data_protection.cloud_sync.restore_data(id, &ctx.params.object(1))?;
+    let (id, data) = ctx.id_and_data()?;
+    let data = ctx.machine.state().data_protection.cloud_sync.restore_data(id, &data)?;
     create_task(ctx.machine, CloudKind::Sync, Value::Object(data))
 }
 
 fn create_credential(ctx: &Ctx<'_>) -> Result<Value, Failure> {
-    let mut data = ctx.params.value(0);
-    defaults::apply(ctx.machine.config.release, "cloudsync.credentials.create", 0, &mut data);
+    let data = ctx.with_defaults("cloudsync.credentials.create", 0);
     let mut state = ctx.machine.state();
     let credentials = &mut state.data_protection.credentials;
-    let id = credentials.create(&object(data))?;
+    let id = credentials.create(&data)?;
     Ok(credentials.get(id)?.entry())
 }
 
 fn update_credential(ctx: &Ctx<'_>) -> Result<Value, Failure> {
     let id = ctx.params.int(0)?;
-    let mut data = ctx.params.value(1);
-    defaults::apply(ctx.machine.config.release, "cloudsync.credentials.update", 1, &mut data);
+    let data = ctx.with_defaults("cloudsync.credentials.update", 1);
     let mut state = ctx.machine.state();
     let credentials = &mut state.data_protection.credentials;
-    credentials.update(id, &object(data))?;
+    credentials.update(id, &data)?;
     Ok(credentials.get(id)?.entry())
 }
 

@@ -21,7 +21,7 @@ pub(crate) mod cloud_task;
 pub(crate) mod replication;
 pub(crate) mod replication_methods;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::data_protection::cloud_credentials::CloudCredentials;
 use crate::data_protection::cloud_task::{CloudKind, CloudTasks};
@@ -52,15 +52,6 @@ impl Default for DataProtection {
 
 /// 2025-06-14 02:00 UTC, when the seeded tasks last ran.
 const LAST_NIGHT: u64 = 1_749_866_400;
-
-fn object(release: Release, method: &str, value: Value) -> Map<String, Value> {
-    let mut value = value;
-    defaults::apply(release, method, 0, &mut value);
-    match value {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    }
-}
 
 /// A finished run from before the simulated boot, as `core.get_jobs` showed it.
 fn past_job(id: u64, method: &str, task: i64, minutes: u64) -> Value {
@@ -105,7 +96,7 @@ impl DataProtection {
             json!({"name": "AWS S3 (old)", "provider": {"type": "S3", "access_key_id": "AKIAIOSFODNN7EXAMPLE", "secret_access_key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "region": "eu-west-1"}}),
         ];
         for credential in credentials {
-            let _ = dp.credentials.create(&object(release, "cloudsync.credentials.create", credential));
+            let _ = dp.credentials.create(&defaults::filled(release, "cloudsync.credentials.create", 0, credential));
         }
 
         let replications = [
@@ -121,7 +112,7 @@ impl DataProtection {
                    "schedule": {"minute": "30", "hour": "3", "dom": "*", "month": "*", "dow": "6"}}),
         ];
         for replication in replications {
-            let _ = dp.replications.create(object(release, "replication.create", replication), storage);
+            let _ = dp.replications.create(defaults::filled(release, "replication.create", 0, replication), storage);
         }
         let last = Some("tank/documents@auto-2025-06-14_00-00".to_string());
         dp.replications.finish_seeded(1, last, LAST_NIGHT + 120, past_job(38, "replication.run", 1, 2));
@@ -139,7 +130,8 @@ impl DataProtection {
                    "encryption": true, "encryption_password": "sImUlAtEd-crypt-pass", "encryption_salt": "sImUlAtEd-salt"}),
         ];
         for sync in syncs {
-            let _ = dp.cloud_sync.create(object(release, "cloudsync.create", sync), &dp.credentials, storage);
+            let _ =
+                dp.cloud_sync.create(defaults::filled(release, "cloudsync.create", 0, sync), &dp.credentials, storage);
         }
         if let Ok(task) = dp.cloud_sync.get_mut(1) {
             task.past_job = Some(past_job(39, "cloudsync.sync", 1, 7));
@@ -155,7 +147,11 @@ impl DataProtection {
                    "password": "sImUlAtEd-restic-vms-pass", "keep_last": 4, "transfer_setting": "PERFORMANCE"}),
         ];
         for backup in backups {
-            let _ = dp.cloud_backup.create(object(release, "cloud_backup.create", backup), &dp.credentials, storage);
+            let _ = dp.cloud_backup.create(
+                defaults::filled(release, "cloud_backup.create", 0, backup),
+                &dp.credentials,
+                storage,
+            );
         }
         if let Ok(task) = dp.cloud_backup.get_mut(1) {
             task.past_job = Some(past_job(40, "cloud_backup.sync", 1, 11));

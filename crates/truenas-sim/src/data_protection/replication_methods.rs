@@ -11,7 +11,7 @@ use crate::data_protection::replication::{Replication, replication_not_found};
 use crate::defaults;
 use crate::failure::Failure;
 use crate::machine::Machine;
-use crate::methods::{Ctx, Handlers, JobPlan, object, run_get_instance, run_query};
+use crate::methods::{Ctx, Handlers, JobPlan, run_get_instance, run_query};
 use crate::state::State;
 
 pub(crate) fn register(h: &mut Handlers) {
@@ -40,29 +40,29 @@ fn entry(machine: &Machine, id: i64) -> Result<Value, Failure> {
     Ok(replications.entry(replications.get(id)?, &state.storage, &state.tasks.keychain, &jobs))
 }
 
-fn create(machine: &Machine, mut data: Value) -> Result<Value, Failure> {
-    defaults::apply(machine.config.release, "replication.create", 0, &mut data);
+fn create(machine: &Machine, data: Value) -> Result<Value, Failure> {
+    let data = defaults::filled(machine.config.release, "replication.create", 0, data);
     let id = {
         let mut state = machine.state();
         let State { storage, data_protection, .. } = &mut *state;
-        data_protection.replications.create(object(data), storage)?
+        data_protection.replications.create(data, storage)?
     };
     entry(machine, id)
 }
 
 fn update(ctx: &Ctx<'_>) -> Result<Value, Failure> {
-    let id = ctx.params.int(0)?;
+    let (id, data) = ctx.id_and_data()?;
     {
         let mut state = ctx.machine.state();
         let State { storage, data_protection, .. } = &mut *state;
-        data_protection.replications.update(id, ctx.params.object(1), storage)?;
+        data_protection.replications.update(id, data, storage)?;
     }
     entry(ctx.machine, id)
 }
 
 fn restore(ctx: &Ctx<'_>) -> Result<Value, Failure> {
-    let id = ctx.params.int(0)?;
-    let opts = ctx.params.object(1);
+    let (id, data) = ctx.id_and_data()?;
+    let opts = data;
     let text = |key: &str| opts.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
     let data =
         ctx.machine.state().data_protection.replications.restore_data(id, &text("name"), &text("target_dataset"))?;

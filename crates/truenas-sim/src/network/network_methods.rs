@@ -5,9 +5,8 @@
 
 use serde_json::{Value, json};
 
-use crate::defaults;
 use crate::failure::Failure;
-use crate::methods::{Ctx, Handlers, object, run_get_instance, run_query};
+use crate::methods::{Ctx, Handlers, run_get_instance, run_query};
 use crate::network::network_config::{route_not_found, summary};
 use crate::state::State;
 
@@ -31,10 +30,9 @@ pub(crate) fn register(h: &mut Handlers) {
         run_get_instance(ctx, ctx.machine.state().network.routes(), route_not_found)
     });
     h.call("staticroute.create", |ctx| {
-        let mut data = ctx.params.value(0);
-        defaults::apply(ctx.machine.config.release, "staticroute.create", 0, &mut data);
+        let data = ctx.with_defaults("staticroute.create", 0);
         let mut state = ctx.machine.state();
-        let id = state.network.create_route(&object(data))?;
+        let id = state.network.create_route(&data)?;
         Ok(state.network.route(id)?.entry())
     });
     h.call("staticroute.update", |ctx| {

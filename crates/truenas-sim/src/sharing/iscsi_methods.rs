@@ -4,14 +4,12 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::defaults;
 use crate::events::Change;
 use crate::failure::Failure;
-use crate::methods::{Ctx, Handlers, object, run_get_instance, run_query};
+use crate::methods::{Ctx, Handlers, run_get_instance, run_query};
 use crate::sharing::ADDRESSES as NAS_ADDRESSES;
 use crate::sharing::iscsi::{IscsiStore, auth_not_found, initiator_not_found, portal_not_found};
 use crate::sharing::iscsi_target::{extent_not_found, target_not_found, targetextent_not_found};
-use crate::sharing::sharing_methods::publish;
 
 /// A state call that changes row `id` with the update's changes.
 type UpdateFn = fn(&mut IscsiStore, i64, Map<String, Value>) -> Result<(), Failure>;
@@ -134,14 +132,13 @@ fn create(
     method: &str,
     insert: impl FnOnce(&mut IscsiStore, Map<String, Value>) -> Result<i64, Failure>,
 ) -> Result<Value, Failure> {
-    let mut data = ctx.params.value(0);
-    defaults::apply(ctx.machine.config.release, method, 0, &mut data);
+    let data = ctx.with_defaults(method, 0);
     let (id, entry) = {
         let mut state = ctx.machine.state();
-        let id = insert(&mut state.iscsi, object(data))?;
+        let id = insert(&mut state.iscsi, data)?;
         (id, entry(&state.iscsi, kind, id))
     };
-    publish(ctx.machine, kind.collection, Change::Added, id, Some(entry.clone()));
+    ctx.machine.events.emit(kind.collection, Change::Added, id, Some(entry.clone()));
     Ok(entry)
 }
 
@@ -152,7 +149,7 @@ fn update(ctx: &Ctx<'_>, kind: &Kind, apply: UpdateFn) -> Result<Value, Failure>
         apply(&mut state.iscsi, id, ctx.params.object(1))?;
         entry(&state.iscsi, kind, id)
     };
-    publish(ctx.machine, kind.collection, Change::Changed, id, Some(entry.clone()));
+    ctx.machine.events.emit(kind.collection, Change::Changed, id, Some(entry.clone()));
     Ok(entry)
 }
 
@@ -163,6 +160,6 @@ fn delete(
 ) -> Result<Value, Failure> {
     let id = ctx.params.int(0)?;
     remove(&mut ctx.machine.state().iscsi, id)?;
-    publish(ctx.machine, kind.collection, Change::Removed, id, None);
+    ctx.machine.events.emit(kind.collection, Change::Removed, id, None);
     Ok(json!(true))
 }

@@ -163,13 +163,7 @@ pub(crate) fn strings(row: &Map<String, Value>, key: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// `value` as an object, empty when it is not one.
-pub(crate) fn object(value: Value) -> Map<String, Value> {
-    match value {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    }
-}
+pub(crate) use crate::json::object;
 
 /// `{"id": id}` followed by `fields`, the way entries are laid out.
 pub(crate) fn with_id(id: i64, fields: &Map<String, Value>) -> Map<String, Value> {

@@ -1,13 +1,11 @@
 //! `sharing.smb.*`, `smb.*`, `sharing.nfs.*` and `nfs.*` on top of `state::smb` and
 //! `state::nfs`. Share changes are published on their query collection.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use crate::defaults;
-use crate::events::{Change, Event};
+use crate::events::Change;
 use crate::failure::Failure;
-use crate::machine::Machine;
-use crate::methods::{Ctx, Handlers, object, run_get_instance, run_query};
+use crate::methods::{Ctx, Handlers, run_get_instance, run_query};
 use crate::sharing::ADDRESSES as NAS_ADDRESSES;
 use crate::sharing::{nfs, smb};
 
@@ -44,76 +42,65 @@ pub(crate) fn register(h: &mut Handlers) {
     h.call("nfs.bindip_choices", |_| Ok(address_choices()));
 }
 
-/// Publishes an added, changed or removed row of `collection`.
-pub(crate) fn publish(machine: &Machine, collection: &str, change: Change, id: i64, fields: Option<Value>) {
-    machine.events.publish(Event { collection: collection.into(), change, id: json!(id), fields });
-}
-
 /// `{address: address}` for every address of the NAS.
 fn address_choices() -> Value {
     Value::Object(NAS_ADDRESSES.iter().map(|a| (a.to_string(), json!(a))).collect())
 }
 
-fn with_defaults(ctx: &Ctx<'_>, method: &str) -> Map<String, Value> {
-    let mut data = ctx.params.value(0);
-    defaults::apply(ctx.machine.config.release, method, 0, &mut data);
-    object(data)
-}
-
 fn smb_create(ctx: &Ctx<'_>) -> Result<Value, Failure> {
-    let data = with_defaults(ctx, "sharing.smb.create");
+    let data = ctx.with_defaults("sharing.smb.create", 0);
     let (id, entry) = {
         let mut state = ctx.machine.state();
         let id = state.smb.create(data)?;
         (id, state.smb.entry(id)?)
     };
-    publish(ctx.machine, "sharing.smb.query", Change::Added, id, Some(entry.clone()));
+    ctx.machine.events.emit("sharing.smb.query", Change::Added, id, Some(entry.clone()));
     Ok(entry)
 }
 
 fn smb_update(ctx: &Ctx<'_>) -> Result<Value, Failure> {
-    let id = ctx.params.int(0)?;
+    let (id, data) = ctx.id_and_data()?;
     let entry = {
         let mut state = ctx.machine.state();
-        state.smb.update(id, ctx.params.object(1))?;
+        state.smb.update(id, data)?;
         state.smb.entry(id)?
     };
-    publish(ctx.machine, "sharing.smb.query", Change::Changed, id, Some(entry.clone()));
+    ctx.machine.events.emit("sharing.smb.query", Change::Changed, id, Some(entry.clone()));
     Ok(entry)
 }
 
 fn smb_delete(ctx: &Ctx<'_>) -> Result<Value, Failure> {
     let id = ctx.params.int(0)?;
     ctx.machine.state().smb.delete(id)?;
-    publish(ctx.machine, "sharing.smb.query", Change::Removed, id, None);
+    ctx.machine.events.emit("sharing.smb.query", Change::Removed, id, None);
     Ok(json!(true))
 }
 
 fn nfs_create(ctx: &Ctx<'_>) -> Result<Value, Failure> {
-    let data = with_defaults(ctx, "sharing.nfs.create");
+    let data = ctx.with_defaults("sharing.nfs.create", 0);
     let (id, entry) = {
         let mut state = ctx.machine.state();
         let id = state.nfs.create(data)?;
         (id, state.nfs.entry(id)?)
     };
-    publish(ctx.machine, "sharing.nfs.query", Change::Added, id, Some(entry.clone()));
+    ctx.machine.events.emit("sharing.nfs.query", Change::Added, id, Some(entry.clone()));
     Ok(entry)
 }
 
 fn nfs_update(ctx: &Ctx<'_>) -> Result<Value, Failure> {
-    let id = ctx.params.int(0)?;
+    let (id, data) = ctx.id_and_data()?;
     let entry = {
         let mut state = ctx.machine.state();
-        state.nfs.update(id, ctx.params.object(1))?;
+        state.nfs.update(id, data)?;
         state.nfs.entry(id)?
     };
-    publish(ctx.machine, "sharing.nfs.query", Change::Changed, id, Some(entry.clone()));
+    ctx.machine.events.emit("sharing.nfs.query", Change::Changed, id, Some(entry.clone()));
     Ok(entry)
 }
 
 fn nfs_delete(ctx: &Ctx<'_>) -> Result<Value, Failure> {
     let id = ctx.params.int(0)?;
     ctx.machine.state().nfs.delete(id)?;
-    publish(ctx.machine, "sharing.nfs.query", Change::Removed, id, None);
+    ctx.machine.events.emit("sharing.nfs.query", Change::Removed, id, None);
     Ok(json!(true))
 }

@@ -4,7 +4,7 @@
 //! with an ESXi datastore on a zvol (an ESXi host is logged in) and a file-backed Proxmox backup
 //! LUN. Built through the same create paths and schema defaults as API calls.
 
-use serde_json::{Map, Value, json};
+use serde_json::json;
 
 use crate::defaults;
 use crate::sharing::iscsi::IscsiStore;
@@ -12,13 +12,6 @@ use crate::sharing::nfs::NfsStore;
 use crate::sharing::object;
 use crate::sharing::smb::SmbStore;
 use truenas_api::schema::Release;
-
-/// `data` with the defaults of `method`'s first param filled in.
-fn with_defaults(release: Release, method: &str, data: Value) -> Map<String, Value> {
-    let mut data = data;
-    defaults::apply(release, method, 0, &mut data);
-    object(data)
-}
 
 fn report<T>(what: &str, outcome: Result<T, crate::failure::Failure>) {
     if let Err(e) = outcome {
@@ -39,7 +32,7 @@ pub(crate) fn smb(release: Release) -> SmbStore {
         json!({"name": "homes", "path": "/mnt/tank/home", "comment": "Home directories", "purpose": "LEGACY_SHARE",
                "options": {"purpose": "LEGACY_SHARE", "home": true, "recyclebin": true}}),
     ] {
-        report("smb", store.create(with_defaults(release, "sharing.smb.create", share)));
+        report("smb", store.create(defaults::filled(release, "sharing.smb.create", 0, share)));
     }
     store
 }
@@ -53,7 +46,7 @@ pub(crate) fn nfs(release: Release) -> NfsStore {
         json!({"path": "/mnt/tank/backups", "comment": "Proxmox backup target", "hosts": ["192.168.1.20"],
                "maproot_user": "root", "maproot_group": "wheel"}),
     ] {
-        report("nfs", store.create(with_defaults(release, "sharing.nfs.create", share)));
+        report("nfs", store.create(defaults::filled(release, "sharing.nfs.create", 0, share)));
     }
     store.clients = 2;
     store
@@ -65,14 +58,14 @@ pub(crate) fn iscsi(release: Release) -> IscsiStore {
     let mut store = IscsiStore::new(release);
     report("portal", store.create_portal(object(json!({"listen": [{"ip": "0.0.0.0"}], "comment": "All addresses"}))));
     let initiators = json!({"initiators": ["iqn.1998-01.com.vmware:esxi01-4c4c4544"], "comment": "ESXi hosts"});
-    store.create_initiator(with_defaults(release, "iscsi.initiator.create", initiators));
+    store.create_initiator(defaults::filled(release, "iscsi.initiator.create", 0, initiators));
     let auth = json!({"tag": 1, "user": "esxi", "secret": "chap-secret-01"});
-    report("auth", store.create_auth(with_defaults(release, "iscsi.auth.create", auth)));
+    report("auth", store.create_auth(defaults::filled(release, "iscsi.auth.create", 0, auth)));
     for target in [
         json!({"name": "esxi-datastore", "alias": "ESXi datastore", "groups": [{"portal": 1, "initiator": 1}]}),
         json!({"name": "proxmox-backup", "alias": "Proxmox backups", "groups": [{"portal": 1}]}),
     ] {
-        report("target", store.create_target(with_defaults(release, "iscsi.target.create", target)));
+        report("target", store.create_target(defaults::filled(release, "iscsi.target.create", 0, target)));
     }
     store.files.insert("/mnt/tank/iscsi/backup.img".to_string());
     for extent in [
@@ -81,11 +74,11 @@ pub(crate) fn iscsi(release: Release) -> IscsiStore {
         json!({"name": "backup-file", "type": "FILE", "path": "/mnt/tank/iscsi/backup.img", "filesize": 0,
                "blocksize": 4096, "rpm": "7200", "comment": "Proxmox backup store", "serial": "9a4f2c61d07e5b3"}),
     ] {
-        report("extent", store.create_extent(with_defaults(release, "iscsi.extent.create", extent)));
+        report("extent", store.create_extent(defaults::filled(release, "iscsi.extent.create", 0, extent)));
     }
     for (target, extent) in [(1, 1), (2, 2)] {
         let mapping = json!({"target": target, "extent": extent});
-        report("lun", store.create_targetextent(with_defaults(release, "iscsi.targetextent.create", mapping)));
+        report("lun", store.create_targetextent(defaults::filled(release, "iscsi.targetextent.create", 0, mapping)));
     }
     store.sessions.push(json!({
         "initiator": "iqn.1998-01.com.vmware:esxi01-4c4c4544",

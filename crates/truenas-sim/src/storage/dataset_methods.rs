@@ -14,7 +14,6 @@ use crate::machine::Machine;
 use crate::methods::{Ctx, Handlers, JobPlan};
 use crate::query;
 use crate::storage::dataset_not_found;
-use crate::storage::pool_methods::publish;
 
 const COLLECTION: &str = "pool.dataset.query";
 
@@ -41,11 +40,7 @@ pub(crate) fn register(h: &mut Handlers) {
 
 /// Publishes the current entry of dataset `name`.
 fn publish_dataset(machine: &Machine, change: Change, name: &str) {
-    let fields = match change {
-        Change::Removed => None,
-        _ => Some(machine.state().storage.dataset_entry(name)),
-    };
-    publish(machine, COLLECTION, change, json!(name), fields);
+    machine.events.emit_entry(COLLECTION, change, name, || Some(machine.state().storage.dataset_entry(name)));
 }
 
 /// `extra.flat` (default `true`): every dataset, or only each pool's root with its tree.

@@ -5,10 +5,9 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use crate::defaults;
 use crate::failure::{Failure, Invalid, errno};
 use crate::machine::Machine;
-use crate::methods::{Ctx, Handlers, JobPlan, object};
+use crate::methods::{Ctx, Handlers, JobPlan};
 use crate::query;
 use crate::storage::fs::{Acl, parse_mode};
 use crate::system::audit_methods::record;
@@ -36,8 +35,7 @@ pub(crate) fn register(h: &mut Handlers) {
 
 /// The request with the schema's defaults (options, uid/gid) filled in.
 fn request(ctx: &Ctx<'_>, method: &str) -> Map<String, Value> {
-    let mut data = ctx.params.value(0);
-    defaults::apply(ctx.machine.config.release, method, 0, &mut data);
+    let data = ctx.with_defaults(method, 0);
     let text = match method {
         "filesystem.chown" => "Filesystem change owner",
         "filesystem.setperm" => "Filesystem set permission",
@@ -45,7 +43,7 @@ fn request(ctx: &Ctx<'_>, method: &str) -> Map<String, Value> {
     };
     let path = data.get("path").and_then(Value::as_str).unwrap_or_default();
     record(ctx, method, &format!("{text} {path}"));
-    object(data)
+    data
 }
 
 fn flag(data: &Map<String, Value>, key: &str) -> bool {

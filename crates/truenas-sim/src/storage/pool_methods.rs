@@ -6,12 +6,11 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::defaults;
-use crate::events::{Change, Event};
+use crate::events::Change;
 use crate::failure::Failure;
 use crate::jobs::JobCtx;
 use crate::machine::Machine;
-use crate::methods::{Ctx, Handlers, JobPlan, object, run_get_instance, run_query};
+use crate::methods::{Ctx, Handlers, JobPlan, run_get_instance, run_query};
 use crate::storage::{ScanState, pool_name, pool_not_found};
 
 pub(crate) fn register(h: &mut Handlers) {
@@ -33,11 +32,6 @@ fn entries(machine: &Machine) -> Vec<Value> {
     machine.state().storage.pool_entries(machine.config.release)
 }
 
-/// Publishes a change on `collection`: the current entry for added and changed, none for removed.
-pub(crate) fn publish(machine: &Machine, collection: &str, change: Change, id: Value, fields: Option<Value>) {
-    machine.events.publish(Event { collection: collection.into(), change, id, fields });
-}
-
 /// The current `pool.query` entry of pool `id`.
 fn pool_entry(machine: &Machine, id: i64) -> Result<Value, Failure> {
     let state = machine.state();
@@ -47,14 +41,12 @@ fn pool_entry(machine: &Machine, id: i64) -> Result<Value, Failure> {
 
 fn publish_pool(machine: &Machine, change: Change, id: i64) {
     let fields = pool_entry(machine, id).ok();
-    publish(machine, "pool.query", change, json!(id), fields);
+    machine.events.emit("pool.query", change, json!(id), fields);
 }
 
 /// `pool.create`: formats the disks, creates the pool and answers its entry.
 fn create(ctx: &Ctx<'_>) -> JobPlan {
-    let mut data = ctx.params.value(0);
-    defaults::apply(ctx.machine.config.release, "pool.create", 0, &mut data);
-    let data = object(data);
+    let data = ctx.with_defaults("pool.create", 0);
     let machine = Arc::clone(ctx.machine);
     JobPlan::new(move |job| async move {
         machine.state().storage.check_pool_create(&data)?;
@@ -146,7 +138,7 @@ fn export(ctx: &Ctx<'_>) -> JobPlan {
         let last = if destroy { "Destroying pool" } else { "Exporting pool" };
         job.steps(&[(5, "Retrieving pool attachments"), (10, attachments), (40, last)]).await;
         machine.state().storage.export_pool(id, cascade, destroy)?;
-        publish(&machine, "pool.query", Change::Removed, json!(id), None);
+        machine.events.emit("pool.query", Change::Removed, json!(id), None);
         job.progress(100, "Pool exported");
         Ok(Value::Null)
     })

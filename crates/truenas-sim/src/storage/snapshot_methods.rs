@@ -10,7 +10,6 @@ use crate::events::Change;
 use crate::failure::Failure;
 use crate::methods::{Ctx, Handlers, object, run_get_instance, run_query};
 use crate::query;
-use crate::storage::pool_methods::publish;
 use crate::storage::{snapshot_not_found, task_not_found};
 
 const COLLECTION: &str = "pool.snapshot.query";
@@ -63,7 +62,7 @@ fn create(ctx: &Ctx<'_>) -> Result<Value, Failure> {
         let snap = state.storage.snapshot(&id)?;
         state.storage.snapshot_entry(snap, false)
     };
-    publish(ctx.machine, COLLECTION, Change::Added, entry["id"].clone(), Some(entry.clone()));
+    ctx.machine.events.emit(COLLECTION, Change::Added, entry["id"].clone(), Some(entry.clone()));
     Ok(entry)
 }
 
@@ -71,7 +70,7 @@ fn delete(ctx: &Ctx<'_>) -> Result<Value, Failure> {
     let id = ctx.params.str(0)?;
     let (defer, recursive) = (ctx.params.flag(1, "defer"), ctx.params.flag(1, "recursive"));
     ctx.machine.state().storage.delete_snapshot(id, defer, recursive)?;
-    publish(ctx.machine, COLLECTION, Change::Removed, json!(id), None);
+    ctx.machine.events.emit(COLLECTION, Change::Removed, json!(id), None);
     Ok(json!(true))
 }
 
@@ -81,7 +80,7 @@ fn clone_snapshot(ctx: &Ctx<'_>) -> Result<Value, Failure> {
     let target = text("dataset_dst");
     ctx.machine.state().storage.clone_snapshot(text("snapshot"), target)?;
     let fields = Some(ctx.machine.state().storage.dataset_entry(target));
-    publish(ctx.machine, "pool.dataset.query", Change::Added, json!(target), fields);
+    ctx.machine.events.emit("pool.dataset.query", Change::Added, json!(target), fields);
     Ok(json!(true))
 }
 

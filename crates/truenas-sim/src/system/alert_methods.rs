@@ -3,10 +3,9 @@
 
 use serde_json::{Value, json};
 
-use crate::defaults;
-use crate::events::{Change, Event};
+use crate::events::Change;
 use crate::failure::Failure;
-use crate::methods::{Ctx, Handlers, object, run_get_instance, run_query};
+use crate::methods::{Ctx, Handlers, run_get_instance, run_query};
 use crate::system::alert::{POLICIES, categories, service_not_found, test_delivery};
 
 pub(crate) fn register(h: &mut Handlers) {
@@ -20,14 +19,14 @@ pub(crate) fn register(h: &mut Handlers) {
         run_get_instance(ctx, ctx.machine.state().alerts.services(ctx.machine.config.release), service_not_found)
     });
     h.call("alertservice.create", |ctx| {
-        let data = with_defaults(ctx, "alertservice.create", 0);
+        let data = ctx.with_defaults("alertservice.create", 0);
         let mut state = ctx.machine.state();
         let id = state.alerts.create_service(&data);
         Ok(state.alerts.service(id)?.entry(ctx.machine.config.release))
     });
     h.call("alertservice.update", |ctx| {
         let id = ctx.params.int(0)?;
-        let data = with_defaults(ctx, "alertservice.update", 1);
+        let data = ctx.with_defaults("alertservice.update", 1);
         let mut state = ctx.machine.state();
         state.alerts.update_service(id, &data)?;
         Ok(state.alerts.service(id)?.entry(ctx.machine.config.release))
@@ -39,12 +38,6 @@ pub(crate) fn register(h: &mut Handlers) {
     h.call("alertservice.test", |ctx| Ok(json!(test_delivery(&ctx.params.object(0)))));
 }
 
-fn with_defaults(ctx: &Ctx<'_>, method: &str, index: usize) -> serde_json::Map<String, Value> {
-    let mut data = ctx.params.value(index);
-    defaults::apply(ctx.machine.config.release, method, index, &mut data);
-    object(data)
-}
-
 fn set_dismissed(ctx: &Ctx<'_>, dismissed: bool) -> Result<Value, Failure> {
     let uuid = ctx.params.str(0)?;
     let changed = {
@@ -53,12 +46,7 @@ fn set_dismissed(ctx: &Ctx<'_>, dismissed: bool) -> Result<Value, Failure> {
         changed.then(|| state.alerts.alerts.iter().find(|a| a.uuid == uuid).map(|a| a.entry())).flatten()
     };
     if let Some(fields) = changed {
-        ctx.machine.events.publish(Event {
-            collection: "alert.list".into(),
-            change: Change::Changed,
-            id: json!(uuid),
-            fields: Some(fields),
-        });
+        ctx.machine.events.emit("alert.list", Change::Changed, uuid, Some(fields));
     }
     Ok(Value::Null)
 }

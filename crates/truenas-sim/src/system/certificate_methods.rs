@@ -5,9 +5,8 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::defaults;
 use crate::machine::Machine;
-use crate::methods::{Ctx, Handlers, JobPlan, object, run_get_instance, run_query};
+use crate::methods::{Ctx, Handlers, JobPlan, run_get_instance, run_query};
 use crate::system::acme::authenticator_not_found;
 use crate::system::certificate::certificate_not_found;
 
@@ -36,10 +35,9 @@ pub(crate) fn register(h: &mut Handlers) {
         run_get_instance(ctx, ctx.machine.state().acme.entries(), authenticator_not_found)
     });
     h.call("acme.dns.authenticator.create", |ctx| {
-        let mut data = ctx.params.value(0);
-        defaults::apply(ctx.machine.config.release, "acme.dns.authenticator.create", 0, &mut data);
+        let data = ctx.with_defaults("acme.dns.authenticator.create", 0);
         let mut state = ctx.machine.state();
-        let id = state.acme.create(&object(data))?;
+        let id = state.acme.create(&data)?;
         Ok(state.acme.get(id)?.entry())
     });
     h.call("acme.dns.authenticator.update", |ctx| {
@@ -60,9 +58,7 @@ pub(crate) fn register(h: &mut Handlers) {
 /// `certificate.create`: validated inside the job, as the middleware does, so a refusal fails
 /// the job; ACME goes through the order steps.
 fn create(ctx: &Ctx<'_>) -> JobPlan {
-    let mut data = ctx.params.value(0);
-    defaults::apply(ctx.machine.config.release, "certificate.create", 0, &mut data);
-    let data = object(data);
+    let data = ctx.with_defaults("certificate.create", 0);
     let machine: Arc<Machine> = Arc::clone(ctx.machine);
     JobPlan::new(move |job| async move {
         let planned = {

@@ -51,10 +51,10 @@ pub(crate) fn register(h: &mut Handlers) {
 /// `keychaincredential.update`: the type stays; `attributes`, when given, replace the old ones
 /// whole (TrueNAS does not merge them).
 fn update(ctx: &Ctx<'_>) -> Result<Value, Failure> {
-    let id = ctx.params.int(0)?;
+    let (id, data) = ctx.id_and_data()?;
     let mut state = ctx.machine.state();
     let mut row = object(state.tasks.keychain.get(id)?);
-    for (key, value) in ctx.params.object(1) {
+    for (key, value) in data {
         row.insert(key, value);
     }
     state.tasks.check_keychain(&mut row, "keychain_credentials_update", Some(id))?;

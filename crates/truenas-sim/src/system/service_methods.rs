@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::events::{Change, Event};
+use crate::events::Change;
 use crate::failure::{Failure, errno};
 use crate::machine::Machine;
 use crate::methods::{Ctx, Handlers, JobPlan, run_get_instance, run_query};
@@ -37,13 +37,7 @@ pub(crate) fn register(h: &mut Handlers) {
 pub(crate) fn publish(machine: &Machine, name: &str) {
     let entry = machine.state().settings.services.named(name).map(|s| s.entry());
     if let Ok(fields) = entry {
-        let event = Event {
-            collection: "service.query".into(),
-            change: Change::Changed,
-            id: fields["id"].clone(),
-            fields: Some(fields),
-        };
-        machine.events.publish(event);
+        machine.events.emit("service.query", Change::Changed, fields["id"].clone(), Some(fields));
     }
 }
 

@@ -4,6 +4,8 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::json::object;
+
 use truenas_api::schema::Release;
 
 /// Members `system.general.update` may change.
@@ -67,13 +69,6 @@ pub(crate) struct SystemConfig {
     advanced: Map<String, Value>,
     /// Reboots and shutdowns, oldest first.
     pub(crate) power_log: Vec<PowerEvent>,
-}
-
-fn object(value: Value) -> Map<String, Value> {
-    match value {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    }
 }
 
 impl SystemConfig {

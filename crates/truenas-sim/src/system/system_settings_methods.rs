@@ -7,10 +7,9 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::defaults;
-use crate::events::{Change, Event};
+use crate::events::Change;
 use crate::failure::Failure;
-use crate::methods::{Ctx, Handlers, JobPlan, object, run_get_instance, run_query};
+use crate::methods::{Ctx, Handlers, JobPlan, run_get_instance, run_query};
 use crate::system::ntp::ntp_server_not_found;
 use crate::system::system_config::PowerEvent;
 
@@ -41,10 +40,9 @@ pub(crate) fn register(h: &mut Handlers) {
 }
 
 fn ntp_create(ctx: &Ctx<'_>) -> Result<Value, Failure> {
-    let mut data = ctx.params.value(0);
-    defaults::apply(ctx.machine.config.release, "system.ntpserver.create", 0, &mut data);
+    let data = ctx.with_defaults("system.ntpserver.create", 0);
     let mut state = ctx.machine.state();
-    let id = state.settings.ntp.create(&object(data))?;
+    let id = state.settings.ntp.create(&data)?;
     state.settings.ntp.get(id)
 }
 
@@ -58,12 +56,7 @@ fn power(ctx: &Ctx<'_>, action: &'static str) -> JobPlan {
     let machine = Arc::clone(ctx.machine);
     JobPlan::new(move |job| async move {
         let id = action.to_lowercase();
-        machine.events.publish(Event {
-            collection: "system".into(),
-            change: Change::Added,
-            id: json!(id),
-            fields: None,
-        });
+        machine.events.emit("system", Change::Added, id, None);
         let steps: &[(i64, &str)] = match action {
             "REBOOT" => &[(20, "Stopping services"), (60, "Rebooting"), (90, "Starting services")],
             _ => &[(20, "Stopping services"), (80, "Powering off")],

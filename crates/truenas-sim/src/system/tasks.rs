@@ -9,6 +9,8 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::json::object;
+
 use crate::records::Records;
 use crate::storage::fs::FileSystem;
 use crate::system::keychain::derive_public_key;
@@ -24,13 +26,6 @@ pub(crate) struct Tasks {
     pub(crate) tunables: Records,
 }
 
-fn row(value: Value) -> Map<String, Value> {
-    match value {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    }
-}
-
 /// The seeded key pair's private half (simulated; never a usable key).
 const SAMPLE_PRIVATE_KEY: &str = "-----BEGIN OPENSSH PRIVATE KEY-----\n\
 b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n\
@@ -43,34 +38,34 @@ const BACKUP_BOX_HOST_KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAISimulate
 impl Tasks {
     pub(crate) fn demo() -> Tasks {
         let mut cronjobs = Records::new("CronJob");
-        cronjobs.insert(row(json!({
+        cronjobs.insert(object(json!({
             "enabled": true, "stderr": false, "stdout": true,
             "schedule": {"minute": "30", "hour": "3", "dom": "*", "month": "*", "dow": "7"},
             "command": "/mnt/tank/scripts/prune-backups.sh", "description": "Prune old backup archives", "user": "root",
         })));
-        cronjobs.insert(row(json!({
+        cronjobs.insert(object(json!({
             "enabled": false, "stderr": false, "stdout": true,
             "schedule": {"minute": "00", "hour": "6", "dom": "1", "month": "*", "dow": "*"},
             "command": "du -sh /mnt/tank/home/alice", "description": "Monthly home usage report", "user": "alice",
         })));
         let mut keychain = Records::new("KeychainCredential");
-        keychain.insert(row(json!({
+        keychain.insert(object(json!({
             "name": "backup-box key", "type": "SSH_KEY_PAIR",
             "attributes": {"private_key": SAMPLE_PRIVATE_KEY,
                 "public_key": format!("{} root@truenas\n", derive_public_key(SAMPLE_PRIVATE_KEY))},
         })));
-        keychain.insert(row(json!({
+        keychain.insert(object(json!({
             "name": "backup-box", "type": "SSH_CREDENTIALS",
             "attributes": {"host": "192.168.1.60", "port": 22, "username": "backup", "private_key": 1,
                 "remote_host_key": BACKUP_BOX_HOST_KEY, "connect_timeout": 10},
         })));
-        keychain.insert(row(json!({
+        keychain.insert(object(json!({
             "name": "old laptop key", "type": "SSH_KEY_PAIR",
             "attributes": {"private_key": null,
                 "public_key": "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABgQSimulatedOldLaptopPublicKey alice@laptop"},
         })));
         let mut rsync = Records::new("RsyncTask");
-        rsync.insert(row(json!({
+        rsync.insert(object(json!({
             "path": "/mnt/tank/media/photos", "user": "root", "mode": "SSH", "remotehost": "192.168.1.60",
             "remoteport": 22, "remotemodule": null, "ssh_credentials": 2,
             "remotepath": "/srv/backup/photos", "direction": "PUSH", "desc": "Photos to the backup box",
@@ -79,7 +74,7 @@ impl Tasks {
             "preserveperm": false, "preserveattr": false, "delayupdates": true, "extra": [], "enabled": true,
             "locked": false, "job": null,
         })));
-        rsync.insert(row(json!({
+        rsync.insert(object(json!({
             "path": "/mnt/offsite/weekly", "user": "root", "mode": "MODULE", "remotehost": "192.168.1.61",
             "remoteport": null, "remotemodule": "documents", "ssh_credentials": null,
             "remotepath": "", "direction": "PULL", "desc": "Pull documents from the old NAS",
@@ -89,16 +84,16 @@ impl Tasks {
             "enabled": false, "locked": false, "job": null,
         })));
         let mut initshutdown = Records::new("InitShutdownScript");
-        initshutdown.insert(row(json!({
+        initshutdown.insert(object(json!({
             "type": "COMMAND", "command": "ethtool -K enp3s0 tso off", "script": "", "when": "POSTINIT",
             "enabled": true, "timeout": 10, "comment": "Work around NIC offload bug",
         })));
-        initshutdown.insert(row(json!({
+        initshutdown.insert(object(json!({
             "type": "COMMAND", "command": "logger 'NAS going down'", "script": "", "when": "SHUTDOWN",
             "enabled": true, "timeout": 5, "comment": "Note shutdowns in the system log",
         })));
         let mut tunables = Records::new("Tunable");
-        tunables.insert(row(json!({
+        tunables.insert(object(json!({
             "type": "SYSCTL", "var": "vm.swappiness", "value": "10", "comment": "Prefer the ARC over swap",
             "enabled": true, "orig_value": "60",
         })));

@@ -6,7 +6,6 @@
 use serde_json::{Map, Value, json};
 
 use crate::clock;
-use crate::defaults;
 use crate::failure::Failure;
 use crate::methods::{Ctx, Handlers, JobPlan, object, run_query};
 use crate::query;
@@ -100,9 +99,8 @@ pub(crate) type Check = fn(&State, &mut Map<String, Value>, &str, Option<i64>) -
 
 /// `x.create`: TrueNAS's defaults filled in, the row checked, stored and returned.
 pub(crate) fn create(ctx: &Ctx<'_>, method: &str, schema: &str, pick: Pick, check: Check) -> Result<Value, Failure> {
-    let mut data = ctx.params.value(0);
-    defaults::apply(ctx.machine.config.release, method, 0, &mut data);
-    let mut row = object(data);
+    let data = ctx.with_defaults(method, 0);
+    let mut row = data;
     let mut state = ctx.machine.state();
     check(&state, &mut row, schema, None)?;
     Ok(pick(&mut state).insert(row))
@@ -112,11 +110,10 @@ pub(crate) fn create(ctx: &Ctx<'_>, method: &str, schema: &str, pick: Pick, chec
 /// stored row, the result checked as a whole, stored and returned.
 pub(crate) fn update(ctx: &Ctx<'_>, method: &str, schema: &str, pick: Pick, check: Check) -> Result<Value, Failure> {
     let id = ctx.params.int(0)?;
-    let mut changes = ctx.params.value(1);
-    defaults::apply(ctx.machine.config.release, method, 1, &mut changes);
+    let changes = ctx.with_defaults(method, 1);
     let mut state = ctx.machine.state();
     let mut merged = pick(&mut state).clone();
-    let mut row = object(merged.update(id, object(changes))?);
+    let mut row = object(merged.update(id, changes)?);
     check(&state, &mut row, schema, Some(id))?;
     pick(&mut state).replace(id, row)
 }
@@ -275,10 +272,9 @@ fn run_rsync(ctx: &Ctx<'_>) -> JobPlan {
 const TUNABLE_STEPS: &[(i64, &str)] = &[(10, "Updating database"), (60, "Applying tunables")];
 
 fn tunable_create(ctx: &Ctx<'_>) -> JobPlan {
-    let mut data = ctx.params.value(0);
-    defaults::apply(ctx.machine.config.release, "tunable.create", 0, &mut data);
+    let data = ctx.with_defaults("tunable.create", 0);
     JobPlan::stepped(ctx.machine, TUNABLE_STEPS, move |m| {
-        let mut row = object(data);
+        let mut row = data;
         let mut state = m.state();
         let var = row.get("var").cloned().unwrap_or(Value::Null);
         if state.tasks.tunables.taken("var", &var, None) {

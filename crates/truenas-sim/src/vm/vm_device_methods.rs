@@ -3,10 +3,9 @@
 
 use serde_json::{Value, json};
 
-use crate::defaults;
 use crate::events::Change;
 use crate::failure::Failure;
-use crate::methods::{Ctx, Handlers, object, run_get_instance, run_query};
+use crate::methods::{Ctx, Handlers, run_get_instance, run_query};
 use crate::vm::vm_device::device_not_found as vm_device_not_found;
 use crate::vm::vm_methods::publish;
 
@@ -33,11 +32,10 @@ fn vm_of(ctx: &Ctx<'_>, device: i64) -> Option<i64> {
 }
 
 fn create(ctx: &Ctx<'_>) -> Result<Value, Failure> {
-    let mut data = ctx.params.value(0);
-    defaults::apply(ctx.machine.config.release, "vm.device.create", 0, &mut data);
+    let data = ctx.with_defaults("vm.device.create", 0);
     let (id, entry) = {
         let mut state = ctx.machine.state();
-        let id = state.vm.create_device(object(data))?;
+        let id = state.vm.create_device(data)?;
         (id, state.vm.device(id)?.entry())
     };
     if let Some(vm) = vm_of(ctx, id) {
@@ -47,10 +45,10 @@ fn create(ctx: &Ctx<'_>) -> Result<Value, Failure> {
 }
 
 fn update(ctx: &Ctx<'_>) -> Result<Value, Failure> {
-    let id = ctx.params.int(0)?;
+    let (id, data) = ctx.id_and_data()?;
     let entry = {
         let mut state = ctx.machine.state();
-        state.vm.update_device(id, ctx.params.object(1))?;
+        state.vm.update_device(id, data)?;
         state.vm.device(id)?.entry()
     };
     if let Some(vm) = vm_of(ctx, id) {

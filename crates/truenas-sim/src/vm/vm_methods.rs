@@ -5,11 +5,10 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::defaults;
-use crate::events::{Change, Event};
+use crate::events::Change;
 use crate::failure::Failure;
 use crate::machine::Machine;
-use crate::methods::{Ctx, Handlers, JobPlan, object, run_get_instance, run_query};
+use crate::methods::{Ctx, Handlers, JobPlan, run_get_instance, run_query};
 use crate::state::State;
 use crate::vm::{MAXIMUM_SUPPORTED_VCPUS, random_mac, vm_not_found};
 use truenas_api::schema::Release;
@@ -76,19 +75,14 @@ pub(crate) fn register(h: &mut Handlers) {
 
 /// Publishes the VM's current entry on `vm.query` (or its removal).
 pub(crate) fn publish(machine: &Machine, change: Change, id: i64) {
-    let fields = match change {
-        Change::Removed => None,
-        _ => machine.state().vm.entry(id).ok(),
-    };
-    machine.events.publish(Event { collection: "vm.query".into(), change, id: json!(id), fields });
+    machine.events.emit_entry("vm.query", change, id, || machine.state().vm.entry(id).ok());
 }
 
 fn create(ctx: &Ctx<'_>) -> Result<Value, Failure> {
-    let mut config = ctx.params.value(0);
-    defaults::apply(ctx.machine.config.release, "vm.create", 0, &mut config);
+    let config = ctx.with_defaults("vm.create", 0);
     let (id, entry) = {
         let mut state = ctx.machine.state();
-        let id = state.vm.create(object(config))?;
+        let id = state.vm.create(config)?;
         (id, state.vm.entry(id)?)
     };
     publish(ctx.machine, Change::Added, id);
@@ -96,10 +90,10 @@ fn create(ctx: &Ctx<'_>) -> Result<Value, Failure> {
 }
 
 fn update(ctx: &Ctx<'_>) -> Result<Value, Failure> {
-    let id = ctx.params.int(0)?;
+    let (id, data) = ctx.id_and_data()?;
     let entry = {
         let mut state = ctx.machine.state();
-        state.vm.update(id, ctx.params.object(1))?;
+        state.vm.update(id, data)?;
         state.vm.entry(id)?
     };
     publish(ctx.machine, Change::Changed, id);

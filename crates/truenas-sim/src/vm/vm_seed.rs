@@ -3,7 +3,9 @@
 //! 32 GiB host), and a running Home Assistant OS appliance. Built through the same create paths
 //! and schema defaults as API calls, so they look exactly like created ones.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
+
+use crate::json::object;
 
 use crate::defaults;
 use crate::vm::VmStore;
@@ -105,12 +107,5 @@ pub(crate) fn seed(store: &mut VmStore, release: Release) {
         if seed.running {
             let _ = store.set_running(id);
         }
-    }
-}
-
-fn object(value: Value) -> Map<String, Value> {
-    match value {
-        Value::Object(map) => map,
-        _ => Map::new(),
     }
 }
