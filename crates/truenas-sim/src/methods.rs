@@ -1,9 +1,10 @@
-//! The simulated methods: a table from middleware method name to handler, filled per domain
-//! (`auth`, `core`, `system`, `vm`, `vm_device`, `pool`, `dataset`, `snapshot`, `iscsi`, `sharing`,
-//! `system_settings`, `service`, `mail`, `config`, `api_key`, `user`, `group`, `privilege`, `interface`,
-//! `network`, `disk`, `certificate`, `alert`, `app`, `app_catalog`, `docker`, `update`, `boot`,
-//! `filesystem`, `reporting`, `audit`, `replication`, `cloud_sync`, `cloud_backup`). A handler is a plain call or a job; the dispatcher does
-//! authentication, schema validation and job bookkeeping around it.
+//! The method table: which handler answers which middleware method name. [`Handlers::for_release`]
+//! calls each domain's `register` (the `*_methods.rs` files of `storage/`, `sharing/`, `account/`,
+//! `network/`, `apps/`, `system/`, `vm/`, `data_protection/`, and `core_methods`), which adds
+//! the methods the release has. A handler is a plain call or a job; the dispatcher does
+//! authentication, schema validation and job bookkeeping around it. What handlers share lives
+//! here once: [`Ctx`] (with `with_defaults` for creates and `id_and_data` for updates), [`JobPlan`],
+//! and `query`/`get_instance` over rows.
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -1,20 +1,11 @@
 use serde_json::{Map, Value, json};
 
 use super::*;
-use crate::storage::storage_seed::{SECURE_PASSPHRASE, seed};
-
-fn seeded() -> Storage {
-    let mut storage = Storage::default();
-    seed(&mut storage);
-    storage
-}
-
-fn map(value: Value) -> Map<String, Value> {
-    value.as_object().cloned().unwrap()
-}
+use crate::json::object;
+use crate::storage::storage_seed::{SECURE_PASSPHRASE, seeded};
 
 fn create(s: &mut Storage, data: Value) -> Result<String, String> {
-    s.create_dataset(map(data)).map_err(|f| f.reason())
+    s.create_dataset(object(data)).map_err(|f| f.reason())
 }
 
 const GIB: u64 = 1 << 30;
@@ -124,23 +115,24 @@ fn created_datasets_take_share_presets_and_zvols_are_thick() {
 #[test]
 fn update_sets_inherits_and_guards_sizes() {
     let mut s = seeded();
-    s.update_dataset("tank/media", map(json!({"compression": "INHERIT", "quota": 4u64 << 40, "atime": "ON"}))).unwrap();
+    s.update_dataset("tank/media", object(json!({"compression": "INHERIT", "quota": 4u64 << 40, "atime": "ON"})))
+        .unwrap();
     let media = s.dataset_entry("tank/media");
     assert_eq!(media["compression"]["source"], "INHERITED");
     assert_eq!(media["quota"]["value"], "4T");
     assert_eq!(media["atime"]["source"], "LOCAL");
-    let err = s.update_dataset("tank/media", map(json!({"quota": 2u64 << 30}))).unwrap_err().reason();
+    let err = s.update_dataset("tank/media", object(json!({"quota": 2u64 << 30}))).unwrap_err().reason();
     assert!(err.contains("size is less than current used or reserved space"), "{err}");
-    let err = s.update_dataset("tank/vms/haos-disk0", map(json!({"volsize": 16 * GIB}))).unwrap_err().reason();
+    let err = s.update_dataset("tank/vms/haos-disk0", object(json!({"volsize": 16 * GIB}))).unwrap_err().reason();
     assert!(err.contains("You cannot shrink a zvol from GUI"), "{err}");
-    let err = s.update_dataset("tank/media", map(json!({"volsize": GIB}))).unwrap_err().reason();
+    let err = s.update_dataset("tank/media", object(json!({"volsize": GIB}))).unwrap_err().reason();
     assert!(err.contains("pool_dataset_update.volsize: This field is not valid for FILESYSTEM"), "{err}");
     let err = s.update_dataset("tank/nope", Map::new()).unwrap_err().reason();
     assert_eq!(err, "[ENOENT] id: tank/nope does not exist\n");
-    let err = s.update_dataset("tank/documents", map(json!({"acltype": "POSIX"}))).unwrap_err().reason();
+    let err = s.update_dataset("tank/documents", object(json!({"acltype": "POSIX"}))).unwrap_err().reason();
     assert!(err.contains("Must be set to DISCARD when acltype is POSIX or OFF"), "the local RESTRICTED stays: {err}");
-    s.update_dataset("tank/documents", map(json!({"acltype": "POSIX", "aclmode": "DISCARD"}))).unwrap();
-    s.update_dataset("tank/documents", map(json!({"acltype": "INHERIT", "aclmode": "INHERIT"}))).unwrap();
+    s.update_dataset("tank/documents", object(json!({"acltype": "POSIX", "aclmode": "DISCARD"}))).unwrap();
+    s.update_dataset("tank/documents", object(json!({"acltype": "INHERIT", "aclmode": "INHERIT"}))).unwrap();
     assert_eq!(s.dataset_entry("tank/documents")["acltype"]["source"], "INHERITED");
 }
 
@@ -174,12 +166,12 @@ fn only_passphrase_roots_lock_and_unlock_needs_the_passphrase() {
     assert!(s.lock_dataset("tank/secure").unwrap_err().reason().contains("already locked"));
     let summary = s.encryption_summary("tank/secure", &Map::new()).unwrap();
     assert_eq!(summary[0]["unlock_error"], "Key not provided");
-    let wrong = map(json!({"datasets": [{"name": "tank/secure", "passphrase": "nope nope"}]}));
+    let wrong = object(json!({"datasets": [{"name": "tank/secure", "passphrase": "nope nope"}]}));
     assert_eq!(
         s.unlock_dataset("tank/secure", &wrong).unwrap(),
         json!({"unlocked": [], "failed": {"tank/secure": {"error": "Invalid Key", "skipped": []}}})
     );
-    let right = map(json!({"datasets": [{"name": "tank/secure", "passphrase": SECURE_PASSPHRASE}]}));
+    let right = object(json!({"datasets": [{"name": "tank/secure", "passphrase": SECURE_PASSPHRASE}]}));
     assert_eq!(s.encryption_summary("tank/secure", &right).unwrap()[0]["valid_key"], true);
     assert_eq!(s.unlock_dataset("tank/secure", &right).unwrap()["unlocked"], json!(["tank/secure"]));
     assert!(s.unlock_dataset("tank/secure", &right).unwrap_err().reason().contains("is not locked"));
@@ -196,7 +188,7 @@ fn only_passphrase_roots_lock_and_unlock_needs_the_passphrase() {
 #[test]
 fn setperm_works_on_dataset_paths_and_respects_acls() {
     let mut s = seeded();
-    let set = |s: &mut Storage, data: Value| s.setperm(&map(data)).map_err(|f| f.reason());
+    let set = |s: &mut Storage, data: Value| s.setperm(&object(data)).map_err(|f| f.reason());
     assert!(set(&mut s, json!({"path": "tank/backups"})).unwrap_err().contains("Must be an absolute path"));
     assert!(set(&mut s, json!({"path": "/etc"})).unwrap_err().contains("not beneath the directory /mnt"));
     assert!(set(&mut s, json!({"path": "/mnt/tank"})).unwrap_err().contains("is a ZFS pool mountpoint"));

@@ -57,6 +57,25 @@ pub(crate) struct Pool {
 }
 
 impl Pool {
+    /// A pool with no vdevs yet, no scan and autotrim off.
+    pub(crate) fn new(id: i64, name: &str, guid: String) -> Pool {
+        Pool {
+            id,
+            name: name.into(),
+            guid,
+            data: Vec::new(),
+            log: Vec::new(),
+            cache: Vec::new(),
+            special: Vec::new(),
+            dedup: Vec::new(),
+            spares: Vec::new(),
+            autotrim: false,
+            scan: None,
+        }
+    }
+}
+
+impl Pool {
     /// Every vdev of every class, with its class.
     pub(crate) fn vdevs(&self) -> impl Iterator<Item = (Class, &Vdev)> {
         let classes = [
@@ -151,19 +170,7 @@ impl Storage {
         let name = data.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
         let id = self.next_pool;
         self.next_pool += 1;
-        let mut pool = Pool {
-            id,
-            name: name.clone(),
-            guid: new_guid(),
-            data: Vec::new(),
-            log: Vec::new(),
-            cache: Vec::new(),
-            special: Vec::new(),
-            dedup: Vec::new(),
-            spares: Vec::new(),
-            autotrim: false,
-            scan: None,
-        };
+        let mut pool = Pool::new(id, &name, new_guid());
         add_topology(&mut pool, data.get("topology").unwrap_or(&Value::Null));
         self.pools.insert(id, pool);
         self.next_txg();

@@ -1,19 +1,10 @@
 use serde_json::{Map, Value, json};
 
 use super::*;
+use crate::json::object;
 use crate::storage::snapshot_task::SnapshotTask;
-use crate::storage::storage_seed::seed;
+use crate::storage::storage_seed::seeded;
 use truenas_api::schema::Release;
-
-fn seeded() -> Storage {
-    let mut storage = Storage::default();
-    seed(&mut storage);
-    storage
-}
-
-fn map(value: Value) -> Map<String, Value> {
-    value.as_object().cloned().unwrap()
-}
 
 fn reasons(f: Failure) -> String {
     f.reason()
@@ -44,7 +35,7 @@ fn the_seed_has_a_mirrored_tank_a_usb_pool_and_four_blank_disks() {
 fn create_checks_name_widths_types_and_disks_like_the_middleware() {
     let s = seeded();
     let create = |name: &str, topology: Value| {
-        s.check_pool_create(&map(json!({"name": name, "topology": topology}))).map_err(reasons)
+        s.check_pool_create(&object(json!({"name": name, "topology": topology}))).map_err(reasons)
     };
     let mirror = json!({"data": [{"type": "MIRROR", "disks": ["sde", "sdf"]}]});
     assert_eq!(
@@ -75,7 +66,7 @@ fn create_checks_name_widths_types_and_disks_like_the_middleware() {
 fn a_created_pool_has_a_root_dataset_with_the_pool_defaults_and_uses_its_disks() {
     let mut s = seeded();
     let data = json!({"name": "vault", "topology": {"data": [{"type": "MIRROR", "disks": ["sde", "sdf"]}], "spares": ["sdg"]}});
-    let id = s.create_pool(&map(data)).unwrap();
+    let id = s.create_pool(&object(data)).unwrap();
     assert_eq!(id, 3);
     assert_eq!(s.pool_disks(Some(id)).unwrap(), ["sde", "sdf", "sdg"]);
     assert_eq!(s.effective_raw("vault", "compression"), "lz4");
@@ -87,7 +78,7 @@ fn a_created_pool_has_a_root_dataset_with_the_pool_defaults_and_uses_its_disks()
     assert_eq!(unused, ["sdh"]);
     let encrypted =
         json!({"name": "safe", "encryption": true, "topology": {"data": [{"type": "STRIPE", "disks": ["sdh"]}]}});
-    let err = s.create_pool(&map(encrypted)).unwrap_err().reason();
+    let err = s.create_pool(&object(encrypted)).unwrap_err().reason();
     assert!(err.contains("pool_create.encryption_options.key: Please provide a key"), "{err}");
 }
 
@@ -95,13 +86,13 @@ fn a_created_pool_has_a_root_dataset_with_the_pool_defaults_and_uses_its_disks()
 fn update_adds_spares_and_vdevs_of_the_same_type_and_sets_autotrim() {
     let mut s = seeded();
     let err =
-        s.update_pool(1, &map(json!({"topology": {"data": [{"type": "RAIDZ1", "disks": ["sde", "sdf", "sdg"]}]}})));
+        s.update_pool(1, &object(json!({"topology": {"data": [{"type": "RAIDZ1", "disks": ["sde", "sdf", "sdg"]}]}})));
     assert!(err.unwrap_err().reason().contains("different data vdev types (MIRROR and RAIDZ1)"));
-    s.update_pool(1, &map(json!({"autotrim": "ON", "topology": {"spares": ["sdg"]}}))).unwrap();
+    s.update_pool(1, &object(json!({"autotrim": "ON", "topology": {"spares": ["sdg"]}}))).unwrap();
     let pool = s.pool(1).unwrap();
     assert!(pool.autotrim);
     assert_eq!(pool.spares.len(), 1);
-    s.update_pool(1, &map(json!({"topology": {"data": [{"type": "MIRROR", "disks": ["sde", "sdf"]}]}}))).unwrap();
+    s.update_pool(1, &object(json!({"topology": {"data": [{"type": "MIRROR", "disks": ["sde", "sdf"]}]}}))).unwrap();
     assert_eq!(s.pool(1).unwrap().data.len(), 3);
     assert_eq!(s.update_pool(9, &Map::new()).unwrap_err(), pool_not_found(9));
 }

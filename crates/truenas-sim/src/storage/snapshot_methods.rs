@@ -101,3 +101,7 @@ fn task_create(ctx: &Ctx<'_>) -> Result<Value, Failure> {
     let id = state.storage.create_task(&object(data))?;
     Ok(state.storage.task(id)?.entry())
 }
+
+#[cfg(test)]
+#[path = "snapshot_methods_tests.rs"]
+mod tests;

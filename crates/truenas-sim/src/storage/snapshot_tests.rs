@@ -1,18 +1,9 @@
-use serde_json::{Map, Value, json};
+use serde_json::json;
 
 use super::*;
+use crate::json::object;
 use crate::storage::snapshot_task::task_not_found;
-use crate::storage::storage_seed::seed;
-
-fn seeded() -> Storage {
-    let mut storage = Storage::default();
-    seed(&mut storage);
-    storage
-}
-
-fn map(value: Value) -> Map<String, Value> {
-    value.as_object().cloned().unwrap()
-}
+use crate::storage::storage_seed::seeded;
 
 fn names_of(s: &Storage, dataset: &str) -> Vec<String> {
     s.snapshot_entries()
@@ -42,23 +33,25 @@ fn entries_are_by_dataset_then_age_with_holds_and_clones() {
 #[test]
 fn create_names_recurses_excludes_and_refuses_duplicates() {
     let mut s = seeded();
-    let id = s.create_snapshot(&map(json!({"dataset": "tank/media", "name": "pre", "recursive": true}))).unwrap();
+    let id = s.create_snapshot(&object(json!({"dataset": "tank/media", "name": "pre", "recursive": true}))).unwrap();
     assert_eq!(id, "tank/media@pre");
     assert!(s.snapshots.contains_key("tank/media/photos@pre"));
-    let err = s.create_snapshot(&map(json!({"dataset": "tank/media", "name": "pre"}))).unwrap_err().reason();
+    let err = s.create_snapshot(&object(json!({"dataset": "tank/media", "name": "pre"}))).unwrap_err().reason();
     assert_eq!(err, "[EEXIST] pool.snapshot.create: pre already exists.\n");
     let excluding = json!({"dataset": "tank", "name": "all", "recursive": true, "exclude": ["tank/media"]});
-    s.create_snapshot(&map(excluding)).unwrap();
+    s.create_snapshot(&object(excluding)).unwrap();
     assert!(s.snapshots.contains_key("tank/documents@all") && s.snapshots.contains_key("tank@all"));
     assert!(!s.snapshots.contains_key("tank/media@all") && !s.snapshots.contains_key("tank/media/photos@all"));
     let err = s
-        .create_snapshot(&map(json!({"dataset": "tank", "name": "v", "exclude": ["tank/media"], "vmware_sync": true})))
+        .create_snapshot(&object(
+            json!({"dataset": "tank", "name": "v", "exclude": ["tank/media"], "vmware_sync": true}),
+        ))
         .unwrap_err()
         .reason();
     assert!(err.contains("snapshot_create.vmware_sync: This option is not supported when excluding datasets"));
-    let err = s.create_snapshot(&map(json!({"dataset": "tank/nope", "name": "x"}))).unwrap_err().reason();
+    let err = s.create_snapshot(&object(json!({"dataset": "tank/nope", "name": "x"}))).unwrap_err().reason();
     assert!(err.contains("cannot open 'tank/nope': dataset does not exist"), "{err}");
-    let named = s.create_snapshot(&map(json!({"dataset": "tank/isos", "naming_schema": "manual-%Y"}))).unwrap();
+    let named = s.create_snapshot(&object(json!({"dataset": "tank/isos", "naming_schema": "manual-%Y"}))).unwrap();
     assert!(named.starts_with("tank/isos@manual-20"), "{named}");
 }
 
@@ -136,13 +129,13 @@ fn promote_hands_the_older_snapshots_to_the_clone() {
 fn tasks_are_checked_run_now_and_only_when_enabled() {
     let mut s = seeded();
     let bad = json!({"dataset": "tank/none", "recursive": false, "exclude": ["tank/media/photos"], "naming_schema": "snap-%Y"});
-    let err = s.create_task(&map(bad)).unwrap_err().reason();
+    let err = s.create_task(&object(bad)).unwrap_err().reason();
     assert!(err.contains("periodic_snapshot_create.dataset: Invalid ZFS dataset"), "{err}");
     assert!(err.contains("Excluding datasets has no sense for non-recursive periodic snapshot tasks"), "{err}");
     assert!(err.contains("periodic_snapshot_create.exclude.0"), "{err}");
     assert!(err.contains("%Y, %m, %d, %H and %M are required"), "{err}");
     let good = json!({"dataset": "tank/media", "recursive": true, "exclude": ["tank/media/photos"], "naming_schema": "m-%Y-%m-%d_%H-%M"});
-    let id = s.create_task(&map(good)).unwrap();
+    let id = s.create_task(&object(good)).unwrap();
     assert_eq!(id, 4);
     let entry = s.task(id).unwrap().entry();
     assert_eq!((entry["lifetime_value"].clone(), entry["lifetime_unit"].clone()), (json!(2), json!("WEEK")));

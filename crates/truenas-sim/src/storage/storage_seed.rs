@@ -37,19 +37,7 @@ fn disks() -> Vec<Disk> {
 }
 
 fn pool(id: i64, name: &str, guid: &str, data: Vec<Vdev>) -> Pool {
-    Pool {
-        id,
-        name: name.into(),
-        guid: guid.into(),
-        data,
-        log: Vec::new(),
-        cache: Vec::new(),
-        special: Vec::new(),
-        dedup: Vec::new(),
-        spares: Vec::new(),
-        autotrim: false,
-        scan: None,
-    }
+    Pool { data, ..Pool::new(id, name, guid.into()) }
 }
 
 /// (name, kind, written, created days after `BUILT`, local properties).
@@ -236,4 +224,12 @@ pub(crate) fn seed(storage: &mut Storage) {
         storage.tasks.insert(t.id, t);
     }
     storage.next_task = 4;
+}
+
+/// The demo storage, for tests.
+#[cfg(test)]
+pub(crate) fn seeded() -> Storage {
+    let mut storage = Storage::default();
+    seed(&mut storage);
+    storage
 }

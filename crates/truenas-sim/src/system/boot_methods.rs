@@ -142,3 +142,7 @@ fn scrub(ctx: &Ctx<'_>) -> JobPlan {
     .lock("boot_scrub")
     .abortable()
 }
+
+#[cfg(test)]
+#[path = "boot_methods_tests.rs"]
+mod tests;

@@ -82,3 +82,7 @@ fn control(ctx: &Ctx<'_>) -> JobPlan {
     })
     .lock(lock)
 }
+
+#[cfg(test)]
+#[path = "service_methods_tests.rs"]
+mod tests;

@@ -148,3 +148,7 @@ fn manual(ctx: &Ctx<'_>) -> JobPlan {
     })
     .lock("update")
 }
+
+#[cfg(test)]
+#[path = "update_methods_tests.rs"]
+mod tests;
