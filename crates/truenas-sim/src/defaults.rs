@@ -17,6 +17,12 @@ pub(crate) fn apply(release: Release, method: &str, index: usize, value: &mut Va
     }
 }
 
+/// Param `index` of `method` as an object with its defaults filled in: what a create gets.
+pub(crate) fn filled(release: Release, method: &str, index: usize, mut value: Value) -> Map<String, Value> {
+    apply(release, method, index, &mut value);
+    crate::json::object(value)
+}
+
 /// Fills `value` from `schema`, recursively into object members.
 pub(crate) fn fill(schema: &Value, value: &mut Value) {
     let schema = match schema.get("oneOf").and_then(Value::as_array) {

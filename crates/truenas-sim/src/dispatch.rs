@@ -7,9 +7,9 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::failure::{Failure, Invalid, errno};
-use super::handlers::{Ctx, Handler};
 use super::jobs::{JobSpec, Outcome};
 use super::machine::Machine;
+use super::methods::{Ctx, Handler};
 use super::params::Params;
 use super::session::Session;
 use truenas_api::schema::{MethodTable, ParamsError, Release};

@@ -62,6 +62,24 @@ impl EventBus {
         let _ = self.sender.send(event);
     }
 
+    /// Publishes a `change` of row `id` of `collection`, with its entry `fields`.
+    pub(crate) fn emit(&self, collection: &str, change: Change, id: impl Into<Value>, fields: Option<Value>) {
+        self.publish(Event { collection: collection.into(), change, id: id.into(), fields });
+    }
+
+    /// Publishes a `change` of row `id` of `collection`, reading its entry with `entry` unless
+    /// the row was removed.
+    pub(crate) fn emit_entry(
+        &self,
+        collection: &str,
+        change: Change,
+        id: impl Into<Value>,
+        entry: impl FnOnce() -> Option<Value>,
+    ) {
+        let fields = if change == Change::Removed { None } else { entry() };
+        self.emit(collection, change, id, fields);
+    }
+
     pub(crate) fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.sender.subscribe()
     }

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use super::events::{Change, Event, EventBus};
+use super::events::{Change, EventBus};
 use super::failure::{Failure, errno};
 use super::faults::Faults;
 
@@ -283,12 +283,7 @@ impl JobEngine {
     }
 
     fn publish(&self, change: Change, id: u64, record: &JobRecord) {
-        self.inner.events.publish(Event {
-            collection: JOBS_COLLECTION.to_string(),
-            change,
-            id: json!(id),
-            fields: Some(encode(id, record)),
-        });
+        self.inner.events.emit(JOBS_COLLECTION, change, id, Some(encode(id, record)));
     }
 }
 

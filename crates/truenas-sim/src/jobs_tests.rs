@@ -4,6 +4,7 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
 use super::*;
+use crate::events::Event;
 
 fn engine() -> (JobEngine, broadcast::Receiver<Event>, Faults) {
     let events = EventBus::default();

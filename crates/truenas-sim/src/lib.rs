@@ -5,37 +5,62 @@
 //!
 //! # Layout
 //!
+//! The generic engine sits at the top; each TrueNAS domain has a folder holding its state and
+//! its methods.
+//!
 //! - `server`: HTTP routes (`/api/versions`, the websocket, REST, `/_sim/*` test hooks).
 //! - `connection`: one websocket: framing, concurrency cap, faults, replies and events.
 //! - `rest`: one REST request (`/api/v2.0`): bearer auth, mapped to a call by `truenas_api::rest`.
 //! - `dispatch`: one call: authentication gate, schema validation, handler, job.
-//! - `handlers/`: the method table, one file per domain.
-//! - `state/`: what persists, one file per domain; `vm_seed` is the demo data.
-//! - `jobs`, `events`, `query`, `defaults`: the generic engines every domain reuses.
+//! - `methods`: the method table (which handler answers which method name; every domain's
+//!   `register` is called there) and what handlers share: `Ctx`, `JobPlan`, query and
+//!   `get_instance` over rows, `Ctx::with_defaults`, `Ctx::id_and_data`.
+//! - `core_methods`: the middleware's own `core.*` methods (ping, jobs, subscriptions).
+//! - `state`: what persists, one field per domain store, and the demo NAS they make together.
+//! - Domains, each a folder whose `mod.rs` says what it owns and lists its files: `storage/`,
+//!   `sharing/`, `account/`, `network/`, `apps/`, `system/`, `vm/`, `data_protection/`. In each,
+//!   `x.rs` is state and rules, `x_methods.rs` the methods over it, `x_tests.rs` and
+//!   `x_methods_tests.rs` their tests, `*_seed.rs` the demo data.
+//! - `jobs`, `events`, `query`, `defaults`, `records`: the generic engines every domain reuses
+//!   (`EventBus::emit`/`emit_entry` for collection events, `records::Records` for plain CRUD
+//!   rows); `json`, `clock`: small helpers written once.
 //! - `failure`, `wire`: TrueNAS's error model and the JSON-RPC shapes.
 //! - `recorder`, `faults`: the test switches, shared with [`SimHandle`].
+//! - `tests/`: wire-level tests over a real socket.
 
+mod account;
+mod apps;
+mod clock;
 mod connection;
+mod core_methods;
+mod data_protection;
 mod defaults;
 mod dispatch;
 mod events;
 mod failure;
 mod faults;
-mod handlers;
 mod jobs;
+mod json;
 mod machine;
+mod methods;
+mod network;
 mod params;
 mod query;
 mod recorder;
+mod records;
 #[cfg(any(test, feature = "testing"))]
 pub mod reference_dumps;
 mod rest;
 mod server;
 mod session;
+mod sharing;
 mod state;
+mod storage;
+mod system;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod tls;
+mod vm;
 mod wire;
 
 #[cfg(test)]

@@ -9,8 +9,8 @@ use tokio_util::sync::CancellationToken;
 use super::SimConfig;
 use super::events::EventBus;
 use super::faults::Faults;
-use super::handlers::Handlers;
 use super::jobs::JobEngine;
+use super::methods::Handlers;
 use super::recorder::Recorder;
 use super::state::State;
 

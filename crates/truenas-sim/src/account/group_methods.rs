@@ -1,0 +1,36 @@
+//! `group.*`: local groups on top of `state::account_groups`. Create, update and delete answer
+//! with the group's id, as the middleware does.
+
+use serde_json::{Value, json};
+
+use crate::account::account_groups::group_not_found;
+use crate::failure::Failure;
+use crate::methods::{Ctx, Handlers, run_get_instance, run_query};
+
+pub(crate) fn register(h: &mut Handlers) {
+    h.call("group.query", |ctx| run_query(ctx, ctx.machine.state().account.group_entries()));
+    h.call("group.get_instance", |ctx| {
+        run_get_instance(ctx, ctx.machine.state().account.group_entries(), group_not_found)
+    });
+    h.call("group.create", create);
+    h.call("group.update", update);
+    h.call("group.delete", delete);
+    h.call("group.get_next_gid", |ctx| Ok(json!(ctx.machine.state().account.next_gid())));
+}
+
+fn create(ctx: &Ctx<'_>) -> Result<Value, Failure> {
+    let data = ctx.with_defaults("group.create", 0);
+    Ok(json!(ctx.machine.state().account.create_group(data)?))
+}
+
+fn update(ctx: &Ctx<'_>) -> Result<Value, Failure> {
+    let (id, data) = ctx.id_and_data()?;
+    ctx.machine.state().account.update_group(id, data)?;
+    Ok(json!(id))
+}
+
+fn delete(ctx: &Ctx<'_>) -> Result<Value, Failure> {
+    let id = ctx.params.int(0)?;
+    ctx.machine.state().account.delete_group(id, ctx.params.flag(1, "delete_users"))?;
+    Ok(json!(id))
+}
