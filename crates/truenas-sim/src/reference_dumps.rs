@@ -66,11 +66,34 @@ pub fn schema_on(schemas: &HashMap<String, Value>, release: Release, method: &st
 /// Every way `value` breaks `schema` (a method's `returns` schema), one line each with where.
 /// Wire-encoded datetimes are read as the models declare them.
 pub fn returns_problems(schema: &Value, value: &Value) -> Vec<String> {
-    let validator = match jsonschema::options().with_draft(jsonschema::Draft::Draft202012).build(schema) {
+    let schema = discriminated_as_any_of(schema);
+    let validator = match jsonschema::options().with_draft(jsonschema::Draft::Draft202012).build(&schema) {
         Ok(validator) => validator,
         Err(e) => return vec![format!("the returns schema does not compile: {e}")],
     };
     validator.iter_errors(&undate(value)).map(|e| format!("{e} at {}", e.instance_path())).collect()
+}
+
+/// A `oneOf` with a `discriminator` read as `anyOf`. The middleware picks the branch by the
+/// discriminating property, which may sit outside the branches (SMB share `options` are told apart
+/// by the share's `purpose`); JSON Schema cannot, and several branches with the same properties
+/// (`DefaultOpt`, `MultiprotocolOpt`, `FCPStorageOpt`) would make every real result fail `oneOf`.
+fn discriminated_as_any_of(schema: &Value) -> Value {
+    match schema {
+        Value::Object(map) => {
+            let discriminated = map.contains_key("discriminator");
+            Value::Object(
+                map.iter()
+                    .map(|(k, v)| {
+                        let key = if discriminated && k == "oneOf" { "anyOf".to_string() } else { k.clone() };
+                        (key, discriminated_as_any_of(v))
+                    })
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.iter().map(discriminated_as_any_of).collect()),
+        other => other.clone(),
+    }
 }
 
 /// The wire encodes datetimes as `{"$date": ms}`; the models declare them as date-time strings.
@@ -80,5 +103,22 @@ pub fn undate(value: &Value) -> Value {
         Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), undate(v))).collect()),
         Value::Array(items) => Value::Array(items.iter().map(undate).collect()),
         other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_discriminated_one_of_accepts_a_value_several_branches_fit_and_a_plain_one_of_does_not() {
+        let branches = json!([
+            {"type": "object", "properties": {"a": {"type": "boolean"}}, "additionalProperties": false},
+            {"type": "object", "properties": {"a": {"type": "boolean"}}, "additionalProperties": false},
+        ]);
+        let discriminated = json!({"oneOf": branches, "discriminator": {"propertyName": "purpose"}});
+        assert!(returns_problems(&discriminated, &json!({"a": true})).is_empty());
+        assert!(!returns_problems(&discriminated, &json!({"b": 1})).is_empty(), "still one branch must fit");
+        assert!(!returns_problems(&json!({"oneOf": branches}), &json!({"a": true})).is_empty());
     }
 }
