@@ -8,10 +8,13 @@
 //! `TRUENAS_URL`, `TRUENAS_API_KEY`, `TRUENAS_USERNAME`), an unreachable one (a closed loopback
 //! port), and `--demo` for reference. The state directory is a fresh temporary one per setting.
 //!
-//! `cargo bench --bench startup` builds the binary with the bench profile (the release
-//! profile: `target/release/truenas-mcp`) and measures it. Options after `--`: `--runs N`
-//! (default 20), `--bin PATH` to measure another build of the server (e.g. an older one kept
-//! for comparison).
+//! It measures `target/release/truenas-mcp`, which it does not build: run `cargo build
+//! --release` first (a binary built by `cargo bench` itself would carry the dev-dependencies'
+//! features). Then `cargo bench --bench startup`, or, without rebuilding the dependencies in
+//! the bench profile, `cargo build --bench startup` and run `target/debug/deps/startup-*`
+//! (the bench itself only spawns and reads pipes). Options (after `--` under `cargo bench`):
+//! `--runs N` (default 20), `--bin PATH` to measure another build of the server (e.g. an older
+//! one kept for comparison).
 
 #![allow(clippy::panic, reason = "a bench that cannot start what it measures has nothing to print")]
 
@@ -39,7 +42,10 @@ enum Target {
 
 fn main() {
     let mut runs = 20usize;
-    let mut bin = PathBuf::from(env!("CARGO_BIN_EXE_truenas-mcp"));
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let mut bin = target.join("release").join("truenas-mcp");
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -50,7 +56,7 @@ fn main() {
         }
     }
     if !bin.exists() {
-        panic!("no server binary at `{}`: build it with `cargo build --release`", bin.display());
+        panic!("no server binary at `{}`: build it first with `cargo build --release`", bin.display());
     }
     println!("startup of {} ({runs} runs per setting)", bin.display());
     println!("{}", machine());
