@@ -159,7 +159,7 @@ fn build_action(
             true
         }
     };
-    if !rest_call && raw.unavailable.is_none() && table.method(&raw.method).is_none() {
+    if !rest_call && raw.unavailable.is_none() && !table.contains(&raw.method) {
         findings.error(loc, format!("method `{}` does not exist on TrueNAS {}", raw.method, table.release()));
     }
     let risk = raw.risk.unwrap_or(Risk::Destructive);

@@ -89,7 +89,7 @@ fn check_one(raw: &RawAction, route: &RawRoute, named: &mut Vec<Release>, findin
     let target = match (&route.method, &route.unavailable) {
         (Some(method), None) => {
             for release in &releases {
-                if MethodTable::get(*release).method(method).is_none() {
+                if !MethodTable::get(*release).contains(method) {
                     findings.error(loc, format!("route: method `{method}` does not exist on TrueNAS {release}"));
                 }
             }
@@ -161,7 +161,7 @@ impl ActionDef {
             Some(Target::Call { method, .. }) => method,
             None => &self.method,
         };
-        if !self.rest_call && MethodTable::get(release).method(method.as_str()).is_none() {
+        if !self.rest_call && !MethodTable::get(release).contains(method.as_str()) {
             return Err(unavailable(method, self.unavailable.as_deref()));
         }
         Ok(method)

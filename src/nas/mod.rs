@@ -285,6 +285,12 @@ impl NasClient {
         let spec = table
             .method(method)
             .ok_or_else(|| NasError::MethodUnavailable { method: method.to_string(), release: session.release })?;
+        if !table.is_prepared(method) {
+            // A large schema takes a while to compile: not on a runtime worker thread. Should the
+            // blocking task fail, `validate` compiles it here; either way nothing unchecked is sent.
+            let name = method.to_string();
+            let _ = tokio::task::spawn_blocking(move || table.prepare(&name)).await;
+        }
         table.validate(method, params).map_err(NasError::InvalidParams)?;
         let timeout = self.inner.config.call_timeout;
         let reply = session.call(method, params, timeout).await;

@@ -37,7 +37,13 @@
 //! middleware makes them private in the v27 API, though the dump still lists them. A NAS newer
 //! than every table (28 and later) is served with the newest one, [`Release::NEWEST`].
 //!
-//! Validators are compiled lazily, on the first call of each method, and cached.
+//! Nothing is parsed at start. `build.rs` indexes every table file at build time (method
+//! names, sorted, and where each method's object lies in the embedded text); a method's
+//! declaration is parsed from its own slice of the text when it is first looked at, and its
+//! validator compiled on its first use ([`MethodTable::prepare`] does it ahead, e.g. off an
+//! async runtime's worker threads); both are kept. A process that talks to one release reads
+//! only the methods it calls, of that release's table; the text of the others stays in the
+//! binary's read-only pages, untouched.
 
 pub mod exact;
 pub mod returns;
@@ -162,13 +168,14 @@ impl Release {
         parse_major_minor(version).is_some_and(|found| found > newest)
     }
 
-    fn source(self) -> &'static str {
+    /// The file of `schemas/` that holds the release's table.
+    fn table_file(self) -> &'static str {
         match self {
-            Release::V24_04 | Release::V24_10 => include_str!("../../schemas/v24.10.json"),
-            Release::V25_04 => include_str!("../../schemas/v25.04.2.json"),
-            Release::V25_10 => include_str!("../../schemas/v25.10.5.json"),
-            Release::V26_0 => include_str!("../../schemas/v26.0.0.json"),
-            Release::V27_0 => include_str!("../../schemas/v27.0.0.json"),
+            Release::V24_04 | Release::V24_10 => "v24.10.json",
+            Release::V25_04 => "v25.04.2.json",
+            Release::V25_10 => "v25.10.5.json",
+            Release::V26_0 => "v26.0.0.json",
+            Release::V27_0 => "v27.0.0.json",
         }
     }
 }
@@ -217,16 +224,33 @@ impl MethodSpec {
     }
 }
 
-#[derive(Deserialize)]
-struct TableFile {
-    methods: Vec<MethodSpec>,
+/// The method tables of `schemas/`, indexed by `build.rs`.
+mod embedded {
+    /// One table file of `schemas/`: its text as it is, and its method names, sorted, each
+    /// with the byte range of its method object in the text.
+    pub(crate) struct EmbeddedTable {
+        /// The file name, e.g. `v25.10.5.json`.
+        pub(crate) file: &'static str,
+        /// The file's text.
+        pub(crate) text: &'static str,
+        /// `(name, start, end)` of every method, sorted by name.
+        pub(crate) methods: &'static [(&'static str, usize, usize)],
+    }
+
+    include!(concat!(env!("OUT_DIR"), "/tables.rs"));
 }
 
-/// The method table of one release.
+/// The method table of one release. Building it costs nothing: the index of method names is
+/// made at build time, and a method's declaration is parsed from the embedded text when that
+/// method is first looked at, its validator compiled when it is first used.
 pub struct MethodTable {
     release: Release,
-    methods: HashMap<String, MethodSpec>,
-    // INVARIANT: holds a compiled validator only for names present in `methods`.
+    text: &'static str,
+    index: &'static [(&'static str, usize, usize)],
+    // INVARIANT: one cell per `index` entry; a cell holds `None` only when the method's text
+    // does not parse (a build defect, which the unit tests rule out).
+    specs: Box<[OnceLock<Option<Box<MethodSpec>>>]>,
+    // INVARIANT: holds a compiled validator only for names present in `index`.
     validators: Mutex<HashMap<String, Arc<jsonschema::Validator>>>,
 }
 
@@ -267,23 +291,26 @@ impl fmt::Display for ParamProblem {
 }
 
 impl MethodTable {
-    /// The embedded table of `release`, parsed once per process.
+    /// The embedded table of `release`, indexed once per process (nothing is parsed).
     pub fn get(release: Release) -> &'static MethodTable {
-        static TABLES: OnceLock<Vec<MethodTable>> = OnceLock::new();
-        let tables = TABLES.get_or_init(|| Release::KNOWN.iter().map(|r| MethodTable::load(*r)).collect());
-        // INVARIANT: `tables` holds one entry per `Release::KNOWN`, in that order.
+        static TABLES: [OnceLock<MethodTable>; Release::KNOWN.len()] =
+            [const { OnceLock::new() }; Release::KNOWN.len()];
+        // INVARIANT: every release is in `Release::KNOWN`, so `index` is within `TABLES`.
         let index = Release::KNOWN.iter().position(|r| *r == release).unwrap_or(0);
-        &tables[index]
+        TABLES[index].get_or_init(|| MethodTable::load(release))
     }
 
     fn load(release: Release) -> MethodTable {
-        // The embedded files are produced by our own script and checked by a unit test, so a
-        // parse failure is a build defect, not input: an empty table makes it loud at once.
-        let file: TableFile = serde_json::from_str(release.source()).unwrap_or(TableFile { methods: Vec::new() });
-        let kept = |m: &MethodSpec| release != Release::V24_04 || !DOCKER_APPS.iter().any(|p| m.name.starts_with(p));
+        // The embedded files are indexed by our own build script and checked by unit tests, so
+        // a missing table is a build defect, not input: an empty table makes it loud at once.
+        let file = release.table_file();
+        let (text, index) =
+            embedded::TABLES.iter().find(|t| t.file == file).map(|t| (t.text, t.methods)).unwrap_or(("", &[]));
         MethodTable {
             release,
-            methods: file.methods.into_iter().filter(kept).map(|m| (m.name.clone(), m)).collect(),
+            text,
+            index,
+            specs: index.iter().map(|_| OnceLock::new()).collect(),
             validators: Mutex::new(HashMap::new()),
         }
     }
@@ -293,24 +320,47 @@ impl MethodTable {
         self.release
     }
 
-    /// The method's declaration, if the release has it.
-    pub fn method(&self, name: &str) -> Option<&MethodSpec> {
-        self.methods.get(name)
+    /// Whether a method belongs to this release's table (24.04 lacks the Docker apps API).
+    fn kept(&self, name: &str) -> bool {
+        self.release != Release::V24_04 || !DOCKER_APPS.iter().any(|p| name.starts_with(p))
     }
 
-    /// Every method name of the release, in no particular order.
-    pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.methods.keys().map(String::as_str)
+    /// The method's place in the index, if the release has it.
+    fn position(&self, name: &str) -> Option<usize> {
+        if !self.kept(name) {
+            return None;
+        }
+        self.index.binary_search_by(|(n, _, _)| (*n).cmp(name)).ok()
+    }
+
+    /// Whether the release has the method, without reading its declaration.
+    pub fn contains(&self, name: &str) -> bool {
+        self.position(name).is_some()
+    }
+
+    /// The method's declaration, if the release has it: parsed from the embedded text on the
+    /// first look, then kept.
+    pub fn method(&self, name: &str) -> Option<&MethodSpec> {
+        let position = self.position(name)?;
+        let (_, start, end) = *self.index.get(position)?;
+        let cell = self.specs.get(position)?;
+        let parse = || self.text.get(start..end).and_then(|raw| serde_json::from_str(raw).ok()).map(Box::new);
+        cell.get_or_init(parse).as_deref()
+    }
+
+    /// Every method name of the release, in name order.
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.index.iter().map(|(name, _, _)| *name).filter(|name| self.kept(name))
     }
 
     /// Number of methods in the table.
     pub fn len(&self) -> usize {
-        self.methods.len()
+        self.names().count()
     }
 
     /// Whether the table is empty (only when the embedded data is broken).
     pub fn is_empty(&self) -> bool {
-        self.methods.is_empty()
+        self.names().next().is_none()
     }
 
     /// Checks a positional params array against the method's schema.
@@ -333,9 +383,23 @@ impl MethodTable {
         if problems.is_empty() { Ok(()) } else { Err(ParamsError::Invalid { method: method.to_string(), problems }) }
     }
 
+    /// Whether the method's validator is compiled already (so [`MethodTable::validate`] will
+    /// not compile it).
+    pub fn is_prepared(&self, method: &str) -> bool {
+        self.validators.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).contains_key(method)
+    }
+
+    /// Compiles and keeps the method's validator now, if it is not yet: compiling a large
+    /// schema takes a while, which a caller on an async runtime can spend on a blocking
+    /// thread. Fails as [`MethodTable::validate`] would for an unknown method or an unusable
+    /// schema.
+    pub fn prepare(&self, method: &str) -> Result<(), ParamsError> {
+        self.validator(method).map(|_| ())
+    }
+
     fn validator(&self, method: &str) -> Result<Arc<jsonschema::Validator>, ParamsError> {
         let unknown = || ParamsError::UnknownMethod { method: method.to_string(), release: self.release };
-        let spec = self.methods.get(method).ok_or_else(unknown)?;
+        let spec = self.method(method).ok_or_else(unknown)?;
         let mut cache = self.validators.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(v) = cache.get(method) {
             return Ok(Arc::clone(v));
@@ -404,6 +468,44 @@ mod tests {
         assert!(!MethodTable::get(Release::V26_0).method("pool.snapshottask.run").map(|m| m.job).unwrap_or(true));
         assert!(t.validate("snmp.update", &json!([{"loglevel": 3}])).is_err(), "27 dropped the SNMP log level");
         assert_eq!(MethodTable::get(Release::V26_0).validate("snmp.update", &json!([{"loglevel": 3}])), Ok(()));
+    }
+
+    #[test]
+    fn every_method_of_every_table_file_parses_under_its_indexed_name() {
+        assert!(embedded::TABLES.len() >= 4, "tables found by build.rs: {}", embedded::TABLES.len());
+        for release in Release::KNOWN {
+            assert!(embedded::TABLES.iter().any(|t| t.file == release.table_file()), "{release}: no table file");
+        }
+        for file in embedded::TABLES {
+            assert!(file.methods.windows(2).all(|w| w[0].0 < w[1].0), "{}: index not sorted", file.file);
+            // The whole file is valid JSON, and the index covers every method it holds.
+            let whole: Value = serde_json::from_str(file.text).unwrap();
+            let count = whole["methods"].as_array().map(Vec::len).unwrap_or(0);
+            assert_eq!(count, file.methods.len(), "{}", file.file);
+            for (name, start, end) in file.methods {
+                let spec: MethodSpec = serde_json::from_str(&file.text[*start..*end])
+                    .unwrap_or_else(|e| panic!("{}: `{name}` does not parse: {e}", file.file));
+                assert_eq!(spec.name, *name, "{}", file.file);
+            }
+        }
+        for release in Release::KNOWN {
+            let table = MethodTable::get(release);
+            for name in table.names() {
+                assert!(table.contains(name), "{release}: {name}");
+                assert_eq!(table.method(name).map(|m| m.name.as_str()), Some(name), "{release}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_validator_prepared_ahead_is_the_one_used() {
+        let t = MethodTable::get(Release::V26_0);
+        assert!(!t.is_prepared("acme.dns.authenticator.create"));
+        assert_eq!(t.prepare("acme.dns.authenticator.create"), Ok(()));
+        assert!(t.is_prepared("acme.dns.authenticator.create"));
+        assert!(t.validate("acme.dns.authenticator.create", &json!([{"name": 3}])).is_err());
+        assert!(matches!(t.prepare("vm.nope"), Err(ParamsError::UnknownMethod { .. })));
+        assert!(!t.is_prepared("vm.nope"));
     }
 
     #[test]
