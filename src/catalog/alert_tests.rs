@@ -5,7 +5,6 @@ use serde_json::{Value, json};
 
 use super::test_support::*;
 use crate::ids::Risk;
-use crate::schema::{MethodTable, Release};
 
 /// (action, arguments, expected positional params).
 fn cases() -> Vec<(&'static str, Value, Value)> {
@@ -35,11 +34,6 @@ fn cases() -> Vec<(&'static str, Value, Value)> {
     ]
 }
 
-/// The actions of `alert`, in catalog order.
-fn mine(catalog: &super::Catalog) -> impl Iterator<Item = &super::ActionDef> {
-    catalog.actions().filter(|a| a.category == "alert")
-}
-
 #[test]
 fn actions_build_the_expected_middleware_calls() {
     let catalog = builtin();
@@ -47,7 +41,7 @@ fn actions_build_the_expected_middleware_calls() {
     for (name, args, expected) in &cases {
         assert_builds(&catalog, name, None, args, expected);
     }
-    for action in mine(&catalog) {
+    for action in actions_of(&catalog, "alert") {
         assert!(cases.iter().any(|(n, _, _)| *n == action.name.as_str()), "no case for {}", action.name);
     }
 }
@@ -69,11 +63,7 @@ fn methods_that_are_not_obvious() {
     {
         assert_eq!(method(action), expected, "{action}");
     }
-    let table = MethodTable::get(Release::V25_10);
-    let jobs: Vec<&str> = mine(&catalog)
-        .filter(|a| table.method(a.method.as_str()).is_some_and(|m| m.job))
-        .map(|a| a.name.as_str())
-        .collect();
+    let jobs = jobs_of(&catalog, "alert");
     assert!(jobs.is_empty(), "{jobs:?}");
 }
 
@@ -81,9 +71,9 @@ fn methods_that_are_not_obvious() {
 fn the_gated_actions_keep_the_reference_refusals_and_are_destructive() {
     let catalog = builtin();
     let gated: Vec<(&str, &str)> =
-        mine(&catalog).filter_map(|a| Some((a.name.as_str(), a.confirm.as_deref()?))).collect();
+        actions_of(&catalog, "alert").filter_map(|a| Some((a.name.as_str(), a.confirm.as_deref()?))).collect();
     assert!(gated.is_empty(), "{gated:?}");
     let destructive: Vec<&str> =
-        mine(&catalog).filter(|a| a.risk == Risk::Destructive).map(|a| a.name.as_str()).collect();
+        actions_of(&catalog, "alert").filter(|a| a.risk == Risk::Destructive).map(|a| a.name.as_str()).collect();
     assert!(destructive.is_empty(), "{destructive:?}");
 }

@@ -4,8 +4,6 @@
 use serde_json::{Value, json};
 
 use super::test_support::*;
-use crate::ids::Risk;
-use crate::schema::{MethodTable, Release};
 
 /// (action, arguments, expected method, expected positional params).
 fn cases() -> Vec<(&'static str, Value, &'static str, Value)> {
@@ -64,18 +62,13 @@ fn cases() -> Vec<(&'static str, Value, &'static str, Value)> {
     ]
 }
 
-/// The actions of `app`, in catalog order.
-fn mine(catalog: &super::Catalog) -> impl Iterator<Item = &super::ActionDef> {
-    catalog.actions().filter(|a| a.category == "app")
-}
-
 #[test]
 fn actions_build_the_expected_middleware_calls() {
     let catalog = builtin();
     for (name, args, method, expected) in cases() {
         assert_builds(&catalog, name, Some(method), &args, &expected);
     }
-    for action in mine(&catalog) {
+    for action in actions_of(&catalog, "app") {
         assert!(cases().iter().any(|(n, ..)| *n == action.name.as_str()), "no case for {}", action.name);
     }
 }
@@ -111,8 +104,7 @@ fn the_category_has_the_reference_actions_in_reference_order() {
 #[test]
 fn gated_actions_keep_the_reference_refusal_texts() {
     let catalog = builtin();
-    let gated: Vec<(&str, &str)> =
-        mine(&catalog).filter_map(|a| Some((a.name.as_str(), a.confirm.as_deref()?))).collect();
+    let gated = gates_of(&catalog, "app");
     assert_eq!(
         gated,
         [
@@ -120,27 +112,12 @@ fn gated_actions_keep_the_reference_refusal_texts() {
             ("app_rollback", "App rollback aborted: 'confirm' must be set to true.")
         ]
     );
-    for (name, _) in &gated {
-        let action = catalog.action(name).unwrap();
-        assert_eq!(action.risk, Risk::Destructive, "{name}");
-        assert!(!action.confirmed(&object(json!({"confirm": false}))), "{name}");
-    }
-    // Destructive without a reference gate.
-    let ungated: Vec<&str> = mine(&catalog)
-        .filter(|a| a.risk == Risk::Destructive && a.confirm.is_none())
-        .map(|a| a.name.as_str())
-        .collect();
-    assert!(ungated.is_empty(), "{ungated:?}");
 }
 
 #[test]
 fn job_methods_are_the_long_running_ones() {
     let catalog = builtin();
-    let table = MethodTable::get(Release::V25_10);
-    let jobs: Vec<&str> = mine(&catalog)
-        .filter(|a| table.method(a.method.as_str()).is_some_and(|m| m.job))
-        .map(|a| a.name.as_str())
-        .collect();
+    let jobs = jobs_of(&catalog, "app");
     assert_eq!(
         jobs,
         [
@@ -160,11 +137,5 @@ fn job_methods_are_the_long_running_ones() {
 
 #[test]
 fn every_method_exists_on_every_release_it_is_not_routed_away_from() {
-    let catalog = builtin();
-    for action in mine(&catalog) {
-        // Releases a route sends elsewhere are checked by the catalog-wide route tests.
-        for release in Release::ALL.into_iter().filter(|r| !action.routed_releases().any(|routed| routed == *r)) {
-            assert!(MethodTable::get(release).method(action.method.as_str()).is_some(), "{} on {release}", action.name);
-        }
-    }
+    assert_methods_exist_where_not_routed(&builtin(), "app");
 }

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::test_support::*;
 use crate::ids::Risk;
-use crate::schema::{MethodTable, Release};
+use crate::schema::Release;
 
 /// (action, arguments, expected positional params).
 fn cases() -> Vec<(&'static str, Value, Value)> {
@@ -29,11 +29,6 @@ fn cases() -> Vec<(&'static str, Value, Value)> {
     ]
 }
 
-/// The actions of `disk`, in catalog order.
-fn mine(catalog: &super::Catalog) -> impl Iterator<Item = &super::ActionDef> {
-    catalog.actions().filter(|a| a.category == "disk")
-}
-
 #[test]
 fn actions_build_the_expected_middleware_calls() {
     let catalog = builtin();
@@ -42,7 +37,7 @@ fn actions_build_the_expected_middleware_calls() {
         assert_builds(&catalog, name, None, args, expected);
     }
     // An action that cannot run where its method is missing (SMART) has no call to build.
-    for action in mine(&catalog).filter(|a| a.unavailable.is_none()) {
+    for action in actions_of(&catalog, "disk").filter(|a| a.unavailable.is_none()) {
         assert!(cases.iter().any(|(n, _, _)| *n == action.name.as_str()), "no case for {}", action.name);
     }
     let smart = catalog.action("disk_smart_test_run").unwrap();
@@ -69,11 +64,7 @@ fn methods_that_are_not_obvious() {
     ] {
         assert_eq!(method(action), expected, "{action}");
     }
-    let table = MethodTable::get(Release::V25_10);
-    let jobs: Vec<&str> = mine(&catalog)
-        .filter(|a| table.method(a.method.as_str()).is_some_and(|m| m.job))
-        .map(|a| a.name.as_str())
-        .collect();
+    let jobs = jobs_of(&catalog, "disk");
     assert_eq!(jobs, ["disk_wipe"]);
 }
 
@@ -81,10 +72,10 @@ fn methods_that_are_not_obvious() {
 fn the_gated_actions_keep_the_reference_refusals_and_are_destructive() {
     let catalog = builtin();
     let gated: Vec<(&str, &str)> =
-        mine(&catalog).filter_map(|a| Some((a.name.as_str(), a.confirm.as_deref()?))).collect();
+        actions_of(&catalog, "disk").filter_map(|a| Some((a.name.as_str(), a.confirm.as_deref()?))).collect();
     assert_eq!(gated, [("disk_wipe", "Wipe aborted: 'confirm' must be set to true.")]);
     let destructive: Vec<&str> =
-        mine(&catalog).filter(|a| a.risk == Risk::Destructive).map(|a| a.name.as_str()).collect();
+        actions_of(&catalog, "disk").filter(|a| a.risk == Risk::Destructive).map(|a| a.name.as_str()).collect();
     assert_eq!(destructive, ["disk_wipe"]);
     let removed = catalog.action("disk_update").unwrap();
     let err = removed.check_and_build_params(&object(json!({"id": "x", "togglesmart": true}))).unwrap_err();

@@ -1,9 +1,11 @@
-//! Helpers the catalog's tests share: the shipped catalog, JSON values as objects, and the
-//! checks every category's table of expected middleware calls makes.
+//! Helpers the catalog's tests share: the shipped catalog, JSON values as objects, the checks
+//! every category's table of expected middleware calls makes, and the facts every category's
+//! tests assert (its confirmation gates, its job methods, its methods on every release).
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
-use super::{Catalog, builtin_sources};
+use super::{ActionDef, Catalog, builtin_sources};
+use crate::ids::Risk;
 use crate::schema::{MethodTable, Release};
 
 /// The shipped catalog; panics listing every problem when it does not load or warns.
@@ -50,5 +52,48 @@ pub(crate) fn assert_builds(
 pub(crate) fn assert_every_action_has_a_case(catalog: &Catalog, categories: &[&str], names: impl Fn(&str) -> bool) {
     for action in catalog.actions().filter(|a| categories.contains(&a.category.as_str())) {
         assert!(names(action.name.as_str()), "no case for {}", action.name);
+    }
+}
+
+/// The actions of `category`, in catalog order.
+pub(crate) fn actions_of<'a>(catalog: &'a Catalog, category: &'a str) -> impl Iterator<Item = &'a ActionDef> + 'a {
+    catalog.actions().filter(move |a| a.category == category)
+}
+
+/// The actions of `category` gated by the reference's `confirm`, with their refusal texts.
+/// Checks on the way that each gated action is destructive and refuses `confirm: false`, and that
+/// no destructive action of the category goes without a gate.
+pub(crate) fn gates_of<'a>(catalog: &'a Catalog, category: &'a str) -> Vec<(&'a str, &'a str)> {
+    let gated: Vec<(&str, &str)> =
+        actions_of(catalog, category).filter_map(|a| Some((a.name.as_str(), a.confirm.as_deref()?))).collect();
+    for (name, _) in &gated {
+        let action = catalog.action(name).unwrap_or_else(|| panic!("no action {name}"));
+        assert_eq!(action.risk, Risk::Destructive, "{name}");
+        assert!(!action.confirmed(&object(json!({"confirm": false}))), "{name}");
+    }
+    let ungated: Vec<&str> = actions_of(catalog, category)
+        .filter(|a| a.risk == Risk::Destructive && a.confirm.is_none())
+        .map(|a| a.name.as_str())
+        .collect();
+    assert!(ungated.is_empty(), "destructive without a reference gate: {ungated:?}");
+    gated
+}
+
+/// The actions of `category` whose 25.10 method is a job.
+pub(crate) fn jobs_of<'a>(catalog: &'a Catalog, category: &'a str) -> Vec<&'a str> {
+    let table = MethodTable::get(Release::V25_10);
+    actions_of(catalog, category)
+        .filter(|a| table.method(a.method.as_str()).is_some_and(|m| m.job))
+        .map(|a| a.name.as_str())
+        .collect()
+}
+
+/// Every action of `category` names a method that exists on every release no route sends
+/// elsewhere (routed releases are checked by the catalog-wide route tests).
+pub(crate) fn assert_methods_exist_where_not_routed(catalog: &Catalog, category: &str) {
+    for action in actions_of(catalog, category) {
+        for release in Release::ALL.into_iter().filter(|r| !action.routed_releases().any(|routed| routed == *r)) {
+            assert!(MethodTable::get(release).method(action.method.as_str()).is_some(), "{} on {release}", action.name);
+        }
     }
 }
