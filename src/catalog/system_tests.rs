@@ -94,9 +94,7 @@ fn system_actions_build_the_expected_middleware_calls() {
             assert_eq!(table.validate(method, &params), Ok(()), "{name} on {release}: {params}");
         }
     }
-    for action in catalog.actions().filter(|a| a.category == "system") {
-        assert!(cases.iter().any(|(n, ..)| *n == action.name.as_str()), "no case for {}", action.name);
-    }
+    assert_every_action_has_a_case(&catalog, &["system"], |name| cases.iter().any(|(n, ..)| *n == name));
 }
 
 #[test]

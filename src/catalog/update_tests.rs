@@ -56,9 +56,7 @@ fn actions_build_the_expected_middleware_calls() {
     for (name, args, method, expected) in cases() {
         assert_builds(&catalog, name, Some(method), &args, &expected);
     }
-    for action in actions_of(&catalog, "update") {
-        assert!(cases().iter().any(|(n, ..)| *n == action.name.as_str()), "no case for {}", action.name);
-    }
+    assert_every_action_has_a_case(&catalog, &["update"], |name| cases().iter().any(|(n, ..)| *n == name));
 }
 
 #[test]
