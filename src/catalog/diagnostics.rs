@@ -108,5 +108,39 @@ impl Findings {
 
 /// The 1-based line of a byte offset.
 pub(crate) fn line_of(source: &str, offset: usize) -> usize {
-    source.as_bytes().iter().take(offset).filter(|b| **b == b'\n').count() + 1
+    LineIndex::new(source).line(offset)
+}
+
+/// Where a text's lines start, found once, so that many offsets (one per action and argument
+/// of a tools file) each find their line by binary search rather than by rescanning the text.
+pub(crate) struct LineIndex {
+    /// Byte offsets of every `\n`, in order.
+    newlines: Vec<usize>,
+}
+
+impl LineIndex {
+    /// Indexes `source`.
+    pub(crate) fn new(source: &str) -> LineIndex {
+        LineIndex { newlines: source.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i).collect() }
+    }
+
+    /// The 1-based line of a byte offset: one more than the newlines before it.
+    pub(crate) fn line(&self, offset: usize) -> usize {
+        self.newlines.partition_point(|&at| at < offset) + 1
+    }
+}
+
+#[cfg(test)]
+mod line_tests {
+    use super::*;
+
+    #[test]
+    fn offsets_find_their_one_based_lines() {
+        let text = "a = 1\nb = 2\n\nc = 3";
+        let index = LineIndex::new(text);
+        for (offset, line) in [(0, 1), (5, 1), (6, 2), (12, 3), (13, 4), (text.len(), 4)] {
+            assert_eq!(index.line(offset), line, "offset {offset}");
+            assert_eq!(line_of(text, offset), line, "offset {offset}");
+        }
+    }
 }

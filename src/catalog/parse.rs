@@ -5,7 +5,7 @@ use serde_json::{Number, Value};
 use toml::de::{DeTable, DeValue};
 
 use super::args::check_value;
-use super::diagnostics::{Findings, Loc, line_of};
+use super::diagnostics::{Findings, LineIndex, Loc, line_of};
 use super::model::{ArgDef, ArgType, DefaultFrom};
 use super::template::literal;
 use super::value_kind::ValueKind;
@@ -126,7 +126,7 @@ pub(crate) fn parse_source(file: &str, text: &str, findings: &mut Findings) -> O
             return None;
         }
     };
-    let lines = Lines { text, root: spans.get_ref() };
+    let lines = Lines { index: LineIndex::new(text), root: spans.get_ref() };
     Some(if file == CATEGORIES_FILE {
         Source::Categories(parse_categories(&table, &lines, loc, findings))
     } else {
@@ -136,7 +136,7 @@ pub(crate) fn parse_source(file: &str, text: &str, findings: &mut Findings) -> O
 
 /// Finds source lines of array elements, from the spanned parse.
 struct Lines<'a> {
-    text: &'a str,
+    index: LineIndex,
     root: &'a DeTable<'a>,
 }
 
@@ -151,7 +151,7 @@ impl Lines<'_> {
 
     /// Line of `root[key][index]`.
     fn top(&self, key: &str, index: usize) -> Option<usize> {
-        Self::element(self.root, key, index).map(|v| line_of(self.text, v.span().start))
+        Self::element(self.root, key, index).map(|v| self.index.line(v.span().start))
     }
 
     /// Line of `root.action[action].args[arg]`.
@@ -162,7 +162,7 @@ impl Lines<'_> {
     /// Line of `root.action[action].<key>[index]`.
     fn nested(&self, action: usize, key: &str, index: usize) -> Option<usize> {
         let DeValue::Table(t) = Self::element(self.root, "action", action)?.get_ref() else { return None };
-        Self::element(t, key, index).map(|v| line_of(self.text, v.span().start))
+        Self::element(t, key, index).map(|v| self.index.line(v.span().start))
     }
 }
 
