@@ -254,19 +254,7 @@ impl NasClient {
     /// reservation is refunded.
     pub async fn call(&self, permit: Permit, params: Value, options: CallOptions) -> Result<CallOutcome, NasError> {
         let method = permit.method().as_str().to_string();
-        // The bound of a call: its timeout plus one connect deadline; a retry fits in what is left.
-        let config = &self.inner.config;
-        let deadline = Instant::now() + config.call_timeout + config.connect_timeout + SLACK;
-        let mut attempt = self.call_once(&method, &params, &options).await;
-        if options.read_only
-            && let Err(NasError::ConnectionLost { .. }) = attempt
-        {
-            tracing::info!(%method, "connection lost during a read; retrying once on a new connection");
-            let retry = tokio::time::timeout_at(deadline, self.call_once(&method, &params, &options)).await;
-            attempt = retry.unwrap_or_else(|_| {
-                Err(NasError::Timeout { method: method.clone(), after: config.call_timeout, write: false })
-            });
-        }
+        let mut attempt = self.call_bounded(&method, &params, &options).await;
         if !options.read_only
             && let Err(NasError::Timeout { write, .. }) = &mut attempt
         {
@@ -277,6 +265,22 @@ impl NasClient {
             _ => drop(permit),
         }
         attempt
+    }
+
+    /// One call within its bound (its timeout plus one connect deadline): a read whose
+    /// connection broke is retried once on a new connection, in what is left of the bound.
+    async fn call_bounded(&self, method: &str, params: &Value, options: &CallOptions) -> Result<CallOutcome, NasError> {
+        let config = &self.inner.config;
+        let deadline = Instant::now() + config.call_timeout + config.connect_timeout + SLACK;
+        let attempt = self.call_once(method, params, options).await;
+        if !(options.read_only && matches!(attempt, Err(NasError::ConnectionLost { .. }))) {
+            return attempt;
+        }
+        tracing::info!(%method, "connection lost during a read; retrying once on a new connection");
+        let retry = tokio::time::timeout_at(deadline, self.call_once(method, params, options)).await;
+        retry.unwrap_or_else(|_| {
+            Err(NasError::Timeout { method: method.to_string(), after: config.call_timeout, write: false })
+        })
     }
 
     async fn call_once(&self, method: &str, params: &Value, options: &CallOptions) -> Result<CallOutcome, NasError> {
@@ -331,7 +335,7 @@ impl NasClient {
     /// A read that is part of a permitted call (its `[[action.lookup]]`), made before the call
     /// itself: it needs the call's permit, borrowed, so no read happens for a call the policy
     /// did not allow. Never a job; checked against the release's schema like any call; retried
-    /// once on a lost connection, as reads are.
+    /// once on a lost connection within the same bound as any read.
     pub async fn read_for(&self, permit: &Permit, method: &MethodName, params: Value) -> Result<Value, NasError> {
         let options = CallOptions { read_only: true, ..CallOptions::default() };
         let name = method.as_str();
@@ -341,12 +345,7 @@ impl NasClient {
         {
             return Err(NasError::Protocol(format!("`{name}` is a job, not a read")));
         }
-        let attempt = self.call_once(name, &params, &options).await;
-        let attempt = match attempt {
-            Err(NasError::ConnectionLost { .. }) => self.call_once(name, &params, &options).await,
-            other => other,
-        };
-        attempt.map(|outcome| outcome.result)
+        self.call_bounded(name, &params, &options).await.map(|outcome| outcome.result)
     }
 
     /// Reads one job's current state (`core.get_jobs` filtered by id) under a permit for it.
