@@ -553,3 +553,7 @@ impl Policy {
             || self.actions.values().chain(self.methods.values()).any(|e| e.approval.is_some())
     }
 }
+
+#[cfg(test)]
+#[path = "decision_tests/mod.rs"]
+mod tests;

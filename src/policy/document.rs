@@ -581,3 +581,7 @@ pub(crate) struct RiskDefaults {
     #[schemars(with = "RiskDefault")]
     pub(crate) destructive: Option<RiskDefault>,
 }
+
+#[cfg(test)]
+#[path = "document_tests.rs"]
+mod tests;

@@ -487,3 +487,7 @@ mod limit_checks;
 #[cfg(test)]
 #[path = "load_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "load_extensions_tests.rs"]
+mod extension_tests;

@@ -5,14 +5,8 @@ use serde_json::json;
 
 use super::*;
 use crate::policy::limits::Bound;
+use crate::policy::load_problems as problems;
 use crate::policy::test_catalog;
-
-fn problems(doc: Value) -> Vec<String> {
-    match load(&doc.to_string(), test_catalog()) {
-        Ok(_) => Vec::new(),
-        Err(e) => e.problems().iter().map(ToString::to_string).collect(),
-    }
-}
 
 fn on_vm_start(limit: Value) -> Vec<String> {
     problems(json!({"version": "1", "default": "deny", "tools": {"vm_start": {"limits": [limit]}}}))

@@ -1,15 +1,8 @@
 use serde_json::json;
 
 use super::*;
+use crate::policy::load_problems as problems;
 use crate::policy::test_catalog;
-
-/// The problems of a document, as `pointer: message` lines.
-fn problems(doc: Value) -> Vec<String> {
-    match load(&doc.to_string(), test_catalog()) {
-        Ok(_) => Vec::new(),
-        Err(e) => e.problems().iter().map(ToString::to_string).collect(),
-    }
-}
 
 fn loads(doc: Value) -> Policy {
     match load(&doc.to_string(), test_catalog()) {

@@ -21,6 +21,10 @@
 //! - the audit log: `audit` (one JSON line per call), `audit_chain` (the hash chain and `audit
 //!   verify`), `audit_show` (`audit show`'s table), `audit_writer` (the thread that writes it,
 //!   with a deadline per record).
+//!
+//! Tests sit beside the file they test as `x_tests.rs`; deciding's are in `decision_tests/`,
+//! one file per feature of the precedence (hide and entries, raw-call scopes, approval,
+//! maintenance windows, shadow mode) sharing one set of builders in its `mod.rs`.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -350,22 +354,21 @@ pub(crate) fn test_catalog() -> &'static Catalog {
     CATALOG.get_or_init(|| Catalog::builtin().unwrap_or_else(|e| panic!("{e}")))
 }
 
+/// A policy engine loaded from `doc` against [`test_catalog`]; panics when it does not load.
+#[cfg(test)]
+pub(crate) fn test_engine(doc: Value) -> PolicyEngine {
+    PolicyEngine::load(&doc.to_string(), test_catalog()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The problems loading `doc` reports, as `pointer: message` lines (none when it loads).
+#[cfg(test)]
+pub(crate) fn load_problems(doc: Value) -> Vec<String> {
+    match PolicyEngine::load(&doc.to_string(), test_catalog()) {
+        Ok(_) => Vec::new(),
+        Err(e) => e.problems().iter().map(ToString::to_string).collect(),
+    }
+}
+
 #[cfg(test)]
 #[path = "engine_tests.rs"]
 mod tests;
-
-#[cfg(test)]
-#[path = "scope_tests.rs"]
-mod scope_tests;
-
-#[cfg(test)]
-#[path = "approval_tests.rs"]
-mod approval_tests;
-
-#[cfg(test)]
-#[path = "window_tests.rs"]
-mod window_tests;
-
-#[cfg(test)]
-#[path = "shadow_tests.rs"]
-mod shadow_tests;

@@ -128,3 +128,7 @@ fn limit_line(limit: &Limit) -> String {
     let key = limit.key.as_ref().map(|k| format!(" for each `{k}`")).unwrap_or_default();
     format!("limit `{}`: {bound}{key} per {}", limit.counter, limit.scope.as_str())
 }
+
+#[cfg(test)]
+#[path = "summary_tests.rs"]
+mod tests;

@@ -1,21 +1,15 @@
 //! Decisions on partly known arguments: a raw call read as its twin actions.
 
 use std::collections::BTreeSet;
-use std::time::{Duration, UNIX_EPOCH};
 
 use serde_json::json;
 
 use super::*;
+use crate::policy::MethodRules;
 
-fn engine(doc: Value) -> PolicyEngine {
-    PolicyEngine::load(&doc.to_string(), test_catalog()).unwrap_or_else(|e| panic!("{e}"))
-}
-
+/// Decides a `vm.stop` call under `scope`: `Ok` for a permit, the denial otherwise.
 fn decide(engine: &PolicyEngine, action: &str, args: Value, scope: ArgScope<'_>) -> Result<(), Denial> {
-    let (grant, action, method) = (GrantId::new("g"), ActionName::new(action), MethodName::new("vm.stop"));
-    let args = args.as_object().cloned().unwrap_or_default();
-    let req = Request { grant: &grant, action: &action, method: &method, risk: Risk::Write, args: &args };
-    match engine.authorize_scoped(&req, scope, UNIX_EPOCH + Duration::from_secs(1_704_067_200)) {
+    match call(action, "vm.stop").args(args).decide_scoped(engine, scope, at(T0)) {
         Decision::Allow(_) => Ok(()),
         Decision::Deny(d) => Err(d),
         Decision::NeedsApproval(n) => panic!("unexpected need for approval by {}", n.rule),
