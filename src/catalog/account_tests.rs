@@ -5,8 +5,6 @@
 use serde_json::{Map, Value, json};
 
 use super::test_support::*;
-use crate::ids::Risk;
-use crate::schema::{MethodTable, Release};
 
 /// (action, method, arguments, expected positional params).
 fn cases() -> Vec<(&'static str, &'static str, Value, Value)> {
@@ -48,28 +46,13 @@ fn cases() -> Vec<(&'static str, &'static str, Value, Value)> {
 #[test]
 fn account_actions_build_the_expected_middleware_calls() {
     let catalog = builtin();
-    let cases = cases();
-    for (name, method, args, expected) in &cases {
-        let params = assert_builds(&catalog, name, Some(method), args, expected);
-        let action = catalog.action(name).unwrap();
-        // Releases a route sends elsewhere are checked by the catalog-wide route tests.
-        for release in Release::ALL.into_iter().filter(|r| !action.routed_releases().any(|routed| routed == *r)) {
-            let table = MethodTable::get(release);
-            assert!(table.method(method).is_some(), "{name}: {method} is missing on {release}");
-            assert_eq!(table.validate(method, &params), Ok(()), "{name} on {release}: {params}");
-        }
-    }
-    assert_every_action_has_a_case(&catalog, &["account"], |name| cases.iter().any(|(n, ..)| *n == name));
+    assert_category_builds_on_every_release(&catalog, "account", &cases());
 }
 
 #[test]
 fn gated_actions_refuse_with_the_reference_texts() {
     let catalog = builtin();
-    let gated: Vec<(&str, &str)> = catalog
-        .actions()
-        .filter(|a| a.category == "account")
-        .filter_map(|a| Some((a.name.as_str(), a.confirm.as_deref()?)))
-        .collect();
+    let gated: Vec<(&str, &str)> = confirm_texts_of(&catalog, "account");
     assert_eq!(
         gated,
         [
@@ -82,23 +65,14 @@ fn gated_actions_refuse_with_the_reference_texts() {
 #[test]
 fn no_account_action_is_a_job() {
     let catalog = builtin();
-    let table = MethodTable::get(Release::V25_10);
-    let jobs: Vec<&str> = catalog
-        .actions()
-        .filter(|a| a.category == "account" && table.method(a.method.as_str()).is_some_and(|m| m.job))
-        .map(|a| a.name.as_str())
-        .collect();
+    let jobs = jobs_of(&catalog, "account");
     assert_eq!(jobs, [] as [&str; 0]);
 }
 
 #[test]
 fn deleting_a_user_group_or_privilege_is_destructive() {
     let catalog = builtin();
-    let destructive: Vec<&str> = catalog
-        .actions()
-        .filter(|a| a.category == "account" && a.risk == Risk::Destructive)
-        .map(|a| a.name.as_str())
-        .collect();
+    let destructive: Vec<&str> = destructive_of(&catalog, "account");
     assert_eq!(destructive, ["user_delete", "group_delete", "privilege_delete"]);
 }
 

@@ -4,7 +4,6 @@
 use serde_json::{Value, json};
 
 use super::test_support::*;
-use crate::ids::Risk;
 
 /// (action, arguments, expected positional params).
 fn cases() -> Vec<(&'static str, Value, Value)> {
@@ -37,11 +36,7 @@ fn cases() -> Vec<(&'static str, Value, Value)> {
 #[test]
 fn actions_build_the_expected_middleware_calls() {
     let catalog = builtin();
-    let cases = cases();
-    for (name, args, expected) in &cases {
-        assert_builds(&catalog, name, None, args, expected);
-    }
-    assert_every_action_has_a_case(&catalog, &["alert"], |name| cases.iter().any(|(n, ..)| *n == name));
+    assert_category_builds(&catalog, "alert", &cases());
 }
 
 #[test]
@@ -68,10 +63,8 @@ fn methods_that_are_not_obvious() {
 #[test]
 fn the_gated_actions_keep_the_reference_refusals_and_are_destructive() {
     let catalog = builtin();
-    let gated: Vec<(&str, &str)> =
-        actions_of(&catalog, "alert").filter_map(|a| Some((a.name.as_str(), a.confirm.as_deref()?))).collect();
+    let gated: Vec<(&str, &str)> = confirm_texts_of(&catalog, "alert");
     assert!(gated.is_empty(), "{gated:?}");
-    let destructive: Vec<&str> =
-        actions_of(&catalog, "alert").filter(|a| a.risk == Risk::Destructive).map(|a| a.name.as_str()).collect();
+    let destructive: Vec<&str> = destructive_of(&catalog, "alert");
     assert!(destructive.is_empty(), "{destructive:?}");
 }

@@ -4,7 +4,6 @@
 use serde_json::{Value, json};
 
 use super::test_support::*;
-use crate::ids::Risk;
 
 /// (action, arguments, expected positional params).
 fn cases() -> Vec<(&'static str, Value, Value)> {
@@ -32,11 +31,7 @@ fn cases() -> Vec<(&'static str, Value, Value)> {
 #[test]
 fn actions_build_the_expected_middleware_calls() {
     let catalog = builtin();
-    let cases = cases();
-    for (name, args, expected) in &cases {
-        assert_builds(&catalog, name, None, args, expected);
-    }
-    assert_every_action_has_a_case(&catalog, &["certificate"], |name| cases.iter().any(|(n, ..)| *n == name));
+    assert_category_builds(&catalog, "certificate", &cases());
 }
 
 #[test]
@@ -68,10 +63,8 @@ fn methods_that_are_not_obvious() {
 #[test]
 fn the_gated_actions_keep_the_reference_refusals_and_are_destructive() {
     let catalog = builtin();
-    let gated: Vec<(&str, &str)> =
-        actions_of(&catalog, "certificate").filter_map(|a| Some((a.name.as_str(), a.confirm.as_deref()?))).collect();
+    let gated: Vec<(&str, &str)> = confirm_texts_of(&catalog, "certificate");
     assert_eq!(gated, [("certificate_delete", "Deletion aborted: 'confirm' must be set to true.")]);
-    let destructive: Vec<&str> =
-        actions_of(&catalog, "certificate").filter(|a| a.risk == Risk::Destructive).map(|a| a.name.as_str()).collect();
+    let destructive: Vec<&str> = destructive_of(&catalog, "certificate");
     assert_eq!(destructive, ["certificate_delete"]);
 }

@@ -4,7 +4,6 @@
 use serde_json::{Value, json};
 
 use super::test_support::*;
-use crate::ids::Risk;
 use crate::schema::Release;
 
 /// (action, arguments, expected positional params).
@@ -71,11 +70,9 @@ fn methods_that_are_not_obvious() {
 #[test]
 fn the_gated_actions_keep_the_reference_refusals_and_are_destructive() {
     let catalog = builtin();
-    let gated: Vec<(&str, &str)> =
-        actions_of(&catalog, "disk").filter_map(|a| Some((a.name.as_str(), a.confirm.as_deref()?))).collect();
+    let gated: Vec<(&str, &str)> = confirm_texts_of(&catalog, "disk");
     assert_eq!(gated, [("disk_wipe", "Wipe aborted: 'confirm' must be set to true.")]);
-    let destructive: Vec<&str> =
-        actions_of(&catalog, "disk").filter(|a| a.risk == Risk::Destructive).map(|a| a.name.as_str()).collect();
+    let destructive: Vec<&str> = destructive_of(&catalog, "disk");
     assert_eq!(destructive, ["disk_wipe"]);
     let removed = catalog.action("disk_update").unwrap();
     let err = removed.check_and_build_params(&object(json!({"id": "x", "togglesmart": true}))).unwrap_err();

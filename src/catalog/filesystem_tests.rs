@@ -93,8 +93,7 @@ fn the_category_has_the_reference_actions_in_reference_order() {
 #[test]
 fn gated_actions_keep_the_reference_refusal_texts() {
     let catalog = builtin();
-    let gated: Vec<(&str, &str)> =
-        actions_of(&catalog, "filesystem").filter_map(|a| Some((a.name.as_str(), a.confirm.as_deref()?))).collect();
+    let gated: Vec<(&str, &str)> = confirm_texts_of(&catalog, "filesystem");
     assert_eq!(gated, [("filesystem_set_acl", "ACL change aborted: 'confirm' must be set to true.")]);
     for (name, _) in &gated {
         let action = catalog.action(name).unwrap();

@@ -160,11 +160,7 @@ fn the_sharing_category_has_the_36_reference_actions_in_order() {
 #[test]
 fn the_seven_sharing_deletes_are_gated_with_the_reference_json_text() {
     let catalog = builtin();
-    let gated: Vec<(&str, &str)> = catalog
-        .actions()
-        .filter(|a| a.category == "sharing")
-        .filter_map(|a| Some((a.name.as_str(), a.confirm.as_deref()?)))
-        .collect();
+    let gated: Vec<(&str, &str)> = confirm_texts_of(&catalog, "sharing");
     let names: Vec<&str> = gated.iter().map(|(n, _)| *n).collect();
     assert_eq!(
         names,

@@ -119,11 +119,7 @@ fn cases() -> Vec<(&'static str, Value, Value)> {
 #[test]
 fn storage_actions_build_the_expected_middleware_calls() {
     let catalog = builtin();
-    let cases = cases();
-    for (name, args, expected) in &cases {
-        assert_builds(&catalog, name, None, args, expected);
-    }
-    assert_every_action_has_a_case(&catalog, &["storage"], |a| cases.iter().any(|(n, ..)| *n == a));
+    assert_category_builds(&catalog, "storage", &cases());
 }
 
 #[test]

@@ -5,7 +5,6 @@ use serde_json::{Map, Value, json};
 
 use super::test_support::*;
 use crate::ids::Risk;
-use crate::schema::{MethodTable, Release};
 
 /// (action, method, arguments, expected positional params).
 fn cases() -> Vec<(&'static str, &'static str, Value, Value)> {
@@ -83,28 +82,13 @@ fn cases() -> Vec<(&'static str, &'static str, Value, Value)> {
 #[test]
 fn system_actions_build_the_expected_middleware_calls() {
     let catalog = builtin();
-    let cases = cases();
-    for (name, method, args, expected) in &cases {
-        let params = assert_builds(&catalog, name, Some(method), args, expected);
-        let action = catalog.action(name).unwrap();
-        // Releases a route sends elsewhere are checked by the catalog-wide route tests.
-        for release in Release::ALL.into_iter().filter(|r| !action.routed_releases().any(|routed| routed == *r)) {
-            let table = MethodTable::get(release);
-            assert!(table.method(method).is_some(), "{name}: {method} is missing on {release}");
-            assert_eq!(table.validate(method, &params), Ok(()), "{name} on {release}: {params}");
-        }
-    }
-    assert_every_action_has_a_case(&catalog, &["system"], |name| cases.iter().any(|(n, ..)| *n == name));
+    assert_category_builds_on_every_release(&catalog, "system", &cases());
 }
 
 #[test]
 fn gated_actions_refuse_with_the_reference_texts() {
     let catalog = builtin();
-    let gated: Vec<(&str, &str)> = catalog
-        .actions()
-        .filter(|a| a.category == "system")
-        .filter_map(|a| Some((a.name.as_str(), a.confirm.as_deref()?)))
-        .collect();
+    let gated: Vec<(&str, &str)> = confirm_texts_of(&catalog, "system");
     assert_eq!(
         gated,
         [
@@ -120,12 +104,7 @@ fn gated_actions_refuse_with_the_reference_texts() {
 #[test]
 fn jobs_are_the_power_service_and_mail_actions() {
     let catalog = builtin();
-    let table = MethodTable::get(Release::V25_10);
-    let jobs: Vec<&str> = catalog
-        .actions()
-        .filter(|a| a.category == "system" && table.method(a.method.as_str()).is_some_and(|m| m.job))
-        .map(|a| a.name.as_str())
-        .collect();
+    let jobs = jobs_of(&catalog, "system");
     assert_eq!(
         jobs,
         [
@@ -143,11 +122,7 @@ fn jobs_are_the_power_service_and_mail_actions() {
 #[test]
 fn whatever_can_take_the_nas_down_is_destructive() {
     let catalog = builtin();
-    let destructive: Vec<&str> = catalog
-        .actions()
-        .filter(|a| a.category == "system" && a.risk == Risk::Destructive)
-        .map(|a| a.name.as_str())
-        .collect();
+    let destructive: Vec<&str> = destructive_of(&catalog, "system");
     assert_eq!(destructive, ["system_reboot", "system_shutdown", "system_config_upload", "api_key_delete"]);
     assert_eq!(catalog.action("system_config_download").unwrap().risk, Risk::Write, "it exports secrets");
 }

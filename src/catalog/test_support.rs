@@ -48,6 +48,35 @@ pub(crate) fn assert_builds(
     params
 }
 
+/// Every case `(action, arguments, expected params)` of `category` builds its params (checked
+/// as [`assert_builds`] does), and every action of the category has a case.
+pub(crate) fn assert_category_builds(catalog: &Catalog, category: &str, cases: &[(&str, Value, Value)]) {
+    for (name, args, expected) in cases {
+        assert_builds(catalog, name, None, args, expected);
+    }
+    assert_every_action_has_a_case(catalog, &[category], |name| cases.iter().any(|(n, ..)| *n == name));
+}
+
+/// Every case `(action, method, arguments, expected params)` of `category` goes to `method` and
+/// builds its params, valid for the method on every release no route sends elsewhere (routed
+/// releases are checked by the catalog-wide route tests); every action of the category has a case.
+pub(crate) fn assert_category_builds_on_every_release(
+    catalog: &Catalog,
+    category: &str,
+    cases: &[(&str, &str, Value, Value)],
+) {
+    for (name, method, args, expected) in cases {
+        let params = assert_builds(catalog, name, Some(method), args, expected);
+        let action = catalog.action(name).unwrap_or_else(|| panic!("no action {name}"));
+        for release in Release::ALL.into_iter().filter(|r| !action.routed_releases().any(|routed| routed == *r)) {
+            let table = MethodTable::get(release);
+            assert!(table.method(method).is_some(), "{name}: {method} is missing on {release}");
+            assert_eq!(table.validate(method, &params), Ok(()), "{name} on {release}: {params}");
+        }
+    }
+    assert_every_action_has_a_case(catalog, &[category], |name| cases.iter().any(|(n, ..)| *n == name));
+}
+
 /// Every action of `categories` has a case among `names`.
 pub(crate) fn assert_every_action_has_a_case(catalog: &Catalog, categories: &[&str], names: impl Fn(&str) -> bool) {
     for action in catalog.actions().filter(|a| categories.contains(&a.category.as_str())) {
@@ -61,11 +90,19 @@ pub(crate) fn actions_of<'a>(catalog: &'a Catalog, category: &'a str) -> impl It
 }
 
 /// The actions of `category` gated by the reference's `confirm`, with their refusal texts.
-/// Checks on the way that each gated action is destructive and refuses `confirm: false`, and that
+pub(crate) fn confirm_texts_of<'a>(catalog: &'a Catalog, category: &'a str) -> Vec<(&'a str, &'a str)> {
+    actions_of(catalog, category).filter_map(|a| Some((a.name.as_str(), a.confirm.as_deref()?))).collect()
+}
+
+/// The destructive actions of `category`, in catalog order.
+pub(crate) fn destructive_of<'a>(catalog: &'a Catalog, category: &'a str) -> Vec<&'a str> {
+    actions_of(catalog, category).filter(|a| a.risk == Risk::Destructive).map(|a| a.name.as_str()).collect()
+}
+
+/// [`confirm_texts_of`], checking on the way that each gated action is destructive and refuses `confirm: false`, and that
 /// no destructive action of the category goes without a gate.
 pub(crate) fn gates_of<'a>(catalog: &'a Catalog, category: &'a str) -> Vec<(&'a str, &'a str)> {
-    let gated: Vec<(&str, &str)> =
-        actions_of(catalog, category).filter_map(|a| Some((a.name.as_str(), a.confirm.as_deref()?))).collect();
+    let gated = confirm_texts_of(catalog, category);
     for (name, _) in &gated {
         let action = catalog.action(name).unwrap_or_else(|| panic!("no action {name}"));
         assert_eq!(action.risk, Risk::Destructive, "{name}");

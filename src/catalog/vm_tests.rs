@@ -67,11 +67,7 @@ fn vm_cases() -> Vec<(&'static str, Value, Value)> {
 #[test]
 fn vm_actions_build_the_expected_middleware_calls() {
     let catalog = builtin();
-    let cases = vm_cases();
-    for (name, args, expected) in &cases {
-        assert_builds(&catalog, name, None, args, expected);
-    }
-    assert_every_action_has_a_case(&catalog, &["vm"], |a| cases.iter().any(|(n, ..)| *n == a));
+    assert_category_builds(&catalog, "vm", &vm_cases());
 }
 
 #[test]
@@ -111,11 +107,7 @@ fn vm_actions_call_the_right_methods() {
 #[test]
 fn only_vm_delete_is_gated_in_vm_and_its_refusal_is_the_reference_text() {
     let catalog = builtin();
-    let gated: Vec<(&str, &str)> = catalog
-        .actions()
-        .filter(|a| a.category == "vm")
-        .filter_map(|a| Some((a.name.as_str(), a.confirm.as_deref()?)))
-        .collect();
+    let gated: Vec<(&str, &str)> = confirm_texts_of(&catalog, "vm");
     assert_eq!(gated, [("vm_delete", "VM deletion aborted: 'confirm' must be set to true.")]);
     let delete = catalog.action("vm_delete").unwrap();
     let params = delete.check_and_build_params(&object(json!({"id": 1, "confirm": true}))).unwrap();
