@@ -1,9 +1,10 @@
 //! An independent MCP client: the Python `mcp` SDK, in a virtualenv the test makes once
 //! under `target/` (pip fetches the `mcp` package on the first run).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
+use tokio::process::Command;
 
 use crate::util::*;
 
@@ -28,6 +29,28 @@ pub(crate) fn python_with(extra: &[&str]) -> PathBuf {
     python
 }
 
+/// `python` running the client `tests/python/<script>`, with the environment the server it spawns
+/// needs against `nas`: the demo key and username, warnings only, counters in memory. The caller
+/// adds the script's arguments.
+pub(crate) fn python_script(python: &Path, script: &str, nas: &truenas_sim::SimHandle) -> Command {
+    let mut cmd = Command::new(python);
+    cmd.arg(repo(&format!("tests/python/{script}")))
+        .env("TRUENAS_URL", nas.url())
+        .env("TRUENAS_API_KEY", truenas_sim::DEMO_API_KEY)
+        .env("TRUENAS_USERNAME", truenas_sim::DEMO_USERNAME)
+        .env("RUST_LOG", "warn")
+        .env("TRUENAS_MCP_STATE", "memory");
+    cmd
+}
+
+/// Runs a Python client to its end: what it printed, as JSON, once it exited successfully.
+pub(crate) async fn json_output(cmd: &mut Command) -> Value {
+    let output = cmd.output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "python client failed: {stderr}");
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
 fn python_client() -> PathBuf {
     let venv = repo("target/py-mcp-venv");
     let python = venv.join("bin/python");
@@ -47,20 +70,7 @@ fn python_client() -> PathBuf {
 async fn the_python_mcp_sdk_lists_calls_sees_progress_and_denials() {
     let python = python_with(&[]);
     let nas = start_sim().await;
-    let output = tokio::process::Command::new(&python)
-        .arg(repo("tests/python/client.py"))
-        .arg(bin())
-        .env("TRUENAS_URL", nas.url())
-        .env("TRUENAS_API_KEY", truenas_sim::DEMO_API_KEY)
-        .env("TRUENAS_USERNAME", truenas_sim::DEMO_USERNAME)
-        .env("RUST_LOG", "warn")
-        .env("TRUENAS_MCP_STATE", "memory")
-        .output()
-        .await
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "python client failed: {stderr}");
-    let seen: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let seen = json_output(python_script(&python, "client.py", &nas).arg(bin())).await;
 
     assert_eq!(seen["server"], "truenas-mcp");
     assert_eq!(seen["tools"], serde_json::json!(["truenas"]));
@@ -82,9 +92,8 @@ async fn python_elicit(nas: &truenas_sim::SimHandle, dir: &tempdir::Dir, answer:
     let policy = r#"{"version": "1", "default": "allow", "tools": {"vm_stop": {"x-approval": "always"}}}"#;
     let policy_path = dir.path().join("policy.json");
     std::fs::write(&policy_path, policy).unwrap();
-    let output = tokio::process::Command::new(&python)
-        .arg(repo("tests/python/elicit_client.py"))
-        .arg(bin())
+    let mut cmd = python_script(&python, "elicit_client.py", nas);
+    cmd.arg(bin())
         .arg(answer)
         .arg("--policy")
         .arg(&policy_path)
@@ -92,18 +101,8 @@ async fn python_elicit(nas: &truenas_sim::SimHandle, dir: &tempdir::Dir, answer:
         .arg(dir.path().join("audit.jsonl"))
         .arg("--state-dir")
         .arg(dir.path().join("state"))
-        .env("TRUENAS_URL", nas.url())
-        .env("TRUENAS_API_KEY", truenas_sim::DEMO_API_KEY)
-        .env("TRUENAS_USERNAME", truenas_sim::DEMO_USERNAME)
-        .env_remove("TRUENAS_MCP_ELICITATION")
-        .env("RUST_LOG", "warn")
-        .env("TRUENAS_MCP_STATE", "memory")
-        .output()
-        .await
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "python client failed: {stderr}");
-    serde_json::from_slice(&output.stdout).unwrap()
+        .env_remove("TRUENAS_MCP_ELICITATION");
+    json_output(&mut cmd).await
 }
 
 #[tokio::test]

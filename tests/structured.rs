@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use truenas_mcp::catalog::Catalog;
 
 use crate::every_action::NOT_WITH_EVERY_ARG;
-use crate::python_client::python_with;
+use crate::python_client::{json_output, python_script, python_with};
 use crate::util::*;
 
 #[tokio::test]
@@ -32,22 +32,9 @@ async fn a_validating_python_client_accepts_every_structured_result_of_every_fla
     }
     let calls_path = dir.path().join("calls.json");
     std::fs::write(&calls_path, serde_json::to_string(&calls).unwrap()).unwrap();
-    let output = tokio::process::Command::new(&python)
-        .arg(repo("tests/python/structured_client.py"))
-        .arg(&calls_path)
-        .arg(bin())
-        .args(["--tool-mode", "flat", "--policy", open.to_str().unwrap()])
-        .env("TRUENAS_URL", nas.url())
-        .env("TRUENAS_API_KEY", truenas_sim::DEMO_API_KEY)
-        .env("TRUENAS_USERNAME", truenas_sim::DEMO_USERNAME)
-        .env("RUST_LOG", "warn")
-        .env("TRUENAS_MCP_STATE", "memory")
-        .output()
-        .await
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "python client failed: {stderr}");
-    let seen: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let mut client = python_script(&python, "structured_client.py", &nas);
+    client.arg(&calls_path).arg(bin()).args(["--tool-mode", "flat", "--policy", open.to_str().unwrap()]);
+    let seen = json_output(&mut client).await;
 
     let with_schema: Vec<&str> =
         seen["with_output_schema"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
