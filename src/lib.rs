@@ -12,7 +12,16 @@
 //!   (errno numbers and names, and the JSON-RPC codes TrueNAS answers with: the only home of
 //!   such numbers) and `truenas_api::rest` (TrueNAS's REST rules, strict and lenient);
 //! - `truenas_sim` (`crates/truenas-sim`): the simulated TrueNAS, a dependency only behind the
-//!   default feature `sim` (`--demo`, the `sim` subcommand) and a dev-dependency of the tests.
+//!   default feature `sim` (`--demo`, the `sim` subcommand; `--no-default-features` builds a
+//!   server without it) and a dev-dependency of the tests, with its feature `testing` (the
+//!   in-process `truenas_sim::testing::Harness`).
+//!
+//! Tests: unit tests beside the code they test, as `x_tests.rs` (`#[path]` child modules;
+//! `policy/decision_tests/` holds deciding's, one file per feature); end-to-end tests in
+//! `tests/`, one binary (`tests/tests.rs`) that starts the simulated NAS on 127.0.0.1 and spawns
+//! the real binary (helpers in `tests/util.rs`; the Python `mcp` clients in `tests/python/`,
+//! run by `tests/python_client.rs`). Benches in `benches/` print figures (`policy`, `audit`,
+//! `approvals`, `startup`, `overhead`).
 //!
 //! A call flows through the modules in one direction:
 //!

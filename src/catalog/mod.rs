@@ -22,6 +22,12 @@
 //!   risk and gate it inherits ([`RawReading`]).
 //! - `parse`, `load`, `diagnostics`: reading sources, checking them, reporting every problem.
 //! - [`listing`]: the texts of the `truenas` tool's listing modes, in the reference's format.
+//!
+//! Tests: each file's beside it (`args_tests.rs`, `template_tests.rs`, ...); the shipped tool
+//! set is tested per tools file, `tools/<file>.toml` in `<file>_tests.rs` (the params every
+//! action builds, gates, jobs, risk classes), and as a whole in `actions_tests` (every action
+//! against TrueNAS's schema), `examples_tests` and `v25_04_tests` (against the simulated NAS);
+//! `test_support` holds the checks they share.
 
 mod args;
 mod diagnostics;

@@ -1,7 +1,8 @@
 //! Configuration in two stages: [`LowArgs`] holds the flags and environment variables as
 //! given (clap), and [`Config`] is the resolved, checked result the rest of the program uses.
 //! Resolution fails with one line naming the variable or flag at fault. The flags live in
-//! `flags`; this file resolves and checks them.
+//! `flags`; this file resolves and checks them; `cli` builds the command line as a whole
+//! (version text, shell completions, man pages) from the same definitions.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
