@@ -8,14 +8,17 @@ use crate::failure::Failure;
 use crate::methods::{Ctx, Handlers, run_get_instance, run_query};
 
 pub(crate) fn register(h: &mut Handlers) {
-    h.call("group.query", |ctx| run_query(ctx, ctx.machine.state().account.group_entries()));
+    h.call("group.query", |ctx| run_query(ctx, ctx.machine.state().account.view().group_entries()));
     h.call("group.get_instance", |ctx| {
-        run_get_instance(ctx, ctx.machine.state().account.group_entries(), group_not_found)
+        run_get_instance(ctx, ctx.machine.state().account.view().group_entries(), group_not_found)
     });
     h.call("group.create", create);
     h.call("group.update", update);
     h.call("group.delete", delete);
-    h.call("group.get_next_gid", |ctx| Ok(json!(ctx.machine.state().account.next_gid())));
+    h.call("group.get_next_gid", |ctx| {
+        let state = ctx.machine.state();
+        Ok(json!(state.account.groups.next_gid(&state.account.privileges)))
+    });
 }
 
 fn create(ctx: &Ctx<'_>) -> Result<Value, Failure> {

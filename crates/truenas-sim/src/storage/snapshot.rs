@@ -98,6 +98,7 @@ pub(crate) struct Snapshots {
 }
 
 impl Snapshots {
+    #[cfg(test)]
     pub(crate) fn contains(&self, id: &str) -> bool {
         self.by_id.contains_key(id)
     }

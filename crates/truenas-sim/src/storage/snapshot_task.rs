@@ -81,6 +81,7 @@ impl SnapshotTasks {
     }
 
     /// Every task, by id.
+    #[cfg(test)]
     pub(crate) fn iter(&self) -> impl Iterator<Item = &SnapshotTask> {
         self.by_id.values()
     }
