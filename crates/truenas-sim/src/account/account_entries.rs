@@ -11,8 +11,8 @@ use crate::account::account_checks;
 use crate::account::account_groups::{Group, Groups};
 use crate::account::account_privileges::{Privilege, Privileges};
 use crate::account::account_users::{User, Users};
-use crate::account::api_keys::{ApiKey, ApiKeyStore, random_alphanumeric};
-use crate::account::basics::{MS_PER_DAY, REDACTED, ids, now_ms, wire_date};
+use crate::account::api_keys::{ApiKey, ApiKeyStore};
+use crate::account::basics::{MS_PER_DAY, REDACTED, ids, now_ms, random_alphanumeric, wire_date};
 use crate::failure::Failure;
 use truenas_api::schema::Release;
 

@@ -9,7 +9,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value};
 
 use crate::account::account_checks::{check_name, check_sudo};
-use crate::account::basics::{DEFAULT_HOME, FIRST_FREE_ID, check, digest, ids, invalid, kept_fields, now_ms};
+use crate::account::basics::{
+    DEFAULT_HOME, FIRST_FREE_ID, check, digest, ids, invalid, kept_fields, now_ms, random_alphanumeric,
+};
 use crate::failure::{Failure, Invalid, errno};
 
 /// Attributes a user keeps, as `user.create` and `user.update` name them.
@@ -99,7 +101,7 @@ pub(crate) fn user_not_found(id: i64) -> Failure {
 
 /// A password `random_password` makes up (20 letters and digits).
 pub(crate) fn random_password() -> String {
-    crate::account::api_keys::random_alphanumeric(20)
+    random_alphanumeric(20)
 }
 
 /// Every local user, by database id.

@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
+pub(crate) use crate::account::basics::random_alphanumeric;
 use crate::account::basics::{check, digest, invalid, now_ms};
 use crate::failure::{Failure, errno};
 
 /// Length of the random part of a key.
 const KEY_CHARS: usize = 64;
-const ALPHANUMERIC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 /// One API key.
 #[derive(Debug, Clone)]
@@ -162,19 +162,6 @@ impl ApiKeyStore {
 
 pub(crate) fn api_key_not_found(id: i64) -> Failure {
     Failure::not_found(format!("ApiKey {id} does not exist"))
-}
-
-/// `n` random letters and digits.
-pub(crate) fn random_alphanumeric(n: usize) -> String {
-    let mut out = String::with_capacity(n);
-    while out.len() < n {
-        for byte in uuid::Uuid::new_v4().into_bytes() {
-            if out.len() < n {
-                out.push(char::from(ALPHANUMERIC[usize::from(byte) % ALPHANUMERIC.len()]));
-            }
-        }
-    }
-    out
 }
 
 /// An RFC 3339 date-time (`2026-01-31T12:00:00Z`, fractions and offsets allowed) in ms since

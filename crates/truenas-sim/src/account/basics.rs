@@ -2,12 +2,12 @@
 //! middleware puts them on the wire, the digest secrets are kept as, and the shorthands for
 //! validation problems. It uses nothing else in `account/`.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use crate::clock;
 use crate::failure::{Failure, Invalid};
+use crate::json::object;
 
 /// The home of users without one.
 pub(crate) const DEFAULT_HOME: &str = "/var/empty";
@@ -18,6 +18,7 @@ pub(crate) const BUILTIN_USERS: &str = "builtin_users";
 /// How TrueNAS shows a secret to a caller.
 pub(crate) const REDACTED: &str = "********";
 pub(crate) const MS_PER_DAY: u64 = 86_400_000;
+const ALPHANUMERIC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 /// `EPERM`, for refusals the middleware raises with it (the name comes from the errno table).
 pub(crate) const EPERM: i64 = 1;
 /// `EACCES`, likewise.
@@ -28,13 +29,14 @@ pub(crate) fn digest(secret: &str) -> [u8; 32] {
     Sha256::digest(secret.as_bytes()).into()
 }
 
+/// Milliseconds since the epoch (`crate::clock`), unsigned as accounts keep them.
 pub(crate) fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    u64::try_from(clock::now_ms()).unwrap_or(0)
 }
 
-/// A datetime as the middleware puts it on the wire.
+/// A datetime as the middleware puts it on the wire (`crate::clock::date`).
 pub(crate) fn wire_date(ms: u64) -> Value {
-    json!({"$date": ms})
+    clock::date(i64::try_from(ms).unwrap_or(i64::MAX))
 }
 
 pub(crate) fn invalid(attribute: &str, message: impl Into<String>, errno: i64) -> Invalid {
@@ -52,10 +54,20 @@ pub(crate) fn ids(data: &Map<String, Value>, key: &str) -> Vec<i64> {
 
 /// The fields of `value` (an object) whose names `keep` lists.
 pub(crate) fn kept_fields(value: Value, keep: &[&str]) -> Map<String, Value> {
-    let mut fields = match value {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    };
+    let mut fields = object(value);
     fields.retain(|k, _| keep.contains(&k.as_str()));
     fields
+}
+
+/// `n` random letters and digits.
+pub(crate) fn random_alphanumeric(n: usize) -> String {
+    let mut out = String::with_capacity(n);
+    while out.len() < n {
+        for byte in uuid::Uuid::new_v4().into_bytes() {
+            if out.len() < n {
+                out.push(char::from(ALPHANUMERIC[usize::from(byte) % ALPHANUMERIC.len()]));
+            }
+        }
+    }
+    out
 }

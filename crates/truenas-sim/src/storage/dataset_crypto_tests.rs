@@ -3,13 +3,9 @@
 use serde_json::{Map, Value, json};
 
 use crate::json::object;
-use crate::storage::Storage;
 use crate::storage::storage_seed::{SECURE_PASSPHRASE, seeded};
+use crate::storage::tests::create;
 use crate::storage::{dataset_crypto, dataset_entry};
-
-fn create(s: &mut Storage, data: Value) -> Result<String, String> {
-    s.create_dataset(object(data)).map_err(|f| f.reason())
-}
 
 #[test]
 fn only_passphrase_roots_lock_and_unlock_needs_the_passphrase() {

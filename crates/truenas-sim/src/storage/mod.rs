@@ -22,8 +22,9 @@
 //!   go with it) and `pool.export`.
 //! - `storage_seed`: the demo pools, datasets, snapshots and tasks.
 //!
-//! Beside the ZFS state: `disk` (the disks as `disk.*` shows them), and `fs`, `fs_acl`,
-//! `fs_seed` (the files under `/mnt`: stat, listdir, mode, ownership, ACLs, the demo tree).
+//! Beside the ZFS state: `disk` (the disks as `disk.*` shows them), and the files under `/mnt`:
+//! `fs_names` (account names by id), `fs_acl` (ACLs), `fs` (stat, listdir, mode, ownership),
+//! `fs_seed` (the demo tree).
 //! Methods (`*_methods.rs`, registered in `crate::methods`): `pool_methods` (`pool.*`),
 //! `dataset_methods` (`pool.dataset.*`), `snapshot_methods` (`pool.snapshot*`, `zfs.snapshot.*`),
 //! `disk_methods` (`disk.*`), `fs_methods` (`filesystem.*`).
@@ -42,6 +43,7 @@ pub(crate) mod disk_methods;
 pub(crate) mod fs;
 pub(crate) mod fs_acl;
 pub(crate) mod fs_methods;
+pub(crate) mod fs_names;
 pub(crate) mod fs_seed;
 pub(crate) mod pool;
 pub(crate) mod pool_entry;
@@ -386,4 +388,4 @@ fn apply_share_type(data: &mut Map<String, Value>) {
 
 #[cfg(test)]
 #[path = "storage_tests.rs"]
-mod tests;
+pub(crate) mod tests;

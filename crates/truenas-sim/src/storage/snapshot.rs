@@ -389,4 +389,4 @@ impl Snapshots {
 
 #[cfg(test)]
 #[path = "snapshot_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -5,16 +5,8 @@ use serde_json::{Map, Value, json};
 use super::*;
 use crate::json::object;
 use crate::storage::Storage;
+use crate::storage::snapshot::tests::names_of;
 use crate::storage::storage_seed::seeded;
-
-fn names_of(s: &Storage, dataset: &str) -> Vec<String> {
-    s.snapshots
-        .entries(&s.datasets)
-        .iter()
-        .filter(|e| e["dataset"] == dataset)
-        .map(|e| e["snapshot_name"].as_str().unwrap().to_string())
-        .collect()
-}
 
 fn create_task(s: &mut Storage, data: &Map<String, Value>) -> Result<i64, Failure> {
     s.tasks.create(data, &s.datasets)

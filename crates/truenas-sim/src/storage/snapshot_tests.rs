@@ -7,7 +7,8 @@ use crate::json::object;
 use crate::storage::storage_seed::seeded;
 use crate::storage::{Storage, dataset_entry};
 
-fn names_of(s: &Storage, dataset: &str) -> Vec<String> {
+/// The snapshot names of `dataset`, oldest first.
+pub(crate) fn names_of(s: &Storage, dataset: &str) -> Vec<String> {
     s.snapshots
         .entries(&s.datasets)
         .iter()

@@ -10,7 +10,8 @@ use crate::storage::{dataset_crypto, dataset_entry};
 
 const GIB: u64 = 1 << 30;
 
-fn create(s: &mut Storage, data: Value) -> Result<String, String> {
+/// `pool.dataset.create` with `data`, its failure as the reason TrueNAS gives.
+pub(crate) fn create(s: &mut Storage, data: Value) -> Result<String, String> {
     s.create_dataset(object(data)).map_err(|f| f.reason())
 }
 

@@ -2,10 +2,9 @@
 //! within), sizes as `zfs list` prints and parses them, times and guids, the transaction group
 //! counter, and the shorthands for validation problems. It uses nothing else in `storage/`.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use serde_json::Value;
 
-use serde_json::{Value, json};
-
+use crate::clock;
 use crate::failure::{Failure, Invalid};
 
 /// What a fresh dataset occupies before anything is written to it (ZFS shows 96K).
@@ -47,7 +46,7 @@ pub(crate) fn is_within(name: &str, ancestor: &str) -> bool {
 
 /// Seconds since the epoch.
 pub(crate) fn now_secs() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    u64::try_from(clock::now_secs()).unwrap_or(0)
 }
 
 /// A random 64-bit ZFS guid, in decimal as the middleware prints it.
@@ -60,7 +59,7 @@ pub(crate) fn new_guid() -> String {
 
 /// A datetime on the wire: `{"$date": milliseconds}`.
 pub(crate) fn date(secs: u64) -> Value {
-    json!({"$date": secs * 1000})
+    clock::date(i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX))
 }
 
 /// A size as `zfs list` prints it: `128K`, `3.20T`, `40.0G`, `512`.
