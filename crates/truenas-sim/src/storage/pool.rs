@@ -1,7 +1,9 @@
-//! Pools: the disks of the machine, each pool's vdev topology, and what TrueNAS lets a client do
-//! with them (create, add vdevs and spares, set autotrim, export or destroy, replace a disk,
-//! scrub). The rules on a topology (minimum widths, one vdev type per class, free disks) are in
-//! `pool_topology.rs`; the `pool.query` entry is built in `pool_entry.rs`.
+//! Pools: a pool, and [`Pools`], the disks of the machine with the pools built on them and what
+//! TrueNAS lets a client do with them (create with its root dataset, add vdevs and spares, set
+//! autotrim, replace a disk, scrub). The rules on a topology (minimum widths, one vdev type per
+//! class, free disks) are in `pool_topology.rs`; the `pool.query` entry is built in
+//! `pool_entry.rs`; `pool.export`, which takes datasets, snapshots and tasks with the pool, is
+//! `Storage`'s.
 
 use std::collections::BTreeMap;
 

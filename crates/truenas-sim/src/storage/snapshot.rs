@@ -1,4 +1,5 @@
-//! Snapshots and what hangs off them: `pool.snapshot.create` (by name or naming schema,
+//! Snapshots: a snapshot, and [`Snapshots`], every snapshot by full name with what hangs off
+//! them, each operation given the datasets it reads or changes: `pool.snapshot.create` (by name or naming schema,
 //! recursive with exclusions), `delete` (refused while clones depend on it unless deferred),
 //! `clone`, `rollback` (later snapshots and their clones go only when asked), and
 //! `pool.dataset.promote`, which hands a clone its origin's older snapshots.

@@ -1,5 +1,6 @@
 //! Periodic snapshot tasks (`pool.snapshottask.*`): a dataset, a cron schedule, a naming schema
-//! and a retention. Running one takes its snapshots at once, named from the schema in UTC.
+//! and a retention, kept in [`SnapshotTasks`]. Running one takes its snapshots at once, named
+//! from the schema in UTC.
 
 use std::collections::BTreeMap;
 
