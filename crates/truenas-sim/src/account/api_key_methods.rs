@@ -3,15 +3,14 @@
 
 use serde_json::{Value, json};
 
+use crate::account::account_entries::AccountView;
 use crate::account::api_keys::api_key_not_found;
+use crate::account::query_methods;
 use crate::failure::Failure;
-use crate::methods::{Ctx, Handlers, run_get_instance, run_query};
+use crate::methods::{Ctx, Handlers};
 
 pub(crate) fn register(h: &mut Handlers) {
-    h.call("api_key.query", |ctx| run_query(ctx, ctx.machine.state().account.view().api_key_entries()));
-    h.call("api_key.get_instance", |ctx| {
-        run_get_instance(ctx, ctx.machine.state().account.view().api_key_entries(), api_key_not_found)
-    });
+    query_methods!(h, "api_key.query", "api_key.get_instance", AccountView::api_key_entries, api_key_not_found);
     h.call("api_key.create", create);
     h.call("api_key.update", update);
     h.call("api_key.delete", |ctx| {

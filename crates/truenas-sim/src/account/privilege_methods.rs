@@ -2,15 +2,14 @@
 
 use serde_json::{Value, json};
 
+use crate::account::account_entries::AccountView;
 use crate::account::account_privileges::{privilege_not_found, role_entries};
+use crate::account::query_methods;
 use crate::failure::Failure;
-use crate::methods::{Ctx, Handlers, run_get_instance, run_query};
+use crate::methods::{Ctx, Handlers, run_query};
 
 pub(crate) fn register(h: &mut Handlers) {
-    h.call("privilege.query", |ctx| run_query(ctx, ctx.machine.state().account.view().privilege_entries()));
-    h.call("privilege.get_instance", |ctx| {
-        run_get_instance(ctx, ctx.machine.state().account.view().privilege_entries(), privilege_not_found)
-    });
+    query_methods!(h, "privilege.query", "privilege.get_instance", AccountView::privilege_entries, privilege_not_found);
     h.call("privilege.create", create);
     h.call("privilege.update", update);
     h.call("privilege.delete", |ctx| {
