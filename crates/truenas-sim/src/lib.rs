@@ -21,6 +21,10 @@
 //!   `sharing/`, `account/`, `network/`, `apps/`, `system/`, `vm/`, `data_protection/`. In each,
 //!   `x.rs` is state and rules, `x_methods.rs` the methods over it, `x_tests.rs` and
 //!   `x_methods_tests.rs` their tests, `*_seed.rs` the demo data.
+//!   `storage/` and `account/` give each collection its own type in its own file (`Pools`,
+//!   `Datasets`, `Snapshots`, `SnapshotTasks`; `Users`, `Groups`, `Privileges`, `ApiKeyStore`),
+//!   with `Storage` and `AccountStore` in their `mod.rs` composing them for what spans several;
+//!   a file there uses only the files below it (each `mod.rs` lists them bottom up).
 //! - `jobs`, `events`, `query`, `defaults`, `records`: the generic engines every domain reuses
 //!   (`EventBus::emit`/`emit_entry` for collection events, `records::Records` for plain CRUD
 //!   rows); `json`, `clock`: small helpers written once.

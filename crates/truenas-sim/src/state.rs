@@ -7,7 +7,7 @@ use crate::apps::{app as apps, app_catalog, docker};
 use crate::data_protection;
 use crate::network::{interface, network_config};
 use crate::sharing::{iscsi, nfs, sharing_seed, smb};
-use crate::storage::{self, disk, fs, storage_seed};
+use crate::storage::{self, disk, fs, fs_seed, storage_seed};
 use crate::system::{
     acme, alert, audit, boot_env, boot_pool, certificate, host, reporting, service_config, settings, tasks, update,
 };
@@ -78,7 +78,7 @@ impl State {
             update: update::Updates::demo(release),
             boot_envs: boot_env::BootEnvs::demo(release),
             boot_pool: boot_pool::BootPool::default(),
-            fs: fs::FileSystem::demo(),
+            fs: fs_seed::demo(),
             reporting: reporting::Reporting::default(),
             audit: audit::Audit::default(),
             tasks: tasks::Tasks::demo(),

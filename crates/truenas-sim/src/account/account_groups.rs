@@ -1,12 +1,16 @@
-//! Local groups (`group.*`): create, update and delete with the middleware's checks (unique
-//! names and gids, members that exist, a group still primary for users or named by a privilege
-//! cannot lose them), and the membership lists `group.query` computes from the users.
+//! Local groups (`group.*`): a group and [`Groups`], every group by id with the middleware's
+//! checks on a group's own attributes (unique names and gids, SMB builtin names, gids no
+//! privilege holds, built-in groups and groups named by a privilege stay). Members are kept on
+//! the users (`account_users.rs`); create, update and delete, which change both, are
+//! `AccountStore`'s.
+
+use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use crate::account::account_checks::{check_name, check_sudo};
-use crate::account::account_privileges::Privilege;
-use crate::account::{AccountStore, EACCES, FIRST_FREE_ID, check, ids, invalid};
+use crate::account::account_checks::check_name;
+use crate::account::account_privileges::Privileges;
+use crate::account::basics::{EACCES, FIRST_FREE_ID, invalid, kept_fields};
 use crate::failure::{Failure, Invalid, errno};
 
 /// Attributes a group keeps, as `group.create` names them.
@@ -16,7 +20,7 @@ const GROUP_FIELDS: [&str; 6] = ["gid", "name", "sudo_commands", "sudo_commands_
 const SMB_BUILTINS: [&str; 3] = ["ADMINISTRATORS", "USERS", "GUESTS"];
 
 /// The group users fall back to when their primary group is deleted.
-const NOGROUP: &str = "nogroup";
+pub(crate) const NOGROUP: &str = "nogroup";
 
 /// One local group.
 #[derive(Debug, Clone)]
@@ -36,11 +40,11 @@ impl Group {
         self.fields.get("name").and_then(Value::as_str).unwrap_or_default()
     }
 
-    fn list(&self, key: &str) -> Value {
+    pub(crate) fn list(&self, key: &str) -> Value {
         self.fields.get(key).cloned().unwrap_or(json!([]))
     }
 
-    fn smb(&self) -> bool {
+    pub(crate) fn smb(&self) -> bool {
         self.fields.get("smb").and_then(Value::as_bool).unwrap_or(false)
     }
 
@@ -63,97 +67,86 @@ pub(crate) fn group_not_found(id: i64) -> Failure {
     Failure::not_found(format!("Group {id} does not exist"))
 }
 
-impl AccountStore {
-    pub(crate) fn group(&self, id: i64) -> Result<&Group, Failure> {
-        self.groups.get(&id).ok_or_else(|| group_not_found(id))
+/// Every local group, by database id.
+#[derive(Debug)]
+pub(crate) struct Groups {
+    by_id: BTreeMap<i64, Group>,
+    /// The database id the next group gets.
+    next_id: i64,
+}
+
+impl Default for Groups {
+    fn default() -> Self {
+        Groups { by_id: BTreeMap::new(), next_id: 1 }
+    }
+}
+
+impl Groups {
+    pub(crate) fn lookup(&self, id: i64) -> Result<&Group, Failure> {
+        self.by_id.get(&id).ok_or_else(|| group_not_found(id))
     }
 
-    pub(crate) fn group_named(&self, name: &str) -> Option<&Group> {
-        self.groups.values().find(|g| g.name() == name)
+    pub(crate) fn get(&self, id: i64) -> Option<&Group> {
+        self.by_id.get(&id)
     }
 
-    pub(crate) fn group_by_gid(&self, gid: i64) -> Option<&Group> {
-        self.groups.values().find(|g| g.gid() == gid)
+    pub(crate) fn contains(&self, id: i64) -> bool {
+        self.by_id.contains_key(&id)
     }
 
-    pub(crate) fn group_entries(&self) -> Vec<Value> {
-        self.groups.values().map(|g| self.group_entry(g)).collect()
+    pub(crate) fn named(&self, name: &str) -> Option<&Group> {
+        self.by_id.values().find(|g| g.name() == name)
     }
 
-    /// Users whose primary group this is, then auxiliary members, by id.
-    fn members(&self, id: i64) -> Vec<i64> {
-        let primary = self.users.values().filter(|u| u.group == id).map(|u| u.id);
-        let aux = self.users.values().filter(|u| u.group != id && u.groups.contains(&id)).map(|u| u.id);
-        let mut all: Vec<i64> = primary.chain(aux).collect();
-        all.sort_unstable();
-        all
+    pub(crate) fn by_gid(&self, gid: i64) -> Option<&Group> {
+        self.by_id.values().find(|g| g.gid() == gid)
     }
 
-    /// The `group.query` entry of one group.
-    pub(crate) fn group_entry(&self, group: &Group) -> Value {
-        let sid = match group.gid() {
-            gid @ 544..=546 => Some(format!("S-1-5-32-{gid}")),
-            _ => group.smb().then(|| format!("S-1-5-21-3287593384-1431582474-3401244384-{}", 200_000 + group.id)),
-        };
-        let mut roles: Vec<String> =
-            self.privileges.values().filter(|p| p.grants(group.gid())).flat_map(Privilege::roles).collect();
-        roles.sort();
-        roles.dedup();
-        let entry = json!({
-            "id": group.id,
-            "gid": group.gid(),
-            "name": group.name(),
-            "builtin": group.builtin,
-            "sudo_commands": group.list("sudo_commands"),
-            "sudo_commands_nopasswd": group.list("sudo_commands_nopasswd"),
-            "smb": group.smb(),
-            "userns_idmap": group.fields.get("userns_idmap").cloned().unwrap_or(Value::Null),
-            "group": group.name(),
-            "local": true,
-            "sid": sid,
-            "roles": roles,
-            "users": self.members(group.id),
-            "immutable": group.builtin,
-        });
-        self.as_release_shows(entry)
+    /// The gids of the groups with database `ids` that exist.
+    pub(crate) fn gids(&self, ids: impl Iterator<Item = i64>) -> Vec<i64> {
+        ids.filter_map(|id| self.by_id.get(&id).map(Group::gid)).collect()
+    }
+
+    /// Every group, by id.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Group> {
+        self.by_id.values()
     }
 
     /// `group.get_next_gid`: the first gid from 3000 on that no group or privilege uses.
-    pub(crate) fn next_gid(&self) -> i64 {
-        let taken = |gid: i64| self.group_by_gid(gid).is_some() || self.privilege_using(gid).is_some();
+    pub(crate) fn next_gid(&self, privileges: &Privileges) -> i64 {
+        let taken = |gid: i64| self.by_gid(gid).is_some() || privileges.using(gid).is_some();
         (FIRST_FREE_ID..).find(|gid| !taken(*gid)).unwrap_or(FIRST_FREE_ID)
     }
 
-    /// The first privilege granted to members of `gid`.
-    pub(crate) fn privilege_using(&self, gid: i64) -> Option<&Privilege> {
-        self.privileges.values().find(|p| p.grants(gid))
-    }
-
     /// Stores a group as given, picking a gid when it has none; seeds and `group_create`.
-    pub(crate) fn insert_group(&mut self, builtin: bool, fields: Value) -> i64 {
-        let id = self.next_group;
-        self.next_group += 1;
-        let mut fields = match fields {
-            Value::Object(map) => map,
-            _ => Map::new(),
-        };
-        fields.retain(|k, _| GROUP_FIELDS.contains(&k.as_str()));
+    pub(crate) fn insert(&mut self, builtin: bool, fields: Value, privileges: &Privileges) -> i64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        let mut fields = kept_fields(fields, &GROUP_FIELDS);
         if fields.get("gid").is_none_or(Value::is_null) {
-            fields.insert("gid".into(), json!(self.next_gid()));
+            fields.insert("gid".into(), json!(self.next_gid(privileges)));
         }
         for key in ["sudo_commands", "sudo_commands_nopasswd"] {
             fields.entry(key).or_insert(json!([]));
         }
         fields.entry("smb").or_insert(json!(true));
         fields.entry("userns_idmap").or_insert(Value::Null);
-        self.groups.insert(id, Group { id, builtin, fields });
+        self.by_id.insert(id, Group { id, builtin, fields });
         id
     }
 
-    fn check_group(&self, schema: &str, data: &Map<String, Value>, existing: Option<i64>) -> Vec<Invalid> {
+    /// Problems with a group's name and gid, named after `schema` (`group_create`,
+    /// `group_update`); `existing` is the group being updated.
+    pub(crate) fn check(
+        &self,
+        schema: &str,
+        data: &Map<String, Value>,
+        existing: Option<i64>,
+        privileges: &Privileges,
+    ) -> Vec<Invalid> {
         let mut problems = Vec::new();
         let attr = |key: &str| format!("{schema}.{key}");
-        let others = || self.groups.values().filter(|g| Some(g.id) != existing);
+        let others = || self.by_id.values().filter(|g| Some(g.id) != existing);
         if let Some(name) = data.get("name").and_then(Value::as_str) {
             let smb = data.get("smb").and_then(Value::as_bool).unwrap_or(false);
             if smb && SMB_BUILTINS.contains(&name.to_uppercase().as_str()) {
@@ -174,99 +167,40 @@ impl AccountStore {
                 let message = format!("Gid {gid} is already used (group {} has it)", holder.name());
                 problems.push(invalid(&attr("gid"), message, errno::EEXIST));
             }
-            if let Some(p) = self.privilege_using(gid) {
+            if let Some(p) = privileges.using(gid) {
                 let message = format!("A privilege '{}' already uses this group ID.", p.name());
                 problems.push(invalid(&attr("gid"), message, errno::EINVAL));
             }
         }
-        if data.contains_key("users") {
-            let wanted = ids(data, "users");
-            let missing: Vec<String> =
-                wanted.iter().filter(|id| !self.users.contains_key(id)).map(i64::to_string).collect();
-            if !missing.is_empty() {
-                let message = format!("Following users do not exist: {}", missing.join(", "));
-                problems.push(invalid(&attr("users"), message, errno::EINVAL));
-            }
-            let dropped: Vec<&str> = existing
-                .map(|id| {
-                    self.users
-                        .values()
-                        .filter(|u| u.group == id && !wanted.contains(&u.id))
-                        .map(|u| u.username())
-                        .collect()
-                })
-                .unwrap_or_default();
-            if !dropped.is_empty() {
-                let message = format!(
-                    "This group is primary for the following users: {}. You can't remove them.",
-                    dropped.join(", ")
-                );
-                problems.push(invalid(&attr("users"), message, errno::EINVAL));
-            }
-        }
-        problems.extend(check_sudo(schema, data));
         problems
     }
 
-    /// Makes exactly `users` (apart from those whose primary group it is) auxiliary members.
-    fn set_members(&mut self, id: i64, users: &[i64]) {
-        for user in self.users.values_mut().filter(|u| u.group != id) {
-            if users.contains(&user.id) {
-                user.groups.insert(id);
-            } else {
-                user.groups.remove(&id);
-            }
-        }
-    }
-
-    /// `group.create`, with the schema's defaults already filled into `data`.
-    pub(crate) fn create_group(&mut self, data: Map<String, Value>) -> Result<i64, Failure> {
-        check(self.check_group("group_create", &data, None))?;
-        let id = self.insert_group(false, Value::Object(data.clone()));
-        self.set_members(id, &ids(&data, "users"));
-        Ok(id)
-    }
-
-    /// `group.update`: merges `data` into the stored group.
-    pub(crate) fn update_group(&mut self, id: i64, data: Map<String, Value>) -> Result<(), Failure> {
-        self.group(id)?;
-        check(self.check_group("group_update", &data, Some(id)))?;
-        if data.contains_key("users") {
-            self.set_members(id, &ids(&data, "users"));
-        }
-        let group = self.groups.get_mut(&id).ok_or_else(|| group_not_found(id))?;
+    /// Merges the attributes `data` changes (all but the gid) into group `id`.
+    pub(crate) fn update(&mut self, id: i64, data: Map<String, Value>) -> Result<(), Failure> {
+        let group = self.by_id.get_mut(&id).ok_or_else(|| group_not_found(id))?;
         for (key, value) in data.into_iter().filter(|(k, _)| GROUP_FIELDS.contains(&k.as_str()) && k != "gid") {
             group.fields.insert(key, value);
         }
         Ok(())
     }
 
-    /// `group.delete`: its primary users move to `nogroup`, or go with it (`delete_users`).
-    pub(crate) fn delete_group(&mut self, id: i64, delete_users: bool) -> Result<(), Failure> {
-        let group = self.group(id)?;
+    /// Refuses to delete a built-in group or one a privilege is granted to.
+    pub(crate) fn check_delete(&self, id: i64, privileges: &Privileges) -> Result<(), Failure> {
+        let group = self.lookup(id)?;
         if group.builtin {
             return Err(Failure::call(EACCES, "A built-in group cannot be deleted."));
         }
-        if let Some(p) = self.privilege_using(group.gid()) {
+        if let Some(p) = privileges.using(group.gid()) {
             let message = format!(
                 "This group is used by privilege '{}'. Please remove it from that privilege first, then delete the group.",
                 p.name()
             );
             return Err(Failure::call(EACCES, message));
         }
-        let fallback = self.group_named(NOGROUP).map(|g| g.id);
-        if delete_users {
-            self.users.retain(|_, u| u.group != id);
-        }
-        for user in self.users.values_mut() {
-            if user.group == id
-                && let Some(nogroup) = fallback
-            {
-                user.group = nogroup;
-            }
-            user.groups.remove(&id);
-        }
-        self.groups.remove(&id);
         Ok(())
+    }
+
+    pub(crate) fn remove(&mut self, id: i64) {
+        self.by_id.remove(&id);
     }
 }

@@ -2,9 +2,11 @@
 //! built-in privileges keep their names and roles, the local administrators keep their group
 //! and a member who can log in, and none of them can be deleted.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use serde_json::{Map, Value, json};
 
-use crate::account::{AccountStore, EPERM, check, ids, invalid};
+use crate::account::basics::{EPERM, check, ids, invalid, kept_fields};
 use crate::failure::{Failure, Invalid, errno};
 
 /// Attributes a privilege keeps, as `privilege.create` names them.
@@ -157,60 +159,70 @@ pub(crate) fn role_entries() -> Vec<Value> {
         .collect()
 }
 
-impl AccountStore {
-    pub(crate) fn privilege(&self, id: i64) -> Result<&Privilege, Failure> {
-        self.privileges.get(&id).ok_or_else(|| privilege_not_found(id))
+/// Every privilege, by id.
+#[derive(Debug)]
+pub(crate) struct Privileges {
+    by_id: BTreeMap<i64, Privilege>,
+    /// The id the next privilege gets.
+    next_id: i64,
+}
+
+impl Default for Privileges {
+    fn default() -> Self {
+        Privileges { by_id: BTreeMap::new(), next_id: 1 }
+    }
+}
+
+impl Privileges {
+    pub(crate) fn lookup(&self, id: i64) -> Result<&Privilege, Failure> {
+        self.by_id.get(&id).ok_or_else(|| privilege_not_found(id))
     }
 
-    pub(crate) fn privilege_entries(&self) -> Vec<Value> {
-        self.privileges.values().map(|p| self.privilege_entry(p)).collect()
+    /// Every privilege, by id.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Privilege> {
+        self.by_id.values()
     }
 
-    /// The `privilege.query` entry: granted groups expanded to their entries.
-    pub(crate) fn privilege_entry(&self, privilege: &Privilege) -> Value {
-        let expand = |gid: &i64| match self.group_by_gid(*gid) {
-            Some(group) => self.group_entry(group),
-            None => json!({"gid": gid, "sid": null, "group": null}),
-        };
-        let local: Vec<Value> = ids(&privilege.fields, "local_groups").iter().map(expand).collect();
-        let f = |key: &str| privilege.fields.get(key).cloned().unwrap_or(Value::Null);
-        json!({
-            "id": privilege.id,
-            "builtin_name": f("builtin_name"),
-            "name": f("name"),
-            "local_groups": local,
-            "ds_groups": [],
-            "roles": privilege.roles(),
-            "web_shell": f("web_shell"),
-        })
+    /// The first privilege granted to members of `gid`.
+    pub(crate) fn using(&self, gid: i64) -> Option<&Privilege> {
+        self.by_id.values().find(|p| p.grants(gid))
+    }
+
+    /// The roles members of any of `gids` hold, sorted, each once.
+    pub(crate) fn roles_for(&self, gids: &[i64]) -> Vec<String> {
+        let roles: BTreeSet<String> =
+            self.by_id.values().filter(|p| gids.iter().any(|g| p.grants(*g))).flat_map(Privilege::roles).collect();
+        roles.into_iter().collect()
     }
 
     /// Stores a privilege as given; seeds and creates.
-    pub(crate) fn insert_privilege(&mut self, fields: Value) -> i64 {
-        let id = self.next_privilege;
-        self.next_privilege += 1;
-        let mut fields = match fields {
-            Value::Object(map) => map,
-            _ => Map::new(),
-        };
-        fields.retain(|k, _| PRIVILEGE_FIELDS.contains(&k.as_str()));
+    pub(crate) fn insert(&mut self, fields: Value) -> i64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        let mut fields = kept_fields(fields, &PRIVILEGE_FIELDS);
         for key in ["local_groups", "ds_groups", "roles"] {
             fields.entry(key).or_insert(json!([]));
         }
         fields.entry("builtin_name").or_insert(Value::Null);
-        self.privileges.insert(id, Privilege { id, fields });
+        self.by_id.insert(id, Privilege { id, fields });
         id
     }
 
     /// The middleware's `_validate`: unique name, groups that exist, known roles.
-    fn check_privilege(&self, schema: &str, data: &Map<String, Value>, existing: Option<i64>) -> Vec<Invalid> {
+    fn check(
+        &self,
+        schema: &str,
+        data: &Map<String, Value>,
+        existing: Option<i64>,
+        group_exists: &dyn Fn(i64) -> bool,
+    ) -> Vec<Invalid> {
         let mut problems = Vec::new();
         let name = data.get("name").and_then(Value::as_str).unwrap_or_default();
-        if self.privileges.values().any(|p| p.name() == name && Some(p.id) != existing) {
+        if self.by_id.values().any(|p| p.name() == name && Some(p.id) != existing) {
             problems.push(invalid(&format!("{schema}.name"), "Object with this name already exists", errno::EINVAL));
         }
         for (i, gid) in ids(data, "local_groups").iter().enumerate() {
-            if self.group_by_gid(*gid).is_none() {
+            if !group_exists(*gid) {
                 let message = format!(
                     "{gid}: local group does not exist. This error may be addressed by either re-creating the \
                      missing group with the specified group id or removing this entry from the privilege."
@@ -236,33 +248,50 @@ impl AccountStore {
         problems
     }
 
-    /// `privilege.create`, with the schema's defaults already filled into `data`.
-    pub(crate) fn create_privilege(&mut self, data: Map<String, Value>) -> Result<i64, Failure> {
-        check(self.check_privilege("privilege_create", &data, None))?;
+    /// `privilege.create`, with the schema's defaults already filled into `data`; `group_exists`
+    /// says whether a local group has a gid.
+    pub(crate) fn create(
+        &mut self,
+        data: Map<String, Value>,
+        group_exists: &dyn Fn(i64) -> bool,
+    ) -> Result<i64, Failure> {
+        check(self.check("privilege_create", &data, None, group_exists))?;
         let mut fields = data;
         fields.insert("builtin_name".into(), Value::Null);
-        Ok(self.insert_privilege(Value::Object(fields)))
+        Ok(self.insert(Value::Object(fields)))
     }
 
-    /// `privilege.update`: built-in privileges keep their name and roles.
-    pub(crate) fn update_privilege(&mut self, id: i64, data: Map<String, Value>) -> Result<(), Failure> {
-        let old = self.privilege(id)?;
+    /// `privilege.update`: built-in privileges keep their name and roles, and the local
+    /// administrators a member of the groups who can log in (`can_log_in`).
+    pub(crate) fn update(
+        &mut self,
+        id: i64,
+        data: Map<String, Value>,
+        group_exists: &dyn Fn(i64) -> bool,
+        can_log_in: &dyn Fn(&[i64]) -> bool,
+    ) -> Result<(), Failure> {
+        let old = self.lookup(id)?;
         let mut new = old.fields.clone();
         new.extend(data.into_iter().filter(|(k, _)| PRIVILEGE_FIELDS.contains(&k.as_str()) && k != "builtin_name"));
         let problems = match old.builtin_name() {
-            Some(builtin) => self.check_builtin(builtin, &old.fields, &new),
+            Some(builtin) => Self::check_builtin(builtin, &old.fields, &new, can_log_in),
             None => Vec::new(),
         };
         check(problems)?;
-        check(self.check_privilege("privilege_update", &new, Some(id)))?;
-        if let Some(p) = self.privileges.get_mut(&id) {
+        check(self.check("privilege_update", &new, Some(id), group_exists))?;
+        if let Some(p) = self.by_id.get_mut(&id) {
             p.fields = new;
         }
         Ok(())
     }
 
     /// What built-in privileges must keep through an update.
-    fn check_builtin(&self, builtin: &str, old: &Map<String, Value>, new: &Map<String, Value>) -> Vec<Invalid> {
+    fn check_builtin(
+        builtin: &str,
+        old: &Map<String, Value>,
+        new: &Map<String, Value>,
+        can_log_in: &dyn Fn(&[i64]) -> bool,
+    ) -> Vec<Invalid> {
         let mut problems = Vec::new();
         for key in ["name", "roles"] {
             if new.get(key) != old.get(key) {
@@ -277,9 +306,7 @@ impl AccountStore {
                     "The group builtin_administrators must be among grantees of the \"Local Administrator\" privilege.";
                 problems.push(invalid("privilege_update.local_groups", message, errno::EINVAL));
             }
-            let can_log_in =
-                self.users.values().any(|u| u.password_enabled() && self.gids_of(u).iter().any(|g| gids.contains(g)));
-            if !can_log_in {
+            if !can_log_in(&gids) {
                 let message = "None of the members of these groups has password login enabled. At least one grantee \
                                of the \"Local Administrator\" privilege must have password login enabled.";
                 problems.push(invalid("privilege_update.local_groups", message, errno::EINVAL));
@@ -293,11 +320,11 @@ impl AccountStore {
     }
 
     /// `privilege.delete`: built-in privileges stay.
-    pub(crate) fn delete_privilege(&mut self, id: i64) -> Result<(), Failure> {
-        if self.privilege(id)?.builtin_name().is_some() {
+    pub(crate) fn delete(&mut self, id: i64) -> Result<(), Failure> {
+        if self.lookup(id)?.builtin_name().is_some() {
             return Err(Failure::call(EPERM, "Unable to delete built-in privilege"));
         }
-        self.privileges.remove(&id);
+        self.by_id.remove(&id);
         Ok(())
     }
 }

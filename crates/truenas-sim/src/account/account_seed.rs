@@ -6,7 +6,8 @@
 use serde_json::{Value, json};
 
 use crate::DEMO_API_KEY;
-use crate::account::{AccountStore, BUILTIN_USERS};
+use crate::account::AccountStore;
+use crate::account::basics::BUILTIN_USERS;
 use truenas_api::schema::Release;
 
 /// Groups as `(builtin, fields)`, in database order.
@@ -134,29 +135,29 @@ fn user_defaults() -> Value {
 pub(crate) fn seeded(release: Release) -> AccountStore {
     let mut store = AccountStore::empty(release);
     for (builtin, fields) in groups() {
-        store.insert_group(builtin, fields);
+        store.groups.insert(builtin, fields, &store.privileges);
     }
     for seed in users() {
         let mut fields = user_defaults();
         if let (Some(all), Some(given)) = (fields.as_object_mut(), seed.fields.as_object()) {
             all.extend(given.clone());
         }
-        let group = store.group_named(seed.group).map(|g| g.id).unwrap_or_default();
-        let aux: Vec<i64> = seed.aux.iter().filter_map(|name| store.group_named(name).map(|g| g.id)).collect();
-        let id = store.insert_user(seed.builtin, fields, group, seed.password);
-        if let Some(user) = store.users.get_mut(&id) {
+        let group = store.groups.named(seed.group).map(|g| g.id).unwrap_or_default();
+        let aux: Vec<i64> = seed.aux.iter().filter_map(|name| store.groups.named(name).map(|g| g.id)).collect();
+        let id = store.users.insert(seed.builtin, fields, group, seed.password);
+        if let Some(user) = store.users.get_mut(id) {
             user.groups.extend(aux);
         }
     }
     for privilege in privileges() {
-        store.insert_privilege(privilege);
+        store.privileges.insert(privilege);
     }
-    let owner = |store: &AccountStore, name: &str| store.user_named(name).map(|u| u.id).unwrap_or_default();
+    let owner = |store: &AccountStore, name: &str| store.users.named(name).map(|u| u.id).unwrap_or_default();
     let admin = owner(&store, "truenas_admin");
     let demo_secret = DEMO_API_KEY.split_once('-').map(|(_, s)| s);
-    store.insert_api_key("truenas-mcp demo", admin, demo_secret);
-    store.insert_api_key("home-assistant", admin, None);
+    store.api_keys.insert("truenas-mcp demo", admin, demo_secret);
+    store.api_keys.insert("home-assistant", admin, None);
     let alice = owner(&store, "alice");
-    store.insert_api_key("photo-sync", alice, None);
+    store.api_keys.insert("photo-sync", alice, None);
     store
 }

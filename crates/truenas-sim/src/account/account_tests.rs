@@ -1,9 +1,10 @@
+//! Tests of `AccountStore` (mod.rs): the user, group, privilege and key changes that span them.
+
 use serde_json::{Map, Value, json};
 
 use super::*;
 use crate::account::account_seed::seeded;
 use crate::defaults;
-use truenas_api::schema::Release;
 
 fn demo() -> AccountStore {
     seeded(Release::V25_10)
@@ -20,29 +21,11 @@ fn map(value: Value) -> Map<String, Value> {
 }
 
 fn id_of(s: &AccountStore, name: &str) -> i64 {
-    s.user_named(name).unwrap().id
+    s.users.named(name).unwrap().id
 }
 
 fn entry(s: &AccountStore, name: &str) -> Value {
-    s.user_entry(s.user_named(name).unwrap())
-}
-
-#[test]
-fn the_seed_has_system_accounts_an_administrator_and_a_family() {
-    let s = demo();
-    let names: Vec<String> = s.user_entries().iter().map(|u| u["username"].as_str().unwrap().to_string()).collect();
-    assert_eq!(names, ["root", "daemon", "nobody", "apps", "truenas_admin", "alice", "bob"]);
-    let admin = entry(&s, "truenas_admin");
-    assert_eq!(admin["roles"], json!(["FULL_ADMIN"]));
-    assert_eq!(admin["group"]["bsdgrp_group"], "truenas_admin");
-    assert_eq!(admin["immutable"], true, "the install-time administrator cannot be renamed");
-    assert_eq!(admin["api_keys"], json!([1, 2]));
-    assert_eq!(admin["unixhash"], REDACTED);
-    let alice = entry(&s, "alice");
-    assert_eq!(alice["roles"], json!(["DATASET_READ", "SHARING_SMB_WRITE", "SNAPSHOT_READ"]));
-    assert!(alice["sid"].as_str().unwrap().starts_with("S-1-5-21-"));
-    assert_eq!(entry(&s, "root")["unixhash"], "*");
-    assert!(s.api_key_matches(crate::DEMO_API_KEY), "key 1 is the demo key");
+    s.view().user_entry(s.users.named(name).unwrap())
 }
 
 #[test]
@@ -51,15 +34,15 @@ fn create_makes_the_group_picks_a_uid_and_joins_builtin_users() {
     let data = json!({"username": "carol", "full_name": "Carol", "group_create": true, "password": "pw"});
     let (id, random) = s.create_user(with_defaults("user.create", data)).unwrap();
     assert_eq!(random, None);
-    let carol = s.user_entry(s.user(id).unwrap());
+    let carol = s.view().user_entry(s.users.lookup(id).unwrap());
     assert_eq!(carol["uid"], 3002);
     assert_eq!(carol["group"]["bsdgrp_group"], "carol");
     assert_eq!(carol["group"]["bsdgrp_gid"], 3004);
     assert_eq!(carol["shell"], "/usr/bin/zsh");
     assert_eq!(carol["home"], DEFAULT_HOME);
-    let builtin_users = s.group_named(BUILTIN_USERS).unwrap().id;
+    let builtin_users = s.groups.named(BUILTIN_USERS).unwrap().id;
     assert_eq!(carol["groups"], json!([builtin_users]), "SMB users join builtin_users");
-    assert!(s.user(id).unwrap().password_matches("pw"));
+    assert!(s.users.lookup(id).unwrap().password_matches("pw"));
 }
 
 #[test]
@@ -118,7 +101,7 @@ fn update_merges_and_guards_the_administrator() {
     let err = s.update_user(99, Map::new()).unwrap_err();
     assert_eq!(err, user_not_found(99));
     s.update_user(alice, map(json!({"password": "new-secret"}))).unwrap();
-    assert!(s.user(alice).unwrap().password_matches("new-secret"));
+    assert!(s.users.lookup(alice).unwrap().password_matches("new-secret"));
 }
 
 #[test]
@@ -133,29 +116,16 @@ fn delete_refuses_builtins_and_the_last_administrator_and_can_take_the_group() {
     );
     let bob = id_of(&s, "bob");
     s.delete_user(bob, true).unwrap();
-    assert!(s.group_named("bob").is_none(), "bob's own group went with him");
-    assert!(s.user(bob).is_err());
+    assert!(s.groups.named("bob").is_none(), "bob's own group went with him");
+    assert!(s.users.lookup(bob).is_err());
     let alice = id_of(&s, "alice");
     s.delete_user(alice, false).unwrap();
-    assert!(s.group_named("alice").is_some());
-    let photo_sync = s.api_key_entries().into_iter().find(|k| k["name"] == "photo-sync").unwrap();
+    assert!(s.groups.named("alice").is_some());
+    let photo_sync = s.view().api_key_entries().into_iter().find(|k| k["name"] == "photo-sync").unwrap();
     assert_eq!(
         (photo_sync["revoked"].clone(), photo_sync["revoked_reason"].clone()),
         (json!(true), json!("User does not exist"))
     );
-}
-
-#[test]
-fn set_password_checks_the_old_one_and_the_account() {
-    let mut s = demo();
-    let err = s.set_password("alice", Some("wrong"), "x").unwrap_err();
-    assert_eq!(err.reason(), "[EINVAL] user.set_password.old_password: alice: failed to validate password.\n");
-    s.set_password("alice", Some("sim-alice-password"), "fresh").unwrap();
-    assert!(s.user_named("alice").unwrap().password_matches("fresh"));
-    let err = s.set_password("root", None, "x").unwrap_err();
-    assert_eq!(err.reason(), "[EINVAL] user.set_password.username: root: password authentication disabled for user\n");
-    let err = s.set_password("zed", None, "x").unwrap_err();
-    assert_eq!(err.reason(), "[EINVAL] user.set_password.username: zed: user does not exist.\n");
 }
 
 #[test]
@@ -164,7 +134,7 @@ fn groups_track_members_and_refuse_what_the_middleware_refuses() {
     let alice = id_of(&s, "alice");
     let bob = id_of(&s, "bob");
     let id = s.create_group(with_defaults("group.create", json!({"name": "gamers", "users": [alice]}))).unwrap();
-    let gamers = s.group_entry(s.group(id).unwrap());
+    let gamers = s.view().group_entry(s.groups.lookup(id).unwrap());
     assert_eq!((gamers["gid"].clone(), gamers["users"].clone()), (json!(3004), json!([alice])));
     let err = s
         .create_group(with_defaults("group.create", json!({"name": "gamers", "gid": 3000, "users": [99]})))
@@ -175,25 +145,25 @@ fn groups_track_members_and_refuse_what_the_middleware_refuses() {
          [EEXIST] group_create.gid: Gid 3000 is already used (group alice has it)\n\
          [EINVAL] group_create.users: Following users do not exist: 99\n"
     );
-    let own = s.group_named("alice").unwrap().id;
+    let own = s.groups.named("alice").unwrap().id;
     let err = s.update_group(own, map(json!({"users": []}))).unwrap_err();
     assert_eq!(
         err.reason(),
         "[EINVAL] group_update.users: This group is primary for the following users: alice. You can't remove them.\n"
     );
     s.update_group(id, map(json!({"users": [bob], "name": "players"}))).unwrap();
-    assert_eq!(s.group_entry(s.group(id).unwrap())["users"], json!([bob]));
-    assert_eq!(s.group_entry(s.group(id).unwrap())["name"], "players");
-    let media = s.group_named("media").unwrap().id;
+    assert_eq!(s.view().group_entry(s.groups.lookup(id).unwrap())["users"], json!([bob]));
+    assert_eq!(s.view().group_entry(s.groups.lookup(id).unwrap())["name"], "players");
+    let media = s.groups.named("media").unwrap().id;
     let err = s.delete_group(media, false).unwrap_err();
     assert_eq!(
         err.reason(),
         "[EACCES] This group is used by privilege 'Media managers'. Please remove it from that privilege first, then \
          delete the group."
     );
-    let builtin = s.group_named("builtin_users").unwrap().id;
+    let builtin = s.groups.named("builtin_users").unwrap().id;
     assert_eq!(s.delete_group(builtin, false).unwrap_err().reason(), "[EACCES] A built-in group cannot be deleted.");
-    let own_bob = s.group_named("bob").unwrap().id;
+    let own_bob = s.groups.named("bob").unwrap().id;
     s.delete_group(own_bob, false).unwrap();
     assert_eq!(entry(&s, "bob")["group"]["bsdgrp_group"], "nogroup", "primary users fall back to nogroup");
 }
@@ -212,11 +182,11 @@ fn privileges_validate_groups_and_roles_and_protect_builtins() {
     let data =
         json!({"name": "Backup", "local_groups": [3002], "roles": ["REPLICATION_TASK_WRITE"], "web_shell": false});
     let id = s.create_privilege(with_defaults("privilege.create", data)).unwrap();
-    let entry = s.privilege_entry(s.privilege(id).unwrap());
+    let entry = s.view().privilege_entry(s.privileges.lookup(id).unwrap());
     assert_eq!(entry["local_groups"][0]["name"], "family");
     assert_eq!(entry["builtin_name"], Value::Null);
     assert!(
-        s.user_entry(s.user_named("bob").unwrap())["roles"]
+        s.view().user_entry(s.users.named("bob").unwrap())["roles"]
             .as_array()
             .unwrap()
             .contains(&json!("REPLICATION_TASK_WRITE"))
@@ -228,10 +198,10 @@ fn privileges_validate_groups_and_roles_and_protect_builtins() {
          [EINVAL] privilege_update.local_groups: The group builtin_administrators must be among grantees of the \"Local \
          Administrator\" privilege.\n"
     );
-    assert_eq!(s.delete_privilege(1).unwrap_err().reason(), "[EPERM] Unable to delete built-in privilege");
+    assert_eq!(s.privileges.delete(1).unwrap_err().reason(), "[EPERM] Unable to delete built-in privilege");
     s.update_privilege(id, map(json!({"web_shell": true}))).unwrap();
-    s.delete_privilege(id).unwrap();
-    assert!(s.privilege(id).is_err());
+    s.privileges.delete(id).unwrap();
+    assert!(s.privileges.lookup(id).is_err());
 }
 
 #[test]
@@ -240,10 +210,10 @@ fn api_keys_need_a_privileged_owner_and_show_the_secret_once() {
     let (id, key) = s.create_api_key(&map(json!({"name": "backup-script", "username": "truenas_admin"}))).unwrap();
     assert_eq!(id, 4);
     assert!(key.starts_with("4-") && key.len() == 66, "{key}");
-    assert!(s.api_key_matches(&key));
-    let with_secret = s.api_key_entry_with_secret(id, &key).unwrap();
+    assert!(s.api_keys.matches(&key));
+    let with_secret = s.view().api_key_entry_with_secret(id, &key).unwrap();
     assert_eq!(with_secret["key"], json!(key));
-    assert!(!s.api_key_entries().iter().any(|e| e.to_string().contains(&key)), "listings never carry the key");
+    assert!(!s.view().api_key_entries().iter().any(|e| e.to_string().contains(&key)), "listings never carry the key");
     let err = s.create_api_key(&map(json!({"name": "backup-script", "username": "bob"}))).unwrap_err();
     assert_eq!(err.reason(), "[EINVAL] api_key_create: name must be unique\n");
     let err = s.create_api_key(&map(json!({"name": "b2", "username": "bob"}))).unwrap_err();
@@ -252,27 +222,8 @@ fn api_keys_need_a_privileged_owner_and_show_the_secret_once() {
     assert_eq!(err.reason(), "[EINVAL] api_key_create: User does not exist.\n");
     let err = s.create_api_key(&map(json!({"name": "b4", "username": "alice", "expires_at": "2001-01-01T00:00:00Z"})));
     assert_eq!(err.unwrap_err().reason(), "[EINVAL] api_key_create: Expiration date is in the past\n");
-    let reset = s.update_api_key(id, &map(json!({"reset": true}))).unwrap().unwrap();
-    assert!(!s.api_key_matches(&key) && s.api_key_matches(&reset));
-    s.delete_api_key(id).unwrap();
-    assert_eq!(s.delete_api_key(id).unwrap_err().reason(), "[ENOENT] None: ApiKey 4 does not exist\n");
-}
-
-#[test]
-fn datetimes_parse_as_rfc_3339() {
-    use crate::account::api_keys::parse_datetime;
-    assert_eq!(parse_datetime("1970-01-01T00:00:00Z"), Some(0));
-    assert_eq!(parse_datetime("2026-03-01T12:30:00Z"), Some(1_772_368_200_000));
-    assert_eq!(parse_datetime("2026-03-01T14:30:00.250+02:00"), Some(1_772_368_200_000));
-    assert_eq!(parse_datetime("2026-13-01T00:00:00Z"), None);
-    assert_eq!(parse_datetime("yesterday"), None);
-}
-
-#[test]
-fn release_26_entries_carry_its_extra_fields() {
-    let s = seeded(Release::V26_0);
-    assert_eq!(entry(&s, "alice")["webshare"], false);
-    let key = &s.api_key_entries()[0];
-    assert!(key.get("keyhash").is_none() && key["iterations"] == 500_000 && key["stored_key"] == REDACTED);
-    assert!(demo().api_key_entries()[0].get("keyhash").is_some());
+    let reset = s.api_keys.update(id, &map(json!({"reset": true}))).unwrap().unwrap();
+    assert!(!s.api_keys.matches(&key) && s.api_keys.matches(&reset));
+    s.api_keys.delete(id).unwrap();
+    assert_eq!(s.api_keys.delete(id).unwrap_err().reason(), "[ENOENT] None: ApiKey 4 does not exist\n");
 }

@@ -1,162 +1,235 @@
-//! Changing users: `user.create`, `user.update`, `user.set_password` and `user.delete`, with
-//! the middleware's checks (shared ones in `account_checks.rs`) and the rule that the built-in
-//! "Local Administrator" privilege always keeps a member who can log in with a password.
+//! Local users (`user.*`): a user as the simulator keeps it (its attributes, primary and
+//! auxiliary groups, a digest of its password) and [`Users`], every user by id with the checks
+//! that read only users (unique uids, names and homes, the middleware's `common_validation`),
+//! `user.set_password`, and the group memberships kept on the users. `user.create`, `update`
+//! and `delete`, which read groups and privileges too, are `AccountStore`'s.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
-use crate::account::{
-    AccountStore, BUILTIN_USERS, DEFAULT_HOME, EACCES, USER_FIELDS, check, ids, invalid, user_not_found,
+use crate::account::account_checks::{check_name, check_sudo};
+use crate::account::basics::{
+    DEFAULT_HOME, FIRST_FREE_ID, check, digest, ids, invalid, kept_fields, now_ms, random_alphanumeric,
 };
-use crate::failure::{Failure, errno};
+use crate::failure::{Failure, Invalid, errno};
 
-impl AccountStore {
-    /// `user.create`, with the schema's defaults already filled into `data`. Returns the id and,
-    /// with `random_password`, the password made up for the user.
-    pub(crate) fn create_user(&mut self, data: Map<String, Value>) -> Result<(i64, Option<String>), Failure> {
-        let group = data.get("group").and_then(Value::as_i64);
-        let group_create = data.get("group_create").and_then(Value::as_bool).unwrap_or(false);
-        let mut problems = Vec::new();
-        if (group.is_none() && !group_create) || (group.is_some() && group_create) {
-            problems.push(invalid(
-                "user_create.group",
-                "Enter either a group name or create a new group to continue.",
-                errno::EINVAL,
-            ));
-        }
-        let mut group_ids: Vec<i64> = group.into_iter().collect();
-        group_ids.extend(ids(&data, "groups"));
-        problems.extend(self.check_user("user_create", &data, None, &group_ids));
-        let home = data.get("home").and_then(Value::as_str).unwrap_or(DEFAULT_HOME);
-        if data.get("sshpubkey").and_then(Value::as_str).is_some_and(|k| !k.is_empty()) && !home.starts_with("/mnt") {
-            problems.push(invalid(
-                "user_create.sshpubkey",
-                "The home directory is not writable. Leave this field blank.",
-                errno::EINVAL,
-            ));
-        }
-        check(problems)?;
-        let username = data.get("username").and_then(Value::as_str).unwrap_or_default().to_string();
-        let primary = match group {
-            Some(id) if self.groups.contains_key(&id) => id,
-            Some(id) => return Err(Failure::fault(format!("Group {id} not found"))),
-            None => match self.group_named(&username) {
-                Some(g) => g.id,
-                None => self.insert_group(false, json!({"name": username, "smb": false})),
-            },
-        };
-        let mut aux: BTreeSet<i64> = BTreeSet::new();
-        for id in ids(&data, "groups") {
-            if !self.groups.contains_key(&id) {
-                return Err(Failure::call(errno::ENOENT, format!("Group {id} not found")));
-            }
-            aux.insert(id);
-        }
-        if data.get("smb").and_then(Value::as_bool).unwrap_or(true)
-            && let Some(g) = self.group_named(BUILTIN_USERS)
-        {
-            aux.insert(g.id);
-        }
-        let mut fields = data.clone();
-        if fields.get("uid").is_none_or(Value::is_null) {
-            fields.insert("uid".into(), json!(self.next_uid()));
-        }
-        if data.get("home_create").and_then(Value::as_bool).unwrap_or(false) && home != DEFAULT_HOME {
-            fields.insert("home".into(), json!(format!("{}/{username}", home.trim_end_matches('/'))));
-        }
-        let random = data.get("random_password").and_then(Value::as_bool).unwrap_or(false).then(random_password);
-        let password = data.get("password").and_then(Value::as_str).map(str::to_string).or(random.clone());
-        let id = self.insert_user(false, Value::Object(fields), primary, password.as_deref());
-        if let Some(user) = self.users.get_mut(&id) {
-            user.groups = aux;
-        }
-        Ok((id, random))
+/// Attributes a user keeps, as `user.create` and `user.update` name them.
+pub(crate) const USER_FIELDS: [&str; 16] = [
+    "uid",
+    "username",
+    "home",
+    "shell",
+    "full_name",
+    "smb",
+    "webshare",
+    "userns_idmap",
+    "password_disabled",
+    "ssh_password_enabled",
+    "sshpubkey",
+    "locked",
+    "sudo_commands",
+    "sudo_commands_nopasswd",
+    "email",
+    "home_mode",
+];
+
+/// One local user.
+#[derive(Debug, Clone)]
+pub(crate) struct User {
+    pub(crate) id: i64,
+    pub(crate) builtin: bool,
+    /// Stored attributes (see `USER_FIELDS`).
+    pub(crate) fields: Map<String, Value>,
+    /// Database id of the primary group.
+    pub(crate) group: i64,
+    /// Database ids of the auxiliary groups.
+    pub(crate) groups: BTreeSet<i64>,
+    /// Digest of the password, when one is set.
+    pub(crate) password: Option<[u8; 32]>,
+    /// When the password last changed, in ms since the epoch.
+    pub(crate) password_changed: Option<u64>,
+}
+
+impl User {
+    pub(crate) fn username(&self) -> &str {
+        self.text("username").unwrap_or_default()
     }
 
-    /// `user.update`: merges `data` into the stored user.
-    pub(crate) fn update_user(&mut self, id: i64, data: Map<String, Value>) -> Result<Option<String>, Failure> {
-        let user = self.user(id)?.clone();
+    /// Database ids of the primary group, then the auxiliary ones.
+    pub(crate) fn group_ids(&self) -> impl Iterator<Item = i64> + '_ {
+        std::iter::once(self.group).chain(self.groups.iter().copied())
+    }
+
+    pub(crate) fn uid(&self) -> i64 {
+        self.fields.get("uid").and_then(Value::as_i64).unwrap_or(-1)
+    }
+
+    pub(crate) fn text(&self, key: &str) -> Option<&str> {
+        self.fields.get(key).and_then(Value::as_str)
+    }
+
+    pub(crate) fn flag(&self, key: &str) -> bool {
+        self.fields.get(key).and_then(Value::as_bool).unwrap_or(false)
+    }
+
+    /// Whether password logins work for this user.
+    pub(crate) fn password_enabled(&self) -> bool {
+        !self.flag("password_disabled") && self.password.is_some()
+    }
+
+    /// The administrator accounts made at install time cannot be renamed or moved either.
+    pub(crate) fn immutable(&self) -> bool {
+        let name = self.username();
+        self.builtin
+            || (["admin", "truenas_admin"].contains(&name) && self.text("home") == Some(&format!("/home/{name}")))
+    }
+
+    pub(crate) fn set_password(&mut self, password: &str) {
+        self.password = Some(digest(password));
+        self.password_changed = Some(now_ms());
+    }
+
+    pub(crate) fn password_matches(&self, password: &str) -> bool {
+        self.password == Some(digest(password))
+    }
+}
+
+pub(crate) fn user_not_found(id: i64) -> Failure {
+    Failure::not_found(format!("User {id} does not exist"))
+}
+
+/// A password `random_password` makes up (20 letters and digits).
+pub(crate) fn random_password() -> String {
+    random_alphanumeric(20)
+}
+
+/// Every local user, by database id.
+#[derive(Debug)]
+pub(crate) struct Users {
+    by_id: BTreeMap<i64, User>,
+    /// The database id the next user gets.
+    next_id: i64,
+}
+
+impl Default for Users {
+    fn default() -> Self {
+        Users { by_id: BTreeMap::new(), next_id: 1 }
+    }
+}
+
+impl Users {
+    pub(crate) fn lookup(&self, id: i64) -> Result<&User, Failure> {
+        self.by_id.get(&id).ok_or_else(|| user_not_found(id))
+    }
+
+    pub(crate) fn get(&self, id: i64) -> Option<&User> {
+        self.by_id.get(&id)
+    }
+
+    pub(crate) fn get_mut(&mut self, id: i64) -> Option<&mut User> {
+        self.by_id.get_mut(&id)
+    }
+
+    pub(crate) fn named(&self, name: &str) -> Option<&User> {
+        self.by_id.values().find(|u| u.username() == name)
+    }
+
+    /// Every user, by id.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &User> {
+        self.by_id.values()
+    }
+
+    pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = &mut User> {
+        self.by_id.values_mut()
+    }
+
+    /// Keeps only the users `keep` passes.
+    pub(crate) fn retain(&mut self, keep: impl Fn(&User) -> bool) {
+        self.by_id.retain(|_, u| keep(u));
+    }
+
+    pub(crate) fn remove(&mut self, id: i64) {
+        self.by_id.remove(&id);
+    }
+
+    /// `user.get_next_uid`: the first free uid from 3000 on.
+    pub(crate) fn next_uid(&self) -> i64 {
+        let used: BTreeSet<i64> = self.by_id.values().map(User::uid).collect();
+        (FIRST_FREE_ID..).find(|uid| !used.contains(uid)).unwrap_or(FIRST_FREE_ID)
+    }
+
+    /// Stores a user as given; seeds only.
+    pub(crate) fn insert(&mut self, builtin: bool, fields: Value, group: i64, password: Option<&str>) -> i64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        let fields = kept_fields(fields, &USER_FIELDS);
+        let mut user =
+            User { id, builtin, fields, group, groups: BTreeSet::new(), password: None, password_changed: None };
+        if let Some(p) = password {
+            user.set_password(p);
+        }
+        self.by_id.insert(id, user);
+        id
+    }
+
+    /// Users whose primary group this is, then auxiliary members, by id.
+    pub(crate) fn members_of(&self, id: i64) -> Vec<i64> {
+        let primary = self.by_id.values().filter(|u| u.group == id).map(|u| u.id);
+        let aux = self.by_id.values().filter(|u| u.group != id && u.groups.contains(&id)).map(|u| u.id);
+        let mut all: Vec<i64> = primary.chain(aux).collect();
+        all.sort_unstable();
+        all
+    }
+
+    /// Makes exactly `users` (apart from those whose primary group it is) auxiliary members.
+    pub(crate) fn set_members(&mut self, id: i64, users: &[i64]) {
+        for user in self.by_id.values_mut().filter(|u| u.group != id) {
+            if users.contains(&user.id) {
+                user.groups.insert(id);
+            } else {
+                user.groups.remove(&id);
+            }
+        }
+    }
+
+    /// Problems with the `users` a group update or create names: users that do not exist, and
+    /// users whose primary group (`existing`) it is that would leave it.
+    pub(crate) fn check_members(&self, schema: &str, data: &Map<String, Value>, existing: Option<i64>) -> Vec<Invalid> {
         let mut problems = Vec::new();
-        if data.get("password_disabled").and_then(Value::as_bool) == Some(true)
-            && let Err(message) =
-                self.keeps_an_administrator(id, "After disabling password for this user no password-enabled local user")
-        {
-            problems.push(invalid("user_update.password_disabled", message, errno::EINVAL));
-        }
-        let group = data.get("group").and_then(Value::as_i64).unwrap_or(user.group);
-        if !self.groups.contains_key(&group) {
-            problems.push(invalid("user_update.group", format!("Group {group} not found"), errno::ENOENT));
-        }
-        let mut group_ids = vec![group];
-        match data.get("groups") {
-            Some(_) => group_ids.extend(ids(&data, "groups")),
-            None => group_ids.extend(user.groups.iter().copied()),
-        }
-        problems.extend(self.check_user("user_update", &data, Some(&user), &group_ids));
-        let home = data.get("home").and_then(Value::as_str).or(user.text("home")).unwrap_or(DEFAULT_HOME);
-        let writable = home.starts_with("/mnt") || ["/root", "/home/admin", "/home/truenas_admin"].contains(&home);
-        if data.get("sshpubkey").and_then(Value::as_str).is_some_and(|k| !k.is_empty()) && !writable {
-            problems.push(invalid(
-                "user_update.sshpubkey",
-                "Home directory is not writable, leave this blank\"",
-                errno::EINVAL,
-            ));
-        }
-        if user.immutable() {
-            for key in ["home", "uid", "username", "smb"] {
-                if data.get(key).is_some_and(|v| Some(v) != user.fields.get(key)) {
-                    problems.push(invalid(
-                        &format!("user_update.{key}"),
-                        "This attribute cannot be changed",
-                        errno::EINVAL,
-                    ));
-                }
+        let attr = |key: &str| format!("{schema}.{key}");
+        if data.contains_key("users") {
+            let wanted = ids(data, "users");
+            let missing: Vec<String> =
+                wanted.iter().filter(|id| !self.by_id.contains_key(id)).map(i64::to_string).collect();
+            if !missing.is_empty() {
+                let message = format!("Following users do not exist: {}", missing.join(", "));
+                problems.push(invalid(&attr("users"), message, errno::EINVAL));
             }
-            if group != user.group {
-                problems.push(invalid("user_update.group", "This attribute cannot be changed", errno::EINVAL));
+            let dropped: Vec<&str> = existing
+                .map(|id| {
+                    self.by_id
+                        .values()
+                        .filter(|u| u.group == id && !wanted.contains(&u.id))
+                        .map(|u| u.username())
+                        .collect()
+                })
+                .unwrap_or_default();
+            if !dropped.is_empty() {
+                let message = format!(
+                    "This group is primary for the following users: {}. You can't remove them.",
+                    dropped.join(", ")
+                );
+                problems.push(invalid(&attr("users"), message, errno::EINVAL));
             }
         }
-        let password = data.get("password").and_then(Value::as_str);
-        if !user.flag("smb") && data.get("smb").and_then(Value::as_bool) == Some(true) && password.is_none() {
-            problems.push(invalid(
-                "user_update.smb",
-                "Password must be changed in order to enable SMB authentication",
-                errno::EINVAL,
-            ));
-        }
-        check(problems)?;
-        let mut aux = user.groups.clone();
-        if data.contains_key("groups") {
-            aux.clear();
-            for gid in ids(&data, "groups") {
-                if !self.groups.contains_key(&gid) {
-                    return Err(Failure::call(errno::ENOENT, format!("Group {gid} not found")));
-                }
-                aux.insert(gid);
-            }
-        }
-        let random = data.get("random_password").and_then(Value::as_bool).unwrap_or(false).then(random_password);
-        let username = data.get("username").and_then(Value::as_str).unwrap_or(user.username()).to_string();
-        let stored = self.users.get_mut(&id).ok_or_else(|| user_not_found(id))?;
-        for (key, value) in data.iter().filter(|(k, _)| USER_FIELDS.contains(&k.as_str())) {
-            stored.fields.insert(key.clone(), value.clone());
-        }
-        if data.get("home_create").and_then(Value::as_bool) == Some(true) && home != DEFAULT_HOME {
-            stored.fields.insert("home".into(), json!(format!("{}/{username}", home.trim_end_matches('/'))));
-        }
-        stored.group = group;
-        stored.groups = aux;
-        if let Some(p) = password.map(str::to_string).or(random.clone()) {
-            stored.set_password(&p);
-        }
-        Ok(random)
+        problems
     }
 
     /// `user.set_password`: what a user (or a full administrator) may do without `user.update`.
     pub(crate) fn set_password(&mut self, username: &str, old: Option<&str>, new: &str) -> Result<(), Failure> {
         let attr = "user.set_password.username";
-        let Some(user) = self.user_named(username) else {
+        let Some(user) = self.named(username) else {
             return Err(Failure::Validation(vec![invalid(
                 attr,
                 format!("{username}: user does not exist."),
@@ -180,47 +253,115 @@ impl AccountStore {
         }
         check(problems)?;
         let id = user.id;
-        if let Some(user) = self.users.get_mut(&id) {
+        if let Some(user) = self.by_id.get_mut(&id) {
             user.set_password(new);
         }
         Ok(())
     }
 
-    /// `user.delete`: with `delete_group`, the primary group goes too when nobody else uses it.
-    pub(crate) fn delete_user(&mut self, id: i64, delete_group: bool) -> Result<(), Failure> {
-        let user = self.user(id)?;
-        if user.builtin {
-            return Err(Failure::call(errno::EINVAL, "Cannot delete a built-in user"));
+    /// Problems with a user's attributes (the middleware's `common_validation`), named after
+    /// `schema` (`user_create`, `user_update`); `shells` are the shells the user may have.
+    pub(crate) fn check(
+        &self,
+        schema: &str,
+        data: &Map<String, Value>,
+        old: Option<&User>,
+        shells: &Value,
+    ) -> Vec<Invalid> {
+        let mut problems = Vec::new();
+        let attr = |key: &str| format!("{schema}.{key}");
+        let others = || self.by_id.values().filter(|u| old.is_none_or(|o| o.id != u.id));
+        let text = |key: &str| data.get(key).and_then(Value::as_str);
+        let flag = |key: &str| data.get(key).and_then(Value::as_bool);
+        if let Some(uid) = data.get("uid").and_then(Value::as_i64)
+            && let Some(holder) = others().find(|u| u.uid() == uid)
+        {
+            let message = format!("Uid {uid} is already used (user {} has it)", holder.username());
+            problems.push(invalid(&attr("uid"), message, errno::EEXIST));
         }
-        self.keeps_an_administrator(id, "After deleting this user no local user")
-            .map_err(|m| Failure::call(EACCES, m))?;
-        let primary = user.group;
-        self.users.remove(&id);
-        let group = self.groups.get(&primary);
-        let in_use = self.users.values().any(|u| u.group == primary || u.groups.contains(&primary));
-        let granted = group.is_some_and(|g| self.privilege_using(g.gid()).is_some());
-        if delete_group && group.is_some_and(|g| !g.builtin) && !in_use && !granted {
-            self.groups.remove(&primary);
+        if let Some(name) = text("username") {
+            problems.extend(check_name(&attr("username"), name));
+            if others().any(|u| u.username() == name) {
+                problems.push(invalid(
+                    &attr("username"),
+                    format!("The username \"{name}\" already exists."),
+                    errno::EEXIST,
+                ));
+            }
         }
-        Ok(())
+        let combined = |key: &str| flag(key).or_else(|| old.map(|u| u.flag(key))).unwrap_or(false);
+        if combined("smb") && combined("password_disabled") {
+            let message = "Password authentication may not be disabled for SMB users.";
+            problems.push(invalid(&attr("password_disabled"), message, errno::EINVAL));
+        }
+        let password = text("password").is_some_and(|p| !p.is_empty()) || flag("random_password") == Some(true);
+        if old.is_none() && !password && flag("password_disabled") != Some(true) {
+            problems.push(invalid(&attr("password"), "Password is required", errno::EINVAL));
+        } else if flag("password_disabled") == Some(true) && password {
+            let message = "Leave \"Password\" blank when \"Disable password login\" is checked.";
+            problems.push(invalid(&attr("password_disabled"), message, errno::EINVAL));
+        }
+        if let Some(home) = text("home") {
+            problems.extend(self.check_home(&attr("home"), home, old));
+        }
+        if data.get("groups").and_then(Value::as_array).is_some_and(|g| g.len() > 64) {
+            problems.push(invalid(
+                &attr("groups"),
+                "A user cannot belong to more than 64 auxiliary groups.",
+                errno::EINVAL,
+            ));
+        }
+        if let Some(name) = text("full_name") {
+            if name.contains(':') {
+                problems.push(invalid(
+                    &attr("full_name"),
+                    "The \":\" character is not allowed in a \"Full Name\".",
+                    errno::EINVAL,
+                ));
+            }
+            if name.contains('\n') {
+                let message = "The \"\\n\" character is not allowed in a \"Full Name\".";
+                problems.push(invalid(&attr("full_name"), message, errno::EINVAL));
+            }
+        }
+        if let Some(shell) = text("shell")
+            && shells.get(shell).is_none()
+        {
+            problems.push(invalid(&attr("shell"), "Please select a valid shell.", errno::EINVAL));
+        }
+        problems.extend(check_sudo(schema, data));
+        problems
     }
 
-    /// Refuses a change that leaves the built-in "Local Administrator" privilege without any
-    /// member who can log in with a password; `what` starts the message.
-    fn keeps_an_administrator(&self, leaving: i64, what: &str) -> Result<(), String> {
-        let Some(admin) = self.privileges.values().find(|p| p.builtin_name() == Some("LOCAL_ADMINISTRATOR")) else {
-            return Ok(());
-        };
-        let remaining = self
-            .users
-            .values()
-            .filter(|u| u.id != leaving && u.password_enabled())
-            .any(|u| self.gids_of(u).iter().any(|g| admin.grants(*g)));
-        if remaining { Ok(()) } else { Err(format!("{what} will have built-in privilege '{}'.", admin.name())) }
+    fn check_home(&self, attribute: &str, home: &str, old: Option<&User>) -> Vec<Invalid> {
+        let problem = |message: String, errno: i64| vec![invalid(attribute, message, errno)];
+        if !home.starts_with('/') {
+            return problem("\"Home Directory\" must be an absolute path.".into(), errno::EINVAL);
+        }
+        if home.contains(':') {
+            return problem("\"Home Directory\" cannot contain colons (:).".into(), errno::EINVAL);
+        }
+        if home == DEFAULT_HOME || old.is_some_and(|u| u.text("home") == Some(home)) {
+            return Vec::new();
+        }
+        if let Some(holder) =
+            self.by_id.values().find(|u| u.text("home") == Some(home) && old.is_none_or(|o| o.id != u.id))
+        {
+            return problem(format!("{home}: homedir already used by {}.", holder.username()), errno::EEXIST);
+        }
+        if !home.starts_with("/mnt") {
+            return problem(
+                format!("\"Home Directory\" must begin with /mnt or set to {DEFAULT_HOME}."),
+                errno::EINVAL,
+            );
+        }
+        if home == "/mnt" || home == "/mnt/" {
+            return problem("\"Home Directory\" cannot be at root of \"/mnt\"".into(), errno::EINVAL);
+        }
+        Vec::new()
     }
 }
 
-/// A password `random_password` makes up (20 letters and digits).
-fn random_password() -> String {
-    crate::account::api_keys::random_alphanumeric(20)
-}
+#[cfg(test)]
+#[path = "account_users_tests.rs"]
+mod tests;

@@ -3,19 +3,18 @@
 
 use serde_json::{Value, json};
 
+use crate::account::account_entries::AccountView;
 use crate::account::api_keys::api_key_not_found;
+use crate::account::query_methods;
 use crate::failure::Failure;
-use crate::methods::{Ctx, Handlers, run_get_instance, run_query};
+use crate::methods::{Ctx, Handlers};
 
 pub(crate) fn register(h: &mut Handlers) {
-    h.call("api_key.query", |ctx| run_query(ctx, ctx.machine.state().account.api_key_entries()));
-    h.call("api_key.get_instance", |ctx| {
-        run_get_instance(ctx, ctx.machine.state().account.api_key_entries(), api_key_not_found)
-    });
+    query_methods!(h, "api_key.query", "api_key.get_instance", AccountView::api_key_entries, api_key_not_found);
     h.call("api_key.create", create);
     h.call("api_key.update", update);
     h.call("api_key.delete", |ctx| {
-        ctx.machine.state().account.delete_api_key(ctx.params.int(0)?)?;
+        ctx.machine.state().account.api_keys.delete(ctx.params.int(0)?)?;
         Ok(json!(true))
     });
     h.call("api_key.my_keys", my_keys);
@@ -24,15 +23,16 @@ pub(crate) fn register(h: &mut Handlers) {
 fn create(ctx: &Ctx<'_>) -> Result<Value, Failure> {
     let mut state = ctx.machine.state();
     let (id, key) = state.account.create_api_key(&ctx.params.object(0))?;
-    state.account.api_key_entry_with_secret(id, &key)
+    state.account.view().api_key_entry_with_secret(id, &key)
 }
 
 fn update(ctx: &Ctx<'_>) -> Result<Value, Failure> {
     let (id, data) = ctx.id_and_data()?;
     let mut state = ctx.machine.state();
-    match state.account.update_api_key(id, &data)? {
-        Some(key) => state.account.api_key_entry_with_secret(id, &key),
-        None => Ok(state.account.api_key_entry(state.account.api_keys.key(id)?)),
+    let account = &mut state.account;
+    match account.api_keys.update(id, &data)? {
+        Some(key) => account.view().api_key_entry_with_secret(id, &key),
+        None => Ok(account.view().api_key_entry(account.api_keys.key(id)?)),
     }
 }
 
@@ -41,6 +41,6 @@ fn my_keys(ctx: &Ctx<'_>) -> Result<Value, Failure> {
     let user = ctx.session.user().unwrap_or_default();
     let state = ctx.machine.state();
     let mine: Vec<Value> =
-        state.account.api_key_entries().into_iter().filter(|k| k["username"] == json!(user)).collect();
+        state.account.view().api_key_entries().into_iter().filter(|k| k["username"] == json!(user)).collect();
     Ok(Value::Array(mine))
 }

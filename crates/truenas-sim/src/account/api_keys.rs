@@ -5,16 +5,14 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
+use serde_json::{Map, Value};
 
-use crate::account::{AccountStore, REDACTED, check, invalid, now_ms, wire_date};
+pub(crate) use crate::account::basics::random_alphanumeric;
+use crate::account::basics::{check, digest, invalid, now_ms};
 use crate::failure::{Failure, errno};
-use truenas_api::schema::Release;
 
 /// Length of the random part of a key.
 const KEY_CHARS: usize = 64;
-const ALPHANUMERIC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 /// One API key.
 #[derive(Debug, Clone)]
@@ -23,11 +21,11 @@ pub(crate) struct ApiKey {
     pub(crate) name: String,
     /// Database id of the owning user.
     pub(crate) user: i64,
-    created_at: u64,
+    pub(crate) created_at: u64,
     /// Expiry in ms since the epoch.
-    expires_at: Option<u64>,
-    revoked_reason: Option<String>,
-    revoked: bool,
+    pub(crate) expires_at: Option<u64>,
+    pub(crate) revoked_reason: Option<String>,
+    pub(crate) revoked: bool,
     digest: [u8; 32],
 }
 
@@ -53,27 +51,117 @@ impl ApiKeyStore {
     pub(crate) fn key(&self, id: i64) -> Result<&ApiKey, Failure> {
         self.keys.get(&id).ok_or_else(|| api_key_not_found(id))
     }
+
+    /// Every key, by id.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &ApiKey> {
+        self.keys.values()
+    }
+
+    /// Stores a key; returns its id and its full secret.
+    pub(crate) fn insert(&mut self, name: &str, user: i64, secret: Option<&str>) -> (i64, String) {
+        let id = self.next;
+        self.next += 1;
+        let secret = secret.map(str::to_string).unwrap_or_else(|| random_alphanumeric(KEY_CHARS));
+        let key = ApiKey {
+            id,
+            name: name.to_string(),
+            user,
+            created_at: now_ms(),
+            expires_at: None,
+            revoked_reason: None,
+            revoked: false,
+            digest: digest(&secret),
+        };
+        self.keys.insert(id, key);
+        (id, format!("{id}-{secret}"))
+    }
+
+    /// Checks a name and an expiry; `schema` names the attribute. Returns the expiry.
+    pub(crate) fn check(
+        &self,
+        schema: &str,
+        name: &str,
+        expires: Option<&Value>,
+        id: Option<i64>,
+    ) -> Result<Option<u64>, Failure> {
+        let mut problems = Vec::new();
+        if self.keys.values().any(|k| k.name == name && Some(k.id) != id) {
+            problems.push(invalid(schema, "name must be unique", errno::EINVAL));
+        }
+        let expiry = match expires.and_then(Value::as_str) {
+            None => None,
+            Some(text) => match parse_datetime(text) {
+                Some(ms) if ms < now_ms() => {
+                    problems.push(invalid(schema, "Expiration date is in the past", errno::EINVAL));
+                    None
+                }
+                Some(ms) => Some(ms),
+                None => {
+                    problems.push(invalid(
+                        &format!("{schema}.expires_at"),
+                        "Input should be a valid datetime",
+                        errno::EINVAL,
+                    ));
+                    None
+                }
+            },
+        };
+        check(problems)?;
+        Ok(expiry)
+    }
+
+    /// `api_key.update`: renames, changes the expiry, or with `reset` issues a new secret
+    /// (returned) and lifts a revocation.
+    pub(crate) fn update(&mut self, id: i64, data: &Map<String, Value>) -> Result<Option<String>, Failure> {
+        let old = self.key(id)?;
+        let name = data.get("name").and_then(Value::as_str).unwrap_or(&old.name).to_string();
+        let old_expiry = old.expires_at;
+        let expiry = match data.get("expires_at") {
+            Some(Value::Null) => None,
+            Some(v) => self.check("api_key_update", &name, Some(v), Some(id))?,
+            None => {
+                self.check("api_key_update", &name, None, Some(id))?;
+                old_expiry
+            }
+        };
+        let reset = data.get("reset").and_then(Value::as_bool).unwrap_or(false);
+        let secret = reset.then(|| random_alphanumeric(KEY_CHARS));
+        let key = self.keys.get_mut(&id).ok_or_else(|| api_key_not_found(id))?;
+        key.name = name;
+        key.expires_at = expiry;
+        if let Some(secret) = &secret {
+            key.digest = digest(secret);
+            key.revoked = false;
+            key.revoked_reason = None;
+        }
+        Ok(secret.map(|s| format!("{id}-{s}")))
+    }
+
+    /// `api_key.delete`.
+    pub(crate) fn delete(&mut self, id: i64) -> Result<(), Failure> {
+        self.key(id)?;
+        self.keys.remove(&id);
+        Ok(())
+    }
+
+    /// Whether `key` (`<id>-<secret>`) is the current secret of its key.
+    #[cfg(test)]
+    pub(crate) fn matches(&self, key: &str) -> bool {
+        let Some((id, secret)) = key.split_once('-') else { return false };
+        let Ok(id) = id.parse::<i64>() else { return false };
+        self.keys.get(&id).is_some_and(|k| !k.revoked && k.digest == digest(secret))
+    }
+
+    /// Sets the expiry of key `id` (ms since the epoch).
+    pub(crate) fn set_expiry(&mut self, id: i64, expiry: Option<u64>) {
+        if let Some(key) = self.keys.get_mut(&id) {
+            key.expires_at = expiry;
+        }
+    }
 }
 
 pub(crate) fn api_key_not_found(id: i64) -> Failure {
     Failure::not_found(format!("ApiKey {id} does not exist"))
-}
-
-/// `n` random letters and digits.
-pub(crate) fn random_alphanumeric(n: usize) -> String {
-    let mut out = String::with_capacity(n);
-    while out.len() < n {
-        for byte in uuid::Uuid::new_v4().into_bytes() {
-            if out.len() < n {
-                out.push(char::from(ALPHANUMERIC[usize::from(byte) % ALPHANUMERIC.len()]));
-            }
-        }
-    }
-    out
-}
-
-fn digest(secret: &str) -> [u8; 32] {
-    Sha256::digest(secret.as_bytes()).into()
 }
 
 /// An RFC 3339 date-time (`2026-01-31T12:00:00Z`, fractions and offsets allowed) in ms since
@@ -109,163 +197,6 @@ pub(crate) fn parse_datetime(text: &str) -> Option<u64> {
     u64::try_from((days * 86_400 + hh * 3600 + mm * 60 + ss - offset) * 1000).ok()
 }
 
-impl AccountStore {
-    pub(crate) fn api_key_entries(&self) -> Vec<Value> {
-        self.api_keys.keys.values().map(|k| self.api_key_entry(k)).collect()
-    }
-
-    /// The `api_key.query` entry of one key: never its secret.
-    pub(crate) fn api_key_entry(&self, key: &ApiKey) -> Value {
-        let username = self.users.get(&key.user).map(|u| u.username().to_string());
-        let (revoked, reason) = match &username {
-            Some(_) => (key.revoked, key.revoked_reason.clone()),
-            None => (true, Some("User does not exist".to_string())),
-        };
-        let mut out = Map::new();
-        out.insert("id".into(), json!(key.id));
-        out.insert("name".into(), json!(key.name));
-        out.insert("username".into(), json!(username));
-        out.insert("user_identifier".into(), json!(key.user));
-        if self.release >= Release::V26_0 {
-            out.insert("iterations".into(), json!(500_000));
-            for secret in ["salt", "stored_key", "server_key"] {
-                out.insert(secret.into(), json!(REDACTED));
-            }
-        } else {
-            out.insert("keyhash".into(), json!(REDACTED));
-        }
-        out.insert("created_at".into(), wire_date(key.created_at));
-        out.insert("expires_at".into(), key.expires_at.map(wire_date).unwrap_or(Value::Null));
-        out.insert("local".into(), json!(true));
-        out.insert("revoked".into(), json!(revoked));
-        if self.release >= Release::V25_10 {
-            out.insert("revoked_reason".into(), json!(reason));
-        }
-        Value::Object(out)
-    }
-
-    /// The entry with the secret, as `api_key.create` and a reset return it, once.
-    pub(crate) fn api_key_entry_with_secret(&self, id: i64, key: &str) -> Result<Value, Failure> {
-        let mut entry = self.api_key_entry(self.api_keys.key(id)?);
-        entry["key"] = json!(key);
-        if self.release >= Release::V26_0 {
-            entry["client_key"] = json!(format!("{}==", random_alphanumeric(86)));
-        }
-        Ok(entry)
-    }
-
-    /// Stores a key; returns its id and its full secret.
-    pub(crate) fn insert_api_key(&mut self, name: &str, user: i64, secret: Option<&str>) -> (i64, String) {
-        let id = self.api_keys.next;
-        self.api_keys.next += 1;
-        let secret = secret.map(str::to_string).unwrap_or_else(|| random_alphanumeric(KEY_CHARS));
-        let key = ApiKey {
-            id,
-            name: name.to_string(),
-            user,
-            created_at: now_ms(),
-            expires_at: None,
-            revoked_reason: None,
-            revoked: false,
-            digest: digest(&secret),
-        };
-        self.api_keys.keys.insert(id, key);
-        (id, format!("{id}-{secret}"))
-    }
-
-    /// Checks a name and an expiry; `schema` names the attribute.
-    fn check_api_key(
-        &self,
-        schema: &str,
-        name: &str,
-        expires: Option<&Value>,
-        id: Option<i64>,
-    ) -> Result<Option<u64>, Failure> {
-        let mut problems = Vec::new();
-        if self.api_keys.keys.values().any(|k| k.name == name && Some(k.id) != id) {
-            problems.push(invalid(schema, "name must be unique", errno::EINVAL));
-        }
-        let expiry = match expires.and_then(Value::as_str) {
-            None => None,
-            Some(text) => match parse_datetime(text) {
-                Some(ms) if ms < now_ms() => {
-                    problems.push(invalid(schema, "Expiration date is in the past", errno::EINVAL));
-                    None
-                }
-                Some(ms) => Some(ms),
-                None => {
-                    problems.push(invalid(
-                        &format!("{schema}.expires_at"),
-                        "Input should be a valid datetime",
-                        errno::EINVAL,
-                    ));
-                    None
-                }
-            },
-        };
-        check(problems)?;
-        Ok(expiry)
-    }
-
-    /// `api_key.create`: returns the id and the key, which is shown only this once.
-    pub(crate) fn create_api_key(&mut self, data: &Map<String, Value>) -> Result<(i64, String), Failure> {
-        let name = data.get("name").and_then(Value::as_str).unwrap_or_default();
-        let username = data.get("username").and_then(Value::as_str).unwrap_or_default();
-        let expiry = self.check_api_key("api_key_create", name, data.get("expires_at"), None)?;
-        let Some(user) = self.user_named(username) else {
-            return Err(Failure::Validation(vec![invalid("api_key_create", "User does not exist.", errno::EINVAL)]));
-        };
-        if self.roles_of(user).is_empty() {
-            let message = "User lacks privilege role membership.";
-            return Err(Failure::Validation(vec![invalid("api_key_create", message, errno::EINVAL)]));
-        }
-        let owner = user.id;
-        let (id, key) = self.insert_api_key(name, owner, None);
-        if let Some(stored) = self.api_keys.keys.get_mut(&id) {
-            stored.expires_at = expiry;
-        }
-        Ok((id, key))
-    }
-
-    /// `api_key.update`: renames, changes the expiry, or with `reset` issues a new secret
-    /// (returned) and lifts a revocation.
-    pub(crate) fn update_api_key(&mut self, id: i64, data: &Map<String, Value>) -> Result<Option<String>, Failure> {
-        let old = self.api_keys.key(id)?;
-        let name = data.get("name").and_then(Value::as_str).unwrap_or(&old.name).to_string();
-        let old_expiry = old.expires_at;
-        let expiry = match data.get("expires_at") {
-            Some(Value::Null) => None,
-            Some(v) => self.check_api_key("api_key_update", &name, Some(v), Some(id))?,
-            None => {
-                self.check_api_key("api_key_update", &name, None, Some(id))?;
-                old_expiry
-            }
-        };
-        let reset = data.get("reset").and_then(Value::as_bool).unwrap_or(false);
-        let secret = reset.then(|| random_alphanumeric(KEY_CHARS));
-        let key = self.api_keys.keys.get_mut(&id).ok_or_else(|| api_key_not_found(id))?;
-        key.name = name;
-        key.expires_at = expiry;
-        if let Some(secret) = &secret {
-            key.digest = digest(secret);
-            key.revoked = false;
-            key.revoked_reason = None;
-        }
-        Ok(secret.map(|s| format!("{id}-{s}")))
-    }
-
-    /// `api_key.delete`.
-    pub(crate) fn delete_api_key(&mut self, id: i64) -> Result<(), Failure> {
-        self.api_keys.key(id)?;
-        self.api_keys.keys.remove(&id);
-        Ok(())
-    }
-
-    /// Whether `key` (`<id>-<secret>`) is the current secret of its key.
-    #[cfg(test)]
-    pub(crate) fn api_key_matches(&self, key: &str) -> bool {
-        let Some((id, secret)) = key.split_once('-') else { return false };
-        let Ok(id) = id.parse::<i64>() else { return false };
-        self.api_keys.keys.get(&id).is_some_and(|k| !k.revoked && k.digest == digest(secret))
-    }
-}
+#[cfg(test)]
+#[path = "api_keys_tests.rs"]
+mod tests;

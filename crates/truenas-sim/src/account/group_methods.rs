@@ -3,19 +3,21 @@
 
 use serde_json::{Value, json};
 
+use crate::account::account_entries::AccountView;
 use crate::account::account_groups::group_not_found;
+use crate::account::query_methods;
 use crate::failure::Failure;
-use crate::methods::{Ctx, Handlers, run_get_instance, run_query};
+use crate::methods::{Ctx, Handlers};
 
 pub(crate) fn register(h: &mut Handlers) {
-    h.call("group.query", |ctx| run_query(ctx, ctx.machine.state().account.group_entries()));
-    h.call("group.get_instance", |ctx| {
-        run_get_instance(ctx, ctx.machine.state().account.group_entries(), group_not_found)
-    });
+    query_methods!(h, "group.query", "group.get_instance", AccountView::group_entries, group_not_found);
     h.call("group.create", create);
     h.call("group.update", update);
     h.call("group.delete", delete);
-    h.call("group.get_next_gid", |ctx| Ok(json!(ctx.machine.state().account.next_gid())));
+    h.call("group.get_next_gid", |ctx| {
+        let state = ctx.machine.state();
+        Ok(json!(state.account.groups.next_gid(&state.account.privileges)))
+    });
 }
 
 fn create(ctx: &Ctx<'_>) -> Result<Value, Failure> {

@@ -1,24 +1,34 @@
 //! The account domain: users, groups, privileges, API keys, logins and directory services
 //! (`user.*`, `group.*`, `privilege.*`, `api_key.*`, `auth.*`, `directoryservices.*`).
 //!
-//! State: this file's type and `account_users` (changing users), `account_checks` (the checks
-//! `user.create`/`user.update` share), `account_groups` (groups), `account_privileges` (privileges
-//! and roles), `api_keys` (API keys), `account_seed` (the demo accounts), `directory` (directory
-//! services (AD, LDAP, IPA)).
+//! Local accounts, from the bottom up (a file uses only the files above it in this list):
+//! - `basics`: constants, dates, digests and validation shorthands; `account_checks`: the name,
+//!   shell and sudo rules users and groups share.
+//! - `account_privileges`: a privilege and [`Privileges`] (create, update, delete; what a
+//!   privilege needs to know of groups and users is asked of the caller).
+//! - `account_groups`: a group and [`Groups`] (its own checks, next gid, delete guards).
+//! - `account_users`: a user and [`Users`] (`common_validation`, set_password, memberships).
+//! - `api_keys`: a key and [`ApiKeyStore`] (update, delete, secrets).
+//! - `account_entries`: [`AccountView`], the links between the four read together (a user's
+//!   groups, roles through privileges, keys owned by a user) and every query entry.
+//! - this file: [`AccountStore`], the four together, for the changes that span them:
+//!   `user.create`/`update`/`delete` (a user's groups, its own group, the last administrator),
+//!   `group.create`/`update`/`delete` (members are kept on the users), `privilege.create` and
+//!   `update` (granted groups must exist, an administrator must be able to log in), and
+//!   `api_key.create` (the owner needs a role).
+//! - `account_seed`: the demo accounts.
+//!
+//! Beside them: `directory` (directory services (AD, LDAP, IPA)).
 //! Methods (`*_methods.rs`, registered in `crate::methods`): `user_methods` (`user.*`),
 //! `group_methods` (`group.*`), `privilege_methods` (`privilege.*`), `api_key_methods`
 //! (`api_key.*`), `auth_methods` (`auth.*`: logins and sessions), `directory_methods`
 //! (`directoryservices.*`).
 //!
-//! Local accounts (`user.*`, `group.*`, `privilege.*`, `api_key.*`): the users, groups,
-//! privileges and API keys of the simulated NAS and the links TrueNAS keeps between them (a
-//! user's primary and auxiliary groups, the roles a user gets through its groups' privileges,
-//! the keys a user owns). Users and their entries live here; changing them in
-//! `account_users.rs`, with the checks `user.create`/`user.update` share in `account_checks.rs`;
-//! groups in `account_groups.rs`, privileges in `account_privileges.rs`, keys in `api_keys.rs`,
-//! the demo data in `account_seed.rs`.
+//! All of it sits behind the machine's one state lock, so a change that spans collections
+//! (a user deleted with its own group) is seen whole or not at all.
 
 pub(crate) mod account_checks;
+pub(crate) mod account_entries;
 pub(crate) mod account_groups;
 pub(crate) mod account_privileges;
 pub(crate) mod account_seed;
@@ -26,285 +36,314 @@ pub(crate) mod account_users;
 pub(crate) mod api_key_methods;
 pub(crate) mod api_keys;
 pub(crate) mod auth_methods;
+pub(crate) mod basics;
 pub(crate) mod directory;
 pub(crate) mod directory_methods;
 pub(crate) mod group_methods;
 pub(crate) mod privilege_methods;
 pub(crate) mod user_methods;
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 
-use crate::account::account_groups::Group;
-use crate::account::account_privileges::Privilege;
+use crate::account::account_checks::check_sudo;
+use crate::account::account_entries::AccountView;
+use crate::account::account_groups::{Groups, NOGROUP};
+use crate::account::account_privileges::Privileges;
+use crate::account::account_users::{USER_FIELDS, Users, random_password, user_not_found};
 use crate::account::api_keys::ApiKeyStore;
-use crate::failure::{Failure, Invalid};
+use crate::account::basics::{BUILTIN_USERS, DEFAULT_HOME, EACCES, check, ids, invalid};
+use crate::failure::{Failure, Invalid, errno};
 use truenas_api::schema::Release;
 
-/// The home of users without one.
-pub(crate) const DEFAULT_HOME: &str = "/var/empty";
-/// First uid and gid handed out automatically (TrueNAS keeps lower ones for the system).
-pub(crate) const FIRST_FREE_ID: i64 = 3000;
-/// The group every SMB user joins.
-pub(crate) const BUILTIN_USERS: &str = "builtin_users";
-/// How TrueNAS shows a secret to a caller.
-pub(crate) const REDACTED: &str = "********";
-const MS_PER_DAY: u64 = 86_400_000;
-/// `EPERM`, for refusals the middleware raises with it (the name comes from the errno table).
-pub(crate) const EPERM: i64 = 1;
-/// `EACCES`, likewise.
-pub(crate) const EACCES: i64 = 13;
-
-/// Attributes a user keeps, as `user.create` and `user.update` name them.
-pub(crate) const USER_FIELDS: [&str; 16] = [
-    "uid",
-    "username",
-    "home",
-    "shell",
-    "full_name",
-    "smb",
-    "webshare",
-    "userns_idmap",
-    "password_disabled",
-    "ssh_password_enabled",
-    "sshpubkey",
-    "locked",
-    "sudo_commands",
-    "sudo_commands_nopasswd",
-    "email",
-    "home_mode",
-];
-
-/// One local user.
-#[derive(Debug, Clone)]
-pub(crate) struct User {
-    pub(crate) id: i64,
-    pub(crate) builtin: bool,
-    /// Stored attributes (see `USER_FIELDS`).
-    pub(crate) fields: Map<String, Value>,
-    /// Database id of the primary group.
-    pub(crate) group: i64,
-    /// Database ids of the auxiliary groups.
-    pub(crate) groups: BTreeSet<i64>,
-    /// Digest of the password, when one is set.
-    password: Option<[u8; 32]>,
-    /// When the password last changed, in ms since the epoch.
-    password_changed: Option<u64>,
+/// Registers `$query` and `$get` (`user.query`, `user.get_instance`, ...) over the entries
+/// `$rows` (an [`AccountView`] method) reads, with `$not_found` for an unknown id: the pair every
+/// account collection answers, written once.
+macro_rules! query_methods {
+    ($h:expr, $query:literal, $get:literal, $rows:path, $not_found:path) => {
+        $h.call($query, |ctx| crate::methods::run_query(ctx, $rows(&ctx.machine.state().account.view())));
+        $h.call($get, |ctx| {
+            crate::methods::run_get_instance(ctx, $rows(&ctx.machine.state().account.view()), $not_found)
+        });
+    };
 }
-
-impl User {
-    pub(crate) fn username(&self) -> &str {
-        self.text("username").unwrap_or_default()
-    }
-
-    pub(crate) fn uid(&self) -> i64 {
-        self.fields.get("uid").and_then(Value::as_i64).unwrap_or(-1)
-    }
-
-    pub(crate) fn text(&self, key: &str) -> Option<&str> {
-        self.fields.get(key).and_then(Value::as_str)
-    }
-
-    pub(crate) fn flag(&self, key: &str) -> bool {
-        self.fields.get(key).and_then(Value::as_bool).unwrap_or(false)
-    }
-
-    /// Whether password logins work for this user.
-    pub(crate) fn password_enabled(&self) -> bool {
-        !self.flag("password_disabled") && self.password.is_some()
-    }
-
-    /// The administrator accounts made at install time cannot be renamed or moved either.
-    pub(crate) fn immutable(&self) -> bool {
-        let name = self.username();
-        self.builtin
-            || (["admin", "truenas_admin"].contains(&name) && self.text("home") == Some(&format!("/home/{name}")))
-    }
-
-    pub(crate) fn set_password(&mut self, password: &str) {
-        self.password = Some(digest(password));
-        self.password_changed = Some(now_ms());
-    }
-
-    pub(crate) fn password_matches(&self, password: &str) -> bool {
-        self.password == Some(digest(password))
-    }
-}
-
-fn digest(password: &str) -> [u8; 32] {
-    Sha256::digest(password.as_bytes()).into()
-}
-
-pub(crate) fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
-}
-
-/// A datetime as the middleware puts it on the wire.
-pub(crate) fn wire_date(ms: u64) -> Value {
-    json!({"$date": ms})
-}
+pub(crate) use query_methods;
 
 /// Every user, group, privilege and API key of the simulated NAS.
 #[derive(Debug)]
 pub(crate) struct AccountStore {
+    /// The release whose entry shapes the store answers in.
     pub(crate) release: Release,
-    pub(crate) users: BTreeMap<i64, User>,
-    pub(crate) groups: BTreeMap<i64, Group>,
-    pub(crate) privileges: BTreeMap<i64, Privilege>,
+    pub(crate) users: Users,
+    pub(crate) groups: Groups,
+    pub(crate) privileges: Privileges,
     pub(crate) api_keys: ApiKeyStore,
-    pub(crate) next_user: i64,
-    pub(crate) next_group: i64,
-    pub(crate) next_privilege: i64,
-}
-
-pub(crate) fn user_not_found(id: i64) -> Failure {
-    Failure::not_found(format!("User {id} does not exist"))
-}
-
-pub(crate) fn invalid(attribute: &str, message: impl Into<String>, errno: i64) -> Invalid {
-    Invalid { attribute: Some(attribute.to_string()), message: message.into(), errno }
-}
-
-pub(crate) fn check(problems: Vec<Invalid>) -> Result<(), Failure> {
-    if problems.is_empty() { Ok(()) } else { Err(Failure::Validation(problems)) }
-}
-
-/// The integers of an array member, empty when absent.
-pub(crate) fn ids(data: &Map<String, Value>, key: &str) -> Vec<i64> {
-    data.get(key).and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_i64).collect()).unwrap_or_default()
 }
 
 impl AccountStore {
     pub(crate) fn empty(release: Release) -> AccountStore {
         AccountStore {
             release,
-            users: BTreeMap::new(),
-            groups: BTreeMap::new(),
-            privileges: BTreeMap::new(),
+            users: Users::default(),
+            groups: Groups::default(),
+            privileges: Privileges::default(),
             api_keys: ApiKeyStore::default(),
-            next_user: 1,
-            next_group: 1,
-            next_privilege: 1,
         }
     }
 
-    pub(crate) fn user(&self, id: i64) -> Result<&User, Failure> {
-        self.users.get(&id).ok_or_else(|| user_not_found(id))
-    }
-
-    pub(crate) fn user_named(&self, name: &str) -> Option<&User> {
-        self.users.values().find(|u| u.username() == name)
-    }
-
-    pub(crate) fn user_entries(&self) -> Vec<Value> {
-        self.users.values().map(|u| self.user_entry(u)).collect()
-    }
-
-    /// The `user.query` entry of one user.
-    pub(crate) fn user_entry(&self, user: &User) -> Value {
-        let f = |key: &str| user.fields.get(key).cloned().unwrap_or(Value::Null);
-        let smb = user.flag("smb");
-        let hash = |set: bool| json!(if set { REDACTED } else { "*" });
-        let mut out = Map::new();
-        out.insert("id".into(), json!(user.id));
-        out.insert("uid".into(), f("uid"));
-        out.insert("username".into(), f("username"));
-        out.insert("unixhash".into(), hash(user.password.is_some()));
-        out.insert("smbhash".into(), hash(user.password.is_some() && smb));
-        for key in ["home", "shell", "full_name"] {
-            out.insert(key.into(), f(key));
+    /// The four collections read together: links and query entries.
+    pub(crate) fn view(&self) -> AccountView<'_> {
+        AccountView {
+            release: self.release,
+            users: &self.users,
+            groups: &self.groups,
+            privileges: &self.privileges,
+            api_keys: &self.api_keys,
         }
-        out.insert("builtin".into(), json!(user.builtin));
-        out.insert("smb".into(), json!(smb));
-        if self.release >= Release::V26_0 {
-            out.insert("webshare".into(), json!(user.flag("webshare")));
-        }
-        out.insert("userns_idmap".into(), f("userns_idmap"));
-        out.insert("group".into(), self.groups.get(&user.group).map(Group::datastore_row).unwrap_or(json!({})));
-        out.insert("groups".into(), json!(user.groups));
-        for key in ["password_disabled", "ssh_password_enabled", "sshpubkey", "locked"] {
-            out.insert(key.into(), f(key));
-        }
-        for key in ["sudo_commands", "sudo_commands_nopasswd"] {
-            out.insert(key.into(), user.fields.get(key).cloned().unwrap_or(json!([])));
-        }
-        out.insert("email".into(), f("email"));
-        out.insert("local".into(), json!(true));
-        out.insert("immutable".into(), json!(user.immutable()));
-        out.insert("twofactor_auth_configured".into(), json!(false));
-        let sid = smb.then(|| format!("S-1-5-21-3287593384-1431582474-3401244384-{}", 20_000 + user.id));
-        out.insert("sid".into(), json!(sid));
-        out.insert("last_password_change".into(), user.password_changed.map(wire_date).unwrap_or(Value::Null));
-        let age = user.password_changed.map(|t| now_ms().saturating_sub(t) / MS_PER_DAY);
-        out.insert("password_age".into(), json!(age));
-        out.insert("password_history".into(), Value::Null);
-        out.insert("password_change_required".into(), json!(false));
-        out.insert("roles".into(), json!(self.roles_of(user)));
-        out.insert("api_keys".into(), json!(self.api_keys.owned_by(user.id)));
-        self.as_release_shows(Value::Object(out))
     }
 
-    /// A user or group entry as this release shows it: before 25.10 both carry `id_type_both`
-    /// (false for local accounts, placed before `local`) and a group has no `immutable`.
-    pub(crate) fn as_release_shows(&self, entry: Value) -> Value {
-        let Value::Object(map) = entry else { return entry };
-        if self.release >= Release::V25_10 {
-            return Value::Object(map);
+    /// `user.create`, with the schema's defaults already filled into `data`. Returns the id and,
+    /// with `random_password`, the password made up for the user.
+    pub(crate) fn create_user(&mut self, data: Map<String, Value>) -> Result<(i64, Option<String>), Failure> {
+        let group = data.get("group").and_then(Value::as_i64);
+        let group_create = data.get("group_create").and_then(Value::as_bool).unwrap_or(false);
+        let mut problems = Vec::new();
+        if (group.is_none() && !group_create) || (group.is_some() && group_create) {
+            problems.push(invalid(
+                "user_create.group",
+                "Enter either a group name or create a new group to continue.",
+                errno::EINVAL,
+            ));
         }
-        let is_group = map.contains_key("gid");
-        let mut out = Map::new();
-        for (key, value) in map {
-            if key == "local" {
-                out.insert("id_type_both".into(), json!(false));
-            }
-            if !(is_group && key == "immutable") {
-                out.insert(key, value);
-            }
+        let mut group_ids: Vec<i64> = group.into_iter().collect();
+        group_ids.extend(ids(&data, "groups"));
+        let shells = self.view().shell_choices(&group_ids);
+        problems.extend(self.users.check("user_create", &data, None, &shells));
+        let home = data.get("home").and_then(Value::as_str).unwrap_or(DEFAULT_HOME);
+        if data.get("sshpubkey").and_then(Value::as_str).is_some_and(|k| !k.is_empty()) && !home.starts_with("/mnt") {
+            problems.push(invalid(
+                "user_create.sshpubkey",
+                "The home directory is not writable. Leave this field blank.",
+                errno::EINVAL,
+            ));
         }
-        Value::Object(out)
-    }
-
-    /// The gids of a user's primary and auxiliary groups.
-    pub(crate) fn gids_of(&self, user: &User) -> Vec<i64> {
-        std::iter::once(user.group)
-            .chain(user.groups.iter().copied())
-            .filter_map(|id| self.groups.get(&id).map(Group::gid))
-            .collect()
-    }
-
-    /// The roles a user holds through the privileges of its groups.
-    pub(crate) fn roles_of(&self, user: &User) -> Vec<String> {
-        let gids = self.gids_of(user);
-        let roles: BTreeSet<String> =
-            self.privileges.values().filter(|p| gids.iter().any(|g| p.grants(*g))).flat_map(Privilege::roles).collect();
-        roles.into_iter().collect()
-    }
-
-    /// `user.get_next_uid`: the first free uid from 3000 on.
-    pub(crate) fn next_uid(&self) -> i64 {
-        let used: BTreeSet<i64> = self.users.values().map(User::uid).collect();
-        (FIRST_FREE_ID..).find(|uid| !used.contains(uid)).unwrap_or(FIRST_FREE_ID)
-    }
-
-    /// Stores a user as given; seeds only.
-    pub(crate) fn insert_user(&mut self, builtin: bool, fields: Value, group: i64, password: Option<&str>) -> i64 {
-        let id = self.next_user;
-        self.next_user += 1;
-        let mut fields = match fields {
-            Value::Object(map) => map,
-            _ => Map::new(),
+        check(problems)?;
+        let username = data.get("username").and_then(Value::as_str).unwrap_or_default().to_string();
+        let primary = match group {
+            Some(id) if self.groups.contains(id) => id,
+            Some(id) => return Err(Failure::fault(format!("Group {id} not found"))),
+            None => match self.groups.named(&username) {
+                Some(g) => g.id,
+                None => self.groups.insert(false, json!({"name": username, "smb": false}), &self.privileges),
+            },
         };
-        fields.retain(|k, _| USER_FIELDS.contains(&k.as_str()));
-        let mut user =
-            User { id, builtin, fields, group, groups: BTreeSet::new(), password: None, password_changed: None };
-        if let Some(p) = password {
-            user.set_password(p);
+        let mut aux: BTreeSet<i64> = BTreeSet::new();
+        for id in ids(&data, "groups") {
+            if !self.groups.contains(id) {
+                return Err(Failure::call(errno::ENOENT, format!("Group {id} not found")));
+            }
+            aux.insert(id);
         }
-        self.users.insert(id, user);
-        id
+        if data.get("smb").and_then(Value::as_bool).unwrap_or(true)
+            && let Some(g) = self.groups.named(BUILTIN_USERS)
+        {
+            aux.insert(g.id);
+        }
+        let mut fields = data.clone();
+        if fields.get("uid").is_none_or(Value::is_null) {
+            fields.insert("uid".into(), json!(self.users.next_uid()));
+        }
+        if data.get("home_create").and_then(Value::as_bool).unwrap_or(false) && home != DEFAULT_HOME {
+            fields.insert("home".into(), json!(format!("{}/{username}", home.trim_end_matches('/'))));
+        }
+        let random = data.get("random_password").and_then(Value::as_bool).unwrap_or(false).then(random_password);
+        let password = data.get("password").and_then(Value::as_str).map(str::to_string).or(random.clone());
+        let id = self.users.insert(false, Value::Object(fields), primary, password.as_deref());
+        if let Some(user) = self.users.get_mut(id) {
+            user.groups = aux;
+        }
+        Ok((id, random))
+    }
+
+    /// `user.update`: merges `data` into the stored user.
+    pub(crate) fn update_user(&mut self, id: i64, data: Map<String, Value>) -> Result<Option<String>, Failure> {
+        let user = self.users.lookup(id)?.clone();
+        let mut problems = Vec::new();
+        if data.get("password_disabled").and_then(Value::as_bool) == Some(true)
+            && let Err(message) = self
+                .view()
+                .keeps_an_administrator(id, "After disabling password for this user no password-enabled local user")
+        {
+            problems.push(invalid("user_update.password_disabled", message, errno::EINVAL));
+        }
+        let group = data.get("group").and_then(Value::as_i64).unwrap_or(user.group);
+        if !self.groups.contains(group) {
+            problems.push(invalid("user_update.group", format!("Group {group} not found"), errno::ENOENT));
+        }
+        let mut group_ids = vec![group];
+        match data.get("groups") {
+            Some(_) => group_ids.extend(ids(&data, "groups")),
+            None => group_ids.extend(user.groups.iter().copied()),
+        }
+        let shells = self.view().shell_choices(&group_ids);
+        problems.extend(self.users.check("user_update", &data, Some(&user), &shells));
+        let home = data.get("home").and_then(Value::as_str).or(user.text("home")).unwrap_or(DEFAULT_HOME);
+        let writable = home.starts_with("/mnt") || ["/root", "/home/admin", "/home/truenas_admin"].contains(&home);
+        if data.get("sshpubkey").and_then(Value::as_str).is_some_and(|k| !k.is_empty()) && !writable {
+            problems.push(invalid(
+                "user_update.sshpubkey",
+                "Home directory is not writable, leave this blank\"",
+                errno::EINVAL,
+            ));
+        }
+        if user.immutable() {
+            for key in ["home", "uid", "username", "smb"] {
+                if data.get(key).is_some_and(|v| Some(v) != user.fields.get(key)) {
+                    problems.push(invalid(
+                        &format!("user_update.{key}"),
+                        "This attribute cannot be changed",
+                        errno::EINVAL,
+                    ));
+                }
+            }
+            if group != user.group {
+                problems.push(invalid("user_update.group", "This attribute cannot be changed", errno::EINVAL));
+            }
+        }
+        let password = data.get("password").and_then(Value::as_str);
+        if !user.flag("smb") && data.get("smb").and_then(Value::as_bool) == Some(true) && password.is_none() {
+            problems.push(invalid(
+                "user_update.smb",
+                "Password must be changed in order to enable SMB authentication",
+                errno::EINVAL,
+            ));
+        }
+        check(problems)?;
+        let mut aux = user.groups.clone();
+        if data.contains_key("groups") {
+            aux.clear();
+            for gid in ids(&data, "groups") {
+                if !self.groups.contains(gid) {
+                    return Err(Failure::call(errno::ENOENT, format!("Group {gid} not found")));
+                }
+                aux.insert(gid);
+            }
+        }
+        let random = data.get("random_password").and_then(Value::as_bool).unwrap_or(false).then(random_password);
+        let username = data.get("username").and_then(Value::as_str).unwrap_or(user.username()).to_string();
+        let stored = self.users.get_mut(id).ok_or_else(|| user_not_found(id))?;
+        for (key, value) in data.iter().filter(|(k, _)| USER_FIELDS.contains(&k.as_str())) {
+            stored.fields.insert(key.clone(), value.clone());
+        }
+        if data.get("home_create").and_then(Value::as_bool) == Some(true) && home != DEFAULT_HOME {
+            stored.fields.insert("home".into(), json!(format!("{}/{username}", home.trim_end_matches('/'))));
+        }
+        stored.group = group;
+        stored.groups = aux;
+        if let Some(p) = password.map(str::to_string).or(random.clone()) {
+            stored.set_password(&p);
+        }
+        Ok(random)
+    }
+
+    /// `user.delete`: with `delete_group`, the primary group goes too when nobody else uses it.
+    pub(crate) fn delete_user(&mut self, id: i64, delete_group: bool) -> Result<(), Failure> {
+        let user = self.users.lookup(id)?;
+        if user.builtin {
+            return Err(Failure::call(errno::EINVAL, "Cannot delete a built-in user"));
+        }
+        self.view()
+            .keeps_an_administrator(id, "After deleting this user no local user")
+            .map_err(|m| Failure::call(EACCES, m))?;
+        let primary = user.group;
+        self.users.remove(id);
+        let group = self.groups.get(primary);
+        let in_use = self.users.iter().any(|u| u.group == primary || u.groups.contains(&primary));
+        let granted = group.is_some_and(|g| self.privileges.using(g.gid()).is_some());
+        if delete_group && group.is_some_and(|g| !g.builtin) && !in_use && !granted {
+            self.groups.remove(primary);
+        }
+        Ok(())
+    }
+
+    /// The checks of `group.create` and `group.update`, in the middleware's order: name and gid,
+    /// members, sudo commands.
+    fn check_group(&self, schema: &str, data: &Map<String, Value>, existing: Option<i64>) -> Vec<Invalid> {
+        let mut problems = self.groups.check(schema, data, existing, &self.privileges);
+        problems.extend(self.users.check_members(schema, data, existing));
+        problems.extend(check_sudo(schema, data));
+        problems
+    }
+
+    /// `group.create`, with the schema's defaults already filled into `data`.
+    pub(crate) fn create_group(&mut self, data: Map<String, Value>) -> Result<i64, Failure> {
+        check(self.check_group("group_create", &data, None))?;
+        let id = self.groups.insert(false, Value::Object(data.clone()), &self.privileges);
+        self.users.set_members(id, &ids(&data, "users"));
+        Ok(id)
+    }
+
+    /// `group.update`: merges `data` into the stored group.
+    pub(crate) fn update_group(&mut self, id: i64, data: Map<String, Value>) -> Result<(), Failure> {
+        self.groups.lookup(id)?;
+        check(self.check_group("group_update", &data, Some(id)))?;
+        if data.contains_key("users") {
+            self.users.set_members(id, &ids(&data, "users"));
+        }
+        self.groups.update(id, data)
+    }
+
+    /// `group.delete`: its primary users move to `nogroup`, or go with it (`delete_users`).
+    pub(crate) fn delete_group(&mut self, id: i64, delete_users: bool) -> Result<(), Failure> {
+        self.groups.check_delete(id, &self.privileges)?;
+        let fallback = self.groups.named(NOGROUP).map(|g| g.id);
+        if delete_users {
+            self.users.retain(|u| u.group != id);
+        }
+        for user in self.users.iter_mut() {
+            if user.group == id
+                && let Some(nogroup) = fallback
+            {
+                user.group = nogroup;
+            }
+            user.groups.remove(&id);
+        }
+        self.groups.remove(id);
+        Ok(())
+    }
+
+    /// `privilege.create`, with the schema's defaults already filled into `data`.
+    pub(crate) fn create_privilege(&mut self, data: Map<String, Value>) -> Result<i64, Failure> {
+        let groups = &self.groups;
+        self.privileges.create(data, &|gid| groups.by_gid(gid).is_some())
+    }
+
+    /// `privilege.update`: the local administrators keep a member who can log in.
+    pub(crate) fn update_privilege(&mut self, id: i64, data: Map<String, Value>) -> Result<(), Failure> {
+        let (users, groups) = (&self.users, &self.groups);
+        let can_log_in = |gids: &[i64]| {
+            users.iter().any(|u| u.password_enabled() && groups.gids(u.group_ids()).iter().any(|g| gids.contains(g)))
+        };
+        self.privileges.update(id, data, &|gid| groups.by_gid(gid).is_some(), &can_log_in)
+    }
+
+    /// `api_key.create`: returns the id and the key, which is shown only this once.
+    pub(crate) fn create_api_key(&mut self, data: &Map<String, Value>) -> Result<(i64, String), Failure> {
+        let name = data.get("name").and_then(Value::as_str).unwrap_or_default();
+        let username = data.get("username").and_then(Value::as_str).unwrap_or_default();
+        let expiry = self.api_keys.check("api_key_create", name, data.get("expires_at"), None)?;
+        let Some(user) = self.users.named(username) else {
+            return Err(Failure::Validation(vec![invalid("api_key_create", "User does not exist.", errno::EINVAL)]));
+        };
+        if self.view().roles_of(user).is_empty() {
+            let message = "User lacks privilege role membership.";
+            return Err(Failure::Validation(vec![invalid("api_key_create", message, errno::EINVAL)]));
+        }
+        let owner = user.id;
+        let (id, key) = self.api_keys.insert(name, owner, None);
+        self.api_keys.set_expiry(id, expiry);
+        Ok((id, key))
     }
 }
 

@@ -2,19 +2,18 @@
 
 use serde_json::{Value, json};
 
+use crate::account::account_entries::AccountView;
 use crate::account::account_privileges::{privilege_not_found, role_entries};
+use crate::account::query_methods;
 use crate::failure::Failure;
-use crate::methods::{Ctx, Handlers, run_get_instance, run_query};
+use crate::methods::{Ctx, Handlers, run_query};
 
 pub(crate) fn register(h: &mut Handlers) {
-    h.call("privilege.query", |ctx| run_query(ctx, ctx.machine.state().account.privilege_entries()));
-    h.call("privilege.get_instance", |ctx| {
-        run_get_instance(ctx, ctx.machine.state().account.privilege_entries(), privilege_not_found)
-    });
+    query_methods!(h, "privilege.query", "privilege.get_instance", AccountView::privilege_entries, privilege_not_found);
     h.call("privilege.create", create);
     h.call("privilege.update", update);
     h.call("privilege.delete", |ctx| {
-        ctx.machine.state().account.delete_privilege(ctx.params.int(0)?)?;
+        ctx.machine.state().account.privileges.delete(ctx.params.int(0)?)?;
         Ok(json!(true))
     });
     h.call("privilege.roles", |ctx| run_query(ctx, role_entries()));
@@ -22,7 +21,7 @@ pub(crate) fn register(h: &mut Handlers) {
 
 fn entry(ctx: &Ctx<'_>, id: i64) -> Result<Value, Failure> {
     let state = ctx.machine.state();
-    Ok(state.account.privilege_entry(state.account.privilege(id)?))
+    Ok(state.account.view().privilege_entry(state.account.privileges.lookup(id)?))
 }
 
 fn create(ctx: &Ctx<'_>) -> Result<Value, Failure> {

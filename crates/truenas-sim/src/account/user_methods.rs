@@ -3,27 +3,26 @@
 
 use serde_json::{Value, json};
 
-use crate::account::user_not_found;
+use crate::account::account_entries::AccountView;
+use crate::account::account_users::user_not_found;
+use crate::account::query_methods;
 use crate::failure::Failure;
-use crate::methods::{Ctx, Handlers, run_get_instance, run_query};
+use crate::methods::{Ctx, Handlers};
 
 pub(crate) fn register(h: &mut Handlers) {
-    h.call("user.query", |ctx| run_query(ctx, ctx.machine.state().account.user_entries()));
-    h.call("user.get_instance", |ctx| {
-        run_get_instance(ctx, ctx.machine.state().account.user_entries(), user_not_found)
-    });
+    query_methods!(h, "user.query", "user.get_instance", AccountView::user_entries, user_not_found);
     h.call("user.create", create);
     h.call("user.update", update);
     h.call("user.delete", delete);
     h.call("user.shell_choices", shell_choices);
     h.call("user.set_password", set_password);
-    h.call("user.get_next_uid", |ctx| Ok(json!(ctx.machine.state().account.next_uid())));
+    h.call("user.get_next_uid", |ctx| Ok(json!(ctx.machine.state().account.users.next_uid())));
 }
 
 /// The entry of user `id` with the one-shot `password` member create and update return.
 fn entry_with_password(ctx: &Ctx<'_>, id: i64, password: Option<String>) -> Result<Value, Failure> {
     let state = ctx.machine.state();
-    let mut entry = state.account.user_entry(state.account.user(id)?);
+    let mut entry = state.account.view().user_entry(state.account.users.lookup(id)?);
     entry["password"] = json!(password);
     Ok(entry)
 }
@@ -55,7 +54,7 @@ fn shell_choices(ctx: &Ctx<'_>) -> Result<Value, Failure> {
         .and_then(Value::as_array)
         .map(|a| a.iter().filter_map(Value::as_i64).collect())
         .unwrap_or_default();
-    Ok(ctx.machine.state().account.shell_choices(&groups))
+    Ok(ctx.machine.state().account.view().shell_choices(&groups))
 }
 
 fn set_password(ctx: &Ctx<'_>) -> Result<Value, Failure> {
@@ -63,7 +62,7 @@ fn set_password(ctx: &Ctx<'_>) -> Result<Value, Failure> {
     let text = |key: &str| data.get(key).and_then(Value::as_str);
     let username = text("username").unwrap_or_default();
     // The simulated session is a full administrator, so any user's password may be reset.
-    ctx.machine.state().account.set_password(
+    ctx.machine.state().account.users.set_password(
         username,
         text("old_password"),
         text("new_password").unwrap_or_default(),

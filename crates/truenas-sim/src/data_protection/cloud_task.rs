@@ -123,7 +123,7 @@ impl CloudTasks {
         entry.insert("id".into(), json!(task.id));
         entry.extend(task.fields.clone());
         if let Some(storage) = datasets {
-            let (dataset, relative) = storage.dataset_of_path(task.text("path")).unzip();
+            let (dataset, relative) = storage.datasets.of_path(task.text("path")).unzip();
             entry.insert("dataset".into(), json!(dataset));
             entry.insert("relative_path".into(), json!(relative));
         }
@@ -155,7 +155,7 @@ impl CloudTasks {
         let mut problems = Vec::new();
         let path = data.get("path").and_then(Value::as_str).unwrap_or_default();
         let pool = path.strip_prefix("/mnt/").and_then(|rest| rest.split('/').next()).unwrap_or_default();
-        if pool.is_empty() || !storage.datasets.contains_key(pool) {
+        if pool.is_empty() || !storage.datasets.contains(pool) {
             problems.push(invalid(
                 format!("{schema}.path"),
                 "The path must reside within a pool mount point",
@@ -245,18 +245,6 @@ impl CloudTasks {
         let excess = task.snapshots.len().saturating_sub(keep);
         task.snapshots.drain(..excess);
         Ok(())
-    }
-}
-
-impl Storage {
-    /// The deepest dataset mounted above `path` (`/mnt/tank/media/x` -> `tank/media`, `x`).
-    pub(crate) fn dataset_of_path(&self, path: &str) -> Option<(String, String)> {
-        let inside = path.strip_prefix("/mnt/")?.trim_end_matches('/');
-        self.datasets
-            .keys()
-            .filter(|name| inside == name.as_str() || inside.starts_with(&format!("{name}/")))
-            .max_by_key(|name| name.len())
-            .map(|name| (name.clone(), inside[name.len()..].trim_start_matches('/').to_string()))
     }
 }
 

@@ -12,7 +12,7 @@ fn seeded() -> Storage {
 #[test]
 fn a_path_resolves_to_the_deepest_dataset_above_it() {
     let storage = seeded();
-    let found = |p: &str| storage.dataset_of_path(p);
+    let found = |p: &str| storage.datasets.of_path(p);
     assert_eq!(found("/mnt/tank/media/photos/2024"), Some(("tank/media/photos".into(), "2024".into())));
     assert_eq!(found("/mnt/tank/media"), Some(("tank/media".into(), String::new())));
     assert_eq!(found("/mnt/tank/mediaX"), Some(("tank".into(), "mediaX".into())));

@@ -78,7 +78,7 @@ impl Replications {
         entry.insert("ssh_credentials".into(), ssh.unwrap_or(Value::Null));
         let snapshot_tasks: Vec<Value> = ids(task.fields.get("periodic_snapshot_tasks"))
             .into_iter()
-            .filter_map(|id| storage.task(id).ok())
+            .filter_map(|id| storage.tasks.lookup(id).ok())
             .map(|t| {
                 let mut e = t.entry();
                 if let Some(map) = e.as_object_mut() {
@@ -235,18 +235,5 @@ impl Replications {
         }
         checks::validate(schema, data, storage, &mut problems);
         problems
-    }
-}
-
-impl Storage {
-    /// Whether dataset `name` exists on this NAS.
-    pub(crate) fn has_dataset(&self, name: &str) -> bool {
-        self.datasets.contains_key(name)
-    }
-
-    /// The newest snapshot of dataset `name` (by name: naming schemas sort by time), if any.
-    pub(crate) fn latest_snapshot_of(&self, name: &str) -> Option<String> {
-        let prefix = format!("{name}@");
-        self.snapshots.keys().filter(|k| k.starts_with(&prefix)).max().cloned()
     }
 }

@@ -23,7 +23,7 @@ pub(crate) fn validate(schema: &str, data: &Map<String, Value>, storage: &Storag
     match text("direction") {
         "PUSH" => {
             for (i, task) in snapshot_tasks.iter().enumerate() {
-                if task.as_i64().is_none_or(|id| storage.task(id).is_err()) {
+                if task.as_i64().is_none_or(|id| storage.tasks.lookup(id).is_err()) {
                     add(&format!("periodic_snapshot_tasks.{i}"), "This snapshot task does not exist");
                 }
             }

@@ -104,10 +104,10 @@ where
     for (i, source) in sources.iter().enumerate() {
         let snapshot = {
             let state = machine.state();
-            if local && !state.storage.has_dataset(source) {
+            if local && !state.storage.datasets.contains(source) {
                 return Err(Failure::fault(format!("Dataset {source:?} does not exist")));
             }
-            state.storage.latest_snapshot_of(source)
+            state.storage.snapshots.latest_of(source)
         };
         let done = i64::try_from(i).unwrap_or_default() * 100 / count;
         let what = match &snapshot {

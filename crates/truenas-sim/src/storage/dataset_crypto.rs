@@ -1,29 +1,13 @@
 //! ZFS native encryption: encryption roots with a passphrase or a hex key (hex keys are kept in
 //! the middleware's database, passphrases are not), and `pool.dataset.lock`, `unlock` and
-//! `encryption_summary`. Everything under a locked root is locked with it.
+//! `encryption_summary`. Everything under a locked root is locked with it. The functions here
+//! read and change only [`Datasets`]; the `Crypto` a root carries is defined in `dataset.rs`.
 
 use serde_json::{Map, Value, json};
 
 use crate::failure::{Failure, Invalid, errno};
-use crate::storage::{Storage, invalid, is_within};
-
-/// How an encryption root's key is given.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum KeyFormat {
-    Passphrase,
-    Hex,
-}
-
-/// The encryption of one encryption root.
-#[derive(Debug, Clone)]
-pub(crate) struct Crypto {
-    pub(crate) format: KeyFormat,
-    /// The passphrase or the 64 hex digits of the key.
-    pub(crate) secret: String,
-    pub(crate) algorithm: String,
-    pub(crate) pbkdf2iters: u64,
-    pub(crate) locked: bool,
-}
+use crate::storage::dataset::{Crypto, Datasets, KeyFormat};
+use crate::storage::zfs::{invalid, is_within};
 
 fn text<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
     value.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
@@ -89,153 +73,157 @@ fn credentials(options: &Map<String, Value>) -> Vec<(String, String)> {
         .collect()
 }
 
-impl Storage {
-    /// The encryption checks of `pool.dataset.create` under `parent`.
-    pub(crate) fn check_new_encryption(&self, data: &Map<String, Value>, parent: &str) -> Vec<Invalid> {
-        const SCHEMA: &str = "pool_dataset_create";
-        let encryption = data.get("encryption").and_then(Value::as_bool).unwrap_or(false);
-        let inherit = data.get("inherit_encryption").and_then(Value::as_bool).unwrap_or(true);
-        let parent_root = self.encryption_root(parent);
-        let mut problems = Vec::new();
-        if encryption {
-            if inherit {
-                problems.push(invalid(
-                    format!("{SCHEMA}.inherit_encryption"),
-                    "Must be disabled when encryption is enabled.",
-                    errno::EINVAL,
-                ));
-            }
-            let options = data.get("encryption_options").cloned().unwrap_or(Value::Null);
-            problems.extend(check_encryption_options(&options, &format!("{SCHEMA}.encryption_options")));
-            let passphrase = text(&options, "passphrase").is_some();
-            if !passphrase
-                && parent_root.and_then(|r| r.crypto.as_ref()).is_some_and(|c| c.format == KeyFormat::Passphrase)
-            {
-                problems.push(invalid(
-                    format!("{SCHEMA}.encryption"),
-                    "Passphrase encrypted datasets cannot have children encrypted with a key.",
-                    errno::EINVAL,
-                ));
-            }
-        } else if !inherit && let Some(root) = parent_root {
+/// The encryption checks of `pool.dataset.create` under `parent`.
+pub(crate) fn check_new_encryption(datasets: &Datasets, data: &Map<String, Value>, parent: &str) -> Vec<Invalid> {
+    const SCHEMA: &str = "pool_dataset_create";
+    let encryption = data.get("encryption").and_then(Value::as_bool).unwrap_or(false);
+    let inherit = data.get("inherit_encryption").and_then(Value::as_bool).unwrap_or(true);
+    let parent_root = datasets.encryption_root(parent);
+    let mut problems = Vec::new();
+    if encryption {
+        if inherit {
             problems.push(invalid(
-                format!("{SCHEMA}.encryption"),
-                format!("Cannot create an unencrypted dataset within an encrypted dataset ({}).", root.name),
+                format!("{SCHEMA}.inherit_encryption"),
+                "Must be disabled when encryption is enabled.",
                 errno::EINVAL,
             ));
         }
-        problems
+        let options = data.get("encryption_options").cloned().unwrap_or(Value::Null);
+        problems.extend(check_encryption_options(&options, &format!("{SCHEMA}.encryption_options")));
+        let passphrase = text(&options, "passphrase").is_some();
+        if !passphrase && parent_root.and_then(|r| r.crypto.as_ref()).is_some_and(|c| c.format == KeyFormat::Passphrase)
+        {
+            problems.push(invalid(
+                format!("{SCHEMA}.encryption"),
+                "Passphrase encrypted datasets cannot have children encrypted with a key.",
+                errno::EINVAL,
+            ));
+        }
+    } else if !inherit && let Some(root) = parent_root {
+        problems.push(invalid(
+            format!("{SCHEMA}.encryption"),
+            format!("Cannot create an unencrypted dataset within an encrypted dataset ({}).", root.name),
+            errno::EINVAL,
+        ));
     }
-
-    /// `pool.dataset.lock`: only a passphrase-encrypted root can be locked.
-    pub(crate) fn lock_dataset(&mut self, name: &str) -> Result<(), Failure> {
-        self.dataset(name)?;
-        let Some(root) = self.encryption_root(name) else {
-            return Err(Failure::fault(format!("{name} is not encrypted")));
-        };
-        let root_name = root.name.clone();
-        let Some(crypto) = root.crypto.as_ref() else { return Ok(()) };
-        if crypto.locked {
-            return Err(Failure::fault(format!("Dataset {name} is already locked")));
-        }
-        if crypto.format != KeyFormat::Passphrase {
-            return Err(Failure::fault("Only datasets which are encrypted with passphrase can be locked"));
-        }
-        if root_name != name {
-            return Err(Failure::fault(format!("Please lock {root_name}. Only encryption roots can be locked.")));
-        }
-        if let Some(crypto) = self.datasets.get_mut(name).and_then(|d| d.crypto.as_mut()) {
-            crypto.locked = true;
-        }
-        Ok(())
-    }
-
-    /// Encryption roots at or below `name`, and the root `name` itself sits under.
-    fn roots_for(&self, name: &str, recursive: bool) -> Vec<String> {
-        let mut roots: Vec<String> = Vec::new();
-        if let Some(root) = self.encryption_root(name) {
-            roots.push(root.name.clone());
-        }
-        if recursive {
-            for dataset in self.datasets.values().filter(|d| d.crypto.is_some() && is_within(&d.name, name)) {
-                if !roots.contains(&dataset.name) {
-                    roots.push(dataset.name.clone());
-                }
-            }
-        }
-        roots
-    }
-
-    /// `pool.dataset.unlock`: hex keys come from the database; passphrases must be given in
-    /// `datasets`. Returns `{unlocked, failed}`.
-    pub(crate) fn unlock_dataset(&mut self, name: &str, options: &Map<String, Value>) -> Result<Value, Failure> {
-        self.dataset(name)?;
-        let recursive = options.get("recursive").and_then(Value::as_bool).unwrap_or(false);
-        let pool_root = recursive && !name.contains('/');
-        if self.encryption_root(name).is_none() && !pool_root {
-            return Err(Failure::fault(format!("{name} is not encrypted")));
-        }
-        let locked: Vec<String> = self
-            .roots_for(name, recursive)
-            .into_iter()
-            .filter(|r| self.datasets.get(r).and_then(|d| d.crypto.as_ref()).is_some_and(|c| c.locked))
-            .collect();
-        if locked.is_empty() {
-            return Err(Failure::fault(format!("{name} dataset is not locked")));
-        }
-        let given = credentials(options);
-        let mut unlocked = Vec::new();
-        let mut failed = Map::new();
-        for root in locked {
-            let Some(crypto) = self.datasets.get_mut(&root).and_then(|d| d.crypto.as_mut()) else { continue };
-            let provided = given.iter().find(|(n, _)| *n == root).map(|(_, s)| s.as_str());
-            let error = match (provided, crypto.format) {
-                (Some(secret), _) if secret == crypto.secret => None,
-                (None, KeyFormat::Hex) => None,
-                (Some(_), _) => Some("Invalid Key"),
-                (None, KeyFormat::Passphrase) => Some("Missing key"),
-            };
-            match error {
-                None => {
-                    crypto.locked = false;
-                    unlocked.push(root);
-                }
-                Some(error) => {
-                    failed.insert(root, json!({"error": error, "skipped": []}));
-                }
-            }
-        }
-        Ok(json!({"unlocked": unlocked, "failed": failed}))
-    }
-
-    /// `pool.dataset.encryption_summary`: each encryption root at or below `name`, whether it
-    /// is locked and whether the key on hand (given, or from the database) would unlock it.
-    pub(crate) fn encryption_summary(&self, name: &str, options: &Map<String, Value>) -> Result<Value, Failure> {
-        self.dataset(name)?;
-        let given = credentials(options);
-        let mut out = Vec::new();
-        for root in self.roots_for(name, true) {
-            let Some(crypto) = self.datasets.get(&root).and_then(|d| d.crypto.as_ref()) else { continue };
-            let provided = given.iter().find(|(n, _)| *n == root).map(|(_, s)| s.as_str());
-            let valid = match provided {
-                Some(secret) => secret == crypto.secret,
-                None => !crypto.locked || crypto.format == KeyFormat::Hex,
-            };
-            let error = match (valid, provided) {
-                (true, _) => None,
-                (false, Some(_)) => Some("Provided key is invalid"),
-                (false, None) => Some("Key not provided"),
-            };
-            out.push(json!({
-                "name": root,
-                "key_format": match crypto.format { KeyFormat::Passphrase => "PASSPHRASE", KeyFormat::Hex => "HEX" },
-                "key_present_in_database": crypto.format == KeyFormat::Hex,
-                "valid_key": valid,
-                "locked": crypto.locked,
-                "unlock_error": error,
-                "unlock_successful": valid,
-            }));
-        }
-        Ok(Value::Array(out))
-    }
+    problems
 }
+
+/// `pool.dataset.lock`: only a passphrase-encrypted root can be locked.
+pub(crate) fn lock(datasets: &mut Datasets, name: &str) -> Result<(), Failure> {
+    datasets.lookup(name)?;
+    let Some(root) = datasets.encryption_root(name) else {
+        return Err(Failure::fault(format!("{name} is not encrypted")));
+    };
+    let root_name = root.name.clone();
+    let Some(crypto) = root.crypto.as_ref() else { return Ok(()) };
+    if crypto.locked {
+        return Err(Failure::fault(format!("Dataset {name} is already locked")));
+    }
+    if crypto.format != KeyFormat::Passphrase {
+        return Err(Failure::fault("Only datasets which are encrypted with passphrase can be locked"));
+    }
+    if root_name != name {
+        return Err(Failure::fault(format!("Please lock {root_name}. Only encryption roots can be locked.")));
+    }
+    if let Some(crypto) = datasets.get_mut(name).and_then(|d| d.crypto.as_mut()) {
+        crypto.locked = true;
+    }
+    Ok(())
+}
+
+/// Encryption roots at or below `name`, and the root `name` itself sits under.
+fn roots_for(datasets: &Datasets, name: &str, recursive: bool) -> Vec<String> {
+    let mut roots: Vec<String> = Vec::new();
+    if let Some(root) = datasets.encryption_root(name) {
+        roots.push(root.name.clone());
+    }
+    if recursive {
+        for dataset in datasets.iter().filter(|d| d.crypto.is_some() && is_within(&d.name, name)) {
+            if !roots.contains(&dataset.name) {
+                roots.push(dataset.name.clone());
+            }
+        }
+    }
+    roots
+}
+
+/// `pool.dataset.unlock`: hex keys come from the database; passphrases must be given in
+/// `datasets`. Returns `{unlocked, failed}`.
+pub(crate) fn unlock(datasets: &mut Datasets, name: &str, options: &Map<String, Value>) -> Result<Value, Failure> {
+    datasets.lookup(name)?;
+    let recursive = options.get("recursive").and_then(Value::as_bool).unwrap_or(false);
+    let pool_root = recursive && !name.contains('/');
+    if datasets.encryption_root(name).is_none() && !pool_root {
+        return Err(Failure::fault(format!("{name} is not encrypted")));
+    }
+    let locked: Vec<String> = roots_for(datasets, name, recursive)
+        .into_iter()
+        .filter(|r| datasets.get(r).and_then(|d| d.crypto.as_ref()).is_some_and(|c| c.locked))
+        .collect();
+    if locked.is_empty() {
+        return Err(Failure::fault(format!("{name} dataset is not locked")));
+    }
+    let given = credentials(options);
+    let mut unlocked = Vec::new();
+    let mut failed = Map::new();
+    for root in locked {
+        let Some(crypto) = datasets.get_mut(&root).and_then(|d| d.crypto.as_mut()) else { continue };
+        let provided = given.iter().find(|(n, _)| *n == root).map(|(_, s)| s.as_str());
+        let error = match (provided, crypto.format) {
+            (Some(secret), _) if secret == crypto.secret => None,
+            (None, KeyFormat::Hex) => None,
+            (Some(_), _) => Some("Invalid Key"),
+            (None, KeyFormat::Passphrase) => Some("Missing key"),
+        };
+        match error {
+            None => {
+                crypto.locked = false;
+                unlocked.push(root);
+            }
+            Some(error) => {
+                failed.insert(root, json!({"error": error, "skipped": []}));
+            }
+        }
+    }
+    Ok(json!({"unlocked": unlocked, "failed": failed}))
+}
+
+/// `pool.dataset.encryption_summary`: each encryption root at or below `name`, whether it
+/// is locked and whether the key on hand (given, or from the database) would unlock it.
+pub(crate) fn encryption_summary(
+    datasets: &Datasets,
+    name: &str,
+    options: &Map<String, Value>,
+) -> Result<Value, Failure> {
+    datasets.lookup(name)?;
+    let given = credentials(options);
+    let mut out = Vec::new();
+    for root in roots_for(datasets, name, true) {
+        let Some(crypto) = datasets.get(&root).and_then(|d| d.crypto.as_ref()) else { continue };
+        let provided = given.iter().find(|(n, _)| *n == root).map(|(_, s)| s.as_str());
+        let valid = match provided {
+            Some(secret) => secret == crypto.secret,
+            None => !crypto.locked || crypto.format == KeyFormat::Hex,
+        };
+        let error = match (valid, provided) {
+            (true, _) => None,
+            (false, Some(_)) => Some("Provided key is invalid"),
+            (false, None) => Some("Key not provided"),
+        };
+        out.push(json!({
+            "name": root,
+            "key_format": match crypto.format { KeyFormat::Passphrase => "PASSPHRASE", KeyFormat::Hex => "HEX" },
+            "key_present_in_database": crypto.format == KeyFormat::Hex,
+            "valid_key": valid,
+            "locked": crypto.locked,
+            "unlock_error": error,
+            "unlock_successful": valid,
+        }));
+    }
+    Ok(Value::Array(out))
+}
+
+#[cfg(test)]
+#[path = "dataset_crypto_tests.rs"]
+mod tests;

@@ -13,7 +13,7 @@ use crate::failure::Failure;
 use crate::machine::Machine;
 use crate::methods::{Ctx, Handlers, JobPlan};
 use crate::query;
-use crate::storage::dataset_not_found;
+use crate::storage::{dataset_crypto, dataset_entry, dataset_not_found, dataset_perm};
 
 const COLLECTION: &str = "pool.dataset.query";
 
@@ -25,12 +25,13 @@ pub(crate) fn register(h: &mut Handlers) {
     h.call("pool.dataset.delete", delete);
     h.call("pool.dataset.promote", promote);
     h.call("pool.dataset.get_quota", |ctx| {
-        let rows = ctx.machine.state().storage.get_quota(ctx.params.str(0)?, ctx.params.str(1)?)?;
+        let rows =
+            dataset_perm::get_quota(&ctx.machine.state().storage.space(), ctx.params.str(0)?, ctx.params.str(1)?)?;
         query::run(rows, &ctx.params.value(2), &ctx.params.value(3))
     });
     h.call("pool.dataset.set_quota", |ctx| {
         let quotas = ctx.params.get(1).and_then(Value::as_array).cloned().unwrap_or_default();
-        ctx.machine.state().storage.set_quota(ctx.params.str(0)?, &quotas)?;
+        dataset_perm::set_quota(&mut ctx.machine.state().storage.datasets, ctx.params.str(0)?, &quotas)?;
         Ok(Value::Null)
     });
     h.job("pool.dataset.encryption_summary", encryption_summary);
@@ -40,14 +41,16 @@ pub(crate) fn register(h: &mut Handlers) {
 
 /// Publishes the current entry of dataset `name`.
 fn publish_dataset(machine: &Machine, change: Change, name: &str) {
-    machine.events.emit_entry(COLLECTION, change, name, || Some(machine.state().storage.dataset_entry(name)));
+    machine
+        .events
+        .emit_entry(COLLECTION, change, name, || Some(dataset_entry::entry(&machine.state().storage.space(), name)));
 }
 
 /// `extra.flat` (default `true`): every dataset, or only each pool's root with its tree.
 fn query_datasets(ctx: &Ctx<'_>) -> Result<Value, Failure> {
     let options = ctx.params.value(1);
     let flat = options.pointer("/extra/flat").and_then(Value::as_bool).unwrap_or(true);
-    let rows = ctx.machine.state().storage.dataset_entries(flat);
+    let rows = dataset_entry::entries(&ctx.machine.state().storage.space(), flat);
     query::run(rows, &ctx.params.value(0), &options)
 }
 
@@ -55,8 +58,8 @@ fn get_instance(ctx: &Ctx<'_>) -> Result<Value, Failure> {
     let name = ctx.params.str(0)?;
     let entry = {
         let state = ctx.machine.state();
-        state.storage.dataset(name)?;
-        state.storage.dataset_entry(name)
+        state.storage.datasets.lookup(name)?;
+        dataset_entry::entry(&state.storage.space(), name)
     };
     let mut options = ctx.params.object(1);
     options.insert("get".into(), json!(true));
@@ -66,14 +69,14 @@ fn get_instance(ctx: &Ctx<'_>) -> Result<Value, Failure> {
 fn create(ctx: &Ctx<'_>) -> Result<Value, Failure> {
     let name = ctx.machine.state().storage.create_dataset(ctx.params.object(0))?;
     publish_dataset(ctx.machine, Change::Added, &name);
-    Ok(ctx.machine.state().storage.dataset_entry(&name))
+    Ok(dataset_entry::entry(&ctx.machine.state().storage.space(), &name))
 }
 
 fn update(ctx: &Ctx<'_>) -> Result<Value, Failure> {
     let name = ctx.params.str(0)?;
     ctx.machine.state().storage.update_dataset(name, ctx.params.object(1))?;
     publish_dataset(ctx.machine, Change::Changed, name);
-    Ok(ctx.machine.state().storage.dataset_entry(name))
+    Ok(dataset_entry::entry(&ctx.machine.state().storage.space(), name))
 }
 
 fn delete(ctx: &Ctx<'_>) -> Result<Value, Failure> {
@@ -85,7 +88,11 @@ fn delete(ctx: &Ctx<'_>) -> Result<Value, Failure> {
 
 fn promote(ctx: &Ctx<'_>) -> Result<Value, Failure> {
     let name = ctx.params.str(0)?;
-    ctx.machine.state().storage.promote_dataset(name)?;
+    {
+        let mut state = ctx.machine.state();
+        let storage = &mut state.storage;
+        storage.snapshots.promote(name, &mut storage.datasets)?;
+    }
     publish_dataset(ctx.machine, Change::Changed, name);
     Ok(Value::Null)
 }
@@ -110,7 +117,7 @@ fn encryption_summary(ctx: &Ctx<'_>) -> JobPlan {
     let name = ctx.params.str(0).unwrap_or_default().to_string();
     let options = ctx.params.object(1);
     storage_job(ctx, "Retrieving encryption summary", move |machine| {
-        machine.state().storage.encryption_summary(&name, &options)
+        dataset_crypto::encryption_summary(&machine.state().storage.datasets, &name, &options)
     })
 }
 
@@ -118,7 +125,7 @@ fn lock(ctx: &Ctx<'_>) -> JobPlan {
     let name = ctx.params.str(0).unwrap_or_default().to_string();
     let lock = format!("dataset_lock_{name}");
     storage_job(ctx, "Unmounting datasets", move |machine| {
-        machine.state().storage.lock_dataset(&name)?;
+        dataset_crypto::lock(&mut machine.state().storage.datasets, &name)?;
         publish_dataset(machine, Change::Changed, &name);
         Ok(json!(true))
     })
@@ -130,7 +137,7 @@ fn unlock(ctx: &Ctx<'_>) -> JobPlan {
     let options = ctx.params.object(1);
     let lock = format!("dataset_unlock_{name}");
     storage_job(ctx, "Unlocking datasets", move |machine| {
-        let result = machine.state().storage.unlock_dataset(&name, &options)?;
+        let result = dataset_crypto::unlock(&mut machine.state().storage.datasets, &name, &options)?;
         publish_dataset(machine, Change::Changed, &name);
         Ok(result)
     })

@@ -3,11 +3,14 @@
 //! stored on a dataset), and how a raw value is shown (`{parsed, rawvalue, value, source,
 //! source_info}`).
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value, json};
 
-use crate::storage::dataset::{COMMENTS, Dataset};
+use crate::storage::zfs::{nicenum, parse_size};
 
-use crate::storage::{nicenum, parse_size};
+/// The user property TrueNAS keeps `comments` in.
+pub(crate) const COMMENTS: &str = "org.freenas:description";
 
 /// How a property's values look.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,34 +177,39 @@ pub(crate) fn size_stat(bytes: u64) -> Value {
     entry(Shape::Bytes, &bytes.to_string(), &Source::None)
 }
 
-/// Stores the properties `data` sets (create or update); `INHERIT` clears a local value.
-pub(crate) fn set_props(dataset: &mut Dataset, data: &Map<String, Value>) {
+/// Stores the properties `data` sets (create or update) in a dataset's native `props` and
+/// `user_props`; `INHERIT` clears a local value.
+pub(crate) fn set_props(
+    props: &mut BTreeMap<String, String>,
+    user_props: &mut BTreeMap<String, String>,
+    data: &Map<String, Value>,
+) {
     for prop in PROPS.iter() {
         let Some(value) = data.get(prop.api) else { continue };
         match raw_value(prop, value) {
             Some(Raw::Set(raw)) => {
-                dataset.props.insert(prop.zfs.to_string(), raw);
+                props.insert(prop.zfs.to_string(), raw);
             }
             Some(Raw::Inherit) => {
-                dataset.props.remove(prop.zfs);
+                props.remove(prop.zfs);
             }
             None => {}
         }
     }
-    match dataset.props.get("acltype").map(String::as_str) {
+    match props.get("acltype").map(String::as_str) {
         Some("posix" | "off") => {
-            dataset.props.insert("aclmode".into(), "discard".into());
+            props.insert("aclmode".into(), "discard".into());
         }
         None if data.get("acltype").is_some() => {
-            dataset.props.remove("aclmode");
+            props.remove("aclmode");
         }
         _ => {}
     }
     if let Some(comments) = data.get("comments").and_then(Value::as_str) {
         if comments == "INHERIT" {
-            dataset.user_props.remove(COMMENTS);
+            user_props.remove(COMMENTS);
         } else {
-            dataset.user_props.insert(COMMENTS.to_string(), comments.to_string());
+            user_props.insert(COMMENTS.to_string(), comments.to_string());
         }
     }
     for key in ["user_properties", "user_properties_update"] {
@@ -209,10 +217,10 @@ pub(crate) fn set_props(dataset: &mut Dataset, data: &Map<String, Value>) {
             let Some(k) = item.get("key").and_then(Value::as_str) else { continue };
             match item.get("value").and_then(Value::as_str) {
                 Some(v) => {
-                    dataset.user_props.insert(k.to_string(), v.to_string());
+                    user_props.insert(k.to_string(), v.to_string());
                 }
                 None if item.get("remove").and_then(Value::as_bool) == Some(true) => {
-                    dataset.user_props.remove(k);
+                    user_props.remove(k);
                 }
                 None => {}
             }

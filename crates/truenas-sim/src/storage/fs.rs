@@ -5,13 +5,14 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::clock::now_ms;
 use crate::failure::{Failure, Invalid, errno};
+use crate::json::object;
 pub(crate) use crate::storage::fs_acl::{Acl, AclType};
 use crate::storage::fs_acl::{Owner, getacl};
-use crate::storage::fs_seed::{group_name, user_name};
+use crate::storage::fs_names::{group_name, user_name};
 
 const S_IFDIR: u32 = 0o040_000;
 const S_IFREG: u32 = 0o100_000;
@@ -77,13 +78,6 @@ pub(crate) struct FileSystem {
 }
 
 impl FileSystem {
-    /// The demo tree (`fs_seed`).
-    pub(crate) fn demo() -> FileSystem {
-        let mut fs = FileSystem::default();
-        crate::storage::fs_seed::seed(&mut fs);
-        fs
-    }
-
     /// Adds a path (seed data and mkdir); the parent is assumed to exist.
     pub(crate) fn add(&mut self, path: &str, kind: Kind, mode: u32, uid: i64, gid: i64, size: i64) -> &mut Node {
         self.next_inode += 1;
@@ -137,13 +131,10 @@ impl FileSystem {
         let node =
             self.nodes.get(&real).ok_or_else(|| Failure::call(errno::ENOENT, format!("Path {path} not found")))?;
         let (_, _, dev) = self.dataset_of(&real);
-        Ok(json!({
-            "realpath": real,
-            "type": if node.kind == Kind::Dir { "DIRECTORY" } else { "FILE" },
-            "size": node.size,
-            "allocation_size": (node.size + 511) / 512 * 512,
-            "mode": self.full_mode(node),
-            "mount_id": dev + 100,
+        let mut out = Map::new();
+        out.insert("realpath".into(), json!(real));
+        out.extend(self.shape(node, dev));
+        out.extend(object(json!({
             "uid": node.uid,
             "gid": node.gid,
             "atime": node.mtime,
@@ -159,7 +150,8 @@ impl FileSystem {
             "attributes": if node.dataset.is_some() { vec!["MOUNT_ROOT"] } else { Vec::new() },
             "user": user_name(node.uid),
             "group": group_name(node.gid),
-        }))
+        })));
+        Ok(Value::Object(out))
     }
 
     fn full_mode(&self, node: &Node) -> u32 {
@@ -169,15 +161,9 @@ impl FileSystem {
     fn listdir_entry(&self, path: &str, node: &Node) -> Value {
         let (_, _, dev) = self.dataset_of(path);
         let name = path.rsplit('/').next().unwrap_or_default();
-        json!({
-            "name": name,
-            "path": path,
-            "realpath": path,
-            "type": if node.kind == Kind::Dir { "DIRECTORY" } else { "FILE" },
-            "size": node.size,
-            "allocation_size": (node.size + 511) / 512 * 512,
-            "mode": self.full_mode(node),
-            "mount_id": dev + 100,
+        let mut out = object(json!({"name": name, "path": path, "realpath": path}));
+        out.extend(self.shape(node, dev));
+        out.extend(object(json!({
             "acl": node.acl.is_some(),
             "uid": node.uid,
             "gid": node.gid,
@@ -186,7 +172,20 @@ impl FileSystem {
             "attributes": if node.dataset.is_some() { vec!["MOUNT_ROOT"] } else { Vec::new() },
             "xattrs": [],
             "zfs_attrs": ["ARCHIVE"],
-        })
+        })));
+        Value::Object(out)
+    }
+
+    /// What `stat` and `listdir` both show of a node, in their order: its type, size, mode and
+    /// mount.
+    fn shape(&self, node: &Node, dev: i64) -> Map<String, Value> {
+        object(json!({
+            "type": if node.kind == Kind::Dir { "DIRECTORY" } else { "FILE" },
+            "size": node.size,
+            "allocation_size": (node.size + 511) / 512 * 512,
+            "mode": self.full_mode(node),
+            "mount_id": dev + 100,
+        }))
     }
 
     /// `filesystem.listdir` rows, before filters and options. Under `/mnt` only pool

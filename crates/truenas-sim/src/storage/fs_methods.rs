@@ -83,7 +83,7 @@ fn perm_job(
 /// permission method reaches such a path, it joins the simulated file tree.
 fn adopt_dataset_mount(state: &mut crate::state::State, path: &str) {
     let Some(name) = path.strip_prefix("/mnt/").map(|n| n.trim_end_matches('/')) else { return };
-    if state.fs.node(path).is_none() && state.storage.dataset(name).is_ok() {
+    if state.fs.node(path).is_none() && state.storage.datasets.contains(name) {
         state.fs.add(path, crate::storage::fs::Kind::Dir, 0o755, 0, 0, 0);
     }
 }
@@ -99,8 +99,8 @@ fn setperm(ctx: &Ctx<'_>) -> JobPlan {
         adopt_dataset_mount(&mut state, path);
         state.fs.validate_perm_path("filesystem.setperm", path, recursive)?;
         // A dataset's mountpoint: its recorded permissions (and ACL rules) follow.
-        if path.strip_prefix("/mnt/").is_some_and(|name| state.storage.dataset(name.trim_end_matches('/')).is_ok()) {
-            state.storage.setperm(data)?;
+        if path.strip_prefix("/mnt/").is_some_and(|name| state.storage.datasets.contains(name.trim_end_matches('/'))) {
+            crate::storage::dataset_perm::setperm(&mut state.storage.datasets, data)?;
         }
         let mode = data.get("mode").and_then(Value::as_str);
         let trivial = state.fs.node(path).is_none_or(|n| n.acl.is_none());

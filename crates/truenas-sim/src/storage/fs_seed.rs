@@ -10,40 +10,6 @@ use crate::storage::fs_acl::Acl;
 const MIB: i64 = 1024 * 1024;
 const GIB: i64 = 1024 * MIB;
 
-/// Local users by uid (the account domain's seed).
-const USERS: [(i64, &str); 7] = [
-    (0, "root"),
-    (1, "daemon"),
-    (568, "apps"),
-    (950, "truenas_admin"),
-    (3000, "alice"),
-    (3001, "bob"),
-    (65534, "nobody"),
-];
-
-/// Local groups by gid.
-const GROUPS: [(i64, &str); 11] = [
-    (0, "root"),
-    (1, "daemon"),
-    (544, "builtin_administrators"),
-    (545, "builtin_users"),
-    (568, "apps"),
-    (950, "truenas_admin"),
-    (3000, "alice"),
-    (3001, "bob"),
-    (3002, "family"),
-    (3003, "media"),
-    (65534, "nogroup"),
-];
-
-pub(crate) fn user_name(uid: i64) -> Option<&'static str> {
-    USERS.iter().find(|(id, _)| *id == uid).map(|(_, n)| *n)
-}
-
-pub(crate) fn group_name(gid: i64) -> Option<&'static str> {
-    GROUPS.iter().find(|(id, _)| *id == gid).map(|(_, n)| *n)
-}
-
 fn ace(tag: &str, id: i64, basic: &str, inherit: bool) -> Value {
     let flags = if inherit { "INHERIT" } else { "NOINHERIT" };
     json!({"tag": tag, "id": id, "type": "ALLOW", "perms": {"BASIC": basic}, "flags": {"BASIC": flags}})
@@ -56,7 +22,14 @@ fn nfs4(aces: &[Value]) -> Option<Acl> {
 /// `(path, kind, mode, uid, gid, size)` of the plain paths; datasets are added first.
 type Entry = (&'static str, Kind, u32, i64, i64, i64);
 
-pub(crate) fn seed(fs: &mut FileSystem) {
+/// The demo tree.
+pub(crate) fn demo() -> FileSystem {
+    let mut fs = FileSystem::default();
+    seed(&mut fs);
+    fs
+}
+
+fn seed(fs: &mut FileSystem) {
     use Kind::{Dir, File};
     fs.add("/", Dir, 0o755, 0, 0, 4096).dataset = Some((AclType::Posix, 1));
     fs.add("/mnt", Dir, 0o755, 0, 0, 4);

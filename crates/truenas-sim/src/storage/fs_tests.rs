@@ -3,7 +3,7 @@ use serde_json::json;
 use super::*;
 
 fn fs() -> FileSystem {
-    FileSystem::demo()
+    crate::storage::fs_seed::demo()
 }
 
 #[test]

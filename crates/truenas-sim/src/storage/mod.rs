@@ -1,30 +1,36 @@
 //! The storage domain: disks, pools, datasets and zvols, snapshots, periodic snapshot tasks and
 //! the files under `/mnt` (`disk.*`, `pool.*`, `pool.dataset.*`, `pool.snapshot*`,
-//! `zfs.snapshot.*`,
-//! `filesystem.*`).
+//! `zfs.snapshot.*`, `filesystem.*`).
 //!
-//! State: this file's type and `pool` (pools: vdevs, status, scrub, import/export), `pool_entry` (a
-//! pool as `pool.query` renders it), `pool_topology` (vdev layouts, attach/detach/replace),
-//! `dataset` (datasets and zvols: create, update, delete), `dataset_crypto` (encryption: keys,
-//! lock, unlock), `dataset_entry` (a dataset as `pool.dataset.query` renders it), `dataset_perm`
-//! (`pool.dataset.permission` and quotas), `dataset_props` (ZFS properties, inherited and local),
-//! `snapshot` (snapshots: create, clone, rollback, holds, delete), `snapshot_task` (periodic
-//! snapshot tasks), `disk` (disks and their state), `fs` (the files under `/mnt`: stat, listdir,
-//! mode, ownership), `fs_acl` (ACLs), `fs_seed` (the demo tree), `storage_seed` (the demo pool and
-//! its datasets).
+//! ZFS state, from the bottom up (a file uses only the files above it in this list):
+//! - `zfs`: ZFS's conventions (names, sizes, times, guids, the transaction group counter,
+//!   validation shorthands); `dataset_props`: the ZFS properties and how they show.
+//! - `pool_topology`: the machine's disks as pools see them, vdevs, and the topology checks.
+//! - `dataset`: a dataset and [`Datasets`], every dataset by name with the queries that read
+//!   only datasets (inheritance, children, encryption roots); `dataset_crypto` (lock, unlock,
+//!   the encryption checks) and `dataset_perm` (`filesystem.setperm` on a dataset, quotas) work
+//!   on datasets alone.
+//! - `pool`: [`Pools`], the disks and the pools built on them (create, update, replace a disk,
+//!   scrub).
+//! - `snapshot`: [`Snapshots`] (create, delete, clone, rollback, and `pool.dataset.promote`,
+//!   each given the datasets it reads or changes).
+//! - `snapshot_task`: [`SnapshotTasks`], the periodic snapshot tasks (a run takes snapshots).
+//! - `space`: the space model, read across pools, datasets and snapshots; `dataset_entry` and
+//!   `pool_entry` render the `pool.dataset.query` and `pool.query` entries from it.
+//! - this file: [`Storage`], the four collections together, for what spans them:
+//!   `pool.dataset.create`, `update` and `delete` (space checks; a dataset's snapshots and tasks
+//!   go with it) and `pool.export`.
+//! - `storage_seed`: the demo pools, datasets, snapshots and tasks.
+//!
+//! Beside the ZFS state: `disk` (the disks as `disk.*` shows them), and the files under `/mnt`:
+//! `fs_names` (account names by id), `fs_acl` (ACLs), `fs` (stat, listdir, mode, ownership),
+//! `fs_seed` (the demo tree).
 //! Methods (`*_methods.rs`, registered in `crate::methods`): `pool_methods` (`pool.*`),
 //! `dataset_methods` (`pool.dataset.*`), `snapshot_methods` (`pool.snapshot*`, `zfs.snapshot.*`),
 //! `disk_methods` (`disk.*`), `fs_methods` (`filesystem.*`).
 //!
-//! Storage as ZFS keeps it: disks, pools, datasets and zvols, snapshots and periodic snapshot
-//! tasks. One store, because each refers to the others: a dataset lives in a pool, a snapshot
-//! on a dataset, a clone on a snapshot, a task on a dataset. The operations live beside their
-//! domain (`pool`, `dataset`, `dataset_crypto`, `snapshot`, `snapshot_task`); entries are
-//! rendered in `dataset_entry` and `pool_entry`; the demo data is `storage_seed`.
-//!
-//! The space model is deliberately simple: a dataset holds `written` bytes of its own, its
-//! snapshots hold their `unique` bytes, `used` adds its children; a pool's capacity is the
-//! usable size of its data vdevs and its allocation is the `used` of its root dataset.
+//! All of it sits behind the machine's one state lock, so an operation that spans collections
+//! (a dataset delete taking its snapshots and tasks) is seen whole or not at all.
 
 pub(crate) mod dataset;
 pub(crate) mod dataset_crypto;
@@ -37,6 +43,7 @@ pub(crate) mod disk_methods;
 pub(crate) mod fs;
 pub(crate) mod fs_acl;
 pub(crate) mod fs_methods;
+pub(crate) mod fs_names;
 pub(crate) mod fs_seed;
 pub(crate) mod pool;
 pub(crate) mod pool_entry;
@@ -45,249 +52,340 @@ pub(crate) mod pool_topology;
 pub(crate) mod snapshot;
 pub(crate) mod snapshot_methods;
 pub(crate) mod snapshot_task;
+pub(crate) mod space;
 pub(crate) mod storage_seed;
+pub(crate) mod zfs;
 
-use std::collections::BTreeMap;
-use std::time::{SystemTime, UNIX_EPOCH};
+use serde_json::{Map, Value};
 
-use serde_json::{Value, json};
-
-use crate::failure::{Failure, Invalid};
-use crate::storage::dataset::Dataset;
-use crate::storage::pool::{Disk, Pool};
-use crate::storage::snapshot::Snapshot;
-use crate::storage::snapshot_task::SnapshotTask;
+use crate::failure::{Failure, Invalid, errno};
+use crate::storage::dataset::{Dataset, Datasets, Kind};
+use crate::storage::dataset_props::set_props;
+use crate::storage::pool::Pools;
+use crate::storage::snapshot::Snapshots;
+use crate::storage::snapshot_task::SnapshotTasks;
+use crate::storage::space::Space;
+use crate::storage::zfs::{Txg, is_within, now_secs, parent_name, parse_size, pool_name, refuse};
 
 pub(crate) use crate::storage::dataset::dataset_not_found;
 pub(crate) use crate::storage::pool::{ScanState, pool_not_found};
 pub(crate) use crate::storage::snapshot::snapshot_not_found;
 pub(crate) use crate::storage::snapshot_task::task_not_found;
+pub(crate) use crate::storage::zfs::{check, date, invalid};
 
-/// What a fresh dataset occupies before anything is written to it (ZFS shows 96K).
-pub(crate) const EMPTY_DATASET: u64 = 96 * 1024;
-
-/// Every disk, pool, dataset, snapshot and snapshot task of the simulated NAS.
-#[derive(Debug)]
+/// Every pool, dataset, snapshot and snapshot task of the simulated NAS.
+#[derive(Debug, Default)]
 pub(crate) struct Storage {
-    pub(crate) disks: Vec<Disk>,
-    pub(crate) pools: BTreeMap<i64, Pool>,
-    /// By full name (`tank/media`); a pool's root dataset has the pool's name.
-    pub(crate) datasets: BTreeMap<String, Dataset>,
-    /// By full name (`tank/media@daily`).
-    pub(crate) snapshots: BTreeMap<String, Snapshot>,
-    pub(crate) tasks: BTreeMap<i64, SnapshotTask>,
-    pub(crate) next_pool: i64,
-    pub(crate) next_task: i64,
-    /// The transaction group counter: every change that ZFS would write bumps it.
-    txg: u64,
+    pub(crate) pools: Pools,
+    pub(crate) datasets: Datasets,
+    pub(crate) snapshots: Snapshots,
+    pub(crate) tasks: SnapshotTasks,
+    /// The transaction group counter every change bumps.
+    pub(crate) txg: Txg,
 }
 
-impl Default for Storage {
-    fn default() -> Self {
-        Storage {
-            disks: Vec::new(),
-            pools: BTreeMap::new(),
-            datasets: BTreeMap::new(),
-            snapshots: BTreeMap::new(),
-            tasks: BTreeMap::new(),
-            next_pool: 1,
-            next_task: 1,
-            txg: 4,
-        }
-    }
+/// The record sizes the pool offers (`pool.dataset.recordsize_choices`).
+const RECORDSIZES: [&str; 17] =
+    ["512", "512B", "1K", "2K", "4K", "8K", "16K", "32K", "64K", "128K", "256K", "512K", "1M", "2M", "4M", "8M", "16M"];
+
+/// Fields that only make sense for one kind of dataset.
+const VOLUME_ONLY: [&str; 4] = ["force_size", "sparse", "volsize", "volblocksize"];
+const FILESYSTEM_ONLY: [&str; 7] =
+    ["aclmode", "acltype", "atime", "casesensitivity", "quota", "refquota", "recordsize"];
+
+/// ZFS's dataset name rules for one path component.
+fn valid_component(part: &str) -> bool {
+    !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || "_-.: ".contains(c))
 }
 
 impl Storage {
-    /// A new transaction group number.
-    pub(crate) fn next_txg(&mut self) -> u64 {
-        self.txg += 1;
-        self.txg
+    /// The collections read together for space figures.
+    pub(crate) fn space(&self) -> Space<'_> {
+        Space { pools: &self.pools, datasets: &self.datasets, snapshots: &self.snapshots }
     }
 
-    /// The pool holding dataset (or snapshot) `name`.
-    pub(crate) fn pool_of(&self, name: &str) -> Option<&Pool> {
-        let pool = pool_name(name);
-        self.pools.values().find(|p| p.name == pool)
-    }
-}
-
-/// The pool part of a dataset or snapshot name (`tank` for `tank/a/b@s`).
-pub(crate) fn pool_name(name: &str) -> &str {
-    let name = name.split('@').next().unwrap_or(name);
-    name.split('/').next().unwrap_or(name)
-}
-
-/// The parent of a dataset name, `None` for a pool's root dataset.
-pub(crate) fn parent_name(name: &str) -> Option<&str> {
-    name.rsplit_once('/').map(|(parent, _)| parent)
-}
-
-/// Whether `name` is `ancestor` or lies below it.
-pub(crate) fn is_within(name: &str, ancestor: &str) -> bool {
-    name == ancestor || name.strip_prefix(ancestor).is_some_and(|rest| rest.starts_with('/'))
-}
-
-/// Seconds since the epoch.
-pub(crate) fn now_secs() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
-}
-
-/// A random 64-bit ZFS guid, in decimal as the middleware prints it.
-pub(crate) fn new_guid() -> String {
-    let bytes = uuid::Uuid::new_v4().into_bytes();
-    let mut eight = [0u8; 8];
-    eight.copy_from_slice(&bytes[..8]);
-    u64::from_le_bytes(eight).to_string()
-}
-
-/// A datetime on the wire: `{"$date": milliseconds}`.
-pub(crate) fn date(secs: u64) -> Value {
-    json!({"$date": secs * 1000})
-}
-
-/// A size as `zfs list` prints it: `128K`, `3.20T`, `40.0G`, `512`.
-pub(crate) fn nicenum(n: u64) -> String {
-    const UNITS: [&str; 7] = ["", "K", "M", "G", "T", "P", "E"];
-    let mut unit = 0;
-    while unit + 1 < UNITS.len() && n >= 1u64 << (10 * (unit + 1)) {
-        unit += 1;
-    }
-    let suffix = UNITS.get(unit).copied().unwrap_or("");
-    let divisor = 1u64 << (10 * unit);
-    if n.is_multiple_of(divisor) {
-        return format!("{}{suffix}", n / divisor);
-    }
-    let value = n as f64 / divisor as f64;
-    match value {
-        v if v < 10.0 => format!("{v:.2}{suffix}"),
-        v if v < 100.0 => format!("{v:.1}{suffix}"),
-        v => format!("{v:.0}{suffix}"),
-    }
-}
-
-/// Parses a size such as `128K`, `1M`, `512B` or `512` into bytes.
-pub(crate) fn parse_size(text: &str) -> Option<u64> {
-    let text = text.trim().to_ascii_uppercase();
-    let text = text.strip_suffix('B').filter(|t| !t.is_empty()).unwrap_or(&text);
-    let (digits, shift) = match text.chars().last()? {
-        'K' => (&text[..text.len() - 1], 10),
-        'M' => (&text[..text.len() - 1], 20),
-        'G' => (&text[..text.len() - 1], 30),
-        'T' => (&text[..text.len() - 1], 40),
-        _ => (text, 0),
-    };
-    digits.parse::<u64>().ok().and_then(|n| n.checked_mul(1u64 << shift))
-}
-
-/// One validation problem, `attribute` dotted as the middleware names it.
-pub(crate) fn invalid(attribute: impl Into<String>, message: impl Into<String>, errno: i64) -> Invalid {
-    Invalid { attribute: Some(attribute.into()), message: message.into(), errno }
-}
-
-/// A single validation problem as a failure.
-pub(crate) fn refuse(attribute: impl Into<String>, message: impl Into<String>, errno: i64) -> Failure {
-    Failure::Validation(vec![invalid(attribute, message, errno)])
-}
-
-/// `Ok` when there is nothing to report, else every problem as one `ValidationErrors`.
-pub(crate) fn check(problems: Vec<Invalid>) -> Result<(), Failure> {
-    if problems.is_empty() { Ok(()) } else { Err(Failure::Validation(problems)) }
-}
-
-/// `strftime` for the conversions snapshot naming schemas use (`%Y %m %d %H %M %S %%`).
-pub(crate) fn strftime(schema: &str, secs: u64) -> String {
-    let days = secs / 86_400;
-    let rem = secs % 86_400;
-    let (year, month, day) = civil_from_days(days as i64);
-    let mut out = String::new();
-    let mut chars = schema.chars();
-    while let Some(c) = chars.next() {
-        if c != '%' {
-            out.push(c);
-            continue;
+    /// `pool.dataset.create`. Returns the name.
+    pub(crate) fn create_dataset(&mut self, data: Map<String, Value>) -> Result<String, Failure> {
+        const SCHEMA: &str = "pool_dataset_create";
+        let mut data = data;
+        let name = data.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
+        let kind =
+            if data.get("type").and_then(Value::as_str) == Some("VOLUME") { Kind::Volume } else { Kind::Filesystem };
+        if !name.contains('/') {
+            return Err(refuse(format!("{SCHEMA}.name"), "You need a full name, e.g. pool/newdataset", errno::EINVAL));
         }
-        match chars.next() {
-            Some('Y') => out.push_str(&format!("{year:04}")),
-            Some('m') => out.push_str(&format!("{month:02}")),
-            Some('d') => out.push_str(&format!("{day:02}")),
-            Some('H') => out.push_str(&format!("{:02}", rem / 3600)),
-            Some('M') => out.push_str(&format!("{:02}", rem % 3600 / 60)),
-            Some('S') => out.push_str(&format!("{:02}", rem % 60)),
-            Some('%') => out.push('%'),
-            Some(other) => {
-                out.push('%');
-                out.push(other);
+        if name.ends_with(' ') {
+            return Err(refuse(
+                format!("{SCHEMA}.name"),
+                "Trailing spaces are not permitted in dataset names",
+                errno::EINVAL,
+            ));
+        }
+        if !name.split('/').all(valid_component) {
+            return Err(refuse(format!("{SCHEMA}.name"), "Invalid dataset name", errno::EINVAL));
+        }
+        let create_ancestors = data.get("create_ancestors").and_then(Value::as_bool).unwrap_or(false);
+        let parent = parent_name(&name).unwrap_or_default().to_string();
+        if !self.datasets.contains(&parent) {
+            let message = if create_ancestors && self.datasets.contains(pool_name(&name)) {
+                None
+            } else if create_ancestors {
+                Some("Please specify a pool which exists for the dataset/volume to be created".to_string())
+            } else if parent.contains('/') {
+                Some(format!("Parent dataset ({parent}) does not exist."))
+            } else {
+                Some(format!("zpool ({parent}) does not exist."))
+            };
+            if let Some(message) = message {
+                return Err(refuse(format!("{SCHEMA}.name"), message, errno::EINVAL));
             }
-            None => out.push('%'),
         }
+        apply_share_type(&mut data);
+        let mut problems = Vec::new();
+        if let Some(existing) = self.datasets.get(&name) {
+            if existing.kind == Kind::Volume {
+                return Err(Failure::fault(format!("Failed to create dataset {name}: dataset already exists")));
+            }
+            problems.push(invalid(format!("{SCHEMA}.name"), format!("Path /mnt/{name} already exists"), errno::EINVAL));
+        }
+        if let Some(parent_ds) = self.datasets.get(&parent) {
+            if self.datasets.effective_raw(&parent, "readonly") == "on" {
+                problems.push(invalid(
+                    format!("{SCHEMA}.readonly"),
+                    format!("Turn off readonly mode on {parent} to create {}", pool_name(&name)),
+                    errno::EINVAL,
+                ));
+            }
+            if parent_ds.kind == Kind::Volume {
+                problems.push(invalid(
+                    format!("{SCHEMA}.name"),
+                    format!("{parent}: parent may not be a ZFS volume"),
+                    errno::EINVAL,
+                ));
+            }
+            if self.datasets.is_locked(&parent) {
+                problems.push(invalid(
+                    format!("{SCHEMA}.name"),
+                    format!("{parent} must be unlocked to create {name}."),
+                    errno::EINVAL,
+                ));
+            }
+        }
+        problems.extend(self.check_fields(SCHEMA, &data, kind, &parent, None));
+        problems.extend(dataset_crypto::check_new_encryption(&self.datasets, &data, &parent));
+        check(problems)?;
+
+        if create_ancestors {
+            let mut missing: Vec<String> = Vec::new();
+            let mut at = parent.clone();
+            while !self.datasets.contains(&at) {
+                missing.push(at.clone());
+                at = parent_name(&at).unwrap_or_default().to_string();
+            }
+            for ancestor in missing.into_iter().rev() {
+                self.txg.next();
+                self.datasets.insert(Dataset::filesystem(&ancestor, now_secs()));
+            }
+        }
+        self.txg.next();
+        let mut dataset = Dataset::filesystem(&name, now_secs());
+        dataset.kind = kind;
+        if kind == Kind::Volume {
+            dataset.props.insert("volblocksize".into(), "16384".into());
+            if data.get("sparse").and_then(Value::as_bool) != Some(true) {
+                let volsize = data.get("volsize").and_then(Value::as_u64).unwrap_or(0);
+                dataset.props.insert("refreservation".into(), volsize.to_string());
+            }
+            dataset.written = 0;
+        }
+        set_props(&mut dataset.props, &mut dataset.user_props, &data);
+        if data.get("encryption").and_then(Value::as_bool) == Some(true) {
+            let options = data.get("encryption_options").cloned().unwrap_or(Value::Null);
+            dataset.crypto = Some(dataset_crypto::crypto_from_options(&options));
+        }
+        if matches!(data.get("share_type").and_then(Value::as_str), Some("SMB" | "APPS" | "MULTIPROTOCOL" | "NFS")) {
+            dataset.perms.nontrivial_acl = true;
+        }
+        self.datasets.insert(dataset);
+        Ok(name)
     }
-    out
+
+    /// `pool.dataset.update`.
+    pub(crate) fn update_dataset(&mut self, name: &str, data: Map<String, Value>) -> Result<(), Failure> {
+        const SCHEMA: &str = "pool_dataset_update";
+        let Some(current) = self.datasets.get(name) else {
+            return Err(refuse("id", format!("{name} does not exist"), errno::ENOENT));
+        };
+        let parent = parent_name(name).unwrap_or(name).to_string();
+        let mut problems = self.check_fields(SCHEMA, &data, current.kind, &parent, Some(current));
+        if let Some(volsize) = data.get("volsize").and_then(Value::as_u64)
+            && volsize < current.local_bytes("volsize")
+        {
+            problems.push(invalid(
+                format!("{SCHEMA}.volsize"),
+                "You cannot shrink a zvol from GUI, this may lead to data loss.",
+                errno::EINVAL,
+            ));
+        }
+        check(problems)?;
+        let used = self.space().used(name);
+        for key in ["quota", "refquota"] {
+            if data.get(key).and_then(Value::as_u64).is_some_and(|limit| limit > 0 && limit < used) {
+                return Err(Failure::fault(format!(
+                    "Failed to update dataset properties: cannot set property for '{name}': size is less than current used or reserved space"
+                )));
+            }
+        }
+        if let Some(dataset) = self.datasets.get_mut(name) {
+            set_props(&mut dataset.props, &mut dataset.user_props, &data);
+        }
+        Ok(())
+    }
+
+    /// `pool.dataset.delete`: the dataset, with `recursive` its children, and their snapshots.
+    /// Snapshot tasks on what goes are deleted too, as the attachment delegates do.
+    pub(crate) fn delete_dataset(&mut self, name: &str, recursive: bool) -> Result<(), Failure> {
+        if !name.contains('/') && self.datasets.contains(name) {
+            return Err(Failure::fault(format!(
+                "Failed to delete dataset: cannot destroy '{name}': operation does not apply to pools\n\
+                 use 'zfs destroy -r {name}' to destroy all datasets in the pool\n\
+                 use 'zpool destroy {name}' to destroy the pool itself"
+            )));
+        }
+        self.datasets.lookup(name)?;
+        let below = |n: &str| is_within(n.split('@').next().unwrap_or(n), name);
+        let has_children = self.datasets.names().any(|n| n != name && below(n));
+        let has_snapshots = self.snapshots.ids().any(|n| below(n));
+        if !recursive && (has_children || has_snapshots) {
+            return Err(Failure::Call {
+                errno: 39,
+                errname: Some("ENOTEMPTY".into()),
+                message: format!("Failed to delete dataset: cannot destroy '{name}': filesystem has children"),
+                extra: None,
+            });
+        }
+        let dependents: Vec<String> = self
+            .datasets
+            .iter()
+            .filter(|d| !below(&d.name) && d.origin.as_deref().is_some_and(below))
+            .map(|d| d.name.clone())
+            .collect();
+        if !dependents.is_empty() {
+            return Err(Failure::fault(format!(
+                "Failed to delete dataset: cannot destroy '{name}': filesystem has dependent clones\n\
+                 use '-R' to destroy the following datasets:\n{}",
+                dependents.join("\n")
+            )));
+        }
+        self.datasets.retain(|n| !below(n));
+        self.snapshots.retain(|n| !below(n));
+        self.tasks.retain(|t| !below(&t.dataset));
+        Ok(())
+    }
+
+    /// Checks shared by create and update: fields of the other kind, ACL type and mode
+    /// pairs, record sizes, and zvol sizes.
+    fn check_fields(
+        &self,
+        schema: &str,
+        data: &Map<String, Value>,
+        kind: Kind,
+        parent: &str,
+        current: Option<&Dataset>,
+    ) -> Vec<Invalid> {
+        let mut problems = Vec::new();
+        let mut add =
+            |field: &str, message: String| problems.push(invalid(format!("{schema}.{field}"), message, errno::EINVAL));
+        match kind {
+            Kind::Filesystem => {
+                for field in VOLUME_ONLY.iter().filter(|f| data.contains_key(**f)) {
+                    add(field, "This field is not valid for FILESYSTEM".into());
+                }
+                let effective = |key: &str| match data.get(key).and_then(Value::as_str) {
+                    Some("INHERIT") => self.datasets.effective_raw(parent, key),
+                    Some(v) => v.to_ascii_lowercase(),
+                    None => match current.and_then(|c| c.props.get(key)) {
+                        Some(local) => local.clone(),
+                        None => self.datasets.effective_raw(parent, key),
+                    },
+                };
+                let (acltype, aclmode) = (effective("acltype"), effective("aclmode"));
+                if matches!(acltype.as_str(), "posix" | "off") && aclmode != "discard" {
+                    add("aclmode", "Must be set to DISCARD when acltype is POSIX or OFF".into());
+                } else if acltype == "nfsv4" && aclmode == "discard" {
+                    add("aclmode", "DISCARD aclmode may not be set for NFSv4 acl type".into());
+                }
+                if let Some(rs) = data.get("recordsize").and_then(Value::as_str)
+                    && rs != "INHERIT"
+                    && !RECORDSIZES.contains(&rs)
+                {
+                    add("recordsize", format!("'{rs}' is an invalid recordsize."));
+                }
+            }
+            Kind::Volume => {
+                for field in FILESYSTEM_ONLY.iter().filter(|f| data.contains_key(**f)) {
+                    add(field, "This field is not valid for VOLUME".into());
+                }
+                if let Some(volsize) = data.get("volsize").and_then(Value::as_u64) {
+                    let mut available = self.space().available(parent);
+                    if let Some(c) = current {
+                        available += self.space().used(&c.name);
+                    }
+                    let forced = data.get("force_size").and_then(Value::as_bool).unwrap_or(false);
+                    if volsize as f64 > available as f64 * 0.8 && !forced {
+                        add(
+                            "volsize",
+                            "It is not recommended to use more than 80% of your available space for VOLUME".into(),
+                        );
+                    }
+                    let block = data
+                        .get("volblocksize")
+                        .and_then(Value::as_str)
+                        .and_then(parse_size)
+                        .or_else(|| current.map(|c| c.local_bytes("volblocksize")))
+                        .unwrap_or(16_384)
+                        .max(1);
+                    if volsize % block != 0 {
+                        add("volsize", "Volume size should be a multiple of volume block size".into());
+                    }
+                }
+            }
+        }
+        problems
+    }
+
+    /// `pool.export`: the pool, its datasets and snapshots leave the system and its disks are
+    /// free again. Snapshot tasks on it are deleted with `cascade` (or `destroy`), else disabled.
+    pub(crate) fn export_pool(&mut self, id: i64, cascade: bool, destroy: bool) -> Result<String, Failure> {
+        let name = self.pools.remove(id)?.name;
+        let inside = |n: &str| pool_name(n) == name;
+        self.datasets.retain(|n| !inside(n));
+        self.snapshots.retain(|n| !inside(n));
+        if cascade || destroy {
+            self.tasks.retain(|t| !inside(&t.dataset));
+        } else {
+            for task in self.tasks.iter_mut().filter(|t| inside(&t.dataset)) {
+                task.enabled = false;
+            }
+        }
+        Ok(name)
+    }
 }
 
-/// Days since 1970-01-01 to (year, month, day), after Howard Hinnant's `civil_from_days`.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
-/// How the middleware prints a creation time: `Sat Jun 14  3:05 2025` (UTC here).
-pub(crate) fn ctime(secs: u64) -> String {
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    let days = secs / 86_400;
-    let (year, month, day) = civil_from_days(days as i64);
-    let weekday = DAYS.get((days % 7) as usize).copied().unwrap_or("Thu");
-    let month = MONTHS.get((month - 1) as usize).copied().unwrap_or("Jan");
-    let rem = secs % 86_400;
-    format!("{weekday} {month} {day:02} {:>2}:{:02} {year}", rem / 3600, rem % 3600 / 60)
+/// The presets a share type brings (they win over what the caller sent).
+fn apply_share_type(data: &mut Map<String, Value>) {
+    let presets: &[(&str, &str)] = match data.get("share_type").and_then(Value::as_str) {
+        Some("SMB") => &[("casesensitivity", "INSENSITIVE"), ("acltype", "NFSV4"), ("aclmode", "RESTRICTED")],
+        Some("APPS" | "MULTIPROTOCOL" | "NFS") => {
+            &[("casesensitivity", "SENSITIVE"), ("atime", "OFF"), ("acltype", "NFSV4"), ("aclmode", "PASSTHROUGH")]
+        }
+        _ => &[],
+    };
+    for (key, value) in presets {
+        data.insert(key.to_string(), Value::String(value.to_string()));
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes_print_like_zfs() {
-        assert_eq!(nicenum(512), "512");
-        assert_eq!(nicenum(128 * 1024), "128K");
-        assert_eq!(nicenum(1 << 40), "1T");
-        assert_eq!(nicenum(3_518_437_208_883), "3.20T");
-        assert_eq!(nicenum(43_593_918_464), "40.6G");
-        assert_eq!(nicenum(193_273_528_320), "180G");
-    }
-
-    #[test]
-    fn sizes_parse_with_or_without_units() {
-        assert_eq!(parse_size("128K"), Some(131_072));
-        assert_eq!(parse_size("1M"), Some(1_048_576));
-        assert_eq!(parse_size("512B"), Some(512));
-        assert_eq!(parse_size("512"), Some(512));
-        assert_eq!(parse_size("lots"), None);
-    }
-
-    #[test]
-    fn names_split_into_pool_and_parent() {
-        assert_eq!(pool_name("tank/a/b@snap"), "tank");
-        assert_eq!(parent_name("tank/a/b"), Some("tank/a"));
-        assert_eq!(parent_name("tank"), None);
-        assert!(is_within("tank/a/b", "tank/a"));
-        assert!(!is_within("tank/ab", "tank/a"));
-    }
-
-    #[test]
-    fn naming_schemas_expand_in_utc() {
-        // 2025-06-14 03:05:09 UTC
-        let secs = 1_749_870_309;
-        assert_eq!(strftime("auto-%Y-%m-%d_%H-%M", secs), "auto-2025-06-14_03-05");
-        assert_eq!(strftime("%S%%", secs), "09%");
-        assert_eq!(ctime(secs), "Sat Jun 14  3:05 2025");
-    }
-}
+#[path = "storage_tests.rs"]
+pub(crate) mod tests;

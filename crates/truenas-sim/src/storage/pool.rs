@@ -1,23 +1,19 @@
-//! Pools: the disks of the machine, each pool's vdev topology, and what TrueNAS lets a client do
-//! with them (create, add vdevs and spares, set autotrim, export or destroy, replace a disk,
-//! scrub). The rules on a topology (minimum widths, one vdev type per class, free disks) are in
-//! `pool_topology.rs`; the `pool.query` entry is built in `pool_entry.rs`.
+//! Pools: a pool, and [`Pools`], the disks of the machine with the pools built on them and what
+//! TrueNAS lets a client do with them (create with its root dataset, add vdevs and spares, set
+//! autotrim, replace a disk, scrub). The rules on a topology (minimum widths, one vdev type per
+//! class, free disks) are in `pool_topology.rs`; the `pool.query` entry is built in
+//! `pool_entry.rs`; `pool.export`, which takes datasets, snapshots and tasks with the pool, is
+//! `Storage`'s.
+
+use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
 use crate::failure::{Failure, errno};
-use crate::storage::dataset::Dataset;
-use crate::storage::pool_topology::{Class, Vdev, new_member};
-use crate::storage::{EMPTY_DATASET, Storage, check, invalid, new_guid, now_secs};
-
-/// A disk of the machine.
-#[derive(Debug, Clone)]
-pub(crate) struct Disk {
-    pub(crate) name: String,
-    pub(crate) size: u64,
-    /// Holds the boot pool, so never offered to data pools.
-    pub(crate) boot: bool,
-}
+use crate::storage::dataset::{Dataset, Datasets};
+use crate::storage::dataset_crypto;
+use crate::storage::pool_topology::{Class, Disk, Vdev, check_topology, new_member};
+use crate::storage::zfs::{EMPTY_DATASET, Txg, check, invalid, new_guid, now_secs, pool_name};
 
 /// Whether a scan (scrub or resilver) runs, ended or was cancelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,52 +124,111 @@ fn valid_pool_name(name: &str) -> bool {
     first_ok && rest_ok && !RESERVED_POOL_NAMES.iter().any(|r| lower.starts_with(r))
 }
 
-impl Storage {
-    pub(crate) fn pool(&self, id: i64) -> Result<&Pool, Failure> {
-        self.pools.get(&id).ok_or_else(|| pool_not_found(id))
+/// The machine's disks and the pools built on them.
+#[derive(Debug)]
+pub(crate) struct Pools {
+    by_id: BTreeMap<i64, Pool>,
+    /// The id the next pool gets.
+    next_id: i64,
+    /// Every disk of the machine; a pool's vdevs name them.
+    disks: Vec<Disk>,
+}
+
+impl Default for Pools {
+    fn default() -> Self {
+        Pools { by_id: BTreeMap::new(), next_id: 1, disks: Vec::new() }
+    }
+}
+
+impl Pools {
+    /// Every pool, by id.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Pool> {
+        self.by_id.values()
     }
 
-    fn pool_mut(&mut self, id: i64) -> Result<&mut Pool, Failure> {
-        self.pools.get_mut(&id).ok_or_else(|| pool_not_found(id))
+    /// The pool holding dataset (or snapshot) `name`.
+    pub(crate) fn of(&self, name: &str) -> Option<&Pool> {
+        let pool = pool_name(name);
+        self.by_id.values().find(|p| p.name == pool)
+    }
+
+    /// Usable bytes of `pool`.
+    pub(crate) fn size(&self, pool: &Pool) -> u64 {
+        pool.capacity(&self.disks)
+    }
+
+    /// The machine's disks.
+    pub(crate) fn disks(&self) -> &[Disk] {
+        &self.disks
+    }
+
+    /// Sets the machine's disks (the demo data).
+    pub(crate) fn set_disks(&mut self, disks: Vec<Disk>) {
+        self.disks = disks;
+    }
+
+    /// Stores a pool as given (the demo data); later ids follow it.
+    pub(crate) fn insert(&mut self, pool: Pool) {
+        self.next_id = self.next_id.max(pool.id + 1);
+        self.by_id.insert(pool.id, pool);
+    }
+
+    /// Takes pool `id` out (`pool.export`).
+    pub(crate) fn remove(&mut self, id: i64) -> Result<Pool, Failure> {
+        self.by_id.remove(&id).ok_or_else(|| pool_not_found(id))
+    }
+
+    fn unused_disk_names(&self) -> Vec<String> {
+        self.unused_disks().iter().map(|d| d.name.clone()).collect()
+    }
+
+    pub(crate) fn lookup(&self, id: i64) -> Result<&Pool, Failure> {
+        self.by_id.get(&id).ok_or_else(|| pool_not_found(id))
+    }
+
+    fn lookup_mut(&mut self, id: i64) -> Result<&mut Pool, Failure> {
+        self.by_id.get_mut(&id).ok_or_else(|| pool_not_found(id))
     }
 
     /// Disk names no pool uses and no boot pool holds.
     pub(crate) fn unused_disks(&self) -> Vec<&Disk> {
-        let used: Vec<String> = self.pools.values().flat_map(Pool::disk_names).collect();
+        let used: Vec<String> = self.by_id.values().flat_map(Pool::disk_names).collect();
         self.disks.iter().filter(|d| !d.boot && !used.contains(&d.name)).collect()
     }
 
     /// `pool.create` checks, run before the job formats anything.
-    pub(crate) fn check_pool_create(&self, data: &Map<String, Value>) -> Result<(), Failure> {
+    pub(crate) fn check_create(&self, data: &Map<String, Value>) -> Result<(), Failure> {
         let name = data.get("name").and_then(Value::as_str).unwrap_or_default();
         let mut problems = Vec::new();
-        if self.pools.values().any(|p| p.name == name) {
+        if self.by_id.values().any(|p| p.name == name) {
             problems.push(invalid("pool_create.name", "A pool with this name already exists.", errno::EEXIST));
         } else if !valid_pool_name(name) {
             problems.push(invalid("pool_create.name", "Invalid pool name", errno::EINVAL));
         }
         if data.get("encryption").and_then(Value::as_bool) == Some(true) {
             let options = data.get("encryption_options").cloned().unwrap_or(Value::Null);
-            problems.extend(crate::storage::dataset_crypto::check_encryption_options(
-                &options,
-                "pool_create.encryption_options",
-            ));
+            problems.extend(dataset_crypto::check_encryption_options(&options, "pool_create.encryption_options"));
         }
         check(problems)?;
         let topology = data.get("topology").cloned().unwrap_or(Value::Null);
-        self.check_topology("pool_create", &topology, None)
+        check_topology("pool_create", &topology, &[], &self.disks, &self.unused_disk_names())
     }
 
     /// `pool.create`: builds the pool and its root dataset. Returns the new id.
-    pub(crate) fn create_pool(&mut self, data: &Map<String, Value>) -> Result<i64, Failure> {
-        self.check_pool_create(data)?;
+    pub(crate) fn create(
+        &mut self,
+        data: &Map<String, Value>,
+        datasets: &mut Datasets,
+        txg: &mut Txg,
+    ) -> Result<i64, Failure> {
+        self.check_create(data)?;
         let name = data.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
-        let id = self.next_pool;
-        self.next_pool += 1;
+        let id = self.next_id;
+        self.next_id += 1;
         let mut pool = Pool::new(id, &name, new_guid());
         add_topology(&mut pool, data.get("topology").unwrap_or(&Value::Null));
-        self.pools.insert(id, pool);
-        self.next_txg();
+        self.by_id.insert(id, pool);
+        txg.next();
         let mut root = Dataset::filesystem(&name, now_secs());
         // What `pool.create` sets on the root dataset.
         for (prop, value) in
@@ -183,26 +238,29 @@ impl Storage {
         }
         if data.get("encryption").and_then(Value::as_bool) == Some(true) {
             let options = data.get("encryption_options").cloned().unwrap_or(Value::Null);
-            root.crypto = Some(crate::storage::dataset_crypto::crypto_from_options(&options));
+            root.crypto = Some(dataset_crypto::crypto_from_options(&options));
         }
         root.written = EMPTY_DATASET;
-        self.datasets.insert(name, root);
+        datasets.insert(root);
         Ok(id)
     }
 
     /// `pool.update` checks: the pool exists and any new topology fits it.
-    pub(crate) fn check_pool_update(&self, id: i64, data: &Map<String, Value>) -> Result<(), Failure> {
-        let pool = self.pool(id)?;
+    pub(crate) fn check_update(&self, id: i64, data: &Map<String, Value>) -> Result<(), Failure> {
+        let pool = self.lookup(id)?;
         match data.get("topology") {
-            Some(topology) => self.check_topology("pool_update", topology, Some(pool)),
+            Some(topology) => {
+                let old: Vec<(Class, String)> = pool.vdevs().map(|(c, v)| (c, v.request_type())).collect();
+                check_topology("pool_update", topology, &old, &self.disks, &self.unused_disk_names())
+            }
             None => Ok(()),
         }
     }
 
     /// `pool.update`: autotrim and new vdevs or spares.
-    pub(crate) fn update_pool(&mut self, id: i64, data: &Map<String, Value>) -> Result<(), Failure> {
-        self.check_pool_update(id, data)?;
-        let pool = self.pool_mut(id)?;
+    pub(crate) fn update(&mut self, id: i64, data: &Map<String, Value>) -> Result<(), Failure> {
+        self.check_update(id, data)?;
+        let pool = self.lookup_mut(id)?;
         if let Some(autotrim) = data.get("autotrim").and_then(Value::as_str) {
             pool.autotrim = autotrim == "ON";
         }
@@ -212,28 +270,10 @@ impl Storage {
         Ok(())
     }
 
-    /// `pool.export`: the pool, its datasets and snapshots leave the system and its disks are
-    /// free again. Snapshot tasks on it are deleted with `cascade` (or `destroy`), else disabled.
-    pub(crate) fn export_pool(&mut self, id: i64, cascade: bool, destroy: bool) -> Result<String, Failure> {
-        let name = self.pool(id)?.name.clone();
-        self.pools.remove(&id);
-        let inside = |n: &str| crate::storage::pool_name(n) == name;
-        self.datasets.retain(|n, _| !inside(n));
-        self.snapshots.retain(|n, _| !inside(n));
-        if cascade || destroy {
-            self.tasks.retain(|_, t| !inside(&t.dataset));
-        } else {
-            for task in self.tasks.values_mut().filter(|t| inside(&t.dataset)) {
-                task.enabled = false;
-            }
-        }
-        Ok(name)
-    }
-
     /// `pool.replace`: puts `disk` where the member named by `label` (guid, disk or device
     /// name) was, then resilvers.
     pub(crate) fn replace_disk(&mut self, id: i64, label: &str, disk: &str) -> Result<(), Failure> {
-        let pool = self.pool(id)?;
+        let pool = self.lookup(id)?;
         let mut problems = Vec::new();
         let new_disk = self.unused_disks().into_iter().find(|d| d.name == disk).cloned();
         if new_disk.is_none() {
@@ -258,7 +298,7 @@ impl Storage {
         if new_disk.size < old_size {
             return Err(Failure::fault(format!("cannot replace {old_name} with {disk}: device is too small")));
         }
-        let pool = self.pool_mut(id)?;
+        let pool = self.lookup_mut(id)?;
         if let Some(member) =
             pool.class_mut(class).iter_mut().find(|v| v.guid == vdev_guid).and_then(|v| v.members.get_mut(at))
         {
@@ -279,7 +319,7 @@ impl Storage {
 
     /// `zpool scrub`: starts a scrub, or resumes a paused one.
     pub(crate) fn scrub_start(&mut self, id: i64) -> Result<(), Failure> {
-        let pool = self.pool_mut(id)?;
+        let pool = self.lookup_mut(id)?;
         if let Some(scan) = pool.scan.as_mut().filter(|s| s.state == ScanState::Scanning) {
             if scan.pause.take().is_some() {
                 return Ok(());
@@ -304,7 +344,7 @@ impl Storage {
 
     /// `zpool scrub -s` (`stop`) or `zpool scrub -p` (`!stop`).
     pub(crate) fn scrub_halt(&mut self, id: i64, stop: bool) -> Result<(), Failure> {
-        let pool = self.pool_mut(id)?;
+        let pool = self.lookup_mut(id)?;
         let verb = if stop { "cancel" } else { "pause" };
         let Some(scan) = pool.scan.as_mut().filter(|s| s.state == ScanState::Scanning && s.function == "SCRUB") else {
             return Err(Failure::fault(format!("cannot {verb} scrubbing {}: there is no active scrub", pool.name)));
@@ -322,7 +362,7 @@ impl Storage {
     /// Moves a running scrub to `percent`; finishes it at 100. Returns the scan as it now is,
     /// `None` once the pool is gone.
     pub(crate) fn scrub_advance(&mut self, id: i64, percent: f64) -> Option<Scan> {
-        let pool = self.pools.get_mut(&id)?;
+        let pool = self.by_id.get_mut(&id)?;
         let scan = pool.scan.as_mut()?;
         if scan.function == "SCRUB" && scan.state == ScanState::Scanning && scan.pause.is_none() {
             scan.percentage = percent.min(100.0);
@@ -335,10 +375,10 @@ impl Storage {
     }
 
     /// `pool.get_disks`: the disks of one pool, or of every pool.
-    pub(crate) fn pool_disks(&self, id: Option<i64>) -> Result<Vec<String>, Failure> {
+    pub(crate) fn disks_of(&self, id: Option<i64>) -> Result<Vec<String>, Failure> {
         match id {
-            Some(id) => Ok(self.pool(id)?.disk_names()),
-            None => Ok(self.pools.values().flat_map(Pool::disk_names).collect()),
+            Some(id) => Ok(self.lookup(id)?.disk_names()),
+            None => Ok(self.by_id.values().flat_map(Pool::disk_names).collect()),
         }
     }
 }

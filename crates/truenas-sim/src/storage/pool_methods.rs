@@ -11,7 +11,8 @@ use crate::failure::Failure;
 use crate::jobs::JobCtx;
 use crate::machine::Machine;
 use crate::methods::{Ctx, Handlers, JobPlan, run_get_instance, run_query};
-use crate::storage::{ScanState, pool_name, pool_not_found};
+use crate::storage::zfs::pool_name;
+use crate::storage::{ScanState, pool_entry, pool_not_found};
 
 pub(crate) fn register(h: &mut Handlers) {
     h.call("pool.query", |ctx| run_query(ctx, entries(ctx.machine)));
@@ -24,19 +25,19 @@ pub(crate) fn register(h: &mut Handlers) {
     h.call("pool.attachments", attachments);
     h.call("pool.get_disks", |ctx| {
         let id = ctx.params.get(0).and_then(Value::as_i64);
-        Ok(json!(ctx.machine.state().storage.pool_disks(id)?))
+        Ok(json!(ctx.machine.state().storage.pools.disks_of(id)?))
     });
 }
 
 fn entries(machine: &Machine) -> Vec<Value> {
-    machine.state().storage.pool_entries(machine.config.release)
+    pool_entry::entries(&machine.state().storage.space(), machine.config.release)
 }
 
 /// The current `pool.query` entry of pool `id`.
 fn pool_entry(machine: &Machine, id: i64) -> Result<Value, Failure> {
     let state = machine.state();
-    let pool = state.storage.pool(id)?;
-    Ok(state.storage.pool_entry(pool, machine.config.release))
+    let pool = state.storage.pools.lookup(id)?;
+    Ok(pool_entry::entry(&state.storage.space(), pool, machine.config.release))
 }
 
 fn publish_pool(machine: &Machine, change: Change, id: i64) {
@@ -49,10 +50,14 @@ fn create(ctx: &Ctx<'_>) -> JobPlan {
     let data = ctx.with_defaults("pool.create", 0);
     let machine = Arc::clone(ctx.machine);
     JobPlan::new(move |job| async move {
-        machine.state().storage.check_pool_create(&data)?;
+        machine.state().storage.pools.check_create(&data)?;
         job.steps(&[(0, "Formatting disks"), (30, "Formatting disks"), (90, "Creating ZFS Pool")]).await;
         job.progress(95, "Setting pool options");
-        let id = machine.state().storage.create_pool(&data)?;
+        let id = {
+            let mut state = machine.state();
+            let storage = &mut state.storage;
+            storage.pools.create(&data, &mut storage.datasets, &mut storage.txg)?
+        };
         publish_pool(&machine, Change::Added, id);
         pool_entry(&machine, id)
     })
@@ -65,11 +70,11 @@ fn update(ctx: &Ctx<'_>) -> JobPlan {
     let data = ctx.params.object(1);
     let machine = Arc::clone(ctx.machine);
     JobPlan::new(move |job| async move {
-        machine.state().storage.check_pool_update(id, &data)?;
+        machine.state().storage.pools.check_update(id, &data)?;
         if data.contains_key("topology") {
             job.steps(&[(0, "Formatting disks"), (30, "Formatting disks"), (90, "Extending ZFS Pool")]).await;
         }
-        machine.state().storage.update_pool(id, &data)?;
+        machine.state().storage.pools.update(id, &data)?;
         publish_pool(&machine, Change::Changed, id);
         pool_entry(&machine, id)
     })
@@ -81,7 +86,7 @@ fn update(ctx: &Ctx<'_>) -> JobPlan {
 fn scrub(ctx: &Ctx<'_>) -> JobPlan {
     let id = ctx.params.int(0).unwrap_or_default();
     let action = ctx.params.opt_str(1).unwrap_or("START").to_string();
-    let name = ctx.machine.state().storage.pool(id).map(|p| p.name.clone()).unwrap_or_else(|_| id.to_string());
+    let name = ctx.machine.state().storage.pools.lookup(id).map(|p| p.name.clone()).unwrap_or_else(|_| id.to_string());
     let description = if action == "START" {
         format!("Scrub of pool '{name}'")
     } else {
@@ -92,10 +97,10 @@ fn scrub(ctx: &Ctx<'_>) -> JobPlan {
     let machine = Arc::clone(ctx.machine);
     JobPlan::new(move |job| async move {
         match action.as_str() {
-            "STOP" => machine.state().storage.scrub_halt(id, true)?,
-            "PAUSE" => machine.state().storage.scrub_halt(id, false)?,
+            "STOP" => machine.state().storage.pools.scrub_halt(id, true)?,
+            "PAUSE" => machine.state().storage.pools.scrub_halt(id, false)?,
             _ => {
-                machine.state().storage.scrub_start(id)?;
+                machine.state().storage.pools.scrub_start(id)?;
                 publish_pool(&machine, Change::Changed, id);
                 run_scrub(&machine, &job, id).await;
             }
@@ -110,7 +115,7 @@ fn scrub(ctx: &Ctx<'_>) -> JobPlan {
 async fn run_scrub(machine: &Machine, job: &JobCtx, id: i64) {
     for percent in [12.5, 25.0, 37.5, 50.0, 62.5, 75.0, 87.5, 100.0] {
         job.step().await;
-        let Some(scan) = machine.state().storage.scrub_advance(id, percent) else { return };
+        let Some(scan) = machine.state().storage.pools.scrub_advance(id, percent) else { return };
         if scan.pause.is_some() {
             job.progress(100, "Scrub paused");
             return;
@@ -133,7 +138,7 @@ fn export(ctx: &Ctx<'_>) -> JobPlan {
     let destroy = ctx.params.flag(1, "destroy");
     let machine = Arc::clone(ctx.machine);
     JobPlan::new(move |job| async move {
-        machine.state().storage.pool(id)?;
+        machine.state().storage.pools.lookup(id)?;
         let attachments = if cascade { "Deleting pool attachments" } else { "Disabling pool attachments" };
         let last = if destroy { "Destroying pool" } else { "Exporting pool" };
         job.steps(&[(5, "Retrieving pool attachments"), (10, attachments), (40, last)]).await;
@@ -152,9 +157,9 @@ fn replace(ctx: &Ctx<'_>) -> JobPlan {
     let machine = Arc::clone(ctx.machine);
     JobPlan::new(move |job| async move {
         let text = |key: &str| options.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
-        machine.state().storage.pool(id)?;
+        machine.state().storage.pools.lookup(id)?;
         job.steps(&[(0, "Formatting disks")]).await;
-        machine.state().storage.replace_disk(id, &text("label"), &text("disk"))?;
+        machine.state().storage.pools.replace_disk(id, &text("label"), &text("disk"))?;
         job.steps(&[(30, "Replacing disk")]).await;
         if options.get("preserve_settings").and_then(Value::as_bool).unwrap_or(true) {
             job.steps(&[(98, "Copying old disk settings to new")]).await;
@@ -170,7 +175,7 @@ fn replace(ctx: &Ctx<'_>) -> JobPlan {
 fn attachments(ctx: &Ctx<'_>) -> Result<Value, Failure> {
     let id = ctx.params.int(0)?;
     let state = ctx.machine.state();
-    let name = state.storage.pool(id)?.name.clone();
+    let name = state.storage.pools.lookup(id)?.name.clone();
     let zvols = format!("/dev/zvol/{name}/");
     let files = format!("/mnt/{name}/");
     let on_pool = |device: &Value| {
@@ -185,7 +190,8 @@ fn attachments(ctx: &Ctx<'_>) -> Result<Value, Failure> {
         .collect();
     let tasks: Vec<Value> = state
         .storage
-        .task_entries()
+        .tasks
+        .entries()
         .into_iter()
         .filter(|t| t["dataset"].as_str().is_some_and(|d| pool_name(d) == name))
         .map(|t| t["dataset"].clone())

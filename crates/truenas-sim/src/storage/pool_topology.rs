@@ -5,8 +5,16 @@
 use serde_json::Value;
 
 use crate::failure::{Failure, Invalid, errno};
-use crate::storage::pool::{Disk, Pool};
-use crate::storage::{Storage, check, invalid, new_guid};
+use crate::storage::zfs::{check, invalid, new_guid};
+
+/// A disk of the machine, as pools see it.
+#[derive(Debug, Clone)]
+pub(crate) struct Disk {
+    pub(crate) name: String,
+    pub(crate) size: u64,
+    /// Holds the boot pool, so never offered to data pools.
+    pub(crate) boot: bool,
+}
 
 /// The vdev classes of a pool, as `topology` names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,83 +155,85 @@ fn min_disks(kind: &str) -> usize {
     }
 }
 
-impl Storage {
-    /// The topology checks of `pool.create` (`old` is `None`) and `pool.update`; attributes
-    /// are prefixed with `schema` (`pool_create`).
-    pub(crate) fn check_topology(&self, schema: &str, topology: &Value, old: Option<&Pool>) -> Result<(), Failure> {
-        let mut problems = Vec::new();
-        for class in [Class::Data, Class::Special, Class::Dedup] {
-            let rows = rows(topology, class);
-            let existing: Vec<String> = old
-                .map(|p| p.vdevs().filter(|(c, _)| *c == class).map(|(_, v)| v.request_type()).collect())
-                .unwrap_or_default();
-            let mut last: Option<String> = existing.first().cloned();
-            for (i, (kind, disks)) in rows.iter().enumerate() {
-                let at = format!("{schema}.topology.{}.{i}", class.key());
-                let needed = min_disks(kind);
-                if disks.len() < needed {
-                    problems.push(invalid(
-                        format!("{at}.disks"),
-                        format!("You need at least {needed} disk(s) for this vdev type."),
-                        errno::EINVAL,
-                    ));
-                }
-                if let Some(previous) = last.as_ref().filter(|p| *p != kind) {
-                    problems.push(invalid(
-                        format!("{at}.type"),
-                        format!(
-                            "You are not allowed to create a pool with different {} vdev types ({previous} and {kind}).",
-                            class.key()
-                        ),
-                        errno::EINVAL,
-                    ));
-                }
-                last = Some(kind.clone());
-            }
-        }
-        for class in [Class::Cache, Class::Log] {
-            if rows(topology, class).len() > 1 {
+/// The topology checks of `pool.create` and `pool.update`: `old` holds the class and request
+/// type of the pool's vdevs (empty on create), `disks` the machine's disks and `unused` those no
+/// pool holds; attributes are prefixed with `schema` (`pool_create`).
+pub(crate) fn check_topology(
+    schema: &str,
+    topology: &Value,
+    old: &[(Class, String)],
+    disks: &[Disk],
+    unused: &[String],
+) -> Result<(), Failure> {
+    let mut problems = Vec::new();
+    for class in [Class::Data, Class::Special, Class::Dedup] {
+        let rows = rows(topology, class);
+        let existing: Vec<String> = old.iter().filter(|(c, _)| *c == class).map(|(_, t)| t.clone()).collect();
+        let mut last: Option<String> = existing.first().cloned();
+        for (i, (kind, disks)) in rows.iter().enumerate() {
+            let at = format!("{schema}.topology.{}.{i}", class.key());
+            let needed = min_disks(kind);
+            if disks.len() < needed {
                 problems.push(invalid(
-                    format!("{schema}.topology.{}", class.key()),
-                    format!("Only one row for the virtual device of type {} is allowed.", class.key()),
+                    format!("{at}.disks"),
+                    format!("You need at least {needed} disk(s) for this vdev type."),
                     errno::EINVAL,
                 ));
             }
-        }
-        check(problems)?;
-        check(self.disk_availability(schema, &requested_disks(topology)))
-    }
-
-    /// What `disk.check_disks_availability` reports for the disks of a request.
-    fn disk_availability(&self, schema: &str, wanted: &[String]) -> Vec<Invalid> {
-        let mut problems = Vec::new();
-        let missing: Vec<&str> =
-            wanted.iter().filter(|w| !self.disks.iter().any(|d| &d.name == *w)).map(String::as_str).collect();
-        if !missing.is_empty() {
-            problems.push(invalid(
-                format!("{schema}.topology"),
-                format!("The following disks were not found in system: {}.", missing.join(",")),
-                errno::EINVAL,
-            ));
-        }
-        let unused: Vec<String> = self.unused_disks().iter().map(|d| d.name.clone()).collect();
-        let mut busy: Vec<&str> = Vec::new();
-        for (i, w) in wanted.iter().enumerate() {
-            let known = self.disks.iter().any(|d| &d.name == w);
-            let twice = wanted[..i].contains(w);
-            if known && (twice || !unused.contains(w)) && !busy.contains(&w.as_str()) {
-                busy.push(w);
+            if let Some(previous) = last.as_ref().filter(|p| *p != kind) {
+                problems.push(invalid(
+                    format!("{at}.type"),
+                    format!(
+                        "You are not allowed to create a pool with different {} vdev types ({previous} and {kind}).",
+                        class.key()
+                    ),
+                    errno::EINVAL,
+                ));
             }
+            last = Some(kind.clone());
         }
-        if !busy.is_empty() {
+    }
+    for class in [Class::Cache, Class::Log] {
+        if rows(topology, class).len() > 1 {
             problems.push(invalid(
-                format!("{schema}.topology"),
-                format!("The following disks are already in use: {}.", busy.join(",")),
+                format!("{schema}.topology.{}", class.key()),
+                format!("Only one row for the virtual device of type {} is allowed.", class.key()),
                 errno::EINVAL,
             ));
         }
-        problems
     }
+    check(problems)?;
+    check(disk_availability(schema, &requested_disks(topology), disks, unused))
+}
+
+/// What `disk.check_disks_availability` reports for the disks of a request.
+fn disk_availability(schema: &str, wanted: &[String], disks: &[Disk], unused: &[String]) -> Vec<Invalid> {
+    let mut problems = Vec::new();
+    let missing: Vec<&str> =
+        wanted.iter().filter(|w| !disks.iter().any(|d| &d.name == *w)).map(String::as_str).collect();
+    if !missing.is_empty() {
+        problems.push(invalid(
+            format!("{schema}.topology"),
+            format!("The following disks were not found in system: {}.", missing.join(",")),
+            errno::EINVAL,
+        ));
+    }
+    let mut busy: Vec<&str> = Vec::new();
+    for (i, w) in wanted.iter().enumerate() {
+        let known = disks.iter().any(|d| &d.name == w);
+        let twice = wanted[..i].contains(w);
+        if known && (twice || !unused.contains(w)) && !busy.contains(&w.as_str()) {
+            busy.push(w);
+        }
+    }
+    if !busy.is_empty() {
+        problems.push(invalid(
+            format!("{schema}.topology"),
+            format!("The following disks are already in use: {}.", busy.join(",")),
+            errno::EINVAL,
+        ));
+    }
+    problems
 }
 
 /// The `(type, disks)` rows of one class of a requested topology.

@@ -16,9 +16,9 @@ async fn zfs_snapshot_methods_share_the_snapshot_state() {
         h.ok("zfs.snapshot.get_instance", json!(["tank/documents@old-api"])).await["id"],
         "tank/documents@old-api"
     );
-    assert!(h.machine.state().storage.snapshot("tank/documents@old-api").is_ok());
+    assert!(h.machine.state().storage.snapshots.lookup("tank/documents@old-api").is_ok());
     h.ok("zfs.snapshot.clone", json!([{"snapshot": "tank/documents@old-api", "dataset_dst": "tank/restored"}])).await;
     h.ok("zfs.snapshot.create", json!([{"dataset": "tank/documents", "name": "short-lived"}])).await;
     assert_eq!(h.ok("zfs.snapshot.delete", json!(["tank/documents@short-lived", {"defer": false}])).await, true);
-    assert!(h.machine.state().storage.snapshot("tank/documents@short-lived").is_err());
+    assert!(h.machine.state().storage.snapshots.lookup("tank/documents@short-lived").is_err());
 }

@@ -1,10 +1,15 @@
 //! Periodic snapshot tasks (`pool.snapshottask.*`): a dataset, a cron schedule, a naming schema
-//! and a retention. Running one takes its snapshots at once, named from the schema in UTC.
+//! and a retention, kept in [`SnapshotTasks`]. Running one takes its snapshots at once, named
+//! from the schema in UTC.
+
+use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
 use crate::failure::{Failure, errno};
-use crate::storage::{Storage, check, invalid, now_secs};
+use crate::storage::dataset::Datasets;
+use crate::storage::snapshot::Snapshots;
+use crate::storage::zfs::{Txg, check, invalid, now_secs};
 
 /// One periodic snapshot task, with TrueNAS's defaults filled in.
 #[derive(Debug, Clone)]
@@ -50,17 +55,52 @@ pub(crate) fn task_not_found(id: i64) -> Failure {
     Failure::not_found(format!("PeriodicSnapshotTask {id} does not exist"))
 }
 
-impl Storage {
-    pub(crate) fn task(&self, id: i64) -> Result<&SnapshotTask, Failure> {
-        self.tasks.get(&id).ok_or_else(|| task_not_found(id))
+/// Every periodic snapshot task.
+#[derive(Debug)]
+pub(crate) struct SnapshotTasks {
+    by_id: BTreeMap<i64, SnapshotTask>,
+    /// The id the next task gets.
+    next_id: i64,
+}
+
+impl Default for SnapshotTasks {
+    fn default() -> Self {
+        SnapshotTasks { by_id: BTreeMap::new(), next_id: 1 }
+    }
+}
+
+impl SnapshotTasks {
+    /// Stores a task as given (the demo data); later ids follow it.
+    pub(crate) fn insert(&mut self, task: SnapshotTask) {
+        self.next_id = self.next_id.max(task.id + 1);
+        self.by_id.insert(task.id, task);
     }
 
-    pub(crate) fn task_entries(&self) -> Vec<Value> {
-        self.tasks.values().map(SnapshotTask::entry).collect()
+    /// Keeps only the tasks `keep` passes.
+    pub(crate) fn retain(&mut self, keep: impl Fn(&SnapshotTask) -> bool) {
+        self.by_id.retain(|_, t| keep(t));
+    }
+
+    /// Every task, by id.
+    #[cfg(test)]
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &SnapshotTask> {
+        self.by_id.values()
+    }
+
+    pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = &mut SnapshotTask> {
+        self.by_id.values_mut()
+    }
+
+    pub(crate) fn lookup(&self, id: i64) -> Result<&SnapshotTask, Failure> {
+        self.by_id.get(&id).ok_or_else(|| task_not_found(id))
+    }
+
+    pub(crate) fn entries(&self) -> Vec<Value> {
+        self.by_id.values().map(SnapshotTask::entry).collect()
     }
 
     /// `pool.snapshottask.create`, with the schema's defaults already in `data`.
-    pub(crate) fn create_task(&mut self, data: &Map<String, Value>) -> Result<i64, Failure> {
+    pub(crate) fn create(&mut self, data: &Map<String, Value>, datasets: &Datasets) -> Result<i64, Failure> {
         const SCHEMA: &str = "periodic_snapshot_create";
         let text = |key: &str| data.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
         let flag = |key: &str, default: bool| data.get(key).and_then(Value::as_bool).unwrap_or(default);
@@ -73,7 +113,7 @@ impl Storage {
             .unwrap_or_default();
         let naming_schema = text("naming_schema");
         let mut problems = Vec::new();
-        if !self.datasets.contains_key(&dataset) {
+        if !datasets.contains(&dataset) {
             problems.push(invalid(format!("{SCHEMA}.dataset"), "Invalid ZFS dataset", errno::EINVAL));
         }
         if !recursive && !exclude.is_empty() {
@@ -100,8 +140,8 @@ impl Storage {
             ));
         }
         check(problems)?;
-        let id = self.next_task;
-        self.next_task += 1;
+        let id = self.next_id;
+        self.next_id += 1;
         let task = SnapshotTask {
             id,
             dataset,
@@ -115,20 +155,26 @@ impl Storage {
             schedule: data.get("schedule").and_then(Value::as_object).cloned().unwrap_or_default(),
             last_run: None,
         };
-        self.tasks.insert(id, task);
+        self.by_id.insert(id, task);
         Ok(id)
     }
 
     /// `pool.snapshottask.delete`.
-    pub(crate) fn delete_task(&mut self, id: i64) -> Result<(), Failure> {
-        self.task(id)?;
-        self.tasks.remove(&id);
+    pub(crate) fn delete(&mut self, id: i64) -> Result<(), Failure> {
+        self.lookup(id)?;
+        self.by_id.remove(&id);
         Ok(())
     }
 
     /// `pool.snapshottask.run`: takes the task's snapshots now.
-    pub(crate) fn run_task(&mut self, id: i64) -> Result<(), Failure> {
-        let task = self.task(id)?.clone();
+    pub(crate) fn run(
+        &mut self,
+        id: i64,
+        snapshots: &mut Snapshots,
+        datasets: &Datasets,
+        txg: &mut Txg,
+    ) -> Result<(), Failure> {
+        let task = self.lookup(id)?.clone();
         if !task.enabled {
             return Err(Failure::fault("Task is not enabled"));
         }
@@ -137,14 +183,18 @@ impl Storage {
         request.insert("naming_schema".into(), json!(task.naming_schema));
         request.insert("recursive".into(), json!(task.recursive));
         request.insert("exclude".into(), json!(task.exclude));
-        match self.create_snapshot(&request) {
+        match snapshots.create(&request, datasets, txg) {
             // A second run within the same minute names the same snapshot: nothing new to take.
             Ok(_) | Err(Failure::Validation(_)) => {}
             Err(other) => return Err(other),
         }
-        if let Some(stored) = self.tasks.get_mut(&id) {
+        if let Some(stored) = self.by_id.get_mut(&id) {
             stored.last_run = Some(now_secs());
         }
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[path = "snapshot_task_tests.rs"]
+mod tests;

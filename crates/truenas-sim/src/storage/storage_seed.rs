@@ -8,14 +8,14 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use crate::storage::dataset::{COMMENTS, Dataset, Kind};
-use crate::storage::dataset_crypto::{Crypto, KeyFormat};
-use crate::storage::dataset_perm::Quota;
-use crate::storage::pool::{Disk, Pool, Scan, ScanState};
-use crate::storage::pool_topology::Vdev;
+use crate::storage::Storage;
+use crate::storage::dataset::{Crypto, Dataset, KeyFormat, Kind, Quota};
+use crate::storage::dataset_props::COMMENTS;
+use crate::storage::pool::{Pool, Scan, ScanState};
+use crate::storage::pool_topology::{Disk, Vdev};
 use crate::storage::snapshot::Snapshot;
 use crate::storage::snapshot_task::SnapshotTask;
-use crate::storage::{EMPTY_DATASET, Storage};
+use crate::storage::zfs::EMPTY_DATASET;
 
 const GIB: u64 = 1 << 30;
 const HDD_8TB: u64 = 8_001_563_222_016;
@@ -114,7 +114,7 @@ fn task(
 
 /// Fills `storage` with the demo pools (ids 1 and 2), datasets, snapshots and tasks (ids 1-3).
 pub(crate) fn seed(storage: &mut Storage) {
-    storage.disks = disks();
+    storage.pools.set_disks(disks());
     let mirror = |disks: &[&str]| Vdev::from_request("MIRROR", disks);
     let mut tank = pool(1, "tank", "3977514226481726042", [mirror(&["sda", "sdb"]), mirror(&["sdc", "sdd"])].concat());
     tank.scan = Some(Scan {
@@ -126,12 +126,11 @@ pub(crate) fn seed(storage: &mut Storage) {
         percentage: 100.0,
         errors: 0,
     });
-    storage.pools.insert(1, tank);
-    storage.pools.insert(2, pool(2, "offsite", "11269386914204451713", Vdev::from_request("STRIPE", &["sdi"])));
-    storage.next_pool = 3;
+    storage.pools.insert(tank);
+    storage.pools.insert(pool(2, "offsite", "11269386914204451713", Vdev::from_request("STRIPE", &["sdi"])));
 
     for (name, kind, written, day, props) in datasets() {
-        storage.next_txg();
+        storage.txg.next();
         let mut dataset = Dataset::filesystem(name, BUILT + day * DAY);
         dataset.kind = kind;
         dataset.written = written;
@@ -141,7 +140,7 @@ pub(crate) fn seed(storage: &mut Storage) {
         if kind == Kind::Volume {
             dataset.props.insert("volblocksize".into(), "16384".into());
         }
-        storage.datasets.insert(name.to_string(), dataset);
+        storage.datasets.insert(dataset);
     }
     if let Some(docs) = storage.datasets.get_mut("tank/documents") {
         docs.user_props.insert(COMMENTS.into(), "Family documents and scans".into());
@@ -193,7 +192,7 @@ pub(crate) fn seed(storage: &mut Storage) {
         let snap = Snapshot {
             dataset: dataset.into(),
             name: name.into(),
-            createtxg: storage.next_txg(),
+            createtxg: storage.txg.next(),
             created: BUILT + day * DAY,
             referenced,
             unique,
@@ -201,10 +200,10 @@ pub(crate) fn seed(storage: &mut Storage) {
             user_props: BTreeMap::new(),
             defer_destroy: false,
         };
-        storage.snapshots.insert(snap.id(), snap);
+        storage.snapshots.insert(snap);
     }
     // A test copy of the Ubuntu VM's disk, cloned before an upgrade.
-    storage.next_txg();
+    storage.txg.next();
     let mut clone = Dataset::filesystem("tank/vms/ubuntu_server-disk0-clone", BUILT + 456 * DAY);
     clone.kind = Kind::Volume;
     clone.written = 2 * GIB;
@@ -212,7 +211,7 @@ pub(crate) fn seed(storage: &mut Storage) {
     for (key, value) in [("volsize", "42949672960"), ("volblocksize", "16384")] {
         clone.props.insert(key.into(), value.into());
     }
-    storage.datasets.insert(clone.name.clone(), clone);
+    storage.datasets.insert(clone);
 
     let mut isos = task(3, "tank/isos", false, (8, "WEEK"), "weekly-%Y-%m-%d_%H-%M", schedule("00", "4", "sat"));
     isos.enabled = false;
@@ -221,9 +220,8 @@ pub(crate) fn seed(storage: &mut Storage) {
         task(2, "tank/vms", true, (4, "WEEK"), "vms-%Y-%m-%d_%H-%M", schedule("00", "3", "sun")),
         isos,
     ] {
-        storage.tasks.insert(t.id, t);
+        storage.tasks.insert(t);
     }
-    storage.next_task = 4;
 }
 
 /// The demo storage, for tests.

@@ -20,7 +20,7 @@ pub(crate) fn register(h: &mut Handlers) {
 fn admin_emails(machine: &Machine) -> Vec<String> {
     let state = machine.state();
     let account = &state.account;
-    let mut users: Vec<Value> = account.user_entries();
+    let mut users: Vec<Value> = account.view().user_entries();
     users.retain(|u| u["roles"].as_array().is_some_and(|r| r.contains(&json!("FULL_ADMIN"))));
     users.iter().filter_map(|u| u["email"].as_str().map(str::to_string)).collect()
 }

@@ -160,7 +160,7 @@ mod tests {
     #[test]
     fn rsync_entries_embed_the_credential_and_on_26_place_the_path_in_its_dataset() {
         let t = Tasks::demo();
-        let fs = FileSystem::demo();
+        let fs = crate::storage::fs_seed::demo();
         let old = t.rsync_entries(&fs, Release::V25_10);
         assert_eq!(old[0]["ssh_credentials"]["name"], "backup-box");
         assert_eq!(old[0]["ssh_credentials"]["type"], "SSH_CREDENTIALS");
@@ -174,7 +174,7 @@ mod tests {
 
     #[test]
     fn paths_split_into_dataset_and_relative_path() {
-        let fs = FileSystem::demo();
+        let fs = crate::storage::fs_seed::demo();
         assert_eq!(dataset_split(&fs, "/mnt/tank/media/movies/"), (json!("tank/media"), json!("movies")));
         assert_eq!(dataset_split(&fs, "/root"), (Value::Null, Value::Null));
     }

@@ -145,7 +145,7 @@ fn check_cronjob(state: &State, row: &mut Map<String, Value>, schema: &str, _: O
     if user.contains(' ') {
         return Err(invalid(&format!("{schema}.user"), "Usernames cannot have spaces"));
     }
-    if state.account.user_named(user).is_none() {
+    if state.account.users.named(user).is_none() {
         return Err(invalid(&format!("{schema}.user"), "Specified user does not exist"));
     }
     if text(row, "command").is_empty() {
@@ -159,7 +159,7 @@ fn check_rsync(state: &State, row: &mut Map<String, Value>, schema: &str, _: Opt
     if user.contains(' ') {
         return Err(invalid(&format!("{schema}.user"), "User names cannot have spaces"));
     }
-    if state.account.user_named(&user).is_none() {
+    if state.account.users.named(&user).is_none() {
         return Err(invalid(&format!("{schema}.user"), format!("Provided user \"{user}\" does not exist")));
     }
     if crate::system::tasks::dataset_split(&state.fs, text(row, "path")).0.is_null() {
