@@ -33,6 +33,7 @@ mod apps;
 mod clock;
 mod connection;
 mod core_methods;
+mod crud;
 mod data_protection;
 mod defaults;
 mod dispatch;
