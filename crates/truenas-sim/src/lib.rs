@@ -65,6 +65,8 @@ mod vm;
 mod wire;
 
 #[cfg(test)]
+mod test_support;
+#[cfg(test)]
 mod tests;
 
 use std::fmt;

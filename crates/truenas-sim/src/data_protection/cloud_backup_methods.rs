@@ -18,3 +18,7 @@ pub(crate) fn register(h: &mut Handlers) {
         Ok(Value::Array(task.snapshots.clone()))
     });
 }
+
+#[cfg(test)]
+#[path = "cloud_backup_methods_tests.rs"]
+mod tests;

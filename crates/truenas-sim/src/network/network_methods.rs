@@ -46,3 +46,7 @@ fn update_config(ctx: &Ctx<'_>) -> Result<Value, Failure> {
     host.hostname = network.config.hostname.clone();
     Ok(network.config_entry())
 }
+
+#[cfg(test)]
+#[path = "network_methods_tests.rs"]
+mod tests;

@@ -132,9 +132,7 @@ pub(crate) fn demo() -> Authenticators {
 mod tests {
     use super::*;
 
-    fn object(v: Value) -> Map<String, Value> {
-        v.as_object().cloned().unwrap()
-    }
+    use crate::test_support::object;
 
     #[test]
     fn names_are_unique_and_ids_count_up() {

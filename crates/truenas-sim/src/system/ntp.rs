@@ -116,9 +116,7 @@ mod tests {
     use super::*;
 
     fn server(v: Value) -> Map<String, Value> {
-        let mut v = v;
-        crate::defaults::apply(truenas_api::schema::Release::V25_10, "system.ntpserver.create", 0, &mut v);
-        v.as_object().unwrap().clone()
+        crate::test_support::created("system.ntpserver.create", v)
     }
 
     #[test]

@@ -219,9 +219,7 @@ fn fail_on(errors: Vec<Invalid>) -> Result<(), Failure> {
 mod tests {
     use super::*;
 
-    fn changes(v: Value) -> Map<String, Value> {
-        v.as_object().cloned().unwrap()
-    }
+    use crate::test_support::object as changes;
 
     #[test]
     fn updates_ignore_unknown_keys_and_the_id() {
