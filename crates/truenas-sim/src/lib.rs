@@ -23,7 +23,7 @@
 //!   `x_methods_tests.rs` their tests, `*_seed.rs` the demo data.
 //! - `jobs`, `events`, `query`, `defaults`, `records`: the generic engines every domain reuses
 //!   (`EventBus::emit`/`emit_entry` for collection events, `records::Records` for plain CRUD
-//!   rows); `json`, `clock`: small helpers written once.
+//!   rows, `table::Table` for typed rows); `json`, `clock`: small helpers written once.
 //! - `failure`, `wire`: TrueNAS's error model and the JSON-RPC shapes.
 //! - `recorder`, `faults`: the test switches, shared with [`SimHandle`].
 //! - `tests/`: wire-level tests over a real socket.
@@ -58,6 +58,7 @@ mod sharing;
 mod state;
 mod storage;
 mod system;
+mod table;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod tls;
