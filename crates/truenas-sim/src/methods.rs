@@ -1,10 +1,11 @@
 //! The method table: which handler answers which middleware method name. [`Handlers::for_release`]
 //! calls each domain's `register` (the `*_methods.rs` files of `storage/`, `sharing/`, `account/`,
 //! `network/`, `apps/`, `system/`, `vm/`, `data_protection/`, and `core_methods`), which adds
-//! the methods the release has. A handler is a plain call or a job; the dispatcher does
-//! authentication, schema validation and job bookkeeping around it. What handlers share lives
-//! here once: [`Ctx`] (with `with_defaults` for creates and `id_and_data` for updates), [`JobPlan`],
-//! and `query`/`get_instance` over rows.
+//! the methods the release has. A handler is a plain call or a job, a function or a closure; the
+//! dispatcher does authentication, schema validation and job bookkeeping around it. What
+//! handlers share lives here once: [`Ctx`] (with `with_defaults` for creates and `id_and_data`
+//! for updates), [`JobPlan`], and `query`/`get_instance` over rows; the CRUD registrations built
+//! on them are in `crate::crud`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
