@@ -222,6 +222,16 @@ impl Failure {
 }
 
 /// The `(attribute, message)` pairs of a validation failure, for tests; panics on any other.
+/// One validation problem, `attribute` dotted as the middleware names it.
+pub(crate) fn invalid(attribute: impl Into<String>, message: impl Into<String>, errno: i64) -> Invalid {
+    Invalid { attribute: Some(attribute.into()), message: message.into(), errno }
+}
+
+/// `Ok` when there is nothing to report, else every problem as one `ValidationErrors`.
+pub(crate) fn check(problems: Vec<Invalid>) -> Result<(), Failure> {
+    if problems.is_empty() { Ok(()) } else { Err(Failure::Validation(problems)) }
+}
+
 #[cfg(test)]
 pub(crate) fn validation_messages(f: Failure) -> Vec<(String, String)> {
     match f {

@@ -13,8 +13,12 @@
 //! - `rest`: one REST request (`/api/v2.0`): bearer auth, mapped to a call by `truenas_api::rest`.
 //! - `dispatch`: one call: authentication gate, schema validation, handler, job.
 //! - `methods`: the method table (which handler answers which method name; every domain's
-//!   `register` is called there) and what handlers share: `Ctx`, `JobPlan`, query and
-//!   `get_instance` over rows, `Ctx::with_defaults`, `Ctx::id_and_data`.
+//!   `register` is called there; a handler is a function or a closure) and what handlers share:
+//!   `Ctx`, `JobPlan`, query and `get_instance` over rows (by integer id or by name),
+//!   `Ctx::with_defaults`, `Ctx::id_and_data`.
+//! - `crud`: the CRUD shape collections share, written once: `Handlers::reads` registers
+//!   `query` + `get_instance`, `crud::Collection` gives the `create`/`update`/`delete` that
+//!   read the entry back and publish the change.
 //! - `core_methods`: the middleware's own `core.*` methods (ping, jobs, subscriptions).
 //! - `state`: what persists, one field per domain store, and the demo NAS they make together.
 //! - Domains, each a folder whose `mod.rs` says what it owns and lists its files: `storage/`,
@@ -25,18 +29,21 @@
 //!   `Datasets`, `Snapshots`, `SnapshotTasks`; `Users`, `Groups`, `Privileges`, `ApiKeyStore`),
 //!   with `Storage` and `AccountStore` in their `mod.rs` composing them for what spans several;
 //!   a file there uses only the files below it (each `mod.rs` lists them bottom up).
-//! - `jobs`, `events`, `query`, `defaults`, `records`: the generic engines every domain reuses
-//!   (`EventBus::emit`/`emit_entry` for collection events, `records::Records` for plain CRUD
-//!   rows); `json`, `clock`: small helpers written once.
+//! - `jobs`, `events`, `query`, `defaults`, `records`, `table`: the generic engines every domain
+//!   reuses (`EventBus::emit`/`emit_entry` for collection events, `records::Records` for plain
+//!   CRUD rows, `table::Table`/`table::Rows` for rows by id); `json`, `clock`: small helpers
+//!   written once.
 //! - `failure`, `wire`: TrueNAS's error model and the JSON-RPC shapes.
 //! - `recorder`, `faults`: the test switches, shared with [`SimHandle`].
-//! - `tests/`: wire-level tests over a real socket.
+//! - `tests/`: wire-level tests over a real socket; `test_support`: what unit tests of every
+//!   domain share (a JSON literal's members, a create's params with defaults, a refusal's reason).
 
 mod account;
 mod apps;
 mod clock;
 mod connection;
 mod core_methods;
+mod crud;
 mod data_protection;
 mod defaults;
 mod dispatch;
@@ -61,12 +68,15 @@ mod sharing;
 mod state;
 mod storage;
 mod system;
+mod table;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod tls;
 mod vm;
 mod wire;
 
+#[cfg(test)]
+mod test_support;
 #[cfg(test)]
 mod tests;
 

@@ -1,10 +1,11 @@
 //! The method table: which handler answers which middleware method name. [`Handlers::for_release`]
 //! calls each domain's `register` (the `*_methods.rs` files of `storage/`, `sharing/`, `account/`,
 //! `network/`, `apps/`, `system/`, `vm/`, `data_protection/`, and `core_methods`), which adds
-//! the methods the release has. A handler is a plain call or a job; the dispatcher does
-//! authentication, schema validation and job bookkeeping around it. What handlers share lives
-//! here once: [`Ctx`] (with `with_defaults` for creates and `id_and_data` for updates), [`JobPlan`],
-//! and `query`/`get_instance` over rows.
+//! the methods the release has. A handler is a plain call or a job, a function or a closure; the
+//! dispatcher does authentication, schema validation and job bookkeeping around it. What
+//! handlers share lives here once: [`Ctx`] (with `with_defaults` for creates and `id_and_data`
+//! for updates), [`JobPlan`], and `query`/`get_instance` over rows; the CRUD registrations built
+//! on them are in `crate::crud`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -39,10 +40,11 @@ impl Ctx<'_> {
     }
 }
 
-/// A method that answers at once.
-pub(crate) type CallFn = fn(&Ctx<'_>) -> Result<Value, Failure>;
+/// A method that answers at once: a function, or a closure over what it serves (see
+/// [`Handlers::reads`]).
+pub(crate) type CallFn = Arc<dyn Fn(&Ctx<'_>) -> Result<Value, Failure> + Send + Sync>;
 /// A `@job` method: describes the job; the dispatcher creates and runs it.
-pub(crate) type JobFn = fn(&Ctx<'_>) -> JobPlan;
+pub(crate) type JobFn = Arc<dyn Fn(&Ctx<'_>) -> JobPlan + Send + Sync>;
 
 /// How to run one job: built with [`JobPlan::new`], then the builder methods for what differs
 /// from the default (no description, not abortable, no lock).
@@ -96,7 +98,7 @@ impl JobPlan {
 }
 
 /// A simulated method.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub(crate) enum Handler {
     Call(CallFn),
     Job(JobFn),
@@ -105,7 +107,7 @@ pub(crate) enum Handler {
 /// Every simulated method of one release.
 pub(crate) struct Handlers {
     pub(crate) release: Release,
-    map: HashMap<&'static str, Handler>,
+    map: HashMap<String, Handler>,
 }
 
 impl Handlers {
@@ -153,22 +155,26 @@ impl Handlers {
     }
 
     pub(crate) fn get(&self, method: &str) -> Option<Handler> {
-        self.map.get(method).copied()
+        self.map.get(method).cloned()
     }
 
     /// Registers `handler` for `method` if the release has that method.
-    pub(crate) fn add(&mut self, method: &'static str, handler: Handler) {
+    pub(crate) fn add(&mut self, method: &str, handler: Handler) {
         if MethodTable::get(self.release).method(method).is_some() {
-            self.map.insert(method, handler);
+            self.map.insert(method.to_string(), handler);
         }
     }
 
-    pub(crate) fn call(&mut self, method: &'static str, f: CallFn) {
-        self.add(method, Handler::Call(f));
+    pub(crate) fn call(
+        &mut self,
+        method: &str,
+        f: impl Fn(&Ctx<'_>) -> Result<Value, Failure> + Send + Sync + 'static,
+    ) {
+        self.add(method, Handler::Call(Arc::new(f)));
     }
 
-    pub(crate) fn job(&mut self, method: &'static str, f: JobFn) {
-        self.add(method, Handler::Job(f));
+    pub(crate) fn job(&mut self, method: &str, f: impl Fn(&Ctx<'_>) -> JobPlan + Send + Sync + 'static) {
+        self.add(method, Handler::Job(Arc::new(f)));
     }
 }
 
@@ -181,13 +187,28 @@ pub(crate) fn run_query(ctx: &Ctx<'_>, rows: Vec<Value>) -> Result<Value, Failur
 pub(crate) fn run_get_instance(
     ctx: &Ctx<'_>,
     rows: Vec<Value>,
-    not_found: fn(i64) -> Failure,
+    not_found: impl Fn(i64) -> Failure,
 ) -> Result<Value, Failure> {
     let id = ctx.params.int(0)?;
+    instance(ctx, rows, json!(id)).map_err(|e| if e == query::match_not_found() { not_found(id) } else { e })
+}
+
+/// A `get_instance` method over rows with string ids (interfaces, disks): params are
+/// `(id, options)`.
+pub(crate) fn run_get_instance_by_name(
+    ctx: &Ctx<'_>,
+    rows: Vec<Value>,
+    not_found: fn(&str) -> Failure,
+) -> Result<Value, Failure> {
+    let id = ctx.params.str(0)?;
+    instance(ctx, rows, json!(id)).map_err(|e| if e == query::match_not_found() { not_found(id) } else { e })
+}
+
+/// The one row of `rows` with `id`, shaped by the options in param 1.
+fn instance(ctx: &Ctx<'_>, rows: Vec<Value>, id: Value) -> Result<Value, Failure> {
     let mut options = ctx.params.object(1);
     options.insert("get".into(), json!(true));
     query::run(rows, &json!([["id", "=", id]]), &Value::Object(options))
-        .map_err(|e| if e == query::match_not_found() { not_found(id) } else { e })
 }
 
 pub(crate) use crate::json::object;

@@ -2,24 +2,29 @@
 //! TrueNAS's simple `CRUDService`s (cron jobs, rsync tasks, init/shutdown scripts, keychain
 //! credentials, tunables, Kerberos realms and keytabs). Rows are stored as their `query` entries.
 
-use std::collections::BTreeMap;
-
 use serde_json::{Map, Value, json};
 
 use crate::failure::{Failure, Invalid, errno};
+use crate::table::Table;
 
 /// Rows of one service, with the name its errors use.
 #[derive(Debug, Clone)]
 pub(crate) struct Records {
-    /// The service's verbose name, as in `Cron Job 7 does not exist`.
-    verbose: &'static str,
-    rows: BTreeMap<i64, Map<String, Value>>,
-    next_id: i64,
+    /// Stored as their entries, named by the service's verbose name (`Cron Job 7 does not exist`).
+    rows: Table<Map<String, Value>>,
+}
+
+/// `row` with `"id": id` first, as TrueNAS's entries list it (an `id` in `row` is dropped).
+fn with_id(id: i64, row: Map<String, Value>) -> Map<String, Value> {
+    let mut ordered = Map::new();
+    ordered.insert("id".into(), json!(id));
+    ordered.extend(row.into_iter().filter(|(k, _)| k != "id"));
+    ordered
 }
 
 impl Records {
     pub(crate) fn new(verbose: &'static str) -> Records {
-        Records { verbose, rows: BTreeMap::new(), next_id: 1 }
+        Records { rows: Table::new(verbose) }
     }
 
     /// Every row, by id.
@@ -29,31 +34,22 @@ impl Records {
 
     /// `InstanceNotFound` for `id`.
     pub(crate) fn not_found(&self, id: i64) -> Failure {
-        Failure::not_found(format!("{} {id} does not exist", self.verbose))
+        self.rows.not_found(id)
     }
 
     pub(crate) fn get(&self, id: i64) -> Result<Value, Failure> {
-        self.rows.get(&id).map(|r| Value::Object(r.clone())).ok_or_else(|| self.not_found(id))
+        self.rows.get(id).map(|r| Value::Object(r.clone()))
     }
 
     /// Adds a row (its `id` is assigned) and returns it.
-    pub(crate) fn insert(&mut self, mut row: Map<String, Value>) -> Value {
-        let id = self.next_id;
-        self.next_id += 1;
-        row.insert("id".into(), json!(id));
-        // The id goes first, as TrueNAS's entries list it.
-        let mut ordered = Map::new();
-        ordered.insert("id".into(), json!(id));
-        ordered.extend(row.into_iter().filter(|(k, _)| k != "id"));
-        self.rows.insert(id, ordered.clone());
-        Value::Object(ordered)
+    pub(crate) fn insert(&mut self, row: Map<String, Value>) -> Value {
+        let id = self.rows.insert(|id| with_id(id, row));
+        self.get(id).unwrap_or_default()
     }
 
     /// Merges `changes` into row `id` (nested objects such as `schedule` are merged too).
     pub(crate) fn update(&mut self, id: i64, changes: Map<String, Value>) -> Result<Value, Failure> {
-        let Some(row) = self.rows.get_mut(&id) else {
-            return Err(self.not_found(id));
-        };
+        let row = self.rows.get_mut(id)?;
         for (key, value) in changes {
             if key == "id" {
                 continue;
@@ -70,26 +66,18 @@ impl Records {
 
     /// Replaces row `id` with `row` as given (no merging; its `id` is kept).
     pub(crate) fn replace(&mut self, id: i64, row: Map<String, Value>) -> Result<Value, Failure> {
-        if !self.rows.contains_key(&id) {
-            return Err(self.not_found(id));
-        }
-        let mut ordered = Map::new();
-        ordered.insert("id".into(), json!(id));
-        ordered.extend(row.into_iter().filter(|(k, _)| k != "id"));
-        self.rows.insert(id, ordered.clone());
-        Ok(Value::Object(ordered))
+        let stored = self.rows.get_mut(id)?;
+        *stored = with_id(id, row);
+        Ok(Value::Object(stored.clone()))
     }
 
     pub(crate) fn delete(&mut self, id: i64) -> Result<Value, Failure> {
-        match self.rows.remove(&id) {
-            Some(row) => Ok(Value::Object(row)),
-            None => Err(self.not_found(id)),
-        }
+        self.rows.delete(id).map(Value::Object)
     }
 
     /// Whether another row than `except` has `field` equal to `value`.
     pub(crate) fn taken(&self, field: &str, value: &Value, except: Option<i64>) -> bool {
-        self.rows.iter().any(|(id, r)| Some(*id) != except && r.get(field) == Some(value))
+        self.rows.iter().any(|(id, r)| Some(id) != except && r.get(field) == Some(value))
     }
 }
 

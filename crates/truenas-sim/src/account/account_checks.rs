@@ -65,7 +65,7 @@ pub(crate) fn check_sudo(schema: &str, data: &Map<String, Value>) -> Vec<Invalid
             && commands.len() != 1
         {
             problems.push(invalid(
-                &format!("{schema}.{key}.{i}"),
+                format!("{schema}.{key}.{i}"),
                 "ALL cannot be used with other commands",
                 errno::EINVAL,
             ));
@@ -75,7 +75,7 @@ pub(crate) fn check_sudo(schema: &str, data: &Map<String, Value>) -> Vec<Invalid
             let executable = command.split_whitespace().next().unwrap_or_default();
             if executable != "ALL" && !executable.starts_with('/') {
                 problems.push(invalid(
-                    &format!("{schema}.{key}.{i}"),
+                    format!("{schema}.{key}.{i}"),
                     "Executable must be an absolute path",
                     errno::EINVAL,
                 ));

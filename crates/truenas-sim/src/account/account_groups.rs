@@ -154,22 +154,22 @@ impl Groups {
                     "Group name \"{name}\" conflicts with existing SMB Builtin entry. SMB group mapping is not \
                      permitted for this group."
                 );
-                problems.push(invalid(&attr("name"), message, errno::EEXIST));
+                problems.push(invalid(attr("name"), message, errno::EEXIST));
             }
             if others().any(|g| g.name() == name) {
                 let message = format!("A Group with the name \"{name}\" already exists.");
-                problems.push(invalid(&attr("name"), message, errno::EEXIST));
+                problems.push(invalid(attr("name"), message, errno::EEXIST));
             }
             problems.extend(check_name(&attr("name"), name));
         }
         if let Some(gid) = data.get("gid").and_then(Value::as_i64) {
             if let Some(holder) = others().find(|g| g.gid() == gid) {
                 let message = format!("Gid {gid} is already used (group {} has it)", holder.name());
-                problems.push(invalid(&attr("gid"), message, errno::EEXIST));
+                problems.push(invalid(attr("gid"), message, errno::EEXIST));
             }
             if let Some(p) = privileges.using(gid) {
                 let message = format!("A privilege '{}' already uses this group ID.", p.name());
-                problems.push(invalid(&attr("gid"), message, errno::EINVAL));
+                problems.push(invalid(attr("gid"), message, errno::EINVAL));
             }
         }
         problems

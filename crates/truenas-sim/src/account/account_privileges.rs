@@ -219,7 +219,7 @@ impl Privileges {
         let mut problems = Vec::new();
         let name = data.get("name").and_then(Value::as_str).unwrap_or_default();
         if self.by_id.values().any(|p| p.name() == name && Some(p.id) != existing) {
-            problems.push(invalid(&format!("{schema}.name"), "Object with this name already exists", errno::EINVAL));
+            problems.push(invalid(format!("{schema}.name"), "Object with this name already exists", errno::EINVAL));
         }
         for (i, gid) in ids(data, "local_groups").iter().enumerate() {
             if !group_exists(*gid) {
@@ -227,7 +227,7 @@ impl Privileges {
                     "{gid}: local group does not exist. This error may be addressed by either re-creating the \
                      missing group with the specified group id or removing this entry from the privilege."
                 );
-                problems.push(invalid(&format!("{schema}.local_groups.{i}"), message, errno::EINVAL));
+                problems.push(invalid(format!("{schema}.local_groups.{i}"), message, errno::EINVAL));
             }
         }
         let ds_groups = data.get("ds_groups").and_then(Value::as_array).cloned().unwrap_or_default();
@@ -237,12 +237,12 @@ impl Privileges {
                 "{shown}: directory Service group does not exist. If the directory service state is healthy, then \
                  this error may be addressed by removing this entry from the privilege."
             );
-            problems.push(invalid(&format!("{schema}.ds_groups.{i}"), message, errno::EINVAL));
+            problems.push(invalid(format!("{schema}.ds_groups.{i}"), message, errno::EINVAL));
         }
         let roles = data.get("roles").and_then(Value::as_array).cloned().unwrap_or_default();
         for (i, role) in roles.iter().enumerate() {
             if !role.as_str().is_some_and(|r| ROLES.contains(&r)) {
-                problems.push(invalid(&format!("{schema}.roles.{i}"), "Invalid role", errno::EINVAL));
+                problems.push(invalid(format!("{schema}.roles.{i}"), "Invalid role", errno::EINVAL));
             }
         }
         problems
@@ -296,7 +296,7 @@ impl Privileges {
         for key in ["name", "roles"] {
             if new.get(key) != old.get(key) {
                 let message = "This field is read-only for built-in privileges";
-                problems.push(invalid(&format!("privilege_update.{key}"), message, errno::EINVAL));
+                problems.push(invalid(format!("privilege_update.{key}"), message, errno::EINVAL));
             }
         }
         let gids = ids(new, "local_groups");

@@ -204,7 +204,7 @@ impl Users {
                 wanted.iter().filter(|id| !self.by_id.contains_key(id)).map(i64::to_string).collect();
             if !missing.is_empty() {
                 let message = format!("Following users do not exist: {}", missing.join(", "));
-                problems.push(invalid(&attr("users"), message, errno::EINVAL));
+                problems.push(invalid(attr("users"), message, errno::EINVAL));
             }
             let dropped: Vec<&str> = existing
                 .map(|id| {
@@ -220,7 +220,7 @@ impl Users {
                     "This group is primary for the following users: {}. You can't remove them.",
                     dropped.join(", ")
                 );
-                problems.push(invalid(&attr("users"), message, errno::EINVAL));
+                problems.push(invalid(attr("users"), message, errno::EINVAL));
             }
         }
         problems
@@ -277,13 +277,13 @@ impl Users {
             && let Some(holder) = others().find(|u| u.uid() == uid)
         {
             let message = format!("Uid {uid} is already used (user {} has it)", holder.username());
-            problems.push(invalid(&attr("uid"), message, errno::EEXIST));
+            problems.push(invalid(attr("uid"), message, errno::EEXIST));
         }
         if let Some(name) = text("username") {
             problems.extend(check_name(&attr("username"), name));
             if others().any(|u| u.username() == name) {
                 problems.push(invalid(
-                    &attr("username"),
+                    attr("username"),
                     format!("The username \"{name}\" already exists."),
                     errno::EEXIST,
                 ));
@@ -292,21 +292,21 @@ impl Users {
         let combined = |key: &str| flag(key).or_else(|| old.map(|u| u.flag(key))).unwrap_or(false);
         if combined("smb") && combined("password_disabled") {
             let message = "Password authentication may not be disabled for SMB users.";
-            problems.push(invalid(&attr("password_disabled"), message, errno::EINVAL));
+            problems.push(invalid(attr("password_disabled"), message, errno::EINVAL));
         }
         let password = text("password").is_some_and(|p| !p.is_empty()) || flag("random_password") == Some(true);
         if old.is_none() && !password && flag("password_disabled") != Some(true) {
-            problems.push(invalid(&attr("password"), "Password is required", errno::EINVAL));
+            problems.push(invalid(attr("password"), "Password is required", errno::EINVAL));
         } else if flag("password_disabled") == Some(true) && password {
             let message = "Leave \"Password\" blank when \"Disable password login\" is checked.";
-            problems.push(invalid(&attr("password_disabled"), message, errno::EINVAL));
+            problems.push(invalid(attr("password_disabled"), message, errno::EINVAL));
         }
         if let Some(home) = text("home") {
             problems.extend(self.check_home(&attr("home"), home, old));
         }
         if data.get("groups").and_then(Value::as_array).is_some_and(|g| g.len() > 64) {
             problems.push(invalid(
-                &attr("groups"),
+                attr("groups"),
                 "A user cannot belong to more than 64 auxiliary groups.",
                 errno::EINVAL,
             ));
@@ -314,20 +314,20 @@ impl Users {
         if let Some(name) = text("full_name") {
             if name.contains(':') {
                 problems.push(invalid(
-                    &attr("full_name"),
+                    attr("full_name"),
                     "The \":\" character is not allowed in a \"Full Name\".",
                     errno::EINVAL,
                 ));
             }
             if name.contains('\n') {
                 let message = "The \"\\n\" character is not allowed in a \"Full Name\".";
-                problems.push(invalid(&attr("full_name"), message, errno::EINVAL));
+                problems.push(invalid(attr("full_name"), message, errno::EINVAL));
             }
         }
         if let Some(shell) = text("shell")
             && shells.get(shell).is_none()
         {
-            problems.push(invalid(&attr("shell"), "Please select a valid shell.", errno::EINVAL));
+            problems.push(invalid(attr("shell"), "Please select a valid shell.", errno::EINVAL));
         }
         problems.extend(check_sudo(schema, data));
         problems

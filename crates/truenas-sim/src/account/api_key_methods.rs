@@ -3,14 +3,12 @@
 
 use serde_json::{Value, json};
 
-use crate::account::account_entries::AccountView;
 use crate::account::api_keys::api_key_not_found;
-use crate::account::query_methods;
 use crate::failure::Failure;
 use crate::methods::{Ctx, Handlers};
 
 pub(crate) fn register(h: &mut Handlers) {
-    query_methods!(h, "api_key.query", "api_key.get_instance", AccountView::api_key_entries, api_key_not_found);
+    h.reads("api_key", |ctx| ctx.machine.state().account.view().api_key_entries(), api_key_not_found);
     h.call("api_key.create", create);
     h.call("api_key.update", update);
     h.call("api_key.delete", |ctx| {

@@ -98,7 +98,7 @@ impl ApiKeyStore {
                 Some(ms) => Some(ms),
                 None => {
                     problems.push(invalid(
-                        &format!("{schema}.expires_at"),
+                        format!("{schema}.expires_at"),
                         "Input should be a valid datetime",
                         errno::EINVAL,
                     ));

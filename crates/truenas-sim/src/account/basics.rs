@@ -6,7 +6,6 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::clock;
-use crate::failure::{Failure, Invalid};
 use crate::json::object;
 
 /// The home of users without one.
@@ -39,13 +38,7 @@ pub(crate) fn wire_date(ms: u64) -> Value {
     clock::date(i64::try_from(ms).unwrap_or(i64::MAX))
 }
 
-pub(crate) fn invalid(attribute: &str, message: impl Into<String>, errno: i64) -> Invalid {
-    Invalid { attribute: Some(attribute.to_string()), message: message.into(), errno }
-}
-
-pub(crate) fn check(problems: Vec<Invalid>) -> Result<(), Failure> {
-    if problems.is_empty() { Ok(()) } else { Err(Failure::Validation(problems)) }
-}
+pub(crate) use crate::failure::{check, invalid};
 
 /// The integers of an array member, empty when absent.
 pub(crate) fn ids(data: &Map<String, Value>, key: &str) -> Vec<i64> {

@@ -3,14 +3,12 @@
 
 use serde_json::{Value, json};
 
-use crate::account::account_entries::AccountView;
 use crate::account::account_groups::group_not_found;
-use crate::account::query_methods;
 use crate::failure::Failure;
 use crate::methods::{Ctx, Handlers};
 
 pub(crate) fn register(h: &mut Handlers) {
-    query_methods!(h, "group.query", "group.get_instance", AccountView::group_entries, group_not_found);
+    h.reads("group", |ctx| ctx.machine.state().account.view().group_entries(), group_not_found);
     h.call("group.create", create);
     h.call("group.update", update);
     h.call("group.delete", delete);

@@ -57,19 +57,6 @@ use crate::account::basics::{BUILTIN_USERS, DEFAULT_HOME, EACCES, check, ids, in
 use crate::failure::{Failure, Invalid, errno};
 use truenas_api::schema::Release;
 
-/// Registers `$query` and `$get` (`user.query`, `user.get_instance`, ...) over the entries
-/// `$rows` (an [`AccountView`] method) reads, with `$not_found` for an unknown id: the pair every
-/// account collection answers, written once.
-macro_rules! query_methods {
-    ($h:expr, $query:literal, $get:literal, $rows:path, $not_found:path) => {
-        $h.call($query, |ctx| crate::methods::run_query(ctx, $rows(&ctx.machine.state().account.view())));
-        $h.call($get, |ctx| {
-            crate::methods::run_get_instance(ctx, $rows(&ctx.machine.state().account.view()), $not_found)
-        });
-    };
-}
-pub(crate) use query_methods;
-
 /// Every user, group, privilege and API key of the simulated NAS.
 #[derive(Debug)]
 pub(crate) struct AccountStore {
@@ -201,7 +188,7 @@ impl AccountStore {
             for key in ["home", "uid", "username", "smb"] {
                 if data.get(key).is_some_and(|v| Some(v) != user.fields.get(key)) {
                     problems.push(invalid(
-                        &format!("user_update.{key}"),
+                        format!("user_update.{key}"),
                         "This attribute cannot be changed",
                         errno::EINVAL,
                     ));

@@ -2,14 +2,12 @@
 
 use serde_json::{Value, json};
 
-use crate::account::account_entries::AccountView;
 use crate::account::account_privileges::{privilege_not_found, role_entries};
-use crate::account::query_methods;
 use crate::failure::Failure;
 use crate::methods::{Ctx, Handlers, run_query};
 
 pub(crate) fn register(h: &mut Handlers) {
-    query_methods!(h, "privilege.query", "privilege.get_instance", AccountView::privilege_entries, privilege_not_found);
+    h.reads("privilege", |ctx| ctx.machine.state().account.view().privilege_entries(), privilege_not_found);
     h.call("privilege.create", create);
     h.call("privilege.update", update);
     h.call("privilege.delete", |ctx| {

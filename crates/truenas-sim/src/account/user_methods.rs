@@ -3,14 +3,12 @@
 
 use serde_json::{Value, json};
 
-use crate::account::account_entries::AccountView;
 use crate::account::account_users::user_not_found;
-use crate::account::query_methods;
 use crate::failure::Failure;
 use crate::methods::{Ctx, Handlers};
 
 pub(crate) fn register(h: &mut Handlers) {
-    query_methods!(h, "user.query", "user.get_instance", AccountView::user_entries, user_not_found);
+    h.reads("user", |ctx| ctx.machine.state().account.view().user_entries(), user_not_found);
     h.call("user.create", create);
     h.call("user.update", update);
     h.call("user.delete", delete);

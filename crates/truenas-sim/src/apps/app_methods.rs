@@ -12,20 +12,13 @@ use crate::events::Change;
 use crate::failure::Failure;
 use crate::jobs::JobCtx;
 use crate::machine::Machine;
-use crate::methods::{Ctx, Handlers, JobPlan, run_query};
-use crate::query;
+use crate::methods::{Ctx, Handlers, JobPlan, run_get_instance_by_name, run_query};
 use crate::state::State;
 use crate::system::audit_methods::record;
 
 pub(crate) fn register(h: &mut Handlers) {
-    h.call("app.query", |ctx| {
-        let rows = {
-            let state = ctx.machine.state();
-            state.apps.entries(state.docker.pool.as_deref(), ctx.machine.config.release)
-        };
-        run_query(ctx, rows)
-    });
-    h.call("app.get_instance", get_instance);
+    h.call("app.query", |ctx| run_query(ctx, rows(ctx)));
+    h.call("app.get_instance", |ctx| run_get_instance_by_name(ctx, rows(ctx), app_not_found));
     h.call("app.config", |ctx| {
         let state = ctx.machine.state();
         let name = ctx.params.str(0)?;
@@ -35,8 +28,12 @@ pub(crate) fn register(h: &mut Handlers) {
     h.job("app.create", create);
     h.job("app.update", update);
     h.job("app.delete", delete);
-    h.job("app.start", start);
-    h.job("app.stop", stop);
+    h.job("app.start", |ctx| {
+        change_state(ctx, "app_start", (AppState::Deploying, AppState::Running), ("Starting", "Started"))
+    });
+    h.job("app.stop", |ctx| {
+        change_state(ctx, "app_stop", (AppState::Stopping, AppState::Stopped), ("Stopping", "Stopped"))
+    });
     h.job("app.redeploy", redeploy);
     h.job("app.upgrade", upgrade);
     h.job("app.rollback", rollback);
@@ -65,16 +62,10 @@ fn set_state(machine: &Machine, name: &str, state: AppState) -> Result<(), Failu
     Ok(())
 }
 
-fn get_instance(ctx: &Ctx<'_>) -> Result<Value, Failure> {
-    let name = ctx.params.str(0)?;
-    let rows = {
-        let state = ctx.machine.state();
-        state.apps.entries(state.docker.pool.as_deref(), ctx.machine.config.release)
-    };
-    let mut options = ctx.params.object(1);
-    options.insert("get".into(), json!(true));
-    query::run(rows, &json!([["id", "=", name]]), &Value::Object(options))
-        .map_err(|e| if e == query::match_not_found() { app_not_found(name) } else { e })
+/// The apps on Docker's current pool, as `app.query` lists them.
+fn rows(ctx: &Ctx<'_>) -> Vec<Value> {
+    let state = ctx.machine.state();
+    state.apps.entries(state.docker.pool.as_deref(), ctx.machine.config.release)
 }
 
 /// A job on one installed app: `lock` is the middleware's lock name (suffixed with the app);
@@ -149,22 +140,19 @@ fn delete(ctx: &Ctx<'_>) -> JobPlan {
     })
 }
 
-fn start(ctx: &Ctx<'_>) -> JobPlan {
-    app_job(ctx, "app_start", |machine, job, name| async move {
-        set_state(&machine, &name, AppState::Deploying)?;
-        job.steps(&[(20, format!("Starting '{name}' app"))]).await;
-        set_state(&machine, &name, AppState::Running)?;
-        job.progress(100, &format!("Started '{name}' app"));
-        Ok(Value::Null)
-    })
-}
-
-fn stop(ctx: &Ctx<'_>) -> JobPlan {
-    app_job(ctx, "app_stop", |machine, job, name| async move {
-        set_state(&machine, &name, AppState::Stopping)?;
-        job.steps(&[(20, format!("Stopping '{name}' app"))]).await;
-        set_state(&machine, &name, AppState::Stopped)?;
-        job.progress(100, &format!("Stopped '{name}' app"));
+/// `app.start` and `app.stop`: the app passes through `passing` to `reached`, with the
+/// middleware's progress words (`Starting`, `Started`).
+fn change_state(
+    ctx: &Ctx<'_>,
+    lock: &str,
+    (passing, reached): (AppState, AppState),
+    (doing, done): (&'static str, &'static str),
+) -> JobPlan {
+    app_job(ctx, lock, move |machine, job, name| async move {
+        set_state(&machine, &name, passing)?;
+        job.steps(&[(20, format!("{doing} '{name}' app"))]).await;
+        set_state(&machine, &name, reached)?;
+        job.progress(100, &format!("{done} '{name}' app"));
         Ok(Value::Null)
     })
 }

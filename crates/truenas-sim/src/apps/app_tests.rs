@@ -1,4 +1,4 @@
-use serde_json::{Map, Value, json};
+use serde_json::json;
 
 use super::*;
 
@@ -7,9 +7,7 @@ fn store() -> (AppStore, Catalog) {
     (AppStore::demo(&catalog), catalog)
 }
 
-fn data(v: Value) -> Map<String, Value> {
-    v.as_object().unwrap().clone()
-}
+use crate::test_support::object as data;
 
 #[test]
 fn the_seed_has_four_apps_on_tank_in_varied_states() {

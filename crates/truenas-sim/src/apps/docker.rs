@@ -154,9 +154,7 @@ impl Docker {
 mod tests {
     use super::*;
 
-    fn changes(v: Value) -> Map<String, Value> {
-        v.as_object().unwrap().clone()
-    }
+    use crate::test_support::object as changes;
 
     #[test]
     fn config_shape_follows_the_release() {

@@ -4,25 +4,21 @@
 
 use serde_json::Value;
 
-use crate::data_protection::cloud_sync_methods::{abort, create_task, delete_task, entries, sync_plan, update_task};
+use crate::data_protection::cloud_sync_methods::tasks;
 use crate::data_protection::cloud_task::CloudKind;
-use crate::methods::{Handlers, run_get_instance, run_query};
+use crate::methods::Handlers;
 
 const KIND: CloudKind = CloudKind::Backup;
 
 pub(crate) fn register(h: &mut Handlers) {
-    h.call("cloud_backup.query", |ctx| run_query(ctx, entries(ctx.machine, KIND)));
-    h.call("cloud_backup.get_instance", |ctx| {
-        run_get_instance(ctx, entries(ctx.machine, KIND), |id| KIND.not_found(id))
-    });
-    h.call("cloud_backup.create", |ctx| create_task(ctx.machine, KIND, ctx.params.value(0)));
-    h.call("cloud_backup.update", |ctx| update_task(ctx, KIND));
-    h.call("cloud_backup.delete", |ctx| delete_task(ctx, KIND));
-    h.job("cloud_backup.sync", |ctx| sync_plan(ctx, KIND));
-    h.call("cloud_backup.abort", |ctx| abort(ctx, KIND));
+    tasks(h, "cloud_backup", KIND);
     h.call("cloud_backup.list_snapshots", |ctx| {
         let state = ctx.machine.state();
         let task = state.data_protection.cloud_backup.get(ctx.params.int(0)?)?;
         Ok(Value::Array(task.snapshots.clone()))
     });
 }
+
+#[cfg(test)]
+#[path = "cloud_backup_methods_tests.rs"]
+mod tests;

@@ -2,12 +2,11 @@
 //! holding the provider's login (keys, tokens, passwords). Stored and returned with their secrets,
 //! as TrueNAS does; the gateway's result filter masks them before an agent sees a result.
 
-use std::collections::BTreeMap;
-
 use serde_json::{Map, Value, json};
 
 use crate::failure::{Failure, errno};
 use crate::storage::{check, invalid};
+use crate::table::Table;
 
 /// Providers that keep files in buckets (the task's `attributes` name one).
 pub(crate) const BUCKET_PROVIDERS: [&str; 5] = ["AZUREBLOB", "B2", "GOOGLE_CLOUD_STORAGE", "S3", "STORJ_IX"];
@@ -43,15 +42,20 @@ pub(crate) fn credential_not_found(id: i64) -> Failure {
 }
 
 /// Every stored cloud credential.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct CloudCredentials {
-    credentials: BTreeMap<i64, Credential>,
-    next_id: i64,
+    credentials: Table<Credential>,
+}
+
+impl Default for CloudCredentials {
+    fn default() -> Self {
+        CloudCredentials { credentials: Table::new("Credentials") }
+    }
 }
 
 impl CloudCredentials {
     pub(crate) fn get(&self, id: i64) -> Result<&Credential, Failure> {
-        self.credentials.get(&id).ok_or_else(|| credential_not_found(id))
+        self.credentials.get(id)
     }
 
     pub(crate) fn entries(&self) -> Vec<Value> {
@@ -73,11 +77,7 @@ impl CloudCredentials {
         let name = data.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
         self.ensure_unique("cloud_sync_credentials_create", &name, None)?;
         let provider = data.get("provider").and_then(Value::as_object).cloned().unwrap_or_default();
-        self.next_id = self.next_id.max(1);
-        let id = self.next_id;
-        self.next_id += 1;
-        self.credentials.insert(id, Credential { id, name, provider });
-        Ok(id)
+        Ok(self.credentials.insert(|id| Credential { id, name, provider }))
     }
 
     /// `cloudsync.credentials.update`: a new name and/or a whole new provider object.
@@ -86,7 +86,7 @@ impl CloudCredentials {
         if let Some(name) = data.get("name").and_then(Value::as_str) {
             self.ensure_unique("cloud_sync_credentials_update", name, Some(id))?;
         }
-        if let Some(stored) = self.credentials.get_mut(&id) {
+        if let Ok(stored) = self.credentials.get_mut(id) {
             if let Some(name) = data.get("name").and_then(Value::as_str) {
                 stored.name = name.to_string();
             }
@@ -99,9 +99,7 @@ impl CloudCredentials {
 
     /// `cloudsync.credentials.delete`; the caller has checked that no task uses it.
     pub(crate) fn delete(&mut self, id: i64) -> Result<(), Failure> {
-        self.get(id)?;
-        self.credentials.remove(&id);
-        Ok(())
+        self.credentials.delete(id).map(drop)
     }
 }
 

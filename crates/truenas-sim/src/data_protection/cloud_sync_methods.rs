@@ -13,7 +13,7 @@ use crate::data_protection::cloud_task::{CloudKind, is_active, last_job};
 use crate::defaults;
 use crate::failure::Failure;
 use crate::machine::Machine;
-use crate::methods::{Ctx, Handlers, JobPlan, run_get_instance, run_query};
+use crate::methods::{Ctx, Handlers, JobPlan};
 use crate::state::State;
 use truenas_api::schema::Release;
 
@@ -23,30 +23,31 @@ const BUCKETS: [&str; 3] = ["homelab-backup", "truenas-backup", "archive"];
 const MOD_TIME: &str = "2025-06-14T02:07:31.000000000Z";
 
 pub(crate) fn register(h: &mut Handlers) {
-    h.call("cloudsync.credentials.query", |ctx| {
-        run_query(ctx, ctx.machine.state().data_protection.credentials.entries())
-    });
-    h.call("cloudsync.credentials.get_instance", |ctx| {
-        run_get_instance(ctx, ctx.machine.state().data_protection.credentials.entries(), credential_not_found)
-    });
+    h.reads(
+        "cloudsync.credentials",
+        |ctx| ctx.machine.state().data_protection.credentials.entries(),
+        credential_not_found,
+    );
     h.call("cloudsync.credentials.create", create_credential);
     h.call("cloudsync.credentials.update", update_credential);
     h.call("cloudsync.credentials.delete", delete_credential);
     h.call("cloudsync.credentials.verify", |ctx| Ok(verify(&ctx.params.object(0))));
 
-    h.call("cloudsync.query", |ctx| run_query(ctx, entries(ctx.machine, CloudKind::Sync)));
-    h.call("cloudsync.get_instance", |ctx| {
-        run_get_instance(ctx, entries(ctx.machine, CloudKind::Sync), |id| CloudKind::Sync.not_found(id))
-    });
-    h.call("cloudsync.create", |ctx| create_task(ctx.machine, CloudKind::Sync, ctx.params.value(0)));
-    h.call("cloudsync.update", |ctx| update_task(ctx, CloudKind::Sync));
-    h.call("cloudsync.delete", |ctx| delete_task(ctx, CloudKind::Sync));
-    h.job("cloudsync.sync", |ctx| sync_plan(ctx, CloudKind::Sync));
-    h.call("cloudsync.abort", |ctx| abort(ctx, CloudKind::Sync));
+    tasks(h, "cloudsync", CloudKind::Sync);
     h.call("cloudsync.restore", restore);
     h.call("cloudsync.providers", |_| Ok(providers()));
     h.call("cloudsync.list_buckets", list_buckets);
     h.call("cloudsync.list_directory", list_directory);
+}
+
+/// The methods both task kinds answer under `namespace`: CRUD, `sync` (a job) and `abort`.
+pub(crate) fn tasks(h: &mut Handlers, namespace: &str, kind: CloudKind) {
+    h.reads(namespace, move |ctx| entries(ctx.machine, kind), move |id| kind.not_found(id));
+    h.call(&format!("{namespace}.create"), move |ctx| create_task(ctx.machine, kind, ctx.params.value(0)));
+    h.call(&format!("{namespace}.update"), move |ctx| update_task(ctx, kind));
+    h.call(&format!("{namespace}.delete"), move |ctx| delete_task(ctx, kind));
+    h.job(&format!("{namespace}.sync"), move |ctx| sync_plan(ctx, kind));
+    h.call(&format!("{namespace}.abort"), move |ctx| abort(ctx, kind));
 }
 
 fn store(state: &State, kind: CloudKind) -> &crate::data_protection::cloud_task::CloudTasks {

@@ -123,18 +123,6 @@ async fn abort_stops_a_running_sync() {
 }
 
 #[tokio::test]
-async fn each_backup_run_adds_a_snapshot_and_keeps_only_keep_last() {
-    let nas = Nas::new(Release::V26_0);
-    nas.ok("cloud_backup.sync", json!([1])).await;
-    let snapshots = nas.ok("cloud_backup.list_snapshots", json!([1])).await;
-    assert_eq!(snapshots.as_array().unwrap().len(), 4);
-    assert_eq!(snapshots[3]["paths"], json!(["/mnt/tank/documents"]));
-    nas.ok("cloud_backup.update", json!([1, {"keep_last": 2}])).await;
-    nas.ok("cloud_backup.sync", json!([1])).await;
-    assert_eq!(nas.ok("cloud_backup.list_snapshots", json!([1])).await.as_array().unwrap().len(), 2);
-}
-
-#[tokio::test]
 async fn restore_makes_a_disabled_pull_task_and_refuses_move() {
     let nas = Nas::new(Release::V25_10);
     let restored = nas

@@ -5,13 +5,12 @@
 //! A task's `job` is its last run, found among the machine's jobs as TrueNAS finds it (the
 //! newest job of the task's sync method whose first argument is the task id).
 
-use std::collections::BTreeMap;
-
 use serde_json::{Map, Value, json};
 
 use crate::data_protection::cloud_credentials::CloudCredentials;
 use crate::failure::{Failure, Invalid, errno};
 use crate::storage::{Storage, check, invalid};
+use crate::table::Table;
 
 /// Which of the two task kinds a store holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,22 +83,20 @@ impl CloudTask {
 #[derive(Debug)]
 pub(crate) struct CloudTasks {
     pub(crate) kind: CloudKind,
-    tasks: BTreeMap<i64, CloudTask>,
-    next_id: i64,
+    tasks: Table<CloudTask>,
 }
 
 impl CloudTasks {
     pub(crate) fn new(kind: CloudKind) -> CloudTasks {
-        CloudTasks { kind, tasks: BTreeMap::new(), next_id: 1 }
+        CloudTasks { kind, tasks: Table::new(kind.noun()) }
     }
 
     pub(crate) fn get(&self, id: i64) -> Result<&CloudTask, Failure> {
-        self.tasks.get(&id).ok_or_else(|| self.kind.not_found(id))
+        self.tasks.get(id)
     }
 
     pub(crate) fn get_mut(&mut self, id: i64) -> Result<&mut CloudTask, Failure> {
-        let kind = self.kind;
-        self.tasks.get_mut(&id).ok_or_else(|| kind.not_found(id))
+        self.tasks.get_mut(id)
     }
 
     /// Whether any task uses credential `id`, and the first such task's name.
@@ -183,10 +180,7 @@ impl CloudTasks {
         storage: &Storage,
     ) -> Result<i64, Failure> {
         check(self.validate("create", &data, credentials, storage))?;
-        let id = self.next_id;
-        self.next_id += 1;
-        self.tasks.insert(id, CloudTask { id, fields: data, past_job: None, snapshots: Vec::new() });
-        Ok(id)
+        Ok(self.tasks.insert(|id| CloudTask { id, fields: data, past_job: None, snapshots: Vec::new() }))
     }
 
     /// `update`: the changes over the stored settings, validated as a whole.
@@ -205,9 +199,7 @@ impl CloudTasks {
     }
 
     pub(crate) fn delete(&mut self, id: i64) -> Result<(), Failure> {
-        self.get(id)?;
-        self.tasks.remove(&id);
-        Ok(())
+        self.tasks.delete(id).map(drop)
     }
 
     /// `cloudsync.restore`: a new, disabled task in the other direction into `opts.path`.

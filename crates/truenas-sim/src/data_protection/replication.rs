@@ -5,14 +5,13 @@
 //! SSH transports name an `SSH_CREDENTIALS` keychain credential by id; entries show that
 //! credential as the keychain holds it (null once it is gone).
 
-use std::collections::BTreeMap;
-
 use serde_json::{Map, Value, json};
 
 use crate::data_protection::cloud_task::last_job;
 use crate::failure::{Failure, Invalid, errno};
 use crate::records::Records;
 use crate::storage::{Storage, check, date, invalid};
+use crate::table::Table;
 
 /// One replication task.
 #[derive(Debug, Clone)]
@@ -54,19 +53,24 @@ fn strings(value: Option<&Value>) -> Vec<String> {
 }
 
 /// Every replication task.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Replications {
-    tasks: BTreeMap<i64, Replication>,
-    next_id: i64,
+    tasks: Table<Replication>,
+}
+
+impl Default for Replications {
+    fn default() -> Self {
+        Replications { tasks: Table::new("Replication") }
+    }
 }
 
 impl Replications {
     pub(crate) fn get(&self, id: i64) -> Result<&Replication, Failure> {
-        self.tasks.get(&id).ok_or_else(|| replication_not_found(id))
+        self.tasks.get(id)
     }
 
     fn get_mut(&mut self, id: i64) -> Result<&mut Replication, Failure> {
-        self.tasks.get_mut(&id).ok_or_else(|| replication_not_found(id))
+        self.tasks.get_mut(id)
     }
 
     /// The task as `query` shows it.
@@ -119,12 +123,9 @@ impl Replications {
     /// `create`, with the schema's defaults already in `data`.
     pub(crate) fn create(&mut self, data: Map<String, Value>, storage: &Storage) -> Result<i64, Failure> {
         check(self.validate("replication_create", &data, None, storage))?;
-        self.next_id = self.next_id.max(1);
-        let id = self.next_id;
-        self.next_id += 1;
-        let task = Replication { id, fields: data, state: json!({"state": "PENDING"}), running: false, past_job: None };
-        self.tasks.insert(id, task);
-        Ok(id)
+        let task =
+            |id| Replication { id, fields: data, state: json!({"state": "PENDING"}), running: false, past_job: None };
+        Ok(self.tasks.insert(task))
     }
 
     /// `update`: the changes over the stored settings, validated as a whole.
@@ -137,9 +138,7 @@ impl Replications {
     }
 
     pub(crate) fn delete(&mut self, id: i64) -> Result<(), Failure> {
-        self.get(id)?;
-        self.tasks.remove(&id);
-        Ok(())
+        self.tasks.delete(id).map(drop)
     }
 
     /// The start of `replication.run`: refused for a disabled or running task, else RUNNING.

@@ -11,12 +11,11 @@ use crate::data_protection::replication::{Replication, replication_not_found};
 use crate::defaults;
 use crate::failure::Failure;
 use crate::machine::Machine;
-use crate::methods::{Ctx, Handlers, JobPlan, run_get_instance, run_query};
+use crate::methods::{Ctx, Handlers, JobPlan};
 use crate::state::State;
 
 pub(crate) fn register(h: &mut Handlers) {
-    h.call("replication.query", |ctx| run_query(ctx, entries(ctx.machine)));
-    h.call("replication.get_instance", |ctx| run_get_instance(ctx, entries(ctx.machine), replication_not_found));
+    h.reads("replication", |ctx| entries(ctx.machine), replication_not_found);
     h.call("replication.create", |ctx| create(ctx.machine, ctx.params.value(0)));
     h.call("replication.update", update);
     h.call("replication.delete", |ctx| {

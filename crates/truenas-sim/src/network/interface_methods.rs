@@ -11,7 +11,6 @@ use crate::failure::Failure;
 use crate::machine::Machine;
 use crate::methods::{Ctx, Handlers, run_query};
 use crate::network::interface::interface_not_found;
-use crate::query;
 
 pub(crate) fn register(h: &mut Handlers) {
     h.call("interface.query", |ctx| run_query(ctx, ctx.machine.state().interfaces.entries()));
@@ -38,18 +37,8 @@ pub(crate) fn register(h: &mut Handlers) {
     h.call("interface.checkin_waiting", |ctx| Ok(json!(ctx.machine.state().interfaces.checkin_waiting())));
 }
 
-/// A `get_instance` over rows with string ids (interfaces, disks): params are `(id, options)`.
-pub(crate) fn get_instance_by_id(
-    ctx: &Ctx<'_>,
-    rows: Vec<Value>,
-    not_found: fn(&str) -> Failure,
-) -> Result<Value, Failure> {
-    let id = ctx.params.str(0)?;
-    let mut options = ctx.params.object(1);
-    options.insert("get".into(), json!(true));
-    query::run(rows, &json!([["id", "=", id]]), &Value::Object(options))
-        .map_err(|e| if e == query::match_not_found() { not_found(id) } else { e })
-}
+/// The disk methods read their `get_instance` through this name.
+pub(crate) use crate::methods::run_get_instance_by_name as get_instance_by_id;
 
 fn create(ctx: &Ctx<'_>) -> Result<Value, Failure> {
     let data = ctx.params.object(0);

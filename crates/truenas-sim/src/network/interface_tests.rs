@@ -5,9 +5,7 @@ use serde_json::{Map, Value, json};
 use super::*;
 use crate::failure::validation_messages as messages;
 
-fn data(v: Value) -> Map<String, Value> {
-    v.as_object().cloned().unwrap()
-}
+use crate::test_support::object as data;
 
 fn vlan20() -> Map<String, Value> {
     data(json!({"type": "VLAN", "name": "vlan20", "vlan_parent_interface": "enp6s0", "vlan_tag": 20,

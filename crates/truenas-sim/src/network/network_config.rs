@@ -2,7 +2,6 @@
 //! (`network.general.summary`) and static routes (`staticroute.*`), with the middleware's
 //! checks: nameserver rules, a reachable IPv4 gateway, routes of one address family.
 
-use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use serde_json::{Map, Value, json};
@@ -10,6 +9,7 @@ use serde_json::{Map, Value, json};
 use crate::failure::{Failure, Invalid};
 use crate::network::interface::{Interfaces, invalid};
 use crate::network::ipnet::{contains, parse_ip, parse_network};
+use crate::table::Table;
 
 const SCHEMA: &str = "network_configuration_update";
 
@@ -47,8 +47,7 @@ impl Route {
 #[derive(Debug)]
 pub(crate) struct Network {
     pub(crate) config: NetworkConfig,
-    routes: BTreeMap<i64, Route>,
-    next_route: i64,
+    routes: Table<Route>,
 }
 
 pub(crate) fn route_not_found(id: i64) -> Failure {
@@ -134,17 +133,14 @@ impl Network {
     }
 
     pub(crate) fn route(&self, id: i64) -> Result<&Route, Failure> {
-        self.routes.get(&id).ok_or_else(|| route_not_found(id))
+        self.routes.get(id)
     }
 
     /// `staticroute.create`: the destination is stored as its network address.
     pub(crate) fn create_route(&mut self, data: &Map<String, Value>) -> Result<i64, Failure> {
         let text = |key: &str| data.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
         let route = checked_route(0, &text("destination"), &text("gateway"), &text("description"))?;
-        let id = self.next_route;
-        self.next_route += 1;
-        self.routes.insert(id, Route { id, ..route });
-        Ok(id)
+        Ok(self.routes.insert(|id| Route { id, ..route }))
     }
 
     /// `staticroute.update`: merges the changes, with the create checks.
@@ -157,12 +153,12 @@ impl Network {
             &text("gateway", &old.gateway),
             &text("description", &old.description),
         )?;
-        self.routes.insert(id, route);
+        *self.routes.get_mut(id)? = route;
         Ok(())
     }
 
     pub(crate) fn delete_route(&mut self, id: i64) -> Result<(), Failure> {
-        self.routes.remove(&id).map(|_| ()).ok_or_else(|| route_not_found(id))
+        self.routes.delete(id).map(drop)
     }
 }
 
@@ -268,13 +264,14 @@ pub(crate) fn demo(hostname: &str) -> Network {
         service_announcement: json!({"netbios": false, "mdns": true, "wsd": true}),
         activity: json!({"type": "DENY", "activities": []}),
     };
-    let route = Route {
-        id: 1,
+    let mut routes = Table::new("StaticRoute");
+    routes.insert(|id| Route {
+        id,
         destination: "10.8.0.0/24".into(),
         gateway: "192.168.1.2".into(),
         description: "WireGuard clients behind the VPN box".into(),
-    };
-    Network { config, routes: BTreeMap::from([(1, route)]), next_route: 2 }
+    });
+    Network { config, routes }
 }
 
 #[cfg(test)]

@@ -1,14 +1,12 @@
 //! Global network settings, static routes and the running summary.
 
-use serde_json::{Map, Value, json};
+use serde_json::json;
 
 use super::*;
 use crate::failure::validation_messages as messages;
 use crate::network::interface;
 
-fn data(v: Value) -> Map<String, Value> {
-    v.as_object().cloned().unwrap()
-}
+use crate::test_support::object as data;
 
 #[test]
 fn only_the_given_fields_change_and_the_state_follows() {

@@ -5,10 +5,14 @@
 
 use serde_json::{Value, json};
 
+use crate::crud::Collection;
 use crate::failure::Failure;
-use crate::methods::{Ctx, Handlers, run_get_instance, run_query};
+use crate::methods::{Ctx, Handlers};
 use crate::network::network_config::{route_not_found, summary};
 use crate::state::State;
+
+const ROUTES: Collection =
+    Collection { namespace: "staticroute", entry: |s, id| Ok(s.network.route(id)?.entry()), published: false };
 
 pub(crate) fn register(h: &mut Handlers) {
     h.call("network.configuration.config", |ctx| Ok(ctx.machine.state().network.config_entry()));
@@ -25,26 +29,10 @@ pub(crate) fn register(h: &mut Handlers) {
         let state = ctx.machine.state();
         Ok(summary(&state.network, &state.interfaces))
     });
-    h.call("staticroute.query", |ctx| run_query(ctx, ctx.machine.state().network.routes()));
-    h.call("staticroute.get_instance", |ctx| {
-        run_get_instance(ctx, ctx.machine.state().network.routes(), route_not_found)
-    });
-    h.call("staticroute.create", |ctx| {
-        let data = ctx.with_defaults("staticroute.create", 0);
-        let mut state = ctx.machine.state();
-        let id = state.network.create_route(&data)?;
-        Ok(state.network.route(id)?.entry())
-    });
-    h.call("staticroute.update", |ctx| {
-        let id = ctx.params.int(0)?;
-        let mut state = ctx.machine.state();
-        state.network.update_route(id, &ctx.params.object(1))?;
-        Ok(state.network.route(id)?.entry())
-    });
-    h.call("staticroute.delete", |ctx| {
-        ctx.machine.state().network.delete_route(ctx.params.int(0)?)?;
-        Ok(json!(true))
-    });
+    h.reads("staticroute", |ctx| ctx.machine.state().network.routes(), route_not_found);
+    h.call("staticroute.create", |ctx| ROUTES.create(ctx, |s, data| s.network.create_route(&data)));
+    h.call("staticroute.update", |ctx| ROUTES.update(ctx, |s, id, data| s.network.update_route(id, &data)));
+    h.call("staticroute.delete", |ctx| ROUTES.delete(ctx, |s, id| s.network.delete_route(id)));
     h.call("ipmi.is_loaded", |_| Ok(json!(false)));
     h.call("ipmi.chassis.info", |_| Ok(json!({})));
 }
@@ -58,3 +46,7 @@ fn update_config(ctx: &Ctx<'_>) -> Result<Value, Failure> {
     host.hostname = network.config.hostname.clone();
     Ok(network.config_entry())
 }
+
+#[cfg(test)]
+#[path = "network_methods_tests.rs"]
+mod tests;

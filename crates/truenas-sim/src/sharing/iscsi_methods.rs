@@ -2,30 +2,32 @@
 //! extents and LUN mappings on top of `state::iscsi`. Changes are published on each object's
 //! query collection.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use crate::events::Change;
-use crate::failure::Failure;
-use crate::methods::{Ctx, Handlers, run_get_instance, run_query};
+use crate::crud::{Collection, row};
+use crate::methods::{Handlers, run_query};
 use crate::sharing::ADDRESSES as NAS_ADDRESSES;
-use crate::sharing::iscsi::{IscsiStore, auth_not_found, initiator_not_found, portal_not_found};
+use crate::sharing::iscsi::{auth_not_found, initiator_not_found, portal_not_found};
 use crate::sharing::iscsi_target::{extent_not_found, target_not_found, targetextent_not_found};
 
-/// A state call that changes row `id` with the update's changes.
-type UpdateFn = fn(&mut IscsiStore, i64, Map<String, Value>) -> Result<(), Failure>;
-
-/// The state calls behind one iSCSI collection.
-struct Kind {
-    collection: &'static str,
-    entries: fn(&IscsiStore) -> Vec<Value>,
-}
-
-const TARGET: Kind = Kind { collection: "iscsi.target.query", entries: IscsiStore::target_entries };
-const EXTENT: Kind = Kind { collection: "iscsi.extent.query", entries: IscsiStore::extent_entries };
-const PORTAL: Kind = Kind { collection: "iscsi.portal.query", entries: IscsiStore::portal_entries };
-const INITIATOR: Kind = Kind { collection: "iscsi.initiator.query", entries: IscsiStore::initiator_entries };
-const AUTH: Kind = Kind { collection: "iscsi.auth.query", entries: IscsiStore::auth_entries };
-const MAPPING: Kind = Kind { collection: "iscsi.targetextent.query", entries: IscsiStore::targetextent_entries };
+const TARGET: Collection =
+    Collection { namespace: "iscsi.target", entry: |s, id| Ok(row(s.iscsi.target_entries(), id)), published: true };
+const EXTENT: Collection =
+    Collection { namespace: "iscsi.extent", entry: |s, id| Ok(row(s.iscsi.extent_entries(), id)), published: true };
+const PORTAL: Collection =
+    Collection { namespace: "iscsi.portal", entry: |s, id| Ok(row(s.iscsi.portal_entries(), id)), published: true };
+const INITIATOR: Collection = Collection {
+    namespace: "iscsi.initiator",
+    entry: |s, id| Ok(row(s.iscsi.initiator_entries(), id)),
+    published: true,
+};
+const AUTH: Collection =
+    Collection { namespace: "iscsi.auth", entry: |s, id| Ok(row(s.iscsi.auth_entries(), id)), published: true };
+const MAPPING: Collection = Collection {
+    namespace: "iscsi.targetextent",
+    entry: |s, id| Ok(row(s.iscsi.targetextent_entries(), id)),
+    published: true,
+};
 
 pub(crate) fn register(h: &mut Handlers) {
     h.call("iscsi.global.config", |ctx| Ok(ctx.machine.state().iscsi.global_config()));
@@ -45,37 +47,31 @@ pub(crate) fn register(h: &mut Handlers) {
     h.call("iscsi.global.alua_enabled", |_| Ok(json!(false)));
     h.call("iscsi.global.iser_enabled", |ctx| Ok(ctx.machine.state().iscsi.global_config()["iser"].clone()));
 
-    h.call("iscsi.portal.query", |ctx| query(ctx, &PORTAL));
-    h.call("iscsi.portal.get_instance", |ctx| get(ctx, &PORTAL, portal_not_found));
-    h.call("iscsi.portal.create", |ctx| create(ctx, &PORTAL, "iscsi.portal.create", |s, data| s.create_portal(data)));
-    h.call("iscsi.portal.update", |ctx| update(ctx, &PORTAL, IscsiStore::update_portal));
-    h.call("iscsi.portal.delete", |ctx| delete(ctx, &PORTAL, |s, id| s.delete_portal(id)));
+    h.reads("iscsi.portal", |ctx| ctx.machine.state().iscsi.portal_entries(), portal_not_found);
+    h.call("iscsi.portal.create", |ctx| PORTAL.create(ctx, |s, data| s.iscsi.create_portal(data)));
+    h.call("iscsi.portal.update", |ctx| PORTAL.update(ctx, |s, id, data| s.iscsi.update_portal(id, data)));
+    h.call("iscsi.portal.delete", |ctx| PORTAL.delete(ctx, |s, id| s.iscsi.delete_portal(id)));
     h.call("iscsi.portal.listen_ip_choices", |_| {
         let all = ["0.0.0.0", "::"].into_iter().chain(NAS_ADDRESSES);
         Ok(Value::Object(all.map(|a| (a.to_string(), json!(a))).collect()))
     });
 
-    h.call("iscsi.initiator.query", |ctx| query(ctx, &INITIATOR));
-    h.call("iscsi.initiator.get_instance", |ctx| get(ctx, &INITIATOR, initiator_not_found));
-    h.call("iscsi.initiator.create", |ctx| {
-        create(ctx, &INITIATOR, "iscsi.initiator.create", |s, data| Ok(s.create_initiator(data)))
-    });
-    h.call("iscsi.initiator.update", |ctx| update(ctx, &INITIATOR, IscsiStore::update_initiator));
-    h.call("iscsi.initiator.delete", |ctx| delete(ctx, &INITIATOR, |s, id| s.delete_initiator(id)));
+    h.reads("iscsi.initiator", |ctx| ctx.machine.state().iscsi.initiator_entries(), initiator_not_found);
+    h.call("iscsi.initiator.create", |ctx| INITIATOR.create(ctx, |s, data| Ok(s.iscsi.create_initiator(data))));
+    h.call("iscsi.initiator.update", |ctx| INITIATOR.update(ctx, |s, id, data| s.iscsi.update_initiator(id, data)));
+    h.call("iscsi.initiator.delete", |ctx| INITIATOR.delete(ctx, |s, id| s.iscsi.delete_initiator(id)));
 
-    h.call("iscsi.auth.query", |ctx| query(ctx, &AUTH));
-    h.call("iscsi.auth.get_instance", |ctx| get(ctx, &AUTH, auth_not_found));
-    h.call("iscsi.auth.create", |ctx| create(ctx, &AUTH, "iscsi.auth.create", |s, data| s.create_auth(data)));
-    h.call("iscsi.auth.update", |ctx| update(ctx, &AUTH, IscsiStore::update_auth));
-    h.call("iscsi.auth.delete", |ctx| delete(ctx, &AUTH, |s, id| s.delete_auth(id)));
+    h.reads("iscsi.auth", |ctx| ctx.machine.state().iscsi.auth_entries(), auth_not_found);
+    h.call("iscsi.auth.create", |ctx| AUTH.create(ctx, |s, data| s.iscsi.create_auth(data)));
+    h.call("iscsi.auth.update", |ctx| AUTH.update(ctx, |s, id, data| s.iscsi.update_auth(id, data)));
+    h.call("iscsi.auth.delete", |ctx| AUTH.delete(ctx, |s, id| s.iscsi.delete_auth(id)));
 
-    h.call("iscsi.target.query", |ctx| query(ctx, &TARGET));
-    h.call("iscsi.target.get_instance", |ctx| get(ctx, &TARGET, target_not_found));
-    h.call("iscsi.target.create", |ctx| create(ctx, &TARGET, "iscsi.target.create", |s, data| s.create_target(data)));
-    h.call("iscsi.target.update", |ctx| update(ctx, &TARGET, IscsiStore::update_target));
+    h.reads("iscsi.target", |ctx| ctx.machine.state().iscsi.target_entries(), target_not_found);
+    h.call("iscsi.target.create", |ctx| TARGET.create(ctx, |s, data| s.iscsi.create_target(data)));
+    h.call("iscsi.target.update", |ctx| TARGET.update(ctx, |s, id, data| s.iscsi.update_target(id, data)));
     h.call("iscsi.target.delete", |ctx| {
         let (force, delete_extents) = (ctx.params.bool(1), ctx.params.bool(2));
-        delete(ctx, &TARGET, |s, id| s.delete_target(id, force, delete_extents))
+        TARGET.delete(ctx, |s, id| s.iscsi.delete_target(id, force, delete_extents))
     });
     h.call("iscsi.target.validate_name", |ctx| {
         let name = ctx.params.str(0)?;
@@ -90,76 +86,19 @@ pub(crate) fn register(h: &mut Handlers) {
         })
     });
 
-    h.call("iscsi.extent.query", |ctx| query(ctx, &EXTENT));
-    h.call("iscsi.extent.get_instance", |ctx| get(ctx, &EXTENT, extent_not_found));
-    h.call("iscsi.extent.create", |ctx| create(ctx, &EXTENT, "iscsi.extent.create", |s, data| s.create_extent(data)));
-    h.call("iscsi.extent.update", |ctx| update(ctx, &EXTENT, IscsiStore::update_extent));
+    h.reads("iscsi.extent", |ctx| ctx.machine.state().iscsi.extent_entries(), extent_not_found);
+    h.call("iscsi.extent.create", |ctx| EXTENT.create(ctx, |s, data| s.iscsi.create_extent(data)));
+    h.call("iscsi.extent.update", |ctx| EXTENT.update(ctx, |s, id, data| s.iscsi.update_extent(id, data)));
     h.call("iscsi.extent.delete", |ctx| {
         let (remove, force) = (ctx.params.bool(1), ctx.params.bool(2));
-        delete(ctx, &EXTENT, |s, id| s.delete_extent(id, remove, force))
+        EXTENT.delete(ctx, |s, id| s.iscsi.delete_extent(id, remove, force))
     });
 
-    h.call("iscsi.targetextent.query", |ctx| query(ctx, &MAPPING));
-    h.call("iscsi.targetextent.get_instance", |ctx| get(ctx, &MAPPING, targetextent_not_found));
-    h.call("iscsi.targetextent.create", |ctx| {
-        create(ctx, &MAPPING, "iscsi.targetextent.create", |s, data| s.create_targetextent(data))
-    });
-    h.call("iscsi.targetextent.update", |ctx| update(ctx, &MAPPING, IscsiStore::update_targetextent));
+    h.reads("iscsi.targetextent", |ctx| ctx.machine.state().iscsi.targetextent_entries(), targetextent_not_found);
+    h.call("iscsi.targetextent.create", |ctx| MAPPING.create(ctx, |s, data| s.iscsi.create_targetextent(data)));
+    h.call("iscsi.targetextent.update", |ctx| MAPPING.update(ctx, |s, id, data| s.iscsi.update_targetextent(id, data)));
     h.call("iscsi.targetextent.delete", |ctx| {
         let force = ctx.params.bool(1);
-        delete(ctx, &MAPPING, |s, id| s.delete_targetextent(id, force))
+        MAPPING.delete(ctx, |s, id| s.iscsi.delete_targetextent(id, force))
     });
-}
-
-fn query(ctx: &Ctx<'_>, kind: &Kind) -> Result<Value, Failure> {
-    let rows = (kind.entries)(&ctx.machine.state().iscsi);
-    run_query(ctx, rows)
-}
-
-fn get(ctx: &Ctx<'_>, kind: &Kind, not_found: fn(i64) -> Failure) -> Result<Value, Failure> {
-    let rows = (kind.entries)(&ctx.machine.state().iscsi);
-    run_get_instance(ctx, rows, not_found)
-}
-
-/// The current entry of row `id` of `kind`.
-fn entry(store: &IscsiStore, kind: &Kind, id: i64) -> Value {
-    (kind.entries)(store).into_iter().find(|e| e["id"] == id).unwrap_or(Value::Null)
-}
-
-fn create(
-    ctx: &Ctx<'_>,
-    kind: &Kind,
-    method: &str,
-    insert: impl FnOnce(&mut IscsiStore, Map<String, Value>) -> Result<i64, Failure>,
-) -> Result<Value, Failure> {
-    let data = ctx.with_defaults(method, 0);
-    let (id, entry) = {
-        let mut state = ctx.machine.state();
-        let id = insert(&mut state.iscsi, data)?;
-        (id, entry(&state.iscsi, kind, id))
-    };
-    ctx.machine.events.emit(kind.collection, Change::Added, id, Some(entry.clone()));
-    Ok(entry)
-}
-
-fn update(ctx: &Ctx<'_>, kind: &Kind, apply: UpdateFn) -> Result<Value, Failure> {
-    let id = ctx.params.int(0)?;
-    let entry = {
-        let mut state = ctx.machine.state();
-        apply(&mut state.iscsi, id, ctx.params.object(1))?;
-        entry(&state.iscsi, kind, id)
-    };
-    ctx.machine.events.emit(kind.collection, Change::Changed, id, Some(entry.clone()));
-    Ok(entry)
-}
-
-fn delete(
-    ctx: &Ctx<'_>,
-    kind: &Kind,
-    remove: impl FnOnce(&mut IscsiStore, i64) -> Result<(), Failure>,
-) -> Result<Value, Failure> {
-    let id = ctx.params.int(0)?;
-    remove(&mut ctx.machine.state().iscsi, id)?;
-    ctx.machine.events.emit(kind.collection, Change::Removed, id, None);
-    Ok(json!(true))
 }

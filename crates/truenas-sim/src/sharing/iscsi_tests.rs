@@ -1,7 +1,6 @@
 use serde_json::{Map, Value, json};
 
 use super::*;
-use crate::defaults;
 use crate::sharing::sharing_seed;
 use crate::sharing::testing::shape_problems;
 
@@ -9,15 +8,7 @@ fn demo() -> IscsiStore {
     sharing_seed::iscsi(Release::V25_10)
 }
 
-fn data(method: &str, value: Value) -> Map<String, Value> {
-    let mut value = value;
-    defaults::apply(Release::V25_10, method, 0, &mut value);
-    object(value)
-}
-
-fn reason(outcome: Result<impl std::fmt::Debug, Failure>) -> String {
-    outcome.expect_err("should be refused").reason()
-}
+use crate::test_support::{created as data, reason};
 
 fn file_extent(name: &str, path: &str, size: u64) -> Map<String, Value> {
     data("iscsi.extent.create", json!({"name": name, "type": "FILE", "path": path, "filesize": size}))

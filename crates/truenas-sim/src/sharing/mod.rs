@@ -8,8 +8,8 @@
 //! `sharing.nfs.*`), `iscsi_methods` (`iscsi.*`).
 //!
 //! What the sharing services (SMB, NFS, iSCSI) see of the rest of the NAS: the pool and its
-//! datasets and zvols that shares point into, the addresses services may bind to, and the
-//! id-keyed rows their records live in.
+//! datasets and zvols that shares point into, and the addresses services may bind to. Their
+//! records live in `crate::table::Rows`.
 //!
 //! The demo pool's layout is fixed here rather than read from the storage state, so sharing
 //! checks stay simple: a path is valid when it lies under `/mnt/<pool>`, and its dataset is the
@@ -22,8 +22,6 @@ pub(crate) mod nfs;
 pub(crate) mod sharing_methods;
 pub(crate) mod sharing_seed;
 pub(crate) mod smb;
-
-use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
@@ -93,57 +91,7 @@ pub(crate) fn check(problems: Vec<Invalid>) -> Result<(), Failure> {
     if problems.is_empty() { Ok(()) } else { Err(Failure::Validation(problems)) }
 }
 
-/// The rows of one datastore table: stored fields by id, ids never reused.
-#[derive(Debug, Clone)]
-pub(crate) struct Rows {
-    rows: BTreeMap<i64, Map<String, Value>>,
-    next: i64,
-}
-
-impl Default for Rows {
-    fn default() -> Self {
-        Rows { rows: BTreeMap::new(), next: 1 }
-    }
-}
-
-impl Rows {
-    pub(crate) fn get(&self, id: i64) -> Option<&Map<String, Value>> {
-        self.rows.get(&id)
-    }
-
-    pub(crate) fn get_mut(&mut self, id: i64) -> Option<&mut Map<String, Value>> {
-        self.rows.get_mut(&id)
-    }
-
-    /// Stores a new row and returns its id.
-    pub(crate) fn insert(&mut self, fields: Map<String, Value>) -> i64 {
-        let id = self.next;
-        self.next += 1;
-        self.rows.insert(id, fields);
-        id
-    }
-
-    pub(crate) fn remove(&mut self, id: i64) -> Option<Map<String, Value>> {
-        self.rows.remove(&id)
-    }
-
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (i64, &Map<String, Value>)> {
-        self.rows.iter().map(|(id, row)| (*id, row))
-    }
-
-    pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = (i64, &mut Map<String, Value>)> {
-        self.rows.iter_mut().map(|(id, row)| (*id, row))
-    }
-
-    pub(crate) fn ids(&self) -> Vec<i64> {
-        self.rows.keys().copied().collect()
-    }
-
-    /// Ids of the rows whose `key` equals `value`.
-    pub(crate) fn ids_where(&self, key: &str, value: &Value) -> Vec<i64> {
-        self.iter().filter(|(_, row)| row.get(key) == Some(value)).map(|(id, _)| id).collect()
-    }
-}
+pub(crate) use crate::table::Rows;
 
 /// `row[key]` as a string, empty when absent.
 pub(crate) fn text<'a>(row: &'a Map<String, Value>, key: &str) -> &'a str {
@@ -255,14 +203,5 @@ mod tests {
         assert_eq!(testing::shape_problems(release, "iscsi.initiator.get_instance", &bad).len(), 1);
         let good = json!({"id": 1, "initiators": [], "comment": ""});
         assert!(testing::shape_problems(release, "iscsi.initiator.get_instance", &good).is_empty());
-    }
-
-    #[test]
-    fn row_ids_are_never_reused() {
-        let mut rows = Rows::default();
-        let a = rows.insert(Map::new());
-        rows.remove(a);
-        assert_eq!(rows.insert(Map::new()), a + 1);
-        assert!(rows.get(a).is_none());
     }
 }

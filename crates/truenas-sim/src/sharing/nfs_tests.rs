@@ -1,22 +1,16 @@
 use serde_json::{Map, Value, json};
 
 use super::*;
-use crate::defaults;
 use crate::sharing::sharing_seed;
 use crate::sharing::testing::shape_problems;
+use crate::test_support::{created, reason};
 
 fn demo() -> NfsStore {
     sharing_seed::nfs(Release::V25_10)
 }
 
 fn data(value: Value) -> Map<String, Value> {
-    let mut value = value;
-    defaults::apply(Release::V25_10, "sharing.nfs.create", 0, &mut value);
-    object(value)
-}
-
-fn reason(outcome: Result<impl std::fmt::Debug, Failure>) -> String {
-    outcome.expect_err("should be refused").reason()
+    created("sharing.nfs.create", value)
 }
 
 #[test]

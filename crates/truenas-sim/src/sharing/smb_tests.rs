@@ -3,19 +3,14 @@ use serde_json::{Map, Value, json};
 use super::*;
 use crate::sharing::sharing_seed;
 use crate::sharing::testing::shape_problems;
+use crate::test_support::{created, reason};
 
 fn demo() -> SmbStore {
     sharing_seed::smb(Release::V25_10)
 }
 
 fn data(value: Value) -> Map<String, Value> {
-    let mut value = value;
-    defaults::apply(Release::V25_10, "sharing.smb.create", 0, &mut value);
-    object(value)
-}
-
-fn reason(outcome: Result<impl std::fmt::Debug, Failure>) -> String {
-    outcome.expect_err("should be refused").reason()
+    created("sharing.smb.create", value)
 }
 
 #[test]

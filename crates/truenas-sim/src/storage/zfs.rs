@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use crate::clock;
-use crate::failure::{Failure, Invalid};
+use crate::failure::Failure;
 
 /// What a fresh dataset occupies before anything is written to it (ZFS shows 96K).
 pub(crate) const EMPTY_DATASET: u64 = 96 * 1024;
@@ -96,19 +96,11 @@ pub(crate) fn parse_size(text: &str) -> Option<u64> {
     digits.parse::<u64>().ok().and_then(|n| n.checked_mul(1u64 << shift))
 }
 
-/// One validation problem, `attribute` dotted as the middleware names it.
-pub(crate) fn invalid(attribute: impl Into<String>, message: impl Into<String>, errno: i64) -> Invalid {
-    Invalid { attribute: Some(attribute.into()), message: message.into(), errno }
-}
+pub(crate) use crate::failure::{check, invalid};
 
 /// A single validation problem as a failure.
 pub(crate) fn refuse(attribute: impl Into<String>, message: impl Into<String>, errno: i64) -> Failure {
     Failure::Validation(vec![invalid(attribute, message, errno)])
-}
-
-/// `Ok` when there is nothing to report, else every problem as one `ValidationErrors`.
-pub(crate) fn check(problems: Vec<Invalid>) -> Result<(), Failure> {
-    if problems.is_empty() { Ok(()) } else { Err(Failure::Validation(problems)) }
 }
 
 /// `strftime` for the conversions snapshot naming schemas use (`%Y %m %d %H %M %S %%`).

@@ -2,12 +2,11 @@
 //! to answer DNS-01 challenges. The provider sits inside `attributes` (`authenticator`); the
 //! params schema has already checked each provider's fields.
 
-use std::collections::BTreeMap;
-
 use serde_json::{Map, Value, json};
 
 use crate::failure::Failure;
 use crate::network::interface::invalid;
+use crate::table::Table;
 
 /// One DNS authenticator.
 #[derive(Debug, Clone)]
@@ -44,8 +43,7 @@ impl Authenticator {
 /// Every DNS authenticator of the simulated NAS.
 #[derive(Debug)]
 pub(crate) struct Authenticators {
-    map: BTreeMap<i64, Authenticator>,
-    next_id: i64,
+    map: Table<Authenticator>,
 }
 
 pub(crate) fn authenticator_not_found(id: i64) -> Failure {
@@ -54,7 +52,7 @@ pub(crate) fn authenticator_not_found(id: i64) -> Failure {
 
 impl Authenticators {
     pub(crate) fn get(&self, id: i64) -> Result<&Authenticator, Failure> {
-        self.map.get(&id).ok_or_else(|| authenticator_not_found(id))
+        self.map.get(id)
     }
 
     pub(crate) fn entries(&self) -> Vec<Value> {
@@ -73,10 +71,7 @@ impl Authenticators {
         let name = data.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
         self.check_name("dns_authenticator_create", &name, None)?;
         let attributes = data.get("attributes").and_then(Value::as_object).cloned().unwrap_or_default();
-        let id = self.next_id;
-        self.next_id += 1;
-        self.map.insert(id, Authenticator { id, name, attributes });
-        Ok(id)
+        Ok(self.map.insert(|id| Authenticator { id, name, attributes }))
     }
 
     /// `acme.dns.authenticator.update`: a new name and/or new attributes.
@@ -85,7 +80,7 @@ impl Authenticators {
         if let Some(name) = data.get("name").and_then(Value::as_str) {
             self.check_name("dns_authenticator_update", name, Some(id))?;
         }
-        let entry = self.map.get_mut(&id).ok_or_else(|| authenticator_not_found(id))?;
+        let entry = self.map.get_mut(id)?;
         if let Some(name) = data.get("name").and_then(Value::as_str) {
             entry.name = name.to_string();
         }
@@ -104,8 +99,7 @@ impl Authenticators {
                 used_by.join(", ")
             )));
         }
-        self.map.remove(&id);
-        Ok(())
+        self.map.delete(id).map(drop)
     }
 }
 
@@ -113,28 +107,27 @@ impl Authenticators {
 /// certificate renews through, and an unused Route 53 key from an earlier experiment.
 pub(crate) fn demo() -> Authenticators {
     let attributes = |v: Value| v.as_object().cloned().unwrap_or_default();
-    let cloudflare = Authenticator {
-        id: 1,
+    let mut map = Table::new("DNSAuthenticator");
+    map.insert(|id| Authenticator {
+        id,
         name: "cloudflare_home".into(),
         attributes: attributes(json!({"authenticator": "cloudflare", "cloudflare_email": null, "api_key": null,
             "api_token": "cf-demo-token-7d1f0e9a42b3c5"})),
-    };
-    let route53 = Authenticator {
-        id: 2,
+    });
+    map.insert(|id| Authenticator {
+        id,
         name: "route53_lab".into(),
         attributes: attributes(json!({"authenticator": "route53", "access_key_id": "AKIAEXAMPLEDEMO00001",
             "secret_access_key": "demo/secret/key/not+real0000000000000000"})),
-    };
-    Authenticators { map: BTreeMap::from([(1, cloudflare), (2, route53)]), next_id: 3 }
+    });
+    Authenticators { map }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn object(v: Value) -> Map<String, Value> {
-        v.as_object().cloned().unwrap()
-    }
+    use crate::test_support::object;
 
     #[test]
     fn names_are_unique_and_ids_count_up() {

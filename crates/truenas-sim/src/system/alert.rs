@@ -2,12 +2,11 @@
 //! raised on the demo machine, dismissing and restoring them, the class catalogue
 //! (`alert.list_categories`), and CRUD plus a test send for alert services.
 
-use std::collections::BTreeMap;
-
 use serde_json::{Map, Value, json};
 
 use crate::failure::Failure;
 use crate::system::certificate_entry::now_secs;
+use crate::table::Table;
 use truenas_api::schema::Release;
 
 /// One raised alert.
@@ -105,8 +104,7 @@ fn stored_attributes(data: &Map<String, Value>) -> Map<String, Value> {
 #[derive(Debug)]
 pub(crate) struct Alerts {
     pub(crate) alerts: Vec<Alert>,
-    services: BTreeMap<i64, AlertService>,
-    next_service: i64,
+    services: Table<AlertService>,
 }
 
 /// What `get_instance` says of an unknown alert service (the middleware names the service
@@ -137,15 +135,12 @@ impl Alerts {
     }
 
     pub(crate) fn service(&self, id: i64) -> Result<&AlertService, Failure> {
-        self.services.get(&id).ok_or_else(|| service_not_found(id))
+        self.services.get(id)
     }
 
     /// `alertservice.create` (defaults already filled in; the schema checked the attributes).
     pub(crate) fn create_service(&mut self, data: &Map<String, Value>) -> i64 {
-        let id = self.next_service;
-        self.next_service += 1;
-        self.services.insert(id, AlertService::from_data(id, data));
-        id
+        self.services.insert(|id| AlertService::from_data(id, data))
     }
 
     /// `alertservice.update`: the whole definition is replaced.
@@ -155,12 +150,12 @@ impl Alerts {
         if !data.contains_key("enabled") {
             new.enabled = old.enabled;
         }
-        self.services.insert(id, new);
+        *self.services.get_mut(id)? = new;
         Ok(())
     }
 
     pub(crate) fn delete_service(&mut self, id: i64) -> Result<(), Failure> {
-        self.services.remove(&id).map(|_| ()).ok_or_else(|| service_not_found(id))
+        self.services.delete(id).map(drop)
     }
 }
 
@@ -309,19 +304,18 @@ pub(crate) fn demo() -> Alerts {
         level: level.to_string(),
         enabled: true,
     };
-    let services = BTreeMap::from([
-        (1, service(1, "Email admins", json!({"type": "Mail", "email": "admin@example.com"}), "WARNING")),
-        (
-            2,
-            service(
-                2,
-                "Homelab Slack",
-                json!({"type": "Slack", "url": "https://hooks.slack.com/services/T0000/B0000/XXXXXXXX"}),
-                "ERROR",
-            ),
-        ),
-    ]);
-    Alerts { alerts, services, next_service: 3 }
+    // The middleware names the service class `AlertServiceService`, whose verbose name is `Alert`.
+    let mut services = Table::new("Alert");
+    services.insert(|id| service(id, "Email admins", json!({"type": "Mail", "email": "admin@example.com"}), "WARNING"));
+    services.insert(|id| {
+        service(
+            id,
+            "Homelab Slack",
+            json!({"type": "Slack", "url": "https://hooks.slack.com/services/T0000/B0000/XXXXXXXX"}),
+            "ERROR",
+        )
+    });
+    Alerts { alerts, services }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::events::Change;
 use crate::failure::Failure;
-use crate::methods::{Ctx, Handlers, run_get_instance, run_query};
+use crate::methods::{Ctx, Handlers};
 use crate::system::alert::{POLICIES, categories, service_not_found, test_delivery};
 
 pub(crate) fn register(h: &mut Handlers) {
@@ -14,10 +14,7 @@ pub(crate) fn register(h: &mut Handlers) {
     h.call("alert.restore", |ctx| set_dismissed(ctx, false));
     h.call("alert.list_categories", |ctx| Ok(categories(ctx.machine.config.release)));
     h.call("alert.list_policies", |_| Ok(json!(POLICIES)));
-    h.call("alertservice.query", |ctx| run_query(ctx, ctx.machine.state().alerts.services(ctx.machine.config.release)));
-    h.call("alertservice.get_instance", |ctx| {
-        run_get_instance(ctx, ctx.machine.state().alerts.services(ctx.machine.config.release), service_not_found)
-    });
+    h.reads("alertservice", |ctx| ctx.machine.state().alerts.services(ctx.machine.config.release), service_not_found);
     h.call("alertservice.create", |ctx| {
         let data = ctx.with_defaults("alertservice.create", 0);
         let mut state = ctx.machine.state();

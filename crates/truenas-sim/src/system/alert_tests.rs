@@ -1,12 +1,10 @@
 //! Alerts and alert services.
 
-use serde_json::{Map, Value, json};
+use serde_json::json;
 
 use super::*;
 
-fn data(v: Value) -> Map<String, Value> {
-    v.as_object().cloned().unwrap()
-}
+use crate::test_support::object as data;
 
 #[test]
 fn dismissing_and_restoring_flip_one_alert_and_ignore_unknown_uuids() {

@@ -23,20 +23,12 @@ pub(crate) struct Audit {
 /// Where the demo's API client connects from.
 const CLIENT: &str = "192.168.1.20";
 
-fn record(
-    minutes_ago: i64,
-    service: &str,
-    username: &str,
-    address: &str,
-    event: &str,
-    event_data: Value,
-    success: bool,
-) -> Value {
-    let ms = now_ms() - minutes_ago * 60_000;
-    record_at(ms, service, username, address, event, event_data, success)
+/// The time `minutes` ago, in milliseconds: when a seeded record happened.
+fn ago(minutes: i64) -> i64 {
+    now_ms() - minutes * 60_000
 }
 
-fn record_at(
+fn record(
     ms: i64,
     service: &str,
     username: &str,
@@ -82,9 +74,17 @@ impl Default for Audit {
     fn default() -> Self {
         let failed = json!({"credentials": {"credentials": "LOGIN_PASSWORD", "credentials_data": {"username": "admin"}}, "error": "Bad username or password"});
         let records = vec![
-            record(3 * 1440, "MIDDLEWARE", "truenas_admin", CLIENT, "AUTHENTICATION", login("LOGIN_PASSWORD"), true),
             record(
-                3 * 1440 - 5,
+                ago(3 * 1440),
+                "MIDDLEWARE",
+                "truenas_admin",
+                CLIENT,
+                "AUTHENTICATION",
+                login("LOGIN_PASSWORD"),
+                true,
+            ),
+            record(
+                ago(3 * 1440 - 5),
                 "MIDDLEWARE",
                 "truenas_admin",
                 CLIENT,
@@ -93,7 +93,7 @@ impl Default for Audit {
                 true,
             ),
             record(
-                2 * 1440,
+                ago(2 * 1440),
                 "SUDO",
                 "truenas_admin",
                 CLIENT,
@@ -102,7 +102,7 @@ impl Default for Audit {
                 true,
             ),
             record(
-                2 * 1440 - 30,
+                ago(2 * 1440 - 30),
                 "SMB",
                 "alice",
                 "192.168.1.31",
@@ -111,7 +111,7 @@ impl Default for Audit {
                 true,
             ),
             record(
-                2 * 1440 - 31,
+                ago(2 * 1440 - 31),
                 "SMB",
                 "alice",
                 "192.168.1.31",
@@ -119,11 +119,11 @@ impl Default for Audit {
                 json!({"host": "truenas", "unix_token": {"uid": 3000, "gid": 3000}}),
                 true,
             ),
-            record(1440, "MIDDLEWARE", "admin", "10.0.0.66", "AUTHENTICATION", failed.clone(), false),
-            record(1440 - 1, "MIDDLEWARE", "admin", "10.0.0.66", "AUTHENTICATION", failed, false),
-            record(600, "MIDDLEWARE", "truenas_admin", CLIENT, "AUTHENTICATION", login("API_KEY"), true),
+            record(ago(1440), "MIDDLEWARE", "admin", "10.0.0.66", "AUTHENTICATION", failed.clone(), false),
+            record(ago(1440 - 1), "MIDDLEWARE", "admin", "10.0.0.66", "AUTHENTICATION", failed, false),
+            record(ago(600), "MIDDLEWARE", "truenas_admin", CLIENT, "AUTHENTICATION", login("API_KEY"), true),
             record(
-                598,
+                ago(598),
                 "MIDDLEWARE",
                 "truenas_admin",
                 CLIENT,
@@ -132,7 +132,7 @@ impl Default for Audit {
                 true,
             ),
             record(
-                120,
+                ago(120),
                 "SYSTEM",
                 "root",
                 "127.0.0.1",
@@ -140,7 +140,7 @@ impl Default for Audit {
                 json!({"syscall": "EXECVE", "proctitle": "/usr/bin/sudo -i"}),
                 true,
             ),
-            record(30, "MIDDLEWARE", "truenas_admin", CLIENT, "AUTHENTICATION", login("API_KEY"), true),
+            record(ago(30), "MIDDLEWARE", "truenas_admin", CLIENT, "AUTHENTICATION", login("API_KEY"), true),
         ];
         Audit { retention: 7, reservation: 0, quota: 0, quota_fill_warning: 75, quota_fill_critical: 95, records }
     }
@@ -193,7 +193,7 @@ impl Audit {
 
     /// Adds a `METHOD_CALL` record for an audited call made now.
     pub(crate) fn method_call(&mut self, username: &str, method: &str, description: &str, success: bool) {
-        self.records.push(record_at(
+        self.records.push(record(
             now_ms(),
             "MIDDLEWARE",
             username,

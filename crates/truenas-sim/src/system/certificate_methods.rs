@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
+use crate::crud::Collection;
 use crate::machine::Machine;
-use crate::methods::{Ctx, Handlers, JobPlan, run_get_instance, run_query};
+use crate::methods::{Ctx, Handlers, JobPlan};
 use crate::system::acme::authenticator_not_found;
 use crate::system::certificate::certificate_not_found;
 
@@ -16,11 +17,11 @@ const ACME_SERVERS: [(&str, &str); 2] = [
     ("https://acme-v02.api.letsencrypt.org/directory", "Let's Encrypt Production Directory"),
 ];
 
+const AUTHENTICATORS: Collection =
+    Collection { namespace: "acme.dns.authenticator", entry: |s, id| Ok(s.acme.get(id)?.entry()), published: false };
+
 pub(crate) fn register(h: &mut Handlers) {
-    h.call("certificate.query", |ctx| run_query(ctx, ctx.machine.state().certificates.entries()));
-    h.call("certificate.get_instance", |ctx| {
-        run_get_instance(ctx, ctx.machine.state().certificates.entries(), certificate_not_found)
-    });
+    h.reads("certificate", |ctx| ctx.machine.state().certificates.entries(), certificate_not_found);
     h.job("certificate.create", create);
     h.job("certificate.update", update);
     h.job("certificate.delete", delete);
@@ -30,28 +31,14 @@ pub(crate) fn register(h: &mut Handlers) {
     h.call("certificate.ec_curve_choices", |_| {
         Ok(json!({"SECP256R1": "SECP256R1", "SECP384R1": "SECP384R1", "SECP521R1": "SECP521R1", "ed25519": "ed25519"}))
     });
-    h.call("acme.dns.authenticator.query", |ctx| run_query(ctx, ctx.machine.state().acme.entries()));
-    h.call("acme.dns.authenticator.get_instance", |ctx| {
-        run_get_instance(ctx, ctx.machine.state().acme.entries(), authenticator_not_found)
-    });
-    h.call("acme.dns.authenticator.create", |ctx| {
-        let data = ctx.with_defaults("acme.dns.authenticator.create", 0);
-        let mut state = ctx.machine.state();
-        let id = state.acme.create(&data)?;
-        Ok(state.acme.get(id)?.entry())
-    });
-    h.call("acme.dns.authenticator.update", |ctx| {
-        let id = ctx.params.int(0)?;
-        let mut state = ctx.machine.state();
-        state.acme.update(id, &ctx.params.object(1))?;
-        Ok(state.acme.get(id)?.entry())
-    });
+    h.reads("acme.dns.authenticator", |ctx| ctx.machine.state().acme.entries(), authenticator_not_found);
+    h.call("acme.dns.authenticator.create", |ctx| AUTHENTICATORS.create(ctx, |s, data| s.acme.create(&data)));
+    h.call("acme.dns.authenticator.update", |ctx| AUTHENTICATORS.update(ctx, |s, id, data| s.acme.update(id, &data)));
     h.call("acme.dns.authenticator.delete", |ctx| {
-        let id = ctx.params.int(0)?;
-        let mut state = ctx.machine.state();
-        let used_by = state.certificates.using_authenticator(id);
-        state.acme.delete(id, &used_by)?;
-        Ok(json!(true))
+        AUTHENTICATORS.delete(ctx, |s, id| {
+            let used_by = s.certificates.using_authenticator(id);
+            s.acme.delete(id, &used_by)
+        })
     });
 }
 

@@ -1,14 +1,12 @@
 //! Certificates: the kinds TrueNAS 25.10 can create, ACME's checks, deletion and the entries.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::*;
 use crate::failure::validation_messages as messages;
 use crate::system::acme;
 
-fn data(v: Value) -> Map<String, Value> {
-    v.as_object().cloned().unwrap()
-}
+use crate::test_support::object as data;
 
 #[test]
 fn the_seed_has_the_ui_certificate_an_acme_certificate_and_its_csr() {

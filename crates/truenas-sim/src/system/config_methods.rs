@@ -64,3 +64,7 @@ fn download(ctx: &Ctx<'_>) -> Result<Value, Failure> {
     });
     Ok(json!([job, format!("/_download/{job}?auth_token={}", random_alphanumeric(64))]))
 }
+
+#[cfg(test)]
+#[path = "config_methods_tests.rs"]
+mod tests;

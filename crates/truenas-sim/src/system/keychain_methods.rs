@@ -79,3 +79,7 @@ fn delete(ctx: &Ctx<'_>) -> Result<Value, Failure> {
     }
     Ok(Value::Null)
 }
+
+#[cfg(test)]
+#[path = "keychain_methods_tests.rs"]
+mod tests;

@@ -1,10 +1,8 @@
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::*;
 
-fn obj(value: Value) -> Map<String, Value> {
-    value.as_object().cloned().unwrap()
-}
+use crate::test_support::object as obj;
 
 const SCHEMA: &str = "keychain_credential_create";
 

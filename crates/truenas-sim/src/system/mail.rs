@@ -110,9 +110,7 @@ impl MailStore {
 mod tests {
     use super::*;
 
-    fn map(v: Value) -> Map<String, Value> {
-        v.as_object().unwrap().clone()
-    }
+    use crate::test_support::object as map;
 
     #[test]
     fn smtp_authentication_needs_credentials() {

@@ -40,3 +40,7 @@ fn send(ctx: &Ctx<'_>) -> JobPlan {
         Ok(if machine.config.release >= Release::V26_0 { Value::Null } else { json!(true) })
     })
 }
+
+#[cfg(test)]
+#[path = "mail_methods_tests.rs"]
+mod tests;

@@ -2,11 +2,10 @@
 //! the middleware's checks (the server must answer unless `force`; `maxpoll` above `minpoll`).
 //! An address under the reserved `.invalid` domain plays a server that does not answer.
 
-use std::collections::BTreeMap;
-
 use serde_json::{Map, Value, json};
 
 use crate::failure::{Failure, Invalid, errno};
+use crate::table::Table;
 
 /// Members of a server entry, in `system.ntpserver.query` order.
 const FIELDS: [&str; 6] = ["address", "burst", "iburst", "prefer", "minpoll", "maxpoll"];
@@ -14,8 +13,7 @@ const FIELDS: [&str; 6] = ["address", "burst", "iburst", "prefer", "minpoll", "m
 /// The configured time servers.
 #[derive(Debug)]
 pub(crate) struct NtpStore {
-    servers: BTreeMap<i64, Map<String, Value>>,
-    next: i64,
+    servers: Table<Map<String, Value>>,
 }
 
 pub(crate) fn ntp_server_not_found(id: i64) -> Failure {
@@ -30,7 +28,7 @@ fn answers(address: &str) -> bool {
 
 impl NtpStore {
     pub(crate) fn demo() -> NtpStore {
-        let mut store = NtpStore { servers: BTreeMap::new(), next: 1 };
+        let mut store = NtpStore { servers: Table::new("NTPServer") };
         for i in 0..3 {
             let server = json!({
                 "address": format!("{i}.debian.pool.ntp.org"),
@@ -42,10 +40,7 @@ impl NtpStore {
     }
 
     fn insert(&mut self, fields: Map<String, Value>) -> i64 {
-        let id = self.next;
-        self.next += 1;
-        self.servers.insert(id, fields);
-        id
+        self.servers.insert(|_| fields)
     }
 
     fn entry(id: i64, fields: &Map<String, Value>) -> Value {
@@ -58,11 +53,11 @@ impl NtpStore {
     }
 
     pub(crate) fn entries(&self) -> Vec<Value> {
-        self.servers.iter().map(|(id, f)| NtpStore::entry(*id, f)).collect()
+        self.servers.iter().map(|(id, f)| NtpStore::entry(id, f)).collect()
     }
 
     pub(crate) fn get(&self, id: i64) -> Result<Value, Failure> {
-        self.servers.get(&id).map(|f| NtpStore::entry(id, f)).ok_or_else(|| ntp_server_not_found(id))
+        self.servers.get(id).map(|f| NtpStore::entry(id, f))
     }
 
     fn check(schema: &str, server: &Map<String, Value>, force: bool) -> Result<(), Failure> {
@@ -97,17 +92,17 @@ impl NtpStore {
 
     /// `system.ntpserver.update`.
     pub(crate) fn update(&mut self, id: i64, data: &Map<String, Value>) -> Result<(), Failure> {
-        let mut server = self.servers.get(&id).cloned().ok_or_else(|| ntp_server_not_found(id))?;
+        let mut server = self.servers.get(id)?.clone();
         let force = data.get("force").and_then(Value::as_bool).unwrap_or(false);
         server.extend(data.iter().filter(|(k, _)| FIELDS.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())));
         NtpStore::check("ntpserver_update", &server, force)?;
-        self.servers.insert(id, server);
+        *self.servers.get_mut(id)? = server;
         Ok(())
     }
 
     /// `system.ntpserver.delete`.
     pub(crate) fn delete(&mut self, id: i64) -> Result<(), Failure> {
-        self.servers.remove(&id).map(|_| ()).ok_or_else(|| ntp_server_not_found(id))
+        self.servers.delete(id).map(drop)
     }
 }
 
@@ -116,9 +111,7 @@ mod tests {
     use super::*;
 
     fn server(v: Value) -> Map<String, Value> {
-        let mut v = v;
-        crate::defaults::apply(truenas_api::schema::Release::V25_10, "system.ntpserver.create", 0, &mut v);
-        v.as_object().unwrap().clone()
+        crate::test_support::created("system.ntpserver.create", v)
     }
 
     #[test]

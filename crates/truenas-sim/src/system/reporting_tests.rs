@@ -1,12 +1,10 @@
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::*;
 
 const NOW: i64 = 1_767_229_200;
 
-fn query(v: Value) -> Map<String, Value> {
-    v.as_object().unwrap().clone()
-}
+use crate::test_support::object as query;
 
 #[test]
 fn graphs_follow_the_release() {

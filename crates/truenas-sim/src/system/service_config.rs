@@ -120,75 +120,86 @@ impl ServiceConfigs {
     /// `ftp.update`: passive ports are 0 or 1024-65535 with min below max; anonymous-only access
     /// needs a path.
     pub(crate) fn update_ftp(&mut self, changes: &Map<String, Value>) -> Result<Value, Failure> {
-        let mut new = self.ftp.clone();
-        new.update(changes);
-        let mut errors = Vec::new();
-        let (low, high) = (port(&new, "passiveportsmin"), port(&new, "passiveportsmax"));
-        for (key, value) in [("passiveportsmin", low), ("passiveportsmax", high)] {
-            if value != 0 && !(1024..=65535).contains(&value) {
-                errors.push(problem(&format!("ftp_update.{key}"), "This value must be 0 or between 1024 and 65535"));
+        update_checked(&mut self.ftp, changes, |new| {
+            let mut errors = Vec::new();
+            let (low, high) = (port(new, "passiveportsmin"), port(new, "passiveportsmax"));
+            for (key, value) in [("passiveportsmin", low), ("passiveportsmax", high)] {
+                if value != 0 && !(1024..=65535).contains(&value) {
+                    errors
+                        .push(problem(&format!("ftp_update.{key}"), "This value must be 0 or between 1024 and 65535"));
+                }
             }
-        }
-        if (low != 0 || high != 0) && low >= high {
-            errors.push(problem("ftp_update.passiveportsmax", "This value must be higher than passiveportsmin"));
-        }
-        if new.field("onlyanonymous") == &json!(true) && new.text("anonpath").is_empty() {
-            errors.push(problem("ftp_update.anonpath", "This field is required for anonymous login"));
-        }
-        fail_on(errors)?;
-        self.ftp = new;
-        Ok(self.ftp.get())
+            if (low != 0 || high != 0) && low >= high {
+                errors.push(problem("ftp_update.passiveportsmax", "This value must be higher than passiveportsmin"));
+            }
+            if new.field("onlyanonymous") == &json!(true) && new.text("anonpath").is_empty() {
+                errors.push(problem("ftp_update.anonpath", "This field is required for anonymous login"));
+            }
+            errors
+        })
     }
 
     /// `snmp.update`: SNMPv3 needs a user, an authentication type and a password of 8 or more
     /// characters; a privacy protocol needs its passphrase.
     pub(crate) fn update_snmp(&mut self, changes: &Map<String, Value>) -> Result<Value, Failure> {
-        let mut new = self.snmp.clone();
-        new.update(changes);
-        let mut errors = Vec::new();
-        if new.field("v3") == &json!(true) {
-            for key in ["v3_username", "v3_authtype", "v3_password"] {
-                if new.text(key).is_empty() {
-                    errors
-                        .push(problem(&format!("snmp_update.{key}"), "This field is required when SNMPv3 is enabled"));
+        update_checked(&mut self.snmp, changes, |new| {
+            let mut errors = Vec::new();
+            if new.field("v3") == &json!(true) {
+                for key in ["v3_username", "v3_authtype", "v3_password"] {
+                    if new.text(key).is_empty() {
+                        errors.push(problem(
+                            &format!("snmp_update.{key}"),
+                            "This field is required when SNMPv3 is enabled",
+                        ));
+                    }
+                }
+                let password = new.text("v3_password");
+                if !password.is_empty() && password.chars().count() < 8 {
+                    errors.push(problem("snmp_update.v3_password", "Password must contain at least 8 characters"));
+                }
+                if !new.field("v3_privproto").is_null() && new.text("v3_privpassphrase").is_empty() {
+                    errors.push(problem(
+                        "snmp_update.v3_privpassphrase",
+                        "This field is required when SNMPv3 private protocol is specified",
+                    ));
                 }
             }
-            let password = new.text("v3_password");
-            if !password.is_empty() && password.chars().count() < 8 {
-                errors.push(problem("snmp_update.v3_password", "Password must contain at least 8 characters"));
-            }
-            if !new.field("v3_privproto").is_null() && new.text("v3_privpassphrase").is_empty() {
-                errors.push(problem(
-                    "snmp_update.v3_privpassphrase",
-                    "This field is required when SNMPv3 private protocol is specified",
-                ));
-            }
-        }
-        fail_on(errors)?;
-        self.snmp = new;
-        Ok(self.snmp.get())
+            errors
+        })
     }
 
     /// `ups.update`: MASTER mode needs a driver and a port, SLAVE mode a remote host; the
     /// identifier is re-derived.
     pub(crate) fn update_ups(&mut self, changes: &Map<String, Value>) -> Result<Value, Failure> {
-        let mut new = self.ups.clone();
-        new.update(changes);
-        let required: &[&str] = if new.text("mode") == "SLAVE" { &["remotehost"] } else { &["driver", "port"] };
-        let mut errors: Vec<Invalid> = required
-            .iter()
-            .filter(|key| new.text(key).is_empty())
-            .map(|key| problem(&format!("ups_update.{key}"), "This field is required"))
-            .collect();
-        let identifier = new.text("identifier");
-        if !identifier.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
-            errors.push(problem("ups_update.identifier", "Use alphanumeric characters, \".\", \"-\" and \"_\""));
-        }
-        fail_on(errors)?;
-        refresh_ups_identifier(&mut new);
-        self.ups = new;
-        Ok(self.ups.get())
+        update_checked(&mut self.ups, changes, |new| {
+            let required: &[&str] = if new.text("mode") == "SLAVE" { &["remotehost"] } else { &["driver", "port"] };
+            let mut errors: Vec<Invalid> = required
+                .iter()
+                .filter(|key| new.text(key).is_empty())
+                .map(|key| problem(&format!("ups_update.{key}"), "This field is required"))
+                .collect();
+            let identifier = new.text("identifier");
+            if !identifier.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+                errors.push(problem("ups_update.identifier", "Use alphanumeric characters, \".\", \"-\" and \"_\""));
+            }
+            refresh_ups_identifier(new);
+            errors
+        })
     }
+}
+
+/// Applies `changes` to a copy of `config`, keeps the copy when `check` (which may also derive
+/// fields) finds no problem, and returns the new settings; on a problem nothing changes.
+fn update_checked(
+    config: &mut ConfigObject,
+    changes: &Map<String, Value>,
+    check: impl FnOnce(&mut ConfigObject) -> Vec<Invalid>,
+) -> Result<Value, Failure> {
+    let mut new = config.clone();
+    new.update(changes);
+    fail_on(check(&mut new))?;
+    *config = new;
+    Ok(config.get())
 }
 
 /// `ups.config`'s derived `complete_identifier`: `identifier@host:port`.
@@ -219,9 +230,7 @@ fn fail_on(errors: Vec<Invalid>) -> Result<(), Failure> {
 mod tests {
     use super::*;
 
-    fn changes(v: Value) -> Map<String, Value> {
-        v.as_object().cloned().unwrap()
-    }
+    use crate::test_support::object as changes;
 
     #[test]
     fn updates_ignore_unknown_keys_and_the_id() {

@@ -9,14 +9,11 @@ use serde_json::{Value, json};
 use crate::events::Change;
 use crate::failure::{Failure, errno};
 use crate::machine::Machine;
-use crate::methods::{Ctx, Handlers, JobPlan, run_get_instance, run_query};
+use crate::methods::{Ctx, Handlers, JobPlan};
 use crate::system::services::{Verb, service_not_found};
 
 pub(crate) fn register(h: &mut Handlers) {
-    h.call("service.query", |ctx| run_query(ctx, ctx.machine.state().settings.services.entries()));
-    h.call("service.get_instance", |ctx| {
-        run_get_instance(ctx, ctx.machine.state().settings.services.entries(), service_not_found)
-    });
+    h.reads("service", |ctx| ctx.machine.state().settings.services.entries(), service_not_found);
     h.call("service.update", update);
     h.job("service.control", control);
     h.call("service.started", |ctx| {

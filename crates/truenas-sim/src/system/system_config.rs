@@ -8,46 +8,43 @@ use crate::json::object;
 
 use truenas_api::schema::Release;
 
-/// Members `system.general.update` may change.
-const GENERAL_UPDATABLE: [&str; 16] = [
-    "ui_certificate",
-    "ui_httpsport",
-    "ui_httpsredirect",
-    "ui_httpsprotocols",
-    "ui_port",
-    "ui_address",
-    "ui_v6address",
-    "ui_allowlist",
-    "ui_consolemsg",
-    "ui_x_frame_options",
-    "kbdmap",
-    "timezone",
-    "usage_collection",
-    "ds_auth",
-    "ui_restart_delay",
-    "rollback_timeout",
+/// What a member of the general settings is to the two methods.
+#[derive(Clone, Copy, PartialEq)]
+enum Member {
+    /// `system.general.config` returns it; `system.general.update` leaves it.
+    Shown,
+    /// Returned and changeable.
+    Updatable,
+    /// Accepted by `system.general.update` only (how the change is applied, not a setting).
+    UpdateOnly,
+}
+
+/// The members of the general settings, in the order `system.general.config` lists them.
+const GENERAL: [(&str, Member); 19] = [
+    ("id", Member::Shown),
+    ("ui_certificate", Member::Updatable),
+    ("ui_httpsport", Member::Updatable),
+    ("ui_httpsredirect", Member::Updatable),
+    ("ui_httpsprotocols", Member::Updatable),
+    ("ui_port", Member::Updatable),
+    ("ui_address", Member::Updatable),
+    ("ui_v6address", Member::Updatable),
+    ("ui_allowlist", Member::Updatable),
+    ("ui_consolemsg", Member::Updatable),
+    ("ui_x_frame_options", Member::Updatable),
+    ("kbdmap", Member::Updatable),
+    ("timezone", Member::Updatable),
+    ("usage_collection", Member::Updatable),
+    ("wizardshown", Member::Shown),
+    ("usage_collection_is_set", Member::Shown),
+    ("ds_auth", Member::Updatable),
+    ("ui_restart_delay", Member::UpdateOnly),
+    ("rollback_timeout", Member::UpdateOnly),
 ];
 
-/// Members of the stored general settings that `system.general.config` returns.
-const GENERAL_FIELDS: [&str; 17] = [
-    "id",
-    "ui_certificate",
-    "ui_httpsport",
-    "ui_httpsredirect",
-    "ui_httpsprotocols",
-    "ui_port",
-    "ui_address",
-    "ui_v6address",
-    "ui_allowlist",
-    "ui_consolemsg",
-    "ui_x_frame_options",
-    "kbdmap",
-    "timezone",
-    "usage_collection",
-    "wizardshown",
-    "usage_collection_is_set",
-    "ds_auth",
-];
+fn general_members(wanted: [Member; 2]) -> impl Iterator<Item = &'static str> {
+    GENERAL.iter().filter(move |(_, m)| wanted.contains(m)).map(|(key, _)| *key)
+}
 
 /// The certificate a fresh install serves the web UI with.
 const UI_CERTIFICATE: (i64, &str) = (1, "truenas_default");
@@ -130,7 +127,7 @@ impl SystemConfig {
     /// and name.
     pub(crate) fn general(&self) -> Value {
         let mut out = Map::new();
-        for key in GENERAL_FIELDS {
+        for key in general_members([Member::Shown, Member::Updatable]) {
             out.insert(key.into(), self.general.get(key).cloned().unwrap_or(Value::Null));
         }
         let cert = self.general.get("ui_certificate").and_then(Value::as_i64);
@@ -146,7 +143,8 @@ impl SystemConfig {
 
     /// `system.general.update`: merges the changes and returns the new settings.
     pub(crate) fn update_general(&mut self, changes: &Map<String, Value>) -> Value {
-        for (key, value) in changes.iter().filter(|(k, _)| GENERAL_UPDATABLE.contains(&k.as_str())) {
+        let updatable: Vec<&str> = general_members([Member::Updatable, Member::UpdateOnly]).collect();
+        for (key, value) in changes.iter().filter(|(k, _)| updatable.contains(&k.as_str())) {
             if key == "usage_collection" {
                 self.general.insert("usage_collection_is_set".into(), json!(true));
             }

@@ -7,11 +7,14 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
+use crate::crud::Collection;
 use crate::events::Change;
-use crate::failure::Failure;
-use crate::methods::{Ctx, Handlers, JobPlan, run_get_instance, run_query};
+use crate::methods::{Ctx, Handlers, JobPlan};
 use crate::system::ntp::ntp_server_not_found;
 use crate::system::system_config::PowerEvent;
+
+const NTP_SERVERS: Collection =
+    Collection { namespace: "system.ntpserver", entry: |s, id| s.settings.ntp.get(id), published: false };
 
 pub(crate) fn register(h: &mut Handlers) {
     h.call("system.general.config", |ctx| Ok(ctx.machine.state().settings.system.general()));
@@ -19,31 +22,13 @@ pub(crate) fn register(h: &mut Handlers) {
         Ok(ctx.machine.state().settings.system.update_general(&ctx.params.object(0)))
     });
     h.call("system.advanced.config", |ctx| Ok(ctx.machine.state().settings.system.advanced()));
-    h.call("system.ntpserver.query", |ctx| run_query(ctx, ctx.machine.state().settings.ntp.entries()));
-    h.call("system.ntpserver.get_instance", |ctx| {
-        run_get_instance(ctx, ctx.machine.state().settings.ntp.entries(), ntp_server_not_found)
-    });
-    h.call("system.ntpserver.create", ntp_create);
-    h.call("system.ntpserver.update", |ctx| {
-        let id = ctx.params.int(0)?;
-        let mut state = ctx.machine.state();
-        state.settings.ntp.update(id, &ctx.params.object(1))?;
-        state.settings.ntp.get(id)
-    });
-    h.call("system.ntpserver.delete", |ctx| {
-        ctx.machine.state().settings.ntp.delete(ctx.params.int(0)?)?;
-        Ok(json!(true))
-    });
+    h.reads("system.ntpserver", |ctx| ctx.machine.state().settings.ntp.entries(), ntp_server_not_found);
+    h.call("system.ntpserver.create", |ctx| NTP_SERVERS.create(ctx, |s, data| s.settings.ntp.create(&data)));
+    h.call("system.ntpserver.update", |ctx| NTP_SERVERS.update(ctx, |s, id, data| s.settings.ntp.update(id, &data)));
+    h.call("system.ntpserver.delete", |ctx| NTP_SERVERS.delete(ctx, |s, id| s.settings.ntp.delete(id)));
     h.job("system.reboot", |ctx| power(ctx, "REBOOT"));
     h.job("system.shutdown", |ctx| power(ctx, "SHUTDOWN"));
     h.call("system.reboot.info", |ctx| Ok(json!({"boot_id": ctx.machine.boot_id, "reboot_required_reasons": []})));
-}
-
-fn ntp_create(ctx: &Ctx<'_>) -> Result<Value, Failure> {
-    let data = ctx.with_defaults("system.ntpserver.create", 0);
-    let mut state = ctx.machine.state();
-    let id = state.settings.ntp.create(&data)?;
-    state.settings.ntp.get(id)
 }
 
 /// `system.reboot(reason, {delay})` and `system.shutdown(reason, {delay})`; on 24.10, which

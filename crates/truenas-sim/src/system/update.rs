@@ -250,9 +250,7 @@ impl Updates {
 mod tests {
     use super::*;
 
-    fn changes(v: Value) -> Map<String, Value> {
-        v.as_object().unwrap().clone()
-    }
+    use crate::test_support::object as changes;
 
     #[test]
     fn status_offers_the_next_release_to_general_and_earlier_profiles() {

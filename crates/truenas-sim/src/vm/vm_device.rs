@@ -172,3 +172,7 @@ impl VmStore {
 fn invalid(attribute: &str, message: String) -> Invalid {
     Invalid { attribute: Some(attribute.to_string()), message, errno: errno::EINVAL }
 }
+
+#[cfg(test)]
+#[path = "vm_device_tests.rs"]
+mod tests;

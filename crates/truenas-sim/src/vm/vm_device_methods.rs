@@ -5,15 +5,12 @@ use serde_json::{Value, json};
 
 use crate::events::Change;
 use crate::failure::Failure;
-use crate::methods::{Ctx, Handlers, run_get_instance, run_query};
+use crate::methods::{Ctx, Handlers};
 use crate::vm::vm_device::device_not_found as vm_device_not_found;
 use crate::vm::vm_methods::publish;
 
 pub(crate) fn register(h: &mut Handlers) {
-    h.call("vm.device.query", |ctx| run_query(ctx, ctx.machine.state().vm.device_entries()));
-    h.call("vm.device.get_instance", |ctx| {
-        run_get_instance(ctx, ctx.machine.state().vm.device_entries(), vm_device_not_found)
-    });
+    h.reads("vm.device", |ctx| ctx.machine.state().vm.device_entries(), vm_device_not_found);
     h.call("vm.device.create", create);
     h.call("vm.device.update", update);
     h.call("vm.device.delete", delete);

@@ -5,10 +5,11 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
+use crate::crud::Collection;
 use crate::events::Change;
 use crate::failure::Failure;
 use crate::machine::Machine;
-use crate::methods::{Ctx, Handlers, JobPlan, run_get_instance, run_query};
+use crate::methods::{Ctx, Handlers, JobPlan};
 use crate::state::State;
 use crate::vm::{MAXIMUM_SUPPORTED_VCPUS, random_mac, vm_not_found};
 use truenas_api::schema::Release;
@@ -26,11 +27,13 @@ const RESOLUTIONS: [&str; 10] = [
     "640x480",
 ];
 
+/// The VMs, published on `vm.query` as they change.
+const VM: Collection = Collection { namespace: "vm", entry: |s, id| s.vm.entry(id), published: true };
+
 pub(crate) fn register(h: &mut Handlers) {
-    h.call("vm.query", |ctx| run_query(ctx, ctx.machine.state().vm.entries()));
-    h.call("vm.get_instance", |ctx| run_get_instance(ctx, ctx.machine.state().vm.entries(), vm_not_found));
-    h.call("vm.create", create);
-    h.call("vm.update", update);
+    h.reads("vm", |ctx| ctx.machine.state().vm.entries(), vm_not_found);
+    h.call("vm.create", |ctx| VM.create(ctx, |s, config| s.vm.create(config)));
+    h.call("vm.update", |ctx| VM.update(ctx, |s, id, data| s.vm.update(id, data)));
     h.call("vm.delete", delete);
     h.call("vm.clone", clone_vm);
     h.call("vm.start", start);
@@ -76,28 +79,6 @@ pub(crate) fn register(h: &mut Handlers) {
 /// Publishes the VM's current entry on `vm.query` (or its removal).
 pub(crate) fn publish(machine: &Machine, change: Change, id: i64) {
     machine.events.emit_entry("vm.query", change, id, || machine.state().vm.entry(id).ok());
-}
-
-fn create(ctx: &Ctx<'_>) -> Result<Value, Failure> {
-    let config = ctx.with_defaults("vm.create", 0);
-    let (id, entry) = {
-        let mut state = ctx.machine.state();
-        let id = state.vm.create(config)?;
-        (id, state.vm.entry(id)?)
-    };
-    publish(ctx.machine, Change::Added, id);
-    Ok(entry)
-}
-
-fn update(ctx: &Ctx<'_>) -> Result<Value, Failure> {
-    let (id, data) = ctx.id_and_data()?;
-    let entry = {
-        let mut state = ctx.machine.state();
-        state.vm.update(id, data)?;
-        state.vm.entry(id)?
-    };
-    publish(ctx.machine, Change::Changed, id);
-    Ok(entry)
 }
 
 fn delete(ctx: &Ctx<'_>) -> Result<Value, Failure> {
