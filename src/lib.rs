@@ -36,7 +36,8 @@
 //! - [`jcs`]: RFC 8785 canonical JSON, for argument digests and the audit chain.
 //! - [`ids`]: newtypes for actions, middleware methods, grants, rule ids and job ids.
 //! - [`catalog`]: the tool set as data (`tools/*.toml`): actions, their arguments, and how each
-//!   maps to a middleware call. Its validator is the only maker of a [`catalog::ValidArgs`],
+//!   maps to a middleware call (lexed into JSON at build time by `build.rs`, so that a start
+//!   parses no TOML). Its validator is the only maker of a [`catalog::ValidArgs`],
 //!   which the mapping takes: arguments are validated once. The tests of each tools file are
 //!   beside it as `src/catalog/<file>_tests.rs`.
 //! - [`policy`]: the guardrail engine: the policy document and its loader (`load`, limits in

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use super::diagnostics::{Findings, Loc, Severity};
 use super::model::{ActionDef, ArgType, CONFIRM, Category, input_schema};
-use super::parse::{CATEGORIES_FILE, RawAction, RawCategories, RawCategory, RawTools, Source, parse_source};
+use super::parse::{
+    CATEGORIES_FILE, RawAction, RawCategories, RawCategory, RawTools, Source, parse_lexed, parse_source,
+};
 use super::route;
 use super::template::{self, Template};
 use crate::ids::{ActionName, MethodName, Risk};
@@ -27,13 +29,25 @@ pub(crate) struct Loaded {
 
 /// Loads and checks all sources; `None` when any error was found.
 pub(crate) fn load(sources: &[(&str, &str)], findings: &mut Findings) -> Option<Loaded> {
+    let parsed = sources.iter().filter_map(|(file, text)| parse_source(file, text, findings)).collect();
+    check(parsed, findings)
+}
+
+/// [`load`] for sources lexed into JSON at build time (`build.rs`): the same checks, without
+/// source lines.
+pub(crate) fn load_lexed(sources: &[(&str, &str)], findings: &mut Findings) -> Option<Loaded> {
+    let parsed = sources.iter().filter_map(|(file, json)| parse_lexed(file, json, findings)).collect();
+    check(parsed, findings)
+}
+
+/// Checks parsed sources across fields and files; `None` when any error was found.
+fn check(parsed: Vec<Source>, findings: &mut Findings) -> Option<Loaded> {
     let mut categories: Option<RawCategories> = None;
     let mut tools = Vec::new();
-    for (file, text) in sources {
-        match parse_source(file, text, findings) {
-            Some(Source::Categories(c)) => categories = Some(c),
-            Some(Source::Tools(t)) => tools.push(t),
-            None => {}
+    for source in parsed {
+        match source {
+            Source::Categories(c) => categories = Some(c),
+            Source::Tools(t) => tools.push(t),
         }
     }
     let Some(categories) = categories else {

@@ -20,7 +20,9 @@
 //! - `truenas_api::rest::lenient`, `recover`, `twins`: the raw escape hatch: its REST request as a method and
 //!   params, the params read back as the arguments of each twin action ([`Recovered`]), and the
 //!   risk and gate it inherits ([`RawReading`]).
-//! - `parse`, `load`, `diagnostics`: reading sources, checking them, reporting every problem.
+//! - `parse`, `load`, `diagnostics`: reading sources, checking them, reporting every problem. The
+//!   embedded files are lexed into JSON at build time (`build.rs`); a start reads and checks the
+//!   JSON, and only when a check finds something does it load the TOML, for located diagnostics.
 //! - [`listing`]: the texts of the `truenas` tool's listing modes, in the reference's format.
 //!
 //! Tests: each file's beside it (`args_tests.rs`, `template_tests.rs`, ...); the shipped tool
@@ -53,28 +55,39 @@ pub use template::MappingError;
 pub use twins::RawReading;
 pub use value_kind::ValueKind;
 
-/// The catalog sources compiled into the binary, as (file name, contents).
-const BUILTIN: &[(&str, &str)] = &[
-    ("api.toml", include_str!("../../tools/api.toml")),
-    ("categories.toml", include_str!("../../tools/categories.toml")),
-    ("account.toml", include_str!("../../tools/account.toml")),
-    ("system.toml", include_str!("../../tools/system.toml")),
-    ("sharing.toml", include_str!("../../tools/sharing.toml")),
-    ("storage.toml", include_str!("../../tools/storage.toml")),
-    ("network.toml", include_str!("../../tools/network.toml")),
-    ("disk.toml", include_str!("../../tools/disk.toml")),
-    ("vm.toml", include_str!("../../tools/vm.toml")),
-    ("data_protection.toml", include_str!("../../tools/data_protection.toml")),
-    ("data_protection_tasks.toml", include_str!("../../tools/data_protection_tasks.toml")),
-    ("certificate.toml", include_str!("../../tools/certificate.toml")),
-    ("alert.toml", include_str!("../../tools/alert.toml")),
-    ("app.toml", include_str!("../../tools/app.toml")),
-    ("update.toml", include_str!("../../tools/update.toml")),
-    ("filesystem.toml", include_str!("../../tools/filesystem.toml")),
-    ("reporting.toml", include_str!("../../tools/reporting.toml")),
-    ("audit.toml", include_str!("../../tools/audit.toml")),
-    ("directory.toml", include_str!("../../tools/directory.toml")),
-    ("service_config.toml", include_str!("../../tools/service_config.toml")),
+/// Declares the embedded sources: [`BUILTIN`], each file's TOML text, and [`BUILTIN_JSON`],
+/// the same documents as JSON, lexed at build time by `build.rs` (in the same order).
+macro_rules! embedded {
+    ($($name:literal),* $(,)?) => {
+        /// The catalog sources compiled into the binary, as (file name, TOML text).
+        const BUILTIN: &[(&str, &str)] = &[$(($name, include_str!(concat!("../../tools/", $name)))),*];
+        /// [`BUILTIN`] as JSON, as (file name, JSON text): what a start reads.
+        const BUILTIN_JSON: &[(&str, &str)] =
+            &[$(($name, include_str!(concat!(env!("OUT_DIR"), "/tools/", $name, ".json")))),*];
+    };
+}
+
+embedded![
+    "api.toml",
+    "categories.toml",
+    "account.toml",
+    "system.toml",
+    "sharing.toml",
+    "storage.toml",
+    "network.toml",
+    "disk.toml",
+    "vm.toml",
+    "data_protection.toml",
+    "data_protection_tasks.toml",
+    "certificate.toml",
+    "alert.toml",
+    "app.toml",
+    "update.toml",
+    "filesystem.toml",
+    "reporting.toml",
+    "audit.toml",
+    "directory.toml",
+    "service_config.toml",
 ];
 
 /// Every action of the tool set, grouped in categories.
@@ -90,11 +103,26 @@ pub struct Catalog {
 impl Catalog {
     /// The catalog embedded at build time (`tools/*.toml`). Warnings are logged.
     pub fn builtin() -> Result<Catalog, CatalogError> {
-        let (catalog, warnings) = Catalog::from_sources(BUILTIN)?;
+        let (catalog, warnings) = Catalog::from_lexed(BUILTIN, BUILTIN_JSON)?;
         for w in warnings {
             tracing::warn!("tool catalog: {w}");
         }
         Ok(catalog)
+    }
+
+    /// Loads sources given twice, as TOML (`sources`) and as the same documents already lexed
+    /// into JSON (`lexed`, by `build.rs`): the JSON is read and checked, every check as for
+    /// TOML; when that finds anything to report, the TOML is loaded instead, so that every
+    /// diagnostic names its line (the JSON has none).
+    fn from_lexed(
+        sources: &[(&str, &str)],
+        lexed: &[(&str, &str)],
+    ) -> Result<(Catalog, Vec<Diagnostic>), CatalogError> {
+        let mut findings = diagnostics::Findings::default();
+        match load::load_lexed(lexed, &mut findings) {
+            Some(l) if findings.all.is_empty() => Ok((Catalog::new(l), Vec::new())),
+            _ => Catalog::from_sources(sources),
+        }
     }
 
     /// Loads a catalog from (file name, TOML) pairs; one must be `categories.toml`. Returns the
@@ -106,12 +134,14 @@ impl Catalog {
         findings.all.sort_by_key(|d| (order(&d.file), d.line));
         let (errors, warnings) = findings.split();
         match loaded {
-            Some(l) if errors.is_empty() => {
-                let index = l.actions.iter().enumerate().map(|(i, a)| (a.name.as_str().to_string(), i)).collect();
-                Ok((Catalog { categories: l.categories, actions: l.actions, index }, warnings))
-            }
+            Some(l) if errors.is_empty() => Ok((Catalog::new(l), warnings)),
             _ => Err(CatalogError { errors, warnings }),
         }
+    }
+
+    fn new(l: load::Loaded) -> Catalog {
+        let index = l.actions.iter().enumerate().map(|(i, a)| (a.name.as_str().to_string(), i)).collect();
+        Catalog { categories: l.categories, actions: l.actions, index }
     }
 
     /// The categories that have actions, in reference order.
@@ -152,6 +182,10 @@ mod test_support;
 pub(crate) fn builtin_sources() -> &'static [(&'static str, &'static str)] {
     BUILTIN
 }
+
+#[cfg(test)]
+#[path = "lexed_tests.rs"]
+mod lexed_tests;
 
 /// Two categories, for fixtures.
 #[cfg(test)]

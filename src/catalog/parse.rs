@@ -107,7 +107,9 @@ pub(crate) enum Source {
 /// The file holding the categories; every other source holds actions.
 pub(crate) const CATEGORIES_FILE: &str = "categories.toml";
 
-/// Parses one source; `None` when its syntax is broken (each syntax error is reported).
+/// Parses one source; `None` when its syntax is broken (each syntax error is reported). The
+/// text is lexed once: the spanned parse gives the lines of the tables a diagnostic can name,
+/// then becomes the plain table the fields are read from.
 pub(crate) fn parse_source(file: &str, text: &str, findings: &mut Findings) -> Option<Source> {
     let loc = Loc::file(file);
     let (spans, errors) = DeTable::parse_recoverable(text);
@@ -118,7 +120,8 @@ pub(crate) fn parse_source(file: &str, text: &str, findings: &mut Findings) -> O
     if !errors.is_empty() {
         return None;
     }
-    let table: toml::Table = match toml::from_str(text) {
+    let lines = Lines::new(text, spans.get_ref());
+    let table: toml::Table = match serde::Deserialize::deserialize(toml::de::Deserializer::from(spans)) {
         Ok(t) => t,
         Err(e) => {
             let line = e.span().map(|s| line_of(text, s.start));
@@ -126,7 +129,6 @@ pub(crate) fn parse_source(file: &str, text: &str, findings: &mut Findings) -> O
             return None;
         }
     };
-    let lines = Lines { index: LineIndex::new(text), root: spans.get_ref() };
     Some(if file == CATEGORIES_FILE {
         Source::Categories(parse_categories(&table, &lines, loc, findings))
     } else {
@@ -134,24 +136,75 @@ pub(crate) fn parse_source(file: &str, text: &str, findings: &mut Findings) -> O
     })
 }
 
-/// Finds source lines of array elements, from the spanned parse.
-struct Lines<'a> {
-    index: LineIndex,
-    root: &'a DeTable<'a>,
+/// Reads one source lexed into JSON at build time (`build.rs`): the same reading as
+/// [`parse_source`], with no source lines. `None` when the JSON is not a table (a build out of
+/// step with its sources).
+pub(crate) fn parse_lexed(file: &str, json: &str, findings: &mut Findings) -> Option<Source> {
+    let loc = Loc::file(file);
+    let table: toml::Table = match serde_json::from_str(json) {
+        Ok(t) => t,
+        Err(e) => {
+            findings.error(&loc, format!("the build's lexed copy does not read back: {e}"));
+            return None;
+        }
+    };
+    let lines = Lines { top: Vec::new(), nested: Vec::new() };
+    Some(if file == CATEGORIES_FILE {
+        Source::Categories(parse_categories(&table, &lines, loc, findings))
+    } else {
+        Source::Tools(parse_tools(&table, &lines, loc, findings))
+    })
 }
 
-impl Lines<'_> {
-    fn element<'t>(table: &'t DeTable<'_>, key: &str, index: usize) -> Option<&'t toml::Spanned<DeValue<'t>>> {
+/// Source lines of the array elements a diagnostic can name, taken from the spanned parse
+/// before it is turned into plain values: the top-level `[[category]]` and `[[action]]` tables,
+/// and each action's `args`, `route` and `lookup` elements.
+struct Lines {
+    /// Line of each `[[category]]` and each `[[action]]`, by key.
+    top: Vec<(&'static str, Vec<usize>)>,
+    /// Per action (by position): line of each element of its nested arrays, by key.
+    nested: Vec<Vec<(&'static str, Vec<usize>)>>,
+}
+
+impl Lines {
+    const TOP: [&'static str; 2] = ["category", "action"];
+    const NESTED: [&'static str; 3] = ["args", "route", "lookup"];
+
+    fn new(text: &str, root: &DeTable<'_>) -> Lines {
+        let index = LineIndex::new(text);
+        let lines_of = |table: &DeTable<'_>, key: &str| -> Vec<usize> {
+            match Self::array(table, key) {
+                Some(items) => items.iter().map(|v| index.line(v.span().start)).collect(),
+                None => Vec::new(),
+            }
+        };
+        let top = Self::TOP.iter().map(|k| (*k, lines_of(root, k))).collect();
+        let nested = Self::array(root, "action")
+            .into_iter()
+            .flatten()
+            .map(|action| match action.get_ref() {
+                DeValue::Table(t) => Self::NESTED.iter().map(|k| (*k, lines_of(t, k))).collect(),
+                _ => Vec::new(),
+            })
+            .collect();
+        Lines { top, nested }
+    }
+
+    fn array<'t, 'i>(table: &'t DeTable<'i>, key: &str) -> Option<&'t [toml::Spanned<DeValue<'i>>]> {
         let (_, value) = table.iter().find(|(k, _)| k.get_ref() == key)?;
         match value.get_ref() {
-            DeValue::Array(items) => items.get(index),
+            DeValue::Array(items) => Some(&items[..]),
             _ => None,
         }
     }
 
+    fn find(lists: &[(&'static str, Vec<usize>)], key: &str, index: usize) -> Option<usize> {
+        lists.iter().find(|(k, _)| *k == key).and_then(|(_, lines)| lines.get(index).copied())
+    }
+
     /// Line of `root[key][index]`.
     fn top(&self, key: &str, index: usize) -> Option<usize> {
-        Self::element(self.root, key, index).map(|v| self.index.line(v.span().start))
+        Self::find(&self.top, key, index)
     }
 
     /// Line of `root.action[action].args[arg]`.
@@ -161,12 +214,11 @@ impl Lines<'_> {
 
     /// Line of `root.action[action].<key>[index]`.
     fn nested(&self, action: usize, key: &str, index: usize) -> Option<usize> {
-        let DeValue::Table(t) = Self::element(self.root, "action", action)?.get_ref() else { return None };
-        Self::element(t, key, index).map(|v| self.index.line(v.span().start))
+        Self::find(self.nested.get(action)?, key, index)
     }
 }
 
-fn parse_categories(table: &toml::Table, lines: &Lines<'_>, loc: Loc, findings: &mut Findings) -> RawCategories {
+fn parse_categories(table: &toml::Table, lines: &Lines, loc: Loc, findings: &mut Findings) -> RawCategories {
     let mut r = Reader::new(table, loc.clone(), findings, &["fallback", "category"]);
     let fallback = r.string("fallback");
     let tables = r.tables("category");
@@ -183,7 +235,7 @@ fn parse_categories(table: &toml::Table, lines: &Lines<'_>, loc: Loc, findings: 
     RawCategories { loc, fallback, categories }
 }
 
-fn parse_tools(table: &toml::Table, lines: &Lines<'_>, loc: Loc, findings: &mut Findings) -> RawTools {
+fn parse_tools(table: &toml::Table, lines: &Lines, loc: Loc, findings: &mut Findings) -> RawTools {
     let mut r = Reader::new(table, loc.clone(), findings, &["category", "action"]);
     let category = r.required_string("category").unwrap_or_default();
     let tables = r.tables("action");
