@@ -86,6 +86,17 @@ pub(crate) struct Connection {
     closed: CancellationToken,
     // Set once the socket is gone, so a write after close is reported as "not sent".
     dead: Arc<AtomicBool>,
+    // Dropping the last handle closes the connection (a failed login leaves no socket behind).
+    _last: Arc<CloseOnDrop>,
+}
+
+/// Closes the connection when dropped.
+struct CloseOnDrop(CancellationToken);
+
+impl Drop for CloseOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
 }
 
 impl Connection {
@@ -167,6 +178,7 @@ impl Connection {
             pending,
             next_id: Arc::new(AtomicU64::new(1)),
             slots: Arc::new(Semaphore::new(limits.max_in_flight.max(1))),
+            _last: Arc::new(CloseOnDrop(closed.clone())),
             closed,
             dead,
         };
@@ -348,3 +360,7 @@ fn connect_reason(e: &tokio_tungstenite::tungstenite::Error) -> String {
         reason
     }
 }
+
+#[cfg(test)]
+#[path = "rpc_tests.rs"]
+mod tests;
