@@ -33,7 +33,12 @@ fn main() -> ExitCode {
     init_logging();
     // The version text names the TrueNAS releases known at run time (`config::cli`).
     let low = cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // Serving one client over stdio, the tasks of a call hand over to each other on one thread;
+    // a second worker would only be woken to steal them. HTTP serves many sessions on every core.
+    let stdio = matches!(low.command, None | Some(Command::Serve)) && low.common.http.is_none();
+    let mut builder =
+        if stdio { tokio::runtime::Builder::new_current_thread() } else { tokio::runtime::Builder::new_multi_thread() };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

@@ -79,13 +79,47 @@ const HARMLESS: &[&str] = &[
     "subject_name_hash",
 ];
 
+/// Field names whose answer [`is_secret_field`] keeps per thread: results repeat the same few
+/// names thousands of times (every item of a query), and the rules below scan a dozen lists.
+/// Bounded, so that a result with endless distinct keys cannot grow it.
+const SEEN_NAMES_MAX: usize = 2048;
+
+thread_local! {
+    static SEEN_NAMES: std::cell::RefCell<std::collections::HashMap<Box<str>, bool>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
 /// Whether a field of this name holds a secret.
 pub fn is_secret_field(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    if HARMLESS.contains(&name.as_str()) || name.ends_with("_pub") {
+    // A pure function of the name: remembering its answer changes no answer.
+    let seen = SEEN_NAMES.with(|seen| seen.borrow().get(name).copied());
+    if let Some(secret) = seen {
+        return secret;
+    }
+    let secret = secret_by_rules(name);
+    SEEN_NAMES.with(|seen| {
+        let mut seen = seen.borrow_mut();
+        if seen.len() < SEEN_NAMES_MAX {
+            seen.insert(name.into(), secret);
+        }
+    });
+    secret
+}
+
+/// [`is_secret_field`], decided by the rules.
+fn secret_by_rules(name: &str) -> bool {
+    // Most names are lowercase already: lowered only when they are not (this runs for every
+    // field of every result).
+    let name: std::borrow::Cow<'_, str> = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(name)
+    };
+    let name = name.as_ref();
+    if HARMLESS.contains(&name) || name.ends_with("_pub") {
         return false;
     }
-    SECRET_NAMES.contains(&name.as_str())
+    SECRET_NAMES.contains(&name)
         || name.ends_with("_key")
         || name.ends_with("_pw")
         || name.ends_with("_pwd")
@@ -120,9 +154,9 @@ struct Siblings {
 
 impl Siblings {
     fn of(map: &Map<String, Value>) -> Siblings {
-        let kind = map.get("type").and_then(Value::as_str).map(str::to_ascii_lowercase);
+        let kind = map.get("type").and_then(Value::as_str);
         Siblings {
-            webhook: kind.as_deref().is_some_and(|k| WEBHOOK_TYPES.contains(&k)),
+            webhook: kind.is_some_and(|k| WEBHOOK_TYPES.iter().any(|w| w.eq_ignore_ascii_case(k))),
             key_is_secret: key_is_secret(map),
             env_secret: env_entry_is_secret(map),
         }

@@ -380,3 +380,18 @@ mod against_the_sim {
         assert!(!format!("{keychain}{one}{pair}{rsync}").contains("PRIVATE KEY"));
     }
 }
+
+#[test]
+fn remembered_field_names_answer_as_the_rules_do() {
+    for name in ["password", "Password", "name", "public_key", "PUBLIC_KEY", "api_key", "refresh_token", "id"] {
+        let first = is_secret_field(name);
+        assert_eq!(first, secret_by_rules(name), "{name}");
+        assert_eq!(is_secret_field(name), first, "{name}, asked again");
+    }
+    // Past the bound, names are still decided by the rules, only no longer remembered.
+    for i in 0..SEEN_NAMES_MAX + 10 {
+        assert!(is_secret_field(&format!("field_{i}_password")));
+        assert!(!is_secret_field(&format!("field_{i}_name")));
+    }
+    assert!(SEEN_NAMES.with(|seen| seen.borrow().len()) <= SEEN_NAMES_MAX);
+}

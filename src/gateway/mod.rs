@@ -345,8 +345,7 @@ impl Gateway {
         // The twins' confirm gate, after the policy so that a denied call learns nothing more,
         // and before approval so that a person is never asked about a call that would be refused.
         if let Some(refusal) = raw.as_ref().and_then(|r| r.refusal(&args)) {
-            permit.into_iter().for_each(Permit::rollback);
-            laundering_checks.into_iter().for_each(Permit::rollback);
+            refund(permit, laundering_checks);
             let err = CallError::NotConfirmed { refusal };
             audit.refused(None, None, &err).await;
             return Err(err);
@@ -403,8 +402,7 @@ impl Gateway {
         // nothing is sent.
         if let Err(e) = policy.store().persist().await {
             tracing::error!(error = %e, "refusing a call: the limit counters cannot be saved");
-            permit.rollback();
-            laundering_checks.into_iter().for_each(Permit::rollback);
+            refund(Some(permit), laundering_checks);
             let err = CallError::CountersUnavailable(e);
             audit.refused(None, None, &err).await;
             return Err(err);
@@ -413,8 +411,7 @@ impl Gateway {
         if let Some(id) = &approval
             && let Err(err) = self.use_approval(&audit, id).await
         {
-            permit.rollback();
-            laundering_checks.into_iter().for_each(Permit::rollback);
+            refund(Some(permit), laundering_checks);
             audit.refused(None, None, &err).await;
             return Err(err);
         }
@@ -426,8 +423,7 @@ impl Gateway {
         }
         // Fail closed: no record of the decision, no call.
         if let Err(e) = audit.decided(rule.clone()).await {
-            permit.rollback();
-            laundering_checks.into_iter().for_each(Permit::rollback);
+            refund(Some(permit), laundering_checks);
             return Err(CallError::AuditUnavailable(e));
         }
         // Reads the call makes first (`[[action.lookup]]`): after the decision and its record,
@@ -436,8 +432,7 @@ impl Gateway {
             match self.looked_up(action, release, &args, &permit).await {
                 Ok(params) => params,
                 Err(err) => {
-                    permit.rollback();
-                    laundering_checks.into_iter().for_each(Permit::rollback);
+                    refund(Some(permit), laundering_checks);
                     audit.failed(rule, &err).await;
                     return Err(err);
                 }
@@ -491,6 +486,12 @@ impl Gateway {
         let (_, params) = action.check_and_resolve_for(release, &filled).map_err(CallError::Mapping)?;
         Ok(params)
     }
+}
+
+/// Gives back what a call reserved (its permit's limit counts and its laundering checks') when
+/// it stops before anything is sent: the one way a stopped call refunds.
+fn refund(permit: Option<Permit>, laundering_checks: Vec<Permit>) {
+    permit.into_iter().chain(laundering_checks).for_each(Permit::rollback);
 }
 
 /// What an advisory (`x-mode: shadow`) rule would have done to an allowed call.

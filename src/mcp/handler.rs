@@ -438,7 +438,9 @@ impl ServerHandler for TrueNasServer {
                         ));
                         self.answered(&ctx, lookup, &params, refusal).await.into()
                     }
-                    Step::Execute { action, params } => self.run(action, params, &ctx, &request).await,
+                    // Boxed: a call's state is large, and rmcp moves each request's future when
+                    // it spawns it.
+                    Step::Execute { action, params } => Box::pin(self.run(action, params, &ctx, &request)).await,
                 }
             }
             ToolMode::Flat if request.name == crate::gateway::POLICY_STATUS && self.policy_status_offered() => {
@@ -446,7 +448,8 @@ impl ServerHandler for TrueNasServer {
             }
             ToolMode::Flat => match catalog.action(&request.name) {
                 Some(action) if visible(action) => {
-                    self.run(action, request.arguments.clone().unwrap_or_default(), &ctx, &request).await
+                    let args = request.arguments.clone().unwrap_or_default();
+                    Box::pin(self.run(action, args, &ctx, &request)).await
                 }
                 _ => {
                     self.refused(&ctx, RecordKind::Refusal, &request.name, ErrorSummary::new("unknown_tool")).await;

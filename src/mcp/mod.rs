@@ -20,7 +20,7 @@ use rmcp::ServiceExt;
 /// Serves MCP on stdin/stdout until the client goes away. A line that is not JSON gets a
 /// JSON-RPC parse error and the next line is read.
 pub async fn serve_stdio(server: TrueNasServer) -> std::io::Result<()> {
-    let transport = stdio::LineTransport::new(tokio::io::stdin(), tokio::io::stdout());
+    let transport = stdio::LineTransport::new(stdio::input(), stdio::output());
     let running = server.serve(transport).await.map_err(std::io::Error::other)?;
     running.waiting().await.map_err(std::io::Error::other)?;
     Ok(())

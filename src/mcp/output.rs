@@ -62,6 +62,10 @@ impl Outputs {
         }
         let Some(validator) = self.validator(action, release, &schema) else { return Some(empty) };
         let candidate = json!({ RESULT: outcome.result });
+        // The common case answers yes or no without collecting errors.
+        if validator.is_valid(&candidate) {
+            return Some(candidate);
+        }
         // Where it breaks the structure, never the values (they may be secrets).
         let broken: Vec<String> =
             validator.iter_errors(&candidate).take(3).map(|e| e.instance_path().to_string()).collect();

@@ -2,7 +2,13 @@
 //! which drops a line that is not JSON without a word, this one answers it with a JSON-RPC
 //! parse error (`-32700`, `id: null`) and keeps serving, so a client that wrote a broken line
 //! learns it instead of waiting for a reply that never comes.
+//!
+//! When stdin and stdout are pipes (as an MCP client spawns a server), they are read and
+//! written by the runtime's own I/O driver, non-blocking: tokio's `stdin()`/`stdout()` hand
+//! every read and write to a blocking thread, two thread hand-offs per message. A terminal or a
+//! file (which cannot be polled) keeps tokio's blocking stdin/stdout.
 
+use std::os::fd::AsFd as _;
 use std::sync::Arc;
 
 use rmcp::RoleServer;
@@ -10,11 +16,30 @@ use rmcp::model::{ClientJsonRpcMessage, ErrorCode, ServerJsonRpcMessage};
 use rmcp::transport::Transport;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::unix::pipe;
 use tokio::sync::Mutex;
 
 /// Lines longer than this are refused (and skipped up to their end) instead of buffered, so a
 /// client cannot make the server hold unbounded memory. The same bound as rmcp's transport.
 pub(crate) const MAX_LINE: usize = 16 * 1024 * 1024;
+
+/// Stdin as an async reader: the pipe itself, polled by the runtime, when it is one.
+pub(crate) fn input() -> Box<dyn AsyncRead + Unpin + Send> {
+    let pipe = std::io::stdin().as_fd().try_clone_to_owned().and_then(pipe::Receiver::from_owned_fd);
+    match pipe {
+        Ok(pipe) => Box::new(pipe),
+        Err(_) => Box::new(tokio::io::stdin()),
+    }
+}
+
+/// Stdout as an async writer: the pipe itself, polled by the runtime, when it is one.
+pub(crate) fn output() -> Box<dyn AsyncWrite + Unpin + Send> {
+    let pipe = std::io::stdout().as_fd().try_clone_to_owned().and_then(pipe::Sender::from_owned_fd);
+    match pipe {
+        Ok(pipe) => Box::new(pipe),
+        Err(_) => Box::new(tokio::io::stdout()),
+    }
+}
 
 /// JSON-RPC's code for input that is not JSON.
 const PARSE_ERROR: ErrorCode = ErrorCode::PARSE_ERROR;

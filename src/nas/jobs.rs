@@ -169,7 +169,7 @@ impl JobTracker {
         call_timeout: Duration,
         updates: &mut watch::Receiver<Option<JobSnapshot>>,
     ) -> NasError {
-        if let Err(e) = conn.call("core.job_abort", json!([id.0]), call_timeout).await {
+        if let Err(e) = conn.call("core.job_abort", &json!([id.0]), call_timeout).await {
             tracing::warn!(job = id.0, error = %e, "core.job_abort failed");
         }
         let aborted = tokio::time::timeout(ABORT_GRACE, async {
@@ -208,7 +208,7 @@ fn lost(method: &str) -> NasError {
 }
 
 async fn poll_job(conn: &Connection, id: JobId, timeout: Duration) -> Result<Option<JobSnapshot>, NasError> {
-    let reply = conn.call("core.get_jobs", json!([[["id", "=", id.0]]]), timeout).await?;
+    let reply = conn.call("core.get_jobs", &json!([[["id", "=", id.0]]]), timeout).await?;
     Ok(reply.as_array().and_then(|jobs| jobs.first()).and_then(JobSnapshot::from_fields))
 }
 

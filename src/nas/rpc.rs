@@ -2,6 +2,11 @@
 //! calls in flight, the size limit on replies, a keepalive ping that closes a silent
 //! connection, and server notifications handed to a channel. Knows nothing of TrueNAS methods
 //! beyond `core.ping`; the typed calls live above it in `session`.
+//!
+//! One call costs one hand-off between tasks: the caller writes its request frame itself (the
+//! socket's write half sits behind an async mutex, so whole frames never interleave), and the
+//! one reader task hands the parsed reply to it. The request is serialised from the caller's
+//! params without copying them, and the reply's `result` is moved out of the parsed frame.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -10,11 +15,14 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
+use tokio::net::TcpStream;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio_tungstenite::tungstenite::error::CapacityError;
 use tokio_tungstenite::tungstenite::{Error, Message};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use tokio_util::sync::CancellationToken;
 
 use super::error::{NasError, RpcError};
@@ -39,6 +47,24 @@ enum Fault {
 
 type Reply = Result<Value, Fault>;
 type Pending = Arc<Mutex<HashMap<u64, oneshot::Sender<Reply>>>>;
+// The socket's write half. INVARIANT: a frame is written whole under the lock; a caller
+// dropped mid-write leaves its frame in tungstenite's buffer, flushed by the next write.
+type Writer = Arc<tokio::sync::Mutex<SplitSink<WebSocketStream<MaybeTlsStream<TcpStream>>, Message>>>;
+
+/// The websocket's read buffer, in bytes.
+const READ_BUFFER: usize = 16 * 1024;
+
+/// How long closing the socket may take (the close frame and the TCP shutdown).
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// A request as sent: serialised straight from the caller's params, without copying them.
+#[derive(serde::Serialize)]
+struct Request<'a> {
+    jsonrpc: &'static str,
+    id: u64,
+    method: &'a str,
+    params: &'a Value,
+}
 
 /// Limits of one connection.
 #[derive(Debug, Clone, Copy)]
@@ -52,7 +78,7 @@ pub(crate) struct Limits {
 /// A live JSON-RPC connection. Cloning shares it.
 #[derive(Clone)]
 pub(crate) struct Connection {
-    outgoing: mpsc::UnboundedSender<Message>,
+    writer: Writer,
     pending: Pending,
     next_id: Arc<AtomicU64>,
     // Bounds calls in flight below TrueNAS's per-connection hard limit of 20.
@@ -60,10 +86,22 @@ pub(crate) struct Connection {
     closed: CancellationToken,
     // Set once the socket is gone, so a write after close is reported as "not sent".
     dead: Arc<AtomicBool>,
+    // Dropping the last handle closes the connection (a failed login leaves no socket behind).
+    _last: Arc<CloseOnDrop>,
+}
+
+/// Closes the connection when dropped.
+struct CloseOnDrop(CancellationToken);
+
+impl Drop for CloseOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
 }
 
 impl Connection {
-    /// Opens the websocket and starts the reader and writer tasks.
+    /// Opens the websocket and starts its reader task (and a task that closes the socket once
+    /// the connection is closed).
     ///
     /// The caller bounds the whole open (TCP, TLS, upgrade) with its connect deadline.
     pub(crate) async fn open(
@@ -72,33 +110,31 @@ impl Connection {
         limits: Limits,
     ) -> Result<(Connection, mpsc::UnboundedReceiver<Notification>), NasError> {
         let connector = tls.map(tokio_tungstenite::Connector::Rustls);
+        // tungstenite zero-fills its whole read buffer before every read: 128 KiB by default,
+        // more than most replies; a larger reply takes a few more reads.
         let ws_config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+            .read_buffer_size(READ_BUFFER)
             .max_message_size(Some(limits.max_reply_bytes))
             .max_frame_size(Some(limits.max_reply_bytes));
         let (socket, _response) =
             tokio_tungstenite::connect_async_tls_with_config(url, Some(ws_config), true, connector)
                 .await
                 .map_err(|e| NasError::Connect { url: url.to_string(), reason: connect_reason(&e) })?;
-        let (mut sink, mut stream) = socket.split();
-        let (outgoing, mut outgoing_rx) = mpsc::unbounded_channel::<Message>();
+        let (sink, mut stream) = socket.split();
+        let writer: Writer = Arc::new(tokio::sync::Mutex::new(sink));
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         let pending: Pending = Arc::new(Mutex::new(HashMap::new()));
         let closed = CancellationToken::new();
         let dead = Arc::new(AtomicBool::new(false));
 
-        let writer_closed = closed.clone();
+        // Idle until the connection closes (by `close`, the reader, or a failed write); then
+        // sends the close frame, bounded: a caller stuck writing holds the lock until its own
+        // deadline.
+        let closer = Arc::clone(&writer);
+        let closer_closed = closed.clone();
         tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    _ = writer_closed.cancelled() => break,
-                    msg = outgoing_rx.recv() => match msg {
-                        Some(msg) => if sink.send(msg).await.is_err() { break },
-                        None => break,
-                    },
-                }
-            }
-            let _ = sink.close().await;
-            writer_closed.cancel();
+            closer_closed.cancelled().await;
+            let _ = tokio::time::timeout(CLOSE_TIMEOUT, async move { closer.lock().await.close().await }).await;
         });
 
         let reader_pending = Arc::clone(&pending);
@@ -138,10 +174,11 @@ impl Connection {
         });
 
         let connection = Connection {
-            outgoing,
+            writer,
             pending,
             next_id: Arc::new(AtomicU64::new(1)),
             slots: Arc::new(Semaphore::new(limits.max_in_flight.max(1))),
+            _last: Arc::new(CloseOnDrop(closed.clone())),
             closed,
             dead,
         };
@@ -160,7 +197,7 @@ impl Connection {
                     _ = conn.closed.cancelled() => break,
                     _ = tokio::time::sleep(every) => {}
                 }
-                match conn.send_and_wait("core.ping", json!([]), Instant::now() + every, every).await {
+                match conn.send_and_wait("core.ping", &json!([]), Instant::now() + every, every).await {
                     Ok(_) | Err(NasError::Rpc(_)) => {}
                     Err(NasError::Timeout { .. }) => {
                         tracing::warn!(
@@ -198,7 +235,7 @@ impl Connection {
 
     /// Calls `method` and waits for its reply: at most `timeout` in all, waiting for a free
     /// slot included.
-    pub(crate) async fn call(&self, method: &str, params: Value, timeout: Duration) -> Result<Value, NasError> {
+    pub(crate) async fn call(&self, method: &str, params: &Value, timeout: Duration) -> Result<Value, NasError> {
         let deadline = Instant::now() + timeout;
         let lost = |sent: bool| NasError::ConnectionLost { method: method.to_string(), sent };
         let _slot = tokio::select! {
@@ -216,7 +253,7 @@ impl Connection {
     async fn send_and_wait(
         &self,
         method: &str,
-        params: Value,
+        params: &Value,
         deadline: Instant,
         timeout: Duration,
     ) -> Result<Value, NasError> {
@@ -227,12 +264,36 @@ impl Connection {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         self.pending.lock().unwrap_or_else(|p| p.into_inner()).insert(id, tx);
-        let request = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
-        if self.outgoing.send(Message::text(request.to_string())).is_err() {
-            self.forget(id);
-            return Err(lost(false));
-        }
-        let reply = tokio::time::timeout_at(deadline, rx).await;
+        let request = match serde_json::to_string(&Request { jsonrpc: "2.0", id, method, params }) {
+            Ok(text) => text,
+            Err(e) => {
+                self.forget(id);
+                return Err(NasError::Protocol(format!("cannot encode the request to `{method}`: {e}")));
+            }
+        };
+        // Written by the caller itself: no hand-off to a writer task.
+        let sent = tokio::time::timeout_at(deadline, async {
+            let mut writer = self.writer.lock().await;
+            if self.is_closed() {
+                return Err(false);
+            }
+            // Unless the socket was already closed, part of the frame may have gone out: a
+            // failed write counts as sent (so a write is never retried or refunded).
+            writer.send(Message::text(request)).await.map_err(|e| !matches!(e, Error::AlreadyClosed))
+        })
+        .await;
+        let reply = match sent {
+            Ok(Err(sent)) => {
+                self.forget(id);
+                self.close();
+                return Err(lost(sent));
+            }
+            Err(_elapsed) => {
+                self.forget(id);
+                return Err(NasError::Timeout { method: method.to_string(), after: timeout, write: false });
+            }
+            Ok(Ok(())) => tokio::time::timeout_at(deadline, rx).await,
+        };
         self.forget(id);
         match reply {
             Ok(Ok(Ok(value))) => Ok(value),
@@ -253,28 +314,37 @@ impl Connection {
 
 /// Routes one incoming text frame: a reply to its caller, a notification to the channel.
 fn dispatch(text: &str, pending: &Pending, events: &mpsc::UnboundedSender<Notification>) {
-    let Ok(message) = serde_json::from_str::<Value>(text) else {
-        tracing::warn!("ignoring a frame from TrueNAS that is not JSON");
-        return;
+    let mut message = match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(message)) => message,
+        // JSON that is no object is neither a reply nor a notification.
+        Ok(_) => return,
+        Err(_) => {
+            tracing::warn!("ignoring a frame from TrueNAS that is not JSON");
+            return;
+        }
     };
     match message.get("id").and_then(Value::as_u64) {
         Some(id) => {
             let waiter = pending.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
             let Some(waiter) = waiter else { return };
-            let reply = match (message.get("error"), message.get("result")) {
-                (Some(error), _) if !error.is_null() => Err(Fault::Rpc(RpcError::from_json(error))),
-                (_, Some(result)) => Ok(result.clone()),
-                // Neither: never read as a successful `null`.
-                (_, None) => Err(Fault::NoResult),
-            };
-            let _ = waiter.send(reply);
+            let _ = waiter.send(reply_of(&mut message));
         }
         None => {
-            if let Some(method) = message.get("method").and_then(Value::as_str) {
-                let params = message.get("params").cloned().unwrap_or(Value::Null);
-                let _ = events.send(Notification { method: method.to_string(), params });
+            if let Some(Value::String(method)) = message.remove("method") {
+                let params = message.remove("params").unwrap_or(Value::Null);
+                let _ = events.send(Notification { method, params });
             }
         }
+    }
+}
+
+/// The outcome a reply carries, its `result` moved out rather than copied.
+fn reply_of(message: &mut Map<String, Value>) -> Reply {
+    match (message.remove("error"), message.remove("result")) {
+        (Some(error), _) if !error.is_null() => Err(Fault::Rpc(RpcError::from_json(&error))),
+        (_, Some(result)) => Ok(result),
+        // Neither: never read as a successful `null`.
+        (_, None) => Err(Fault::NoResult),
     }
 }
 
@@ -290,3 +360,7 @@ fn connect_reason(e: &tokio_tungstenite::tungstenite::Error) -> String {
         reason
     }
 }
+
+#[cfg(test)]
+#[path = "rpc_tests.rs"]
+mod tests;

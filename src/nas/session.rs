@@ -119,7 +119,7 @@ impl Session {
         login(&conn, &config.api_key, config.username.as_deref(), probed, t).await?;
 
         stage.set("asking `system.version`");
-        let version = conn.call("system.version", json!([]), t).await?;
+        let version = conn.call("system.version", &json!([]), t).await?;
         let version = version.as_str().unwrap_or_default().to_string();
         let release = api
             .as_deref()
@@ -138,7 +138,7 @@ impl Session {
         let jobs = JobTracker::default();
         jobs.follow(events);
         stage.set("subscribing to job events");
-        match conn.call("core.subscribe", json!(["core.get_jobs"]), t).await {
+        match conn.call("core.subscribe", &json!(["core.get_jobs"]), t).await {
             Ok(_) => {}
             // A connection that broke or fell silent here is of no use.
             Err(e @ (NasError::Timeout { .. } | NasError::ConnectionLost { .. })) => return Err(e),
@@ -175,7 +175,7 @@ impl Session {
     /// Calls `method` and returns its reply (a job id for job methods).
     pub(crate) async fn call(&self, method: &str, params: &Value, timeout: Duration) -> Result<Value, NasError> {
         match &self.transport {
-            Transport::JsonRpc { conn, .. } => conn.call(method, params.clone(), timeout).await,
+            Transport::JsonRpc { conn, .. } => conn.call(method, params, timeout).await,
             Transport::Rest(client) => client.call(MethodTable::get(self.release), method, params).await,
         }
     }
@@ -236,7 +236,7 @@ pub(super) async fn login(
     }
     if let Some(user) = username {
         let request = json!([{"mechanism": "API_KEY_PLAIN", "username": user, "api_key": key.expose()}]);
-        match conn.call("auth.login_ex", request, timeout).await {
+        match conn.call("auth.login_ex", &request, timeout).await {
             Ok(reply) => {
                 return match reply.get("response_type").and_then(Value::as_str) {
                     Some("SUCCESS") => Ok(()),
@@ -253,7 +253,7 @@ pub(super) async fn login(
             Err(e) => return Err(e),
         }
     }
-    match conn.call("auth.login_with_api_key", json!([key.expose()]), timeout).await {
+    match conn.call("auth.login_with_api_key", &json!([key.expose()]), timeout).await {
         Ok(Value::Bool(true)) => Ok(()),
         Ok(_) => Err(NasError::AuthFailed { user: username.map(str::to_string) }),
         // A release without the key-only login (27.0 and later): only `login_ex` with a username.
