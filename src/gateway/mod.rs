@@ -15,7 +15,7 @@
 //! answers, elicitation hook), `audit_draft` (the records of one request), `jobs` (jobs belong
 //! to their grant; `truenas://jobs/{id}`), `raw` (what the raw API may never reach), `status`
 //! (where the caller stands: standings for listings, `policy_status`), `metrics` (what
-//! `/metrics` reports).
+//! `/metrics` reports), `error` (`CallError`, what a call that fails says, and its audit summary).
 
 use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
