@@ -4,6 +4,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use serde_json::json;
 
 use super::*;
+use serde_json::Map;
 use crate::ids::{ActionName, GrantId, JobId, MethodName, RuleId};
 
 fn temp_path() -> PathBuf {
