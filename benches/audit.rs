@@ -212,7 +212,11 @@ fn writers(decided: &AuditRecord, done: &AuditRecord, dir: &Path, dir_name: &str
     let state = temp(dir, "state");
     let store = std::sync::Arc::new(counters(&state));
     let counters_call = |store: std::sync::Arc<FileStore>, calls: u32| async move {
-        let charge = [Charge { key: "bench".into(), amount: 1, kind: ChargeKind::Fixed { start_ms: 0, len_ms: u64::MAX / 2, max: u64::MAX } }];
+        let charge = [Charge {
+            key: "bench".into(),
+            amount: 1,
+            kind: ChargeKind::Fixed { start_ms: 0, len_ms: u64::MAX / 2, max: u64::MAX },
+        }];
         for _ in 0..calls {
             if let Err(e) = store.reserve(&charge, 1) {
                 panic!("reserve refused: {e:?}");

@@ -99,7 +99,8 @@ impl Sink {
     fn append(&self, tail: &mut Tail, records: Vec<Pending>) -> Vec<Result<(), AuditWriteError>> {
         let count = records.len();
         let mut results: Vec<Result<(), AuditWriteError>> = Vec::with_capacity(count);
-        let mut run = Run { bytes: Vec::with_capacity(1024 * count.min(64)), records: 0, sync: false, head: tail.chain.clone() };
+        let mut run =
+            Run { bytes: Vec::with_capacity(1024 * count.min(64)), records: 0, sync: false, head: tail.chain.clone() };
         for record in records {
             let sealed = audit_chain::seal_unsealed(&record.body, &run.head);
             if self.must_rotate(tail, run.bytes.len() + sealed.line.len()) && run.bytes.len() as u64 + tail.len > 0 {

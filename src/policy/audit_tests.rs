@@ -4,8 +4,8 @@ use std::time::{Duration, UNIX_EPOCH};
 use serde_json::json;
 
 use super::*;
-use serde_json::Map;
 use crate::ids::{ActionName, GrantId, JobId, MethodName, RuleId};
+use serde_json::Map;
 
 fn temp_path() -> PathBuf {
     std::env::temp_dir().join(format!("truenas-mcp-audit-{}.jsonl", uuid::Uuid::new_v4()))
