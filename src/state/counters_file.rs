@@ -4,11 +4,10 @@
 //!
 //! Reservations change memory only. A flusher thread writes the whole table with the backend's
 //! atomic `store` when asked, and one write covers every reservation made before it (group
-//! commit), so a burst of calls costs one write, never a blocking write on an async worker. A
-//! reservation wakes the flusher at once, so the write runs while the call is still being
-//! decided; a reservation that takes only leases (which are not written) changes nothing on disk
-//! and asks for no write. [`CounterStore::persist`] resolves once the reservations made before it
-//! are on disk; the gateway awaits it before any call goes to the NAS. It waits at most
+//! commit), so a burst of calls costs one write, never a blocking write on an async worker; a
+//! reservation that takes only leases (which are not written) changes nothing on disk and asks
+//! for no write. [`CounterStore::persist`] resolves once the reservations made before it are on
+//! disk; the gateway awaits it before any call goes to the NAS. It waits at most
 //! [`PERSIST_DEADLINE`]: a write that hangs (a hung disk) refuses the call instead of hanging it,
 //! and while the flusher has been stuck longer than that, calls are refused at once.
 //!
@@ -262,8 +261,6 @@ impl CounterStore for FileStore {
         // Leases are not written: a reservation of leases only leaves the file as it is.
         if charges.iter().any(|c| !matches!(c.kind, ChargeKind::InFlight { .. })) {
             self.made.fetch_add(1, Ordering::AcqRel);
-            // The write starts now, while the call is still being decided; `persist` waits for it.
-            let _ = self.wake.send(());
         }
         Ok(ticket)
     }
