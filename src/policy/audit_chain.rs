@@ -47,66 +47,101 @@ pub(crate) struct Sealed {
     pub(crate) head: ChainHead,
 }
 
-/// Adds `seq`, `prev_hash` and `record_hash` to a record's fields and writes its line.
-///
-/// The line is written once, straight into one buffer. `record_hash` hashes the canonical form
-/// without `record_hash`, the chain hashes the line with it; both begin with the same bytes (the
-/// entries whose keys sort before `record_hash`, most of the record), so those are hashed once
-/// and the hasher's state is copied for the two endings.
-pub(crate) fn seal(mut fields: Map<String, Value>, head: &ChainHead) -> Result<Sealed, JcsError> {
-    let seq = head.seq + 1;
-    fields.remove("record_hash");
-    fields.insert("seq".into(), Value::from(seq));
-    fields.insert("prev_hash".into(), head.hash.clone().map_or(Value::Null, Value::String));
-    let mut entries: Vec<(&String, &Value)> = fields.iter().collect();
-    entries.sort_by(|a, b| jcs::key_order(a.0, b.0));
-    let at = entries.partition_point(|(key, _)| jcs::key_order(key, "record_hash").is_lt());
-    let (before, after) = entries.split_at(at);
-    let mut line = String::with_capacity(1024);
-    line.push('{');
-    write_entries(before, &mut line)?;
-    let mut rest = String::with_capacity(512);
-    write_entries(after, &mut rest)?;
-
-    let mut common = Sha256::new();
-    common.update(line.as_bytes());
-    let mut unsealed = common.clone();
-    if !before.is_empty() && !after.is_empty() {
-        unsealed.update(b",");
-    }
-    unsealed.update(rest.as_bytes());
-    unsealed.update(b"}");
-    let record_hash = hex(&unsealed.finalize());
-
-    let sealed_from = line.len();
-    if !before.is_empty() {
-        line.push(',');
-    }
-    line.push_str("\"record_hash\":\"");
-    line.push_str(&record_hash);
-    line.push('"');
-    if !after.is_empty() {
-        line.push(',');
-        line.push_str(&rest);
-    }
-    line.push('}');
-    common.update(&line.as_bytes()[sealed_from..]);
-    let hash = hex(&common.finalize());
-    line.push('\n');
-    Ok(Sealed { line, head: ChainHead { seq, hash: Some(hash) } })
+/// A record's canonical entries (`"key":value`, in RFC 8785 key order), without the chain's
+/// fields, cut where those go: before `prev_hash`, between it and `record_hash`, between that and
+/// `seq`, and after `seq`. Rendered once, by the record's caller; sealing only splices the chain's
+/// fields in and hashes.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Unsealed {
+    parts: [String; 4],
 }
 
-/// `"key":value` for each entry, comma-separated, appended to `out`.
-fn write_entries(entries: &[(&String, &Value)], out: &mut String) -> Result<(), JcsError> {
-    for (i, (key, value)) in entries.iter().enumerate() {
-        if i > 0 {
+/// The chain's fields, in key order: the boundaries of [`Unsealed`]'s parts.
+const CHAIN_KEYS: [&str; 3] = ["prev_hash", "record_hash", "seq"];
+
+/// Renders a record's fields for [`seal_unsealed`]; any chain fields in them are left out.
+pub(crate) fn unsealed(fields: &Map<String, Value>) -> Result<Unsealed, JcsError> {
+    let mut entries: Vec<(&String, &Value)> =
+        fields.iter().filter(|(key, _)| !CHAIN_KEYS.contains(&key.as_str())).collect();
+    entries.sort_by(|a, b| jcs::key_order(a.0, b.0));
+    let mut record = Unsealed::default();
+    for (key, value) in entries {
+        let part = CHAIN_KEYS.iter().take_while(|chain| jcs::key_order(chain, key).is_lt()).count();
+        let out = &mut record.parts[part];
+        if !out.is_empty() {
             out.push(',');
         }
         jcs::write_string(key, out);
         out.push(':');
         jcs::write_value(value, out)?;
     }
-    Ok(())
+    Ok(record)
+}
+
+/// Adds `seq`, `prev_hash` and `record_hash` to a record's fields and writes its line.
+#[cfg(test)]
+pub(crate) fn seal(fields: Map<String, Value>, head: &ChainHead) -> Result<Sealed, JcsError> {
+    Ok(seal_unsealed(&unsealed(&fields)?, head))
+}
+
+/// Seals a rendered record onto the chain after `head`: its line and the chain's new head.
+///
+/// `record_hash` hashes the canonical form without `record_hash`, the chain hashes the line with
+/// it; both begin with the same bytes (everything before `record_hash`), so those are hashed
+/// once and the hasher's state is copied for the two endings.
+pub(crate) fn seal_unsealed(record: &Unsealed, head: &ChainHead) -> Sealed {
+    let seq = head.seq + 1;
+    let [before_prev, before_record, before_seq, after_seq] = &record.parts;
+    let size: usize = record.parts.iter().map(String::len).sum();
+    let mut line = String::with_capacity(size + 256);
+    line.push('{');
+    if !before_prev.is_empty() {
+        line.push_str(before_prev);
+        line.push(',');
+    }
+    line.push_str("\"prev_hash\":");
+    match &head.hash {
+        // A hash is lowercase hex: a JSON string as it stands.
+        Some(hash) => {
+            line.push('"');
+            line.push_str(hash);
+            line.push('"');
+        }
+        None => line.push_str("null"),
+    }
+    if !before_record.is_empty() {
+        line.push(',');
+        line.push_str(before_record);
+    }
+    // What follows `record_hash`, the same in both forms.
+    let mut rest = String::with_capacity(before_seq.len() + after_seq.len() + 32);
+    if !before_seq.is_empty() {
+        rest.push(',');
+        rest.push_str(before_seq);
+    }
+    rest.push_str(",\"seq\":");
+    rest.push_str(&seq.to_string());
+    if !after_seq.is_empty() {
+        rest.push(',');
+        rest.push_str(after_seq);
+    }
+    rest.push('}');
+
+    let mut common = Sha256::new();
+    common.update(line.as_bytes());
+    let mut unsealed = common.clone();
+    unsealed.update(rest.as_bytes());
+    let record_hash = hex(&unsealed.finalize());
+
+    let sealed_from = line.len();
+    line.push_str(",\"record_hash\":\"");
+    line.push_str(&record_hash);
+    line.push('"');
+    line.push_str(&rest);
+    common.update(&line.as_bytes()[sealed_from..]);
+    let hash = hex(&common.finalize());
+    line.push('\n');
+    Sealed { line, head: ChainHead { seq, hash: Some(hash) } }
 }
 
 /// One line that holds up on its own: canonical, with a matching `record_hash`.

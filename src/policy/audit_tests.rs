@@ -5,6 +5,7 @@ use serde_json::json;
 
 use super::*;
 use crate::ids::{ActionName, GrantId, JobId, MethodName, RuleId};
+use serde_json::Map;
 
 fn temp_path() -> PathBuf {
     std::env::temp_dir().join(format!("truenas-mcp-audit-{}.jsonl", uuid::Uuid::new_v4()))

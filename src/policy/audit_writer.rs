@@ -3,12 +3,19 @@
 //! the file. The caller waits for its record's answer, up to a deadline; a disk that hangs
 //! refuses the request instead of hanging it, and the server keeps answering.
 //!
+//! Group commit: the thread takes every record waiting in the queue at once (up to [`BATCH`])
+//! and appends them with one write and at most one sync ([`Sink::write_batch`]), so calls in
+//! flight together share the disk's cost instead of queueing for it one sync each. Nothing waits
+//! to fill a batch: a record that finds the thread idle is written alone, at once. Each caller
+//! still gets its own answer, and only once the write (and sync) holding its record is done.
+//!
 //! Fail closed, as before: a `decided` record is on disk (written and synced) when `write`
-//! returns `Ok`, and the call is refused otherwise. A `decided` record whose caller gave up
-//! waiting before the writer reached it is dropped: its call was refused, nothing was sent, so
-//! the record would claim a decision that never led anywhere. Every other record is written
-//! late rather than lost. While the writer has been stuck on one record for longer than the
-//! deadline, new records fail at once (no queue of callers each waiting out the deadline).
+//! returns `Ok`, and the call is refused otherwise; a batch whose write fails refuses every
+//! caller in it. A `decided` record whose caller gave up waiting before the writer reached it
+//! is dropped: its call was refused, nothing was sent, so the record would claim a decision
+//! that never led anywhere. Every other record is written late rather than lost. While the
+//! writer has been stuck on one batch for longer than the deadline, new records fail at once
+//! (no queue of callers each waiting out the deadline).
 //!
 //! Time is the runtime's (`tokio::time`): under a paused clock the deadline passes as soon as
 //! the runtime is idle, since this thread does not hold the clock back as `spawn_blocking`
@@ -18,13 +25,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use serde_json::{Map, Value};
 use tokio::sync::{mpsc, oneshot};
 
-use super::audit::{AuditWriteError, Sink};
+use super::audit::{AuditWriteError, Pending, Sink};
 
 /// Records waiting for the writer at most; a caller beyond waits for room (within its deadline).
 const QUEUE: usize = 1024;
+
+/// The most records one write takes (a few hundred KiB at most).
+const BATCH: usize = 256;
 
 /// The handle to the writer thread. The thread ends when the last handle is dropped, after
 /// writing what was queued.
@@ -33,16 +42,14 @@ pub(super) struct Writer {
     sink: Arc<Sink>,
     queue: mpsc::Sender<Job>,
     deadline: Duration,
-    /// When the writer started on its current record, in ms after `epoch` (0: idle).
+    /// When the writer started on its current batch, in ms after `epoch` (0: idle).
     busy_since: Arc<AtomicU64>,
     epoch: Instant,
 }
 
 /// One record to append, and where its answer goes.
 struct Job {
-    fields: Map<String, Value>,
-    /// Synced to disk before the answer.
-    sync: bool,
+    record: Pending,
     /// Not written if nobody waits for it any more (a `decided` record past its deadline).
     droppable: bool,
     reply: oneshot::Sender<Result<(), AuditWriteError>>,
@@ -65,14 +72,9 @@ impl Writer {
     }
 
     /// Appends one record on the writer thread and waits for it, up to the deadline.
-    pub(super) async fn write(
-        &self,
-        fields: Map<String, Value>,
-        sync: bool,
-        droppable: bool,
-    ) -> Result<(), AuditWriteError> {
+    pub(super) async fn write(&self, record: Pending, droppable: bool) -> Result<(), AuditWriteError> {
         let (reply, answer) = oneshot::channel();
-        let job = Job { fields, sync, droppable, reply };
+        let job = Job { record, droppable, reply };
         if self.stuck() {
             // Refused at once; a record that is not droppable is still queued, to be written
             // late (if there is room) when the disk comes back.
@@ -89,7 +91,7 @@ impl Writer {
         tokio::time::timeout(self.deadline, wait).await.unwrap_or_else(|_| Err(self.stalled()))
     }
 
-    /// Whether the writer has been on one record for longer than the deadline.
+    /// Whether the writer has been on one batch for longer than the deadline.
     fn stuck(&self) -> bool {
         let since = self.busy_since.load(Ordering::Acquire);
         since != 0
@@ -110,15 +112,27 @@ struct Thread {
 
 impl Thread {
     fn run(self, mut jobs: mpsc::Receiver<Job>) {
-        while let Some(job) = jobs.blocking_recv() {
-            if job.droppable && job.reply.is_closed() {
+        let mut batch: Vec<Job> = Vec::with_capacity(BATCH);
+        while let Some(first) = jobs.blocking_recv() {
+            batch.push(first);
+            while batch.len() < BATCH {
+                match jobs.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
+            }
+            batch.retain(|job| !(job.droppable && job.reply.is_closed()));
+            if batch.is_empty() {
                 continue;
             }
+            let (records, replies): (Vec<Pending>, Vec<_>) = batch.drain(..).map(|j| (j.record, j.reply)).unzip();
             // Never 0 (idle) while busy, even in the first millisecond.
             self.busy_since.store(millis(self.epoch).max(1), Ordering::Release);
-            let result = self.sink.write(job.fields, job.sync);
+            let results = self.sink.write_batch(records);
             self.busy_since.store(0, Ordering::Release);
-            let _ = job.reply.send(result);
+            for (reply, result) in replies.into_iter().zip(results) {
+                let _ = reply.send(result);
+            }
         }
     }
 }
@@ -126,3 +140,7 @@ impl Thread {
 fn millis(epoch: Instant) -> u64 {
     u64::try_from(epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
+
+#[cfg(test)]
+#[path = "audit_writer_tests.rs"]
+mod tests;

@@ -20,7 +20,7 @@
 //!   `policy_status`), `explain`, `cases` (`policy test`), `init` (`policy init`);
 //! - the audit log: `audit` (one JSON line per call), `audit_chain` (the hash chain and `audit
 //!   verify`), `audit_show` (`audit show`'s table), `audit_writer` (the thread that writes it,
-//!   with a deadline per record).
+//!   in batches, with a deadline per record; the file itself is `audit.rs`'s child `audit_sink`).
 //!
 //! Tests sit beside the file they test as `x_tests.rs`; deciding's are in `decision_tests/`,
 //! one file per feature of the precedence (hide and entries, raw-call scopes, approval,

@@ -4,15 +4,17 @@
 //!
 //! Reservations change memory only. A flusher thread writes the whole table with the backend's
 //! atomic `store` when asked, and one write covers every reservation made before it (group
-//! commit), so a burst of calls costs one write, never a blocking write on an async worker.
-//! [`CounterStore::persist`] resolves once the reservations made before it are on disk; the
-//! gateway awaits it before any call goes to the NAS. It waits at most [`PERSIST_DEADLINE`]: a
-//! write that hangs (a hung disk) refuses the call instead of hanging it, and while the flusher
-//! has been stuck longer than that, calls are refused at once.
+//! commit), so a burst of calls costs one write, never a blocking write on an async worker; a
+//! reservation that takes only leases (which are not written) changes nothing on disk and asks
+//! for no write. [`CounterStore::persist`] resolves once the reservations made before it are on
+//! disk; the gateway awaits it before any call goes to the NAS. It waits at most
+//! [`PERSIST_DEADLINE`]: a write that hangs (a hung disk) refuses the call instead of hanging it,
+//! and while the flusher has been stuck longer than that, calls are refused at once.
 //!
 //! One process owns a state directory's counters at a time: `counters.lock` is held (an
 //! advisory lock) while the store lives, so two servers cannot overwrite each other's counts.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
-use super::counters::{Charge, CounterStore, Persisting, Refusal, Ticket};
+use super::counters::{Charge, ChargeKind, CounterStore, Persisting, Refusal, Ticket};
 use super::counters_memory::{Book, Entry, MAX_KEYS, MemoryStore};
 use super::{Backend, StateError};
 
@@ -67,11 +69,29 @@ struct Flushed {
 }
 
 /// The document on disk.
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(serde::Deserialize)]
 struct Document {
     format: u64,
     #[serde(flatten)]
     book: Book,
+}
+
+/// The same document as written, borrowing the table under its lock instead of copying it;
+/// leases are left out.
+#[derive(serde::Serialize)]
+struct Saving<'a> {
+    format: u64,
+    seq: u64,
+    counters: Kept<'a>,
+}
+
+/// The counters that outlive the process: every entry but leases.
+struct Kept<'a>(&'a HashMap<String, Entry>);
+
+impl serde::Serialize for Kept<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().filter(|(_, e)| !matches!(e, Entry::InFlight { .. })))
+    }
 }
 
 /// Why the counters of a state directory cannot be used.
@@ -120,6 +140,7 @@ impl FileStore {
             publish,
             busy_since: Arc::clone(&busy_since),
             epoch,
+            buffer: Vec::new(),
         };
         std::thread::Builder::new()
             .name("counters-flush".into())
@@ -187,6 +208,8 @@ struct Flusher {
     publish: watch::Sender<Flushed>,
     busy_since: Arc<AtomicU64>,
     epoch: Instant,
+    /// The document's bytes, kept between writes (no allocation per write).
+    buffer: Vec<u8>,
 }
 
 fn millis(epoch: Instant) -> u64 {
@@ -194,7 +217,7 @@ fn millis(epoch: Instant) -> u64 {
 }
 
 impl Flusher {
-    fn run(self, wakes: &mpsc::Receiver<()>) {
+    fn run(mut self, wakes: &mpsc::Receiver<()>) {
         // Ends when the store (the only sender) is dropped, after one last write.
         while wakes.recv().is_ok() {
             while wakes.try_recv().is_ok() {}
@@ -203,27 +226,22 @@ impl Flusher {
         self.flush();
     }
 
-    fn flush(&self) {
+    fn flush(&mut self) {
         // Read the generation first: the snapshot taken after it holds at least that much.
         let generation = self.made.load(Ordering::Acquire);
         if generation <= self.publish.borrow().generation && self.publish.borrow().error.is_none() {
             return;
         }
-        let bytes = {
+        self.buffer.clear();
+        let encoded = {
             let book = self.memory.lock();
-            let counters = book
-                .counters
-                .iter()
-                .filter(|(_, e)| !matches!(e, Entry::InFlight { .. }))
-                .map(|(k, e)| (k.clone(), e.clone()))
-                .collect();
-            let doc = Document { format: FORMAT, book: Book { seq: book.seq, counters, ..Book::default() } };
-            serde_json::to_vec(&doc)
+            let doc = Saving { format: FORMAT, seq: book.seq, counters: Kept(&book.counters) };
+            serde_json::to_writer(&mut self.buffer, &doc)
         };
         // Never 0 (idle) while busy, even in the first millisecond.
         self.busy_since.store(millis(self.epoch).max(1), Ordering::Release);
-        let result = match bytes {
-            Ok(bytes) => self.backend.store(COUNTERS_DOC, &bytes).map_err(|e| e.to_string()),
+        let result = match encoded {
+            Ok(()) => self.backend.store(COUNTERS_DOC, &self.buffer).map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         };
         self.busy_since.store(0, Ordering::Release);
@@ -240,7 +258,10 @@ impl Flusher {
 impl CounterStore for FileStore {
     fn reserve(&self, charges: &[Charge], now_ms: u64) -> Result<Ticket, Refusal> {
         let ticket = self.memory.reserve(charges, now_ms)?;
-        self.made.fetch_add(1, Ordering::AcqRel);
+        // Leases are not written: a reservation of leases only leaves the file as it is.
+        if charges.iter().any(|c| !matches!(c.kind, ChargeKind::InFlight { .. })) {
+            self.made.fetch_add(1, Ordering::AcqRel);
+        }
         Ok(ticket)
     }
 

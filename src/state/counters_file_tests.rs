@@ -160,3 +160,115 @@ fn a_hung_write_refuses_the_call_past_the_deadline_and_the_store_recovers() {
     }
     assert!(saved, "once the disk answers, the counters are saved again");
 }
+
+/// A backend that keeps every document it stores, and holds its first write until the test
+/// lets it go (a slow disk, while more calls come in).
+struct Gated {
+    gate: std::sync::Mutex<Option<std::sync::mpsc::Receiver<()>>>,
+    stored: std::sync::Mutex<Vec<Vec<u8>>>,
+}
+
+impl Backend for Gated {
+    fn load(&self, _: &str) -> Result<Option<Vec<u8>>, StateError> {
+        Ok(None)
+    }
+
+    fn store(&self, _: &str, bytes: &[u8]) -> Result<(), StateError> {
+        if let Some(gate) = self.gate.lock().unwrap().take() {
+            let _ = gate.recv();
+        }
+        self.stored.lock().unwrap().push(bytes.to_vec());
+        Ok(())
+    }
+}
+
+impl Gated {
+    fn writes(&self) -> usize {
+        self.stored.lock().unwrap().len()
+    }
+
+    /// Whether the last document written holds the counter `key`.
+    fn last_holds(&self, key: &str) -> bool {
+        let stored = self.stored.lock().unwrap();
+        let Some(last) = stored.last() else { return false };
+        let doc: serde_json::Value = serde_json::from_slice(last).unwrap();
+        doc["counters"].get(key).is_some()
+    }
+}
+
+#[test]
+fn concurrent_persists_share_one_write_and_each_returns_once_its_own_change_is_written() {
+    let dir = TempDir::new();
+    let (open_gate, gate) = std::sync::mpsc::channel();
+    let backend = Arc::new(Gated { gate: std::sync::Mutex::new(Some(gate)), stored: Default::default() });
+    struct Shared(Arc<Gated>);
+    impl Backend for Shared {
+        fn load(&self, name: &str) -> Result<Option<Vec<u8>>, StateError> {
+            self.0.load(name)
+        }
+        fn store(&self, name: &str, bytes: &[u8]) -> Result<(), StateError> {
+            self.0.store(name, bytes)
+        }
+    }
+    let store = Arc::new(FileStore::open(&dir.0, Box::new(Shared(Arc::clone(&backend)))).unwrap());
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    // The first write starts and hangs on the gate.
+    store.reserve(&[hourly("first")], 10).unwrap();
+    let first = {
+        let store = Arc::clone(&store);
+        rt.spawn(async move { store.persist().await })
+    };
+    while store.busy_since.load(Ordering::Acquire) == 0 {
+        std::thread::yield_now();
+    }
+    // Thirty more calls reserve and wait while it is held.
+    let waiting: Vec<_> = (0..30)
+        .map(|i| {
+            let (store, backend) = (Arc::clone(&store), Arc::clone(&backend));
+            let key = format!("k{i}");
+            store.reserve(&[hourly(&key)], 20).unwrap();
+            rt.spawn(async move {
+                store.persist().await?;
+                Ok::<bool, StateError>(backend.last_holds(&key))
+            })
+        })
+        .collect();
+    open_gate.send(()).unwrap();
+    rt.block_on(first).unwrap().unwrap();
+    for call in waiting {
+        assert!(rt.block_on(call).unwrap().unwrap(), "persist returned before its counter was written");
+    }
+    assert_eq!(backend.writes(), 2, "the held write, then one write for the thirty waiting");
+}
+
+#[test]
+fn a_reservation_of_leases_only_writes_nothing() {
+    let dir = TempDir::new();
+    let store = open(&dir).unwrap();
+    let lease = Charge { key: "f".into(), amount: 1, kind: ChargeKind::InFlight { max: 2, lease_ms: 600_000 } };
+    let ticket = store.reserve(&[lease], 10).unwrap();
+    runtime().block_on(store.persist()).unwrap();
+    store.release(&ticket);
+    assert!(!dir.0.join(COUNTERS_DOC).exists(), "a lease is never written");
+    store.reserve(&[hourly("k")], 20).unwrap();
+    runtime().block_on(store.persist()).unwrap();
+    assert!(dir.0.join(COUNTERS_DOC).exists());
+}
+
+#[test]
+fn a_failed_write_refuses_every_call_waiting_on_it() {
+    let dir = TempDir::new();
+    let store = Arc::new(FileStore::open(&dir.0, Box::new(Broken)).unwrap());
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let calls: Vec<_> = (0..20)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            store.reserve(&[hourly(&format!("k{i}"))], 10).unwrap();
+            rt.spawn(async move { store.persist().await })
+        })
+        .collect();
+    for call in calls {
+        let err = rt.block_on(call).unwrap().unwrap_err();
+        assert!(err.to_string().contains("disk full"), "{err}");
+    }
+}
