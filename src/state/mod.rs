@@ -3,6 +3,8 @@
 //! user ([`approvals`]); rate-limit counters ([`counters`]) are kept by a [`counters::CounterStore`]
 //! (memory: [`counters_memory`], file: [`counters_file`], or Redis: [`counters_redis`]).
 //! Several processes share counters and approvals through one Redis ([`redis`], [`SharedDoc`]).
+//! The running server answers `truenas-mcp approvals ...` over a Unix socket in the state
+//! directory ([`control`]).
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
