@@ -395,3 +395,22 @@ fn remembered_field_names_answer_as_the_rules_do() {
     }
     assert!(SEEN_NAMES.with(|seen| seen.borrow().len()) <= SEEN_NAMES_MAX);
 }
+
+#[test]
+fn the_name_cache_hashes_with_fnv_1a_and_answers_as_the_rules() {
+    use std::hash::Hasher as _;
+    // The published FNV-1a 64 test vectors.
+    let fnv = |text: &str| {
+        let mut h = Fnv1a::default();
+        h.write(text.as_bytes());
+        h.finish()
+    };
+    assert_eq!(fnv(""), 0xcbf2_9ce4_8422_2325);
+    assert_eq!(fnv("a"), 0xaf63_dc4c_8601_ec8c);
+    assert_eq!(fnv("foobar"), 0x8594_4171_f739_67e8);
+    // Asked twice (the second answer from the cache), each name answers as its rules do.
+    for name in ["password", "Password", "passwd", "name", "api_key", "privatekey", "id"] {
+        assert_eq!(is_secret_field(name), secret_by_rules(name), "{name}");
+        assert_eq!(is_secret_field(name), secret_by_rules(name), "{name}");
+    }
+}

@@ -236,9 +236,9 @@ impl TrueNasServer {
             Ok(done) if self.mode == ToolMode::Flat => {
                 // Checked against the structure this session was shown, whatever the NAS runs now.
                 let release = self.session.listed().unwrap_or_else(|| self.listing_release());
-                reply::success_with(&done, |whole| self.outputs.structured(action, release, &done, whole)).into()
+                reply::success_with(done, |whole, done| self.outputs.structured(action, release, done, whole)).into()
             }
-            Ok(done) => reply::success(&done).into(),
+            Ok(done) => reply::success(done).into(),
             Err(e) => {
                 // 2026-07-28: the form goes back in the result; the retry carries the answer.
                 let ask = match &e {

@@ -47,12 +47,12 @@ impl Outputs {
 
     /// The `structuredContent` of a successful call of `action` whose session was shown the
     /// listing for `release`; `whole` says whether the text content holds the whole result.
-    /// `None` when the tool declares no `outputSchema`.
+    /// `None` when the tool declares no `outputSchema`. The result moves into it (no copy).
     pub(crate) fn structured(
         &self,
         action: &ActionDef,
         release: Release,
-        outcome: &CallOutcome,
+        outcome: CallOutcome,
         whole: bool,
     ) -> Option<Value> {
         let schema = self.schema(action, release)?;
@@ -61,7 +61,9 @@ impl Outputs {
             return Some(empty);
         }
         let Some(validator) = self.validator(action, release, &schema) else { return Some(empty) };
-        let candidate = json!({ RESULT: outcome.result });
+        let mut wrapped = Map::new();
+        wrapped.insert(RESULT.to_string(), outcome.result);
+        let candidate = Value::Object(wrapped);
         // The common case answers yes or no without collecting errors.
         if validator.is_valid(&candidate) {
             return Some(candidate);

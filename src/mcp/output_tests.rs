@@ -64,18 +64,18 @@ fn a_result_that_fits_goes_whole_and_anything_else_leaves_result_out() {
     let vm_list = catalog.action("vm_list").unwrap();
     let release = Release::V25_10;
     let fits = outcome(json!([]));
-    assert_eq!(outputs.structured(vm_list, release, &fits, true), Some(json!({"result": []})));
-    assert_eq!(outputs.structured(vm_list, release, &fits, false), Some(json!({})), "cut to the text limit");
+    assert_eq!(outputs.structured(vm_list, release, fits.clone(), true), Some(json!({"result": []})));
+    assert_eq!(outputs.structured(vm_list, release, fits, false), Some(json!({})), "cut to the text limit");
     let count = outcome(json!(3));
-    assert_eq!(outputs.structured(vm_list, release, &count, true), Some(json!({"result": 3})));
+    assert_eq!(outputs.structured(vm_list, release, count, true), Some(json!({"result": 3})));
     let wrong = outcome(json!("not a list"));
-    assert_eq!(outputs.structured(vm_list, release, &wrong, true), Some(json!({})));
+    assert_eq!(outputs.structured(vm_list, release, wrong, true), Some(json!({})));
     let extra = outcome(json!([{"id": 1, "no_such_field": true}]));
-    assert_eq!(outputs.structured(vm_list, release, &extra, true), Some(json!({})));
+    assert_eq!(outputs.structured(vm_list, release, extra, true), Some(json!({})));
     let running = CallOutcome { result: json!({"job_id": 5}), job: Some(JobId(5)), still_running: true };
     let pool_create = catalog.action("pool_create").unwrap();
     assert!(outputs.schema(pool_create, release).is_some(), "pool.create (a job) returns the pool");
-    assert_eq!(outputs.structured(pool_create, release, &running, true), Some(json!({})));
+    assert_eq!(outputs.structured(pool_create, release, running, true), Some(json!({})));
     let vm_start = catalog.action("vm_start").unwrap();
-    assert_eq!(outputs.structured(vm_start, release, &outcome(Value::Null), true), None);
+    assert_eq!(outputs.structured(vm_start, release, outcome(Value::Null), true), None);
 }

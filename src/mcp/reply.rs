@@ -21,19 +21,23 @@ pub(crate) const MAX_RESULT_CHARS: usize = 60_000;
 
 /// A successful call: the result as pretty JSON (2-space indent), as the server we replace.
 /// A result too large is cut, and a second text says so.
-pub(crate) fn success(outcome: &CallOutcome) -> CallToolResult {
-    success_with(outcome, |_| None)
+pub(crate) fn success(outcome: CallOutcome) -> CallToolResult {
+    success_with(outcome, |_, _| None)
 }
 
 /// [`success`], with the `structuredContent` that `structured` gives when told whether the
-/// text holds the whole result.
-pub(crate) fn success_with(outcome: &CallOutcome, structured: impl FnOnce(bool) -> Option<Value>) -> CallToolResult {
+/// text holds the whole result; it is handed the outcome once the text is made, so that the
+/// result can move into the structured content instead of being copied.
+pub(crate) fn success_with(
+    outcome: CallOutcome,
+    structured: impl FnOnce(bool, CallOutcome) -> Option<Value>,
+) -> CallToolResult {
     let (text, note) = bounded(&outcome.result, MAX_RESULT_CHARS);
     let whole = note.is_none();
     let mut content = vec![Content::text(text)];
     content.extend(note.map(Content::text));
     let mut result = CallToolResult::success(content);
-    result.structured_content = structured(whole);
+    result.structured_content = structured(whole, outcome);
     result
 }
 
