@@ -45,8 +45,24 @@ impl<T> Rows<T> {
         id
     }
 
+    /// Stores `row` under the given `id` (demo data that names its own ids), replacing any row
+    /// there; later ids follow it.
+    pub(crate) fn insert_at(&mut self, id: i64, row: T) {
+        self.next = self.next.max(id.saturating_add(1));
+        self.rows.insert(id, row);
+    }
+
+    pub(crate) fn contains(&self, id: i64) -> bool {
+        self.rows.contains_key(&id)
+    }
+
     pub(crate) fn remove(&mut self, id: i64) -> Option<T> {
         self.rows.remove(&id)
+    }
+
+    /// Keeps only the rows `keep` passes.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&T) -> bool) {
+        self.rows.retain(|_, row| keep(row));
     }
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = (i64, &T)> {
@@ -60,6 +76,11 @@ impl<T> Rows<T> {
     /// Every row, by id.
     pub(crate) fn values(&self) -> impl Iterator<Item = &T> {
         self.rows.values()
+    }
+
+    /// Every row, by id, to change.
+    pub(crate) fn values_mut(&mut self) -> impl Iterator<Item = &mut T> {
+        self.rows.values_mut()
     }
 
     pub(crate) fn ids(&self) -> Vec<i64> {
@@ -137,6 +158,20 @@ mod tests {
         rows.remove(a);
         assert_eq!(rows.insert(Map::new()), a + 1);
         assert!(rows.get(a).is_none());
+    }
+
+    #[test]
+    fn a_row_stored_at_an_id_moves_later_ids_past_it() {
+        let mut rows = Rows::default();
+        rows.insert_at(5, "five");
+        rows.insert_at(2, "two");
+        assert_eq!(rows.insert("six"), 6);
+        assert!(rows.contains(2) && rows.contains(5) && !rows.contains(3));
+        rows.retain(|row| *row != "two");
+        for row in rows.values_mut() {
+            *row = "seen";
+        }
+        assert_eq!(rows.iter().collect::<Vec<_>>(), vec![(5, &"seen"), (6, &"seen")]);
     }
 
     #[test]

@@ -4,14 +4,13 @@
 //! the users (`account_users.rs`); create, update and delete, which change both, are
 //! `AccountStore`'s.
 
-use std::collections::BTreeMap;
-
 use serde_json::{Map, Value, json};
 
 use crate::account::account_checks::check_name;
 use crate::account::account_privileges::Privileges;
 use crate::account::basics::{EACCES, FIRST_FREE_ID, invalid, kept_fields};
 use crate::failure::{Failure, Invalid, errno};
+use crate::table::Rows;
 
 /// Attributes a group keeps, as `group.create` names them.
 const GROUP_FIELDS: [&str; 6] = ["gid", "name", "sudo_commands", "sudo_commands_nopasswd", "smb", "userns_idmap"];
@@ -68,48 +67,40 @@ pub(crate) fn group_not_found(id: i64) -> Failure {
 }
 
 /// Every local group, by database id.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct Groups {
-    by_id: BTreeMap<i64, Group>,
-    /// The database id the next group gets.
-    next_id: i64,
-}
-
-impl Default for Groups {
-    fn default() -> Self {
-        Groups { by_id: BTreeMap::new(), next_id: 1 }
-    }
+    rows: Rows<Group>,
 }
 
 impl Groups {
     pub(crate) fn lookup(&self, id: i64) -> Result<&Group, Failure> {
-        self.by_id.get(&id).ok_or_else(|| group_not_found(id))
+        self.rows.get(id).ok_or_else(|| group_not_found(id))
     }
 
     pub(crate) fn get(&self, id: i64) -> Option<&Group> {
-        self.by_id.get(&id)
+        self.rows.get(id)
     }
 
     pub(crate) fn contains(&self, id: i64) -> bool {
-        self.by_id.contains_key(&id)
+        self.rows.contains(id)
     }
 
     pub(crate) fn named(&self, name: &str) -> Option<&Group> {
-        self.by_id.values().find(|g| g.name() == name)
+        self.rows.values().find(|g| g.name() == name)
     }
 
     pub(crate) fn by_gid(&self, gid: i64) -> Option<&Group> {
-        self.by_id.values().find(|g| g.gid() == gid)
+        self.rows.values().find(|g| g.gid() == gid)
     }
 
     /// The gids of the groups with database `ids` that exist.
     pub(crate) fn gids(&self, ids: impl Iterator<Item = i64>) -> Vec<i64> {
-        ids.filter_map(|id| self.by_id.get(&id).map(Group::gid)).collect()
+        ids.filter_map(|id| self.rows.get(id).map(Group::gid)).collect()
     }
 
     /// Every group, by id.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Group> {
-        self.by_id.values()
+        self.rows.values()
     }
 
     /// `group.get_next_gid`: the first gid from 3000 on that no group or privilege uses.
@@ -120,8 +111,6 @@ impl Groups {
 
     /// Stores a group as given, picking a gid when it has none; seeds and `group_create`.
     pub(crate) fn insert(&mut self, builtin: bool, fields: Value, privileges: &Privileges) -> i64 {
-        let id = self.next_id;
-        self.next_id += 1;
         let mut fields = kept_fields(fields, &GROUP_FIELDS);
         if fields.get("gid").is_none_or(Value::is_null) {
             fields.insert("gid".into(), json!(self.next_gid(privileges)));
@@ -131,8 +120,7 @@ impl Groups {
         }
         fields.entry("smb").or_insert(json!(true));
         fields.entry("userns_idmap").or_insert(Value::Null);
-        self.by_id.insert(id, Group { id, builtin, fields });
-        id
+        self.rows.insert_with(|id| Group { id, builtin, fields })
     }
 
     /// Problems with a group's name and gid, named after `schema` (`group_create`,
@@ -146,7 +134,7 @@ impl Groups {
     ) -> Vec<Invalid> {
         let mut problems = Vec::new();
         let attr = |key: &str| format!("{schema}.{key}");
-        let others = || self.by_id.values().filter(|g| Some(g.id) != existing);
+        let others = || self.rows.values().filter(|g| Some(g.id) != existing);
         if let Some(name) = data.get("name").and_then(Value::as_str) {
             let smb = data.get("smb").and_then(Value::as_bool).unwrap_or(false);
             if smb && SMB_BUILTINS.contains(&name.to_uppercase().as_str()) {
@@ -177,7 +165,7 @@ impl Groups {
 
     /// Merges the attributes `data` changes (all but the gid) into group `id`.
     pub(crate) fn update(&mut self, id: i64, data: Map<String, Value>) -> Result<(), Failure> {
-        let group = self.by_id.get_mut(&id).ok_or_else(|| group_not_found(id))?;
+        let group = self.rows.get_mut(id).ok_or_else(|| group_not_found(id))?;
         for (key, value) in data.into_iter().filter(|(k, _)| GROUP_FIELDS.contains(&k.as_str()) && k != "gid") {
             group.fields.insert(key, value);
         }
@@ -201,6 +189,6 @@ impl Groups {
     }
 
     pub(crate) fn remove(&mut self, id: i64) {
-        self.by_id.remove(&id);
+        self.rows.remove(id);
     }
 }

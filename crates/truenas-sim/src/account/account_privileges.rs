@@ -2,12 +2,13 @@
 //! built-in privileges keep their names and roles, the local administrators keep their group
 //! and a member who can log in, and none of them can be deleted.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
 use crate::account::basics::{EPERM, check, ids, invalid, kept_fields};
 use crate::failure::{Failure, Invalid, errno};
+use crate::table::Rows;
 
 /// Attributes a privilege keeps, as `privilege.create` names them.
 const PRIVILEGE_FIELDS: [&str; 6] = ["builtin_name", "name", "local_groups", "ds_groups", "roles", "web_shell"];
@@ -160,52 +161,41 @@ pub(crate) fn role_entries() -> Vec<Value> {
 }
 
 /// Every privilege, by id.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct Privileges {
-    by_id: BTreeMap<i64, Privilege>,
-    /// The id the next privilege gets.
-    next_id: i64,
-}
-
-impl Default for Privileges {
-    fn default() -> Self {
-        Privileges { by_id: BTreeMap::new(), next_id: 1 }
-    }
+    rows: Rows<Privilege>,
 }
 
 impl Privileges {
     pub(crate) fn lookup(&self, id: i64) -> Result<&Privilege, Failure> {
-        self.by_id.get(&id).ok_or_else(|| privilege_not_found(id))
+        self.rows.get(id).ok_or_else(|| privilege_not_found(id))
     }
 
     /// Every privilege, by id.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Privilege> {
-        self.by_id.values()
+        self.rows.values()
     }
 
     /// The first privilege granted to members of `gid`.
     pub(crate) fn using(&self, gid: i64) -> Option<&Privilege> {
-        self.by_id.values().find(|p| p.grants(gid))
+        self.rows.values().find(|p| p.grants(gid))
     }
 
     /// The roles members of any of `gids` hold, sorted, each once.
     pub(crate) fn roles_for(&self, gids: &[i64]) -> Vec<String> {
         let roles: BTreeSet<String> =
-            self.by_id.values().filter(|p| gids.iter().any(|g| p.grants(*g))).flat_map(Privilege::roles).collect();
+            self.rows.values().filter(|p| gids.iter().any(|g| p.grants(*g))).flat_map(Privilege::roles).collect();
         roles.into_iter().collect()
     }
 
     /// Stores a privilege as given; seeds and creates.
     pub(crate) fn insert(&mut self, fields: Value) -> i64 {
-        let id = self.next_id;
-        self.next_id += 1;
         let mut fields = kept_fields(fields, &PRIVILEGE_FIELDS);
         for key in ["local_groups", "ds_groups", "roles"] {
             fields.entry(key).or_insert(json!([]));
         }
         fields.entry("builtin_name").or_insert(Value::Null);
-        self.by_id.insert(id, Privilege { id, fields });
-        id
+        self.rows.insert_with(|id| Privilege { id, fields })
     }
 
     /// The middleware's `_validate`: unique name, groups that exist, known roles.
@@ -218,7 +208,7 @@ impl Privileges {
     ) -> Vec<Invalid> {
         let mut problems = Vec::new();
         let name = data.get("name").and_then(Value::as_str).unwrap_or_default();
-        if self.by_id.values().any(|p| p.name() == name && Some(p.id) != existing) {
+        if self.rows.values().any(|p| p.name() == name && Some(p.id) != existing) {
             problems.push(invalid(format!("{schema}.name"), "Object with this name already exists", errno::EINVAL));
         }
         for (i, gid) in ids(data, "local_groups").iter().enumerate() {
@@ -279,7 +269,7 @@ impl Privileges {
         };
         check(problems)?;
         check(self.check("privilege_update", &new, Some(id), group_exists))?;
-        if let Some(p) = self.by_id.get_mut(&id) {
+        if let Some(p) = self.rows.get_mut(id) {
             p.fields = new;
         }
         Ok(())
@@ -324,7 +314,7 @@ impl Privileges {
         if self.lookup(id)?.builtin_name().is_some() {
             return Err(Failure::call(EPERM, "Unable to delete built-in privilege"));
         }
-        self.by_id.remove(&id);
+        self.rows.remove(id);
         Ok(())
     }
 }

@@ -4,7 +4,7 @@
 //! `user.set_password`, and the group memberships kept on the users. `user.create`, `update`
 //! and `delete`, which read groups and privileges too, are `AccountStore`'s.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
@@ -13,6 +13,7 @@ use crate::account::basics::{
     DEFAULT_HOME, FIRST_FREE_ID, check, digest, ids, invalid, kept_fields, now_ms, random_alphanumeric,
 };
 use crate::failure::{Failure, Invalid, errno};
+use crate::table::Rows;
 
 /// Attributes a user keeps, as `user.create` and `user.update` name them.
 pub(crate) const USER_FIELDS: [&str; 16] = [
@@ -105,78 +106,69 @@ pub(crate) fn random_password() -> String {
 }
 
 /// Every local user, by database id.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct Users {
-    by_id: BTreeMap<i64, User>,
-    /// The database id the next user gets.
-    next_id: i64,
-}
-
-impl Default for Users {
-    fn default() -> Self {
-        Users { by_id: BTreeMap::new(), next_id: 1 }
-    }
+    rows: Rows<User>,
 }
 
 impl Users {
     pub(crate) fn lookup(&self, id: i64) -> Result<&User, Failure> {
-        self.by_id.get(&id).ok_or_else(|| user_not_found(id))
+        self.rows.get(id).ok_or_else(|| user_not_found(id))
     }
 
     pub(crate) fn get(&self, id: i64) -> Option<&User> {
-        self.by_id.get(&id)
+        self.rows.get(id)
     }
 
     pub(crate) fn get_mut(&mut self, id: i64) -> Option<&mut User> {
-        self.by_id.get_mut(&id)
+        self.rows.get_mut(id)
     }
 
     pub(crate) fn named(&self, name: &str) -> Option<&User> {
-        self.by_id.values().find(|u| u.username() == name)
+        self.rows.values().find(|u| u.username() == name)
     }
 
     /// Every user, by id.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &User> {
-        self.by_id.values()
+        self.rows.values()
     }
 
     pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = &mut User> {
-        self.by_id.values_mut()
+        self.rows.values_mut()
     }
 
     /// Keeps only the users `keep` passes.
     pub(crate) fn retain(&mut self, keep: impl Fn(&User) -> bool) {
-        self.by_id.retain(|_, u| keep(u));
+        self.rows.retain(keep);
     }
 
     pub(crate) fn remove(&mut self, id: i64) {
-        self.by_id.remove(&id);
+        self.rows.remove(id);
     }
 
     /// `user.get_next_uid`: the first free uid from 3000 on.
     pub(crate) fn next_uid(&self) -> i64 {
-        let used: BTreeSet<i64> = self.by_id.values().map(User::uid).collect();
+        let used: BTreeSet<i64> = self.rows.values().map(User::uid).collect();
         (FIRST_FREE_ID..).find(|uid| !used.contains(uid)).unwrap_or(FIRST_FREE_ID)
     }
 
     /// Stores a user as given; seeds only.
     pub(crate) fn insert(&mut self, builtin: bool, fields: Value, group: i64, password: Option<&str>) -> i64 {
-        let id = self.next_id;
-        self.next_id += 1;
         let fields = kept_fields(fields, &USER_FIELDS);
-        let mut user =
-            User { id, builtin, fields, group, groups: BTreeSet::new(), password: None, password_changed: None };
-        if let Some(p) = password {
-            user.set_password(p);
-        }
-        self.by_id.insert(id, user);
-        id
+        self.rows.insert_with(|id| {
+            let mut user =
+                User { id, builtin, fields, group, groups: BTreeSet::new(), password: None, password_changed: None };
+            if let Some(p) = password {
+                user.set_password(p);
+            }
+            user
+        })
     }
 
     /// Users whose primary group this is, then auxiliary members, by id.
     pub(crate) fn members_of(&self, id: i64) -> Vec<i64> {
-        let primary = self.by_id.values().filter(|u| u.group == id).map(|u| u.id);
-        let aux = self.by_id.values().filter(|u| u.group != id && u.groups.contains(&id)).map(|u| u.id);
+        let primary = self.rows.values().filter(|u| u.group == id).map(|u| u.id);
+        let aux = self.rows.values().filter(|u| u.group != id && u.groups.contains(&id)).map(|u| u.id);
         let mut all: Vec<i64> = primary.chain(aux).collect();
         all.sort_unstable();
         all
@@ -184,7 +176,7 @@ impl Users {
 
     /// Makes exactly `users` (apart from those whose primary group it is) auxiliary members.
     pub(crate) fn set_members(&mut self, id: i64, users: &[i64]) {
-        for user in self.by_id.values_mut().filter(|u| u.group != id) {
+        for user in self.rows.values_mut().filter(|u| u.group != id) {
             if users.contains(&user.id) {
                 user.groups.insert(id);
             } else {
@@ -201,14 +193,14 @@ impl Users {
         if data.contains_key("users") {
             let wanted = ids(data, "users");
             let missing: Vec<String> =
-                wanted.iter().filter(|id| !self.by_id.contains_key(id)).map(i64::to_string).collect();
+                wanted.iter().filter(|id| !self.rows.contains(**id)).map(i64::to_string).collect();
             if !missing.is_empty() {
                 let message = format!("Following users do not exist: {}", missing.join(", "));
                 problems.push(invalid(attr("users"), message, errno::EINVAL));
             }
             let dropped: Vec<&str> = existing
                 .map(|id| {
-                    self.by_id
+                    self.rows
                         .values()
                         .filter(|u| u.group == id && !wanted.contains(&u.id))
                         .map(|u| u.username())
@@ -253,7 +245,7 @@ impl Users {
         }
         check(problems)?;
         let id = user.id;
-        if let Some(user) = self.by_id.get_mut(&id) {
+        if let Some(user) = self.rows.get_mut(id) {
             user.set_password(new);
         }
         Ok(())
@@ -270,7 +262,7 @@ impl Users {
     ) -> Vec<Invalid> {
         let mut problems = Vec::new();
         let attr = |key: &str| format!("{schema}.{key}");
-        let others = || self.by_id.values().filter(|u| old.is_none_or(|o| o.id != u.id));
+        let others = || self.rows.values().filter(|u| old.is_none_or(|o| o.id != u.id));
         let text = |key: &str| data.get(key).and_then(Value::as_str);
         let flag = |key: &str| data.get(key).and_then(Value::as_bool);
         if let Some(uid) = data.get("uid").and_then(Value::as_i64)
@@ -345,7 +337,7 @@ impl Users {
             return Vec::new();
         }
         if let Some(holder) =
-            self.by_id.values().find(|u| u.text("home") == Some(home) && old.is_none_or(|o| o.id != u.id))
+            self.rows.values().find(|u| u.text("home") == Some(home) && old.is_none_or(|o| o.id != u.id))
         {
             return problem(format!("{home}: homedir already used by {}.", holder.username()), errno::EEXIST);
         }

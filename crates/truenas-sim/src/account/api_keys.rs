@@ -3,13 +3,12 @@
 //! characters>`). A key whose owner is gone reads as revoked, as in the middleware. Only a
 //! digest of each secret is kept; logins still use the simulator's configured key.
 
-use std::collections::BTreeMap;
-
 use serde_json::{Map, Value};
 
 pub(crate) use crate::account::basics::random_alphanumeric;
 use crate::account::basics::{check, digest, invalid, now_ms};
 use crate::failure::{Failure, errno};
+use crate::table::Rows;
 
 /// Length of the random part of a key.
 const KEY_CHARS: usize = 64;
@@ -30,39 +29,30 @@ pub(crate) struct ApiKey {
 }
 
 /// The keys, by id.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct ApiKeyStore {
-    keys: BTreeMap<i64, ApiKey>,
-    next: i64,
-}
-
-impl Default for ApiKeyStore {
-    fn default() -> Self {
-        ApiKeyStore { keys: BTreeMap::new(), next: 1 }
-    }
+    rows: Rows<ApiKey>,
 }
 
 impl ApiKeyStore {
     /// Ids of the keys `user` owns.
     pub(crate) fn owned_by(&self, user: i64) -> Vec<i64> {
-        self.keys.values().filter(|k| k.user == user).map(|k| k.id).collect()
+        self.rows.values().filter(|k| k.user == user).map(|k| k.id).collect()
     }
 
     pub(crate) fn key(&self, id: i64) -> Result<&ApiKey, Failure> {
-        self.keys.get(&id).ok_or_else(|| api_key_not_found(id))
+        self.rows.get(id).ok_or_else(|| api_key_not_found(id))
     }
 
     /// Every key, by id.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &ApiKey> {
-        self.keys.values()
+        self.rows.values()
     }
 
     /// Stores a key; returns its id and its full secret.
     pub(crate) fn insert(&mut self, name: &str, user: i64, secret: Option<&str>) -> (i64, String) {
-        let id = self.next;
-        self.next += 1;
         let secret = secret.map(str::to_string).unwrap_or_else(|| random_alphanumeric(KEY_CHARS));
-        let key = ApiKey {
+        let id = self.rows.insert_with(|id| ApiKey {
             id,
             name: name.to_string(),
             user,
@@ -71,8 +61,7 @@ impl ApiKeyStore {
             revoked_reason: None,
             revoked: false,
             digest: digest(&secret),
-        };
-        self.keys.insert(id, key);
+        });
         (id, format!("{id}-{secret}"))
     }
 
@@ -85,7 +74,7 @@ impl ApiKeyStore {
         id: Option<i64>,
     ) -> Result<Option<u64>, Failure> {
         let mut problems = Vec::new();
-        if self.keys.values().any(|k| k.name == name && Some(k.id) != id) {
+        if self.rows.values().any(|k| k.name == name && Some(k.id) != id) {
             problems.push(invalid(schema, "name must be unique", errno::EINVAL));
         }
         let expiry = match expires.and_then(Value::as_str) {
@@ -126,7 +115,7 @@ impl ApiKeyStore {
         };
         let reset = data.get("reset").and_then(Value::as_bool).unwrap_or(false);
         let secret = reset.then(|| random_alphanumeric(KEY_CHARS));
-        let key = self.keys.get_mut(&id).ok_or_else(|| api_key_not_found(id))?;
+        let key = self.rows.get_mut(id).ok_or_else(|| api_key_not_found(id))?;
         key.name = name;
         key.expires_at = expiry;
         if let Some(secret) = &secret {
@@ -140,7 +129,7 @@ impl ApiKeyStore {
     /// `api_key.delete`.
     pub(crate) fn delete(&mut self, id: i64) -> Result<(), Failure> {
         self.key(id)?;
-        self.keys.remove(&id);
+        self.rows.remove(id);
         Ok(())
     }
 
@@ -149,12 +138,12 @@ impl ApiKeyStore {
     pub(crate) fn matches(&self, key: &str) -> bool {
         let Some((id, secret)) = key.split_once('-') else { return false };
         let Ok(id) = id.parse::<i64>() else { return false };
-        self.keys.get(&id).is_some_and(|k| !k.revoked && k.digest == digest(secret))
+        self.rows.get(id).is_some_and(|k| !k.revoked && k.digest == digest(secret))
     }
 
     /// Sets the expiry of key `id` (ms since the epoch).
     pub(crate) fn set_expiry(&mut self, id: i64, expiry: Option<u64>) {
-        if let Some(key) = self.keys.get_mut(&id) {
+        if let Some(key) = self.rows.get_mut(id) {
             key.expires_at = expiry;
         }
     }

@@ -5,8 +5,6 @@
 //! `pool_entry.rs`; `pool.export`, which takes datasets, snapshots and tasks with the pool, is
 //! `Storage`'s.
 
-use std::collections::BTreeMap;
-
 use serde_json::{Map, Value};
 
 use crate::failure::{Failure, errno};
@@ -14,6 +12,7 @@ use crate::storage::dataset::{Dataset, Datasets};
 use crate::storage::dataset_crypto;
 use crate::storage::pool_topology::{Class, Disk, Vdev, check_topology, new_member};
 use crate::storage::zfs::{EMPTY_DATASET, Txg, check, invalid, new_guid, now_secs, pool_name};
+use crate::table::Rows;
 
 /// Whether a scan (scrub or resilver) runs, ended or was cancelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,31 +124,23 @@ fn valid_pool_name(name: &str) -> bool {
 }
 
 /// The machine's disks and the pools built on them.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct Pools {
-    by_id: BTreeMap<i64, Pool>,
-    /// The id the next pool gets.
-    next_id: i64,
+    rows: Rows<Pool>,
     /// Every disk of the machine; a pool's vdevs name them.
     disks: Vec<Disk>,
-}
-
-impl Default for Pools {
-    fn default() -> Self {
-        Pools { by_id: BTreeMap::new(), next_id: 1, disks: Vec::new() }
-    }
 }
 
 impl Pools {
     /// Every pool, by id.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Pool> {
-        self.by_id.values()
+        self.rows.values()
     }
 
     /// The pool holding dataset (or snapshot) `name`.
     pub(crate) fn of(&self, name: &str) -> Option<&Pool> {
         let pool = pool_name(name);
-        self.by_id.values().find(|p| p.name == pool)
+        self.rows.values().find(|p| p.name == pool)
     }
 
     /// Usable bytes of `pool`.
@@ -169,13 +160,12 @@ impl Pools {
 
     /// Stores a pool as given (the demo data); later ids follow it.
     pub(crate) fn insert(&mut self, pool: Pool) {
-        self.next_id = self.next_id.max(pool.id + 1);
-        self.by_id.insert(pool.id, pool);
+        self.rows.insert_at(pool.id, pool);
     }
 
     /// Takes pool `id` out (`pool.export`).
     pub(crate) fn remove(&mut self, id: i64) -> Result<Pool, Failure> {
-        self.by_id.remove(&id).ok_or_else(|| pool_not_found(id))
+        self.rows.remove(id).ok_or_else(|| pool_not_found(id))
     }
 
     fn unused_disk_names(&self) -> Vec<String> {
@@ -183,16 +173,16 @@ impl Pools {
     }
 
     pub(crate) fn lookup(&self, id: i64) -> Result<&Pool, Failure> {
-        self.by_id.get(&id).ok_or_else(|| pool_not_found(id))
+        self.rows.get(id).ok_or_else(|| pool_not_found(id))
     }
 
     fn lookup_mut(&mut self, id: i64) -> Result<&mut Pool, Failure> {
-        self.by_id.get_mut(&id).ok_or_else(|| pool_not_found(id))
+        self.rows.get_mut(id).ok_or_else(|| pool_not_found(id))
     }
 
     /// Disk names no pool uses and no boot pool holds.
     pub(crate) fn unused_disks(&self) -> Vec<&Disk> {
-        let used: Vec<String> = self.by_id.values().flat_map(Pool::disk_names).collect();
+        let used: Vec<String> = self.rows.values().flat_map(Pool::disk_names).collect();
         self.disks.iter().filter(|d| !d.boot && !used.contains(&d.name)).collect()
     }
 
@@ -200,7 +190,7 @@ impl Pools {
     pub(crate) fn check_create(&self, data: &Map<String, Value>) -> Result<(), Failure> {
         let name = data.get("name").and_then(Value::as_str).unwrap_or_default();
         let mut problems = Vec::new();
-        if self.by_id.values().any(|p| p.name == name) {
+        if self.rows.values().any(|p| p.name == name) {
             problems.push(invalid("pool_create.name", "A pool with this name already exists.", errno::EEXIST));
         } else if !valid_pool_name(name) {
             problems.push(invalid("pool_create.name", "Invalid pool name", errno::EINVAL));
@@ -223,11 +213,11 @@ impl Pools {
     ) -> Result<i64, Failure> {
         self.check_create(data)?;
         let name = data.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
-        let id = self.next_id;
-        self.next_id += 1;
-        let mut pool = Pool::new(id, &name, new_guid());
-        add_topology(&mut pool, data.get("topology").unwrap_or(&Value::Null));
-        self.by_id.insert(id, pool);
+        let id = self.rows.insert_with(|id| {
+            let mut pool = Pool::new(id, &name, new_guid());
+            add_topology(&mut pool, data.get("topology").unwrap_or(&Value::Null));
+            pool
+        });
         txg.next();
         let mut root = Dataset::filesystem(&name, now_secs());
         // What `pool.create` sets on the root dataset.
@@ -362,7 +352,7 @@ impl Pools {
     /// Moves a running scrub to `percent`; finishes it at 100. Returns the scan as it now is,
     /// `None` once the pool is gone.
     pub(crate) fn scrub_advance(&mut self, id: i64, percent: f64) -> Option<Scan> {
-        let pool = self.by_id.get_mut(&id)?;
+        let pool = self.rows.get_mut(id)?;
         let scan = pool.scan.as_mut()?;
         if scan.function == "SCRUB" && scan.state == ScanState::Scanning && scan.pause.is_none() {
             scan.percentage = percent.min(100.0);
@@ -378,7 +368,7 @@ impl Pools {
     pub(crate) fn disks_of(&self, id: Option<i64>) -> Result<Vec<String>, Failure> {
         match id {
             Some(id) => Ok(self.lookup(id)?.disk_names()),
-            None => Ok(self.by_id.values().flat_map(Pool::disk_names).collect()),
+            None => Ok(self.rows.values().flat_map(Pool::disk_names).collect()),
         }
     }
 }

@@ -2,14 +2,13 @@
 //! and a retention, kept in [`SnapshotTasks`]. Running one takes its snapshots at once, named
 //! from the schema in UTC.
 
-use std::collections::BTreeMap;
-
 use serde_json::{Map, Value, json};
 
 use crate::failure::{Failure, errno};
 use crate::storage::dataset::Datasets;
 use crate::storage::snapshot::Snapshots;
 use crate::storage::zfs::{Txg, check, invalid, now_secs};
+use crate::table::Rows;
 
 /// One periodic snapshot task, with TrueNAS's defaults filled in.
 #[derive(Debug, Clone)]
@@ -56,47 +55,38 @@ pub(crate) fn task_not_found(id: i64) -> Failure {
 }
 
 /// Every periodic snapshot task.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct SnapshotTasks {
-    by_id: BTreeMap<i64, SnapshotTask>,
-    /// The id the next task gets.
-    next_id: i64,
-}
-
-impl Default for SnapshotTasks {
-    fn default() -> Self {
-        SnapshotTasks { by_id: BTreeMap::new(), next_id: 1 }
-    }
+    rows: Rows<SnapshotTask>,
 }
 
 impl SnapshotTasks {
     /// Stores a task as given (the demo data); later ids follow it.
     pub(crate) fn insert(&mut self, task: SnapshotTask) {
-        self.next_id = self.next_id.max(task.id + 1);
-        self.by_id.insert(task.id, task);
+        self.rows.insert_at(task.id, task);
     }
 
     /// Keeps only the tasks `keep` passes.
     pub(crate) fn retain(&mut self, keep: impl Fn(&SnapshotTask) -> bool) {
-        self.by_id.retain(|_, t| keep(t));
+        self.rows.retain(keep);
     }
 
     /// Every task, by id.
     #[cfg(test)]
     pub(crate) fn iter(&self) -> impl Iterator<Item = &SnapshotTask> {
-        self.by_id.values()
+        self.rows.values()
     }
 
     pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = &mut SnapshotTask> {
-        self.by_id.values_mut()
+        self.rows.values_mut()
     }
 
     pub(crate) fn lookup(&self, id: i64) -> Result<&SnapshotTask, Failure> {
-        self.by_id.get(&id).ok_or_else(|| task_not_found(id))
+        self.rows.get(id).ok_or_else(|| task_not_found(id))
     }
 
     pub(crate) fn entries(&self) -> Vec<Value> {
-        self.by_id.values().map(SnapshotTask::entry).collect()
+        self.rows.values().map(SnapshotTask::entry).collect()
     }
 
     /// `pool.snapshottask.create`, with the schema's defaults already in `data`.
@@ -140,9 +130,7 @@ impl SnapshotTasks {
             ));
         }
         check(problems)?;
-        let id = self.next_id;
-        self.next_id += 1;
-        let task = SnapshotTask {
+        let id = self.rows.insert_with(|id| SnapshotTask {
             id,
             dataset,
             recursive,
@@ -154,15 +142,14 @@ impl SnapshotTasks {
             allow_empty: flag("allow_empty", true),
             schedule: data.get("schedule").and_then(Value::as_object).cloned().unwrap_or_default(),
             last_run: None,
-        };
-        self.by_id.insert(id, task);
+        });
         Ok(id)
     }
 
     /// `pool.snapshottask.delete`.
     pub(crate) fn delete(&mut self, id: i64) -> Result<(), Failure> {
         self.lookup(id)?;
-        self.by_id.remove(&id);
+        self.rows.remove(id);
         Ok(())
     }
 
@@ -188,7 +175,7 @@ impl SnapshotTasks {
             Ok(_) | Err(Failure::Validation(_)) => {}
             Err(other) => return Err(other),
         }
-        if let Some(stored) = self.by_id.get_mut(&id) {
+        if let Some(stored) = self.rows.get_mut(id) {
             stored.last_run = Some(now_secs());
         }
         Ok(())
