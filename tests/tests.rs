@@ -41,6 +41,7 @@ mod rest;
 mod rollout;
 mod secrets;
 mod standing;
+mod stdio_pipes;
 mod structured;
 mod tls;
 mod vm_actions;

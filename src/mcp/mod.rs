@@ -20,6 +20,8 @@ use rmcp::ServiceExt;
 /// Serves MCP on stdin/stdout until the client goes away. A line that is not JSON gets a
 /// JSON-RPC parse error and the next line is read.
 pub async fn serve_stdio(server: TrueNasServer) -> std::io::Result<()> {
+    // Dropped last, after the transport: the pipes are left as they were found.
+    let _flags = stdio::PipeFlags::save();
     let transport = stdio::LineTransport::new(stdio::input(), stdio::output());
     let running = server.serve(transport).await.map_err(std::io::Error::other)?;
     running.waiting().await.map_err(std::io::Error::other)?;

@@ -8,9 +8,10 @@
 //! every read and write to a blocking thread, two thread hand-offs per message. A terminal or a
 //! file (which cannot be polled) keeps tokio's blocking stdin/stdout.
 
-use std::os::fd::AsFd as _;
+use std::os::fd::{AsFd as _, OwnedFd};
 use std::sync::Arc;
 
+use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use rmcp::RoleServer;
 use rmcp::model::{ClientJsonRpcMessage, ErrorCode, ServerJsonRpcMessage};
 use rmcp::transport::Transport;
@@ -22,6 +23,38 @@ use tokio::sync::Mutex;
 /// Lines longer than this are refused (and skipped up to their end) instead of buffered, so a
 /// client cannot make the server hold unbounded memory. The same bound as rmcp's transport.
 pub(crate) const MAX_LINE: usize = 16 * 1024 * 1024;
+
+/// Stdin's and stdout's file status flags as the server found them, put back when dropped. The
+/// pipes are read and written non-blocking while the server serves, but O_NONBLOCK belongs to the
+/// open pipe, shared with whoever else holds it (a wrapper script that reads on after the server
+/// exits would otherwise find its stdin non-blocking).
+pub(crate) struct PipeFlags(Vec<(OwnedFd, OFlag)>);
+
+impl PipeFlags {
+    /// Remembers the flags of stdin and stdout (whatever they are: a pipe, a file, a terminal).
+    pub(crate) fn save() -> PipeFlags {
+        let fds = [std::io::stdin().as_fd().try_clone_to_owned(), std::io::stdout().as_fd().try_clone_to_owned()];
+        let saved = fds
+            .into_iter()
+            .flatten()
+            .filter_map(|fd| {
+                let flags = fcntl(&fd, FcntlArg::F_GETFL).ok()?;
+                Some((fd, OFlag::from_bits_retain(flags)))
+            })
+            .collect();
+        PipeFlags(saved)
+    }
+}
+
+impl Drop for PipeFlags {
+    fn drop(&mut self) {
+        for (fd, flags) in &self.0 {
+            if let Err(e) = fcntl(fd, FcntlArg::F_SETFL(*flags)) {
+                tracing::debug!("cannot put back the flags of a standard stream: {e}");
+            }
+        }
+    }
+}
 
 /// Stdin as an async reader: the pipe itself, polled by the runtime, when it is one.
 pub(crate) fn input() -> Box<dyn AsyncRead + Unpin + Send> {
