@@ -78,3 +78,44 @@ fn a_lexed_copy_out_of_step_with_its_build_is_refused_not_trusted() {
         errors.iter().filter(|d| d.message.contains("does not read back")).map(|d| d.file.as_str()).collect();
     assert_eq!(unreadable, ["categories.toml", "vm.toml"]);
 }
+
+#[test]
+fn input_schemas_are_built_on_first_use_not_at_load_and_match_the_arguments() {
+    let catalog = Catalog::builtin().unwrap();
+    assert!(catalog.actions().all(|a| a.schema.get().is_none()), "a start builds no input schema");
+    for action in catalog.actions() {
+        let built = action.input_schema().clone();
+        assert_eq!(*built, super::model::input_schema(&action.args), "{}", action.name.as_str());
+        // Built once: the second call returns the same schema, not a new one.
+        assert!(std::sync::Arc::ptr_eq(&built, action.input_schema()));
+    }
+}
+
+#[test]
+fn enum_values_are_still_checked_for_type_and_examples_against_the_enum() {
+    let wrong_enum = r#"
+[[action]]
+name = "vm_x"
+description = "x"
+risk = "read"
+method = "vm.query"
+params = ["$state"]
+[[action.args]]
+name = "state"
+type = "string"
+description = "s"
+enum = ["RUNNING", 3]
+example = "RUNNING"
+"#;
+    let err = fixture(wrong_enum).unwrap_err();
+    assert!(err.errors.iter().any(|e| e.message.contains("`enum` value 3 is invalid")), "{:?}", err.errors);
+    let bad_example = wrong_enum
+        .replace("enum = [\"RUNNING\", 3]", "enum = [\"RUNNING\"]")
+        .replace("example = \"RUNNING\"", "example = \"STOPPED\"");
+    let err = fixture(&bad_example).unwrap_err();
+    assert!(
+        err.errors.iter().any(|e| e.message.contains("`example` value \"STOPPED\" is invalid")),
+        "{:?}",
+        err.errors
+    );
+}

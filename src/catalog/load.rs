@@ -2,10 +2,10 @@
 //! (categories, duplicates, methods, templates, confirm gates, examples).
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::OnceLock;
 
 use super::diagnostics::{Findings, Loc, Severity};
-use super::model::{ActionDef, ArgType, CONFIRM, Category, input_schema};
+use super::model::{ActionDef, ArgType, CONFIRM, Category};
 use super::parse::{
     CATEGORIES_FILE, RawAction, RawCategories, RawCategory, RawTools, Source, parse_lexed, parse_source,
 };
@@ -58,9 +58,9 @@ fn check(parsed: Vec<Source>, findings: &mut Findings) -> Option<Loaded> {
     let table = MethodTable::get(Release::V25_10);
     let mut seen: HashMap<String, Loc> = HashMap::new();
     let mut built: Vec<ActionDef> = Vec::new();
-    for file in &tools {
+    for file in &mut tools {
         check_file_category(file, &rules, findings);
-        for raw in &file.actions {
+        for raw in &mut file.actions {
             if let Some(first) = seen.get(&raw.name) {
                 let at = first.line.map(|l| format!(":{l}")).unwrap_or_default();
                 findings.error(&raw.loc, format!("duplicate action name, first defined at {}{at}", first.file));
@@ -141,8 +141,9 @@ fn is_identifier(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
+/// Checks one action and builds it, moving its arguments out of `raw` (read only here).
 fn build_action(
-    raw: &RawAction,
+    raw: &mut RawAction,
     category: &str,
     rules: &Rules<'_>,
     table: &MethodTable,
@@ -204,8 +205,8 @@ fn build_action(
         method: MethodName::new(&raw.method),
         confirm: raw.confirm.clone(),
         compat: raw.compat.clone(),
-        schema: Arc::new(input_schema(&raw.args)),
-        args: raw.args.clone(),
+        schema: OnceLock::new(),
+        args: std::mem::take(&mut raw.args),
         params,
         rest,
         routes: routes.unwrap_or_default(),

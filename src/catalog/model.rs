@@ -1,7 +1,7 @@
 //! The typed definitions the catalog is made of: categories, actions and their arguments, and
 //! what each action declares to MCP clients (input schema, annotations).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde_json::{Map, Number, Value};
 
@@ -253,8 +253,9 @@ pub struct ActionDef {
     pub(crate) rest: Vec<bool>,
     /// Other methods for some releases (`[[action.route]]`).
     pub(crate) routes: Vec<super::route::Route>,
-    /// Built once at load from `args`.
-    pub(crate) schema: Arc<Map<String, Value>>,
+    /// Built from `args` on first use (the first `tools/list`), not at load: a start that
+    /// lists no tool builds none.
+    pub(crate) schema: OnceLock<Arc<Map<String, Value>>>,
     /// The raw escape hatch: the method comes from the `method`/`path`/`body` arguments.
     pub(crate) rest_call: bool,
     /// Reads made under the call's permit before the call itself (`[[action.lookup]]`).
@@ -285,7 +286,7 @@ impl ActionDef {
 
     /// The JSON Schema of the arguments (an object schema, unknown keys refused), for flat MCP tools.
     pub fn input_schema(&self) -> &Arc<Map<String, Value>> {
-        &self.schema
+        self.schema.get_or_init(|| Arc::new(input_schema(&self.args)))
     }
 
     /// The MCP annotations derived from the risk class.

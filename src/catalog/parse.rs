@@ -498,8 +498,10 @@ fn parse_arg(table: &toml::Table, loc: &Loc, findings: &mut Findings) -> Option<
         ok = false;
     }
     // Enum values are checked for type only; defaults and examples against everything declared.
-    let type_only = ArgDef { enum_values: None, minimum: None, maximum: None, ..def.clone() };
-    let enum_values = def.enum_values.iter().flatten().map(|v| ("enum", &type_only, v));
+    // Cloned only for arguments with an enum: most have none, and a start loads them all.
+    let type_only =
+        def.enum_values.as_ref().map(|_| ArgDef { enum_values: None, minimum: None, maximum: None, ..def.clone() });
+    let enum_values = type_only.iter().flat_map(|t| def.enum_values.iter().flatten().map(move |v| ("enum", t, v)));
     let others = [("default", &def.default), ("example", &def.example)];
     let others = others.into_iter().filter_map(|(key, v)| Some((key, &def, v.as_ref()?)));
     for (key, against, v) in enum_values.chain(others) {
@@ -514,17 +516,17 @@ fn parse_arg(table: &toml::Table, loc: &Loc, findings: &mut Findings) -> Option<
 }
 
 /// Reads typed fields out of one TOML table, reporting unknown keys and wrong types.
-struct Reader<'a, 'f> {
+struct Reader<'a, 'f, 'c> {
     table: &'a toml::Table,
     loc: Loc,
     findings: &'f mut Findings,
     /// Prefix of messages, e.g. "argument `id`".
-    context: String,
+    context: &'c str,
     /// A field was present but unusable.
     broken: bool,
 }
 
-impl<'a, 'f> Reader<'a, 'f> {
+impl<'a, 'f, 'c> Reader<'a, 'f, 'c> {
     fn new(table: &'a toml::Table, loc: Loc, findings: &'f mut Findings, allowed: &[&str]) -> Self {
         Self::with_context(table, loc, findings, allowed, "")
     }
@@ -534,14 +536,14 @@ impl<'a, 'f> Reader<'a, 'f> {
         loc: Loc,
         findings: &'f mut Findings,
         allowed: &[&str],
-        context: &str,
+        context: &'c str,
     ) -> Self {
-        let at = if context.is_empty() { String::new() } else { format!("{context}: ") };
         for key in table.keys().filter(|k| !allowed.contains(&k.as_str())) {
+            let at = if context.is_empty() { String::new() } else { format!("{context}: ") };
             let known: Vec<String> = allowed.iter().map(|k| format!("`{k}`")).collect();
             findings.error(&loc, format!("{at}unknown key `{key}` (known keys: {})", known.join(", ")));
         }
-        Reader { table, loc, findings, context: context.to_string(), broken: false }
+        Reader { table, loc, findings, context, broken: false }
     }
 
     fn bad<T>(&mut self, key: &str, message: String) -> Option<T> {
