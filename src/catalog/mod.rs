@@ -17,8 +17,8 @@
 //! - `lookup`: reads a call makes first (`[[action.lookup]]`, [`ActionDef::lookups_for`]).
 //! - `route`: per-release methods (`[[action.route]]`, [`ActionDef::resolve_for`]).
 //! - `value_kind`: path, dataset and snapshot arguments and their canonical form ([`ValueKind`]).
-//! - `truenas_api::rest::lenient`, `recover`, `twins`: the raw escape hatch: its REST request as a method and
-//!   params, the params read back as the arguments of each twin action ([`Recovered`]), and the
+//! - `truenas_api::rest::lenient`, `recover`, `twins`: the raw escape hatch: its REST request as
+//!   a method and params, the params read back as the arguments of each twin action ([`Recovered`]), and the
 //!   risk and gate it inherits ([`RawReading`]).
 //! - `parse`, `load`, `diagnostics`: reading sources, checking them, reporting every problem. The
 //!   embedded files are lexed into JSON at build time (`build.rs`); a start reads and checks the

@@ -1,6 +1,15 @@
 //! The MCP surface: the rmcp `ServerHandler` (the `truenas` tool or one tool per action with
-//! structured results, resources, progress, logging, approval by elicitation), and its wiring to stdio and streamable HTTP. Policy and NAS access
-//! stay in the gateway; this module only speaks MCP.
+//! structured results, resources, progress, logging, approval by elicitation), and its wiring to
+//! stdio and streamable HTTP. Policy and NAS access stay in the gateway; this module only speaks
+//! MCP.
+//!
+//! Files: `handler` (the `ServerHandler`: tools, resources, job progress), `hierarchical` (the
+//! single `truenas` tool and its listings), `output` (flat tools' `outputSchema` and
+//! `structuredContent`), `reply` (every outcome's wire form, errors included, in one place),
+//! `resources` (`truenas://` reads through catalog actions), `elicit` (approval by form
+//! elicitation), `logging` (`logging/setLevel` and log notifications), `session` (what one MCP
+//! session keeps apart), `stdio` (the line transport over stdin/stdout), `http` (streamable
+//! HTTP: tokens, sessions bound to grants, the approvals page, `/metrics`).
 
 mod elicit;
 mod handler;

@@ -4,9 +4,10 @@
 //! The one public way to call a middleware method is [`NasClient::call`], which consumes a
 //! [`Permit`]: only the policy engine makes those, so nothing reaches the NAS without a
 //! decision. Framing and request ids live in `rpc`; connecting, logging in and choosing the
-//! transport in `session`; the connection state machine in `link` (its events in `events`); job waits in `jobs` (`rest_jobs` over REST); the REST transport in
-//! `rest`, its method-to-HTTP rules in `truenas_api::rest`; addresses and TLS in
-//! `endpoint`.
+//! transport in `session`; the connection state machine in `link` (its events in `events`);
+//! job waits in `jobs` (`rest_jobs` over REST); the REST transport in `rest`, its
+//! method-to-HTTP rules in `truenas_api::rest`; addresses and TLS in `endpoint`; what a call
+//! that fails says in `error` (`NasError`).
 //!
 //! A misbehaving NAS never wedges the client. Every network step has a deadline, and a call
 //! answers within its call timeout plus one connect deadline (plus a quarter second of slack).
