@@ -1,15 +1,19 @@
 //! Reading one TOML source into raw definitions: syntax, unknown keys and field types, every
-//! problem reported with its file and line. Checks across fields and files live in `load`.
+//! problem reported with its file and line (typed fields through `parse_reader.rs`'s `Reader`).
+//! Checks across fields and files live in `load`.
 
-use serde_json::{Number, Value};
+use serde_json::Value;
 use toml::de::{DeTable, DeValue};
 
 use super::args::check_value;
 use super::diagnostics::{Findings, LineIndex, Loc, line_of};
 use super::model::{ArgDef, ArgType, DefaultFrom};
-use super::template::literal;
 use super::value_kind::ValueKind;
 use crate::ids::Risk;
+use reader::Reader;
+
+#[path = "parse_reader.rs"]
+mod reader;
 
 /// `categories.toml`: the categories, in listing order.
 #[derive(Debug, Default)]
@@ -513,104 +517,4 @@ fn parse_arg(table: &toml::Table, loc: &Loc, findings: &mut Findings) -> Option<
         }
     }
     ok.then_some(def)
-}
-
-/// Reads typed fields out of one TOML table, reporting unknown keys and wrong types.
-struct Reader<'a, 'f, 'c> {
-    table: &'a toml::Table,
-    loc: Loc,
-    findings: &'f mut Findings,
-    /// Prefix of messages, e.g. "argument `id`".
-    context: &'c str,
-    /// A field was present but unusable.
-    broken: bool,
-}
-
-impl<'a, 'f, 'c> Reader<'a, 'f, 'c> {
-    fn new(table: &'a toml::Table, loc: Loc, findings: &'f mut Findings, allowed: &[&str]) -> Self {
-        Self::with_context(table, loc, findings, allowed, "")
-    }
-
-    fn with_context(
-        table: &'a toml::Table,
-        loc: Loc,
-        findings: &'f mut Findings,
-        allowed: &[&str],
-        context: &'c str,
-    ) -> Self {
-        for key in table.keys().filter(|k| !allowed.contains(&k.as_str())) {
-            let at = if context.is_empty() { String::new() } else { format!("{context}: ") };
-            let known: Vec<String> = allowed.iter().map(|k| format!("`{k}`")).collect();
-            findings.error(&loc, format!("{at}unknown key `{key}` (known keys: {})", known.join(", ")));
-        }
-        Reader { table, loc, findings, context, broken: false }
-    }
-
-    fn bad<T>(&mut self, key: &str, message: String) -> Option<T> {
-        let at = if self.context.is_empty() { String::new() } else { format!("{}: ", self.context) };
-        self.findings.error(&self.loc, format!("{at}`{key}` {message}"));
-        self.broken = true;
-        None
-    }
-
-    fn value(&self, key: &str) -> Option<&'a toml::Value> {
-        self.table.get(key)
-    }
-
-    fn string(&mut self, key: &str) -> Option<String> {
-        match self.value(key)? {
-            toml::Value::String(s) => Some(s.clone()),
-            _ => self.bad(key, "must be a string".into()),
-        }
-    }
-
-    fn required_string(&mut self, key: &str) -> Option<String> {
-        match self.string(key) {
-            Some(s) if s.trim().is_empty() => self.bad(key, "must not be empty".into()),
-            Some(s) => Some(s),
-            None if self.value(key).is_none() => self.bad(key, "is required".into()),
-            None => None,
-        }
-    }
-
-    fn boolean(&mut self, key: &str) -> Option<bool> {
-        match self.value(key)? {
-            toml::Value::Boolean(b) => Some(*b),
-            _ => self.bad(key, "must be `true` or `false`".into()),
-        }
-    }
-
-    fn strings(&mut self, key: &str) -> Vec<String> {
-        match self.value(key) {
-            None => Vec::new(),
-            Some(toml::Value::Array(items)) if items.iter().all(toml::Value::is_str) => {
-                items.iter().filter_map(|v| v.as_str().map(String::from)).collect()
-            }
-            Some(_) => self.bad(key, "must be an array of strings".into()).unwrap_or_default(),
-        }
-    }
-
-    fn number(&mut self, key: &str) -> Option<Number> {
-        match self.json(key)? {
-            Value::Number(n) => Some(n),
-            _ => self.bad(key, "must be a number".into()),
-        }
-    }
-
-    fn json(&mut self, key: &str) -> Option<Value> {
-        match literal(self.value(key)?) {
-            Ok(v) => Some(v),
-            Err(e) => self.bad(key, e),
-        }
-    }
-
-    fn tables(&mut self, key: &str) -> Vec<&'a toml::Table> {
-        match self.value(key) {
-            None => Vec::new(),
-            Some(toml::Value::Array(items)) if items.iter().all(toml::Value::is_table) => {
-                items.iter().filter_map(toml::Value::as_table).collect()
-            }
-            Some(_) => self.bad(key, "must be an array of tables".into()).unwrap_or_default(),
-        }
-    }
 }
