@@ -84,13 +84,13 @@ async fn no_marked_secret_api_key_or_url_password_leaks_from_any_action() {
         let (args, used) = marked(&args, i);
         markers.extend(used);
         let result = flat(&session, action.name.as_str(), Value::Object(args.clone())).await;
-        outputs.push(format!("{} (marked): {}", action.name, text(&result)));
+        outputs.push(format!("{} (marked): {}", action.name, serde_json::to_string(&result).unwrap()));
         calls.push((action.name.to_string(), args));
     }
     // 2. Every read again: what the first pass stored comes back masked, by field name alone.
     for action in catalog.actions().filter(|a| a.risk == Risk::Read) {
         let result = flat(&session, action.name.as_str(), Value::Object(action.example_args())).await;
-        outputs.push(format!("{} (read back): {}", action.name, text(&result)));
+        outputs.push(format!("{} (read back): {}", action.name, serde_json::to_string(&result).unwrap()));
     }
     // 3. Every job, read as a resource (job arguments hold unlock keys, passwords, app env).
     let (mut misses, mut jobs_read) = (0, 0);
