@@ -84,6 +84,11 @@ const HARMLESS: &[&str] = &[
 /// Bounded, so that a result with endless distinct keys cannot grow it.
 const SEEN_NAMES_MAX: usize = 2048;
 
+/// Longest field name [`is_secret_field`] remembers, in bytes: TrueNAS's field names are short,
+/// and a longer one (a hostile NAS's megabyte key) is decided by the rules each time instead of
+/// being kept.
+const SEEN_NAME_LEN_MAX: usize = 64;
+
 thread_local! {
     static SEEN_NAMES: std::cell::RefCell<std::collections::HashMap<Box<str>, bool, NameHash>> =
         std::cell::RefCell::new(std::collections::HashMap::default());
@@ -125,7 +130,7 @@ pub fn is_secret_field(name: &str) -> bool {
     let secret = secret_by_rules(name);
     SEEN_NAMES.with(|seen| {
         let mut seen = seen.borrow_mut();
-        if seen.len() < SEEN_NAMES_MAX {
+        if seen.len() < SEEN_NAMES_MAX && name.len() <= SEEN_NAME_LEN_MAX {
             seen.insert(name.into(), secret);
         }
     });

@@ -414,3 +414,17 @@ fn the_name_cache_hashes_with_fnv_1a_and_answers_as_the_rules() {
         assert_eq!(is_secret_field(name), secret_by_rules(name), "{name}");
     }
 }
+
+#[test]
+fn a_long_field_name_is_decided_by_the_rules_and_never_kept() {
+    // A hostile NAS could send names of megabytes: kept per thread, 2,048 of them would pin
+    // gigabytes. Only names of ordinary length are remembered.
+    let long = format!("{}_password", "x".repeat(4096));
+    let short_enough = format!("{}_password", "y".repeat(SEEN_NAME_LEN_MAX - "_password".len()));
+    assert!(is_secret_field(&long));
+    assert!(is_secret_field(&short_enough));
+    let (kept_long, kept_short) = SEEN_NAMES
+        .with(|seen| (seen.borrow().contains_key(long.as_str()), seen.borrow().contains_key(short_enough.as_str())));
+    assert!(!kept_long, "a 4 KB field name was kept in the per-thread cache");
+    assert!(kept_short || SEEN_NAMES.with(|seen| seen.borrow().len()) >= SEEN_NAMES_MAX);
+}
