@@ -18,8 +18,8 @@
 //! - `route`: per-release methods (`[[action.route]]`, [`ActionDef::resolve_for`]).
 //! - `value_kind`: path, dataset and snapshot arguments and their canonical form ([`ValueKind`]).
 //! - `truenas_api::rest::lenient`, `recover`, `twins`: the raw escape hatch: its REST request as
-//!   a method and params, the params read back as the arguments of each twin action ([`Recovered`]), and the
-//!   risk and gate it inherits ([`RawReading`]).
+//!   a method and params, the params read back as the arguments of each twin action
+//!   ([`Recovered`]), and the risk and gate it inherits ([`RawReading`]).
 //! - `parse`, `load`, `diagnostics`: reading sources, checking them, reporting every problem. The
 //!   embedded files are lexed into JSON at build time (`build.rs`); a start reads and checks the
 //!   JSON, and only when a check finds something does it load the TOML, for located diagnostics.

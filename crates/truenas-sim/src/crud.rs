@@ -1,8 +1,8 @@
 //! The CRUD shape TrueNAS's collections share, written once: `query` and `get_instance`
 //! registered together over a collection's rows ([`Handlers::reads`]), and `create`, `update`
-//! and `delete` that change the state, read the changed entry back and (for collections with events)
-//! publish the change on the collection's `query` ([`Collection`]). Each domain's `*_methods.rs` says only what
-//! differs: which store call makes the change.
+//! and `delete` that change the state, read the changed entry back and (for collections with
+//! events) publish the change on the collection's `query` ([`Collection`]). Each domain's
+//! `*_methods.rs` says only what differs: which store call makes the change.
 
 use serde_json::{Map, Value, json};
 
