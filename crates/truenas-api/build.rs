@@ -4,7 +4,8 @@
 //! `methods`; the overlays, inputs of `scripts/slim-schemas.py`, have no `version`, and the
 //! `*.returns.json` files are declared results, not tables) becomes one [`EmbeddedTable`] in
 //! `$OUT_DIR/tables.rs`: the file's text, embedded as it is, and its method names, sorted, each
-//! with the byte range of its method object inside that text. A method's object is parsed
+//! with the byte range of its method object inside that text and whether it is a job (so that
+//! telling a job from a plain call reads no declaration). A method's object is parsed
 //! only when that method is first looked at, whatever fields it holds. The JSON files stay the
 //! source of truth: a table that is not valid JSON, a method without a name, or a name given
 //! twice stops the build.
@@ -25,6 +26,7 @@ struct TableFile<'a> {
 #[derive(Deserialize)]
 struct Named {
     name: String,
+    job: bool,
 }
 
 type BuildResult<T> = Result<T, Box<dyn std::error::Error>>;
@@ -51,8 +53,8 @@ fn main() -> BuildResult<()> {
         writeln!(out, "        file: {file:?},")?;
         writeln!(out, "        text: include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/schemas/\", {file:?})),")?;
         writeln!(out, "        methods: &[")?;
-        for (name, start, end) in index {
-            writeln!(out, "            ({name:?}, {start}, {end}),")?;
+        for (name, start, end, job) in index {
+            writeln!(out, "            ({name:?}, {start}, {end}, {job}),")?;
         }
         writeln!(out, "        ],\n    }},")?;
     }
@@ -61,9 +63,9 @@ fn main() -> BuildResult<()> {
     Ok(())
 }
 
-/// The sorted `(name, start, end)` of every method object in a table file; `None` for a JSON
+/// The sorted `(name, start, end, job)` of every method object in a table file; `None` for a JSON
 /// file that is not a table (no `version`, or no `methods`).
-fn index(file: &str, text: &str) -> BuildResult<Option<Vec<(String, usize, usize)>>> {
+fn index(file: &str, text: &str) -> BuildResult<Option<Vec<(String, usize, usize, bool)>>> {
     let table: TableFile<'_> = serde_json::from_str(text).map_err(|e| format!("schemas/{file}: {e}"))?;
     let (Some(_), Some(methods)) = (table.version, table.methods) else { return Ok(None) };
     let base = text.as_ptr() as usize;
@@ -71,7 +73,7 @@ fn index(file: &str, text: &str) -> BuildResult<Option<Vec<(String, usize, usize
     for raw in methods {
         let named: Named = serde_json::from_str(raw.get()).map_err(|e| format!("schemas/{file}: a method: {e}"))?;
         let start = raw.get().as_ptr() as usize - base;
-        index.push((named.name, start, start + raw.get().len()));
+        index.push((named.name, start, start + raw.get().len(), named.job));
     }
     index.sort();
     if let Some(pair) = index.windows(2).find(|pair| pair[0].0 == pair[1].0) {

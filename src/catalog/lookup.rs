@@ -142,10 +142,10 @@ fn check_one(raw: &RawAction, l: &RawLookup, used: &mut [bool], findings: &mut F
     };
     let runs_on: Vec<Release> = Release::KNOWN.into_iter().filter(|r| lookup.applies(raw, *r)).collect();
     for release in runs_on {
-        match MethodTable::get(release).method(&l.method) {
+        match MethodTable::get(release).is_job(&l.method) {
             None => findings.error(loc, format!("lookup: method `{}` does not exist on TrueNAS {release}", l.method)),
-            Some(m) if m.job => findings.error(loc, format!("lookup: method `{}` is a job, not a read", l.method)),
-            Some(_) => {}
+            Some(true) => findings.error(loc, format!("lookup: method `{}` is a job, not a read", l.method)),
+            Some(false) => {}
         }
     }
     findings.all[errors..].iter().all(|d| d.severity != Severity::Error).then_some(lookup)

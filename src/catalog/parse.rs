@@ -291,7 +291,8 @@ fn parse_tools(table: &toml::Table, lines: &Lines, loc: Loc, findings: &mut Find
         let (unavailable, result_note) = (r.string("unavailable"), r.string("result_note"));
         let arg_tables = r.tables("args");
         let mut broken = r.broken;
-        let mut args = Vec::new();
+        // Exactly as many as there are: the catalog keeps these for the process's life.
+        let mut args = Vec::with_capacity(arg_tables.len());
         for (j, at) in arg_tables.into_iter().enumerate() {
             match parse_arg(at, &loc.at(lines.arg(i, j)), findings) {
                 Some(a) => args.push(a),

@@ -446,7 +446,7 @@ impl Gateway {
             cancel: call.cancel,
             job_budget: Some(self.job_budget),
         };
-        let job = crate::schema::MethodTable::get(release).method(method.as_str()).is_some_and(|m| m.job);
+        let job = crate::schema::MethodTable::get(release).is_job(method.as_str()).unwrap_or(false);
         let in_flight = self.metrics.in_flight(job);
         let sent = std::time::Instant::now();
         let result = self.nas.call(permit, params, options).await;

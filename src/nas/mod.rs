@@ -342,7 +342,7 @@ impl NasClient {
         let name = method.as_str();
         tracing::debug!(action = %permit.action(), method = name, "reading before the call");
         if let Some(release) = self.release().await
-            && MethodTable::get(release).method(name).is_some_and(|m| m.job)
+            && MethodTable::get(release).is_job(name) == Some(true)
         {
             return Err(NasError::Protocol(format!("`{name}` is a job, not a read")));
         }

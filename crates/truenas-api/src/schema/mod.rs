@@ -227,14 +227,14 @@ impl MethodSpec {
 /// The method tables of `schemas/`, indexed by `build.rs`.
 mod embedded {
     /// One table file of `schemas/`: its text as it is, and its method names, sorted, each
-    /// with the byte range of its method object in the text.
+    /// with the byte range of its method object in the text and its `job` flag.
     pub(crate) struct EmbeddedTable {
         /// The file name, e.g. `v25.10.5.json`.
         pub(crate) file: &'static str,
         /// The file's text.
         pub(crate) text: &'static str,
-        /// `(name, start, end)` of every method, sorted by name.
-        pub(crate) methods: &'static [(&'static str, usize, usize)],
+        /// `(name, start, end, job)` of every method, sorted by name.
+        pub(crate) methods: &'static [(&'static str, usize, usize, bool)],
     }
 
     include!(concat!(env!("OUT_DIR"), "/tables.rs"));
@@ -246,10 +246,11 @@ mod embedded {
 pub struct MethodTable {
     release: Release,
     text: &'static str,
-    index: &'static [(&'static str, usize, usize)],
-    // INVARIANT: one cell per `index` entry; a cell holds `None` only when the method's text
-    // does not parse (a build defect, which the unit tests rule out).
-    specs: Box<[OnceLock<Option<Box<MethodSpec>>>]>,
+    index: &'static [(&'static str, usize, usize, bool)],
+    // INVARIANT: once made (at the first declaration read), one cell per `index` entry; a cell
+    // holds `None` only when the method's text does not parse (a build defect, which the unit
+    // tests rule out).
+    specs: OnceLock<Box<[OnceLock<Option<Box<MethodSpec>>>]>>,
     // INVARIANT: holds a compiled validator only for names present in `index`.
     validators: Mutex<HashMap<String, Arc<jsonschema::Validator>>>,
 }
@@ -310,7 +311,7 @@ impl MethodTable {
             release,
             text,
             index,
-            specs: index.iter().map(|_| OnceLock::new()).collect(),
+            specs: OnceLock::new(),
             validators: Mutex::new(HashMap::new()),
         }
     }
@@ -330,7 +331,7 @@ impl MethodTable {
         if !self.kept(name) {
             return None;
         }
-        self.index.binary_search_by(|(n, _, _)| (*n).cmp(name)).ok()
+        self.index.binary_search_by(|(n, ..)| (*n).cmp(name)).ok()
     }
 
     /// Whether the release has the method, without reading its declaration.
@@ -338,19 +339,27 @@ impl MethodTable {
         self.position(name).is_some()
     }
 
+    /// Whether the method runs as a job (`None` if the release lacks it), from the build-time
+    /// index: no declaration is read.
+    pub fn is_job(&self, name: &str) -> Option<bool> {
+        let position = self.position(name)?;
+        self.index.get(position).map(|(.., job)| *job)
+    }
+
     /// The method's declaration, if the release has it: parsed from the embedded text on the
     /// first look, then kept.
     pub fn method(&self, name: &str) -> Option<&MethodSpec> {
         let position = self.position(name)?;
-        let (_, start, end) = *self.index.get(position)?;
-        let cell = self.specs.get(position)?;
+        let (_, start, end, _) = *self.index.get(position)?;
+        let specs = self.specs.get_or_init(|| self.index.iter().map(|_| OnceLock::new()).collect());
+        let cell = specs.get(position)?;
         let parse = || self.text.get(start..end).and_then(|raw| serde_json::from_str(raw).ok()).map(Box::new);
         cell.get_or_init(parse).as_deref()
     }
 
     /// Every method name of the release, in name order.
     pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.index.iter().map(|(name, _, _)| *name).filter(|name| self.kept(name))
+        self.index.iter().map(|(name, ..)| *name).filter(|name| self.kept(name))
     }
 
     /// Number of methods in the table.

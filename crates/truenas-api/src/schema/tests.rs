@@ -40,19 +40,26 @@ fn every_method_of_every_table_file_parses_under_its_indexed_name() {
         let whole: Value = serde_json::from_str(file.text).unwrap();
         let count = whole["methods"].as_array().map(Vec::len).unwrap_or(0);
         assert_eq!(count, file.methods.len(), "{}", file.file);
-        for (name, start, end) in file.methods {
+        for (name, start, end, job) in file.methods {
             let spec: MethodSpec = serde_json::from_str(&file.text[*start..*end])
                 .unwrap_or_else(|e| panic!("{}: `{name}` does not parse: {e}", file.file));
             assert_eq!(spec.name, *name, "{}", file.file);
+            assert_eq!(spec.job, *job, "{}: `{name}`: the index's job flag", file.file);
         }
     }
+    let mut jobs = 0;
     for release in Release::KNOWN {
         let table = MethodTable::get(release);
         for name in table.names() {
             assert!(table.contains(name), "{release}: {name}");
             assert_eq!(table.method(name).map(|m| m.name.as_str()), Some(name), "{release}");
+            assert_eq!(table.is_job(name), table.method(name).map(|m| m.job), "{release}: {name}");
+            jobs += usize::from(table.is_job(name) == Some(true));
         }
+        assert_eq!(table.is_job("no.such_method"), None);
     }
+    // Both answers occur: the flag is read, not defaulted.
+    assert!(jobs > 100, "jobs indexed: {jobs}");
 }
 
 #[test]
