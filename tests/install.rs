@@ -192,3 +192,34 @@ pub(crate) fn known_env_vars() -> Vec<String> {
     vars.push("RUST_LOG".into());
     vars
 }
+
+/// The glibc version of this machine (`getconf GNU_LIBC_VERSION`), if it is glibc.
+fn glibc() -> Option<(u32, u32)> {
+    let out = Command::new("getconf").arg("GNU_LIBC_VERSION").output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut parts = text.trim().strip_prefix("glibc ")?.split('.').map(|p| p.parse::<u32>().ok());
+    Some((parts.next()??, parts.next()??))
+}
+
+#[test]
+fn the_binary_packs_its_relative_relocations_where_glibc_can_load_them() {
+    // build.rs asks for DT_RELR on GNU/Linux with glibc 2.36 or later; elsewhere the binary keeps
+    // the usual relocations, and on this machine it runs either way (every other test spawns it).
+    if !cfg!(all(target_os = "linux", target_env = "gnu")) || std::env::var_os("TRUENAS_MCP_NO_RELR").is_some() {
+        return;
+    }
+    let Some(version) = glibc() else { return };
+    let out = Command::new("readelf")
+        .arg("-d")
+        .arg(bin())
+        .output()
+        .expect("readelf (binutils) is installed beside the linker");
+    let dynamic = String::from_utf8_lossy(&out.stdout);
+    let relr = dynamic.lines().any(|l| l.contains("(RELR)"));
+    assert_eq!(relr, version >= (2, 36), "glibc {version:?}, dynamic section:\n{dynamic}");
+    if relr {
+        // What the loader gave up: the relative relocations it would otherwise apply one by one.
+        let rela = dynamic.lines().find(|l| l.contains("(RELACOUNT)"));
+        assert!(rela.is_none(), "relative relocations left in .rela.dyn: {rela:?}");
+    }
+}

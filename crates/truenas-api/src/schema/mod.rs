@@ -307,13 +307,7 @@ impl MethodTable {
         let file = release.table_file();
         let (text, index) =
             embedded::TABLES.iter().find(|t| t.file == file).map(|t| (t.text, t.methods)).unwrap_or(("", &[]));
-        MethodTable {
-            release,
-            text,
-            index,
-            specs: OnceLock::new(),
-            validators: Mutex::new(HashMap::new()),
-        }
+        MethodTable { release, text, index, specs: OnceLock::new(), validators: Mutex::new(HashMap::new()) }
     }
 
     /// The release this table describes.
