@@ -31,6 +31,9 @@ struct Named {
 
 type BuildResult<T> = Result<T, Box<dyn std::error::Error>>;
 
+/// One method of a table: its name, the byte range of its object in the file, whether it is a job.
+type Indexed = (String, usize, usize, bool);
+
 fn main() -> BuildResult<()> {
     let manifest = std::env::var("CARGO_MANIFEST_DIR")?;
     let dir = Path::new(&manifest).join("schemas");
@@ -65,7 +68,7 @@ fn main() -> BuildResult<()> {
 
 /// The sorted `(name, start, end, job)` of every method object in a table file; `None` for a JSON
 /// file that is not a table (no `version`, or no `methods`).
-fn index(file: &str, text: &str) -> BuildResult<Option<Vec<(String, usize, usize, bool)>>> {
+fn index(file: &str, text: &str) -> BuildResult<Option<Vec<Indexed>>> {
     let table: TableFile<'_> = serde_json::from_str(text).map_err(|e| format!("schemas/{file}: {e}"))?;
     let (Some(_), Some(methods)) = (table.version, table.methods) else { return Ok(None) };
     let base = text.as_ptr() as usize;

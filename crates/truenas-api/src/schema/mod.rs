@@ -240,6 +240,9 @@ mod embedded {
     include!(concat!(env!("OUT_DIR"), "/tables.rs"));
 }
 
+/// A method's declaration, parsed at its first read (`None`: its text does not parse).
+type SpecCell = OnceLock<Option<Box<MethodSpec>>>;
+
 /// The method table of one release. Building it costs nothing: the index of method names is
 /// made at build time, and a method's declaration is parsed from the embedded text when that
 /// method is first looked at, its validator compiled when it is first used.
@@ -250,7 +253,7 @@ pub struct MethodTable {
     // INVARIANT: once made (at the first declaration read), one cell per `index` entry; a cell
     // holds `None` only when the method's text does not parse (a build defect, which the unit
     // tests rule out).
-    specs: OnceLock<Box<[OnceLock<Option<Box<MethodSpec>>>]>>,
+    specs: OnceLock<Box<[SpecCell]>>,
     // INVARIANT: holds a compiled validator only for names present in `index`.
     validators: Mutex<HashMap<String, Arc<jsonschema::Validator>>>,
 }
