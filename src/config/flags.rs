@@ -95,7 +95,7 @@ pub struct CommonArgs {
     /// Start a simulated TrueNAS in-process on a loopback port and use it; no other setup needed.
     #[arg(long, env = "TRUENAS_MCP_DEMO", global = true)]
     pub demo: bool,
-    /// TrueNAS address, e.g. https://truenas.local.
+    /// TrueNAS address, e.g. `https://truenas.local`.
     #[arg(long = "url", env = "TRUENAS_URL", global = true, hide = true)]
     pub url: Option<String>,
     /// Fallback for TRUENAS_URL (kept for compatibility).

@@ -3,7 +3,7 @@
 //! own authentication (the admin token, never an agent's; a server-side session behind an
 //! `HttpOnly; SameSite=Strict` cookie), its CSRF token, its Host and Origin checks and its
 //! security headers. Answers go through the gateway's control handler, the same calls the
-//! `approvals` CLI makes, with the approver `web-admin@ADDRESS`. The HTML is in [`html`].
+//! `approvals` CLI makes, with the approver `web-admin@ADDRESS`. The HTML is in `html`.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -1,6 +1,6 @@
 //! Streamable HTTP wiring: rmcp's service mounted at `/mcp` on axum, behind bearer-token
 //! authentication (each token is its own grant), the binding of each MCP session to the grant
-//! that opened it (see [`sessions`]), and rmcp's Host and Origin checks. With an admin token
+//! that opened it (see `sessions`), and rmcp's Host and Origin checks. With an admin token
 //! it also serves the approvals page at `/approvals` ([`approvals_page`]) and Prometheus
 //! metrics at `/metrics` (`metrics_route`), outside the agents' authentication: both open only
 //! with the admin token.

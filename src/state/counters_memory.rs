@@ -1,7 +1,7 @@
 //! [`MemoryStore`]: the counters of one process, in a hash map behind one mutex. Calendar
 //! windows keep a count, rolling windows an exact log of `(time, amount)` per key (so "at most N
 //! in any span" holds exactly, never N+1), in-flight caps a list of leases. The table
-//! ([`Book`]) is also what the file store writes to disk.
+//! (`Book`) is also what the file store writes to disk.
 //!
 //! Memory is bounded: at most [`MAX_KEYS`] distinct keys (stale ones are pruned first); a
 //! reservation that would need one more is refused, so a flood of distinct `x-key` values denies
