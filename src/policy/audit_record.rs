@@ -276,7 +276,7 @@ pub enum Outcome {
 
 impl AuditRecord {
     /// Whether the record is synced to disk before
-    /// [`AuditLog::record`](super::audit::AuditLog::record) returns: a `decided` record (the
+    /// [`AuditLog::record`](super::AuditLog::record) returns: a `decided` record (the
     /// call waits for it) and an approval event (an answer a person gave is as durable as a
     /// decision).
     pub fn must_be_durable(&self) -> bool {
