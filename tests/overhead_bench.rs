@@ -1,6 +1,7 @@
-//! The per-call overhead bench (`benches/overhead`), run small: it measures every path and the
-//! side-by-side mode, here with our own binary standing in as the other server. Figures only
-//! have to exist; their size is the bench's business.
+//! The per-call overhead bench (`benches/overhead`), run small: it measures every path (the
+//! floor relay included) and the side-by-side mode, here with our own binary standing in as the
+//! other server. Figures only have to exist; their size is the bench's business. The floor
+//! relay runs in a child process: this test binary re-executed to run `floor_relay` alone.
 
 use serde_json::json;
 
@@ -21,10 +22,11 @@ async fn the_overhead_bench_prints_every_path_and_the_other_server_beside_ours()
         sessions: 2,
         calls_per_session: 5,
         compare: Some(other.clone()),
+        relay: relay_command,
     };
     let report = bench::run(options).await.unwrap();
     let text = report.render();
-    for figures in [report.baseline, report.stdio, report.http] {
+    for figures in [report.baseline, report.floor, report.stdio, report.http] {
         assert!(figures.p50 > std::time::Duration::ZERO && figures.p50 <= figures.p99, "{text}");
     }
     assert_eq!(report.throughput.calls, 10);
@@ -35,4 +37,39 @@ async fn the_overhead_bench_prints_every_path_and_the_other_server_beside_ours()
         assert!(text.contains(line), "{line} missing from:\n{text}");
     }
     assert!(text.contains(&other) && text.contains("other / truenas-mcp: p50"), "{text}");
+
+    // The floor's row: its name, then p50, p90, p99 and the added p50, all numbers.
+    let floor = text.lines().find_map(|l| l.strip_prefix(bench::FLOOR)).unwrap_or_else(|| panic!("{text}"));
+    let numbers: Vec<f64> = floor.split_whitespace().map(|n| n.parse().unwrap()).collect();
+    assert_eq!(numbers.len(), 4, "{text}");
+    assert!(numbers[0] > 0.0 && numbers[0] <= numbers[2], "{text}");
+    for path in ["truenas-mcp over stdio", "truenas-mcp over stdio, no audit, counters in memory,"] {
+        let line = format!("{path} adds ");
+        let added = text.lines().find_map(|l| l.strip_prefix(&line)).unwrap_or_else(|| panic!("{line}: {text}"));
+        let added = added.strip_suffix(" µs at the median over the floor").unwrap_or_else(|| panic!("{text}"));
+        assert!(added.parse::<f64>().is_ok(), "{text}");
+    }
+}
+
+/// The environment variable that gives [`floor_relay`] its NAS URL.
+const RELAY_URL: &str = "OVERHEAD_BENCH_RELAY_URL";
+
+/// This test binary, running [`floor_relay`] alone, as the bench's floor relay for `url`.
+fn relay_command(url: &str) -> Result<tokio::process::Command, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut cmd = tokio::process::Command::new(exe);
+    cmd.args(["overhead_bench::floor_relay", "--exact", "--ignored", "--quiet"]).env(RELAY_URL, url);
+    Ok(cmd)
+}
+
+/// Not a test: the floor relay's process when the smoke test above re-executes this binary
+/// (libtest's own lines on stdout are not JSON, which the bench's stdio client skips).
+#[test]
+#[ignore = "the overhead bench smoke test's floor relay process, not a test on its own"]
+fn floor_relay() {
+    let Ok(url) = std::env::var(RELAY_URL) else {
+        eprintln!("floor_relay: run by the_overhead_bench_prints_every_path_and_the_other_server_beside_ours");
+        return;
+    };
+    bench::relay::main(&url).unwrap();
 }

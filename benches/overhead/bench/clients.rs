@@ -11,6 +11,7 @@ use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::net::TcpStream;
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 /// The MCP protocol version the clients speak (sessions over HTTP).
@@ -26,9 +27,21 @@ pub(crate) struct NasClient {
 impl NasClient {
     /// Connects to `ws://ADDR/api/current` and logs in with `auth.login_ex`.
     pub(crate) async fn connect(addr: &str, user: &str, key: &str) -> Result<NasClient, String> {
-        let url = format!("ws://{addr}/api/current");
-        let (ws, _) =
-            tokio_tungstenite::connect_async(&url).await.map_err(|e| format!("cannot connect `{url}`: {e}"))?;
+        NasClient::open(&format!("ws://{addr}/api/current"), user, key, None, false).await
+    }
+
+    /// Connects to `url` with tungstenite's `config` (its default when `None`), `nodelay` on the
+    /// socket or not, and logs in with `auth.login_ex`.
+    pub(crate) async fn open(
+        url: &str,
+        user: &str,
+        key: &str,
+        config: Option<WebSocketConfig>,
+        nodelay: bool,
+    ) -> Result<NasClient, String> {
+        let (ws, _) = tokio_tungstenite::connect_async_with_config(url, config, nodelay)
+            .await
+            .map_err(|e| format!("cannot connect `{url}`: {e}"))?;
         let mut client = NasClient { ws, next: 0 };
         let login = json!([{"mechanism": "API_KEY_PLAIN", "username": user, "api_key": key}]);
         let reply = client.call("auth.login_ex", login).await?;

@@ -1,15 +1,18 @@
 //! What the per-call overhead bench measures and prints: `vm_list` called on one simulated NAS
-//! directly over JSON-RPC (the baseline), through our server over stdio and over streamable
-//! HTTP, guarded calls per second over HTTP with many sessions, and, side by side, another
-//! stdio MCP server exposing the `truenas` tool. Shared by the bench binary and a smoke test.
+//! directly over JSON-RPC (the baseline), through the smallest stdio relay (the floor: one more
+//! process hop, no MCP, no guardrails), through our server over stdio and over streamable HTTP,
+//! guarded calls per second over HTTP with many sessions, and, side by side, another stdio MCP
+//! server exposing the `truenas` tool. Shared by the bench binary and a smoke test.
 
 mod clients;
 mod procs;
+pub(crate) mod relay;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use tokio::process::Command;
 
 use clients::{HttpClient, NasClient, StdioClient};
 use procs::{Nas, Scratch};
@@ -18,6 +21,10 @@ use procs::{Nas, Scratch};
 const CATEGORY: &str = "vm";
 const ACTION: &str = "vm_list";
 const METHOD: &str = "vm.query";
+
+/// How this program is re-executed as the floor relay ([`relay::main`]) for a NAS URL
+/// (`ws://HOST:PORT/api/current`); the NAS account is added to its environment.
+pub(crate) type RelayCommand = fn(&str) -> Result<Command, String>;
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -34,6 +41,8 @@ pub(crate) struct Options {
     pub(crate) calls_per_session: usize,
     /// Another stdio MCP server's command line (run by `sh -c`), measured beside ours.
     pub(crate) compare: Option<String>,
+    /// How the floor relay is started.
+    pub(crate) relay: RelayCommand,
 }
 
 /// Latency figures of one path.
@@ -83,6 +92,8 @@ pub(crate) struct Report {
     /// Where the audit log and counters were written (`/dev/shm`: tmpfs).
     pub(crate) files_on: String,
     pub(crate) baseline: Figures,
+    /// Through the floor relay: one more process hop, no MCP, no guardrails.
+    pub(crate) floor: Figures,
     pub(crate) stdio: Figures,
     /// Over stdio without an audit log and with counters in memory.
     pub(crate) bare: Figures,
@@ -114,6 +125,10 @@ pub(crate) async fn run(options: Options) -> Result<Report, String> {
     let mut direct = NasClient::connect(&nas.addr, procs::NAS_USER, procs::NAS_KEY).await?;
     let baseline = timed!(options, direct.call(METHOD, json!([])).await.map(drop));
 
+    let mut floor = StdioClient::spawn(procs::relay(options.relay, &nas)?).await?;
+    let floor_figures = timed!(options, floor.truenas(CATEGORY, ACTION).await);
+    drop(floor);
+
     let mut stdio = StdioClient::spawn(procs::ours(&options.bin, &nas, &scratch, "stdio")).await?;
     let stdio_figures = timed!(options, stdio.truenas(CATEGORY, ACTION).await);
     drop(stdio);
@@ -140,6 +155,7 @@ pub(crate) async fn run(options: Options) -> Result<Report, String> {
         options,
         files_on,
         baseline,
+        floor: floor_figures,
         stdio: stdio_figures,
         bare: bare_figures,
         http: http_figures,
@@ -178,9 +194,17 @@ fn us(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
 }
 
+/// The floor's row name, also the width of the first column.
+pub(crate) const FLOOR: &str = "stdio relay, no MCP, no guardrails (the floor)";
+const NAME: usize = FLOOR.len();
+
 fn row(name: &str, f: &Figures, base: &Figures) -> String {
     let added = us(f.p50) - us(base.p50);
-    format!("{name:<34} {:>9.1} {:>9.1} {:>9.1} {:>+12.1}", us(f.p50), us(f.p90), us(f.p99), added)
+    format!("{name:<NAME$} {:>9.1} {:>9.1} {:>9.1} {:>+12.1}", us(f.p50), us(f.p90), us(f.p99), added)
+}
+
+fn header(first: &str) -> String {
+    format!("{first:<NAME$} {:>9} {:>9} {:>9} {:>12}\n", "p50", "p90", "p99", "added p50")
 }
 
 impl Report {
@@ -193,8 +217,10 @@ impl Report {
              one request at a time)\n",
             o.calls, o.warmup
         ));
-        out.push_str(&format!("{:<34} {:>9} {:>9} {:>9} {:>12}\n", "path (µs)", "p50", "p90", "p99", "added p50"));
+        out.push_str(&header("path (µs)"));
         out.push_str(&row(&format!("NAS direct (`{METHOD}`, websocket)"), &self.baseline, &self.baseline));
+        out.push('\n');
+        out.push_str(&row(FLOOR, &self.floor, &self.baseline));
         out.push('\n');
         out.push_str(&row("truenas-mcp over stdio", &self.stdio, &self.baseline));
         out.push('\n');
@@ -207,6 +233,12 @@ impl Report {
              in {}: every call pays for a limit, the counters' write and two audit records)\n",
             self.files_on
         ));
+        for (name, figures) in [("", &self.stdio), (", no audit, counters in memory,", &self.bare)] {
+            out.push_str(&format!(
+                "truenas-mcp over stdio{name} adds {:.1} µs at the median over the floor\n",
+                us(figures.p50) - us(self.floor.p50)
+            ));
+        }
         let t = &self.throughput;
         out.push_str(&format!(
             "guarded calls per second over HTTP, {} sessions at once: {:.0}/s ({} calls in {:.2} s)\n",
@@ -217,10 +249,7 @@ impl Report {
         ));
         if let Some(c) = &self.compare {
             out.push_str(&format!("\nside by side over stdio, the other server: `{}`\n", c.command));
-            out.push_str(&format!(
-                "{:<34} {:>9} {:>9} {:>9} {:>12}\n",
-                "server (µs)", "p50", "p90", "p99", "added p50"
-            ));
+            out.push_str(&header("server (µs)"));
             out.push_str(&row("truenas-mcp", &self.stdio, &self.baseline));
             out.push('\n');
             out.push_str(&row("other", &c.theirs, &self.baseline));

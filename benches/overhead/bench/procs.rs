@@ -1,6 +1,6 @@
 //! The processes the bench runs: the simulated NAS (`truenas-mcp sim`), our server over stdio
-//! or streamable HTTP, and another server's command for the side-by-side mode, all against one
-//! NAS, with their files in a scratch directory (on tmpfs when there is one).
+//! or streamable HTTP, the floor relay, and another server's command for the side-by-side mode,
+//! all against one NAS, with their files in a scratch directory (on tmpfs when there is one).
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -134,6 +134,14 @@ pub(crate) fn ours_bare(bin: &Path, nas: &Nas, scratch: &Scratch) -> Command {
     at_nas(&mut cmd, nas);
     cmd.arg("--policy").arg(scratch.path().join("policy.json")).args(["--state", "memory"]);
     cmd
+}
+
+/// The floor relay ([`super::relay`]) against `nas`: `command` says how this program is
+/// re-executed as the relay for a NAS URL; the account goes in the environment, never argv.
+pub(crate) fn relay(command: super::RelayCommand, nas: &Nas) -> Result<Command, String> {
+    let mut cmd = command(&format!("ws://{}/api/current", nas.addr))?;
+    at_nas(&mut cmd, nas);
+    Ok(cmd)
 }
 
 /// Another server's command line, run by `sh -c` against the same NAS.
