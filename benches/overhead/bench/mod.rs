@@ -99,6 +99,9 @@ pub(crate) struct Report {
     pub(crate) bare: Figures,
     pub(crate) http: Figures,
     pub(crate) throughput: Throughput,
+    /// The same many sessions calling the NAS straight over its websocket: the most this
+    /// machine can do with the simulator and the clients on it, without any server between.
+    pub(crate) ceiling: Throughput,
     pub(crate) compare: Option<Comparison>,
 }
 
@@ -140,7 +143,16 @@ pub(crate) async fn run(options: Options) -> Result<Report, String> {
     let mut http = HttpClient::open(&url).await?;
     let http_figures = timed!(options, http.truenas(CATEGORY, ACTION).await);
     drop(http);
-    let throughput = throughput(&url, options.sessions, options.calls_per_session).await?;
+    let mut clients = Vec::with_capacity(options.sessions);
+    for _ in 0..options.sessions {
+        clients.push(HttpClient::open(&url).await?);
+    }
+    let throughput = all_at_once(clients, options.calls_per_session).await?;
+    let mut clients = Vec::with_capacity(options.sessions);
+    for _ in 0..options.sessions {
+        clients.push(NasClient::connect(&nas.addr, procs::NAS_USER, procs::NAS_KEY).await?);
+    }
+    let ceiling = all_at_once(clients, options.calls_per_session).await?;
 
     let compare = match &options.compare {
         None => None,
@@ -160,25 +172,43 @@ pub(crate) async fn run(options: Options) -> Result<Report, String> {
         bare: bare_figures,
         http: http_figures,
         throughput,
+        ceiling,
         compare,
     })
 }
 
-/// `sessions` HTTP sessions calling at once, `calls` each; the whole run timed.
-async fn throughput(url: &str, sessions: usize, calls: usize) -> Result<Throughput, String> {
-    let mut clients = Vec::with_capacity(sessions);
-    for _ in 0..sessions {
-        let mut client = HttpClient::open(url).await?;
-        client.truenas(CATEGORY, ACTION).await?;
-        clients.push(client);
+/// One client's `vm_list` (through our server) or `vm.query` (straight to the NAS).
+trait Caller: Send + 'static {
+    fn once(&mut self) -> impl Future<Output = Result<(), String>> + Send;
+}
+
+impl Caller for HttpClient {
+    fn once(&mut self) -> impl Future<Output = Result<(), String>> + Send {
+        self.truenas(CATEGORY, ACTION)
+    }
+}
+
+impl Caller for NasClient {
+    async fn once(&mut self) -> Result<(), String> {
+        self.call(METHOD, json!([])).await.map(drop)
+    }
+}
+
+/// Every client calling at once, `calls` each after one untimed call; the whole run timed.
+async fn all_at_once<C: Caller>(clients: Vec<C>, calls: usize) -> Result<Throughput, String> {
+    let sessions = clients.len();
+    let mut warm = Vec::with_capacity(sessions);
+    for mut client in clients {
+        client.once().await?;
+        warm.push(client);
     }
     let start = Instant::now();
-    let tasks: Vec<_> = clients
+    let tasks: Vec<_> = warm
         .into_iter()
         .map(|mut client| {
             tokio::spawn(async move {
                 for _ in 0..calls {
-                    client.truenas(CATEGORY, ACTION).await?;
+                    client.once().await?;
                 }
                 Ok::<(), String>(())
             })
@@ -246,6 +276,15 @@ impl Report {
             t.per_second(),
             t.calls,
             t.elapsed.as_secs_f64()
+        ));
+        let c = &self.ceiling;
+        out.push_str(&format!(
+            "calls per second straight to the NAS, {} websocket sessions at once (the ceiling here): {:.0}/s \
+             ({} calls in {:.2} s)\n",
+            c.sessions,
+            c.per_second(),
+            c.calls,
+            c.elapsed.as_secs_f64()
         ));
         if let Some(c) = &self.compare {
             out.push_str(&format!("\nside by side over stdio, the other server: `{}`\n", c.command));
