@@ -235,6 +235,10 @@ fn writers(decided: &AuditRecord, done: &AuditRecord, dir: &Path, dir_name: &str
     let audit_one = one(Box::pin(audit_call(log.clone(), decided.clone(), done.clone(), n)));
     let writes_before = log.writes();
     let counters_one = one(Box::pin(counters_call(std::sync::Arc::clone(&store), n)));
+    // The same on a real disk (the target directory's), where each save waits for the disk.
+    let disk_state = temp(Path::new(env!("CARGO_TARGET_TMPDIR")), "state");
+    let disk_store = std::sync::Arc::new(counters(&disk_state));
+    let counters_disk = one_of(&runtime, 2_000, Box::pin(counters_call(std::sync::Arc::clone(&disk_store), 2_000)));
     let per = 1_000;
     let many = |make: &dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>| {
         let start = Instant::now();
@@ -252,16 +256,32 @@ fn writers(decided: &AuditRecord, done: &AuditRecord, dir: &Path, dir_name: &str
     println!(
         "writers as the gateway awaits them (in {dir_name}, async callers on 2 runtime workers):\
          \n  audit, decided + done through the writer thread: {:.1} µs per call one at a time, {:.0} calls/s with {CALLERS} at once ({:.1} records per write)\
-         \n  counters, reserve + persist through the flusher: {:.1} µs per call one at a time, {:.0} calls/s with {CALLERS} at once\n",
+         \n  counters, reserve + persist through the flusher: {:.1} µs per call one at a time, {:.0} calls/s with {CALLERS} at once\
+         \n  counters on a real disk ({}): {:.1} µs per call one at a time\n",
         micros(audit_one),
         audit_many,
         shared,
         micros(counters_one),
         counters_many,
+        disk_state.display(),
+        micros(counters_disk),
     );
+    drop(disk_store);
+    let _ = std::fs::remove_dir_all(&disk_state);
     drop(log);
     let _ = std::fs::remove_file(&path);
     let _ = std::fs::remove_dir_all(&state);
+}
+
+/// Mean time per call of `calls` calls run by `fut` on `runtime`.
+fn one_of(
+    runtime: &tokio::runtime::Runtime,
+    calls: u32,
+    fut: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
+) -> Duration {
+    let start = Instant::now();
+    runtime.block_on(fut);
+    start.elapsed() / calls
 }
 
 /// A file-kept counters store in `state`.
