@@ -6,10 +6,11 @@
 //! does).
 //!
 //! Reservations change memory only. A flusher thread writes the whole table when asked, and one
-//! write covers every reservation made before it (group commit), so a burst of calls costs one write, never a blocking write on an async worker; a
-//! reservation that takes only leases (which are not written) changes nothing on disk and asks
-//! for no write. [`CounterStore::persist`] resolves once the reservations made before it are on
-//! disk; the gateway awaits it before any call goes to the NAS. It waits at most
+//! write covers every reservation made before it (group commit), so a burst of calls costs one
+//! write, never a blocking write on an async worker; a reservation that takes only leases
+//! (which are not written) changes nothing on disk and asks for no write.
+//! [`CounterStore::persist`] resolves once the reservations made before it are on disk; the
+//! gateway awaits it before any call goes to the NAS. It waits at most
 //! [`PERSIST_DEADLINE`]: a write that hangs (a hung disk) refuses the call instead of hanging it,
 //! and while the flusher has been stuck longer than that, calls are refused at once.
 //!
@@ -227,6 +228,11 @@ fn load(dir: &Path, backend: &dyn Backend) -> Result<Loaded, FileStoreError> {
         }
     }
     if let Some((slot, number, doc)) = newest {
+        if !damaged.is_empty() {
+            // A save torn by a crash: the one before it is loaded, and the slot written next.
+            let damaged = damaged.join("; ");
+            tracing::warn!(%damaged, number, "limit counters: loaded the save before a damaged one");
+        }
         let book = read_document(&doc).map_err(|reason| FileStoreError::Corrupt {
             path: dir.join(SLOTS[slot]).display().to_string(),
             reason: format!("save {number}: {reason}"),
