@@ -12,9 +12,12 @@
 //!
 //! Then the two writers as the gateway uses them, on tmpfs: per call, an async caller awaits
 //! its `decided` record (synced) and its `done` record through the audit writer thread, and
-//! reserves a limit and awaits the counters' write (`counters.json`, written whole and renamed)
+//! reserves a limit and awaits the counters' write (in place into a slot file, synced)
 //! through the flusher thread; once one caller at a time (the latency a call waits for, thread
-//! hand-offs included) and once with 16 callers at once (calls per second, with group commit).
+//! hand-offs included) and once with 16 callers at once (calls per second, with group commit);
+//! the counters again on a real disk (the target directory's), and one save of the counters
+//! timed both ways on that disk: the whole document renamed over the old one (before), and in
+//! place into a slot file (now).
 
 #![allow(clippy::panic, reason = "a bench that cannot write its temporary file has nothing to measure")]
 
@@ -27,9 +30,9 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::{Map, Value, json};
 use truenas_mcp::ids::{ActionName, GrantId, JobId, MethodName, RuleId};
 use truenas_mcp::policy::{AuditDecision, AuditLog, AuditRecord, AuditTransport, Outcome, Phase, RecordKind};
-use truenas_mcp::state::FileBackend;
 use truenas_mcp::state::counters::{Charge, ChargeKind, CounterStore};
 use truenas_mcp::state::counters_file::FileStore;
+use truenas_mcp::state::{Backend as _, FileBackend};
 
 fn args() -> Map<String, Value> {
     match json!({"id": 7, "force": false, "overcommit": false, "options": {"recursive": true, "note": "nightly"}}) {
@@ -235,6 +238,10 @@ fn writers(decided: &AuditRecord, done: &AuditRecord, dir: &Path, dir_name: &str
     let audit_one = one(Box::pin(audit_call(log.clone(), decided.clone(), done.clone(), n)));
     let writes_before = log.writes();
     let counters_one = one(Box::pin(counters_call(std::sync::Arc::clone(&store), n)));
+    // The same on a real disk (the target directory's), where each save waits for the disk.
+    let disk_state = temp(Path::new(env!("CARGO_TARGET_TMPDIR")), "state");
+    let disk_store = std::sync::Arc::new(counters(&disk_state));
+    let counters_disk = one_of(&runtime, 2_000, Box::pin(counters_call(std::sync::Arc::clone(&disk_store), 2_000)));
     let per = 1_000;
     let many = |make: &dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>| {
         let start = Instant::now();
@@ -252,16 +259,33 @@ fn writers(decided: &AuditRecord, done: &AuditRecord, dir: &Path, dir_name: &str
     println!(
         "writers as the gateway awaits them (in {dir_name}, async callers on 2 runtime workers):\
          \n  audit, decided + done through the writer thread: {:.1} µs per call one at a time, {:.0} calls/s with {CALLERS} at once ({:.1} records per write)\
-         \n  counters, reserve + persist through the flusher: {:.1} µs per call one at a time, {:.0} calls/s with {CALLERS} at once\n",
+         \n  counters, reserve + persist through the flusher: {:.1} µs per call one at a time, {:.0} calls/s with {CALLERS} at once\
+         \n  counters on a real disk ({}): {:.1} µs per call one at a time\n",
         micros(audit_one),
         audit_many,
         shared,
         micros(counters_one),
         counters_many,
+        disk_state.display(),
+        micros(counters_disk),
     );
+    drop(disk_store);
+    let _ = std::fs::remove_dir_all(&disk_state);
+    saves(Path::new(env!("CARGO_TARGET_TMPDIR")));
     drop(log);
     let _ = std::fs::remove_file(&path);
     let _ = std::fs::remove_dir_all(&state);
+}
+
+/// Mean time per call of `calls` calls run by `fut` on `runtime`.
+fn one_of(
+    runtime: &tokio::runtime::Runtime,
+    calls: u32,
+    fut: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
+) -> Duration {
+    let start = Instant::now();
+    runtime.block_on(fut);
+    start.elapsed() / calls
 }
 
 /// A file-kept counters store in `state`.
@@ -275,6 +299,53 @@ fn counters(state: &Path) -> FileStore {
         Ok(store) => store,
         Err(e) => panic!("cannot open counters in {}: {e}", state.display()),
     }
+}
+
+/// One save of a counters document (100 keys) on the real disk under `dir`, both ways, timed
+/// one by one: whole into a temporary file, synced, renamed over the old one, the directory
+/// synced (the save before the slots, and still how approvals are saved), and in place into a
+/// slot file, then `fdatasync` (the counters' save now).
+fn saves(dir: &Path) {
+    let state = temp(dir, "saves");
+    let _ = std::fs::remove_dir_all(&state);
+    let backend = match FileBackend::open(&state) {
+        Ok(b) => b,
+        Err(e) => panic!("cannot use {}: {e}", state.display()),
+    };
+    let keys: Map<String, Value> = (0..100)
+        .map(|i| {
+            (
+                format!("/tools/vm_start/limits/starts#{i}"),
+                json!({"fixed": {"start_ms": 0, "len_ms": 3_600_000, "used": i}}),
+            )
+        })
+        .collect();
+    let doc = json!({"format": 1, "seq": 100, "counters": keys}).to_string().into_bytes();
+    let mut slot = vec![0; truenas_mcp::state::counters_slots::HEADER];
+    slot.extend_from_slice(&doc);
+    truenas_mcp::state::counters_slots::seal(1, &mut slot);
+    let timed = |save: &dyn Fn() -> Result<(), truenas_mcp::state::StateError>| {
+        let mut times: Vec<Duration> = (0..1_000)
+            .map(|_| {
+                let start = Instant::now();
+                if let Err(e) = save() {
+                    panic!("save failed: {e}");
+                }
+                start.elapsed()
+            })
+            .collect();
+        times.sort();
+        let at = |q: usize| micros(times.get(times.len() * q / 100).copied().unwrap_or_default());
+        format!("p50 {:.0} µs, p90 {:.0} µs, p99 {:.0} µs", at(50), at(90), at(99))
+    };
+    let renamed = timed(&|| backend.store("counters.json", &doc));
+    let in_place = timed(&|| backend.overwrite("counters-a.slot", &slot));
+    println!(
+        "one counters save ({} bytes) on the real disk of {}:\n  temp file + fsync + rename + directory fsync (before): {renamed}\n  in place into a slot + fdatasync (now): {in_place}\n",
+        doc.len(),
+        dir.display(),
+    );
+    let _ = std::fs::remove_dir_all(&state);
 }
 
 /// Mean time of appending one line and syncing it, on the temporary directory's disk.

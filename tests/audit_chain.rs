@@ -246,7 +246,7 @@ async fn calls_in_flight_together_are_all_recorded_in_order_on_one_whole_chain()
         assert!(done_at.is_some() && d_at < done_at, "decided before done for {id}");
     }
     assert_eq!(nas_calls_of(&nas, "vm.query").len(), sessions * calls);
-    let counters: Value = serde_json::from_slice(&std::fs::read(state.join("counters.json")).unwrap()).unwrap();
+    let counters = crate::limits::saved_counters(&state);
     let used: u64 =
         counters["counters"].as_object().unwrap().values().filter_map(|e| e["fixed"]["used"].as_u64()).sum();
     assert_eq!(used, (sessions * calls) as u64, "{counters}");

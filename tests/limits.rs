@@ -23,6 +23,22 @@ async fn connect_with_state(nas: &SimHandle, state_dir: &std::path::Path, args: 
     Client::default().serve(transport).await.unwrap()
 }
 
+/// The newest counters save in the state directory `state` (the slot file holding the highest
+/// save number), as JSON.
+pub(crate) fn saved_counters(state: &std::path::Path) -> Value {
+    use truenas_mcp::state::counters_slots::{SLOTS, Slot, decode};
+    let mut newest: Option<(u64, Value)> = None;
+    for name in SLOTS {
+        let Ok(bytes) = std::fs::read(state.join(name)) else { continue };
+        if let Ok(Slot::Saved { number, doc }) = decode(&bytes)
+            && newest.as_ref().is_none_or(|(n, _)| number > *n)
+        {
+            newest = Some((number, serde_json::from_slice(doc).unwrap()));
+        }
+    }
+    newest.map(|(_, doc)| doc).unwrap_or_else(|| panic!("no counters saved in {}", state.display()))
+}
+
 fn denied(result: &rmcp::model::CallToolResult) -> bool {
     is_error(result) && text(result).starts_with("[POLICY DENIED]")
 }
@@ -48,7 +64,10 @@ async fn counters_survive_a_restart_and_a_policy_change_that_keeps_the_rule() {
         assert!(!denied(&r), "call {id}: {}", text(&r));
     }
     session.cancel().await.unwrap();
-    assert!(state.join("counters.json").exists(), "the counters are in the state directory");
+    assert!(
+        !saved_counters(&state)["counters"].as_object().unwrap().is_empty(),
+        "the counters are in the state directory"
+    );
 
     // A new process on the same state directory: 4 more pass, the 11th is denied.
     let session = connect_with_state(&nas, &state, &["--policy", p]).await;
@@ -90,6 +109,46 @@ async fn a_call_whose_counts_cannot_be_saved_is_refused_with_nothing_sent() {
     assert!(text(&second).contains("the limit counters cannot be saved, so nothing was sent"), "{}", text(&second));
     assert_eq!(nas_calls_of(&nas, "vm.start").len(), 1, "the refused call never reached the NAS");
     session.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn counts_that_cannot_be_saved_with_a_healthy_audit_refuse_the_call_and_the_audit_says_so() {
+    let nas = sim_fast().await;
+    let dir = tempdir::Dir::new("limits-unsaved-audit");
+    let state = dir.path().join("state");
+    let audit = dir.path().join("audit.jsonl");
+    let policy = policy_file(&dir, "p.json", &vm_start_policy(10, "ten an hour"));
+    let args = ["--policy", policy.to_str().unwrap(), "--audit", audit.to_str().unwrap()];
+    let session = connect_with_state(&nas, &state, &args).await;
+    let first = truenas(&session, "vm", "vm_start", json!({"id": 1})).await;
+    assert!(!denied(&first), "{}", text(&first));
+    // The counters' second save goes to the slot file not yet created: with the state
+    // directory gone, it cannot be; the audit log, elsewhere, is healthy.
+    std::fs::remove_dir_all(&state).unwrap();
+    let second = truenas(&session, "vm", "vm_start", json!({"id": 2})).await;
+    assert!(text(&second).contains("the limit counters cannot be saved, so nothing was sent"), "{}", text(&second));
+    assert_eq!(nas_calls_of(&nas, "vm.start").len(), 1, "the refused call never reached the NAS");
+    session.cancel().await.unwrap();
+
+    let records: Vec<Value> =
+        std::fs::read_to_string(&audit).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let calls: Vec<&Value> = records.iter().filter(|r| r["action"] == "vm_start").collect();
+    let last = calls.last().unwrap();
+    let refused: Vec<&&Value> = calls.iter().filter(|r| r["request_id"] == last["request_id"]).collect();
+    // Its decision was recorded while the counters were being saved (both are awaited to the
+    // end): the `done` record that names it says the call failed, and why.
+    let [decided, done] = refused.as_slice() else { panic!("unexpected trail: {refused:?}") };
+    assert_eq!((&decided["phase"], &done["phase"]), (&json!("decided"), &json!("done")));
+    assert_eq!(done["parent_record_id"], decided["record_id"]);
+    assert_eq!(done["outcome"], "error", "{done}");
+    assert_eq!(done["error"]["kind"], "counters_unavailable", "{done}");
+    let verify = tokio::process::Command::new(crate::util::bin())
+        .args(["audit", "verify", audit.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .unwrap();
+    assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stderr));
 }
 
 #[tokio::test]

@@ -76,7 +76,7 @@ pub(crate) fn command(nas: &SimHandle) -> Command {
         .env("TRUENAS_USERNAME", sim::DEMO_USERNAME)
         .env("RUST_LOG", "warn")
         // Counters in memory unless a test asks for a state directory: tests never share a
-        // `counters.json` (nor write one in the home directory).
+        // counters file (nor write one in the home directory).
         .env("TRUENAS_MCP_STATE", "memory")
         .kill_on_drop(true);
     cmd

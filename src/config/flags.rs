@@ -111,7 +111,7 @@ pub struct CommonArgs {
     /// `$XDG_STATE_HOME/truenas-mcp` or `~/.local/state/truenas-mcp`.
     #[arg(long = "state-dir", env = "TRUENAS_MCP_STATE_DIR", global = true, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
-    /// Where limit counters live: `file` (the default: `counters.json` in the state directory,
+    /// Where limit counters live: `file` (the default: slot files in the state directory,
     /// kept across restarts), `memory` (forgotten when the server stops), or
     /// `redis://[:PASSWORD@]HOST:PORT/N` (counters and approvals shared by every server using
     /// that Redis; calls are denied while it cannot be reached).

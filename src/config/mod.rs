@@ -170,7 +170,7 @@ pub enum ConfigError {
 /// Where limit counters live (`--state`, `TRUENAS_MCP_STATE`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StateStore {
-    /// `counters.json` in the state directory.
+    /// In the state directory (two slot files, `counters-a.slot` and `counters-b.slot`).
     File,
     /// In memory, for this process alone.
     Memory,

@@ -398,31 +398,51 @@ impl Gateway {
             return Err(err);
         };
         let rule = permit.rule().cloned();
-        // Fail closed: counts that are not durable (a file store's write) are not spent, so
-        // nothing is sent.
-        if let Err(e) = policy.store().persist().await {
-            tracing::error!(error = %e, "refusing a call: the limit counters cannot be saved");
-            refund(Some(permit), laundering_checks);
-            let err = CallError::CountersUnavailable(e);
-            audit.refused(None, None, &err).await;
-            return Err(err);
-        }
-        // Single use: marked used, saved and recorded before anything is sent.
-        if let Some(id) = &approval
-            && let Err(err) = self.use_approval(&audit, id).await
-        {
-            refund(Some(permit), laundering_checks);
-            audit.refused(None, None, &err).await;
-            return Err(err);
-        }
         // Shadow mode: what an advisory rule would have done, on the `decided` record.
         let shadow = std::iter::once(&permit).chain(&laundering_checks).map(shadow_notes);
         for found in shadow {
             audit.notes.would_deny = audit.notes.would_deny.take().or(found.would_deny);
             audit.notes.would_approve = audit.notes.would_approve.take().or(found.would_approve);
         }
-        // Fail closed: no record of the decision, no call.
-        if let Err(e) = audit.decided(rule.clone()).await {
+        // Fail closed, twice: counts that are not durable (a file store's write) are not spent,
+        // and a decision without its record is not made; either way nothing is sent. Without
+        // an approval to use, the two writes (each on its own thread) are awaited together.
+        let (saved, recorded) = match &approval {
+            None => {
+                let (saved, recorded) = tokio::join!(policy.store().persist(), audit.decided(rule.clone()));
+                (saved, Some(recorded))
+            }
+            // In turn: the counts saved, then the approval marked used (single use: saved and
+            // recorded before anything is sent), then the decision recorded.
+            Some(id) => {
+                let saved = policy.store().persist().await;
+                if saved.is_ok()
+                    && let Err(err) = self.use_approval(&audit, id).await
+                {
+                    refund(Some(permit), laundering_checks);
+                    audit.refused(None, None, &err).await;
+                    return Err(err);
+                }
+                (saved, None)
+            }
+        };
+        if let Err(e) = saved {
+            tracing::error!(error = %e, "refusing a call: the limit counters cannot be saved");
+            refund(Some(permit), laundering_checks);
+            let err = CallError::CountersUnavailable(e);
+            // A `decided` record already written is closed by a `done` record saying the call
+            // failed; else the refusal is the request's one record.
+            match recorded {
+                Some(Ok(())) => audit.failed(rule, &err).await,
+                _ => audit.refused(None, None, &err).await,
+            }
+            return Err(err);
+        }
+        let recorded = match recorded {
+            Some(recorded) => recorded,
+            None => audit.decided(rule.clone()).await,
+        };
+        if let Err(e) = recorded {
             refund(Some(permit), laundering_checks);
             return Err(CallError::AuditUnavailable(e));
         }

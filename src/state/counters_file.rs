@@ -1,13 +1,16 @@
-//! [`FileStore`]: the memory store, kept on disk as one state document, `counters.json`, so
-//! that counts, cooldowns and the loop breaker's log survive a restart (leases do not: calls in
-//! flight died with the process).
+//! [`FileStore`]: the memory store, kept on disk in the state directory so that counts,
+//! cooldowns and the loop breaker's log survive a restart (leases do not: calls in flight died
+//! with the process). Each save is the whole table, written in place into the older of two slot
+//! files (format and crash safety: [`super::counters_slots`]); a `counters.json` of an older
+//! version is read when no slot holds a save, and left as it is (never read again once a slot
+//! does).
 //!
-//! Reservations change memory only. A flusher thread writes the whole table with the backend's
-//! atomic `store` when asked, and one write covers every reservation made before it (group
-//! commit), so a burst of calls costs one write, never a blocking write on an async worker; a
-//! reservation that takes only leases (which are not written) changes nothing on disk and asks
-//! for no write. [`CounterStore::persist`] resolves once the reservations made before it are on
-//! disk; the gateway awaits it before any call goes to the NAS. It waits at most
+//! Reservations change memory only. A flusher thread writes the whole table when asked, and one
+//! write covers every reservation made before it (group commit), so a burst of calls costs one
+//! write, never a blocking write on an async worker; a reservation that takes only leases
+//! (which are not written) changes nothing on disk and asks for no write.
+//! [`CounterStore::persist`] resolves once the reservations made before it are on disk; the
+//! gateway awaits it before any call goes to the NAS. It waits at most
 //! [`PERSIST_DEADLINE`]: a write that hangs (a hung disk) refuses the call instead of hanging it,
 //! and while the flusher has been stuck longer than that, calls are refused at once.
 //!
@@ -25,13 +28,14 @@ use tokio::sync::watch;
 
 use super::counters::{Charge, ChargeKind, CounterStore, Persisting, Refusal, Ticket};
 use super::counters_memory::{Book, Entry, MAX_KEYS, MemoryStore};
+use super::counters_slots::{self, HEADER, SLOTS, Slot};
 use super::{Backend, StateError};
 
-/// The state document holding the counters.
+/// The state document that held the counters before the slot files (read to migrate).
 pub const COUNTERS_DOC: &str = "counters.json";
 /// The lock file that says which process owns the counters.
 pub const COUNTERS_LOCK: &str = "counters.lock";
-/// The format of [`COUNTERS_DOC`].
+/// The format of the document saved (in a slot, or as [`COUNTERS_DOC`]).
 const FORMAT: u64 = 1;
 
 /// How long [`FileStore::open`] waits for another process to let go of the counters (a
@@ -113,20 +117,32 @@ pub enum FileStoreError {
         /// What is wrong.
         reason: String,
     },
+    /// Neither slot file holds a whole save: refusing to start rather than forget counts.
+    #[error(
+        "the saved counters in `{dir}` are corrupt ({reasons}); move `counters-a.slot` and `counters-b.slot` aside to start with empty counters"
+    )]
+    CorruptSlots {
+        /// The state directory.
+        dir: String,
+        /// What is wrong with each slot file.
+        reasons: String,
+    },
+}
+
+/// What the counters' files held at start: the table, and the slot holding its save with the
+/// save's number (none before the first save in slots).
+struct Loaded {
+    book: Book,
+    newest: Option<(usize, u64)>,
 }
 
 impl FileStore {
     /// Opens the counters of the state directory `dir` through `backend` (which writes in
-    /// `dir`): takes the lock, reads `counters.json` if there is one, and starts the flusher.
+    /// `dir`): takes the lock, reads the newest save (from the slot files, else from an older
+    /// version's `counters.json`), and starts the flusher.
     pub fn open(dir: &Path, backend: Box<dyn Backend>) -> Result<FileStore, FileStoreError> {
         let lock = take_lock(dir)?;
-        let book = match backend.load(COUNTERS_DOC)? {
-            None => Book::default(),
-            Some(bytes) => read_document(&bytes).map_err(|reason| FileStoreError::Corrupt {
-                path: dir.join(COUNTERS_DOC).display().to_string(),
-                reason,
-            })?,
-        };
+        let Loaded { book, newest } = load(dir, backend.as_ref())?;
         let memory = Arc::new(MemoryStore::from_book(book, MAX_KEYS));
         let made = Arc::new(AtomicU64::new(0));
         let (wake, wakes) = mpsc::channel();
@@ -141,11 +157,12 @@ impl FileStore {
             busy_since: Arc::clone(&busy_since),
             epoch,
             buffer: Vec::new(),
+            newest,
         };
         std::thread::Builder::new()
             .name("counters-flush".into())
             .spawn(move || flusher.run(&wakes))
-            .map_err(|source| StateError::Write { path: dir.join(COUNTERS_DOC).display().to_string(), source })?;
+            .map_err(|source| StateError::Write { path: dir.join(SLOTS[0]).display().to_string(), source })?;
         Ok(FileStore { memory, made, wake, written, deadline: PERSIST_DEADLINE, busy_since, epoch, _lock: lock })
     }
 
@@ -192,6 +209,47 @@ fn take_lock(dir: &Path) -> Result<File, FileStoreError> {
     }
 }
 
+/// Reads the newest valid slot; when no slot file was ever written, the `counters.json` of an
+/// older version (or nothing: empty counters). A checksummed save that does not parse, or slot
+/// files none of which holds a whole save, refuse the start.
+fn load(dir: &Path, backend: &dyn Backend) -> Result<Loaded, FileStoreError> {
+    let mut newest: Option<(usize, u64, Vec<u8>)> = None;
+    let mut damaged = Vec::new();
+    for (slot, name) in SLOTS.iter().enumerate() {
+        let Some(bytes) = backend.load(name)? else { continue };
+        match counters_slots::decode(&bytes) {
+            Ok(Slot::Blank) => {}
+            Ok(Slot::Saved { number, doc }) => {
+                if newest.as_ref().is_none_or(|(_, newest, _)| number > *newest) {
+                    newest = Some((slot, number, doc.to_vec()));
+                }
+            }
+            Err(reason) => damaged.push(format!("`{name}`: {reason}")),
+        }
+    }
+    if let Some((slot, number, doc)) = newest {
+        if !damaged.is_empty() {
+            // A save torn by a crash: the one before it is loaded, and the slot written next.
+            let damaged = damaged.join("; ");
+            tracing::warn!(%damaged, number, "limit counters: loaded the save before a damaged one");
+        }
+        let book = read_document(&doc).map_err(|reason| FileStoreError::Corrupt {
+            path: dir.join(SLOTS[slot]).display().to_string(),
+            reason: format!("save {number}: {reason}"),
+        })?;
+        return Ok(Loaded { book, newest: Some((slot, number)) });
+    }
+    if !damaged.is_empty() {
+        return Err(FileStoreError::CorruptSlots { dir: dir.display().to_string(), reasons: damaged.join("; ") });
+    }
+    let book = match backend.load(COUNTERS_DOC)? {
+        None => Book::default(),
+        Some(bytes) => read_document(&bytes)
+            .map_err(|reason| FileStoreError::Corrupt { path: dir.join(COUNTERS_DOC).display().to_string(), reason })?,
+    };
+    Ok(Loaded { book, newest: None })
+}
+
 fn read_document(bytes: &[u8]) -> Result<Book, String> {
     let doc: Document = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
     if doc.format != FORMAT {
@@ -208,8 +266,10 @@ struct Flusher {
     publish: watch::Sender<Flushed>,
     busy_since: Arc<AtomicU64>,
     epoch: Instant,
-    /// The document's bytes, kept between writes (no allocation per write).
+    /// The slot's bytes, kept between writes (no allocation per write).
     buffer: Vec<u8>,
+    /// The slot holding the newest whole save, and its number: the next save goes to the other.
+    newest: Option<(usize, u64)>,
 }
 
 fn millis(epoch: Instant) -> u64 {
@@ -233,6 +293,7 @@ impl Flusher {
             return;
         }
         self.buffer.clear();
+        self.buffer.resize(HEADER, 0);
         let encoded = {
             let book = self.memory.lock();
             let doc = Saving { format: FORMAT, seq: book.seq, counters: Kept(&book.counters) };
@@ -241,7 +302,7 @@ impl Flusher {
         // Never 0 (idle) while busy, even in the first millisecond.
         self.busy_since.store(millis(self.epoch).max(1), Ordering::Release);
         let result = match encoded {
-            Ok(()) => self.backend.store(COUNTERS_DOC, &self.buffer).map_err(|e| e.to_string()),
+            Ok(()) => self.save().map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         };
         self.busy_since.store(0, Ordering::Release);
@@ -252,6 +313,21 @@ impl Flusher {
                 self.publish.send_replace(Flushed { generation, error: Some(error) })
             }
         };
+    }
+}
+
+impl Flusher {
+    /// Writes the document in the buffer into the slot that does not hold the newest save. A
+    /// failed write may have torn that slot, so the next try writes the same one again.
+    fn save(&mut self) -> Result<(), StateError> {
+        let (slot, number) = match self.newest {
+            Some((slot, number)) => (1 - slot, number.saturating_add(1)),
+            None => (0, 1),
+        };
+        counters_slots::seal(number, &mut self.buffer);
+        self.backend.overwrite(SLOTS[slot], &self.buffer)?;
+        self.newest = Some((slot, number));
+        Ok(())
     }
 }
 
@@ -282,7 +358,7 @@ impl CounterStore for FileStore {
         let wanted = self.made.load(Ordering::Acquire);
         let mut written = self.written.clone();
         Box::pin(async move {
-            let unsaved = |reason: String| StateError::Unsaved { path: COUNTERS_DOC.into(), reason };
+            let unsaved = |reason: String| StateError::Unsaved { path: "counters-*.slot".into(), reason };
             let late = || unsaved(format!("not written within {} s (is the disk hung?)", self.deadline.as_secs_f64()));
             {
                 let flushed = written.borrow();

@@ -1,6 +1,7 @@
 use super::*;
 use crate::state::FileBackend;
 use crate::state::counters::ChargeKind;
+use crate::state::counters_slots::{self, HEADER, SLOTS, Slot};
 
 struct TempDir(std::path::PathBuf);
 
@@ -20,6 +21,20 @@ impl Drop for TempDir {
 
 fn open(dir: &TempDir) -> Result<FileStore, FileStoreError> {
     FileStore::open(&dir.0, Box::new(FileBackend::open(&dir.0).unwrap()))
+}
+
+/// The save in slot file `slot` of `dir`: its number and document (`None`: no whole save).
+fn saved(dir: &TempDir, slot: usize) -> Option<(u64, serde_json::Value)> {
+    let bytes = std::fs::read(dir.0.join(SLOTS[slot])).ok()?;
+    match counters_slots::decode(&bytes) {
+        Ok(Slot::Saved { number, doc }) => Some((number, serde_json::from_slice(doc).unwrap())),
+        _ => None,
+    }
+}
+
+/// Whether any slot file exists.
+fn any_slot(dir: &TempDir) -> bool {
+    SLOTS.iter().any(|name| dir.0.join(name).exists())
 }
 
 fn hourly(key: &str) -> Charge {
@@ -88,13 +103,15 @@ fn persist_waits_for_the_write_and_one_write_covers_many_reservations() {
     let dir = TempDir::new();
     let store = open(&dir).unwrap();
     runtime().block_on(store.persist()).unwrap();
-    assert!(!dir.0.join(COUNTERS_DOC).exists(), "nothing reserved, nothing written");
+    assert!(!any_slot(&dir), "nothing reserved, nothing written");
     for i in 0..50 {
         store.reserve(&[hourly(&format!("k{i}"))], 10).unwrap();
     }
     runtime().block_on(store.persist()).unwrap();
-    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.0.join(COUNTERS_DOC)).unwrap()).unwrap();
+    let (number, doc) = saved(&dir, 0).unwrap();
+    assert_eq!(number, 1, "one write");
     assert_eq!(doc["counters"].as_object().unwrap().len(), 50);
+    assert!(!dir.0.join(SLOTS[1]).exists());
 }
 
 /// A backend whose writes fail.
@@ -191,7 +208,8 @@ impl Gated {
     fn last_holds(&self, key: &str) -> bool {
         let stored = self.stored.lock().unwrap();
         let Some(last) = stored.last() else { return false };
-        let doc: serde_json::Value = serde_json::from_slice(last).unwrap();
+        let Ok(Slot::Saved { doc, .. }) = counters_slots::decode(last) else { return false };
+        let doc: serde_json::Value = serde_json::from_slice(doc).unwrap();
         doc["counters"].get(key).is_some()
     }
 }
@@ -249,10 +267,10 @@ fn a_reservation_of_leases_only_writes_nothing() {
     let ticket = store.reserve(&[lease], 10).unwrap();
     runtime().block_on(store.persist()).unwrap();
     store.release(&ticket);
-    assert!(!dir.0.join(COUNTERS_DOC).exists(), "a lease is never written");
+    assert!(!any_slot(&dir), "a lease is never written");
     store.reserve(&[hourly("k")], 20).unwrap();
     runtime().block_on(store.persist()).unwrap();
-    assert!(dir.0.join(COUNTERS_DOC).exists());
+    assert!(saved(&dir, 0).is_some());
 }
 
 #[test]
@@ -271,4 +289,115 @@ fn a_failed_write_refuses_every_call_waiting_on_it() {
         let err = rt.block_on(call).unwrap().unwrap_err();
         assert!(err.to_string().contains("disk full"), "{err}");
     }
+}
+
+/// Opens `dir`, makes one hourly reservation of `key` and waits for its save.
+fn save_one(dir: &TempDir, key: &str) {
+    let store = open(dir).unwrap();
+    store.reserve(&[hourly(key)], 10).unwrap();
+    runtime().block_on(store.persist()).unwrap();
+}
+
+#[test]
+fn saves_alternate_between_the_slots_and_the_newest_wins() {
+    let dir = TempDir::new();
+    let store = open(&dir).unwrap();
+    for (i, key) in ["a", "b", "c"].iter().enumerate() {
+        store.reserve(&[hourly(key)], 10).unwrap();
+        runtime().block_on(store.persist()).unwrap();
+        let slot = i % 2;
+        let (number, doc) = saved(&dir, slot).unwrap();
+        assert_eq!(number, i as u64 + 1);
+        assert!(doc["counters"].get(*key).is_some(), "save {number} in slot {slot} holds `{key}`");
+    }
+    drop(store);
+    // Slot a holds save 3, b save 2: the reopened store has all three counters, and its next
+    // save overwrites b (the older).
+    let store = open(&dir).unwrap();
+    assert_eq!(store.keys(), 3);
+    store.reserve(&[hourly("d")], 10).unwrap();
+    runtime().block_on(store.persist()).unwrap();
+    assert_eq!(saved(&dir, 1).unwrap().0, 4);
+    assert_eq!(saved(&dir, 0).unwrap().0, 3);
+}
+
+#[test]
+fn a_torn_newest_slot_is_ignored_and_the_previous_save_is_loaded() {
+    let dir = TempDir::new();
+    save_one(&dir, "first");
+    save_one(&dir, "second");
+    assert_eq!(saved(&dir, 1).unwrap().0, 2);
+    // A crash tore save 2: the end of its document never reached the disk.
+    let path = dir.0.join(SLOTS[1]);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let end = bytes.iter().rposition(|b| *b != 0).unwrap();
+    bytes[end - 10..=end].fill(0);
+    std::fs::write(&path, &bytes).unwrap();
+    let store = open(&dir).unwrap();
+    assert_eq!(store.keys(), 1, "save 1 (`first` only) is loaded");
+    assert!(store.reserve(&[hourly("first")], 20).is_ok());
+    // The next save goes into the torn slot, never over the only whole save.
+    runtime().block_on(store.persist()).unwrap();
+    assert_eq!(saved(&dir, 0).unwrap().0, 1);
+    assert_eq!(saved(&dir, 1).unwrap().0, 2);
+}
+
+#[test]
+fn two_damaged_slots_refuse_to_open_and_blank_ones_start_empty() {
+    let dir = TempDir::new();
+    save_one(&dir, "first");
+    save_one(&dir, "second");
+    for name in SLOTS {
+        let path = dir.0.join(name);
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[HEADER + 2] ^= 0x20;
+        std::fs::write(&path, &bytes).unwrap();
+    }
+    let err = open(&dir).unwrap_err();
+    assert!(matches!(err, FileStoreError::CorruptSlots { .. }), "{err}");
+    let text = err.to_string();
+    assert!(text.contains("`counters-a.slot`: save 1 fails its checksum"), "{text}");
+    assert!(text.contains("`counters-b.slot`: save 2 fails its checksum"), "{text}");
+    assert!(text.contains("move `counters-a.slot` and `counters-b.slot` aside"), "{text}");
+    // Damaged slots are refused even with an older `counters.json` beside them.
+    std::fs::write(dir.0.join(COUNTERS_DOC), br#"{"format": 1, "seq": 0, "counters": {}}"#).unwrap();
+    assert!(matches!(open(&dir).unwrap_err(), FileStoreError::CorruptSlots { .. }));
+    // Files created but never written (a crash before the first write): nothing saved yet.
+    std::fs::remove_file(dir.0.join(COUNTERS_DOC)).unwrap();
+    std::fs::write(dir.0.join(SLOTS[0]), b"").unwrap();
+    std::fs::write(dir.0.join(SLOTS[1]), [0; 4096]).unwrap();
+    assert_eq!(open(&dir).unwrap().keys(), 0);
+}
+
+#[test]
+fn a_whole_save_that_is_not_a_counters_document_refuses_to_open() {
+    let dir = TempDir::new();
+    let mut slot = vec![0; HEADER];
+    slot.extend_from_slice(br#"{"format": 9, "seq": 0, "counters": {}}"#);
+    counters_slots::seal(1, &mut slot);
+    std::fs::write(dir.0.join(SLOTS[0]), &slot).unwrap();
+    let err = open(&dir).unwrap_err();
+    assert!(matches!(err, FileStoreError::Corrupt { .. }), "{err}");
+    assert!(err.to_string().contains("counters-a.slot` is corrupt (save 1: format 9 is not 1)"), "{err}");
+}
+
+#[test]
+fn an_older_versions_counters_json_is_read_then_saved_in_slots_and_left_as_it_was() {
+    let dir = TempDir::new();
+    let old = br#"{"format":1,"seq":4,"counters":{"k":{"fixed":{"start_ms":0,"len_ms":3600000,"used":2}}}}"#;
+    std::fs::write(dir.0.join(COUNTERS_DOC), old).unwrap();
+    {
+        let store = open(&dir).unwrap();
+        assert!(store.reserve(&[hourly("k")], 10).is_err(), "the two calls counted before are remembered");
+        assert!(!any_slot(&dir), "opening alone writes nothing");
+        store.reserve(&[hourly("other")], 10).unwrap();
+        runtime().block_on(store.persist()).unwrap();
+    }
+    let (_, doc) = saved(&dir, 0).unwrap();
+    assert!(doc["counters"].get("k").is_some() && doc["counters"].get("other").is_some(), "{doc}");
+    assert_eq!(std::fs::read(dir.0.join(COUNTERS_DOC)).unwrap(), old, "counters.json is left as it was");
+    // Once a slot holds a save, counters.json is never read again.
+    std::fs::write(dir.0.join(COUNTERS_DOC), b"{not json").unwrap();
+    let store = open(&dir).unwrap();
+    assert_eq!(store.keys(), 2);
 }

@@ -27,7 +27,7 @@ pub struct MemoryStore {
     max_keys: usize,
 }
 
-/// Every counter, by key. Serialized as the file store's `counters.json` (leases are not:
+/// Every counter, by key. Serialized as the file store's saved document (leases are not:
 /// calls in flight die with the process).
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct Book {
