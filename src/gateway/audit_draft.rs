@@ -1,6 +1,6 @@
 //! The facts of one request that each of its audit records repeats, and writing those records:
 //! `refused` (one record), `decided` before the NAS is called (the call must not go out if it
-//! fails) and `finished` after it.
+//! fails, nor if the limit counters it spends cannot be saved) and `finished` after it.
 
 use std::time::{Instant, SystemTime};
 
@@ -20,6 +20,13 @@ use crate::policy::{
 /// value smuggled into a name never reaches the log.
 pub(super) fn audit_name(name: &str) -> ActionName {
     if crate::policy::is_symbol(name) { ActionName::new(name) } else { ActionName::new("(invalid name)") }
+}
+
+/// A counters save that failed, as the call's error (logged: calls are refused until a save
+/// succeeds).
+fn unsaved(e: crate::state::StateError) -> CallError {
+    tracing::error!(error = %e, "refusing a call: the limit counters cannot be saved");
+    CallError::CountersUnavailable(e)
 }
 
 /// The facts of one request that each of its audit records repeats.
@@ -88,6 +95,37 @@ impl<'a> AuditDraft<'a> {
     /// Records the decision to call the NAS; the call must not go out if this fails.
     pub(super) async fn decided(&self, rule: Option<crate::ids::RuleId>) -> Result<(), AuditWriteError> {
         self.write(Phase::Decided, Some(AuditDecision::Allow), rule, None, Outcome::Pending, None, None).await
+    }
+
+    /// Saves the limit counters and writes the `decided` record at once (each on its own thread)
+    /// and fails closed on either: counts that are not durable are not spent, and a decision
+    /// without its record is not made. On an error the request's audit is complete (a `decided`
+    /// record already written is closed by a `done` record saying the call failed) and the
+    /// caller refunds what it reserved; nothing may be sent.
+    pub(super) async fn save_and_decide(&self, rule: Option<crate::ids::RuleId>) -> Result<(), CallError> {
+        let (saved, recorded) = tokio::join!(self.policy.store().persist(), self.decided(rule.clone()));
+        match (saved, recorded) {
+            (Ok(()), recorded) => recorded.map_err(CallError::AuditUnavailable),
+            (Err(e), Ok(())) => {
+                let err = unsaved(e);
+                self.failed(rule, &err).await;
+                Err(err)
+            }
+            (Err(e), Err(_)) => {
+                let err = unsaved(e);
+                self.refused(None, None, &err).await;
+                Err(err)
+            }
+        }
+    }
+
+    /// Saves the limit counters alone (before an approval is marked used); on an error the
+    /// refusal is recorded and the caller refunds what it reserved.
+    pub(super) async fn save(&self) -> Result<(), CallError> {
+        let Err(e) = self.policy.store().persist().await else { return Ok(()) };
+        let err = unsaved(e);
+        self.refused(None, None, &err).await;
+        Err(err)
     }
 
     /// Records the end of an allowed call refused before it was sent (a read it makes first

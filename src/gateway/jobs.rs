@@ -88,17 +88,11 @@ impl Gateway {
         }
         let rule = permit.rule().cloned();
         audit.notes = super::shadow_notes(&permit);
-        // Fail closed, as for any call: counts not saved, nothing asked.
-        if let Err(e) = audit.policy.store().persist().await {
-            tracing::error!(error = %e, "refusing a job read: the limit counters cannot be saved");
+        // Fail closed, as for any call: counts not saved or the decision not recorded, nothing
+        // asked.
+        if let Err(err) = audit.save_and_decide(rule.clone()).await {
             permit.rollback();
-            let err = CallError::CountersUnavailable(e);
-            audit.refused(None, None, &err).await;
             return Err(err);
-        }
-        if let Err(e) = audit.decided(rule.clone()).await {
-            permit.rollback();
-            return Err(CallError::AuditUnavailable(e));
         }
         let in_flight = self.metrics.in_flight(false);
         let sent = std::time::Instant::now();

@@ -404,47 +404,26 @@ impl Gateway {
             audit.notes.would_deny = audit.notes.would_deny.take().or(found.would_deny);
             audit.notes.would_approve = audit.notes.would_approve.take().or(found.would_approve);
         }
-        // Fail closed, twice: counts that are not durable (a file store's write) are not spent,
-        // and a decision without its record is not made; either way nothing is sent. Without
-        // an approval to use, the two writes (each on its own thread) are awaited together.
-        let (saved, recorded) = match &approval {
-            None => {
-                let (saved, recorded) = tokio::join!(policy.store().persist(), audit.decided(rule.clone()));
-                (saved, Some(recorded))
-            }
+        // Fail closed, twice: counts not durable, or a decision not recorded, and nothing is
+        // sent. Without an approval to use, the two writes are awaited together.
+        let settled = match &approval {
+            None => audit.save_and_decide(rule.clone()).await,
             // In turn: the counts saved, then the approval marked used (single use: saved and
             // recorded before anything is sent), then the decision recorded.
-            Some(id) => {
-                let saved = policy.store().persist().await;
-                if saved.is_ok()
-                    && let Err(err) = self.use_approval(&audit, id).await
-                {
-                    refund(Some(permit), laundering_checks);
-                    audit.refused(None, None, &err).await;
-                    return Err(err);
-                }
-                (saved, None)
-            }
+            Some(id) => match audit.save().await {
+                Err(err) => Err(err),
+                Ok(()) => match self.use_approval(&audit, id).await {
+                    Err(err) => {
+                        audit.refused(None, None, &err).await;
+                        Err(err)
+                    }
+                    Ok(()) => audit.decided(rule.clone()).await.map_err(CallError::AuditUnavailable),
+                },
+            },
         };
-        if let Err(e) = saved {
-            tracing::error!(error = %e, "refusing a call: the limit counters cannot be saved");
+        if let Err(err) = settled {
             refund(Some(permit), laundering_checks);
-            let err = CallError::CountersUnavailable(e);
-            // A `decided` record already written is closed by a `done` record saying the call
-            // failed; else the refusal is the request's one record.
-            match recorded {
-                Some(Ok(())) => audit.failed(rule, &err).await,
-                _ => audit.refused(None, None, &err).await,
-            }
             return Err(err);
-        }
-        let recorded = match recorded {
-            Some(recorded) => recorded,
-            None => audit.decided(rule.clone()).await,
-        };
-        if let Err(e) = recorded {
-            refund(Some(permit), laundering_checks);
-            return Err(CallError::AuditUnavailable(e));
         }
         // Reads the call makes first (`[[action.lookup]]`): after the decision and its record,
         // under the call's permit, so a denied call reads nothing and the audit holds one call.
