@@ -152,6 +152,41 @@ async fn counts_that_cannot_be_saved_with_a_healthy_audit_refuse_the_call_and_th
 }
 
 #[tokio::test]
+async fn a_job_read_whose_counts_cannot_be_saved_asks_nothing_and_the_audit_says_so() {
+    let nas = sim_fast().await;
+    let dir = tempdir::Dir::new("limits-unsaved-job");
+    let state = dir.path().join("state");
+    let audit = dir.path().join("audit.jsonl");
+    let doc = json!({"version": "1", "default": "deny", "tools": {"job_status": {"x-any-job": true,
+        "limits": [{"counter": "reads", "x-rolling": "1h", "max": 10, "scope": "grant"}]}}});
+    let policy = policy_file(&dir, "p.json", &doc);
+    let args = ["--policy", policy.to_str().unwrap(), "--audit", audit.to_str().unwrap()];
+    let session = connect_with_state(&nas, &state, &args).await;
+    let read = || session.read_resource(rmcp::model::ReadResourceRequestParams::new("truenas://jobs/7"));
+    // The first read is counted, saved and asked of the NAS (whatever it answers).
+    let _ = read().await;
+    let asked = nas_calls_of(&nas, "core.get_jobs").len();
+    assert!(asked >= 1, "the first read reached the NAS");
+    std::fs::remove_dir_all(&state).unwrap();
+    let second = read().await.expect_err("a read whose counts cannot be saved is refused");
+    assert!(second.to_string().contains("the limit counters cannot be saved"), "{second}");
+    assert_eq!(nas_calls_of(&nas, "core.get_jobs").len(), asked, "the refused read never reached the NAS");
+    session.cancel().await.unwrap();
+
+    let records: Vec<Value> =
+        std::fs::read_to_string(&audit).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let last = records.last().unwrap();
+    let trail: Vec<&Value> = records.iter().filter(|r| r["request_id"] == last["request_id"]).collect();
+    let [decided, done] = trail.as_slice() else { panic!("unexpected trail: {trail:?}") };
+    assert_eq!(
+        (&decided["action"], &decided["phase"], &done["phase"]),
+        (&json!("job_status"), &json!("decided"), &json!("done"))
+    );
+    assert_eq!(done["parent_record_id"], decided["record_id"]);
+    assert_eq!((&done["outcome"], &done["error"]["kind"]), (&json!("error"), &json!("counters_unavailable")), "{done}");
+}
+
+#[tokio::test]
 async fn a_corrupt_counters_file_stops_the_start_with_a_clear_error() {
     let nas = sim_fast().await;
     let dir = tempdir::Dir::new("limits-corrupt");
