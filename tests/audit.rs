@@ -13,12 +13,6 @@ use truenas_sim::{self as sim, SimHandle};
 
 use crate::util::*;
 
-/// The audit file's records.
-fn records(path: &Path) -> Vec<Value> {
-    let raw = std::fs::read_to_string(path).unwrap_or_default();
-    raw.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
-}
-
 /// Spawns the binary over stdio with its stderr going to `log`.
 async fn connect_logging(nas: &SimHandle, args: &[&str], log: &Path, rust_log: &str) -> Session {
     let mut cmd = command(nas);
@@ -42,7 +36,7 @@ async fn listings_unknown_names_and_wrong_shapes_each_leave_a_record() {
     truenas(&session, "vm", "vm_list", json!("not an object")).await;
     session.cancel().await.unwrap();
 
-    let lines = records(&audit);
+    let lines = audit_records(&audit);
     let seen: Vec<(String, String, String, String)> = lines
         .iter()
         .map(|l| {
@@ -88,7 +82,7 @@ async fn an_unknown_flat_tool_and_an_unknown_resource_leave_a_record() {
     assert!(read.is_err());
     session.cancel().await.unwrap();
 
-    let lines = records(&audit);
+    let lines = audit_records(&audit);
     assert_eq!(lines.len(), 2, "{lines:#?}");
     assert_eq!((&lines[0]["action_type"], &lines[0]["action"]), (&json!("refusal"), &json!("vm_nosuch")));
     assert_eq!(lines[0]["error"]["kind"], "unknown_tool");
@@ -111,7 +105,7 @@ async fn an_allowed_call_writes_decided_then_done_under_one_request_id() {
     assert!(!is_error(&truenas(&session, "vm", "vm_list", json!({})).await));
     session.cancel().await.unwrap();
 
-    let lines = records(&audit);
+    let lines = audit_records(&audit);
     assert_eq!(lines.len(), 4, "{lines:#?}");
     let phases: Vec<&str> = lines.iter().map(|l| l["phase"].as_str().unwrap()).collect();
     assert_eq!(phases, ["decided", "done", "decided", "done"]);
@@ -167,7 +161,7 @@ async fn refused_calls_leave_argument_names_but_no_values_in_the_audit_log() {
 
     let raw = std::fs::read_to_string(&audit).unwrap();
     assert!(!raw.contains(marker), "an argument value reached the audit log:\n{raw}");
-    let lines = records(&audit);
+    let lines = audit_records(&audit);
     assert_eq!(lines[0]["error"], json!({"kind": "invalid_args", "args": ["id"]}), "{lines:#?}");
     assert_eq!(lines[0]["arg_keys"], json!(["id", "name"]));
     assert_eq!(lines[1]["error"]["kind"], "invalid_args");
@@ -218,7 +212,7 @@ async fn http_requests_are_recorded_with_their_transport_and_grant_never_the_tok
 
     let raw = std::fs::read_to_string(&audit).unwrap();
     assert!(!raw.contains(token), "the bearer token is in the audit log");
-    let lines = records(&audit);
+    let lines = audit_records(&audit);
     let kinds: Vec<(&str, &str)> =
         lines.iter().map(|l| (l["action_type"].as_str().unwrap(), l["phase"].as_str().unwrap())).collect();
     // A job this token did not start is refused without asking the NAS.
@@ -237,7 +231,7 @@ async fn the_call_subcommand_is_recorded_as_cli() {
     let output =
         command(&nas).args(["--audit", audit.to_str().unwrap(), "call", "vm_list", "{}"]).output().await.unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let lines = records(&audit);
+    let lines = audit_records(&audit);
     assert_eq!(lines.len(), 2, "{lines:#?}");
     for line in &lines {
         assert_eq!((&line["transport"], &line["agent_id"]), (&json!("cli"), &json!("cli")), "{line}");
@@ -256,7 +250,7 @@ async fn resource_reads_and_out_of_scope_calls_leave_a_record() {
     assert!(is_error(&vm), "{}", text(&vm));
     session.cancel().await.unwrap();
 
-    let lines = records(&audit);
+    let lines = audit_records(&audit);
     let seen: Vec<(&str, &str, &str)> = lines
         .iter()
         .map(|l| (l["action_type"].as_str().unwrap(), l["phase"].as_str().unwrap(), l["action"].as_str().unwrap()))
@@ -311,7 +305,7 @@ async fn every_mcp_request_leaves_a_record_and_an_unknown_method_name_is_not_rec
     drop(stdin);
     let _ = child.wait().await;
 
-    let lines = records(&audit);
+    let lines = audit_records(&audit);
     let seen: Vec<(String, String)> = lines
         .iter()
         .map(|l| {
@@ -343,7 +337,7 @@ async fn a_deleted_audit_file_refuses_calls_and_a_rotated_one_is_followed() {
     let audit = dir.path().join("audit.jsonl");
     let (session, _) = connect_stdio(&nas, &["--audit", audit.to_str().unwrap()]).await;
     assert!(!is_error(&truenas(&session, "vm", "vm_list", json!({})).await));
-    assert_eq!(records(&audit).len(), 2);
+    assert_eq!(audit_records(&audit).len(), 2);
 
     // Deleted under the server: writing on would record into a file nobody can read.
     std::fs::remove_file(&audit).unwrap();
@@ -360,7 +354,7 @@ async fn a_deleted_audit_file_refuses_calls_and_a_rotated_one_is_followed() {
     std::fs::write(&audit, "").unwrap();
     assert!(!is_error(&truenas(&session, "vm", "vm_list", json!({})).await));
     session.cancel().await.unwrap();
-    assert_eq!(records(&moved).len(), 2);
-    assert_eq!(records(&audit).len(), 2);
+    assert_eq!(audit_records(&moved).len(), 2);
+    assert_eq!(audit_records(&audit).len(), 2);
     assert_eq!(nas_calls_of(&nas, "vm.query").len(), 3);
 }

@@ -4,8 +4,6 @@
 //! the agent got back. Reads a call makes first are part of the one guarded call: a denied call
 //! reads nothing, and the audit holds the action once.
 
-use std::path::Path;
-
 use serde_json::{Value, json};
 use truenas_mcp::schema::Release;
 use truenas_sim::SimHandle;
@@ -231,12 +229,6 @@ async fn update_config_set_checks_the_profile_against_truenas_choices() {
     }
 }
 
-/// The audit file's records.
-fn records(path: &Path) -> Vec<Value> {
-    let raw = std::fs::read_to_string(path).unwrap_or_default();
-    raw.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
-}
-
 #[tokio::test]
 async fn a_read_merge_update_is_one_guarded_action_and_a_denied_one_reads_nothing() {
     let nas = start_sim().await;
@@ -258,7 +250,7 @@ async fn a_read_merge_update_is_one_guarded_action_and_a_denied_one_reads_nothin
     assert_eq!(nas_methods(&nas), ["alertservice.query", "alertservice.update"]);
     session.cancel().await.unwrap();
 
-    let seen: Vec<(String, String, String)> = records(&audit)
+    let seen: Vec<(String, String, String)> = audit_records(&audit)
         .iter()
         .filter(|r| r["action"] == "alertservice_update")
         .map(|r| {
@@ -268,6 +260,6 @@ async fn a_read_merge_update_is_one_guarded_action_and_a_denied_one_reads_nothin
         .collect();
     let at = |p: &str, o: &str| (p.to_string(), "alertservice.update".to_string(), o.to_string());
     assert_eq!(seen, [at("refused", "denied"), at("decided", "pending"), at("done", "ok")]);
-    let all = records(&audit);
+    let all = audit_records(&audit);
     assert!(all.iter().all(|r| r["method"] != "alertservice.query"), "the read is part of the action: {all:#?}");
 }

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use truenas_sim::{self as sim, SimConfig, SimHandle};
 
 use crate::util::{
-    Client, Session, command, connect_stdio, is_error, nas_calls_of, policy_file, tempdir, text, truenas,
+    Client, Session, audit_records, command, connect_stdio, is_error, nas_calls_of, policy_file, tempdir, text, truenas,
 };
 
 /// Spawns the binary with `args` and the counters in `state_dir`, as a user would by default
@@ -111,6 +111,20 @@ async fn a_call_whose_counts_cannot_be_saved_is_refused_with_nothing_sent() {
     session.cancel().await.unwrap();
 }
 
+/// The audit trail of the last request for `action` in the log at `audit`: its decision was
+/// recorded while the counters were being saved (both are awaited to the end), so a `done`
+/// record naming it says the call failed, and why.
+fn assert_unsaved_trail(audit: &std::path::Path, action: &str) {
+    let records = audit_records(audit);
+    let calls: Vec<&Value> = records.iter().filter(|r| r["action"] == action).collect();
+    let last = calls.last().unwrap_or_else(|| panic!("no `{action}` record: {records:?}"));
+    let trail: Vec<&&Value> = calls.iter().filter(|r| r["request_id"] == last["request_id"]).collect();
+    let [decided, done] = trail.as_slice() else { panic!("unexpected trail: {trail:?}") };
+    assert_eq!((&decided["phase"], &done["phase"]), (&json!("decided"), &json!("done")));
+    assert_eq!(done["parent_record_id"], decided["record_id"]);
+    assert_eq!((&done["outcome"], &done["error"]["kind"]), (&json!("error"), &json!("counters_unavailable")), "{done}");
+}
+
 #[tokio::test]
 async fn counts_that_cannot_be_saved_with_a_healthy_audit_refuse_the_call_and_the_audit_says_so() {
     let nas = sim_fast().await;
@@ -130,18 +144,7 @@ async fn counts_that_cannot_be_saved_with_a_healthy_audit_refuse_the_call_and_th
     assert_eq!(nas_calls_of(&nas, "vm.start").len(), 1, "the refused call never reached the NAS");
     session.cancel().await.unwrap();
 
-    let records: Vec<Value> =
-        std::fs::read_to_string(&audit).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let calls: Vec<&Value> = records.iter().filter(|r| r["action"] == "vm_start").collect();
-    let last = calls.last().unwrap();
-    let refused: Vec<&&Value> = calls.iter().filter(|r| r["request_id"] == last["request_id"]).collect();
-    // Its decision was recorded while the counters were being saved (both are awaited to the
-    // end): the `done` record that names it says the call failed, and why.
-    let [decided, done] = refused.as_slice() else { panic!("unexpected trail: {refused:?}") };
-    assert_eq!((&decided["phase"], &done["phase"]), (&json!("decided"), &json!("done")));
-    assert_eq!(done["parent_record_id"], decided["record_id"]);
-    assert_eq!(done["outcome"], "error", "{done}");
-    assert_eq!(done["error"]["kind"], "counters_unavailable", "{done}");
+    assert_unsaved_trail(&audit, "vm_start");
     let verify = tokio::process::Command::new(crate::util::bin())
         .args(["audit", "verify", audit.to_str().unwrap()])
         .stdin(Stdio::null())
@@ -173,17 +176,9 @@ async fn a_job_read_whose_counts_cannot_be_saved_asks_nothing_and_the_audit_says
     assert_eq!(nas_calls_of(&nas, "core.get_jobs").len(), asked, "the refused read never reached the NAS");
     session.cancel().await.unwrap();
 
-    let records: Vec<Value> =
-        std::fs::read_to_string(&audit).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let last = records.last().unwrap();
-    let trail: Vec<&Value> = records.iter().filter(|r| r["request_id"] == last["request_id"]).collect();
-    let [decided, done] = trail.as_slice() else { panic!("unexpected trail: {trail:?}") };
-    assert_eq!(
-        (&decided["action"], &decided["phase"], &done["phase"]),
-        (&json!("job_status"), &json!("decided"), &json!("done"))
-    );
-    assert_eq!(done["parent_record_id"], decided["record_id"]);
-    assert_eq!((&done["outcome"], &done["error"]["kind"]), (&json!("error"), &json!("counters_unavailable")), "{done}");
+    let records = audit_records(&audit);
+    assert_eq!(records.last().map(|r| &r["action"]), Some(&json!("job_status")), "the read is the last request");
+    assert_unsaved_trail(&audit, "job_status");
 }
 
 #[tokio::test]

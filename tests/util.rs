@@ -211,3 +211,10 @@ pub(crate) async fn approvals_cli<S: AsRef<std::ffi::OsStr>>(state: &Path, args:
         String::from_utf8_lossy(&out.stderr).into(),
     )
 }
+
+/// The records of the audit log at `path` (none if it does not exist yet); a line that is not
+/// JSON fails the test.
+pub(crate) fn audit_records(path: &Path) -> Vec<serde_json::Value> {
+    let raw = std::fs::read_to_string(path).unwrap_or_default();
+    raw.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
