@@ -1,7 +1,7 @@
-//! The per-call overhead bench (`benches/overhead`), run small: it measures every path (the
-//! floor relay included) and the side-by-side mode, here with our own binary standing in as the
-//! other server. Figures only have to exist; their size is the bench's business. The floor
-//! relay runs in a child process: this test binary re-executed to run `floor_relay` alone.
+//! The per-call overhead bench (`benches/overhead`), run small: it measures every path (both
+//! floor relays, stdio and HTTP, included) and the side-by-side mode, here with our own binary
+//! standing in as the other server. Figures only have to exist; their size is the bench's business. The floor
+//! relays run in a child process: this test binary re-executed to run `floor_relay` alone.
 
 use serde_json::json;
 
@@ -26,10 +26,10 @@ async fn the_overhead_bench_prints_every_path_and_the_other_server_beside_ours()
     };
     let report = bench::run(options).await.unwrap();
     let text = report.render();
-    for figures in [report.baseline, report.floor, report.stdio, report.http] {
+    for figures in [report.baseline, report.floor, report.stdio, report.http, report.http_floor] {
         assert!(figures.p50 > std::time::Duration::ZERO && figures.p50 <= figures.p99, "{text}");
     }
-    for t in [report.throughput, report.ceiling] {
+    for t in [report.throughput, report.http_floor_throughput, report.ceiling] {
         assert!(t.calls == 10 && t.sessions == 2 && t.per_second() > 0.0, "{text}");
     }
     let theirs = report.compare.as_ref().map(|c| c.theirs).unwrap();
@@ -39,21 +39,29 @@ async fn the_overhead_bench_prints_every_path_and_the_other_server_beside_ours()
         "truenas-mcp over stdio",
         "truenas-mcp over streamable HTTP",
         "guarded calls per second over HTTP, 2 sessions at once: ",
+        "calls per second through the HTTP floor relay, 2 sessions at once (the most a server can reach here over HTTP): ",
         "calls per second straight to the NAS, 2 websocket sessions at once (the ceiling here): ",
     ] {
         assert!(text.contains(line), "{line} missing from:\n{text}");
     }
     assert!(text.contains(&other) && text.contains("other / truenas-mcp: p50"), "{text}");
 
-    // The floor's row: its name, then p50, p90, p99 and the added p50, all numbers.
-    let floor = text.lines().find_map(|l| l.strip_prefix(bench::FLOOR)).unwrap_or_else(|| panic!("{text}"));
-    let numbers: Vec<f64> = floor.split_whitespace().map(|n| n.parse().unwrap()).collect();
-    assert_eq!(numbers.len(), 4, "{text}");
-    assert!(numbers[0] > 0.0 && numbers[0] <= numbers[2], "{text}");
-    for path in ["truenas-mcp over stdio", "truenas-mcp over stdio, no audit, counters in memory,"] {
+    // Each floor's row: its name, then p50, p90, p99 and the added p50, all numbers.
+    for name in [bench::FLOOR, bench::HTTP_FLOOR] {
+        let floor = text.lines().find_map(|l| l.strip_prefix(name)).unwrap_or_else(|| panic!("{text}"));
+        let numbers: Vec<f64> = floor.split_whitespace().map(|n| n.parse().unwrap()).collect();
+        assert_eq!(numbers.len(), 4, "{text}");
+        assert!(numbers[0] > 0.0 && numbers[0] <= numbers[2], "{text}");
+    }
+    for (path, floor) in [
+        ("truenas-mcp over stdio", "the floor"),
+        ("truenas-mcp over stdio, no audit, counters in memory,", "the floor"),
+        ("truenas-mcp over streamable HTTP", "the HTTP floor"),
+    ] {
         let line = format!("{path} adds ");
         let added = text.lines().find_map(|l| l.strip_prefix(&line)).unwrap_or_else(|| panic!("{line}: {text}"));
-        let added = added.strip_suffix(" µs at the median over the floor").unwrap_or_else(|| panic!("{text}"));
+        let end = format!(" µs at the median over {floor}");
+        let added = added.strip_suffix(&end).unwrap_or_else(|| panic!("{text}"));
         assert!(added.parse::<f64>().is_ok(), "{text}");
     }
 }

@@ -1,10 +1,13 @@
 //! What the per-call overhead bench measures and prints: `vm_list` called on one simulated NAS
 //! directly over JSON-RPC (the baseline), through the smallest stdio relay (the floor: one more
 //! process hop, no MCP, no guardrails), through our server over stdio and over streamable HTTP,
-//! guarded calls per second over HTTP with many sessions, and, side by side, another stdio MCP
-//! server exposing the `truenas` tool. Shared by the bench binary and a smoke test.
+//! through the smallest HTTP relay (the HTTP floor), calls per second with many sessions (through
+//! our server over HTTP, through the HTTP floor relay, straight to the NAS) and, side by side,
+//! another stdio MCP server exposing the `truenas` tool. Shared by the bench binary and a smoke
+//! test.
 
 mod clients;
+mod http_relay;
 mod procs;
 pub(crate) mod relay;
 
@@ -70,11 +73,24 @@ pub(crate) struct Throughput {
     pub(crate) sessions: usize,
     pub(crate) calls: usize,
     pub(crate) elapsed: Duration,
+    /// The CPU time the process between the clients and the NAS (our server or the relay) used
+    /// during the run, all its threads; `None` with no process between.
+    pub(crate) cpu: Option<Duration>,
 }
 
 impl Throughput {
     pub(crate) fn per_second(&self) -> f64 {
         self.calls as f64 / self.elapsed.as_secs_f64().max(f64::MIN_POSITIVE)
+    }
+
+    /// That process's CPU time per call, in µs.
+    pub(crate) fn cpu_per_call(&self) -> Option<f64> {
+        self.cpu.map(|cpu| us(cpu) / self.calls.max(1) as f64)
+    }
+
+    /// `(N µs of its CPU per call)`, or nothing with no process between.
+    fn cpu_note(&self, whose: &str) -> String {
+        self.cpu_per_call().map(|cpu| format!(", {cpu:.0} µs of {whose} CPU per call")).unwrap_or_default()
     }
 }
 
@@ -98,7 +114,12 @@ pub(crate) struct Report {
     /// Over stdio without an audit log and with counters in memory.
     pub(crate) bare: Figures,
     pub(crate) http: Figures,
+    /// Through the HTTP floor relay: one more HTTP hop, no MCP, no guardrails.
+    pub(crate) http_floor: Figures,
     pub(crate) throughput: Throughput,
+    /// The same many sessions through the HTTP floor relay: the most a server with one HTTP hop
+    /// and nothing else reaches on this machine.
+    pub(crate) http_floor_throughput: Throughput,
     /// The same many sessions calling the NAS straight over its websocket: the most this
     /// machine can do with the simulator and the clients on it, without any server between.
     pub(crate) ceiling: Throughput,
@@ -139,7 +160,7 @@ pub(crate) async fn run(options: Options) -> Result<Report, String> {
     let bare_figures = timed!(options, bare.truenas(CATEGORY, ACTION).await);
     drop(bare);
 
-    let (_server, url) = procs::ours_http(&options.bin, &nas, &scratch).await?;
+    let (server, url) = procs::ours_http(&options.bin, &nas, &scratch).await?;
     let mut http = HttpClient::open(&url).await?;
     let http_figures = timed!(options, http.truenas(CATEGORY, ACTION).await);
     drop(http);
@@ -147,12 +168,25 @@ pub(crate) async fn run(options: Options) -> Result<Report, String> {
     for _ in 0..options.sessions {
         clients.push(HttpClient::open(&url).await?);
     }
-    let throughput = all_at_once(clients, options.calls_per_session).await?;
+    let throughput = all_at_once(clients, options.calls_per_session, server.id()).await?;
+    drop(server);
+
+    let (relay, url) = procs::relay_http(options.relay, &nas).await?;
+    let mut http = HttpClient::open(&url).await?;
+    let http_floor = timed!(options, http.truenas(CATEGORY, ACTION).await);
+    drop(http);
+    let mut clients = Vec::with_capacity(options.sessions);
+    for _ in 0..options.sessions {
+        clients.push(HttpClient::open(&url).await?);
+    }
+    let http_floor_throughput = all_at_once(clients, options.calls_per_session, relay.id()).await?;
+    drop(relay);
+
     let mut clients = Vec::with_capacity(options.sessions);
     for _ in 0..options.sessions {
         clients.push(NasClient::connect(&nas.addr, procs::NAS_USER, procs::NAS_KEY).await?);
     }
-    let ceiling = all_at_once(clients, options.calls_per_session).await?;
+    let ceiling = all_at_once(clients, options.calls_per_session, None).await?;
 
     let compare = match &options.compare {
         None => None,
@@ -171,7 +205,9 @@ pub(crate) async fn run(options: Options) -> Result<Report, String> {
         stdio: stdio_figures,
         bare: bare_figures,
         http: http_figures,
+        http_floor,
         throughput,
+        http_floor_throughput,
         ceiling,
         compare,
     })
@@ -194,14 +230,16 @@ impl Caller for NasClient {
     }
 }
 
-/// Every client calling at once, `calls` each after one untimed call; the whole run timed.
-async fn all_at_once<C: Caller>(clients: Vec<C>, calls: usize) -> Result<Throughput, String> {
+/// Every client calling at once, `calls` each after one untimed call; the whole run timed, and
+/// the CPU time of process `meter` (the one between the clients and the NAS) measured over it.
+async fn all_at_once<C: Caller>(clients: Vec<C>, calls: usize, meter: Option<u32>) -> Result<Throughput, String> {
     let sessions = clients.len();
     let mut warm = Vec::with_capacity(sessions);
     for mut client in clients {
         client.once().await?;
         warm.push(client);
     }
+    let cpu_before = meter.map(procs::cpu_time);
     let start = Instant::now();
     let tasks: Vec<_> = warm
         .into_iter()
@@ -217,7 +255,9 @@ async fn all_at_once<C: Caller>(clients: Vec<C>, calls: usize) -> Result<Through
     for task in tasks {
         task.await.map_err(|e| e.to_string())??;
     }
-    Ok(Throughput { sessions, calls: sessions * calls, elapsed: start.elapsed() })
+    let elapsed = start.elapsed();
+    let cpu = meter.map(procs::cpu_time).zip(cpu_before).map(|(after, before)| after.saturating_sub(before));
+    Ok(Throughput { sessions, calls: sessions * calls, elapsed, cpu })
 }
 
 fn us(d: Duration) -> f64 {
@@ -226,7 +266,9 @@ fn us(d: Duration) -> f64 {
 
 /// The floor's row name, also the width of the first column.
 pub(crate) const FLOOR: &str = "stdio relay, no MCP, no guardrails (the floor)";
-const NAME: usize = FLOOR.len();
+/// The HTTP floor's row name.
+pub(crate) const HTTP_FLOOR: &str = "HTTP relay, no MCP, no guardrails (the HTTP floor)";
+const NAME: usize = if HTTP_FLOOR.len() > FLOOR.len() { HTTP_FLOOR.len() } else { FLOOR.len() };
 
 fn row(name: &str, f: &Figures, base: &Figures) -> String {
     let added = us(f.p50) - us(base.p50);
@@ -256,6 +298,8 @@ impl Report {
         out.push('\n');
         out.push_str(&row("truenas-mcp over streamable HTTP", &self.http, &self.baseline));
         out.push('\n');
+        out.push_str(&row(HTTP_FLOOR, &self.http_floor, &self.baseline));
+        out.push('\n');
         out.push_str(&row("  stdio, no audit, counters in memory", &self.bare, &self.baseline));
         out.push('\n');
         out.push_str(&format!(
@@ -269,13 +313,28 @@ impl Report {
                 us(figures.p50) - us(self.floor.p50)
             ));
         }
+        out.push_str(&format!(
+            "truenas-mcp over streamable HTTP adds {:.1} µs at the median over the HTTP floor\n",
+            us(self.http.p50) - us(self.http_floor.p50)
+        ));
         let t = &self.throughput;
         out.push_str(&format!(
-            "guarded calls per second over HTTP, {} sessions at once: {:.0}/s ({} calls in {:.2} s)\n",
+            "guarded calls per second over HTTP, {} sessions at once: {:.0}/s ({} calls in {:.2} s{})\n",
             t.sessions,
             t.per_second(),
             t.calls,
-            t.elapsed.as_secs_f64()
+            t.elapsed.as_secs_f64(),
+            t.cpu_note("the server's")
+        ));
+        let f = &self.http_floor_throughput;
+        out.push_str(&format!(
+            "calls per second through the HTTP floor relay, {} sessions at once (the most a server can reach \
+             here over HTTP): {:.0}/s ({} calls in {:.2} s{})\n",
+            f.sessions,
+            f.per_second(),
+            f.calls,
+            f.elapsed.as_secs_f64(),
+            f.cpu_note("the relay's")
         ));
         let c = &self.ceiling;
         out.push_str(&format!(

@@ -1,9 +1,10 @@
 //! The processes the bench runs: the simulated NAS (`truenas-mcp sim`), our server over stdio
-//! or streamable HTTP, the floor relay, and another server's command for the side-by-side mode,
+//! or streamable HTTP, the floor relays (stdio and HTTP), and another server's command for the side-by-side mode,
 //! all against one NAS, with their files in a scratch directory (on tmpfs when there is one).
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::process::{Child, Command};
@@ -144,6 +145,26 @@ pub(crate) fn relay(command: super::RelayCommand, nas: &Nas) -> Result<Command, 
     Ok(cmd)
 }
 
+/// The HTTP floor relay ([`super::http_relay`]) against `nas` on a free loopback port; its MCP
+/// URL. Lines before the one saying where it listens (a test harness's own) are skipped.
+pub(crate) async fn relay_http(command: super::RelayCommand, nas: &Nas) -> Result<(Child, String), String> {
+    let mut cmd = relay(command, nas)?;
+    cmd.env(super::http_relay::HTTP_ENV, "1").stdout(Stdio::piped());
+    let mut child = cmd.spawn().map_err(|e| format!("cannot spawn the HTTP relay: {e}"))?;
+    let stdout = child.stdout.take().ok_or("the HTTP relay's stdout is not piped")?;
+    let mut lines = BufReader::new(stdout).lines();
+    loop {
+        let Some(line) = lines.next_line().await.map_err(|e| e.to_string())? else {
+            return Err("the HTTP relay exited before saying where it listens".into());
+        };
+        if let Some(url) = line.split(super::http_relay::LISTENING).nth(1) {
+            let url = url.trim().to_string();
+            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+            return Ok((child, url));
+        }
+    }
+}
+
 /// Another server's command line, run by `sh -c` against the same NAS.
 pub(crate) fn other(command: &str, nas: &Nas) -> Command {
     let mut cmd = Command::new("sh");
@@ -174,4 +195,15 @@ pub(crate) async fn ours_http(bin: &Path, nas: &Nas, scratch: &Scratch) -> Resul
         }
         eprintln!("{line}");
     }
+}
+
+/// The CPU time process `pid`'s threads have run so far (`/proc/PID/task/*/schedstat`, in
+/// nanoseconds; zero where there is no `/proc`).
+pub(crate) fn cpu_time(pid: u32) -> Duration {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).into_iter().flatten().filter_map(|t| t.ok());
+    let nanos = tasks
+        .filter_map(|task| std::fs::read_to_string(task.path().join("schedstat")).ok())
+        .filter_map(|line| line.split_whitespace().next().and_then(|n| n.parse::<u64>().ok()))
+        .sum();
+    Duration::from_nanos(nanos)
 }

@@ -7,7 +7,8 @@
 //! API key in the environment), on the machinery class the server's stdio path uses: a
 //! current-thread tokio runtime, its stdin and stdout pipes polled non-blocking by the runtime
 //! and tokio-tungstenite with the server's read buffer and no Nagle delay. What the server adds
-//! over this relay is what it adds over one more process hop.
+//! over this relay is what it adds over one more process hop. With `OVERHEAD_RELAY_HTTP` in its
+//! environment it serves streamable HTTP instead ([`super::http_relay`]).
 
 use std::os::fd::AsFd as _;
 
@@ -33,6 +34,14 @@ const READ_BUFFER: usize = 16 * 1024;
 pub(crate) fn main(url: &str) -> Result<(), String> {
     let user = std::env::var(USER_ENV).map_err(|_| format!("`{USER_ENV}` is not set"))?;
     let key = std::env::var(KEY_ENV).map_err(|_| format!("`{KEY_ENV}` is not set"))?;
+    if std::env::var_os(super::http_relay::HTTP_ENV).is_some() {
+        // As the server serves HTTP: a runtime with one worker per core.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start a runtime: {e}"))?;
+        return runtime.block_on(super::http_relay::serve(url, user, key));
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -41,8 +50,7 @@ pub(crate) fn main(url: &str) -> Result<(), String> {
 }
 
 async fn serve(url: &str, user: &str, key: &str) -> Result<(), String> {
-    let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER);
-    let mut nas = NasClient::open(url, user, key, Some(config), true).await?;
+    let mut nas = open(url, user, key).await?;
     let mut input = BufReader::new(input());
     let mut output = output();
     let mut line = String::new();
@@ -53,28 +61,42 @@ async fn serve(url: &str, user: &str, key: &str) -> Result<(), String> {
             return Ok(());
         }
         let Ok(request) = serde_json::from_str::<Value>(&line) else { continue };
-        let Some(id) = request.get("id") else { continue };
-        let reply = match request.get("method").and_then(Value::as_str) {
-            Some("initialize") => {
-                let version = request.pointer("/params/protocolVersion").cloned().unwrap_or(Value::Null);
-                let server = json!({"name": "overhead-floor-relay", "version": "1"});
-                json!({"jsonrpc": "2.0", "id": id, "result":
-                    {"protocolVersion": version, "capabilities": {}, "serverInfo": server}})
-            }
-            Some("tools/call") => {
-                let result = match nas.call(METHOD, json!([])).await {
-                    Ok(result) => json!({"content": [{"type": "text", "text": result.to_string()}]}),
-                    Err(e) => json!({"content": [{"type": "text", "text": e}], "isError": true}),
-                };
-                json!({"jsonrpc": "2.0", "id": id, "result": result})
-            }
-            _ => json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": "method not found"}}),
-        };
+        let Some(reply) = answer(&request, &mut nas).await else { continue };
         let mut bytes = serde_json::to_vec(&reply).map_err(|e| e.to_string())?;
         bytes.push(b'\n');
         output.write_all(&bytes).await.map_err(|e| format!("cannot write stdout: {e}"))?;
         output.flush().await.map_err(|e| format!("cannot write stdout: {e}"))?;
     }
+}
+
+/// The relay's NAS connection: logged in, with the server's read buffer and no Nagle delay.
+pub(super) async fn open(url: &str, user: &str, key: &str) -> Result<NasClient, String> {
+    let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER);
+    NasClient::open(url, user, key, Some(config), true).await
+}
+
+/// The reply to one JSON-RPC message, `None` for a notification: `initialize` with an empty
+/// server, each `tools/call` with the result of one `vm.query` on `nas` as the text of a tool
+/// result, anything else with "method not found".
+pub(super) async fn answer(request: &Value, nas: &mut NasClient) -> Option<Value> {
+    let id = request.get("id")?;
+    let reply = match request.get("method").and_then(Value::as_str) {
+        Some("initialize") => {
+            let version = request.pointer("/params/protocolVersion").cloned().unwrap_or(Value::Null);
+            let server = json!({"name": "overhead-floor-relay", "version": "1"});
+            json!({"jsonrpc": "2.0", "id": id, "result":
+                {"protocolVersion": version, "capabilities": {}, "serverInfo": server}})
+        }
+        Some("tools/call") => {
+            let result = match nas.call(METHOD, json!([])).await {
+                Ok(result) => json!({"content": [{"type": "text", "text": result.to_string()}]}),
+                Err(e) => json!({"content": [{"type": "text", "text": e}], "isError": true}),
+            };
+            json!({"jsonrpc": "2.0", "id": id, "result": result})
+        }
+        _ => json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": "method not found"}}),
+    };
+    Some(reply)
 }
 
 /// Stdin: the pipe itself, polled by the runtime, when it is one (as the server reads it).
