@@ -46,13 +46,22 @@ async fn the_overhead_bench_prints_every_path_and_the_other_server_beside_ours()
     }
     assert!(text.contains(&other) && text.contains("other / truenas-mcp: p50"), "{text}");
 
-    // Each floor's row: its name, then p50, p90, p99 and the added p50, all numbers.
+    // Each floor's row: its name, then p50, p90, p99, the added p50 and the relay's CPU per
+    // call, all numbers; every path through a process meters that process's CPU.
     for name in [bench::FLOOR, bench::HTTP_FLOOR] {
         let floor = text.lines().find_map(|l| l.strip_prefix(name)).unwrap_or_else(|| panic!("{text}"));
         let numbers: Vec<f64> = floor.split_whitespace().map(|n| n.parse().unwrap()).collect();
-        assert_eq!(numbers.len(), 4, "{text}");
-        assert!(numbers[0] > 0.0 && numbers[0] <= numbers[2], "{text}");
+        assert_eq!(numbers.len(), 5, "{text}");
+        assert!(numbers[0] > 0.0 && numbers[0] <= numbers[2] && numbers[4] > 0.0, "{text}");
     }
+    assert!(report.baseline.cpu.is_none(), "{text}");
+    for figures in [report.floor, report.stdio, report.bare, report.http, report.http_floor, theirs] {
+        assert!(figures.cpu.is_some_and(|cpu| cpu > std::time::Duration::ZERO), "{text}");
+    }
+    for t in [report.throughput, report.http_floor_throughput] {
+        assert!(t.cpu_per_call().is_some_and(|cpu| cpu > 0.0), "{text}");
+    }
+    assert!(report.ceiling.cpu.is_none(), "{text}");
     for (path, floor) in [
         ("truenas-mcp over stdio", "the floor"),
         ("truenas-mcp over stdio, no audit, counters in memory,", "the floor"),

@@ -77,7 +77,7 @@ impl NasClient {
 
 /// An MCP client over a spawned server's stdin and stdout (newline-delimited JSON-RPC).
 pub(crate) struct StdioClient {
-    _child: Child,
+    child: Child,
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
     line: String,
@@ -92,11 +92,15 @@ impl StdioClient {
         let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
             return Err("the server's stdio is not piped".into());
         };
-        let mut client =
-            StdioClient { _child: child, stdin, stdout: BufReader::new(stdout), line: String::new(), next: 0 };
+        let mut client = StdioClient { child, stdin, stdout: BufReader::new(stdout), line: String::new(), next: 0 };
         client.request("initialize", initialize_params()).await?;
         client.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"})).await?;
         Ok(client)
+    }
+
+    /// The server process's id (while it runs).
+    pub(crate) fn pid(&self) -> Option<u32> {
+        self.child.id()
     }
 
     async fn send(&mut self, message: &Value) -> Result<(), String> {

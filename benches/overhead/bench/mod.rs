@@ -54,16 +54,19 @@ pub(crate) struct Figures {
     pub(crate) p50: Duration,
     pub(crate) p90: Duration,
     pub(crate) p99: Duration,
+    /// The CPU time per call of the process between the client and the NAS (and its children),
+    /// over the whole run with its warm-up; `None` with no process between.
+    pub(crate) cpu: Option<Duration>,
 }
 
 impl Figures {
-    fn of(mut samples: Vec<Duration>) -> Figures {
+    fn of(mut samples: Vec<Duration>, cpu: Option<Duration>) -> Figures {
         samples.sort_unstable();
         let at = |q: f64| {
             let i = ((samples.len() as f64 * q).ceil() as usize).clamp(1, samples.len().max(1)) - 1;
             samples.get(i).copied().unwrap_or_default()
         };
-        Figures { p50: at(0.50), p90: at(0.90), p99: at(0.99) }
+        Figures { p50: at(0.50), p90: at(0.90), p99: at(0.99), cpu }
     }
 }
 
@@ -127,18 +130,23 @@ pub(crate) struct Report {
 }
 
 /// Times `$options.calls` runs of `$call` (a `Result<(), String>` expression, awaited inside),
-/// after `$options.warmup` untimed ones; returns early from the enclosing function on an error.
+/// after `$options.warmup` untimed ones, and meters the CPU time of process `$meter` (an
+/// `Option<u32>`) over all of them; returns early from the enclosing function on an error.
 macro_rules! timed {
-    ($options:expr, $call:expr) => {{
+    ($options:expr, $meter:expr, $call:expr) => {{
         let mut samples = Vec::with_capacity($options.calls);
-        for i in 0..($options.warmup + $options.calls) {
+        let meter: Option<u32> = $meter;
+        let runs = $options.warmup + $options.calls;
+        let before = meter.map(procs::cpu_time);
+        for i in 0..runs {
             let start = Instant::now();
             $call?;
             if i >= $options.warmup {
                 samples.push(start.elapsed());
             }
         }
-        Figures::of(samples)
+        let used = meter.map(procs::cpu_time).zip(before).map(|(after, before)| after.saturating_sub(before));
+        Figures::of(samples, used.map(|cpu| cpu / u32::try_from(runs.max(1)).unwrap_or(u32::MAX)))
     }};
 }
 
@@ -147,22 +155,22 @@ pub(crate) async fn run(options: Options) -> Result<Report, String> {
     let nas = Nas::start(&options.bin).await?;
     let scratch = Scratch::new()?;
     let mut direct = NasClient::connect(&nas.addr, procs::NAS_USER, procs::NAS_KEY).await?;
-    let baseline = timed!(options, direct.call(METHOD, json!([])).await.map(drop));
+    let baseline = timed!(options, None, direct.call(METHOD, json!([])).await.map(drop));
 
     let mut floor = StdioClient::spawn(procs::relay(options.relay, &nas)?).await?;
-    let floor_figures = timed!(options, floor.truenas(CATEGORY, ACTION).await);
+    let floor_figures = timed!(options, floor.pid(), floor.truenas(CATEGORY, ACTION).await);
     drop(floor);
 
     let mut stdio = StdioClient::spawn(procs::ours(&options.bin, &nas, &scratch, "stdio")).await?;
-    let stdio_figures = timed!(options, stdio.truenas(CATEGORY, ACTION).await);
+    let stdio_figures = timed!(options, stdio.pid(), stdio.truenas(CATEGORY, ACTION).await);
     drop(stdio);
     let mut bare = StdioClient::spawn(procs::ours_bare(&options.bin, &nas, &scratch)).await?;
-    let bare_figures = timed!(options, bare.truenas(CATEGORY, ACTION).await);
+    let bare_figures = timed!(options, bare.pid(), bare.truenas(CATEGORY, ACTION).await);
     drop(bare);
 
     let (server, url) = procs::ours_http(&options.bin, &nas, &scratch).await?;
     let mut http = HttpClient::open(&url).await?;
-    let http_figures = timed!(options, http.truenas(CATEGORY, ACTION).await);
+    let http_figures = timed!(options, server.id(), http.truenas(CATEGORY, ACTION).await);
     drop(http);
     let mut clients = Vec::with_capacity(options.sessions);
     for _ in 0..options.sessions {
@@ -173,7 +181,7 @@ pub(crate) async fn run(options: Options) -> Result<Report, String> {
 
     let (relay, url) = procs::relay_http(options.relay, &nas).await?;
     let mut http = HttpClient::open(&url).await?;
-    let http_floor = timed!(options, http.truenas(CATEGORY, ACTION).await);
+    let http_floor = timed!(options, relay.id(), http.truenas(CATEGORY, ACTION).await);
     drop(http);
     let mut clients = Vec::with_capacity(options.sessions);
     for _ in 0..options.sessions {
@@ -192,7 +200,7 @@ pub(crate) async fn run(options: Options) -> Result<Report, String> {
         None => None,
         Some(command) => {
             let mut theirs = StdioClient::spawn(procs::other(command, &nas)).await?;
-            let figures = timed!(options, theirs.truenas(CATEGORY, ACTION).await);
+            let figures = timed!(options, theirs.pid(), theirs.truenas(CATEGORY, ACTION).await);
             Some(Comparison { command: command.clone(), theirs: figures })
         }
     };
@@ -272,11 +280,12 @@ const NAME: usize = if HTTP_FLOOR.len() > FLOOR.len() { HTTP_FLOOR.len() } else 
 
 fn row(name: &str, f: &Figures, base: &Figures) -> String {
     let added = us(f.p50) - us(base.p50);
-    format!("{name:<NAME$} {:>9.1} {:>9.1} {:>9.1} {:>+12.1}", us(f.p50), us(f.p90), us(f.p99), added)
+    let cpu = f.cpu.map(|cpu| format!(" {:>9.1}", us(cpu))).unwrap_or_default();
+    format!("{name:<NAME$} {:>9.1} {:>9.1} {:>9.1} {:>+12.1}{cpu}", us(f.p50), us(f.p90), us(f.p99), added)
 }
 
 fn header(first: &str) -> String {
-    format!("{first:<NAME$} {:>9} {:>9} {:>9} {:>12}\n", "p50", "p90", "p99", "added p50")
+    format!("{first:<NAME$} {:>9} {:>9} {:>9} {:>12} {:>9}\n", "p50", "p90", "p99", "added p50", "CPU/call")
 }
 
 impl Report {

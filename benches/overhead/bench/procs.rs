@@ -197,13 +197,25 @@ pub(crate) async fn ours_http(bin: &Path, nas: &Nas, scratch: &Scratch) -> Resul
     }
 }
 
-/// The CPU time process `pid`'s threads have run so far (`/proc/PID/task/*/schedstat`, in
-/// nanoseconds; zero where there is no `/proc`).
+/// The CPU time process `pid`'s threads, and those of its children (a server started by
+/// `sh -c`), have run so far (`/proc/PID/task/*/schedstat`, in nanoseconds; zero where there is
+/// no `/proc`). Threads and children that ended are not counted.
 pub(crate) fn cpu_time(pid: u32) -> Duration {
-    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).into_iter().flatten().filter_map(|t| t.ok());
-    let nanos = tasks
-        .filter_map(|task| std::fs::read_to_string(task.path().join("schedstat")).ok())
+    let tasks: Vec<_> = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.ok())
+        .map(|t| t.path())
+        .collect();
+    let own: u64 = tasks
+        .iter()
+        .filter_map(|task| std::fs::read_to_string(task.join("schedstat")).ok())
         .filter_map(|line| line.split_whitespace().next().and_then(|n| n.parse::<u64>().ok()))
         .sum();
-    Duration::from_nanos(nanos)
+    let children = tasks
+        .iter()
+        .filter_map(|task| std::fs::read_to_string(task.join("children")).ok())
+        .flat_map(|list| list.split_whitespace().filter_map(|c| c.parse::<u32>().ok()).collect::<Vec<_>>())
+        .map(cpu_time);
+    Duration::from_nanos(own) + children.sum::<Duration>()
 }
