@@ -48,6 +48,8 @@ pub(super) struct AuditDraft<'a> {
     pub(super) started: Instant,
     // The `decided` record's id, once written: the `done` record names it as its parent.
     pub(super) decided: std::sync::OnceLock<String>,
+    // The arguments' names and digest, made at the first record and repeated by the others.
+    digest: std::sync::OnceLock<(Vec<String>, String)>,
 }
 
 impl<'a> AuditDraft<'a> {
@@ -73,6 +75,7 @@ impl<'a> AuditDraft<'a> {
             at: SystemTime::now(),
             started: Instant::now(),
             decided: std::sync::OnceLock::new(),
+            digest: std::sync::OnceLock::new(),
         }
     }
 
@@ -180,7 +183,7 @@ impl<'a> AuditDraft<'a> {
         error: Option<ErrorSummary>,
         job_id: Option<JobId>,
     ) -> Result<(), AuditWriteError> {
-        let (arg_keys, args_sha256) = AuditRecord::digest_args(self.args);
+        let (arg_keys, args_sha256) = self.digest.get_or_init(|| AuditRecord::digest_args(self.args)).clone();
         let record_id = uuid::Uuid::new_v4().to_string();
         let parent_record_id = if phase == Phase::Done { self.decided.get().cloned() } else { None };
         let record = AuditRecord {
