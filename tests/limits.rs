@@ -182,6 +182,30 @@ async fn a_job_read_whose_counts_cannot_be_saved_asks_nothing_and_the_audit_says
 }
 
 #[tokio::test]
+async fn a_policy_status_read_whose_counts_cannot_be_saved_is_refused_and_the_audit_says_so() {
+    let nas = sim_fast().await;
+    let dir = tempdir::Dir::new("limits-unsaved-status");
+    let state = dir.path().join("state");
+    let audit = dir.path().join("audit.jsonl");
+    let doc = json!({"version": "1", "default": "deny", "tools": {"policy_status": {
+        "limits": [{"counter": "status", "x-rolling": "1h", "max": 10, "scope": "grant"}]}}});
+    let policy = policy_file(&dir, "p.json", &doc);
+    let args = ["--policy", policy.to_str().unwrap(), "--audit", audit.to_str().unwrap()];
+    let session = connect_with_state(&nas, &state, &args).await;
+    let read = || session.read_resource(rmcp::model::ReadResourceRequestParams::new("truenas://policy"));
+    // The first read is counted, and its count saved before it is answered.
+    read().await.expect("the first read is answered");
+    std::fs::remove_dir_all(&state).unwrap();
+    let second = read().await.expect_err("a read whose counts cannot be saved is refused");
+    assert!(second.to_string().contains("the limit counters cannot be saved"), "{second}");
+    session.cancel().await.unwrap();
+
+    let records = audit_records(&audit);
+    assert_eq!(records.last().map(|r| &r["action"]), Some(&json!("policy_status")), "the read is the last request");
+    assert_unsaved_trail(&audit, "policy_status");
+}
+
+#[tokio::test]
 async fn a_corrupt_counters_file_stops_the_start_with_a_clear_error() {
     let nas = sim_fast().await;
     let dir = tempdir::Dir::new("limits-corrupt");

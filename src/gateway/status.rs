@@ -82,9 +82,11 @@ impl Gateway {
             }
         };
         let rule = permit.rule().cloned();
-        if let Err(e) = audit.decided(rule.clone()).await {
+        // Fail closed, as for any call: counts not saved or the decision not recorded, and it
+        // is not answered.
+        if let Err(err) = audit.save_and_decide(rule.clone()).await {
             permit.rollback();
-            return Err(CallError::AuditUnavailable(e));
+            return Err(err);
         }
         // Nothing is sent anywhere: the permit's limit slots stay spent, as for any read.
         drop(permit);
