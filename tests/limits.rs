@@ -111,6 +111,27 @@ async fn a_call_whose_counts_cannot_be_saved_is_refused_with_nothing_sent() {
     session.cancel().await.unwrap();
 }
 
+/// A server with file-kept counters in `state` and an audit log at `audit`, under the policy
+/// `doc`, against its own simulated NAS; the directory holding them lives as long as this.
+struct Audited {
+    nas: SimHandle,
+    _dir: tempdir::Dir,
+    state: std::path::PathBuf,
+    audit: std::path::PathBuf,
+    session: Session,
+}
+
+async fn audited_with_state(name: &str, doc: &Value) -> Audited {
+    let nas = sim_fast().await;
+    let dir = tempdir::Dir::new(name);
+    let state = dir.path().join("state");
+    let audit = dir.path().join("audit.jsonl");
+    let policy = policy_file(&dir, "p.json", doc);
+    let args = ["--policy", policy.to_str().unwrap(), "--audit", audit.to_str().unwrap()];
+    let session = connect_with_state(&nas, &state, &args).await;
+    Audited { nas, _dir: dir, state, audit, session }
+}
+
 /// The audit trail of the last request for `action` in the log at `audit`: its decision was
 /// recorded while the counters were being saved (both are awaited to the end), so a `done`
 /// record naming it says the call failed, and why.
@@ -127,13 +148,8 @@ fn assert_unsaved_trail(audit: &std::path::Path, action: &str) {
 
 #[tokio::test]
 async fn counts_that_cannot_be_saved_with_a_healthy_audit_refuse_the_call_and_the_audit_says_so() {
-    let nas = sim_fast().await;
-    let dir = tempdir::Dir::new("limits-unsaved-audit");
-    let state = dir.path().join("state");
-    let audit = dir.path().join("audit.jsonl");
-    let policy = policy_file(&dir, "p.json", &vm_start_policy(10, "ten an hour"));
-    let args = ["--policy", policy.to_str().unwrap(), "--audit", audit.to_str().unwrap()];
-    let session = connect_with_state(&nas, &state, &args).await;
+    let Audited { nas, state, audit, session, _dir } =
+        audited_with_state("limits-unsaved-audit", &vm_start_policy(10, "ten an hour")).await;
     let first = truenas(&session, "vm", "vm_start", json!({"id": 1})).await;
     assert!(!denied(&first), "{}", text(&first));
     // The counters' second save goes to the slot file not yet created: with the state
@@ -156,15 +172,9 @@ async fn counts_that_cannot_be_saved_with_a_healthy_audit_refuse_the_call_and_th
 
 #[tokio::test]
 async fn a_job_read_whose_counts_cannot_be_saved_asks_nothing_and_the_audit_says_so() {
-    let nas = sim_fast().await;
-    let dir = tempdir::Dir::new("limits-unsaved-job");
-    let state = dir.path().join("state");
-    let audit = dir.path().join("audit.jsonl");
     let doc = json!({"version": "1", "default": "deny", "tools": {"job_status": {"x-any-job": true,
         "limits": [{"counter": "reads", "x-rolling": "1h", "max": 10, "scope": "grant"}]}}});
-    let policy = policy_file(&dir, "p.json", &doc);
-    let args = ["--policy", policy.to_str().unwrap(), "--audit", audit.to_str().unwrap()];
-    let session = connect_with_state(&nas, &state, &args).await;
+    let Audited { nas, state, audit, session, _dir } = audited_with_state("limits-unsaved-job", &doc).await;
     let read = || session.read_resource(rmcp::model::ReadResourceRequestParams::new("truenas://jobs/7"));
     // The first read is counted, saved and asked of the NAS (whatever it answers).
     let _ = read().await;
@@ -183,15 +193,9 @@ async fn a_job_read_whose_counts_cannot_be_saved_asks_nothing_and_the_audit_says
 
 #[tokio::test]
 async fn a_policy_status_read_whose_counts_cannot_be_saved_is_refused_and_the_audit_says_so() {
-    let nas = sim_fast().await;
-    let dir = tempdir::Dir::new("limits-unsaved-status");
-    let state = dir.path().join("state");
-    let audit = dir.path().join("audit.jsonl");
     let doc = json!({"version": "1", "default": "deny", "tools": {"policy_status": {
         "limits": [{"counter": "status", "x-rolling": "1h", "max": 10, "scope": "grant"}]}}});
-    let policy = policy_file(&dir, "p.json", &doc);
-    let args = ["--policy", policy.to_str().unwrap(), "--audit", audit.to_str().unwrap()];
-    let session = connect_with_state(&nas, &state, &args).await;
+    let Audited { nas: _nas, state, audit, session, _dir } = audited_with_state("limits-unsaved-status", &doc).await;
     let read = || session.read_resource(rmcp::model::ReadResourceRequestParams::new("truenas://policy"));
     // The first read is counted, and its count saved before it is answered.
     read().await.expect("the first read is answered");

@@ -169,25 +169,10 @@ pub(crate) async fn run(options: Options) -> Result<Report, String> {
     drop(bare);
 
     let (server, url) = procs::ours_http(&options.bin, &nas, &scratch).await?;
-    let mut http = HttpClient::open(&url).await?;
-    let http_figures = timed!(options, server.id(), http.truenas(CATEGORY, ACTION).await);
-    drop(http);
-    let mut clients = Vec::with_capacity(options.sessions);
-    for _ in 0..options.sessions {
-        clients.push(HttpClient::open(&url).await?);
-    }
-    let throughput = all_at_once(clients, options.calls_per_session, server.id()).await?;
+    let (http_figures, throughput) = over_http(&options, &url, server.id()).await?;
     drop(server);
-
     let (relay, url) = procs::relay_http(options.relay, &nas).await?;
-    let mut http = HttpClient::open(&url).await?;
-    let http_floor = timed!(options, relay.id(), http.truenas(CATEGORY, ACTION).await);
-    drop(http);
-    let mut clients = Vec::with_capacity(options.sessions);
-    for _ in 0..options.sessions {
-        clients.push(HttpClient::open(&url).await?);
-    }
-    let http_floor_throughput = all_at_once(clients, options.calls_per_session, relay.id()).await?;
+    let (http_floor, http_floor_throughput) = over_http(&options, &url, relay.id()).await?;
     drop(relay);
 
     let mut clients = Vec::with_capacity(options.sessions);
@@ -219,6 +204,19 @@ pub(crate) async fn run(options: Options) -> Result<Report, String> {
         ceiling,
         compare,
     })
+}
+
+/// `vm_list` through the MCP server at `url` (process `meter`): one session's latency, then
+/// calls per second with `options.sessions` sessions at once.
+async fn over_http(options: &Options, url: &str, meter: Option<u32>) -> Result<(Figures, Throughput), String> {
+    let mut http = HttpClient::open(url).await?;
+    let figures = timed!(options, meter, http.truenas(CATEGORY, ACTION).await);
+    drop(http);
+    let mut clients = Vec::with_capacity(options.sessions);
+    for _ in 0..options.sessions {
+        clients.push(HttpClient::open(url).await?);
+    }
+    Ok((figures, all_at_once(clients, options.calls_per_session, meter).await?))
 }
 
 /// One client's `vm_list` (through our server) or `vm.query` (straight to the NAS).

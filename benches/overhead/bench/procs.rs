@@ -152,15 +152,34 @@ pub(crate) async fn relay_http(command: super::RelayCommand, nas: &Nas) -> Resul
     cmd.env(super::http_relay::HTTP_ENV, "1").stdout(Stdio::piped());
     let mut child = cmd.spawn().map_err(|e| format!("cannot spawn the HTTP relay: {e}"))?;
     let stdout = child.stdout.take().ok_or("the HTTP relay's stdout is not piped")?;
-    let mut lines = BufReader::new(stdout).lines();
+    let url = announced(stdout, super::http_relay::LISTENING, false, "the HTTP relay").await?;
+    Ok((child, url))
+}
+
+/// Reads `output` up to the line where a child says where it listens (what follows `marker`)
+/// and returns that; the lines before and after are passed on to stderr if `echo`, else
+/// dropped, and the rest of `output` keeps being read so the child never blocks on it.
+async fn announced<R>(output: R, marker: &str, echo: bool, who: &str) -> Result<String, String>
+where
+    R: tokio::io::AsyncRead + Unpin + Send + 'static,
+{
+    let mut lines = BufReader::new(output).lines();
     loop {
         let Some(line) = lines.next_line().await.map_err(|e| e.to_string())? else {
-            return Err("the HTTP relay exited before saying where it listens".into());
+            return Err(format!("{who} exited before saying where it listens"));
         };
-        if let Some(url) = line.split(super::http_relay::LISTENING).nth(1) {
-            let url = url.trim().to_string();
-            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-            return Ok((child, url));
+        if let Some(url) = line.split(marker).nth(1) {
+            tokio::spawn(async move {
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if echo {
+                        eprintln!("{line}");
+                    }
+                }
+            });
+            return Ok(url.trim().to_string());
+        }
+        if echo {
+            eprintln!("{line}");
         }
     }
 }
@@ -179,22 +198,8 @@ pub(crate) async fn ours_http(bin: &Path, nas: &Nas, scratch: &Scratch) -> Resul
     cmd.args(["--http", "127.0.0.1:0", "--http-max-sessions", "64"]).stdout(Stdio::null()).stderr(Stdio::piped());
     let mut child = cmd.spawn().map_err(|e| format!("cannot spawn the server: {e}"))?;
     let stderr = child.stderr.take().ok_or("the server's stderr is not piped")?;
-    let mut lines = BufReader::new(stderr).lines();
-    loop {
-        let Some(line) = lines.next_line().await.map_err(|e| e.to_string())? else {
-            return Err("the HTTP server exited before saying where it listens".into());
-        };
-        if let Some(url) = line.split("serving MCP at ").nth(1) {
-            let url = url.trim().to_string();
-            tokio::spawn(async move {
-                while let Ok(Some(line)) = lines.next_line().await {
-                    eprintln!("{line}");
-                }
-            });
-            return Ok((child, url));
-        }
-        eprintln!("{line}");
-    }
+    let url = announced(stderr, "serving MCP at ", true, "the HTTP server").await?;
+    Ok((child, url))
 }
 
 /// The CPU time process `pid`'s threads, and those of its children (a server started by
