@@ -132,11 +132,12 @@ async fn audited_with_state(name: &str, doc: &Value) -> Audited {
     Audited { nas, _dir: dir, state, audit, session }
 }
 
-/// The audit trail of the last request for `action` in the log at `audit`: its decision was
-/// recorded while the counters were being saved (both are awaited to the end), so a `done`
-/// record naming it says the call failed, and why.
+/// The last request in the log at `audit` is one for `action`, and its trail says so: its
+/// decision was recorded while the counters were being saved (both are awaited to the end), so
+/// a `done` record naming it says the call failed, and why.
 fn assert_unsaved_trail(audit: &std::path::Path, action: &str) {
     let records = audit_records(audit);
+    assert_eq!(records.last().map(|r| &r["action"]), Some(&json!(action)), "the last request: {records:?}");
     let calls: Vec<&Value> = records.iter().filter(|r| r["action"] == action).collect();
     let last = calls.last().unwrap_or_else(|| panic!("no `{action}` record: {records:?}"));
     let trail: Vec<&&Value> = calls.iter().filter(|r| r["request_id"] == last["request_id"]).collect();
@@ -186,8 +187,6 @@ async fn a_job_read_whose_counts_cannot_be_saved_asks_nothing_and_the_audit_says
     assert_eq!(nas_calls_of(&nas, "core.get_jobs").len(), asked, "the refused read never reached the NAS");
     session.cancel().await.unwrap();
 
-    let records = audit_records(&audit);
-    assert_eq!(records.last().map(|r| &r["action"]), Some(&json!("job_status")), "the read is the last request");
     assert_unsaved_trail(&audit, "job_status");
 }
 
@@ -204,8 +203,6 @@ async fn a_policy_status_read_whose_counts_cannot_be_saved_is_refused_and_the_au
     assert!(second.to_string().contains("the limit counters cannot be saved"), "{second}");
     session.cancel().await.unwrap();
 
-    let records = audit_records(&audit);
-    assert_eq!(records.last().map(|r| &r["action"]), Some(&json!("policy_status")), "the read is the last request");
     assert_unsaved_trail(&audit, "policy_status");
 }
 

@@ -298,6 +298,14 @@ fn save_one(dir: &TempDir, key: &str) {
     runtime().block_on(store.persist()).unwrap();
 }
 
+/// Changes the bytes of the slot file `name` in `dir` with `change` (a crash or a bad disk).
+fn damage(dir: &TempDir, name: &str, change: impl FnOnce(&mut [u8])) {
+    let path = dir.0.join(name);
+    let mut bytes = std::fs::read(&path).unwrap();
+    change(&mut bytes);
+    std::fs::write(&path, &bytes).unwrap();
+}
+
 #[test]
 fn saves_alternate_between_the_slots_and_the_newest_wins() {
     let dir = TempDir::new();
@@ -328,11 +336,10 @@ fn a_torn_newest_slot_is_ignored_and_the_previous_save_is_loaded() {
     save_one(&dir, "second");
     assert_eq!(saved(&dir, 1).unwrap().0, 2);
     // A crash tore save 2: the end of its document never reached the disk.
-    let path = dir.0.join(SLOTS[1]);
-    let mut bytes = std::fs::read(&path).unwrap();
-    let end = bytes.iter().rposition(|b| *b != 0).unwrap();
-    bytes[end - 10..=end].fill(0);
-    std::fs::write(&path, &bytes).unwrap();
+    damage(&dir, SLOTS[1], |bytes| {
+        let end = bytes.iter().rposition(|b| *b != 0).unwrap();
+        bytes[end - 10..=end].fill(0);
+    });
     let store = open(&dir).unwrap();
     assert_eq!(store.keys(), 1, "save 1 (`first` only) is loaded");
     assert!(store.reserve(&[hourly("first")], 20).is_ok());
@@ -348,10 +355,7 @@ fn two_damaged_slots_refuse_to_open_and_blank_ones_start_empty() {
     save_one(&dir, "first");
     save_one(&dir, "second");
     for name in SLOTS {
-        let path = dir.0.join(name);
-        let mut bytes = std::fs::read(&path).unwrap();
-        bytes[HEADER + 2] ^= 0x20;
-        std::fs::write(&path, &bytes).unwrap();
+        damage(&dir, name, |bytes| bytes[HEADER + 2] ^= 0x20);
     }
     let err = open(&dir).unwrap_err();
     assert!(matches!(err, FileStoreError::CorruptSlots { .. }), "{err}");

@@ -91,9 +91,11 @@ impl Throughput {
         self.cpu.map(|cpu| us(cpu) / self.calls.max(1) as f64)
     }
 
-    /// `(N µs of its CPU per call)`, or nothing with no process between.
-    fn cpu_note(&self, whose: &str) -> String {
-        self.cpu_per_call().map(|cpu| format!(", {cpu:.0} µs of {whose} CPU per call")).unwrap_or_default()
+    /// `N/s (C calls in S s, M µs of WHOSE CPU per call)`, the CPU part only with a process
+    /// between.
+    fn summary(&self, whose: &str) -> String {
+        let cpu = self.cpu_per_call().map(|cpu| format!(", {cpu:.0} µs of {whose} CPU per call")).unwrap_or_default();
+        format!("{:.0}/s ({} calls in {:.2} s{cpu})", self.per_second(), self.calls, self.elapsed.as_secs_f64())
     }
 }
 
@@ -324,33 +326,23 @@ impl Report {
             "truenas-mcp over streamable HTTP adds {:.1} µs at the median over the HTTP floor\n",
             us(self.http.p50) - us(self.http_floor.p50)
         ));
-        let t = &self.throughput;
+        let (t, f, n) = (&self.throughput, &self.http_floor_throughput, &self.ceiling);
         out.push_str(&format!(
-            "guarded calls per second over HTTP, {} sessions at once: {:.0}/s ({} calls in {:.2} s{})\n",
+            "guarded calls per second over HTTP, {} sessions at once: {}\n",
             t.sessions,
-            t.per_second(),
-            t.calls,
-            t.elapsed.as_secs_f64(),
-            t.cpu_note("the server's")
+            t.summary("the server's")
         ));
-        let f = &self.http_floor_throughput;
         out.push_str(&format!(
             "calls per second through the HTTP floor relay, {} sessions at once (the most a server can reach \
-             here over HTTP): {:.0}/s ({} calls in {:.2} s{})\n",
+             here over HTTP): {}\n",
             f.sessions,
-            f.per_second(),
-            f.calls,
-            f.elapsed.as_secs_f64(),
-            f.cpu_note("the relay's")
+            f.summary("the relay's")
         ));
-        let c = &self.ceiling;
         out.push_str(&format!(
-            "calls per second straight to the NAS, {} websocket sessions at once (the ceiling here): {:.0}/s \
-             ({} calls in {:.2} s)\n",
-            c.sessions,
-            c.per_second(),
-            c.calls,
-            c.elapsed.as_secs_f64()
+            "calls per second straight to the NAS, {} websocket sessions at once (the ceiling here): {}\n",
+            n.sessions,
+            // No process between the clients and the NAS: no CPU figure.
+            n.summary("")
         ));
         if let Some(c) = &self.compare {
             out.push_str(&format!("\nside by side over stdio, the other server: `{}`\n", c.command));
